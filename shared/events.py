@@ -1,0 +1,110 @@
+"""Events from workers to gateways, carried by the events stream, and voice requests from workers to the gateway."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Final, Literal
+
+from pydantic import Field, TypeAdapter
+
+from shared.models import MAX_URL_LENGTH, QueueItem, Snowflake, WireModel
+
+
+class TrackEndReason(StrEnum):
+    """Why a track stopped; `may_start_next` says whether the queue advances on its own."""
+
+    FINISHED = "finished"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    REPLACED = "replaced"
+    STOPPED = "stopped"
+
+    @property
+    def may_start_next(self) -> bool:
+        return self in (TrackEndReason.FINISHED, TrackEndReason.FAILED)
+
+
+class _EventBase(WireModel):
+    guild_id: Snowflake
+    at_ms: int = Field(ge=0)
+    text_channel_id: Snowflake | None = None
+
+
+class TrackStarted(_EventBase):
+    kind: Literal["track_started"] = "track_started"
+    item: QueueItem
+    position_ms: int = Field(default=0, ge=0)
+    paused: bool = False
+
+
+class TrackEnded(_EventBase):
+    kind: Literal["track_ended"] = "track_ended"
+    item: QueueItem
+    reason: TrackEndReason
+
+
+class TrackFailed(_EventBase):
+    kind: Literal["track_failed"] = "track_failed"
+    item: QueueItem
+    error: str = Field(max_length=500)
+
+
+class TrackSubstituted(_EventBase):
+    """Smart fallback replaced a broken link with a search result."""
+
+    kind: Literal["track_substituted"] = "track_substituted"
+    item: QueueItem
+    broken_url: str = Field(max_length=MAX_URL_LENGTH)
+    reason: str = Field(max_length=200)
+
+
+class PlaylistProgress(_EventBase):
+    kind: Literal["playlist_progress"] = "playlist_progress"
+    request_id: str = Field(max_length=64)
+    title: str | None = Field(default=None, max_length=256)
+    queued: int = Field(ge=0)
+    total: int | None = Field(default=None, ge=0)
+    done: bool = False
+    stopped_reason: str | None = Field(default=None, max_length=200)
+    """Why ingestion stopped early (queue full, per-user share, cap), if it did."""
+
+
+class PlayerUpdated(_EventBase):
+    """Pause, volume, loop, filters or seek changed; the now-playing message should refresh."""
+
+    kind: Literal["player_updated"] = "player_updated"
+
+
+class QueueFinished(_EventBase):
+    kind: Literal["queue_finished"] = "queue_finished"
+
+
+class PlayerLeft(_EventBase):
+    kind: Literal["player_left"] = "player_left"
+    reason: str = Field(max_length=200)
+
+
+Event = Annotated[
+    TrackStarted
+    | TrackEnded
+    | TrackFailed
+    | TrackSubstituted
+    | PlaylistProgress
+    | PlayerUpdated
+    | QueueFinished
+    | PlayerLeft,
+    Field(discriminator="kind"),
+]
+
+EVENT_ADAPTER: Final[TypeAdapter[Event]] = TypeAdapter(Event)
+
+
+class VoiceStateRequest(WireModel):
+    """A worker asks the gateway to send a voice state update (op 4): join, move (channel set) or leave (None)."""
+
+    guild_id: Snowflake
+    channel_id: Snowflake | None
+    fence: int = Field(ge=0)
+    """The requesting owner's fence; the gateway drops requests from deposed owners."""
+    self_deaf: bool = True
+    at_ms: int = Field(default=0, ge=0)

@@ -1,0 +1,95 @@
+"""The Redis key schema: every key encore uses is built here and nowhere else.
+
+All keys of one guild carry the guild id as a Redis Cluster hash tag (`encore:{<gid>}:queue`), so per-guild Lua
+scripts keep working on Redis Cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Builds keys under one prefix (default "encore")."""
+
+    prefix: str = "encore"
+
+    def _guild(self, guild_id: int, name: str) -> str:
+        return f"{self.prefix}:{{{guild_id}}}:{name}"
+
+    def queue(self, guild_id: int) -> str:
+        """LIST of QueueItem JSON: upcoming tracks."""
+        return self._guild(guild_id, "queue")
+
+    def history(self, guild_id: int) -> str:
+        """LIST of QueueItem JSON, newest first, capped."""
+        return self._guild(guild_id, "history")
+
+    def shares(self, guild_id: int) -> str:
+        """HASH requester id -> number of that member's items in the queue."""
+        return self._guild(guild_id, "shares")
+
+    def player(self, guild_id: int) -> str:
+        """STRING: PlayerState JSON, written only through the fenced script."""
+        return self._guild(guild_id, "player")
+
+    def settings(self, guild_id: int) -> str:
+        """STRING: GuildSettings JSON."""
+        return self._guild(guild_id, "settings")
+
+    def voice(self, guild_id: int) -> str:
+        """STRING: VoiceCredentials JSON forwarded by the gateway."""
+        return self._guild(guild_id, "voice")
+
+    def commands(self, guild_id: int) -> str:
+        """STREAM of commands from the gateway to the owner."""
+        return self._guild(guild_id, "cmd")
+
+    def lease(self, guild_id: int) -> str:
+        """STRING "<owner>|<fence>" with a TTL: who plays this guild."""
+        return self._guild(guild_id, "lease")
+
+    def fence(self, guild_id: int) -> str:
+        """INTEGER incremented on every lease acquisition."""
+        return self._guild(guild_id, "fence")
+
+    def request(self, guild_id: int, request_id: str) -> str:
+        """HASH of one playlist request: next chunk, counts, status."""
+        return self._guild(guild_id, f"req:{request_id}")
+
+    def staged(self, guild_id: int, request_id: str) -> str:
+        """LIST of playlist entries waiting to be appended in chunks."""
+        return self._guild(guild_id, f"req:{request_id}:staged")
+
+    def rate(self, guild_id: int, user_id: int) -> str:
+        """STRING counter with a TTL: a member's command rate window."""
+        return self._guild(guild_id, f"rate:{user_id}")
+
+    def active_guilds(self) -> str:
+        """ZSET guild id -> time it became active: guilds that need a player."""
+        return f"{self.prefix}:guilds:active"
+
+    def workers(self) -> str:
+        """ZSET worker id -> heartbeat time (ms): live workers."""
+        return f"{self.prefix}:workers"
+
+    def worker_load(self, worker_id: str) -> str:
+        """STRING: number of guilds a worker plays, with a TTL."""
+        return f"{self.prefix}:worker:{worker_id}:load"
+
+    def events(self) -> str:
+        """STREAM of worker -> gateway events."""
+        return f"{self.prefix}:events"
+
+    def voice_requests(self) -> str:
+        """STREAM of worker -> gateway voice state requests."""
+        return f"{self.prefix}:voice-requests"
+
+    def cache(self, kind: str, digest: str) -> str:
+        """STRING with a TTL: cached resolve or search results."""
+        return f"{self.prefix}:cache:{kind}:{digest}"
+
+    def arq_queue(self) -> str:
+        """The arq queue name for resolve jobs."""
+        return f"{self.prefix}:resolve"

@@ -1,0 +1,181 @@
+"""The wire contract: every value that crosses a process boundary or is stored in Redis.
+
+All models are frozen and reject unknown fields, so data written by a newer or foreign writer fails validation
+loudly instead of being half-read. Snowflakes are Python ints; in JSON they are numbers (orjson and pydantic keep
+all 64 bits).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Final
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_TITLE_LENGTH: Final = 256
+MAX_URL_LENGTH: Final = 2048
+MAX_DURATION_MS: Final = 24 * 3600 * 1000
+MAX_QUEUE_LIMIT: Final = 100_000
+
+Snowflake = Annotated[int, Field(ge=1, lt=2**64)]
+"""A Discord id."""
+
+ItemId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+"""A queue item's unique id: 32 lowercase hex digits (uuid4().hex)."""
+
+
+class WireModel(BaseModel):
+    """Base of every wire model: immutable, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LoopMode(StrEnum):
+    """What happens when a track ends."""
+
+    OFF = "off"
+    TRACK = "track"
+    QUEUE = "queue"
+
+
+class InsertPosition(StrEnum):
+    """Where `/play` puts new items."""
+
+    END = "end"
+    NEXT = "next"
+    NOW = "now"
+
+
+class FilterPreset(StrEnum):
+    """Named audio effects; several can be chained."""
+
+    NIGHTCORE = "nightcore"
+    VAPORWAVE = "vaporwave"
+    BASSBOOST = "bassboost"
+    EIGHT_D = "8d"
+    KARAOKE = "karaoke"
+    TREMOLO = "tremolo"
+    VIBRATO = "vibrato"
+
+
+class Track(WireModel):
+    """Stable metadata of something playable. Never holds an expiring stream URL."""
+
+    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
+    """The page or media URL that yt-dlp resolves to a stream just before play."""
+    title: str = Field(min_length=1, max_length=MAX_TITLE_LENGTH)
+    duration_ms: int | None = Field(default=None, ge=0, le=MAX_DURATION_MS)
+    """None for live streams and direct links whose length is unknown."""
+    artist: str | None = Field(default=None, max_length=MAX_TITLE_LENGTH)
+    source_id: str | None = Field(default=None, max_length=256)
+    """The extractor's id of the media (e.g. a video id), used by the search fallback."""
+    extractor: str | None = Field(default=None, max_length=64)
+
+
+class QueueItem(WireModel):
+    """One entry of a guild's queue or history."""
+
+    uid: ItemId
+    track: Track
+    requester_id: Snowflake
+    request_id: str | None = Field(default=None, max_length=64)
+    """The `/play` request that added it (playlists add many items under one request)."""
+    substituted_for: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    """Set when smart fallback replaced a broken link: the URL that failed."""
+
+
+class FilterChain(WireModel):
+    """The active effects of a player, applied as one FFmpeg filter graph."""
+
+    presets: tuple[FilterPreset, ...] = ()
+    """Order is kept; each preset at most once."""
+    speed: float = Field(default=1.0, ge=0.5, le=2.0)
+    """Tempo factor without pitch change."""
+    pitch: float = Field(default=1.0, ge=0.5, le=2.0)
+    """Pitch factor without tempo change."""
+    bass_gain_db: float = Field(default=10.0, ge=0.0, le=20.0)
+    """Gain of the bassboost preset."""
+    rotation_hz: float = Field(default=0.125, ge=0.01, le=5.0)
+    """Rotation speed of the 8d preset."""
+
+    @field_validator("presets")
+    @classmethod
+    def _unique_presets(cls, presets: tuple[FilterPreset, ...]) -> tuple[FilterPreset, ...]:
+        if len(set(presets)) != len(presets):
+            raise ValueError("each filter preset may appear once")
+        return presets
+
+    @property
+    def is_identity(self) -> bool:
+        """True when the chain changes nothing (passthrough stays possible)."""
+        return not self.presets and self.speed == 1.0 and self.pitch == 1.0
+
+    @property
+    def rate_factor(self) -> float:
+        """How much faster than the source the output advances (for position bookkeeping)."""
+        factor = self.speed
+        if FilterPreset.NIGHTCORE in self.presets:
+            factor *= 1.25
+        if FilterPreset.VAPORWAVE in self.presets:
+            factor *= 0.8
+        return factor
+
+
+class GuildSettings(WireModel):
+    """Per-guild configuration set with `/settings`."""
+
+    dj_role_id: Snowflake | None = None
+    announce_channel_id: Snowflake | None = None
+    default_volume: int = Field(default=100, ge=0, le=200)
+    max_queue_length: int = Field(default=5000, ge=1, le=MAX_QUEUE_LIMIT)
+    user_share_percent: int = Field(default=100, ge=1, le=100)
+    """The largest part of `max_queue_length` one member's items may take."""
+    idle_timeout_s: int = Field(default=300, ge=10, le=24 * 3600)
+    always_on: bool = False
+    """24/7 mode: never leave for idleness."""
+    search_fallback: bool = True
+
+    @property
+    def max_items_per_user(self) -> int:
+        return max(1, self.max_queue_length * self.user_share_percent // 100)
+
+
+class PlayerState(WireModel):
+    """What a guild's player is doing; written only by the lease owner under its fence."""
+
+    now_playing: QueueItem | None = None
+    position_ms: int = Field(default=0, ge=0)
+    """Position in the source (not in the filtered output) at the last checkpoint."""
+    paused: bool = False
+    loop: LoopMode = LoopMode.OFF
+    filters: FilterChain = FilterChain()
+    volume: int = Field(default=100, ge=0, le=200)
+    voice_channel_id: Snowflake | None = None
+    text_channel_id: Snowflake | None = None
+    """Where the last command came from; used for notices when no announce channel is set."""
+    cursor: str = "0-0"
+    """The id of the last command of the guild's command stream applied to this state."""
+    fence: int = Field(default=0, ge=0)
+    """The fence token of the owner that wrote this state."""
+    updated_at_ms: int = Field(default=0, ge=0)
+
+
+class VoiceCredentials(WireModel):
+    """What a worker needs to open the guild's voice connection; forwarded by the gateway."""
+
+    guild_id: Snowflake
+    user_id: Snowflake
+    channel_id: Snowflake | None
+    session_id: str = Field(min_length=1, max_length=128)
+    token: str | None = Field(default=None, max_length=256, repr=False)
+    endpoint: str | None = Field(default=None, max_length=256)
+    """host:port without a scheme; None while Discord allocates a new voice server."""
+    updated_at_ms: int = Field(default=0, ge=0)
+
+
+class Page(WireModel):
+    """One page of a queue or history listing."""
+
+    items: tuple[QueueItem, ...]
+    offset: int = Field(ge=0)
+    total: int = Field(ge=0)

@@ -1,0 +1,94 @@
+"""The one Settings object, read from ENCORE_* environment variables once in each service's __main__."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RedisSettings(_Section):
+    url: str | None = None
+    """redis:// or unix:// URL; None means the run script starts an embedded redis-server with AOF."""
+    key_prefix: str = Field(default="encore", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+    data_dir: Path = Path("var/redis")
+    """Where the embedded redis-server keeps its AOF."""
+    socket_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    connect_timeout_s: float = Field(default=3.0, gt=0, le=60)
+
+
+class GatewaySettings(_Section):
+    discord_api_base: str = "https://discord.com/api/v10"
+    """REST base URL; point at an HTTP proxy for Discord (or a fake Discord in tests)."""
+    shard_count: int | None = Field(default=None, ge=1, le=10_000)
+    shard_ids: tuple[int, ...] | None = None
+    """Shards this process runs; None with a shard count runs all of them."""
+    guild_ids: tuple[int, ...] = ()
+    """Register slash commands in these guilds only (fast updates while developing); empty means global."""
+    rate_limit_commands: int = Field(default=8, ge=1, le=1000)
+    rate_limit_window_s: float = Field(default=10.0, gt=0, le=3600)
+    resolve_wait_s: float = Field(default=12.0, gt=0, le=120)
+    """How long `/play` waits for a resolve job before answering "still working"."""
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+
+    @field_validator("shard_ids", "guild_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(",", " ").split())
+        return value
+
+
+class WorkerSettings(_Section):
+    worker_id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    lease_ms: int = Field(default=1500, ge=300, le=60_000)
+    scan_interval_ms: int = Field(default=200, ge=20, le=10_000)
+    checkpoint_interval_ms: int = Field(default=500, ge=100, le=5000)
+    max_guilds: int = Field(default=500, ge=1, le=100_000)
+    max_jobs: int = Field(default=10, ge=1, le=200)
+    search_prefix: str = Field(default="ytsearch", pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    """yt-dlp search key used for text queries and smart fallback (ytsearch in production)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Hosts or IP networks that may resolve to loopback/private addresses (tests allow 127.0.0.1)."""
+    first_chunk_size: int = Field(default=20, ge=1, le=500)
+    chunk_size: int = Field(default=500, ge=10, le=5000)
+    max_playlist_entries: int = Field(default=20_000, ge=1, le=100_000)
+    resolve_cache_ttl_s: int = Field(default=6 * 3600, ge=0)
+    search_cache_ttl_s: int = Field(default=3600, ge=0)
+    ytdlp_threads: int = Field(default=4, ge=1, le=64)
+    voice_ca_file: Path | None = None
+    """Extra CA certificate trusted for the voice websocket (a fake Discord in tests)."""
+    opus_library: str = "libopus.so.0"
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part for part in value.replace(",", " ").split() if part)
+        return value
+
+
+class Settings(BaseSettings):
+    """Everything configurable, from ENCORE_* variables (nested with "__", e.g. ENCORE_REDIS__URL)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ENCORE_", env_nested_delimiter="__", extra="forbid", frozen=True, env_file=None
+    )
+
+    discord_token: SecretStr = SecretStr("")
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_json: bool = False
+    redis: RedisSettings = RedisSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    worker: WorkerSettings = WorkerSettings()
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.discord_token.get_secret_value().strip())
