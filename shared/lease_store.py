@@ -1,0 +1,70 @@
+"""Per-guild ownership: a lease with a TTL whose every acquisition increments a fence token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from redis.asyncio import Redis
+
+from shared import lua
+from shared.keys import Keys
+from shared.redis_typing import aw
+
+
+class RenewOutcome(IntEnum):
+    LOST = 0
+    """Somebody else holds the lease (or took it and let it lapse): stop at once."""
+    RENEWED = 1
+    RESTORED = 2
+    """The lease had expired but nobody took it: it is ours again under the same fence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    guild_id: int
+    owner: str
+    fence: int
+
+    @property
+    def value(self) -> str:
+        return f"{self.owner}|{self.fence}"
+
+
+class LeaseStore:
+    """Acquire, renew and release guild leases; fences only ever grow."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._acquire = redis.register_script(lua.ACQUIRE)
+        self._renew = redis.register_script(lua.RENEW)
+        self._release = redis.register_script(lua.RELEASE)
+
+    async def acquire(self, guild_id: int, owner: str, ttl_ms: int) -> Lease | None:
+        """Take the lease if nobody holds it; the new fence is higher than any before."""
+        if "|" in owner:
+            raise ValueError("an owner id may not contain '|'")
+        keys = [self._keys.lease(guild_id), self._keys.fence(guild_id)]
+        token = await self._acquire(keys=keys, args=[owner, ttl_ms])
+        return None if token is None else Lease(guild_id, owner, int(token))
+
+    async def renew(self, lease: Lease, ttl_ms: int) -> RenewOutcome:
+        keys = [self._keys.lease(lease.guild_id), self._keys.fence(lease.guild_id)]
+        outcome = await self._renew(keys=keys, args=[lease.value, ttl_ms, lease.fence])
+        return RenewOutcome(int(outcome))
+
+    async def release(self, lease: Lease) -> bool:
+        """Give the lease up (graceful handoff); False if it was no longer ours."""
+        return bool(await self._release(keys=[self._keys.lease(lease.guild_id)], args=[lease.value]))
+
+    async def holder(self, guild_id: int) -> Lease | None:
+        raw = await aw(self._redis.get(self._keys.lease(guild_id)))
+        if raw is None:
+            return None
+        owner, _, fence = raw.decode().rpartition("|")
+        return Lease(guild_id, owner, int(fence)) if fence.isdigit() else None
+
+    async def current_fence(self, guild_id: int) -> int:
+        raw = await aw(self._redis.get(self._keys.fence(guild_id)))
+        return int(raw or 0)

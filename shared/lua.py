@@ -1,0 +1,276 @@
+"""Lua scripts behind every multi-step Redis change (atomic on one Redis and on a Cluster slot per guild).
+
+Queue items are stored as compact JSON written by pydantic; scripts never decode them with cjson (that would
+turn 64-bit snowflakes into doubles) but find the requester id with a pattern match.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_HELPERS: Final = r"""
+local function requester(item)
+    return string.match(item, '"requester_id":(%d+)')
+end
+local function share_add(shares, item, delta)
+    local who = requester(item)
+    if who then
+        local left = redis.call('HINCRBY', shares, who, delta)
+        if left <= 0 then redis.call('HDEL', shares, who) end
+    end
+end
+local function push_many(cmd, key, values, first, last)
+    local i = first
+    while i <= last do
+        local j = math.min(i + 999, last)
+        redis.call(cmd, key, unpack(values, i, j))
+        i = j + 1
+    end
+end
+local function fence_ok(fence_key, token)
+    return redis.call('GET', fence_key) == token
+end
+"""
+
+APPEND: Final = (
+    _HELPERS
+    + r"""
+-- KEYS: queue, shares, request (or the queue key again when no request)
+-- ARGV: position, max_len, max_per_user, requester, chunk_index (-1 = none), item...
+local queue, shares, req = KEYS[1], KEYS[2], KEYS[3]
+local position, max_len, max_user = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local who, chunk = ARGV[4], tonumber(ARGV[5])
+local qlen = redis.call('LLEN', queue)
+if chunk >= 0 then
+    local expected = tonumber(redis.call('HGET', req, 'next_chunk') or '0')
+    if chunk ~= expected then return {0, 1, qlen, ''} end
+end
+local wanted = #ARGV - 5
+local n, limited = wanted, ''
+local room_queue = max_len - qlen
+local room_user = max_user - tonumber(redis.call('HGET', shares, who) or '0')
+if room_user < n then n = room_user; limited = 'user_share' end
+if room_queue < n then n = room_queue; limited = 'queue' end
+if n < 0 then n = 0 end
+local items = {}
+for i = 1, n do items[i] = ARGV[5 + i] end
+if n > 0 then
+    local after = -1
+    if position ~= 'end' and chunk > 0 then
+        local pivot = redis.call('HGET', req, 'last')
+        if pivot then after = redis.call('LPOS', queue, pivot) or -1 end
+    end
+    if position == 'end' then
+        push_many('RPUSH', queue, items, 1, n)
+    elseif after >= 0 then
+        local tail = redis.call('LRANGE', queue, after + 1, -1)
+        redis.call('LTRIM', queue, 0, after)
+        push_many('RPUSH', queue, items, 1, n)
+        if #tail > 0 then push_many('RPUSH', queue, tail, 1, #tail) end
+    else
+        local reversed = {}
+        for i = 1, n do reversed[i] = items[n + 1 - i] end
+        push_many('LPUSH', queue, reversed, 1, n)
+    end
+    redis.call('HINCRBY', shares, who, n)
+end
+if chunk >= 0 then
+    redis.call('HSET', req, 'next_chunk', chunk + 1)
+    redis.call('HINCRBY', req, 'queued', n)
+    if n > 0 then redis.call('HSET', req, 'last', items[n]) end
+    if limited ~= '' then redis.call('HSET', req, 'limited_by', limited) end
+end
+return {n, 0, qlen + n, limited}
+"""
+)
+
+REMOVE_AT: Final = (
+    _HELPERS
+    + r"""
+-- KEYS: queue, shares   ARGV: index (0-based)
+local item = redis.call('LINDEX', KEYS[1], tonumber(ARGV[1]))
+if not item then return false end
+redis.call('LSET', KEYS[1], tonumber(ARGV[1]), '\0removed')
+redis.call('LREM', KEYS[1], 1, '\0removed')
+share_add(KEYS[2], item, -1)
+return item
+"""
+)
+
+REMOVE_UID: Final = (
+    _HELPERS
+    + r"""
+-- KEYS: queue, shares   ARGV: uid
+local needle = '"uid":"' .. ARGV[1] .. '"'
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+for i, item in ipairs(items) do
+    if string.find(item, needle, 1, true) then
+        redis.call('LREM', KEYS[1], 1, item)
+        share_add(KEYS[2], item, -1)
+        return {i - 1, item}
+    end
+end
+return false
+"""
+)
+
+MOVE: Final = r"""
+-- KEYS: queue   ARGV: from, to (0-based; `to` is the final index of the item)
+local queue, from, to = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+local item = redis.call('LINDEX', queue, from)
+if not item then return false end
+redis.call('LSET', queue, from, '\0moving')
+redis.call('LREM', queue, 1, '\0moving')
+local pivot = redis.call('LINDEX', queue, to)
+if pivot then
+    redis.call('LINSERT', queue, 'BEFORE', pivot, item)
+else
+    redis.call('RPUSH', queue, item)
+end
+return item
+"""
+
+SHUFFLE: Final = r"""
+-- KEYS: queue   ARGV: seed (1 .. 2^31-2)
+-- Fisher-Yates with the MINSTD generator: products stay below 2^53, so Lua's doubles are exact.
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+local state = tonumber(ARGV[1])
+for i = #items, 2, -1 do
+    state = (state * 48271) % 2147483647
+    local j = (state % i) + 1
+    items[i], items[j] = items[j], items[i]
+end
+if #items > 1 then
+    redis.call('DEL', KEYS[1])
+    local i = 1
+    while i <= #items do
+        local j = math.min(i + 999, #items)
+        redis.call('RPUSH', KEYS[1], unpack(items, i, j))
+        i = j + 1
+    end
+end
+return #items
+"""
+
+ACQUIRE: Final = r"""
+-- KEYS: lease, fence   ARGV: owner, ttl_ms
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'PX', tonumber(ARGV[2]))
+return token
+"""
+
+RENEW: Final = r"""
+-- KEYS: lease, fence   ARGV: owner|token, ttl_ms, token
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+    return 1
+end
+if not current and redis.call('GET', KEYS[2]) == ARGV[3] then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
+    return 2
+end
+return 0
+"""
+
+RELEASE: Final = r"""
+-- KEYS: lease   ARGV: owner|token
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+FENCED_SET: Final = (
+    _HELPERS
+    + r"""
+-- KEYS: fence, player   ARGV: token, state json
+if not fence_ok(KEYS[1], ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[2])
+return 1
+"""
+)
+
+ADVANCE: Final = (
+    _HELPERS
+    + r"""
+-- KEYS: fence, player, queue, history, shares
+-- ARGV: token, finished item json or '', mode ('history' | 'requeue' | 'drop'), history cap, skip extra,
+--       state prefix, state suffix
+-- Finishes the current item, drops `skip extra` more queued items, pops the next item and stores the player
+-- state with it as now_playing (prefix .. item .. suffix), all or nothing.
+if not fence_ok(KEYS[1], ARGV[1]) then return {0, false} end
+local queue, history, shares = KEYS[3], KEYS[4], KEYS[5]
+local finished, mode, cap, extra = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local function retire(item)
+    if mode == 'requeue' then
+        redis.call('RPUSH', queue, item)
+        share_add(shares, item, 1)
+    elseif mode == 'history' then
+        redis.call('LPUSH', history, item)
+    end
+end
+if finished ~= '' then retire(finished) end
+for _ = 1, extra do
+    local skipped = redis.call('LPOP', queue)
+    if not skipped then break end
+    share_add(shares, skipped, -1)
+    retire(skipped)
+end
+redis.call('LTRIM', history, 0, cap - 1)
+local nxt = redis.call('LPOP', queue)
+if nxt then share_add(shares, nxt, -1) end
+redis.call('SET', KEYS[2], ARGV[6] .. (nxt or 'null') .. ARGV[7])
+return {1, nxt or false}
+"""
+)
+
+PREVIOUS: Final = (
+    _HELPERS
+    + r"""
+-- KEYS: fence, player, queue, history, shares   ARGV: token, current item json or '', state prefix, suffix
+-- The newest history item becomes now_playing; the current item goes back to the front of the queue.
+if not fence_ok(KEYS[1], ARGV[1]) then return {0, false} end
+local prev = redis.call('LPOP', KEYS[4])
+if not prev then return {1, false} end
+if ARGV[2] ~= '' then
+    redis.call('LPUSH', KEYS[3], ARGV[2])
+    share_add(KEYS[5], ARGV[2], 1)
+end
+redis.call('SET', KEYS[2], ARGV[3] .. prev .. ARGV[4])
+return {1, prev}
+"""
+)
+
+PLAY_NOW: Final = (
+    _HELPERS
+    + r"""
+-- KEYS: fence, player, queue, history, shares   ARGV: token, uid, current item json or '', history cap, prefix, suffix
+if not fence_ok(KEYS[1], ARGV[1]) then return {0, false} end
+local needle = '"uid":"' .. ARGV[2] .. '"'
+local items = redis.call('LRANGE', KEYS[3], 0, -1)
+for _, item in ipairs(items) do
+    if string.find(item, needle, 1, true) then
+        redis.call('LREM', KEYS[3], 1, item)
+        share_add(KEYS[5], item, -1)
+        if ARGV[3] ~= '' then
+            redis.call('LPUSH', KEYS[4], ARGV[3])
+            redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[4]) - 1)
+        end
+        redis.call('SET', KEYS[2], ARGV[5] .. item .. ARGV[6])
+        return {1, item}
+    end
+end
+return {1, false}
+"""
+)
+
+FENCED_CLEAR: Final = (
+    _HELPERS
+    + r"""
+-- KEYS: fence, player, queue, shares   ARGV: token, state json
+if not fence_ok(KEYS[1], ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[3], KEYS[4])
+redis.call('SET', KEYS[2], ARGV[2])
+return 1
+"""
+)

@@ -1,0 +1,152 @@
+"""Literal JSON for every wire model: what one version writes, the next must read (and unknown fields fail)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from shared import codec
+from shared.commands import COMMAND_ADAPTER, FiltersCommand, JoinCommand, SeekCommand, SkipCommand
+from shared.events import EVENT_ADAPTER, PlaylistProgress, TrackEnded, TrackEndReason, VoiceStateRequest
+from shared.jobs import IngestChunkRequest, ResolveRequest, ResolveResult, ResolveStatus
+from shared.models import (
+    FilterChain,
+    FilterPreset,
+    GuildSettings,
+    LoopMode,
+    PlayerState,
+    QueueItem,
+    Track,
+    VoiceCredentials,
+)
+
+BIG = 1_234_567_890_123_456_789  # above 2**53: must survive every round trip
+UID = "0123456789abcdef0123456789abcdef"
+TRACK = Track(url="https://example.org/watch?v=x", title="Song", duration_ms=1000, source_id="x", extractor="youtube")
+ITEM = QueueItem(uid=UID, track=TRACK, requester_id=BIG)
+ITEM_JSON = (
+    b'{"uid":"0123456789abcdef0123456789abcdef","track":{"url":"https://example.org/watch?v=x","title":"Song",'
+    b'"duration_ms":1000,"artist":null,"source_id":"x","extractor":"youtube"},"requester_id":1234567890123456789,'
+    b'"request_id":null,"substituted_for":null}'
+)
+
+CASES: list[tuple[BaseModel, bytes]] = [
+    (ITEM, ITEM_JSON),
+    (
+        FilterChain(presets=(FilterPreset.NIGHTCORE, FilterPreset.EIGHT_D), speed=1.5),
+        b'{"presets":["nightcore","8d"],"speed":1.5,"pitch":1.0,"bass_gain_db":10.0,"rotation_hz":0.125}',
+    ),
+    (
+        GuildSettings(dj_role_id=BIG, always_on=True),
+        b'{"dj_role_id":1234567890123456789,"announce_channel_id":null,"default_volume":100,"max_queue_length":5000,'
+        b'"user_share_percent":100,"idle_timeout_s":300,"always_on":true,"search_fallback":true}',
+    ),
+    (
+        PlayerState(now_playing=ITEM, position_ms=61_000, loop=LoopMode.QUEUE, cursor="17-2", fence=9),
+        b'{"now_playing":' + ITEM_JSON + b',"position_ms":61000,"paused":false,"loop":"queue","filters":'
+        b'{"presets":[],"speed":1.0,"pitch":1.0,"bass_gain_db":10.0,"rotation_hz":0.125},"volume":100,'
+        b'"voice_channel_id":null,"text_channel_id":null,"cursor":"17-2","fence":9,"updated_at_ms":0}',
+    ),
+    (
+        VoiceCredentials(guild_id=BIG, user_id=2, channel_id=3, session_id="s", token="t", endpoint="h:1"),
+        b'{"guild_id":1234567890123456789,"user_id":2,"channel_id":3,"session_id":"s","token":"t","endpoint":"h:1",'
+        b'"updated_at_ms":0}',
+    ),
+    (
+        ResolveRequest(guild_id=BIG, request_id=UID, query="never gonna", requester_id=5),
+        b'{"guild_id":1234567890123456789,"request_id":"0123456789abcdef0123456789abcdef","query":"never gonna",'
+        b'"requester_id":5,"position":"end","text_channel_id":null}',
+    ),
+    (
+        ResolveResult(status=ResolveStatus.NOTHING_FOUND, message="Nothing found."),
+        b'{"status":"nothing_found","message":"Nothing found.","first":null,"queued":0,"total":null,'
+        b'"playlist_title":null,"pending":false,"substituted_for":null}',
+    ),
+    (
+        IngestChunkRequest(guild_id=1, request_id=UID, chunk_index=3),
+        b'{"guild_id":1,"request_id":"0123456789abcdef0123456789abcdef","chunk_index":3}',
+    ),
+    (
+        VoiceStateRequest(guild_id=1, channel_id=None, fence=4),
+        b'{"guild_id":1,"channel_id":null,"fence":4,"self_deaf":true,"at_ms":0}',
+    ),
+]
+
+
+@pytest.mark.parametrize(("model", "literal"), CASES, ids=lambda v: type(v).__name__)
+def test_model_writes_and_reads_its_literal_json(model: BaseModel, literal: bytes) -> None:
+    assert model.model_dump_json().encode() == literal
+    assert type(model).model_validate_json(literal) == model
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        type(model).model_validate_json(orjson.dumps({**orjson.loads(literal), "surprise": 1}))
+
+
+UNION_CASES = [
+    (
+        COMMAND_ADAPTER,
+        SkipCommand(count=3),
+        b'{"issued_by":null,"text_channel_id":null,"issued_at_ms":0,"kind":"skip","count":3}',
+    ),
+    (
+        COMMAND_ADAPTER,
+        SeekCommand(position_ms=-15_000, relative=True),
+        b'{"issued_by":null,"text_channel_id":null,'
+        b'"issued_at_ms":0,"kind":"seek","position_ms":-15000,"relative":true}',
+    ),
+    (
+        COMMAND_ADAPTER,
+        JoinCommand(voice_channel_id=BIG),
+        b'{"issued_by":null,"text_channel_id":null,'
+        b'"issued_at_ms":0,"kind":"join","voice_channel_id":1234567890123456789}',
+    ),
+    (
+        EVENT_ADAPTER,
+        TrackEnded(guild_id=1, at_ms=5, item=ITEM, reason=TrackEndReason.SKIPPED),
+        b'{"guild_id":1,"at_ms":5,"text_channel_id":null,"kind":"track_ended","item":'
+        + ITEM_JSON
+        + b',"reason":"skipped"}',
+    ),
+    (
+        EVENT_ADAPTER,
+        PlaylistProgress(guild_id=1, at_ms=5, request_id="r", queued=2480, total=5000),
+        b'{"guild_id":1,"at_ms":5,"text_channel_id":null,"kind":"playlist_progress","request_id":"r","title":null,'
+        b'"queued":2480,"total":5000,"done":false,"stopped_reason":null}',
+    ),
+]
+
+
+@pytest.mark.parametrize(("adapter", "value", "literal"), UNION_CASES, ids=lambda v: type(v).__name__)
+def test_tagged_unions_round_trip(adapter: TypeAdapter[object], value: object, literal: bytes) -> None:
+    assert adapter.dump_json(value) == literal
+    assert adapter.validate_json(literal) == value
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'{"kind":"skip","count":0}',
+        b'{"kind":"skip","count":1001}',
+        b'{"kind":"volume","volume":201}',
+        b'{"kind":"rm -rf"}',
+        b'{"kind":"filters","filters":{"presets":["nightcore","nightcore"]}}',
+        b'{"kind":"filters","filters":{"speed":9}}',
+        b"[]",
+        b"not json",
+    ],
+)
+def test_bad_commands_are_rejected(bad: bytes) -> None:
+    with pytest.raises(ValidationError):
+        COMMAND_ADAPTER.validate_json(bad)
+
+
+def test_models_are_frozen_and_filters_know_their_rate() -> None:
+    with pytest.raises(ValidationError):
+        ITEM.uid = "x"  # type: ignore[misc]
+    chain = FiltersCommand(filters=FilterChain(presets=(FilterPreset.NIGHTCORE,), speed=2.0)).filters
+    assert chain.rate_factor == 2.5 and not chain.is_identity
+    assert FilterChain().is_identity
+
+
+def test_codec_keeps_64_bit_ids() -> None:
+    assert codec.loads(codec.dumps({"guild_id": BIG})) == {"guild_id": BIG}
