@@ -99,6 +99,13 @@ class VoiceUpdateCommand(_CommandBase):
     kind: Literal["voice_update"] = "voice_update"
 
 
+class ListenersCommand(_CommandBase):
+    """How many members (bots excluded) are in the bot's voice channel; 0 starts the alone-idle timer."""
+
+    kind: Literal["listeners"] = "listeners"
+    count: int = Field(ge=0, le=100_000)
+
+
 Command = Annotated[
     JoinCommand
     | QueueChangedCommand
@@ -113,7 +120,8 @@ Command = Annotated[
     | VolumeCommand
     | FiltersCommand
     | LoopCommand
-    | VoiceUpdateCommand,
+    | VoiceUpdateCommand
+    | ListenersCommand,
     Field(discriminator="kind"),
 ]
 

@@ -24,32 +24,32 @@ class TrackEndReason(StrEnum):
         return self in (TrackEndReason.FINISHED, TrackEndReason.FAILED)
 
 
-class _EventBase(WireModel):
+class EventBase(WireModel):
     guild_id: Snowflake
     at_ms: int = Field(ge=0)
     text_channel_id: Snowflake | None = None
 
 
-class TrackStarted(_EventBase):
+class TrackStarted(EventBase):
     kind: Literal["track_started"] = "track_started"
     item: QueueItem
     position_ms: int = Field(default=0, ge=0)
     paused: bool = False
 
 
-class TrackEnded(_EventBase):
+class TrackEnded(EventBase):
     kind: Literal["track_ended"] = "track_ended"
     item: QueueItem
     reason: TrackEndReason
 
 
-class TrackFailed(_EventBase):
+class TrackFailed(EventBase):
     kind: Literal["track_failed"] = "track_failed"
     item: QueueItem
     error: str = Field(max_length=500)
 
 
-class TrackSubstituted(_EventBase):
+class TrackSubstituted(EventBase):
     """Smart fallback replaced a broken link with a search result."""
 
     kind: Literal["track_substituted"] = "track_substituted"
@@ -58,7 +58,7 @@ class TrackSubstituted(_EventBase):
     reason: str = Field(max_length=200)
 
 
-class PlaylistProgress(_EventBase):
+class PlaylistProgress(EventBase):
     kind: Literal["playlist_progress"] = "playlist_progress"
     request_id: str = Field(max_length=64)
     title: str | None = Field(default=None, max_length=256)
@@ -69,17 +69,17 @@ class PlaylistProgress(_EventBase):
     """Why ingestion stopped early (queue full, per-user share, cap), if it did."""
 
 
-class PlayerUpdated(_EventBase):
+class PlayerUpdated(EventBase):
     """Pause, volume, loop, filters or seek changed; the now-playing message should refresh."""
 
     kind: Literal["player_updated"] = "player_updated"
 
 
-class QueueFinished(_EventBase):
+class QueueFinished(EventBase):
     kind: Literal["queue_finished"] = "queue_finished"
 
 
-class PlayerLeft(_EventBase):
+class PlayerLeft(EventBase):
     kind: Literal["player_left"] = "player_left"
     reason: str = Field(max_length=200)
 

@@ -1,0 +1,145 @@
+"""Supervisors against a real redis-server: claiming, spreading, takeover after a crash, graceful handoff.
+
+The players here are minimal stand-ins that record what they are given; the real player is tested end to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from redis.asyncio import Redis
+
+from shared.active_store import ActiveGuildStore
+from shared.command_store import CommandStore, StreamEntry
+from shared.commands import SkipCommand
+from shared.keys import Keys
+from shared.lease_store import LeaseStore
+from worker.supervisor import Supervisor, SupervisorConfig, TrackedLease
+
+LEASE_MS = 600
+
+
+class RecordingPlayer:
+    def __init__(self, guild_id: int, lease: TrackedLease, log: list[tuple[int, int, str]]) -> None:
+        self.guild_id = guild_id
+        self.lease = lease
+        self.log = log
+        self.cursor = "0-0"
+        self.released = False
+        self._halted = asyncio.Event()
+
+    async def prepare(self) -> None:
+        return None
+
+    async def run(self) -> None:
+        await self._halted.wait()
+
+    def deliver(self, entries: list[StreamEntry]) -> None:
+        for entry in entries:
+            if self.lease.valid():
+                self.log.append((self.guild_id, self.lease.fence, entry.entry_id))
+
+    def halt(self, *, handoff: bool) -> None:
+        self._halted.set()
+
+
+class Harness:
+    def __init__(self, redis_url: str, keys: Keys) -> None:
+        self.redis_url = redis_url
+        self.keys = keys
+        self.log: list[tuple[int, int, str]] = []
+        self.running: dict[str, tuple[Supervisor, asyncio.Task[None], list[Redis]]] = {}
+
+    async def start(self, worker_id: str) -> Supervisor:
+        clients = [Redis.from_url(self.redis_url), Redis.from_url(self.redis_url)]
+
+        async def factory(guild_id: int, lease: TrackedLease) -> RecordingPlayer:
+            return RecordingPlayer(guild_id, lease, self.log)
+
+        config = SupervisorConfig(worker_id=worker_id, lease_ms=LEASE_MS, scan_interval_ms=50)
+        supervisor = Supervisor(clients[0], clients[1], self.keys, config, factory)
+        self.running[worker_id] = (supervisor, asyncio.create_task(supervisor.run()), clients)
+        return supervisor
+
+    async def crash(self, worker_id: str) -> None:
+        """Like kill -9: everything stops, nothing is released."""
+        _, task, clients = self.running.pop(worker_id)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for client in clients:
+            await client.aclose()
+
+    async def stop(self, worker_id: str) -> None:
+        supervisor, task, clients = self.running.pop(worker_id)
+        await supervisor.shutdown()
+        await asyncio.wait_for(task, 5)
+        for client in clients:
+            await client.aclose()
+
+    async def close(self) -> None:
+        for worker_id in list(self.running):
+            await self.crash(worker_id)
+
+
+@pytest.fixture
+async def harness(redis_url: str, redis: Redis, keys: Keys) -> AsyncIterator[Harness]:
+    harness = Harness(redis_url, keys)
+    yield harness
+    await harness.close()
+
+
+async def _until(predicate: Callable[[], bool], limit_s: float = 5.0) -> float:
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > limit_s:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+    return time.monotonic() - start
+
+
+async def test_guilds_spread_over_workers_and_each_has_one_owner(harness: Harness, redis: Redis, keys: Keys) -> None:
+    first, second = await harness.start("w1"), await harness.start("w2")
+    active = ActiveGuildStore(redis, keys)
+    for guild_id in range(1, 21):
+        await active.mark(guild_id)
+    await _until(lambda: len(first.owned) + len(second.owned) == 20)
+    assert not set(first.owned) & set(second.owned)
+    assert abs(len(first.owned) - len(second.owned)) <= 6, (first.owned, second.owned)
+
+
+async def test_crashed_owner_is_replaced_and_commands_apply_once(harness: Harness, redis: Redis, keys: Keys) -> None:
+    await harness.start("w1")
+    await ActiveGuildStore(redis, keys).mark(7)
+    await _until(lambda: 7 in harness.running["w1"][0].owned)
+    commands = CommandStore(redis, keys)
+    first = await commands.append(7, SkipCommand())
+    await _until(lambda: len(harness.log) == 1)
+    second_worker = await harness.start("w2")
+    await harness.crash("w1")
+    takeover = await _until(lambda: 7 in second_worker.owned)
+    assert takeover < (LEASE_MS + 600) / 1000
+    # the stand-in player starts from "0-0", as a player whose checkpoint never included the command would
+    second = await commands.append(7, SkipCommand())
+    await _until(lambda: len(harness.log) == 3)
+    owners = [(fence, entry) for _, fence, entry in harness.log]
+    assert [entry for _, entry in owners] == [first, first, second]
+    assert owners[0][0] < owners[1][0]
+
+
+async def test_graceful_shutdown_hands_over_fast(harness: Harness, redis: Redis, keys: Keys) -> None:
+    await harness.start("w1")
+    await ActiveGuildStore(redis, keys).mark(9)
+    await _until(lambda: 9 in harness.running["w1"][0].owned)
+    second_worker = await harness.start("w2")
+    stopped_at = time.monotonic()
+    await harness.stop("w1")
+    await _until(lambda: 9 in second_worker.owned)
+    assert time.monotonic() - stopped_at < LEASE_MS / 1000
+    holder = await LeaseStore(redis, keys).holder(9)
+    assert holder is not None
+    assert holder.owner == "w2"

@@ -1,0 +1,489 @@
+"""A guild's player: the owner loop that applies commands in order, plays the queue and checkpoints position.
+
+Order of every change: compute the new state, commit it through a fenced script, then act (audio, voice, events).
+A rejected commit means another worker owns the guild: the player stops at once without writing anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any, Final
+
+from redis.exceptions import RedisError
+
+from shared.command_store import StreamEntry
+from shared.commands import (
+    Command,
+    FiltersCommand,
+    JoinCommand,
+    LeaveCommand,
+    ListenersCommand,
+    LoopCommand,
+    PauseCommand,
+    PlayNowCommand,
+    PreviousCommand,
+    QueueChangedCommand,
+    ResumeCommand,
+    SeekCommand,
+    SkipCommand,
+    StopCommand,
+    VoiceUpdateCommand,
+    VolumeCommand,
+)
+from shared.errors import CorruptDataError
+from shared.events import (
+    Event,
+    EventBase,
+    PlayerLeft,
+    PlayerUpdated,
+    QueueFinished,
+    TrackEnded,
+    TrackEndReason,
+    TrackFailed,
+    TrackStarted,
+    TrackSubstituted,
+)
+from shared.models import GuildSettings, LoopMode, PlayerState, QueueItem
+from shared.player_store import Retire, Transition
+from worker.player_support import (
+    CommandArrived,
+    Fenced,
+    Halt,
+    Inbox,
+    PlayerConfig,
+    PlayerStores,
+    TrackDone,
+    now_ms,
+)
+from worker.ports import AudioOutput, LeaseView, PlayableStream, Playback, StreamSource, VoicePort, VoiceStatus
+
+_log: Final = logging.getLogger(__name__)
+
+
+class GuildPlayer:
+    """Owns one guild while its worker holds the lease. `run()` returns when the guild is released or lost."""
+
+    def __init__(  # noqa: PLR0913 - a composition point: every collaborator is injected
+        self,
+        guild_id: int,
+        *,
+        lease: LeaseView,
+        stores: PlayerStores,
+        audio: AudioOutput,
+        voice: VoicePort,
+        streams: StreamSource,
+        config: PlayerConfig,
+    ) -> None:
+        self.guild_id = guild_id
+        self._lease = lease
+        self._stores = stores
+        self._audio = audio
+        self._voice = voice
+        self._streams = streams
+        self._config = config
+        self._inbox: asyncio.Queue[Inbox] = asyncio.Queue()
+        self._state = PlayerState()
+        self._settings = GuildSettings()
+        self._playback: Playback | None = None
+        self._stream: PlayableStream | None = None
+        self._generation = 0
+        self._watchers: set[asyncio.Task[None]] = set()
+        self._last_checkpoint = 0.0
+        self._last_settings = 0.0
+        self._idle_since: float | None = None
+        self._alone_since: float | None = None
+        self._released = False
+        self._extra = {"guild_id": guild_id}
+
+    @property
+    def cursor(self) -> str:
+        return self._state.cursor
+
+    def deliver(self, entries: list[StreamEntry]) -> None:
+        for entry in entries:
+            self._inbox.put_nowait(CommandArrived(entry))
+
+    def halt(self, *, handoff: bool) -> None:
+        self._inbox.put_nowait(Halt(handoff=handoff))
+
+    async def prepare(self) -> None:
+        """Load the stored state (a fresh one if missing or corrupt) before commands are delivered."""
+        try:
+            stored = await self._stores.players.load(self.guild_id)
+        except CorruptDataError as exc:
+            _log.error("resetting corrupt player state: %s", exc, extra=self._extra)
+            stored = None
+        self._settings = await self._stores.settings.get(self.guild_id)
+        if stored is None:
+            cursor = await self._stores.commands.latest_id(self.guild_id)
+            stored = PlayerState(volume=self._settings.default_volume, cursor=cursor)
+        self._state = stored.model_copy(update={"fence": self._lease.fence})
+        self._last_settings = time.monotonic()
+
+    async def run(self) -> None:
+        try:
+            await self._resume()
+            await self._loop()
+        except Fenced:
+            _log.warning("fenced out: another worker owns the guild now", extra=self._extra)
+            await self._silence()
+        finally:
+            for task in self._watchers:
+                task.cancel()
+            await self._audio.close()
+
+    async def _loop(self) -> None:
+        tick = self._config.checkpoint_ms / 1000
+        while not self._released:
+            try:
+                message = await asyncio.wait_for(self._inbox.get(), timeout=tick)
+            except TimeoutError:
+                message = None
+            if not self._lease.valid():
+                raise Fenced
+            if isinstance(message, Halt):
+                await self._on_halt(message)
+                return
+            if isinstance(message, CommandArrived):
+                await self._apply(message.entry)
+            elif isinstance(message, TrackDone) and message.generation == self._generation:
+                await self._on_track_done(message.error)
+            await self._housekeeping()
+
+    # ---- state commits -------------------------------------------------------------------------------------
+
+    def _next_state(self, **changes: object) -> PlayerState:
+        position = self._playback.position_ms if self._playback else self._state.position_ms
+        base = {"position_ms": position, "fence": self._lease.fence, "updated_at_ms": now_ms()}
+        return self._state.model_copy(update={**base, **changes})
+
+    async def _commit(self, state: PlayerState) -> None:
+        if not await self._stores.players.save(self.guild_id, self._lease.fence, state):
+            raise Fenced
+        self._state = state
+        self._last_checkpoint = time.monotonic()
+
+    async def _commit_transition(self, transition: Transition, template: PlayerState) -> QueueItem | None:
+        if transition.fenced_out:
+            raise Fenced
+        self._state = template.model_copy(update={"now_playing": transition.item})
+        self._last_checkpoint = time.monotonic()
+        return transition.item
+
+    def _retire_mode(self) -> Retire:
+        return Retire.REQUEUE if self._state.loop is LoopMode.QUEUE else Retire.HISTORY
+
+    async def _advance(self, cursor: str, *, retire: Retire, skip_extra: int = 0) -> QueueItem | None:
+        template = self._next_state(cursor=cursor, position_ms=0, paused=False)
+        transition = await self._stores.players.advance(
+            self.guild_id,
+            self._lease.fence,
+            template.model_copy(update={"now_playing": self._state.now_playing}),
+            retire=retire,
+            skip_extra=skip_extra,
+        )
+        return await self._commit_transition(transition, template)
+
+    # ---- commands ------------------------------------------------------------------------------------------
+
+    async def _apply(self, entry: StreamEntry) -> None:
+        command = entry.command
+        if command is None:
+            await self._commit(self._next_state(cursor=entry.entry_id))
+            return
+        if command.text_channel_id is not None and command.text_channel_id != self._state.text_channel_id:
+            self._state = self._state.model_copy(update={"text_channel_id": command.text_channel_id})
+        await self._dispatch(command, entry.entry_id)
+
+    async def _dispatch(self, command: Command, cursor: str) -> None:  # noqa: C901, PLR0912 - one branch per kind
+        match command:
+            case JoinCommand():
+                await self._join(command.voice_channel_id, cursor)
+            case QueueChangedCommand():
+                await self._commit(self._next_state(cursor=cursor))
+                await self._start_if_idle(cursor)
+            case PlayNowCommand():
+                await self._play_now(command.uid, cursor)
+            case SkipCommand():
+                await self._skip(command.count, cursor)
+            case PreviousCommand():
+                await self._previous(cursor)
+            case PauseCommand() | ResumeCommand():
+                await self._set_paused(isinstance(command, PauseCommand), cursor)
+            case StopCommand():
+                await self._stop(cursor)
+            case LeaveCommand():
+                await self._leave(cursor, "asked to leave")
+            case SeekCommand():
+                await self._seek(command.target_ms(self._current_position()), cursor)
+            case VolumeCommand():
+                await self._restyle(self._next_state(cursor=cursor, volume=command.volume))
+            case FiltersCommand():
+                await self._restyle(self._next_state(cursor=cursor, filters=command.filters))
+            case LoopCommand():
+                await self._commit(self._next_state(cursor=cursor, loop=command.mode))
+                await self._publish_update()
+            case VoiceUpdateCommand():
+                await self._commit(self._next_state(cursor=cursor))
+                await self._voice.refresh()
+            case ListenersCommand():
+                await self._commit(self._next_state(cursor=cursor))
+                self._alone_since = time.monotonic() if command.count == 0 else None
+
+    def _current_position(self) -> int:
+        return self._playback.position_ms if self._playback else self._state.position_ms
+
+    async def _join(self, channel_id: int, cursor: str) -> None:
+        moved = channel_id != self._state.voice_channel_id
+        await self._commit(self._next_state(cursor=cursor, voice_channel_id=channel_id))
+        self._alone_since = None
+        if moved or self._voice.status() in (VoiceStatus.CLOSED, VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN):
+            await self._voice.connect(channel_id)
+        if self._state.now_playing is None:
+            await self._start_if_idle(cursor)
+        elif self._playback is None:
+            await self._play(self._state.now_playing, self._state.position_ms)
+
+    async def _start_if_idle(self, cursor: str) -> None:
+        if self._state.now_playing is not None or self._state.voice_channel_id is None:
+            return
+        item = await self._advance(cursor, retire=Retire.DROP)
+        if item is not None:
+            await self._play(item, 0)
+
+    async def _play_now(self, uid: str, cursor: str) -> None:
+        template = self._next_state(cursor=cursor, position_ms=0, paused=False)
+        transition = await self._stores.players.play_now(
+            self.guild_id, self._lease.fence, template.model_copy(update={"now_playing": self._state.now_playing}), uid
+        )
+        previous = self._state.now_playing
+        if transition.item is None and not transition.fenced_out:
+            await self._commit(self._next_state(cursor=cursor))
+            return
+        item = await self._commit_transition(transition, template)
+        await self._end_current(previous, TrackEndReason.REPLACED)
+        if item is not None:
+            await self._play(item, 0)
+
+    async def _skip(self, count: int, cursor: str) -> None:
+        previous = self._state.now_playing
+        if previous is None:
+            await self._commit(self._next_state(cursor=cursor))
+            return
+        item = await self._advance(cursor, retire=self._retire_mode(), skip_extra=count - 1)
+        await self._end_current(previous, TrackEndReason.SKIPPED)
+        await self._play_or_finish(item)
+
+    async def _previous(self, cursor: str) -> None:
+        template = self._next_state(cursor=cursor, position_ms=0, paused=False)
+        transition = await self._stores.players.previous(
+            self.guild_id, self._lease.fence, template.model_copy(update={"now_playing": self._state.now_playing})
+        )
+        if transition.item is None and not transition.fenced_out:
+            await self._commit(self._next_state(cursor=cursor))
+            return
+        previous = self._state.now_playing
+        item = await self._commit_transition(transition, template)
+        await self._end_current(previous, TrackEndReason.REPLACED)
+        if item is not None:
+            await self._play(item, 0)
+
+    async def _set_paused(self, paused: bool, cursor: str) -> None:
+        await self._commit(self._next_state(cursor=cursor, paused=paused))
+        if self._playback is not None:
+            if paused:
+                self._playback.pause()
+            else:
+                self._playback.resume()
+        await self._publish_update()
+
+    async def _stop(self, cursor: str) -> None:
+        previous = self._state.now_playing
+        state = self._next_state(cursor=cursor, now_playing=None, position_ms=0, paused=False)
+        if not await self._stores.players.stop(self.guild_id, self._lease.fence, state):
+            raise Fenced
+        self._state = state
+        await self._end_current(previous, TrackEndReason.STOPPED)
+
+    async def _seek(self, target_ms: int, cursor: str) -> None:
+        item = self._state.now_playing
+        if item is None:
+            await self._commit(self._next_state(cursor=cursor))
+            return
+        duration = item.track.duration_ms
+        if duration is not None:
+            target_ms = min(target_ms, max(0, duration - 1000))
+        await self._restyle(self._next_state(cursor=cursor, position_ms=target_ms), position_ms=target_ms)
+
+    async def _restyle(self, state: PlayerState, position_ms: int | None = None) -> None:
+        """Commit a volume/filter/seek change, then restart the pipeline at the position (gapless swap)."""
+        await self._commit(state)
+        if self._playback is not None and self._stream is not None:
+            position = self._current_position() if position_ms is None else position_ms
+            await self._start_pipeline(self._stream, position)
+        await self._publish_update()
+
+    # ---- playback ------------------------------------------------------------------------------------------
+
+    async def _resume(self) -> None:
+        """After a takeover or restart: reconnect voice and continue the stored track at the stored position."""
+        if self._state.voice_channel_id is None:
+            return
+        await self._voice.connect(self._state.voice_channel_id)
+        if self._state.now_playing is not None:
+            await self._play(self._state.now_playing, self._state.position_ms)
+        else:
+            await self._start_if_idle(self._state.cursor)
+
+    async def _play(self, item: QueueItem, position_ms: int) -> None:
+        outcome = await self._streams.stream_for(self.guild_id, item)
+        if not self._lease.valid():
+            raise Fenced
+        if outcome.stream is None:
+            await self._publish(self._event(TrackFailed, item=item, error=outcome.error or "could not play"))
+            await self._on_track_done(outcome.error or "could not play")
+            return
+        if outcome.item != item:
+            await self._commit(self._next_state(now_playing=outcome.item))
+            reason = outcome.substituted_reason or "the link is broken"
+            await self._publish(
+                self._event(TrackSubstituted, item=outcome.item, broken_url=item.track.url, reason=reason)
+            )
+        self._stream = outcome.stream
+        await self._start_pipeline(outcome.stream, position_ms)
+        await self._publish(
+            self._event(TrackStarted, item=outcome.item, position_ms=position_ms, paused=self._state.paused)
+        )
+        await self._prefetch_next()
+
+    async def _start_pipeline(self, stream: PlayableStream, position_ms: int) -> None:
+        await self._voice_ready()
+        playback = await self._audio.start(
+            stream,
+            position_ms=position_ms,
+            filters=self._state.filters,
+            volume=self._state.volume,
+            paused=self._state.paused,
+        )
+        self._playback = playback
+        self._generation += 1
+        self._watch(playback, self._generation)
+
+    async def _voice_ready(self) -> None:
+        deadline = time.monotonic() + self._config.voice_connect_timeout_s
+        while self._voice.status() is not VoiceStatus.CONNECTED and time.monotonic() < deadline:
+            if self._voice.status() in (VoiceStatus.FAILED, VoiceStatus.CLOSED):
+                return
+            await asyncio.sleep(0.02)
+
+    def _watch(self, playback: Playback, generation: int) -> None:
+        async def watch() -> None:
+            error = await playback.wait_done()
+            self._inbox.put_nowait(TrackDone(generation, error))
+
+        task = asyncio.create_task(watch(), name=f"watch-{self.guild_id}-{generation}")
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+
+    async def _end_current(self, item: QueueItem | None, reason: TrackEndReason) -> None:
+        if self._playback is not None and reason is not TrackEndReason.REPLACED:
+            await self._playback.stop()
+            self._playback = None
+            self._generation += 1
+        if item is not None:
+            await self._publish(self._event(TrackEnded, item=item, reason=reason))
+
+    async def _on_track_done(self, error: str | None) -> None:
+        finished = self._state.now_playing
+        self._playback = None
+        if finished is None:
+            return
+        if error is None and self._state.loop is LoopMode.TRACK:
+            await self._commit(self._next_state(position_ms=0))
+            await self._play(finished, 0)
+            return
+        reason = TrackEndReason.FINISHED if error is None else TrackEndReason.FAILED
+        item = await self._advance(self._state.cursor, retire=self._retire_mode())
+        await self._publish(self._event(TrackEnded, item=finished, reason=reason))
+        await self._play_or_finish(item)
+
+    async def _play_or_finish(self, item: QueueItem | None) -> None:
+        if item is not None:
+            await self._play(item, 0)
+            return
+        self._playback = None
+        self._stream = None
+        await self._publish(self._event(QueueFinished))
+
+    async def _prefetch_next(self) -> None:
+        page = await self._stores.queue.page(self.guild_id, 0, 1)
+        if page.items:
+            await self._streams.prefetch(self.guild_id, page.items[0])
+
+    async def _silence(self) -> None:
+        if self._playback is not None:
+            with contextlib.suppress(Exception):
+                await self._playback.stop()
+            self._playback = None
+
+    # ---- housekeeping, leaving, halting -------------------------------------------------------------------
+
+    async def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if self._playback is not None and now - self._last_checkpoint >= self._config.checkpoint_ms / 1000:
+            await self._commit(self._next_state())
+        if now - self._last_settings >= self._config.settings_refresh_s:
+            self._settings = await self._stores.settings.get(self.guild_id)
+            self._last_settings = now
+        await self._check_idle(now)
+
+    async def _check_idle(self, now: float) -> None:
+        if self._state.now_playing is None and self._state.voice_channel_id is not None:
+            if await self._stores.queue.length(self.guild_id):
+                await self._start_if_idle(self._state.cursor)
+                return
+            self._idle_since = self._idle_since or now
+        else:
+            self._idle_since = None
+        if self._settings.always_on or self._state.voice_channel_id is None:
+            return
+        limit = self._settings.idle_timeout_s
+        if self._idle_since is not None and now - self._idle_since >= limit:
+            await self._leave(self._state.cursor, "nothing left to play")
+        elif self._alone_since is not None and now - self._alone_since >= limit:
+            await self._leave(self._state.cursor, "everybody left the voice channel")
+
+    async def _leave(self, cursor: str, reason: str) -> None:
+        await self._commit(self._next_state(cursor=cursor, voice_channel_id=None, paused=False))
+        await self._silence()
+        await self._voice.disconnect(leave=True)
+        await self._stores.active.unmark(self.guild_id)
+        await self._publish(self._event(PlayerLeft, reason=reason))
+        self._released = True
+
+    async def _on_halt(self, halt: Halt) -> None:
+        if halt.handoff and self._lease.valid():
+            await self._commit(self._next_state())
+        await self._silence()
+        await self._voice.disconnect(leave=False)
+
+    # ---- events --------------------------------------------------------------------------------------------
+
+    def _event[E: EventBase](self, kind: type[E], **fields: Any) -> E:
+        return kind(guild_id=self.guild_id, at_ms=now_ms(), text_channel_id=self._state.text_channel_id, **fields)
+
+    async def _publish_update(self) -> None:
+        await self._publish(self._event(PlayerUpdated))
+
+    async def _publish(self, event: Event) -> None:
+        try:
+            await self._stores.events.publish(event)
+        except (OSError, RedisError) as exc:
+            _log.warning("could not publish %s: %s", type(event).__name__, exc, extra=self._extra)
+
+    @property
+    def released(self) -> bool:
+        return self._released

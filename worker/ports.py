@@ -1,0 +1,103 @@
+"""The narrow interfaces a guild player depends on: stream resolution, audio output, voice, and the lease."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from shared.models import FilterChain, QueueItem
+
+
+@dataclass(frozen=True, slots=True)
+class PlayableStream:
+    """A stream URL for FFmpeg, resolved just before play (such URLs expire)."""
+
+    url: str
+    is_opus: bool | None = None
+    """True when the source is Opus in Ogg/WebM (passthrough possible); None when unknown (probe)."""
+    http_headers: Mapping[str, str] = field(default_factory=dict)
+    duration_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOutcome:
+    """What resolving an item for play gave: a stream, possibly for a substitute item, or an error for the user."""
+
+    stream: PlayableStream | None
+    item: QueueItem
+    """The item to play: the queued one, or a substitute found by smart fallback."""
+    substituted_reason: str | None = None
+    error: str | None = None
+
+
+class StreamSource(Protocol):
+    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamOutcome: ...
+
+    async def prefetch(self, guild_id: int, item: QueueItem) -> None: ...
+
+
+class Playback(Protocol):
+    """One track playing (or paused) on a guild's audio output."""
+
+    @property
+    def position_ms(self) -> int:
+        """Position in the source's timeline."""
+        ...
+
+    async def wait_done(self) -> str | None:
+        """Wait for the end of the stream: None when it ended normally, else an error message."""
+        ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class AudioOutput(Protocol):
+    """A guild's audio output: starts tracks on the worker's pacer, sending to the guild's voice connection."""
+
+    async def start(
+        self, stream: PlayableStream, *, position_ms: int, filters: FilterChain, volume: int, paused: bool
+    ) -> Playback:
+        """Start a track; when another is playing, the new one replaces it at a frame boundary (no gap)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class VoiceStatus(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    NEEDS_REJOIN = "needs_rejoin"
+    FAILED = "failed"
+    CLOSED = "closed"
+
+
+class VoicePort(Protocol):
+    """The player's view of the guild's voice connection."""
+
+    async def connect(self, channel_id: int) -> None: ...
+
+    async def refresh(self) -> None:
+        """New credentials were stored by the gateway: pick them up."""
+        ...
+
+    def status(self) -> VoiceStatus: ...
+
+    async def disconnect(self, *, leave: bool) -> None: ...
+
+
+class LeaseView(Protocol):
+    """What the player knows of its lease: whether it may still act (self-fencing)."""
+
+    @property
+    def fence(self) -> int: ...
+
+    def valid(self) -> bool:
+        """False once the lease may have expired: stop sending audio and writing state at once."""
+        ...

@@ -1,0 +1,238 @@
+"""Guild ownership in one worker: claim active guilds under fenced leases, renew them, self-fence, hand off.
+
+Every worker runs one supervisor beside arq's job loop. Less-loaded workers claim first: a worker waits a little
+per guild it already plays more than the least-loaded live worker, so new guilds spread across replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from shared.active_store import ActiveGuildStore
+from shared.command_store import CommandStore, StreamEntry
+from shared.keys import Keys
+from shared.lease_store import Lease, LeaseStore, RenewOutcome
+from shared.redis_typing import aw
+
+_log: Final = logging.getLogger(__name__)
+
+_SAFETY_MS: Final = 300
+"""Stop acting this long before the lease could have expired in Redis (renew send time + TTL)."""
+_BALANCE_DELAY_S: Final = 0.05
+_WORKER_TTL_S: Final = 10.0
+_FRESH_MS: Final = 2000
+
+
+class OwnedPlayer(Protocol):
+    """What the supervisor needs of a guild player."""
+
+    @property
+    def cursor(self) -> str: ...
+
+    @property
+    def released(self) -> bool: ...
+
+    async def prepare(self) -> None: ...
+
+    async def run(self) -> None: ...
+
+    def deliver(self, entries: list[StreamEntry]) -> None: ...
+
+    def halt(self, *, handoff: bool) -> None: ...
+
+
+class TrackedLease:
+    """A lease plus the monotonic time of the last renewal that succeeded, for self-fencing."""
+
+    def __init__(self, lease: Lease, ttl_ms: int, sent_at: float) -> None:
+        self.lease = lease
+        self.ttl_ms = ttl_ms
+        self.renew_sent_at = sent_at
+        self.lost = False
+
+    @property
+    def fence(self) -> int:
+        return self.lease.fence
+
+    def valid(self) -> bool:
+        age_ms = (time.monotonic() - self.renew_sent_at) * 1000
+        return not self.lost and age_ms < self.ttl_ms - _SAFETY_MS
+
+
+PlayerFactory = Callable[[int, TrackedLease], Awaitable[OwnedPlayer]]
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorConfig:
+    worker_id: str
+    lease_ms: int = 1500
+    scan_interval_ms: int = 200
+    max_guilds: int = 500
+
+
+@dataclass
+class _Owned:
+    lease: TrackedLease
+    player: OwnedPlayer
+    task: asyncio.Task[None]
+
+
+class Supervisor:
+    def __init__(
+        self, redis: Redis, blocking_redis: Redis, keys: Keys, config: SupervisorConfig, player_factory: PlayerFactory
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._config = config
+        self._leases = LeaseStore(redis, keys)
+        self._active = ActiveGuildStore(redis, keys)
+        self._commands = CommandStore(blocking_redis, keys)
+        self._player_factory = player_factory
+        self._owned: dict[int, _Owned] = {}
+        self._stopping = False
+        self._rng = random.Random()  # noqa: S311 - jitter, not security
+
+    @property
+    def owned(self) -> list[int]:
+        return sorted(self._owned)
+
+    async def run(self) -> None:
+        """Scan, renew and pump commands until `shutdown()`; survives Redis outages."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._every(self._config.lease_ms / 4000, self._renew_all), name="renew")
+            group.create_task(self._every(self._config.scan_interval_ms / 1000, self._scan), name="scan")
+            group.create_task(self._pump_commands(), name="commands")
+
+    async def _every(self, interval_s: float, step: Callable[[], Awaitable[None]]) -> None:
+        while not self._stopping:
+            try:
+                await step()
+            except (RedisError, OSError) as exc:
+                _log.warning("%s failed: %s", step.__name__, exc)
+            await asyncio.sleep(interval_s * self._rng.uniform(0.8, 1.2))
+
+    async def _renew_all(self) -> None:
+        for guild_id, owned in list(self._owned.items()):
+            if owned.task.done():
+                await self._forget(guild_id, owned)
+                continue
+            sent_at = time.monotonic()
+            outcome = await self._leases.renew(owned.lease.lease, self._config.lease_ms)
+            if outcome is RenewOutcome.LOST:
+                _log.warning("lease lost", extra={"guild_id": guild_id})
+                owned.lease.lost = True
+                owned.player.halt(handoff=False)
+            else:
+                owned.lease.renew_sent_at = sent_at
+        await self._heartbeat()
+
+    async def _forget(self, guild_id: int, owned: _Owned) -> None:
+        self._owned.pop(guild_id, None)
+        if owned.player.released and not owned.lease.lost:
+            with contextlib.suppress(RedisError, OSError):
+                await self._leases.release(owned.lease.lease)
+        if (error := owned.task.exception()) is not None:
+            _log.error("player crashed: %r", error, extra={"guild_id": guild_id}, exc_info=error)
+
+    async def _heartbeat(self) -> None:
+        now_ms = int(time.time() * 1000)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self._keys.workers(), {self._config.worker_id: now_ms})
+            pipe.set(self._keys.worker_load(self._config.worker_id), len(self._owned), ex=int(_WORKER_TTL_S))
+            pipe.zremrangebyscore(self._keys.workers(), 0, now_ms - _WORKER_TTL_S * 1000)
+            await pipe.execute()
+
+    async def _least_other_load(self) -> int | None:
+        """The load of the least-loaded other worker that sent a heartbeat recently (None if there is none)."""
+        fresh_after = int(time.time() * 1000) - _FRESH_MS
+        workers = await aw(self._redis.zrangebyscore(self._keys.workers(), fresh_after, "+inf"))
+        others = [w.decode() for w in workers if w.decode() != self._config.worker_id]
+        if not others:
+            return None
+        loads = await aw(self._redis.mget([self._keys.worker_load(w) for w in others]))
+        return min(int(load or 0) for load in loads)
+
+    def _may_claim(self) -> bool:
+        return not self._stopping and len(self._owned) < self._config.max_guilds
+
+    async def _scan(self) -> None:
+        if not self._may_claim():
+            return
+        candidates = [gid for gid in await self._active.all() if gid not in self._owned]
+        self._rng.shuffle(candidates)
+        for guild_id in candidates:
+            if not self._may_claim():
+                return
+            least = await self._least_other_load()
+            if least is not None and len(self._owned) > least:
+                await asyncio.sleep(min((len(self._owned) - least) * _BALANCE_DELAY_S, self._config.lease_ms / 3000))
+            if await aw(self._redis.exists(self._keys.lease(guild_id))):
+                continue
+            await self._try_claim(guild_id)
+
+    async def _try_claim(self, guild_id: int) -> None:
+        sent_at = time.monotonic()
+        lease = await self._leases.acquire(guild_id, self._config.worker_id, self._config.lease_ms)
+        if lease is None:
+            return
+        tracked = TrackedLease(lease, self._config.lease_ms, sent_at)
+        _log.info("claimed guild with fence %d", lease.fence, extra={"guild_id": guild_id})
+        try:
+            player = await self._player_factory(guild_id, tracked)
+            await player.prepare()
+        except (RedisError, OSError) as exc:
+            _log.warning("could not start the player: %s", exc, extra={"guild_id": guild_id})
+            await self._leases.release(lease)
+            return
+        task = asyncio.create_task(player.run(), name=f"player-{guild_id}")
+        self._owned[guild_id] = _Owned(tracked, player, task)
+        await aw(
+            self._redis.set(self._keys.worker_load(self._config.worker_id), len(self._owned), ex=int(_WORKER_TTL_S))
+        )
+
+    async def _pump_commands(self) -> None:
+        """One blocking XREAD for all owned guilds; entries go to each player's inbox in order."""
+        read_from: dict[int, str] = {}
+        while not self._stopping:
+            cursors = {gid: read_from.get(gid) or owned.player.cursor for gid, owned in self._owned.items()}
+            read_from = {gid: cursor for gid, cursor in read_from.items() if gid in self._owned}
+            if not cursors:
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                found = await self._commands.wait_many(cursors, block_ms=100)
+            except (RedisError, OSError) as exc:
+                _log.warning("reading commands failed: %s", exc)
+                await asyncio.sleep(0.2)
+                continue
+            for guild_id, entries in found.items():
+                owned = self._owned.get(guild_id)
+                if owned is not None and entries:
+                    owned.player.deliver(list(entries))
+                    read_from[guild_id] = entries[-1].entry_id
+
+    async def shutdown(self, *, timeout_s: float = 5.0) -> None:
+        """Graceful handoff: every player checkpoints at a safe point, then the leases are released."""
+        self._stopping = True
+        for owned in self._owned.values():
+            owned.player.halt(handoff=True)
+        tasks = [owned.task for owned in self._owned.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout_s)
+        for guild_id, owned in list(self._owned.items()):
+            self._owned.pop(guild_id, None)
+            if not owned.lease.lost:
+                with contextlib.suppress(RedisError, OSError):
+                    await self._leases.release(owned.lease.lease)
+        with contextlib.suppress(RedisError, OSError):
+            await aw(self._redis.zrem(self._keys.workers(), self._config.worker_id))
