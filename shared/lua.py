@@ -196,7 +196,8 @@ ADVANCE: Final = (
 -- KEYS: fence, player, queue, history, shares
 -- ARGV: token, finished item json or '', mode ('history' | 'requeue' | 'drop'), history cap, skip extra,
 --       state prefix, state suffix
--- Finishes the current item, drops `skip extra` more queued items, pops the next item and stores the player
+-- Finishes the current item, drops `skip extra` more queued items (never played: not into history),
+-- pops the next item and stores the player
 -- state with it as now_playing (prefix .. item .. suffix), all or nothing.
 if not fence_ok(KEYS[1], ARGV[1]) then return {0, false} end
 local queue, history, shares = KEYS[3], KEYS[4], KEYS[5]
@@ -214,7 +215,7 @@ for _ = 1, extra do
     local skipped = redis.call('LPOP', queue)
     if not skipped then break end
     share_add(shares, skipped, -1)
-    retire(skipped)
+    if mode == 'requeue' then retire(skipped) end
 end
 redis.call('LTRIM', history, 0, cap - 1)
 local nxt = redis.call('LPOP', queue)

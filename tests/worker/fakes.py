@@ -1,0 +1,140 @@
+"""Hand-written stand-ins for the player's ports (audio output, voice, stream resolution) in narrow unit tests.
+
+The player's state machine runs for real against a real redis-server; only the media side is simulated here.
+End-to-end tests run the real audio pipeline, voice adapter and resolver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from shared.models import FilterChain, QueueItem
+from worker.ports import PlayableStream, StreamOutcome, VoiceStatus
+
+
+@dataclass
+class Start:
+    url: str
+    position_ms: int
+    filters: FilterChain
+    volume: int
+    paused: bool
+
+
+class FakePlayback:
+    """Advances in real time from its start position; ends at `length_ms` or when stopped."""
+
+    def __init__(self, start: Start, length_ms: int) -> None:
+        self.start = start
+        self.length_ms = length_ms
+        self._base_ms = start.position_ms
+        self._since = time.monotonic()
+        self._paused = start.paused
+        self._done: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._ender = asyncio.get_running_loop().call_later(self._remaining_s(), self._finish, None)
+        if self._paused:
+            self._ender.cancel()
+        self.stopped = False
+
+    def _remaining_s(self) -> float:
+        return max(0.0, (self.length_ms - self.position_ms) / 1000)
+
+    def _finish(self, error: str | None) -> None:
+        if not self._done.done():
+            self._done.set_result(error)
+
+    @property
+    def position_ms(self) -> int:
+        if self._paused:
+            return self._base_ms
+        return min(self.length_ms, self._base_ms + int((time.monotonic() - self._since) * 1000))
+
+    async def wait_done(self) -> str | None:
+        return await self._done
+
+    def pause(self) -> None:
+        self._base_ms = self.position_ms
+        self._paused = True
+        self._ender.cancel()
+
+    def resume(self) -> None:
+        self._since = time.monotonic()
+        self._paused = False
+        self._ender = asyncio.get_running_loop().call_later(self._remaining_s(), self._finish, None)
+
+    async def stop(self) -> None:
+        self.stopped = True
+        self._ender.cancel()
+
+
+@dataclass
+class FakeAudio:
+    length_ms: int = 400
+    starts: list[Start] = field(default_factory=list)
+    playbacks: list[FakePlayback] = field(default_factory=list)
+    closed: bool = False
+
+    async def start(
+        self, stream: PlayableStream, *, position_ms: int, filters: FilterChain, volume: int, paused: bool
+    ) -> FakePlayback:
+        start = Start(stream.url, position_ms, filters, volume, paused)
+        self.starts.append(start)
+        if self.playbacks:
+            self.playbacks[-1]._ender.cancel()  # replaced: the old one never reports an end
+        playback = FakePlayback(start, self.length_ms)
+        self.playbacks.append(playback)
+        return playback
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class FakeVoice:
+    current: VoiceStatus = VoiceStatus.CLOSED
+    connects: list[int] = field(default_factory=list)
+    refreshes: int = 0
+    disconnects: list[bool] = field(default_factory=list)
+
+    async def connect(self, channel_id: int) -> None:
+        self.connects.append(channel_id)
+        self.current = VoiceStatus.CONNECTED
+
+    async def refresh(self) -> None:
+        self.refreshes += 1
+
+    def status(self) -> VoiceStatus:
+        return self.current
+
+    async def disconnect(self, *, leave: bool) -> None:
+        self.disconnects.append(leave)
+        self.current = VoiceStatus.CLOSED
+
+
+@dataclass
+class FakeStreams:
+    broken: set[str] = field(default_factory=set)
+    substitutes: dict[str, QueueItem] = field(default_factory=dict)
+    prefetched: list[str] = field(default_factory=list)
+
+    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamOutcome:
+        if item.track.url in self.substitutes:
+            substitute = self.substitutes[item.track.url]
+            return StreamOutcome(PlayableStream(substitute.track.url), substitute, substituted_reason="404")
+        if item.track.url in self.broken:
+            return StreamOutcome(None, item, error="HTTP Error 404")
+        return StreamOutcome(PlayableStream(item.track.url), item)
+
+    async def prefetch(self, guild_id: int, item: QueueItem) -> None:
+        self.prefetched.append(item.track.url)
+
+
+@dataclass
+class FixedLease:
+    fence: int
+    ok: bool = True
+
+    def valid(self) -> bool:
+        return self.ok

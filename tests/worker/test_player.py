@@ -1,0 +1,292 @@
+"""The guild player's state machine against a real redis-server, with stand-in media ports (tests/worker/fakes).
+
+Each test drives the player through its command stream exactly as the supervisor does and checks the committed
+state, the queue, the history and the events it publishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+from redis.asyncio import Redis
+
+from shared.active_store import ActiveGuildStore
+from shared.command_store import CommandStore
+from shared.commands import (
+    Command,
+    FiltersCommand,
+    JoinCommand,
+    LeaveCommand,
+    LoopCommand,
+    PauseCommand,
+    PlayNowCommand,
+    PreviousCommand,
+    ResumeCommand,
+    SeekCommand,
+    SkipCommand,
+    StopCommand,
+    VolumeCommand,
+)
+from shared.event_store import EventStore
+from shared.events import Event
+from shared.keys import Keys
+from shared.lease_store import LeaseStore
+from shared.models import FilterChain, FilterPreset, LoopMode, PlayerState, QueueItem
+from shared.player_store import PlayerStore
+from shared.queue_store import QueueLimits, QueueStore
+from shared.settings_store import SettingsStore
+from tests.support.factories import make_item, titles
+from tests.worker.fakes import FakeAudio, FakeStreams, FakeVoice, FixedLease
+from worker.player import GuildPlayer
+from worker.player_support import PlayerConfig, PlayerStores
+
+GUILD = 900
+VOICE = 901
+ROOMY = QueueLimits(10_000, 10_000)
+
+
+@dataclass
+class Rig:
+    redis: Redis
+    keys: Keys
+    stores: PlayerStores
+    audio: FakeAudio
+    voice: FakeVoice
+    streams: FakeStreams
+    lease: FixedLease
+    player: GuildPlayer
+    task: asyncio.Task[None]
+    cursor: str = "0-0"
+
+    async def send(self, command: Command) -> str:
+        entry_id = await self.stores.commands.append(GUILD, command)
+        self.player.deliver(await self.stores.commands.read_after(GUILD, self.cursor))
+        self.cursor = entry_id
+        return entry_id
+
+    async def queue(self, *items: QueueItem) -> None:
+        await self.stores.queue.append(GUILD, list(items), limits=ROOMY)
+
+    async def state(self) -> PlayerState:
+        state = await self.stores.players.load(GUILD)
+        if self.task.done() and not self.task.cancelled() and self.task.exception():
+            raise AssertionError("the player crashed") from self.task.exception()
+        assert state is not None
+        return state
+
+    async def events(self) -> list[Event]:
+        return [e.event for e in await self.stores.events.wait("0-0", block_ms=1, count=10_000) if e.event]
+
+    async def until(self, predicate: Callable[[], object], limit_s: float = 5.0) -> None:
+        deadline = time.monotonic() + limit_s
+        while not predicate():
+            assert time.monotonic() < deadline, "condition not reached in time"
+            await asyncio.sleep(0.01)
+
+    async def until_state(self, check: Callable[[PlayerState], bool], limit_s: float = 5.0) -> PlayerState:
+        deadline = time.monotonic() + limit_s
+        while True:
+            state = await self.stores.players.load(GUILD)
+            if self.task.done() and not self.task.cancelled() and self.task.exception():
+                raise AssertionError("the player crashed") from self.task.exception()
+            if state is not None and check(state):
+                return state
+            assert time.monotonic() < deadline, f"state not reached in time: {state}"
+            await asyncio.sleep(0.02)
+
+
+def _playing(title: str | None) -> Callable[[PlayerState], bool]:
+    return lambda s: (s.now_playing.track.title if s.now_playing else None) == title
+
+
+@pytest.fixture
+async def rig(redis: Redis, keys: Keys) -> AsyncIterator[Rig]:
+    stores = PlayerStores(
+        players=PlayerStore(redis, keys),
+        queue=QueueStore(redis, keys),
+        settings=SettingsStore(redis, keys),
+        events=EventStore(redis, keys),
+        commands=CommandStore(redis, keys),
+        active=ActiveGuildStore(redis, keys),
+    )
+    lease = await LeaseStore(redis, keys).acquire(GUILD, "test", 60_000)
+    assert lease is not None
+    fixed = FixedLease(lease.fence)
+    audio, voice, streams = FakeAudio(), FakeVoice(), FakeStreams()
+    config = PlayerConfig(checkpoint_ms=50, voice_connect_timeout_s=1.0, settings_refresh_s=0.2)
+    player = GuildPlayer(GUILD, lease=fixed, stores=stores, audio=audio, voice=voice, streams=streams, config=config)
+    await player.prepare()
+    task = asyncio.create_task(player.run())
+    rig = Rig(redis, keys, stores, audio, voice, streams, fixed, player, task, cursor=player.cursor)
+    yield rig
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_join_plays_the_queue_in_order_into_history(rig: Rig) -> None:
+    await rig.queue(make_item(1), make_item(2), make_item(3))
+    await rig.send(JoinCommand(voice_channel_id=VOICE, text_channel_id=5))
+    await rig.until_state(_playing("track 1"))
+    assert rig.voice.connects == [VOICE]
+    await rig.until_state(lambda s: s.now_playing is None, limit_s=5)
+    assert [s.url.rsplit("/", 1)[-1] for s in rig.audio.starts] == ["t1.mp3", "t2.mp3", "t3.mp3"]
+    assert titles((await rig.stores.players.history(GUILD)).items) == ["track 3", "track 2", "track 1"]
+    kinds = [e.kind for e in await rig.events()]
+    assert kinds.count("track_started") == 3
+    assert kinds[-1] == "queue_finished"
+    assert all(e.text_channel_id == 5 for e in await rig.events())
+
+
+async def test_skip_previous_and_play_now(rig: Rig) -> None:
+    rig.audio.length_ms = 60_000
+    items = [make_item(n) for n in range(1, 6)]
+    await rig.queue(*items)
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(_playing("track 1"))
+    await rig.send(SkipCommand(count=2))
+    await rig.until_state(_playing("track 3"))
+    await rig.send(PreviousCommand())
+    await rig.until_state(_playing("track 1"))
+    assert titles(await rig.stores.queue.all_items(GUILD)) == ["track 3", "track 4", "track 5"]
+    await rig.send(PlayNowCommand(uid=items[4].uid))
+    state = await rig.until_state(_playing("track 5"))
+    assert titles(await rig.stores.queue.all_items(GUILD)) == ["track 3", "track 4"]
+    assert state.cursor == rig.cursor
+    ended = [e for e in await rig.events() if e.kind == "track_ended"]
+    assert [e.reason.value for e in ended] == ["skipped", "replaced", "replaced"]
+
+
+async def test_pause_resume_seek_volume_filters(rig: Rig) -> None:
+    rig.audio.length_ms = 60_000
+    await rig.queue(make_item(1, duration_ms=60_000))
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(_playing("track 1"))
+    await rig.send(PauseCommand())
+    await rig.until_state(lambda s: s.paused)
+    await asyncio.sleep(0.1)
+    paused_at = (await rig.state()).position_ms
+    await asyncio.sleep(0.3)
+    assert (await rig.state()).position_ms == paused_at
+    await rig.send(ResumeCommand())
+    await rig.until_state(lambda s: not s.paused)
+    await rig.send(SeekCommand(position_ms=30_000))
+    await rig.until(lambda: rig.audio.starts[-1].position_ms == 30_000)
+    await rig.send(SeekCommand(position_ms=-10_000, relative=True))
+    await rig.until(lambda: 19_000 <= rig.audio.starts[-1].position_ms <= 21_000)
+    await rig.send(VolumeCommand(volume=50))
+    await rig.until(lambda: rig.audio.starts[-1].volume == 50)
+    nightcore = FilterChain(presets=(FilterPreset.NIGHTCORE,))
+    await rig.send(FiltersCommand(filters=nightcore))
+    await rig.until(lambda: rig.audio.starts[-1].filters == nightcore)
+    assert rig.audio.starts[-1].position_ms >= 19_000, "filters restart at the current position"
+    state = await rig.until_state(lambda s: s.filters == nightcore)
+    assert state.volume == 50
+
+
+async def test_loop_track_and_loop_queue(rig: Rig) -> None:
+    rig.audio.length_ms = 150
+    await rig.queue(make_item(1), make_item(2))
+    await rig.send(LoopCommand(mode=LoopMode.TRACK))
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until(lambda: len(rig.audio.starts) >= 3)
+    assert {s.url for s in rig.audio.starts} == {rig.audio.starts[0].url}
+    await rig.send(LoopCommand(mode=LoopMode.QUEUE))
+    await rig.until(lambda: len(rig.audio.starts) >= 8)
+    urls = [s.url.rsplit("/", 1)[-1] for s in rig.audio.starts[-4:]]
+    assert sorted(set(urls)) == ["t1.mp3", "t2.mp3"]
+    assert await rig.stores.queue.length(GUILD) == 1
+
+
+async def test_stop_clears_and_leave_releases(rig: Rig) -> None:
+    rig.audio.length_ms = 60_000
+    await rig.queue(make_item(1), make_item(2))
+    await ActiveGuildStore(rig.redis, rig.keys).mark(GUILD)
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(_playing("track 1"))
+    await rig.send(StopCommand())
+    await rig.until_state(_playing(None))
+    assert await rig.stores.queue.length(GUILD) == 0
+    assert rig.audio.playbacks[-1].stopped
+    await rig.send(LeaveCommand())
+    await asyncio.wait_for(rig.task, 3)
+    assert rig.player.released
+    assert rig.voice.disconnects == [True]
+    assert not await rig.stores.active.is_active(GUILD)
+
+
+async def test_broken_links_fail_or_get_substituted(rig: Rig) -> None:
+    broken, replaced, fine = make_item(1), make_item(2), make_item(3)
+    rig.streams.broken.add(broken.track.url)
+    substitute = make_item(22)
+    rig.streams.substitutes[replaced.track.url] = substitute
+    await rig.queue(broken, replaced, fine)
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(_playing("track 22"))
+    await rig.until_state(_playing("track 3"))
+    kinds = [e.kind for e in await rig.events()]
+    assert "track_failed" in kinds
+    assert "track_substituted" in kinds
+    assert titles((await rig.stores.players.history(GUILD)).items)[-2:] == ["track 22", "track 1"]
+
+
+async def test_a_fenced_out_player_stops_without_writing(rig: Rig) -> None:
+    rig.audio.length_ms = 60_000
+    await rig.queue(make_item(1))
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(_playing("track 1"))
+    await rig.redis.incr(rig.keys.fence(GUILD))  # another worker took over
+    await rig.send(PauseCommand())
+    await asyncio.wait_for(rig.task, 3)
+    assert rig.audio.playbacks[-1].stopped
+    assert not (await rig.state()).paused
+
+
+async def test_restart_resumes_at_the_checkpoint(redis: Redis, keys: Keys, rig: Rig) -> None:
+    rig.audio.length_ms = 60_000
+    await rig.queue(make_item(1))
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(lambda s: s.position_ms >= 300)
+    rig.task.cancel()  # the worker dies
+    with contextlib.suppress(asyncio.CancelledError):
+        await rig.task
+    checkpoint = (await rig.state()).position_ms
+    fence = await redis.incr(keys.fence(GUILD))
+    audio = FakeAudio(length_ms=60_000)
+    successor = GuildPlayer(
+        GUILD,
+        lease=FixedLease(fence),
+        stores=rig.stores,
+        audio=audio,
+        voice=FakeVoice(),
+        streams=FakeStreams(),
+        config=PlayerConfig(checkpoint_ms=50),
+    )
+    await successor.prepare()
+    task = asyncio.create_task(successor.run())
+    try:
+        await rig.until(lambda: bool(audio.starts))
+        assert audio.starts[0].position_ms == checkpoint
+        assert checkpoint >= 300
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.timeout(30)
+async def test_idle_player_leaves_after_the_timeout(rig: Rig) -> None:
+    await rig.stores.settings.update(GUILD, idle_timeout_s=10)
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(lambda s: s.voice_channel_id == VOICE)
+    await asyncio.sleep(9)
+    assert not rig.task.done()
+    await asyncio.wait_for(rig.task, 4)
+    assert rig.player.released
+    left = [e for e in await rig.events() if e.kind == "player_left"]
+    assert [e.reason for e in left] == ["nothing left to play"]
