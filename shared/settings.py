@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class _Section(BaseModel):
@@ -27,9 +28,9 @@ class GatewaySettings(_Section):
     discord_api_base: str = "https://discord.com/api/v10"
     """REST base URL; point at an HTTP proxy for Discord (or a fake Discord in tests)."""
     shard_count: int | None = Field(default=None, ge=1, le=10_000)
-    shard_ids: tuple[int, ...] | None = None
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
     """Shards this process runs; None with a shard count runs all of them."""
-    guild_ids: tuple[int, ...] = ()
+    guild_ids: Annotated[tuple[int, ...], NoDecode] = ()
     """Register slash commands in these guilds only (fast updates while developing); empty means global."""
     rate_limit_commands: int = Field(default=8, ge=1, le=1000)
     rate_limit_window_s: float = Field(default=10.0, gt=0, le=3600)
@@ -41,7 +42,7 @@ class GatewaySettings(_Section):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(int(part) for part in value.replace(",", " ").split())
+            return tuple(int(part) for part in value.replace(",", " ").strip("[] ").split())
         return value
 
 
@@ -54,7 +55,7 @@ class WorkerSettings(_Section):
     max_jobs: int = Field(default=10, ge=1, le=200)
     search_prefix: str = Field(default="ytsearch", pattern=r"^[a-z][a-z0-9_]{0,31}$")
     """yt-dlp search key used for text queries and smart fallback (ytsearch in production)."""
-    allowed_hosts: tuple[str, ...] = ()
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     """Hosts or IP networks that may resolve to loopback/private addresses (tests allow 127.0.0.1)."""
     first_chunk_size: int = Field(default=20, ge=1, le=500)
     chunk_size: int = Field(default=500, ge=10, le=5000)
@@ -79,7 +80,12 @@ class Settings(BaseSettings):
     """Everything configurable, from ENCORE_* variables (nested with "__", e.g. ENCORE_REDIS__URL)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="ENCORE_", env_nested_delimiter="__", extra="forbid", frozen=True, env_file=None
+        env_prefix="ENCORE_",
+        env_nested_delimiter="__",
+        env_ignore_empty=True,
+        extra="forbid",
+        frozen=True,
+        env_file=None,
     )
 
     discord_token: SecretStr = SecretStr("")
