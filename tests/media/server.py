@@ -1,0 +1,165 @@
+"""A loopback HTTP server for offline media tests: real MIME types, HTTP Range, broken links, paged sources.
+
+It runs aiohttp on its own event loop in a background thread, so session-scoped fixtures and benchmarks can use
+it from any test loop. It counts requests per path so tests can prove that a cache hit made no request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from shared.codec import dumps, loads
+
+MIME_TYPES: Final = {
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".webm": "audio/webm",
+    ".m4a": "audio/mp4",
+    ".flac": "audio/flac",
+    ".wav": "audio/wav",
+    ".xml": "application/rss+xml",
+    ".xspf": "application/xspf+xml",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".m3u": "audio/x-mpegurl",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".pls": "audio/x-scpls",
+}
+PAGE_SIZE: Final = 100
+
+
+@dataclass
+class MediaServer:
+    """Serves `root` on 127.0.0.1 at a free port; `start()` returns once it accepts connections."""
+
+    root: Path
+    port: int = 0
+    hits: Counter[str] = field(default_factory=Counter)
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+    _runner: web.AppRunner | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path.lstrip('/')}"
+
+    def start(self) -> MediaServer:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name="media-server", daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), loop).result(timeout=10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        done: Future[None] = asyncio.run_coroutine_threadsafe(self._stop(), self._loop)
+        done.result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+        self._loop = None
+        self._thread = None
+
+    def count(self, prefix: str) -> int:
+        """Requests so far whose path starts with `prefix`."""
+        return sum(n for path, n in self.hits.items() if path.startswith(prefix))
+
+    async def _start(self) -> None:
+        app = web.Application(middlewares=[self._count_hits])
+        app.router.add_get("/gone/{slug:.*}", _status(404))
+        app.router.add_get("/removed/{slug:.*}", _status(410))
+        app.router.add_get("/broken/{slug:.*}", _status(500))
+        app.router.add_get("/redirect", _redirect)
+        app.router.add_get("/paged/{pid}/meta.json", self._paged_meta)
+        app.router.add_get("/paged/{pid}/page_{k:\\d+}.json", self._paged_page)
+        app.router.add_get("/paged/{pid}", self._paged_landing)
+        app.router.add_get("/{path:.*}", self._file)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.Server)
+        self.port = int(server.sockets[0].getsockname()[1])
+
+    async def _stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @web.middleware
+    async def _count_hits(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.hits[request.path] += 1
+        return await handler(request)
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        relative = request.match_info["path"]
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root.resolve()) or not path.is_file():
+            raise web.HTTPNotFound
+        content_type = MIME_TYPES.get(path.suffix, "application/octet-stream")
+        return web.FileResponse(path, headers={"Content-Type": content_type})
+
+    def _paged_spec(self, request: web.Request) -> tuple[str, int]:
+        pid = request.match_info["pid"]
+        digits = pid.removeprefix("p")
+        if not digits.isdigit():
+            raise web.HTTPNotFound
+        return pid, int(digits)
+
+    async def _paged_landing(self, request: web.Request) -> web.Response:
+        pid, count = self._paged_spec(request)
+        return web.Response(text=f"<html><head><title>paged {pid}</title></head><body>{count}</body></html>")
+
+    async def _paged_meta(self, request: web.Request) -> web.Response:
+        pid, count = self._paged_spec(request)
+        meta = {"title": f"Paged playlist {pid}", "count": count, "page_size": PAGE_SIZE}
+        meta["pages"] = (count + PAGE_SIZE - 1) // PAGE_SIZE
+        return web.Response(body=dumps(meta), content_type="application/json")
+
+    async def _paged_page(self, request: web.Request) -> web.Response:
+        pid, count = self._paged_spec(request)
+        k = int(request.match_info["k"])
+        first = k * PAGE_SIZE
+        if first >= count:
+            raise web.HTTPNotFound
+        tracks = self._tracks()
+        page = []
+        for i in range(first, min(count, first + PAGE_SIZE)):
+            track = tracks[i % len(tracks)]
+            url = f"{self.base}/{track['file']}?paged={pid}&i={i + 1}"
+            page.append({"id": f"{pid}-{i + 1:06d}", "title": f"{track['title']} #{i + 1}", "url": url, "duration": 5})
+        return web.Response(body=dumps(page), content_type="application/json")
+
+    def _tracks(self) -> list[dict[str, str]]:
+        manifest = loads((self.root / "manifest.json").read_bytes())
+        return [
+            {"file": tone["files"][fmt], "title": tone["titles"][fmt]}
+            for tone in manifest["tones"]
+            for fmt in tone["files"]
+        ]
+
+
+def _status(code: int) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=code, text=f"{code} {request.path}")
+
+    return handler
+
+
+async def _redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound(request.query["to"])

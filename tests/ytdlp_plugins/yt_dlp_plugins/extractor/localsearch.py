@@ -1,0 +1,75 @@
+"""Offline yt-dlp extractors for encore's tests: a search backend and a paged playlist, both on the loopback server.
+
+Loaded through yt-dlp's plugin mechanism: the directory holding `yt_dlp_plugins/` goes on sys.path before the first
+YoutubeDL is built (tests/media/fixtures.py does that). The index base URL is the extractor argument
+`localsearch:base` (default http://127.0.0.1:8765).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, Final
+
+from yt_dlp.extractor.common import InfoExtractor, SearchInfoExtractor
+from yt_dlp.utils import InAdvancePagedList
+
+_DEFAULT_BASE: Final = "http://127.0.0.1:8765"
+_WORD: Final = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+class LocalSearchIE(SearchInfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
+    """`localsearch[N|all]:query` against /search/index.json: every item holding all query words, in index order."""
+
+    IE_NAME = "localsearch"
+    _SEARCH_KEY = "localsearch"
+    _MAX_RESULTS = 50
+
+    def _search_results(self, query: str) -> Iterator[dict[str, Any]]:
+        base = self._configuration_arg("base", [_DEFAULT_BASE], ie_key="localsearch")[0].rstrip("/")
+        index = self._download_json(f"{base}/search/index.json", query, note="Downloading local search index")
+        wanted = _words(query)
+        for item in index:
+            if wanted and wanted <= _words(f"{item['title']} {item.get('artist') or ''}"):
+                yield {
+                    "_type": "url_transparent",
+                    "url": item["url"],
+                    "ie_key": "Generic",
+                    "id": item["id"],
+                    "title": item["title"],
+                    "artist": item.get("artist"),
+                    "duration": item.get("duration"),
+                }
+
+
+class LocalPagedIE(InfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
+    """http://127.0.0.1:<port>/paged/<id>: a playlist whose pages (page_<k>.json) are fetched as consumed."""
+
+    IE_NAME = "localpaged"
+    _VALID_URL = r"https?://127\.0\.0\.1:\d+/paged/(?P<id>[\w-]+)/?$"
+
+    def _real_extract(self, url: str) -> dict[str, Any]:
+        playlist_id = self._match_id(url)
+        base = url.rstrip("/")
+        meta = self._download_json(f"{base}/meta.json", playlist_id, note="Downloading playlist metadata")
+
+        def page(k: int) -> Iterator[dict[str, Any]]:
+            items = self._download_json(f"{base}/page_{k}.json", playlist_id, note=f"Downloading page {k}")
+            for item in items:
+                yield {
+                    "_type": "url",
+                    "url": item["url"],
+                    "ie_key": "Generic",
+                    "id": item["id"],
+                    "title": item["title"],
+                    "duration": item["duration"],
+                }
+
+        entries = InAdvancePagedList(page, meta["pages"], meta["page_size"])
+        result: dict[str, Any] = self.playlist_result(entries, playlist_id, meta["title"])
+        result["playlist_count"] = meta["count"]
+        return result

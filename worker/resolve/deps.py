@@ -1,0 +1,28 @@
+"""What the resolver is built from: one frozen object the service and the playlist ingest share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.event_store import EventStore
+from shared.queue_store import QueueStore
+from shared.settings import WorkerSettings
+from shared.settings_store import SettingsStore
+from worker.resolve.cache_store import ResolveCache
+from worker.resolve.guard import UrlGuard
+from worker.resolve.request_store import RequestStore
+from worker.resolve.schedule_store import ChunkScheduler
+from worker.resolve.ytdlp import YtDlp
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveDeps:
+    config: WorkerSettings
+    ytdlp: YtDlp
+    guard: UrlGuard
+    queue: QueueStore
+    settings_store: SettingsStore
+    events: EventStore
+    cache: ResolveCache
+    requests: RequestStore
+    scheduler: ChunkScheduler

@@ -1,0 +1,78 @@
+"""Classifies yt-dlp failures into what the resolver does next (search fallback, report, refuse)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Final
+
+from yt_dlp.networking.exceptions import HTTPError, TransportError
+from yt_dlp.utils import DownloadError, ExtractorError, UnsupportedError
+
+_MAX_CHAIN: Final = 12
+
+
+class Failure(StrEnum):
+    UNSUPPORTED = "unsupported"
+    NOT_FOUND = "not_found"
+    HTTP = "http"
+    NETWORK = "network"
+    NOT_A_URL = "not_a_url"
+    REFUSED = "refused"
+    """The URL guard stopped a request yt-dlp was about to make (a redirect, an entry, a rebinding host)."""
+    OTHER = "other"
+
+    @property
+    def searchable(self) -> bool:
+        """Whether searching for the item may help: the link is dead or unsupported, not the network."""
+        return self in (Failure.UNSUPPORTED, Failure.NOT_FOUND, Failure.NOT_A_URL)
+
+
+class GuardRefusedError(OSError):
+    """Raised inside yt-dlp's HTTP stack when the guard refuses a request, redirect or connected address."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _chain(err: BaseException) -> Iterator[BaseException]:
+    """The exception, what it wraps (exc_info, cause, reason) and what it was raised from, breadth first."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [err]
+    while todo and len(seen) < _MAX_CHAIN:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        exc_info = getattr(current, "exc_info", None)
+        linked = [current.__cause__, current.__context__, getattr(current, "cause", None)]
+        linked += [getattr(current, "reason", None), exc_info[1] if isinstance(exc_info, tuple) else None]
+        todo.extend(item for item in linked if isinstance(item, BaseException))
+
+
+def refusal(err: BaseException) -> GuardRefusedError | None:
+    return next((e for e in _chain(err) if isinstance(e, GuardRefusedError)), None)
+
+
+def classify(err: BaseException) -> tuple[Failure, str]:
+    """The failure class and a short detail for logs and messages."""
+    chain = list(_chain(err))
+    refused = next((e for e in chain if isinstance(e, GuardRefusedError)), None)
+    if refused is not None:
+        return Failure.REFUSED, refused.reason
+    if any(isinstance(e, UnsupportedError) for e in chain):
+        return Failure.UNSUPPORTED, "unsupported"
+    http = next((e for e in chain if isinstance(e, HTTPError)), None)
+    if http is not None:
+        status = int(http.status)
+        return (Failure.NOT_FOUND if status in (404, 410) else Failure.HTTP), f"HTTP {status}"
+    if any(isinstance(e, TransportError) for e in chain):
+        return Failure.NETWORK, "network error"
+    if any(isinstance(e, ExtractorError) and "is not a valid URL" in str(e) for e in chain):
+        return Failure.NOT_A_URL, "not a URL"
+    return Failure.OTHER, type(err).__name__
+
+
+__all__ = ["DownloadError", "Failure", "GuardRefusedError", "classify", "refusal"]

@@ -1,0 +1,104 @@
+"""arq adapters for the resolver: job functions, their registration, and building the service they call.
+
+The worker's composition root (the lead's `worker/__main__.py`) does, in arq's `on_startup`:
+
+    scheduler = ArqChunkScheduler(ctx["redis"], keys.arq_queue())
+    service = build_resolve_service(redis=redis, keys=keys, config=settings.worker, scheduler=scheduler)
+    await service.start()
+    ctx[RESOLVE_SERVICE_KEY] = service
+
+registers `resolve_functions()` in `WorkerSettings.functions`, and calls `service.close()` in `on_shutdown`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from arq import Retry
+from arq.worker import Function, func
+from redis.asyncio import Redis
+
+from shared.event_store import EventStore
+from shared.jobs import IngestChunkRequest, JobName, ResolveRequest, SearchRequest
+from shared.keys import Keys
+from shared.queue_store import QueueStore
+from shared.settings import WorkerSettings
+from shared.settings_store import SettingsStore
+from worker.resolve.cache_store import ResolveCache
+from worker.resolve.deps import ResolveDeps
+from worker.resolve.guard import HostResolver, UrlGuard, system_resolver
+from worker.resolve.playlist import MAX_CHUNK_ATTEMPTS
+from worker.resolve.request_store import RequestStore
+from worker.resolve.schedule_store import ChunkScheduler
+from worker.resolve.service import ResolveService
+from worker.resolve.ytdlp import YtDlp
+
+RESOLVE_SERVICE_KEY: Final = "resolve_service"
+RESOLVE_TIMEOUT_S: Final = 90
+"""A 20,000-item RSS feed takes about 8 s to parse; a dead link plus two fallback searches about 1 s."""
+CHUNK_TIMEOUT_S: Final = 60
+SEARCH_TIMEOUT_S: Final = 30
+YTDLP_CALL_TIMEOUT_S: Final = 60.0
+
+
+def resolve_service(ctx: Mapping[str, Any]) -> ResolveService:
+    """The typed accessor for arq's untyped ctx."""
+    service = ctx.get(RESOLVE_SERVICE_KEY)
+    if not isinstance(service, ResolveService):
+        raise TypeError(f"ctx[{RESOLVE_SERVICE_KEY!r}] is not set up by the worker's on_startup")
+    return service
+
+
+async def resolve(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    request = ResolveRequest.model_validate(raw)
+    result = await resolve_service(ctx).resolve(request)
+    return result.model_dump(mode="json")
+
+
+async def ingest_chunk(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    request = IngestChunkRequest.model_validate(raw)
+    outcome = await resolve_service(ctx).ingest_chunk(request, attempt=int(ctx.get("job_try") or 1))
+    if outcome.retry_after_s is not None:
+        raise Retry(defer=outcome.retry_after_s)
+    return outcome.model_dump(mode="json")
+
+
+async def search(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    request = SearchRequest.model_validate(raw)
+    result = await resolve_service(ctx).search(request)
+    return result.model_dump(mode="json")
+
+
+def resolve_functions() -> list[Function]:
+    """The resolver's arq functions with their timeouts, for the worker's `functions` list."""
+    return [
+        func(resolve, name=JobName.RESOLVE.value, timeout=RESOLVE_TIMEOUT_S, max_tries=3),
+        func(ingest_chunk, name=JobName.INGEST_CHUNK.value, timeout=CHUNK_TIMEOUT_S, max_tries=MAX_CHUNK_ATTEMPTS + 3),
+        func(search, name=JobName.SEARCH.value, timeout=SEARCH_TIMEOUT_S, max_tries=2),
+    ]
+
+
+def build_resolve_service(
+    *,
+    redis: Redis,
+    keys: Keys,
+    config: WorkerSettings,
+    scheduler: ChunkScheduler,
+    ytdlp_params: Mapping[str, Any] | None = None,
+    resolver: HostResolver = system_resolver,
+) -> ResolveService:
+    """The service with its stores on `redis`; chunk jobs go to `scheduler` (an ArqChunkScheduler in production)."""
+    guard = UrlGuard(config.allowed_hosts, resolver=resolver)
+    deps = ResolveDeps(
+        config=config,
+        ytdlp=YtDlp(guard, threads=config.ytdlp_threads, params=ytdlp_params, timeout_s=YTDLP_CALL_TIMEOUT_S),
+        guard=guard,
+        queue=QueueStore(redis, keys),
+        settings_store=SettingsStore(redis, keys),
+        events=EventStore(redis, keys),
+        cache=ResolveCache(redis, keys),
+        requests=RequestStore(redis, keys),
+        scheduler=scheduler,
+    )
+    return ResolveService(deps)

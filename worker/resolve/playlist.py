@@ -1,0 +1,276 @@
+"""Playlist ingestion: the first chunk is queued at once, the rest by a chain of idempotent chunk jobs.
+
+Chunk 0 holds the first `first_chunk_size` entries; chunk k >= 1 holds the next `chunk_size` entries. Job k appends
+its chunk through the queue's APPEND script, which applies a chunk only when it is the request's next one, then
+enqueues job k+1 (arq dedupes the job id). So chunks land in playlist order, a retried or duplicated job appends
+nothing twice, and a job killed between its append and its enqueue is re-run by arq and only enqueues.
+
+Document playlists (RSS, XSPF, HTML, M3U: every entry known after one parse) are staged in Redis and chunk jobs
+move them; lazy playlists (paged sources) are re-extracted per chunk with only the pages that chunk needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from yt_dlp.utils import YoutubeDLError
+
+from shared.events import PlaylistProgress
+from shared.jobs import IngestChunkRequest, ResolveRequest, ResolveResult, ResolveStatus
+from shared.models import GuildSettings, InsertPosition, QueueItem, Track
+from shared.queue_store import AppendResult, QueueLimits
+from worker.resolve.deps import ResolveDeps
+from worker.resolve.failures import Failure, classify
+from worker.resolve.models import ChunkOutcome, RequestMeta
+from worker.resolve.request_store import RequestState
+from worker.resolve.tracks import usable_tracks
+
+_log: Final = logging.getLogger(__name__)
+
+MAX_CHUNK_ATTEMPTS: Final = 3
+RETRY_AFTER_S: Final = 2.0
+_LIMIT_REASONS: Final = {
+    "queue": "the queue is full ({limit} items)",
+    "user_share": "your share of the queue is used up ({limit} items)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlaylistSource:
+    url: str
+    title: str | None
+    tracks: list[Track]
+    """Documents: every usable entry (capped); lazy sources: the first chunk."""
+    lazy: bool
+    count: int | None
+    """The playlist's own length when known (before the cap)."""
+
+
+def limits_for(settings: GuildSettings) -> QueueLimits:
+    return QueueLimits(max_length=settings.max_queue_length, max_per_user=settings.max_items_per_user)
+
+
+def limit_reason(limited_by: str | None, settings: GuildSettings) -> str | None:
+    if limited_by is None:
+        return None
+    limit = settings.max_queue_length if limited_by == "queue" else settings.max_items_per_user
+    return _LIMIT_REASONS.get(limited_by, "a queue limit was reached ({limit})").format(limit=limit)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class PlaylistIngest:
+    def __init__(self, deps: ResolveDeps) -> None:
+        self._queue = deps.queue
+        self._requests = deps.requests
+        self._settings_store = deps.settings_store
+        self._events = deps.events
+        self._ytdlp = deps.ytdlp
+        self._scheduler = deps.scheduler
+        self._guard = deps.guard
+        self._config = deps.config
+
+    async def start(self, request: ResolveRequest, settings: GuildSettings, source: PlaylistSource) -> ResolveResult:
+        """Queue chunk 0 now; stage the rest (documents) and enqueue chunk 1."""
+        first_size = self._config.first_chunk_size
+        first = source.tracks[:first_size]
+        if not first:
+            return ResolveResult(status=ResolveStatus.NOTHING_FOUND, message="That playlist has no playable entries.")
+        meta = self._meta(request, source)
+        await self._requests.save_meta(request.guild_id, request.request_id, meta)
+        items = _items(first, request.requester_id, request.request_id)
+        appended = await self._append(request.guild_id, request.request_id, 0, items, meta, settings)
+        more = len(first) == first_size and (meta.total is None or meta.total > first_size)
+        stopped = limit_reason(appended.limited_by, settings)
+        if stopped or not more:
+            await self._finish(request.guild_id, request.request_id, meta, stopped)
+        else:
+            if not source.lazy:
+                await self._requests.stage(request.guild_id, request.request_id, source.tracks[first_size:])
+            await self._publish(request.guild_id, request.request_id, meta, done=False)
+            await self._scheduler.schedule(_next(request.guild_id, request.request_id, 0))
+        return _start_result(items[0], appended, meta, pending=more and not stopped, stopped=stopped)
+
+    async def chunk(self, request: IngestChunkRequest, *, attempt: int = 1) -> ChunkOutcome:
+        """Append chunk k >= 1 if it is the request's next one, then enqueue chunk k+1."""
+        gid, rid, k = request.guild_id, request.request_id, request.chunk_index
+        meta = await self._requests.meta(gid, rid)
+        state = await self._requests.state(gid, rid)
+        outcome = ChunkOutcome(request_id=rid, chunk_index=k)
+        if meta is None or state.status != "running":
+            return outcome.model_copy(update={"duplicate": True, "done": True})
+        if state.next_chunk > k:
+            await self._scheduler.schedule(_next(gid, rid, k))
+            return outcome.model_copy(update={"duplicate": True})
+        if state.next_chunk < k:
+            return outcome.model_copy(update={"retry_after_s": RETRY_AFTER_S})
+        start, end = _bounds(meta, k)
+        try:
+            tracks = await self._entries(gid, rid, meta, start, end)
+        except (YoutubeDLError, TimeoutError) as err:
+            return await self._entries_failed(request, meta, err, attempt)
+        return await self._apply(request, meta, state, tracks, end)
+
+    async def _apply(
+        self, request: IngestChunkRequest, meta: RequestMeta, state: RequestState, tracks: list[Track], end: int
+    ) -> ChunkOutcome:
+        gid, rid, k = request.guild_id, request.request_id, request.chunk_index
+        outcome = ChunkOutcome(request_id=rid, chunk_index=k)
+        settings = await self._settings_store.get(gid)
+        items = _items(tracks, meta.requester_id, rid)
+        result = await self._append(gid, rid, k, items, meta, settings)
+        if result.duplicate:
+            await self._scheduler.schedule(_next(gid, rid, k))
+            return outcome.model_copy(update={"duplicate": True})
+        stopped = limit_reason(result.limited_by, settings)
+        last = len(tracks) < end - _bounds(meta, k)[0] or end >= (meta.total if meta.total is not None else meta.cap)
+        queued = state.queued + result.appended
+        if stopped or last:
+            await self._finish(gid, rid, meta, stopped, queued=queued)
+        else:
+            await self._publish(gid, rid, meta, done=False, queued=queued)
+            await self._scheduler.schedule(_next(gid, rid, k))
+        update = {"appended": result.appended, "done": bool(stopped or last), "stopped_reason": stopped}
+        return outcome.model_copy(update=update)
+
+    async def _entries(self, gid: int, rid: str, meta: RequestMeta, start: int, end: int) -> list[Track]:
+        if meta.source == "staged":
+            first_size = meta.first_size
+            return await self._requests.staged(gid, rid, start - first_size, end - first_size)
+        entries = await self._ytdlp.slice(meta.url, start, end)
+        return usable_tracks(entries, self._guard)
+
+    async def _entries_failed(
+        self, request: IngestChunkRequest, meta: RequestMeta, err: Exception, attempt: int
+    ) -> ChunkOutcome:
+        failure, detail = classify(err)
+        _log.warning("chunk %d of request %s failed: %s", request.chunk_index, request.request_id, detail)
+        outcome = ChunkOutcome(request_id=request.request_id, chunk_index=request.chunk_index)
+        if failure in (Failure.NETWORK, Failure.HTTP, Failure.OTHER) and attempt < MAX_CHUNK_ATTEMPTS:
+            return outcome.model_copy(update={"retry_after_s": RETRY_AFTER_S * attempt})
+        reason = f"the rest of the playlist could not be loaded ({detail})"
+        state = await self._requests.state(request.guild_id, request.request_id)
+        await self._finish(request.guild_id, request.request_id, meta, reason, queued=state.queued)
+        return outcome.model_copy(update={"done": True, "stopped_reason": reason})
+
+    async def _append(
+        self, gid: int, rid: str, k: int, items: Sequence[QueueItem], meta: RequestMeta, settings: GuildSettings
+    ) -> AppendResult:
+        result = await self._queue.append(
+            gid,
+            items,
+            limits=limits_for(settings),
+            position=InsertPosition(meta.position),
+            request_id=rid,
+            chunk_index=k,
+        )
+        await self._requests.expire(gid, rid)
+        return result
+
+    async def _finish(
+        self, gid: int, rid: str, meta: RequestMeta, stopped: str | None, *, queued: int | None = None
+    ) -> None:
+        await self._requests.finish(gid, rid, "stopped" if stopped else "done")
+        if stopped is None and meta.capped_from is not None:
+            stopped = f"only the first {meta.total} of {meta.capped_from} entries are added"
+        await self._publish(gid, rid, meta, done=True, queued=queued, stopped=stopped)
+
+    async def _publish(
+        self,
+        gid: int,
+        rid: str,
+        meta: RequestMeta,
+        *,
+        done: bool,
+        queued: int | None = None,
+        stopped: str | None = None,
+    ) -> None:
+        if queued is None:
+            queued = (await self._requests.state(gid, rid)).queued
+        event = PlaylistProgress(
+            guild_id=gid,
+            at_ms=now_ms(),
+            text_channel_id=meta.text_channel_id,
+            request_id=rid,
+            title=meta.title,
+            queued=queued,
+            total=meta.total,
+            done=done,
+            stopped_reason=stopped,
+        )
+        await self._events.publish(event)
+
+    def _meta(self, request: ResolveRequest, source: PlaylistSource) -> RequestMeta:
+        cap = self._config.max_playlist_entries
+        total = len(source.tracks) if not source.lazy else None
+        if source.lazy and source.count is not None:
+            total = min(source.count, cap)
+        return RequestMeta(
+            url=source.url,
+            source="lazy" if source.lazy else "staged",
+            requester_id=request.requester_id,
+            position=request.position.value,
+            first_size=self._config.first_chunk_size,
+            chunk_size=self._config.chunk_size,
+            cap=cap,
+            total=total,
+            title=source.title,
+            text_channel_id=request.text_channel_id,
+            capped_from=source.count if source.count is not None and source.count > cap else None,
+        )
+
+
+def _bounds(meta: RequestMeta, k: int) -> tuple[int, int]:
+    """Playlist indexes [start, end) of chunk k, cut at the request's total."""
+    if k == 0:
+        start, end = 0, meta.first_size
+    else:
+        start = meta.first_size + (k - 1) * meta.chunk_size
+        end = start + meta.chunk_size
+    end = min(end, meta.total if meta.total is not None else meta.cap)
+    return start, max(start, end)
+
+
+def _next(gid: int, rid: str, k: int) -> IngestChunkRequest:
+    return IngestChunkRequest(guild_id=gid, request_id=rid, chunk_index=k + 1)
+
+
+def _items(tracks: Sequence[Track], requester_id: int, request_id: str) -> list[QueueItem]:
+    return [
+        QueueItem(uid=uuid.uuid4().hex, track=track, requester_id=requester_id, request_id=request_id)
+        for track in tracks
+    ]
+
+
+def _start_result(
+    first: QueueItem, appended: AppendResult, meta: RequestMeta, *, pending: bool, stopped: str | None
+) -> ResolveResult:
+    title = f"“{meta.title[:150]}”" if meta.title else "the playlist"
+    if appended.appended == 0 and not appended.duplicate:
+        message = f"Nothing was added: {stopped}."
+        return ResolveResult(status=ResolveStatus.QUEUE_FULL, message=message, total=meta.total)
+    count = appended.appended
+    message = f"Queued {count} from {title}"
+    if pending:
+        rest = "entries" if meta.total is None else meta.total - count
+        message += f"; adding the remaining {rest} in the background."
+    elif stopped:
+        message += f"; stopped: {stopped}."
+    else:
+        message += "."
+    return ResolveResult(
+        status=ResolveStatus.QUEUED,
+        message=message,
+        first=first,
+        queued=count,
+        total=meta.total,
+        playlist_title=meta.title,
+        pending=pending,
+    )
