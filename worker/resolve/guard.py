@@ -138,6 +138,8 @@ class UrlGuard:
         if self._name_allowed(host):
             return ALLOWED
         ip = parse_ip(host)
+        if ip is not None and not _canonical(host, ip):
+            return Verdict(allowed=False, reason="numeric hosts must be written as plain IP addresses")
         if ip is not None:
             return self._ip_verdict(ip)
         if host == "localhost" or host.endswith(_INTERNAL_SUFFIXES):
@@ -218,6 +220,11 @@ def _split(url: str) -> tuple[SplitResult | None, str]:
     if not host or not (_HOST_CHARS.match(host) or _is_bracketed_ipv6(parts)):
         return None, "that URL has no valid host"
     return parts, ""
+
+
+def _canonical(host: str, ip: IPAddress) -> bool:
+    """Decimal, octal, hex and short IPv4 spellings are refused: no real link uses them, SSRF payloads do."""
+    return isinstance(ip, ipaddress.IPv6Address) or host == str(ip)
 
 
 def _host(parts: SplitResult) -> str:

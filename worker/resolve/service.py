@@ -96,6 +96,11 @@ class ResolveService:
     def close(self) -> None:
         self._d.ytdlp.close()
 
+    @property
+    def ytdlp_calls(self) -> int:
+        """yt-dlp calls made so far by this process (cache hits make none)."""
+        return self._d.ytdlp.calls
+
     async def resolve(self, request: ResolveRequest) -> ResolveResult:
         settings = await self._d.settings_store.get(request.guild_id)
         kind, value = parse_input(request.query)
