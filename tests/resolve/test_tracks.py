@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import pytest
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, UnsupportedError
@@ -34,7 +36,7 @@ def test_absurd_durations_are_unknown(seconds: object) -> None:
 
 def test_entries_without_a_usable_url_or_too_long_are_dropped() -> None:
     guard = UrlGuard(("127.0.0.1",))
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"url": "http://127.0.0.1/a.mp3#__youtubedl_smuggle=%7B%22force_videoid%22%3A+%22g-1%22%7D", "title": "A"},
         {"title": "no url"},
         {"url": "file:///etc/passwd", "title": "local"},
@@ -65,7 +67,8 @@ def test_pls_entries_come_in_number_order() -> None:
     text = "[playlist]\nFile2=http://h/2.mp3\nTitle2=Two\nFile1=http://h/1.mp3\nLength1=61\nNumberOfEntries=2\n"
     entries = parse_playlist_file(text, BASE)
     assert entries is not None
-    assert [(e.url, e.title, e.seconds) for e in entries] == [("http://h/1.mp3", None, 61.0), ("http://h/2.mp3", "Two", None)]
+    expected = [("http://h/1.mp3", None, 61.0), ("http://h/2.mp3", "Two", None)]
+    assert [(e.url, e.title, e.seconds) for e in entries] == expected
 
 
 def test_hls_is_not_a_playlist() -> None:
@@ -125,14 +128,14 @@ def test_failures_are_classified_for_the_fallback() -> None:
     class Response:
         status = 404
         reason = "Not Found"
-        headers: dict[str, str] = {}
+        headers: ClassVar[dict[str, str]] = {}
         url = "http://h/x"
 
         def close(self) -> None:
             pass
 
     assert classify(wrapped(UnsupportedError("http://h/x")))[0] is Failure.UNSUPPORTED
-    assert classify(wrapped(HTTPError(Response())))[0] is Failure.NOT_FOUND  # type: ignore[arg-type]
+    assert classify(wrapped(HTTPError(Response())))[0] is Failure.NOT_FOUND
     assert classify(wrapped(TransportError(cause=ConnectionRefusedError())))[0] is Failure.NETWORK
     assert classify(ExtractorError("'x' is not a valid URL", expected=True))[0] is Failure.NOT_A_URL
     refused = TransportError(cause=GuardRefusedError("that host points to a loopback address"))
