@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from shared.keys import Keys
 from tests.support.redis_server import RedisServer
 
-pytest_plugins: list[str] = ["tests.netguard", "tests.media.fixtures"]
+pytest_plugins: list[str] = ["tests.netguard", "tests.media.fixtures", "tests.fakediscord.fixtures"]
 
 
 @pytest.fixture(scope="session")

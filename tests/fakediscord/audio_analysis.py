@@ -1,0 +1,71 @@
+"""Pure-Python audio measurements on 48 kHz s16le PCM: dominant frequency and RMS level."""
+
+from __future__ import annotations
+
+import array
+import math
+from typing import Final
+
+SAMPLE_RATE: Final = 48_000
+_SILENCE_DBFS: Final = -120.0
+
+
+def mono_samples(pcm: bytes, channels: int = 2) -> array.array[int]:
+    """The left (first) channel of interleaved s16le PCM."""
+    samples = array.array("h")
+    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+    return samples[::channels] if channels > 1 else samples
+
+
+def rms_dbfs(pcm: bytes, channels: int = 2) -> float:
+    """RMS level in dBFS (full-scale sine ≈ -3 dBFS); -120 for silence or no audio."""
+    samples = mono_samples(pcm, channels)
+    if not samples:
+        return _SILENCE_DBFS
+    mean_square = math.fsum(s * s for s in samples) / len(samples)
+    if mean_square <= 0:
+        return _SILENCE_DBFS
+    return 20 * math.log10(math.sqrt(mean_square) / 32768.0)
+
+
+def _decimate(samples: array.array[int], factor: int) -> list[float]:
+    """Box-filter and downsample by ``factor`` (cheap anti-aliasing for tone detection)."""
+    return [sum(samples[i : i + factor]) / factor for i in range(0, len(samples) - factor + 1, factor)]
+
+
+def _goertzel_power(samples: list[float], rate: float, freq: float) -> float:
+    coeff = 2 * math.cos(2 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + coeff * s1 - s2, s1
+    return s1 * s1 + s2 * s2 - coeff * s1 * s2
+
+
+def _scan(samples: list[float], rate: float, freqs: list[float]) -> float:
+    return max(freqs, key=lambda f: _goertzel_power(samples, rate, f))
+
+
+def dominant_frequency(
+    pcm: bytes, channels: int = 2, *, low: float = 20.0, high: float = 4000.0, max_seconds: float = 1.0
+) -> float:
+    """The strongest frequency in [low, high] Hz, to about 0.1 Hz (for a steady tone).
+
+    A coarse Goertzel scan in 10 Hz steps over 0.1 s of decimated audio, then finer scans over longer
+    stretches around the peak. At most ``max_seconds`` from the middle of the PCM are analysed.
+    """
+    samples = mono_samples(pcm, channels)
+    keep = int(max_seconds * SAMPLE_RATE)
+    if len(samples) > keep:
+        start = (len(samples) - keep) // 2
+        samples = samples[start : start + keep]
+    if len(samples) < SAMPLE_RATE // 10:
+        return 0.0
+    factor = max(1, int(SAMPLE_RATE // (3 * high)))
+    reduced, rate = _decimate(samples, factor), SAMPLE_RATE / factor
+    tenth = int(rate / 10)
+    mid = len(reduced) // 2
+    coarse = reduced[max(0, mid - tenth // 2) : mid + tenth // 2]
+    best = _scan(coarse, rate, [low + 10.0 * i for i in range(int((high - low) / 10.0) + 1)])
+    half = reduced[max(0, mid - len(reduced) // 4) : mid + len(reduced) // 4]
+    best = _scan(half, rate, [best - 10.0 + i for i in range(21)])
+    return _scan(reduced, rate, [best - 1.0 + 0.1 * i for i in range(21)])

@@ -1,0 +1,38 @@
+"""pytest fixtures for the fake Discord (registered through ``pytest_plugins`` in ``tests/conftest.py``).
+
+Importing this plugin also imports nextcord once with its ``audioop`` DeprecationWarning silenced, so that
+test modules can ``import nextcord`` under ``filterwarnings = error``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator
+from typing import Final
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
+    import nextcord  # noqa: F401
+
+from tests.fakediscord.config import FakeConfig
+from tests.fakediscord.server import FakeDiscord
+
+NEXTCORD_WARNINGS: Final = pytest.mark.filterwarnings(
+    "ignore:parameter 'timeout' of type 'float' is deprecated:DeprecationWarning"
+)
+"""nextcord 3.2.0 passes ``timeout=30.0`` to aiohttp 3.14's ``ws_connect``, which warns on every connect."""
+
+
+@pytest.fixture
+def fake_discord_config() -> FakeConfig:
+    """Override in a module (or parametrize indirectly) to configure ``fake_discord``."""
+    return FakeConfig()
+
+
+@pytest.fixture
+async def fake_discord(fake_discord_config: FakeConfig) -> AsyncIterator[FakeDiscord]:
+    """A running fake Discord with no guilds yet."""
+    async with FakeDiscord(fake_discord_config) as fake:
+        yield fake

@@ -1,0 +1,85 @@
+"""Running an unmodified nextcord 3.2.0 ``Client`` against a fake Discord (configuration only)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Final, override
+
+import aiohttp
+import nextcord
+import nextcord.http
+
+from tests.fakediscord.server import FakeDiscord
+
+READY_TIMEOUT: Final = 15.0
+
+
+def point_nextcord_at(fake: FakeDiscord) -> str:
+    """Set ``nextcord.http.Route.BASE`` to the fake's REST base; returns the previous value."""
+    previous = nextcord.http.Route.BASE
+    nextcord.http.Route.BASE = fake.rest_base
+    return previous
+
+
+def client_options(fake: FakeDiscord) -> dict[str, object]:
+    """Keyword arguments for ``nextcord.Client``: fast readiness and a connector trusting the fake CA."""
+    return {
+        "intents": nextcord.Intents.default(),
+        "guild_ready_timeout": 0.05,
+        "connector": aiohttp.TCPConnector(ssl=fake.ssl_context()),
+    }
+
+
+@contextlib.asynccontextmanager
+async def running(client: nextcord.Client, fake: FakeDiscord) -> AsyncIterator[nextcord.Client]:
+    """Start ``client`` against ``fake``, wait for ``on_ready``, and close it afterwards."""
+    previous = point_nextcord_at(fake)
+    task = asyncio.create_task(client.start(fake.token), name="nextcord-client")
+    try:
+        ready = asyncio.create_task(client.wait_until_ready())
+        done, _ = await asyncio.wait({ready, task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        if ready not in done:
+            ready.cancel()
+            if task.done():
+                task.result()
+            raise TimeoutError("nextcord client did not become ready")
+        yield client
+    finally:
+        await _shutdown(client, task)
+        nextcord.http.Route.BASE = previous
+
+
+async def _shutdown(client: nextcord.Client, task: asyncio.Task[None]) -> None:
+    for voice in list(client.voice_clients):
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(voice.disconnect(force=True), 5)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.close(), 5)
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+
+
+async def wait_for[T](probe: Callable[[], T | None], timeout: float = 10.0) -> T:  # noqa: ASYNC109
+    """Poll a condition on the client side."""
+    from tests.fakediscord.waiting import wait_until
+
+    return await wait_until(probe, timeout, "a client-side condition")
+
+
+class TonePCMAudio(nextcord.FFmpegPCMAudio):
+    """``FFmpegPCMAudio`` that also closes ffmpeg's stdout pipe on cleanup.
+
+    nextcord 3.2.0 drops the pipe without closing it, which is a ResourceWarning (an error under
+    ``filterwarnings = error``) when the garbage collector finds it.
+    """
+
+    @override
+    def cleanup(self) -> None:
+        stdout = self._stdout
+        super().cleanup()
+        with contextlib.suppress(AttributeError):
+            stdout.close()

@@ -1,0 +1,217 @@
+"""A fake voice server: voice gateway v8 over TLS plus its UDP media port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import socket
+import time
+from typing import Any, Final, override
+
+from aiohttp import web
+
+from tests.fakediscord.call import Call
+from tests.fakediscord.capture import ChannelAudio
+from tests.fakediscord.core import Core, VoiceGrant
+from tests.fakediscord.tls import TlsFiles
+from tests.fakediscord.transport import TransportError, decrypt, discovery_reply, is_dave_frame, parse_rtp
+from tests.fakediscord.voice_conn import VoiceConnection
+from tests.fakediscord.voice_ws import VoiceSocket
+
+_log: Final = logging.getLogger(__name__)
+type JSON = dict[str, Any]
+
+
+def bind_tcp(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0 picks a free one)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+class VoiceUdp(asyncio.DatagramProtocol):
+    """IP discovery, keepalive echo and RTP intake (with UDP fault injection)."""
+
+    def __init__(self, server: VoiceServer) -> None:
+        self.server = server
+        self.transport: asyncio.DatagramTransport | None = None
+        self.keepalives = 0
+        self.discoveries = 0
+        self.dropped = 0
+        self.unknown = 0
+
+    @override
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    @override
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        assert self.transport is not None
+        reply = discovery_reply(data, str(addr[0]), int(addr[1]))
+        if reply is not None:
+            self.discoveries += 1
+            self.transport.sendto(reply, addr)
+            return
+        if len(data) == 8:
+            self.keepalives += 1
+            self.transport.sendto(data, addr)
+            return
+        faults = self.server.core.faults.udp
+        if faults.drop():
+            self.dropped += 1
+            return
+        delay = faults.latency()
+        if delay > 0:
+            asyncio.get_running_loop().call_later(delay, self.server.media, data)
+        else:
+            self.server.media(data)
+
+
+class VoiceServer:
+    def __init__(self, core: Core, index: int, tls: TlsFiles, audio: dict[int, ChannelAudio]) -> None:
+        self.core = core
+        self.index = index
+        self.tls = tls
+        self.host = core.config.host
+        self.audio = audio
+        self.port = 0
+        self.udp_port = 0
+        self.connections: dict[int, VoiceConnection] = {}
+        self.calls: dict[int, Call] = {}
+        self.udp = VoiceUdp(self)
+        self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    async def start(self, port: int = 0, udp_port: int = 0) -> None:
+        app = web.Application()
+        app.router.add_get("/", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        sock = bind_tcp(self.host, port)
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock, ssl_context=self.tls.server_context()).start()
+        loop = asyncio.get_running_loop()
+        await loop.create_datagram_endpoint(lambda: self.udp, local_addr=(self.host, udp_port))
+        assert self.udp.transport is not None
+        self.udp_port = self.udp.transport.get_extra_info("sockname")[1]
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            with contextlib.suppress(ConnectionError):
+                await ws.close(code=1001)
+        for call in self.calls.values():
+            call.close()
+        if self.udp.transport is not None:
+            self.udp.transport.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0, autoclose=True)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        try:
+            await VoiceSocket(self, ws).run()
+        finally:
+            self._sockets.discard(ws)
+        return ws
+
+    # sessions
+
+    def grant_for(self, data: JSON) -> VoiceGrant | None:
+        try:
+            key = (int(data["server_id"]), int(data["user_id"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+        grant = self.core.grants.get(key)
+        if grant is None or grant.server != self.index:
+            return None
+        if grant.session_id != data.get("session_id") or grant.token != data.get("token"):
+            return None
+        return grant
+
+    def new_connection(self, grant: VoiceGrant, ws: web.WebSocketResponse, max_dave: int) -> VoiceConnection:
+        for old in list(self.connections.values()):
+            if old.user_id == grant.user_id and old.grant.guild_id == grant.guild_id:
+                self.end(old)
+        version = min(self.core.config.dave_version, max_dave)
+        conn = VoiceConnection(self.core, self.index, grant, ws, secrets.randbelow(1 << 31) + 1, max_dave, version)
+        self.connections[conn.id] = conn
+        self.call_for(conn).conns.append(conn)
+        return conn
+
+    def call_for(self, conn: VoiceConnection) -> Call:
+        call = self.calls.get(conn.channel_id)
+        if call is None:
+            audio = self.audio.setdefault(conn.channel_id, ChannelAudio(conn.channel_id))
+            call = self.calls[conn.channel_id] = Call(self.core, conn.grant.guild_id, conn.channel_id, audio)
+            guild = self.core.world.guilds[conn.grant.guild_id]
+            for state in guild.voice_states.values():
+                if state.channel_id == conn.channel_id and state.user_id != self.core.world.bot.id:
+                    call.add_listener(state.user_id)
+        return call
+
+    def resumable(self, data: JSON) -> VoiceConnection | None:
+        window = self.core.config.voice_resume_window
+        for conn in self.connections.values():
+            grant = conn.grant
+            if (
+                str(grant.guild_id) == str(data.get("server_id"))
+                and grant.session_id == data.get("session_id")
+                and grant.token == data.get("token")
+                and not conn.ended
+                and (conn.closed_at is None or time.monotonic() - conn.closed_at < window)
+            ):
+                return conn
+        return None
+
+    def end(self, conn: VoiceConnection) -> None:
+        if conn.ended:
+            return
+        conn.ended = True
+        self.connections.pop(conn.id, None)
+        call = self.calls.get(conn.channel_id)
+        if call is not None:
+            call.conn_gone(conn)
+
+    def active(self, user_id: int, guild_id: int) -> VoiceConnection | None:
+        for conn in self.connections.values():
+            if conn.user_id == user_id and conn.grant.guild_id == guild_id and not conn.ended:
+                return conn
+        return None
+
+    # media
+
+    def media(self, data: bytes) -> None:
+        arrival = time.monotonic()
+        try:
+            header = parse_rtp(data)
+        except TransportError:
+            return
+        if header.is_rtcp:
+            return
+        conn = next((c for c in self.connections.values() if c.ssrc == header.ssrc), None)
+        if conn is None or not conn.secret_key:
+            self.udp.unknown += 1
+            return
+        call = self.call_for(conn)
+        stream = call.audio.stream(conn.user_id)
+        try:
+            frame = decrypt(conn.mode, conn.secret_key, data, header)
+        except TransportError:
+            stream.transport_failures += 1
+            return
+        if not conn.spoke:
+            stream.before_speaking += 1
+        stream.add(header.ssrc, header.seq, frame, is_dave_frame(frame), arrival)
+        call.on_media(conn, frame, arrival)
