@@ -1,0 +1,13 @@
+"""Errors raised by the audio pipeline; all are `PlaybackError`s, internal to the worker."""
+
+from __future__ import annotations
+
+from shared.errors import PlaybackError
+
+
+class OggError(PlaybackError):
+    """The Ogg/Opus byte stream is malformed (lost sync, bad checksum, truncated, not Opus)."""
+
+
+class SourceError(PlaybackError):
+    """FFmpeg or ffprobe could not produce audio for a track; the message says why."""

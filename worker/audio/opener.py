@@ -1,0 +1,75 @@
+"""Opens a track: chooses passthrough or transcode, starts FFmpeg, and returns it once frames are buffered."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest, ffmpeg_argv
+from worker.audio.ffmpeg_source import FFmpegSource
+from worker.audio.filters import build_filter_graph
+from worker.audio.frames import FRAME_SAMPLES
+from worker.audio.ogg import opus_packet_samples
+from worker.audio.probe import ProbeResult, probe_audio
+
+_log: Final = logging.getLogger(__name__)
+OPUS_CONTAINERS: Final = frozenset({"webm", "weba", "opus", "ogg", "oga", "mka", "mkv"})
+
+type Prober = Callable[[str, PipelineOptions, tuple[tuple[str, str], ...]], Awaitable[ProbeResult]]
+
+
+class SourceOpener:
+    """Builds `FFmpegSource`s for the player; one per worker, configured once."""
+
+    def __init__(self, options: PipelineOptions, *, prober: Prober = probe_audio) -> None:
+        self.options = options
+        self._probe = prober
+
+    async def choose_mode(self, request: TrackRequest) -> PlaybackMode:
+        """Passthrough iff no filter or volume stage applies and the source is (at most stereo) Opus.
+
+        yt-dlp's `acodec` decides when present; otherwise extensions that never hold Opus skip the probe, and
+        Opus-capable containers (webm and ogg may also hold Vorbis) are probed.
+        """
+        if build_filter_graph(request.filters, request.volume) is not None:
+            return PlaybackMode.TRANSCODE
+        codec = (request.codec_hint or "").lower()
+        if codec and codec != "none":
+            return PlaybackMode.PASSTHROUGH if codec == "opus" else PlaybackMode.TRANSCODE
+        ext = (request.ext_hint or "").lower()
+        if ext and ext not in OPUS_CONTAINERS:
+            return PlaybackMode.TRANSCODE
+        probed = await self._probe(request.url, self.options, request.headers)
+        if probed.codec == "opus" and (probed.channels or 2) <= 2:
+            return PlaybackMode.PASSTHROUGH
+        return PlaybackMode.TRANSCODE
+
+    async def open(self, request: TrackRequest, mode: PlaybackMode | None = None) -> FFmpegSource:
+        """Start the track's pipeline and wait for its first frames; `SourceError` if it cannot play.
+
+        The caller owns the result and must `aclose()` it (handing it to a `GuildStream` does that).
+        """
+        if mode is None:
+            mode = await self.choose_mode(request)
+        source = await self._start(request, mode)
+        first = source.peek_frame()
+        if mode is PlaybackMode.PASSTHROUGH and first is not None and opus_packet_samples(first) != FRAME_SAMPLES:
+            # Discord wants 20 ms packets; a source encoded with other frame sizes is re-encoded instead.
+            _log.info("%s has %d-sample Opus frames: transcoding", source.track_id, opus_packet_samples(first))
+            await source.aclose()
+            source = await self._start(request, PlaybackMode.TRANSCODE)
+        return source
+
+    async def _start(self, request: TrackRequest, mode: PlaybackMode) -> FFmpegSource:
+        transcode = mode is PlaybackMode.TRANSCODE
+        graph = build_filter_graph(request.filters, request.volume) if transcode else None
+        argv = ffmpeg_argv(request, mode, graph, self.options)
+        source = FFmpegSource(argv, request=request, mode=mode, options=self.options)
+        try:
+            await source.start()
+            await source.wait_ready(self.options.ready_timeout_s)
+        except BaseException:
+            await source.aclose()
+            raise
+        return source

@@ -1,0 +1,345 @@
+"""The worker's one frame clock: every guild's next 20 ms Opus frame goes to its sink on the same drift-free tick."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from types import TracebackType
+from typing import Final, Self
+
+from worker.audio.frames import SILENCE_FRAME, FrameSink, FrameSource
+
+_log: Final = logging.getLogger(__name__)
+FRAME_S: Final = 0.020
+SILENCE_FRAMES: Final = 5
+
+
+class EndReason(StrEnum):
+    """Why a track stopped playing (Lavalink's semantics)."""
+
+    FINISHED = "finished"
+    FAILED = "failed"
+    STOPPED = "stopped"
+    REPLACED = "replaced"
+
+    @property
+    def may_start_next(self) -> bool:
+        """Whether the player should advance the queue."""
+        return self in (EndReason.FINISHED, EndReason.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackStarted:
+    """The first frame of a track went out (or is going out on this tick)."""
+
+    track_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrackEnded:
+    """A track left the stream; `position_ms` is where in the source it stopped."""
+
+    track_id: str
+    reason: EndReason
+    position_ms: int
+    error: str | None = None
+
+
+type StreamEvent = TrackStarted | TrackEnded
+
+
+@dataclass(slots=True)
+class PacerCounters:
+    """Worker-wide counters for metrics; monotonically increasing except `max_lateness_s`."""
+
+    ticks: int = 0
+    late_ticks: int = 0
+    """Ticks that ran a whole frame or more after their due time."""
+    skipped_ticks: int = 0
+    """Ticks dropped because the loop stalled beyond the catch-up bound."""
+    max_lateness_s: float = 0.0
+    total_lateness_s: float = 0.0
+    busy_s: float = 0.0
+    """Time spent inside ticks (all guilds' frame work)."""
+    frames_sent: int = 0
+    silence_sent: int = 0
+    deficits: int = 0
+    """Ticks on which a playing guild had no frame buffered."""
+
+
+@dataclass(slots=True)
+class StreamCounters:
+    frames_sent: int = 0
+    deficits: int = 0
+
+
+class GuildStream:
+    """One guild's slot on the pacer: the playing source, the prepared next one, pause state, events.
+
+    Control methods are synchronous and act between two ticks, so every switch happens at a frame boundary.
+    Events (`TrackStarted`, `TrackEnded`) go to `events` in order; each started track ends exactly once.
+    """
+
+    def __init__(
+        self,
+        guild_id: int,
+        sink: FrameSink,
+        *,
+        retire: Callable[[FrameSource], None],
+        counters: PacerCounters,
+    ) -> None:
+        self.guild_id = guild_id
+        self.events: asyncio.Queue[StreamEvent] = asyncio.Queue()
+        self.counters = StreamCounters()
+        self._sink = sink
+        self._retire = retire
+        self._pacer_counters = counters
+        self._current: FrameSource | None = None
+        self._next: FrameSource | None = None
+        self._paused = False
+        self._speaking = False
+        self._silence_left = 0
+
+    @property
+    def current(self) -> FrameSource | None:
+        return self._current
+
+    @property
+    def next(self) -> FrameSource | None:
+        return self._next
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def position_ms(self) -> int | None:
+        """Source position of the playing track, or None when nothing plays."""
+        return self._current.position_ms if self._current is not None else None
+
+    def play(self, source: FrameSource) -> None:
+        """Play `source` from the next tick; a playing track ends as REPLACED. Pause state is kept."""
+        if self._current is not None:
+            self._end(EndReason.REPLACED)
+        self._begin(source)
+
+    def set_next(self, source: FrameSource | None) -> None:
+        """Prepare the track that follows gaplessly when the current one finishes (replacing any prepared one)."""
+        if self._next is not None and self._next is not source:
+            self._retire(self._next)
+        self._next = source
+
+    def swap_pipeline(self, source: FrameSource) -> bool:
+        """Continue the playing track from `source`, a new pipeline (new filters/volume) of the same track.
+
+        `source` was started at a position read from this stream earlier; the old pipeline kept playing while it
+        started, so the frames already heard are skipped to line the new one up with the old. Returns False (and
+        retires `source`) if that track is no longer playing.
+        """
+        current = self._current
+        if current is None or current.track_id != source.track_id:
+            self._retire(source)
+            return False
+        behind_ms = current.position_ms - source.position_ms
+        if behind_ms > 0:
+            source.skip_frames(round(behind_ms / (FRAME_S * 1000 * source.rate_factor)))
+        self._retire(current)
+        self._current = source
+        return True
+
+    def pause(self) -> None:
+        """Stop sending (after five silence frames); the source keeps its place and buffer."""
+        if not self._paused:
+            self._paused = True
+            self._start_silence()
+
+    def resume(self) -> None:
+        self._paused = False
+
+    def stop(self) -> None:
+        """End the playing track as STOPPED, drop the prepared one, and go silent."""
+        if self._current is not None:
+            self._end(EndReason.STOPPED)
+        self.set_next(None)
+        self._start_silence()
+
+    def tick(self) -> None:
+        """Send this guild's frame for the current tick (called by the pacer only)."""
+        if self._current is not None and not self._paused:
+            self._silence_left = 0
+            self._play_one(self._current)
+        elif self._silence_left:
+            self._send_silence()
+
+    def fail(self, error: Exception) -> None:
+        """The sink broke: end the track as FAILED without touching the sink again."""
+        self._speaking = False
+        self._silence_left = 0
+        if self._current is not None:
+            self._end(EndReason.FAILED, f"voice send failed: {error}")
+        self.set_next(None)
+
+    def _play_one(self, source: FrameSource) -> None:
+        packet = source.read_frame()
+        if packet is None:
+            packet = self._advance(source)
+            if packet is None:
+                return
+        if not self._speaking:
+            self._sink.set_speaking(True)
+            self._speaking = True
+        self._sink.send_opus(packet)
+        self.counters.frames_sent += 1
+        self._pacer_counters.frames_sent += 1
+
+    def _advance(self, source: FrameSource) -> bytes | None:
+        if not source.exhausted:
+            self._deficit()
+            return None
+        error = source.error
+        self._end(EndReason.FAILED if error else EndReason.FINISHED, str(error) if error else None)
+        following, self._next = self._next, None
+        if following is None:
+            self._start_silence()
+            return None
+        self._begin(following)
+        packet = following.read_frame()
+        if packet is None and not following.exhausted:
+            self._deficit()
+        return packet
+
+    def _begin(self, source: FrameSource) -> None:
+        if source is self._next:
+            self._next = None
+        self._current = source
+        self.events.put_nowait(TrackStarted(source.track_id))
+
+    def _end(self, reason: EndReason, error: str | None = None) -> None:
+        source = self._current
+        assert source is not None
+        self._current = None
+        self.events.put_nowait(TrackEnded(source.track_id, reason, source.position_ms, error))
+        self._retire(source)
+
+    def _deficit(self) -> None:
+        self.counters.deficits += 1
+        self._pacer_counters.deficits += 1
+
+    def _start_silence(self) -> None:
+        if self._speaking:
+            self._silence_left = SILENCE_FRAMES
+
+    def _send_silence(self) -> None:
+        self._sink.send_opus(SILENCE_FRAME)
+        self._pacer_counters.silence_sent += 1
+        self._silence_left -= 1
+        if not self._silence_left:
+            self._sink.set_speaking(False)
+            self._speaking = False
+
+
+class Pacer:
+    """One asyncio task that ticks every 20 ms (`start + 20 ms · n` on the monotonic clock) for all guilds.
+
+    A tick that comes late is still sent (a short burst keeps the long-run rate exact); if the loop stalled for more
+    than `max_catchup_frames`, the missed ticks are dropped instead of flooding receivers' jitter buffers.
+    Use as `async with Pacer() as pacer:`; retired sources are closed in the background and awaited on exit.
+    """
+
+    def __init__(self, *, frame_s: float = FRAME_S, max_catchup_frames: int = 5) -> None:
+        self.counters = PacerCounters()
+        self._frame_s = frame_s
+        self._max_catchup = max_catchup_frames
+        self._streams: dict[int, GuildStream] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="audio-pacer")
+
+    async def aclose(self) -> None:
+        """Stop ticking, stop every guild, and wait until all sources are closed."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        for guild_id in list(self._streams):
+            self.detach(guild_id)
+        while self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+    def attach(self, guild_id: int, sink: FrameSink) -> GuildStream:
+        """Register a guild; its stream is ticked from now on."""
+        if guild_id in self._streams:
+            raise ValueError(f"guild {guild_id} is already attached")
+        stream = GuildStream(guild_id, sink, retire=self._retire, counters=self.counters)
+        self._streams[guild_id] = stream
+        return stream
+
+    def detach(self, guild_id: int) -> None:
+        """Stop the guild's playback (sources closed in the background) and forget it; no more frames are sent."""
+        stream = self._streams.pop(guild_id, None)
+        if stream is not None:
+            stream.stop()
+
+    def stream(self, guild_id: int) -> GuildStream | None:
+        return self._streams.get(guild_id)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        anchor = loop.time()
+        tick = 0
+        while True:
+            tick += 1
+            due = anchor + tick * self._frame_s
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            started = loop.time()
+            lateness = started - due
+            self._account(lateness)
+            if lateness > self._max_catchup * self._frame_s:
+                missed = int(lateness / self._frame_s)
+                tick += missed
+                self.counters.skipped_ticks += missed
+            self._tick_all()
+            self.counters.busy_s += loop.time() - started
+
+    def _account(self, lateness: float) -> None:
+        counters = self.counters
+        counters.ticks += 1
+        if lateness > 0:
+            counters.total_lateness_s += lateness
+            counters.max_lateness_s = max(counters.max_lateness_s, lateness)
+            if lateness >= self._frame_s:
+                counters.late_ticks += 1
+
+    def _tick_all(self) -> None:
+        for stream in tuple(self._streams.values()):
+            try:
+                stream.tick()
+            except Exception as exc:  # noqa: BLE001 - one guild's broken sink must not stop every guild's audio
+                _log.exception("frame send failed", extra={"guild_id": stream.guild_id})
+                stream.fail(exc)
+
+    def _retire(self, source: FrameSource) -> None:
+        task = asyncio.get_running_loop().create_task(self._close_source(source))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _close_source(self, source: FrameSource) -> None:
+        try:
+            await source.aclose()
+        except Exception:  # noqa: BLE001 - a failed close is logged; the pacer must keep running
+            _log.exception("closing audio source %s failed", source.track_id)
