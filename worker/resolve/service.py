@@ -97,6 +97,10 @@ class ResolveService:
         self._d.ytdlp.close()
 
     @property
+    def deps(self) -> ResolveDeps:
+        return self._d
+
+    @property
     def ytdlp_calls(self) -> int:
         """yt-dlp calls made so far by this process (cache hits make none)."""
         return self._d.ytdlp.calls
