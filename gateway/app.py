@@ -1,0 +1,159 @@
+"""Composition root: builds the Redis clients, stores, nextcord client, commands and consumers, and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+import nextcord
+from arq.connections import ArqRedis
+
+from gateway.announcer import Announcer
+from gateway.components import ComponentRouter
+from gateway.control_actions import ControlActions
+from gateway.deps import Deps, Stores, Streams, now_ms
+from gateway.discord_messages import DiscordMessages
+from gateway.gate import Gate
+from gateway.health import Health
+from gateway.jobs_client import JobClient
+from gateway.play_actions import PlayActions
+from gateway.playback_cog import PlaybackCog
+from gateway.queue_actions import QueueActions
+from gateway.queue_cog import QueueCog
+from gateway.redis_client import command_client, stream_client
+from gateway.settings_actions import SettingsActions
+from gateway.shards import ShardFilter
+from gateway.tasks import TaskOwner
+from gateway.voice_bridge import DiscordVoiceControl
+from gateway.voice_forwarder import VoiceForwarder
+from gateway.voice_requests import VoiceRequests
+from shared.keys import Keys
+from shared.settings import GatewaySettings, Settings
+
+_log: Final = logging.getLogger(__name__)
+CLOSE_TIMEOUT_S: Final = 10.0
+
+
+def point_nextcord_at(api_base: str) -> None:
+    """nextcord has no setting for the REST base; its Route class attribute is the documented hook."""
+    nextcord.http.Route.BASE = api_base.rstrip("/")
+
+
+def build_client(settings: GatewaySettings) -> nextcord.Client:
+    """Guilds and voice states are the only intents needed: interactions carry the invoking member."""
+    intents = nextcord.Intents.none()
+    intents.guilds = True
+    intents.voice_states = True
+    guild_ids = list(settings.guild_ids) or None
+    mentions = nextcord.AllowedMentions.none()
+    if settings.shard_count is None:
+        return nextcord.Client(
+            intents=intents, default_guild_ids=guild_ids, allowed_mentions=mentions, max_messages=None
+        )
+    shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+    return nextcord.AutoShardedClient(
+        intents=intents,
+        default_guild_ids=guild_ids,
+        allowed_mentions=mentions,
+        max_messages=None,
+        shard_count=settings.shard_count,
+        shard_ids=shard_ids,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    client: nextcord.Client
+    deps: Deps
+    voice_requests: VoiceRequests
+    announcer: Announcer
+
+
+class GatewayApp:
+    """One gateway process. `run` returns when `stop` is set or the Discord connection ends for good."""
+
+    def __init__(self, settings: Settings, health: Health | None = None) -> None:
+        self._settings = settings
+        self._health = health or Health()
+        self._background = TaskOwner()
+        self._keys = Keys(settings.redis.key_prefix)
+        self._redis: ArqRedis = command_client(settings.redis, self._keys)
+        self._streams: ArqRedis = stream_client(settings.redis, self._keys)
+        self._consumers_started = False
+
+    def _assemble(self) -> Parts:
+        gateway = self._settings.gateway
+        deps = Deps(
+            settings=gateway,
+            keys=self._keys,
+            stores=Stores.build(self._redis, self._keys, gateway),
+            streams=Streams.build(self._streams, self._keys),
+            jobs=JobClient(self._redis, self._keys),
+            shards=ShardFilter.from_settings(gateway),
+            clock=now_ms,
+        )
+        client = build_client(gateway)
+        forwarder = VoiceForwarder(deps.stores, lambda: client.user.id if client.user else 0, now_ms)
+        voice_requests = VoiceRequests(deps, DiscordVoiceControl(client, forwarder))
+        announcer = Announcer(deps, DiscordMessages(client))
+        gate = Gate(deps)
+        play = PlayActions(deps, gate, self._background)
+        control = ControlActions(deps, gate)
+        queue = QueueActions(deps, gate)
+        client.add_cog(PlaybackCog(deps, play, control))
+        client.add_cog(QueueCog(queue, SettingsActions(deps, gate)))
+        client.add_listener(ComponentRouter(deps, play, control, queue).on_interaction, "on_interaction")
+        return Parts(client, deps, voice_requests, announcer)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        parts = self._assemble()
+        client = parts.client
+
+        async def on_ready() -> None:
+            self._health.discord_ready = True
+            self._start_consumers(parts)
+
+        async def on_guild_available(guild: nextcord.Guild) -> None:
+            if self._consumers_started:
+                self._background.spawn(parts.voice_requests.rejoin(guild.id), name=f"rejoin:{guild.id}")
+
+        client.add_listener(on_ready, "on_ready")
+        client.add_listener(on_guild_available, "on_guild_available")
+        token = self._settings.discord_token.get_secret_value()
+        discord = asyncio.create_task(client.start(token), name="discord")
+        stopping = asyncio.create_task(stop.wait(), name="stop")
+        try:
+            await asyncio.wait({discord, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            await self._close(client, discord)
+        if discord.done() and not discord.cancelled() and (error := discord.exception()) is not None:
+            raise error
+
+    def _start_consumers(self, parts: Parts) -> None:
+        """Once per process, after the first READY: the guild cache is needed to act on requests."""
+        if self._consumers_started:
+            return
+        self._consumers_started = True
+        self._background.spawn(parts.voice_requests.run(), name="voice-requests")
+        self._background.spawn(parts.announcer.run(), name="events")
+        for guild in parts.client.guilds:
+            self._background.spawn(parts.voice_requests.rejoin(guild.id), name=f"rejoin:{guild.id}")
+        self._health.consumers_running = True
+        _log.info("gateway ready: %d guilds", len(parts.client.guilds))
+
+    async def _close(self, client: nextcord.Client, discord: asyncio.Task[None]) -> None:
+        self._health.consumers_running = False
+        await self._background.aclose()
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await client.close()
+                if not discord.done():
+                    await asyncio.wait({discord}, timeout=CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            _log.warning("the Discord connection did not close in time")
+        await self._redis.aclose(close_connection_pool=True)
+        await self._streams.aclose(close_connection_pool=True)
+        _log.info("gateway stopped")

@@ -1,0 +1,64 @@
+"""Routes clicks on encore's buttons by custom id (so they keep working after a restart): player buttons become
+the same actions as the slash commands, with the same checks; search picks queue the chosen result."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import nextcord
+
+from gateway import custom_ids
+from gateway.context import Invocation, Responder
+from gateway.control_actions import ControlActions
+from gateway.custom_ids import PlayerButton, SearchPick
+from gateway.deps import Deps
+from gateway.discord_edge import Interaction, handle
+from gateway.play_actions import PlayActions
+from gateway.queue_actions import QueueActions
+from gateway.render import Reply
+
+COMPONENT: Final = nextcord.InteractionType.component
+
+
+class ComponentRouter:
+    def __init__(self, deps: Deps, play: PlayActions, control: ControlActions, queue: QueueActions) -> None:
+        self._deps = deps
+        self._play = play
+        self._control = control
+        self._queue = queue
+
+    async def on_interaction(self, interaction: Interaction) -> None:
+        """A nextcord listener; slash commands are left to nextcord's own handler."""
+        if interaction.type is not COMPONENT or interaction.data is None:
+            return
+        custom_id = interaction.data.get("custom_id")
+        parsed = custom_ids.parse(custom_id) if isinstance(custom_id, str) else None
+        if isinstance(parsed, SearchPick):
+            pick = parsed
+
+            async def picked(invocation: Invocation, out: Responder) -> Reply:
+                return await self._play.pick(invocation, pick, out)
+
+            await handle(interaction, "search pick", picked)
+        elif isinstance(parsed, PlayerButton):
+            button = parsed
+
+            async def clicked(invocation: Invocation, _: Responder) -> Reply:
+                reply = await self.button(invocation, button)
+                return Reply(content=reply.content, card=reply.card, ephemeral=True)
+
+            await handle(interaction, f"button {button.value}", clicked)
+
+    async def button(self, invocation: Invocation, button: PlayerButton) -> Reply:
+        if button is PlayerButton.SKIP:
+            return await self._control.skip(invocation, 1)
+        if button is PlayerButton.LOOP:
+            return await self._control.loop(invocation, None)
+        if button is PlayerButton.SHUFFLE:
+            return await self._queue.shuffle(invocation)
+        if button is PlayerButton.STOP:
+            return await self._control.stop(invocation)
+        state = await self._deps.stores.players.load(invocation.guild_id)
+        if state is not None and state.paused:
+            return await self._control.resume(invocation)
+        return await self._control.pause(invocation)

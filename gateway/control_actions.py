@@ -1,0 +1,134 @@
+"""Playback control: skip, previous, pause, resume, stop, leave, seek, volume, filters, loop — as ordered commands."""
+
+from __future__ import annotations
+
+from gateway import formatting
+from gateway.context import Invocation
+from gateway.deps import Deps
+from gateway.formatting import NEXT_LOOP
+from gateway.gate import Gate, require_playing
+from gateway.parsing import describe_filters, parse_filters, parse_loop, parse_seek, parse_skip_count, parse_volume
+from gateway.permissions import Access
+from gateway.render import Reply
+from shared.commands import (
+    FiltersCommand,
+    LeaveCommand,
+    LoopCommand,
+    PauseCommand,
+    PreviousCommand,
+    ResumeCommand,
+    SeekCommand,
+    SkipCommand,
+    StopCommand,
+    VolumeCommand,
+)
+from shared.errors import InvalidInputError
+from shared.models import FilterChain, LoopMode
+
+_FILTER_HELP = (
+    "nightcore, vaporwave, bassboost[=dB 0-20], 8d[=Hz 0.01-5], karaoke, tremolo, vibrato, "
+    "speed=0.5-2, pitch=0.5-2 — e.g. `/filter set nightcore, bassboost=12`"
+)
+
+
+class ControlActions:
+    def __init__(self, deps: Deps, gate: Gate) -> None:
+        self._deps = deps
+        self._gate = gate
+
+    async def skip(self, invocation: Invocation, raw_count: int | None) -> Reply:
+        count = parse_skip_count(raw_count)
+        admission = await self._gate.admit(invocation, Access.CONTROL, "Skipping")
+        require_playing(admission.state)
+        await self._gate.send(invocation, SkipCommand(count=count))
+        if count == 1 and admission.state.now_playing is not None:
+            return Reply(content=f"⏭ Skipped {formatting.track_link(admission.state.now_playing.track)}.")
+        return Reply(content=f"⏭ Skipping {count} tracks.")
+
+    async def previous(self, invocation: Invocation) -> Reply:
+        await self._gate.admit(invocation, Access.CONTROL, "Going back")
+        history = await self._deps.stores.players.history(invocation.guild_id, 0, 1)
+        if not history.items:
+            raise InvalidInputError("Nothing has been played yet, so there is nothing to go back to.")
+        await self._gate.send(invocation, PreviousCommand())
+        return Reply(content=f"⏮ Back to {formatting.track_link(history.items[0].track)}.")
+
+    async def pause(self, invocation: Invocation) -> Reply:
+        admission = await self._gate.admit(invocation, Access.CONTROL, "Pausing")
+        require_playing(admission.state)
+        if admission.state.paused:
+            raise InvalidInputError("Already paused — use `/resume`.")
+        await self._gate.send(invocation, PauseCommand())
+        return Reply(content="⏸ Paused.")
+
+    async def resume(self, invocation: Invocation) -> Reply:
+        admission = await self._gate.admit(invocation, Access.CONTROL, "Resuming")
+        require_playing(admission.state)
+        if not admission.state.paused:
+            raise InvalidInputError("Not paused.")
+        await self._gate.send(invocation, ResumeCommand())
+        return Reply(content="▶ Resumed.")
+
+    async def stop(self, invocation: Invocation) -> Reply:
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, "Stopping")
+        await self._gate.send(invocation, StopCommand())
+        return Reply(content="⏹ Stopped and cleared the queue.")
+
+    async def leave(self, invocation: Invocation) -> Reply:
+        admission = await self._gate.admit(invocation, Access.CONTROL, "Disconnecting me")
+        if invocation.bot_channel_id is None and admission.state.voice_channel_id is None:
+            raise InvalidInputError("I'm not in a voice channel.")
+        await self._gate.send(invocation, LeaveCommand())
+        return Reply(content="👋 Leaving the voice channel (the queue is kept).")
+
+    async def seek(self, invocation: Invocation, raw_position: str) -> Reply:
+        target = parse_seek(raw_position)
+        admission = await self._gate.admit(invocation, Access.CONTROL, "Seeking")
+        require_playing(admission.state)
+        assert admission.state.now_playing is not None
+        length = admission.state.now_playing.track.duration_ms
+        if length is None:
+            raise InvalidInputError("This is a live stream; it cannot be seeked.")
+        if not target.relative and target.position_ms >= length:
+            raise InvalidInputError(f"That is past the end of the track ({formatting.duration(length)}).")
+        await self._gate.send(invocation, SeekCommand(position_ms=target.position_ms, relative=target.relative))
+        if target.relative:
+            direction = "forward" if target.position_ms >= 0 else "back"
+            return Reply(content=f"⏩ Seeking {direction} {formatting.duration(abs(target.position_ms))}.")
+        return Reply(content=f"⏩ Seeking to {formatting.duration(target.position_ms)}.")
+
+    async def volume(self, invocation: Invocation, raw_volume: int) -> Reply:
+        volume = parse_volume(raw_volume)
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, "Changing the volume")
+        await self._gate.send(invocation, VolumeCommand(volume=volume))
+        return Reply(content=f"🔊 Volume set to {volume}%.")
+
+    async def set_filters(self, invocation: Invocation, spec: str) -> Reply:
+        chain = parse_filters(spec)
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, "Changing filters")
+        await self._gate.send(invocation, FiltersCommand(filters=chain))
+        return Reply(content=f"🎛 Filters: {describe_filters(chain)}.")
+
+    async def clear_filters(self, invocation: Invocation) -> Reply:
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, "Changing filters")
+        await self._gate.send(invocation, FiltersCommand(filters=FilterChain()))
+        return Reply(content="🎛 Filters cleared.")
+
+    async def list_filters(self, invocation: Invocation) -> Reply:
+        admission = await self._gate.admit(invocation, Access.READ, "Listing filters")
+        current = describe_filters(admission.state.filters)
+        return Reply(content=f"🎛 Active: {current}\nAvailable: {_FILTER_HELP}", ephemeral=True)
+
+    async def loop(self, invocation: Invocation, raw_mode: str | None) -> Reply:
+        mode = parse_loop(raw_mode) if raw_mode else None
+        admission = await self._gate.admit(invocation, Access.CONTROL, "Changing the loop mode")
+        mode = mode or NEXT_LOOP[admission.state.loop]
+        await self._gate.send(invocation, LoopCommand(mode=mode))
+        return Reply(content=_LOOP_TEXT[mode])
+
+
+_LOOP_TEXT = {
+    LoopMode.OFF: "🔁 Loop off.",
+    LoopMode.TRACK: "🔂 Looping the current track.",
+    LoopMode.QUEUE: "🔁 Looping the queue.",
+}

@@ -1,0 +1,89 @@
+"""The gateway's dependencies, built once at start-up and handed to every component."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+
+from gateway.cursor_store import CursorStore
+from gateway.gateway_keys import GatewayKeys
+from gateway.jobs_client import Jobs
+from gateway.message_store import MessageStore
+from gateway.rate_store import RateLimitStore
+from gateway.recent_store import RecentStore
+from gateway.shards import ShardFilter
+from shared.active_store import ActiveGuildStore
+from shared.command_store import CommandStore
+from shared.event_store import EventStore
+from shared.keys import Keys
+from shared.lease_store import LeaseStore
+from shared.player_store import PlayerStore
+from shared.queue_store import QueueStore
+from shared.settings import GatewaySettings
+from shared.settings_store import SettingsStore
+from shared.voice_store import VoiceStore
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """Every store on the command client (short timeouts)."""
+
+    queue: QueueStore
+    players: PlayerStore
+    commands: CommandStore
+    settings: SettingsStore
+    voice: VoiceStore
+    active: ActiveGuildStore
+    leases: LeaseStore
+    messages: MessageStore
+    rate: RateLimitStore
+    recent: RecentStore
+    cursors: CursorStore
+
+    @classmethod
+    def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings) -> Stores:
+        gateway_keys = GatewayKeys(keys.prefix)
+        return cls(
+            queue=QueueStore(redis, keys),
+            players=PlayerStore(redis, keys),
+            commands=CommandStore(redis, keys),
+            settings=SettingsStore(redis, keys),
+            voice=VoiceStore(redis, keys),
+            active=ActiveGuildStore(redis, keys),
+            leases=LeaseStore(redis, keys),
+            messages=MessageStore(redis, gateway_keys),
+            rate=RateLimitStore(redis, keys, limit=settings.rate_limit_commands, window_s=settings.rate_limit_window_s),
+            recent=RecentStore(redis, gateway_keys),
+            cursors=CursorStore(redis, keys, gateway_keys),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """Blocking stream readers on the stream client (long socket timeout)."""
+
+    events: EventStore
+    voice_requests: VoiceStore
+
+    @classmethod
+    def build(cls, redis: Redis, keys: Keys) -> Streams:
+        return cls(events=EventStore(redis, keys), voice_requests=VoiceStore(redis, keys))
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    settings: GatewaySettings
+    keys: Keys
+    stores: Stores
+    streams: Streams
+    jobs: Jobs
+    shards: ShardFilter
+    clock: Callable[[], int] = field(default=now_ms)
+    """Wall-clock milliseconds (progress bars, request ages)."""

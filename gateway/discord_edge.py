@@ -1,0 +1,126 @@
+"""The nextcord side of an interaction: who invoked it, and how replies, defers and edits reach Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import nextcord
+
+from gateway.context import Invocation, Responder
+from gateway.discord_render import edit_kwargs, send_kwargs
+from gateway.edge import run_interaction
+from gateway.permissions import Actor
+from gateway.render import Reply
+
+_log: Final = logging.getLogger(__name__)
+REST_TIMEOUT_S: Final = 10.0
+GUILD_ONLY: Final = "encore works in servers only."
+
+Interaction = nextcord.Interaction[Any]
+Action = Callable[[Invocation, Responder], Awaitable[Reply]]
+
+
+class InteractionAck:
+    """Answers one interaction exactly once (a lock makes defer and the timeout answer mutually exclusive)."""
+
+    def __init__(self, interaction: Interaction) -> None:
+        self._interaction = interaction
+        self._lock = asyncio.Lock()
+        self._acknowledged = False
+
+    @property
+    def acknowledged(self) -> bool:
+        return self._acknowledged
+
+    async def defer(self, *, ephemeral: bool = False) -> None:
+        async with self._lock:
+            if self._acknowledged:
+                return
+            async with asyncio.timeout(REST_TIMEOUT_S):
+                await self._interaction.response.defer(ephemeral=ephemeral)
+            self._acknowledged = True
+
+    async def answer(self, reply: Reply) -> bool:
+        async with self._lock:
+            if not self._acknowledged:
+                await self._send(reply)
+                self._acknowledged = True
+                return True
+        await self.edit(reply)
+        return True
+
+    async def answer_if_unacknowledged(self, reply: Reply) -> bool:
+        async with self._lock:
+            if self._acknowledged:
+                return False
+            await self._send(reply)
+            self._acknowledged = True
+            return True
+
+    async def edit(self, reply: Reply) -> None:
+        async with asyncio.timeout(REST_TIMEOUT_S):
+            await self._interaction.edit_original_message(**edit_kwargs(reply))
+
+    async def _send(self, reply: Reply) -> None:
+        async with asyncio.timeout(REST_TIMEOUT_S):
+            await self._interaction.response.send_message(**send_kwargs(reply), ephemeral=reply.ephemeral)
+
+
+def actor_of(member: nextcord.Member) -> Actor:
+    voice = member.voice
+    channel = voice.channel if voice is not None else None
+    # Guild-level permissions from the cached roles (and ownership); Manage Server is not a channel permission.
+    manage = member.guild_permissions.manage_guild
+    return Actor(
+        user_id=member.id,
+        role_ids=frozenset(role.id for role in member.roles),
+        manage_guild=manage,
+        voice_channel_id=channel.id if channel is not None else None,
+    )
+
+
+def bot_channel_id(guild: nextcord.Guild | None) -> int | None:
+    me = guild.me if guild is not None else None
+    voice = me.voice if me is not None else None
+    channel = voice.channel if voice is not None else None
+    return channel.id if channel is not None else None
+
+
+def invocation_of(interaction: Interaction) -> Invocation | None:
+    """None outside a guild (commands are registered for guilds only, but DMs can still send components)."""
+    member = interaction.user
+    if interaction.guild_id is None or not isinstance(member, nextcord.Member):
+        return None
+    return Invocation(
+        guild_id=interaction.guild_id,
+        actor=actor_of(member),
+        text_channel_id=interaction.channel_id,
+        bot_channel_id=bot_channel_id(interaction.guild),
+    )
+
+
+def age_s(interaction: Interaction) -> float:
+    return max(0.0, (datetime.now(UTC) - interaction.created_at).total_seconds())
+
+
+async def handle(interaction: Interaction, what: str, action: Action) -> None:
+    """Run one command or click through the edge; failures to reach Discord are logged, never raised."""
+    ack = InteractionAck(interaction)
+    invocation = invocation_of(interaction)
+    try:
+        if invocation is None:
+            await ack.answer(Reply.error(GUILD_ONLY))
+            return
+
+        async def handler(out: Responder) -> Reply:
+            assert invocation is not None
+            return await action(invocation, out)
+
+        await run_interaction(handler, ack, what=what, guild_id=invocation.guild_id, age_s=age_s(interaction))
+    except (nextcord.HTTPException, TimeoutError):
+        extra = {"guild_id": interaction.guild_id}
+        _log.warning("%s: could not answer the interaction", what, exc_info=True, extra=extra)

@@ -1,0 +1,198 @@
+"""How encore words things: durations, progress bars, the now-playing card, queue pages and notices."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from gateway.custom_ids import PlayerButton
+from gateway.parsing import describe_filters
+from gateway.render import Button, ButtonStyle, Card, CardField, Reply
+from shared.events import PlaylistProgress, TrackFailed, TrackSubstituted
+from shared.jobs import ResolveResult, ResolveStatus, SearchResult
+from shared.models import GuildSettings, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track
+
+BAR_WIDTH: Final = 18
+PAGE_SIZE: Final = 10
+MAX_LINE: Final = 90
+_MARKDOWN: Final = re.compile(r"([\\*_~`|>\[\]()])")
+_LOOP_LABEL: Final = {LoopMode.OFF: "Loop: off", LoopMode.TRACK: "Loop: track", LoopMode.QUEUE: "Loop: queue"}
+NEXT_LOOP: Final = {LoopMode.OFF: LoopMode.TRACK, LoopMode.TRACK: LoopMode.QUEUE, LoopMode.QUEUE: LoopMode.OFF}
+
+
+def escape(text: str) -> str:
+    """Markdown-safe text (titles come from the internet)."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def clip(text: str, limit: int = MAX_LINE) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def duration(ms: int | None) -> str:
+    """`3:07`, `1:02:03`, or `live` when unknown."""
+    if ms is None:
+        return "live"
+    seconds = max(0, ms) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_bar(position_ms: int, duration_ms: int | None, width: int = BAR_WIDTH) -> str:
+    """`▬▬▬🔘▬▬▬ 1:23 / 3:45`; for live streams only the elapsed time."""
+    if not duration_ms:
+        return f"🔴 {duration(position_ms)} elapsed"
+    position_ms = min(max(0, position_ms), duration_ms)
+    knob = min(width - 1, position_ms * width // duration_ms)
+    bar = "▬" * knob + "🔘" + "▬" * (width - 1 - knob)
+    return f"{bar} {duration(position_ms)} / {duration(duration_ms)}"
+
+
+def track_link(track: Track) -> str:
+    title = escape(clip(track.title))
+    if track.url.startswith(("http://", "https://")):
+        return f"[{title}](<{track.url}>)"
+    return f"**{title}**"
+
+
+def estimated_position(state: PlayerState, now_ms: int) -> int:
+    """The position now, extrapolated from the last checkpoint while playing (at the filter chain's rate)."""
+    if state.paused or state.now_playing is None or state.updated_at_ms == 0:
+        return state.position_ms
+    elapsed = max(0, now_ms - state.updated_at_ms)
+    return state.position_ms + int(elapsed * state.filters.rate_factor)
+
+
+def now_playing(state: PlayerState, now_ms: int, *, queued: int | None = None) -> Reply:
+    """The now-playing message: card plus the player buttons (or a short 'idle' card)."""
+    item = state.now_playing
+    if item is None:
+        return Reply(card=Card(title="Nothing playing", description="Add music with `/play`.", colour=0x99AAB5))
+    fields = [
+        CardField("Requested by", f"<@{item.requester_id}>"),
+        CardField("Volume", f"{state.volume}%"),
+        CardField("Loop", state.loop.value),
+    ]
+    if not state.filters.is_identity:
+        fields.append(CardField("Filters", describe_filters(state.filters)))
+    if queued is not None:
+        fields.append(CardField("Up next", f"{queued} queued"))
+    description = f"{track_link(item.track)}\n{progress_bar(estimated_position(state, now_ms), item.track.duration_ms)}"
+    title = "⏸ Paused" if state.paused else "▶ Now playing"
+    card = Card(title=title, description=description, fields=tuple(fields))
+    return Reply(card=card, buttons=player_buttons(state))
+
+
+def player_buttons(state: PlayerState) -> tuple[Button, ...]:
+    toggle_label, toggle_emoji = ("Resume", "▶") if state.paused else ("Pause", "⏸")
+    return (
+        Button(PlayerButton.TOGGLE.custom_id, toggle_label, ButtonStyle.PRIMARY, toggle_emoji),
+        Button(PlayerButton.SKIP.custom_id, "Skip", ButtonStyle.SECONDARY, "⏭"),
+        Button(PlayerButton.LOOP.custom_id, _LOOP_LABEL[state.loop], ButtonStyle.SECONDARY, "🔁"),
+        Button(PlayerButton.SHUFFLE.custom_id, "Shuffle", ButtonStyle.SECONDARY, "🔀"),
+        Button(PlayerButton.STOP.custom_id, "Stop", ButtonStyle.DANGER, "⏹"),
+    )
+
+
+def finished_card(text: str) -> Reply:
+    """What the now-playing message turns into when the player stops (no buttons)."""
+    return Reply(card=Card(title="⏹ Stopped", description=text, colour=0x99AAB5))
+
+
+def queue_page(state: PlayerState | None, page: Page, page_index: int) -> Reply:
+    pages = max(1, -(-page.total // PAGE_SIZE))
+    if page_index >= pages and page.total:
+        return Reply.error(f"There are only {pages} page(s).")
+    lines: list[str] = []
+    if state is not None and state.now_playing is not None:
+        track = state.now_playing.track
+        lines.append(f"**Now:** {track_link(track)} · {duration(track.duration_ms)}")
+    if not page.items:
+        lines.append("The queue is empty. Add music with `/play`.")
+    lines.extend(_item_line(page.offset + number, item) for number, item in enumerate(page.items, start=1))
+    footer = f"Page {page_index + 1}/{pages} · {page.total} queued"
+    return Reply(card=Card(title="Queue", description="\n".join(lines), footer=footer))
+
+
+def history_page(page: Page, page_index: int) -> Reply:
+    pages = max(1, -(-page.total // PAGE_SIZE))
+    if not page.items:
+        return Reply(card=Card(title="History", description="Nothing has been played yet.", footer=f"Page 1/{pages}"))
+    lines = [_item_line(page.offset + number, item) for number, item in enumerate(page.items, start=1)]
+    return Reply(card=Card(title="History", description="\n".join(lines), footer=f"Page {page_index + 1}/{pages}"))
+
+
+def _item_line(number: int, item: QueueItem) -> str:
+    return f"`{number}.` {track_link(item.track)} · {duration(item.track.duration_ms)} · <@{item.requester_id}>"
+
+
+def resolve_outcome(result: ResolveResult, position: InsertPosition) -> Reply:
+    """The `/play` reply for a finished resolve job."""
+    if result.status is not ResolveStatus.QUEUED or result.first is None:
+        return Reply(content=f"{_STATUS_ICON[result.status]} {result.message}")
+    first = result.first
+    if result.playlist_title is not None or (result.total or 0) > 1:
+        name = escape(clip(result.playlist_title or "the playlist"))
+        total = f" of {result.total:,}" if result.total is not None else ""
+        rest = " — adding the rest in the background." if result.pending else "."
+        text = f"📜 Queued {result.queued:,}{total} tracks from **{name}**{rest}"
+    else:
+        where = {InsertPosition.END: "Queued", InsertPosition.NEXT: "Up next:", InsertPosition.NOW: "Playing now:"}
+        text = f"🎶 {where[position]} {track_link(first.track)} ({duration(first.track.duration_ms)})"
+    if result.substituted_for:
+        text += f"\n↪️ Substituted for the broken link <{result.substituted_for}>."
+    return Reply(content=text)
+
+
+_STATUS_ICON: Final = {
+    ResolveStatus.QUEUED: "🎶",
+    ResolveStatus.NOTHING_FOUND: "🔍",
+    ResolveStatus.QUEUE_FULL: "🚫",
+    ResolveStatus.REFUSED: "🚫",
+    ResolveStatus.FAILED: "❌",
+}
+
+STILL_WORKING: Final = "⏳ Still working on that — I'll post here when it's queued."
+
+
+def search_results(query: str, result: SearchResult) -> list[str]:
+    """One line per result for the `/search` picker."""
+    return [
+        f"`{number}.` {track_link(track)} · {duration(track.duration_ms)}"
+        for number, track in enumerate(result.tracks, start=1)
+    ] or [f"🔍 Nothing found for **{escape(clip(query))}**."]
+
+
+def substituted(event: TrackSubstituted) -> str:
+    return f"↪️ Substituted {track_link(event.item.track)} for broken link <{event.broken_url}> ({event.reason})."
+
+
+def failed(event: TrackFailed) -> str:
+    return f"❌ Couldn't play {track_link(event.item.track)}: {escape(event.error)}"
+
+
+def playlist_progress(event: PlaylistProgress) -> str:
+    name = escape(clip(event.title or "the playlist"))
+    total = f" of {event.total:,}" if event.total is not None else ""
+    if event.stopped_reason:
+        return f"⚠️ Stopped queueing **{name}** after {event.queued:,}{total}: {escape(event.stopped_reason)}"
+    if event.done:
+        return f"📜 Finished queueing {event.queued:,}{total} tracks from **{name}**."
+    return f"📜 Queued {event.queued:,}{total} from **{name}**…"
+
+
+def settings_card(settings: GuildSettings) -> Reply:
+    dj = f"<@&{settings.dj_role_id}>" if settings.dj_role_id else "not set (everyone)"
+    announce = f"<#{settings.announce_channel_id}>" if settings.announce_channel_id else "where commands are used"
+    fields = (
+        CardField("DJ role", dj),
+        CardField("Announce channel", announce),
+        CardField("Default volume", f"{settings.default_volume}%"),
+        CardField("Max queue length", f"{settings.max_queue_length:,}"),
+        CardField("Per-user share", f"{settings.user_share_percent}% ({settings.max_items_per_user:,} tracks)"),
+        CardField("Idle timeout", duration(settings.idle_timeout_s * 1000)),
+        CardField("24/7", "on" if settings.always_on else "off"),
+        CardField("Search fallback", "on" if settings.search_fallback else "off"),
+    )
+    return Reply(card=Card(title="Settings", fields=fields))

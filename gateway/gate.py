@@ -1,0 +1,60 @@
+"""The checks every command passes before it does anything: rate limit, guild settings, permissions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gateway.context import Invocation
+from gateway.deps import Deps
+from gateway.permissions import Access, VoiceSituation, check
+from shared.commands import Command
+from shared.errors import InvalidInputError, RateLimitedError
+from shared.models import GuildSettings, PlayerState
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    settings: GuildSettings
+    state: PlayerState
+    """The stored player state, or a fresh one when the guild never had a player."""
+    queued: int | None
+    """The queue length, loaded only for summoning."""
+
+    def situation(self, invocation: Invocation) -> VoiceSituation:
+        busy = self.state.now_playing is not None or bool(self.queued)
+        return VoiceSituation(invocation.bot_channel_id, busy)
+
+
+class Gate:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._stores = deps.stores
+
+    async def rate(self, invocation: Invocation) -> None:
+        decision = await self._stores.rate.hit(invocation.guild_id, invocation.actor.user_id)
+        if not decision.allowed:
+            seconds = max(1, math.ceil(decision.retry_after_ms / 1000))
+            raise RateLimitedError(f"You're going a bit fast — try again in {seconds} s.")
+
+    async def admit(self, invocation: Invocation, access: Access, what: str) -> Admission:
+        """Count the command against the member's rate, load what the rules need, apply them."""
+        await self.rate(invocation)
+        settings = await self._stores.settings.get(invocation.guild_id)
+        state = await self._stores.players.load(invocation.guild_id) or PlayerState()
+        queued = await self._stores.queue.length(invocation.guild_id) if access is Access.SUMMON else None
+        admission = Admission(settings, state, queued)
+        check(access, invocation.actor, admission.situation(invocation), settings, what)
+        return admission
+
+    async def send(self, invocation: Invocation, command: Command) -> str:
+        """Append a command to the guild's stream, stamped with who issued it from where."""
+        stamped = command.model_copy(
+            update={"issued_by": invocation.actor.user_id, "text_channel_id": invocation.text_channel_id}
+        )
+        return await self._stores.commands.append(invocation.guild_id, stamped)
+
+
+def require_playing(state: PlayerState) -> None:
+    if state.now_playing is None:
+        raise InvalidInputError("Nothing is playing right now.")

@@ -1,0 +1,97 @@
+"""Enqueues resolve and search jobs on the worker's arq queue and waits (bounded) for their results."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final, Protocol
+
+from arq.connections import ArqRedis
+from arq.jobs import Job, ResultNotFound
+from pydantic import ValidationError
+from redis.exceptions import RedisError
+
+from shared import codec
+from shared.jobs import JobName, ResolveRequest, ResolveResult, ResolveStatus, SearchRequest, SearchResult
+from shared.keys import Keys
+
+_log: Final = logging.getLogger(__name__)
+POLL_DELAY_S: Final = 0.05
+FAILED_TEXT: Final = "Something went wrong while looking that up. Please try again."
+
+
+class Jobs(Protocol):
+    """What commands need from the job queue (a seam for tests)."""
+
+    async def submit_resolve(self, request: ResolveRequest) -> None: ...
+
+    async def resolve_result(self, request_id: str, timeout_s: float) -> ResolveResult | None: ...
+
+    async def search(self, request: SearchRequest, search_id: str, timeout_s: float) -> SearchResult | None: ...
+
+
+def resolve_job_id(request_id: str) -> str:
+    return f"resolve:{request_id}"
+
+
+def search_job_id(search_id: str) -> str:
+    return f"search:{search_id}"
+
+
+class JobClient:
+    """Results come back as models; a job that raised or returned garbage becomes a FAILED result."""
+
+    def __init__(self, arq: ArqRedis, keys: Keys) -> None:
+        self._arq = arq
+        self._queue = keys.arq_queue()
+
+    async def submit_resolve(self, request: ResolveRequest) -> None:
+        """Enqueue once per request id (arq drops a second enqueue of the same id)."""
+        await self._arq.enqueue_job(
+            JobName.RESOLVE.value,
+            request.model_dump(mode="json"),
+            _job_id=resolve_job_id(request.request_id),
+            _queue_name=self._queue,
+        )
+
+    async def resolve_result(self, request_id: str, timeout_s: float) -> ResolveResult | None:
+        """The result, or None if it is not ready within `timeout_s`."""
+        raw = await self._wait(resolve_job_id(request_id), timeout_s)
+        if raw is None:
+            return None
+        try:
+            return ResolveResult.model_validate(raw)
+        except ValidationError:
+            _log.error("resolve job %s returned a result that does not validate", request_id)
+            return ResolveResult(status=ResolveStatus.FAILED, message=FAILED_TEXT)
+
+    async def search(self, request: SearchRequest, search_id: str, timeout_s: float) -> SearchResult | None:
+        job_id = search_job_id(search_id)
+        await self._arq.enqueue_job(
+            JobName.SEARCH.value, request.model_dump(mode="json"), _job_id=job_id, _queue_name=self._queue
+        )
+        raw = await self._wait(job_id, timeout_s)
+        if raw is None:
+            return None
+        try:
+            return SearchResult.model_validate(raw)
+        except ValidationError:
+            _log.error("search job %s returned a result that does not validate", search_id)
+            return SearchResult(status=ResolveStatus.FAILED, message=FAILED_TEXT)
+
+    async def _wait(self, job_id: str, timeout_s: float) -> object | None:
+        job = Job(job_id, self._arq, _queue_name=self._queue, _deserializer=codec.loads)
+        try:
+            result: object = await job.result(timeout=timeout_s, poll_delay=POLL_DELAY_S)
+        except TimeoutError:
+            return None
+        except ResultNotFound:
+            _log.warning("job %s has no result (is the worker keeping results?)", job_id)
+            return {"status": ResolveStatus.FAILED.value, "message": FAILED_TEXT}
+        except RedisError:
+            raise
+        except Exception:  # noqa: BLE001 - arq re-raises whatever exception the job stored
+            # The job raised: arq re-raises whatever the worker stored. Expected failures are result values,
+            # so this is a worker bug; the user gets a failure, the log gets the details.
+            _log.error("job %s failed", job_id, exc_info=True)
+            return {"status": ResolveStatus.FAILED.value, "message": FAILED_TEXT}
+        return result

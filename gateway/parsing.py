@@ -1,0 +1,211 @@
+"""Turns raw slash-command options into shared models, or an InvalidInputError whose text the user sees."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from pydantic import ValidationError
+
+from shared.commands import MAX_SEEK_MS, MAX_SKIP
+from shared.errors import InvalidInputError
+from shared.jobs import MAX_QUERY_LENGTH
+from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode
+
+MIN_SPEED: Final = 0.5
+MAX_SPEED: Final = 2.0
+MAX_VOLUME: Final = 200
+_CLOCK: Final = re.compile(r"^(?:(\d{1,2}):)?(\d{1,3}):(\d{1,2})(?:\.(\d{1,3}))?$")
+_UNITS: Final = re.compile(r"^(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:(\d{1,6}(?:\.\d{1,3})?)s?)?$")
+_FILTER_TOKEN: Final = re.compile(r"^([a-z0-9]+)(?:[=:]([0-9.]+)(x|%|db|hz)?)?$")
+_PARAMETERS: Final = {"speed", "pitch"}
+_PRESET_PARAMETER: Final = {FilterPreset.BASSBOOST: "bass_gain_db", FilterPreset.EIGHT_D: "rotation_hz"}
+_ALIASES: Final = {"bass": "bassboost", "eightd": "8d", "rotate": "8d", "vapor": "vaporwave", "nc": "nightcore"}
+FILTER_NAMES: Final = (*(preset.value for preset in FilterPreset), "speed", "pitch")
+
+
+@dataclass(frozen=True, slots=True)
+class SeekTarget:
+    position_ms: int
+    relative: bool
+
+
+def parse_query(raw: str) -> str:
+    """A `/play` or `/search` query: trimmed, not empty, not longer than the resolver accepts."""
+    query = " ".join(raw.split())
+    if not query:
+        raise InvalidInputError("Tell me what to play: a link or some search words.")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise InvalidInputError(f"That query is too long ({len(query)} characters; the limit is {MAX_QUERY_LENGTH}).")
+    return query
+
+
+def parse_when(raw: str | None) -> InsertPosition:
+    if raw is None or not raw.strip():
+        return InsertPosition.END
+    try:
+        return InsertPosition(raw.strip().lower())
+    except ValueError:
+        raise InvalidInputError("`when` must be one of: end, next, now.") from None
+
+
+def parse_loop(raw: str) -> LoopMode:
+    try:
+        return LoopMode(raw.strip().lower())
+    except ValueError:
+        raise InvalidInputError("Loop mode must be one of: off, track, queue.") from None
+
+
+def parse_duration_ms(raw: str) -> int:
+    """`83`, `1:23`, `1:02:03`, `1m23s`, `90s`, `2h` -> milliseconds (never negative)."""
+    text = raw.strip().lower().replace(" ", "")
+    clock = _CLOCK.match(text)
+    if clock is not None:
+        hours, minutes, seconds, fraction = clock.groups()
+        if int(seconds) >= 60 or (hours is not None and int(minutes) >= 60):
+            raise InvalidInputError(f"`{raw.strip()}` is not a valid time: use 83, 1:23 or 1:02:03.")
+        total = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
+        return total * 1000 + int((fraction or "0").ljust(3, "0"))
+    units = _UNITS.match(text)
+    if text and units is not None and any(units.groups()):
+        hours, minutes, seconds = units.groups()
+        return round((int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)) * 1000)
+    raise InvalidInputError(f"`{raw.strip()}` is not a time I understand: use 83, 1:23, 1:02:03, +15 or -10.")
+
+
+def parse_seek(raw: str) -> SeekTarget:
+    """A seek position: absolute (`1:23`, `83`) or relative to the current position (`+15`, `-10`)."""
+    text = raw.strip()
+    sign = 0
+    if text and text[0] in "+-":
+        sign = 1 if text[0] == "+" else -1
+        text = text[1:]
+    if not text:
+        raise InvalidInputError("Give a position such as 1:23, 83, +15 or -10.")
+    milliseconds = parse_duration_ms(text)
+    if milliseconds > MAX_SEEK_MS:
+        raise InvalidInputError("That position is beyond 24 hours.")
+    if sign:
+        return SeekTarget(sign * milliseconds, relative=True)
+    return SeekTarget(milliseconds, relative=False)
+
+
+def parse_volume(value: int) -> int:
+    if not 0 <= value <= MAX_VOLUME:
+        raise InvalidInputError(f"Volume must be between 0 and {MAX_VOLUME} (100 is normal).")
+    return value
+
+
+def parse_skip_count(value: int | None) -> int:
+    count = 1 if value is None else value
+    if not 1 <= count <= MAX_SKIP:
+        raise InvalidInputError(f"You can skip between 1 and {MAX_SKIP} tracks.")
+    return count
+
+
+def parse_position(value: int, *, name: str = "position") -> int:
+    """A 1-based queue position as users see it -> the 0-based index the store takes."""
+    if value < 1:
+        raise InvalidInputError(f"The {name} must be 1 or more (the first queued track is 1).")
+    return value - 1
+
+
+def parse_page(value: int | None) -> int:
+    """A 1-based page number -> 0-based page index."""
+    if value is None:
+        return 0
+    if value < 1:
+        raise InvalidInputError("Pages start at 1.")
+    return value - 1
+
+
+def parse_filters(spec: str) -> FilterChain:
+    """`nightcore, bassboost=12, speed=1.1x` -> a FilterChain; presets keep their order, each at most once."""
+    tokens = [token for token in re.split(r"[,\s]+", spec.strip().lower()) if token]
+    if not tokens:
+        raise InvalidInputError(f"Name at least one filter: {', '.join(FILTER_NAMES)}.")
+    presets: list[FilterPreset] = []
+    values: dict[str, float] = {}
+    for token in tokens:
+        name, value = _filter_token(token)
+        if name in _PARAMETERS:
+            _set_once(values, name, _required(name, value))
+            continue
+        preset = FilterPreset(name)
+        if preset in presets:
+            raise InvalidInputError(f"`{name}` is listed twice.")
+        presets.append(preset)
+        parameter = _PRESET_PARAMETER.get(preset)
+        if value is not None and parameter is None:
+            raise InvalidInputError(f"`{name}` takes no value.")
+        if value is not None and parameter is not None:
+            values[parameter] = value
+    return _build_chain(tuple(presets), values)
+
+
+def _filter_token(token: str) -> tuple[str, float | None]:
+    match = _FILTER_TOKEN.match(token)
+    if match is None:
+        raise InvalidInputError(f"`{token}` is not a filter. Known: {', '.join(FILTER_NAMES)}.")
+    name, raw_value, unit = match.groups()
+    name = _ALIASES.get(name, name)
+    if name not in FILTER_NAMES:
+        raise InvalidInputError(f"`{name}` is not a filter. Known: {', '.join(FILTER_NAMES)}.")
+    if raw_value is None:
+        return name, None
+    try:
+        value = float(raw_value)
+    except ValueError:
+        raise InvalidInputError(f"`{raw_value}` is not a number.") from None
+    if not math.isfinite(value):
+        raise InvalidInputError(f"`{raw_value}` is not a number.")
+    return name, value / 100 if unit == "%" else value
+
+
+def _required(name: str, value: float | None) -> float:
+    if value is None:
+        raise InvalidInputError(f"`{name}` needs a value, e.g. `{name}=1.25`.")
+    return value
+
+
+def _set_once(values: dict[str, float], name: str, value: float) -> None:
+    if name in values:
+        raise InvalidInputError(f"`{name}` is listed twice.")
+    values[name] = value
+
+
+_LIMITS: Final = {
+    "speed": "speed must be between 0.5 and 2",
+    "pitch": "pitch must be between 0.5 and 2",
+    "bass_gain_db": "bassboost gain must be between 0 and 20 dB",
+    "rotation_hz": "8d rotation must be between 0.01 and 5 Hz",
+}
+
+
+def _build_chain(presets: tuple[FilterPreset, ...], values: dict[str, float]) -> FilterChain:
+    try:
+        return FilterChain.model_validate({"presets": presets, **values})
+    except ValidationError as exc:
+        fields = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        problems = [_LIMITS[field] for field in sorted(fields) if field in _LIMITS]
+        text = "; ".join(problems)
+        raise InvalidInputError(text[:1].upper() + text[1:] + "." if problems else "Invalid filters.") from None
+
+
+def describe_filters(chain: FilterChain) -> str:
+    """The inverse of parse_filters, for showing the active chain."""
+    parts: list[str] = []
+    for preset in chain.presets:
+        if preset is FilterPreset.BASSBOOST:
+            parts.append(f"bassboost={chain.bass_gain_db:g}")
+        elif preset is FilterPreset.EIGHT_D:
+            parts.append(f"8d={chain.rotation_hz:g}")
+        else:
+            parts.append(preset.value)
+    if chain.speed != 1.0:
+        parts.append(f"speed={chain.speed:g}")
+    if chain.pitch != 1.0:
+        parts.append(f"pitch={chain.pitch:g}")
+    return ", ".join(parts) if parts else "none"

@@ -1,0 +1,155 @@
+"""`/play`, `/search` and search picks: summon the bot, hand the query to a resolve job, report what was queued."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Final
+
+from gateway import formatting
+from gateway.context import Invocation, Responder
+from gateway.custom_ids import SearchPick
+from gateway.deps import Deps
+from gateway.gate import Admission, Gate
+from gateway.parsing import parse_query, parse_when
+from gateway.permissions import Access, summon_target
+from gateway.recent_store import CHOICE_LENGTH, RecentEntry, SearchSession
+from gateway.render import Button, ButtonStyle, Reply
+from gateway.tasks import TaskOwner
+from shared.commands import JoinCommand, PlayNowCommand, QueueChangedCommand
+from shared.errors import InvalidInputError, PermissionDeniedError
+from shared.jobs import ResolveRequest, ResolveResult, ResolveStatus, SearchRequest
+from shared.models import InsertPosition, Track
+
+_log: Final = logging.getLogger(__name__)
+SEARCH_LIMIT: Final = 5
+LATE_RESULT_WAIT_S: Final = 600.0
+"""How long a `/play` keeps waiting in the background after answering "still working" (tokens last 15 min)."""
+_PICK_NAMESPACE: Final = uuid.UUID("6f1c37a2-2d57-4b8e-9a55-3f0d8c1e7b11")
+
+
+def _choice(text: str) -> str:
+    return text if len(text) <= CHOICE_LENGTH else text[: CHOICE_LENGTH - 1] + "…"
+
+
+class PlayActions:
+    def __init__(self, deps: Deps, gate: Gate, background: TaskOwner) -> None:
+        self._deps = deps
+        self._gate = gate
+        self._stores = deps.stores
+        self._background = background
+
+    async def play(self, invocation: Invocation, raw_query: str, raw_when: str | None, out: Responder) -> Reply:
+        query = parse_query(raw_query)
+        when = parse_when(raw_when)
+        admission = await self._gate.admit(invocation, Access.SUMMON, "Playing music")
+        await out.defer()
+        await self._summon(invocation, admission)
+        await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, [_query_entry(query)])
+        return await self._resolve(invocation, query, when, uuid.uuid4().hex, out)
+
+    async def search(self, invocation: Invocation, raw_query: str, raw_when: str | None, out: Responder) -> Reply:
+        query = parse_query(raw_query)
+        when = parse_when(raw_when)
+        await self._gate.admit(invocation, Access.SUMMON, "Searching")
+        await out.defer(ephemeral=True)
+        search_id = uuid.uuid4().hex
+        request = SearchRequest(query=query, limit=SEARCH_LIMIT)
+        result = await self._deps.jobs.search(request, search_id, self._deps.settings.resolve_wait_s)
+        if result is None:
+            return Reply(content="⏳ The search is taking too long; please try again in a moment.")
+        if not result.tracks:
+            return Reply(content=f"🔍 {result.message or 'Nothing found.'}")
+        session = SearchSession(user_id=invocation.actor.user_id, query=query, tracks=result.tracks, position=when)
+        await self._stores.recent.save_search(invocation.guild_id, search_id, session)
+        entries = [_track_entry(track) for track in reversed(result.tracks)]
+        await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, entries)
+        lines = formatting.search_results(query, result)
+        buttons = tuple(
+            Button(SearchPick(search_id, index).custom_id, str(index + 1), ButtonStyle.PRIMARY)
+            for index in range(len(result.tracks))
+        )
+        return Reply(content="Pick one:\n" + "\n".join(lines), buttons=buttons)
+
+    async def pick(self, invocation: Invocation, pick: SearchPick, out: Responder) -> Reply:
+        session = await self._stores.recent.search(invocation.guild_id, pick.search_id)
+        if session is None:
+            raise InvalidInputError("This search has expired; run `/search` again.")
+        if session.user_id != invocation.actor.user_id:
+            raise PermissionDeniedError("Only the member who searched can pick a result.")
+        if pick.index >= len(session.tracks):
+            raise InvalidInputError("That result does not exist.")
+        admission = await self._gate.admit(invocation, Access.SUMMON, "Playing music")
+        await out.defer()
+        await self._summon(invocation, admission)
+        track = session.tracks[pick.index]
+        # One request id per (search, result): a double click resolves (and queues) once.
+        request_id = uuid.uuid5(_PICK_NAMESPACE, f"{pick.search_id}:{pick.index}").hex
+        return await self._resolve(invocation, track.url, session.position, request_id, out)
+
+    async def _summon(self, invocation: Invocation, admission: Admission) -> None:
+        """Bring the bot to the member's channel if needed, and make sure a worker plays this guild."""
+        target = summon_target(invocation.actor, admission.situation(invocation))
+        if target is not None:
+            await self._gate.send(invocation, JoinCommand(voice_channel_id=target))
+        await self._stores.active.mark(invocation.guild_id)
+
+    async def _resolve(
+        self, invocation: Invocation, query: str, when: InsertPosition, request_id: str, out: Responder
+    ) -> Reply:
+        request = ResolveRequest(
+            guild_id=invocation.guild_id,
+            request_id=request_id,
+            query=query,
+            requester_id=invocation.actor.user_id,
+            position=when,
+            text_channel_id=invocation.text_channel_id,
+        )
+        await self._deps.jobs.submit_resolve(request)
+        result = await self._deps.jobs.resolve_result(request_id, self._deps.settings.resolve_wait_s)
+        if result is None:
+            self._background.spawn(self._late(invocation, request, out), name=f"late-resolve:{request_id}")
+            return Reply(content=formatting.STILL_WORKING)
+        return await self._finish(invocation, request, result)
+
+    async def _late(self, invocation: Invocation, request: ResolveRequest, out: Responder) -> None:
+        result = await self._deps.jobs.resolve_result(request.request_id, LATE_RESULT_WAIT_S)
+        if result is None:
+            _log.warning("resolve %s gave no result in time", request.request_id, extra={"guild_id": request.guild_id})
+            await out.edit(Reply(content="❌ That took too long and was given up. Please try again."))
+            return
+        await out.edit(await self._finish(invocation, request, result))
+
+    async def _finish(self, invocation: Invocation, request: ResolveRequest, result: ResolveResult) -> Reply:
+        """Tell the owner about the new items (the job queued them already) and word the reply."""
+        if result.status is ResolveStatus.QUEUED and result.first is not None:
+            first = result.first
+            if request.position is InsertPosition.NOW:
+                await self._gate.send(invocation, PlayNowCommand(uid=first.uid))
+            else:
+                await self._gate.send(invocation, QueueChangedCommand())
+            if result.total is None or result.total <= 1:
+                entry = _track_entry(first.track)
+                await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, [entry])
+        return formatting.resolve_outcome(result, request.position)
+
+
+def _query_entry(query: str) -> RecentEntry:
+    return RecentEntry(label=_choice(query), value=query)
+
+
+def _track_entry(track: Track) -> RecentEntry:
+    return RecentEntry(label=_choice(f"{track.title}"), value=track.url[:500])
+
+
+async def suggestions(deps: Deps, guild_id: int, user_id: int, typed: str) -> list[RecentEntry]:
+    """Autocomplete for `/play query`: what was typed, then the member's recent queries and picks that match it."""
+    text = " ".join(typed.split())[:500]
+    needle = text.lower()
+    choices: list[RecentEntry] = [RecentEntry(label=_choice(text), value=text)] if text else []
+    recent = await deps.stores.recent.recent(guild_id, user_id)
+    choices.extend(entry for entry in recent if needle in entry.label.lower() or needle in entry.value.lower())
+    unique: dict[str, RecentEntry] = {}
+    for entry in choices:
+        unique.setdefault(entry.value, entry)
+    return list(unique.values())[:25]

@@ -1,0 +1,113 @@
+"""Slash commands for the queue, the history and the guild's settings."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import nextcord
+from nextcord import SlashOption
+
+from gateway.discord_edge import Interaction, handle
+from gateway.queue_actions import QueueActions
+from gateway.settings_actions import Resettable, SettingsActions, SettingsChange
+from gateway.slash import choices, slash
+
+RESETTABLE: Final = choices(*(item.value for item in Resettable))
+_DJ_ROLE: Final = SlashOption(description="Role needed for destructive commands", required=False)
+_ANNOUNCE_CHANNEL: Final = SlashOption(description="Where now-playing messages go", required=False)
+
+
+class QueueCog(nextcord.ClientCog):
+    def __init__(self, queue: QueueActions, settings: SettingsActions) -> None:
+        self._queue = queue
+        self._settings = settings
+
+    @slash("queue", "Show the queue.")
+    async def queue(
+        self,
+        interaction: Interaction,
+        page: int | None = SlashOption(description="Page number", required=False, min_value=1),
+    ) -> None:
+        await handle(interaction, "queue", lambda invocation, _: self._queue.show(invocation, page))
+
+    @slash("nowplaying", "Show what is playing.")
+    async def nowplaying(self, interaction: Interaction) -> None:
+        await handle(interaction, "nowplaying", lambda invocation, _: self._queue.now_playing(invocation))
+
+    @slash("history", "Show recently played tracks.")
+    async def history(
+        self,
+        interaction: Interaction,
+        page: int | None = SlashOption(description="Page number", required=False, min_value=1),
+    ) -> None:
+        await handle(interaction, "history", lambda invocation, _: self._queue.history(invocation, page))
+
+    @slash("shuffle", "Shuffle the queue.")
+    async def shuffle(self, interaction: Interaction) -> None:
+        await handle(interaction, "shuffle", lambda invocation, _: self._queue.shuffle(invocation))
+
+    @slash("remove", "Remove a track from the queue.")
+    async def remove(
+        self,
+        interaction: Interaction,
+        position: int = SlashOption(description="Its position in /queue", min_value=1),
+    ) -> None:
+        await handle(interaction, "remove", lambda invocation, _: self._queue.remove(invocation, position))
+
+    @slash("move", "Move a track to another position in the queue.")
+    async def move(
+        self,
+        interaction: Interaction,
+        from_: int = SlashOption(name="from", description="Its position now", min_value=1),
+        to: int = SlashOption(description="Its new position", min_value=1),
+    ) -> None:
+        await handle(interaction, "move", lambda invocation, _: self._queue.move(invocation, from_, to))
+
+    @slash("clear", "Remove every track from the queue (what is playing keeps playing).")
+    async def clear(self, interaction: Interaction) -> None:
+        await handle(interaction, "clear", lambda invocation, _: self._queue.clear(invocation))
+
+    @slash("settings", "Server settings for encore.")
+    async def settings(self, interaction: Interaction) -> None:
+        """Parent of the settings subcommands (never invoked itself)."""
+
+    @settings.subcommand(name="show", description="Show the current settings.")
+    async def settings_show(self, interaction: Interaction) -> None:
+        await handle(interaction, "settings show", lambda invocation, _: self._settings.show(invocation))
+
+    @settings.subcommand(name="set", description="Change one or more settings.")
+    async def settings_set(  # noqa: PLR0913 - one parameter per Discord option
+        self,
+        interaction: Interaction,
+        dj_role: nextcord.Role | None = _DJ_ROLE,
+        announce_channel: nextcord.TextChannel | None = _ANNOUNCE_CHANNEL,
+        default_volume: int | None = SlashOption(description="0-200", required=False, min_value=0, max_value=200),
+        max_queue_length: int | None = SlashOption(description="1-100000", required=False, min_value=1),
+        user_share: int | None = SlashOption(
+            description="Largest share of the queue one member may fill, in %", required=False, min_value=1
+        ),
+        idle_timeout: str | None = SlashOption(description="Leave after this long idle, e.g. 5m", required=False),
+        always_on: bool | None = SlashOption(name="24_7", description="Never leave for idleness", required=False),
+        search_fallback: bool | None = SlashOption(description="Replace broken links by a search", required=False),
+    ) -> None:
+        change = SettingsChange(
+            dj_role_id=dj_role.id if dj_role is not None else None,
+            announce_channel_id=announce_channel.id if announce_channel is not None else None,
+            default_volume=default_volume,
+            max_queue_length=max_queue_length,
+            user_share_percent=user_share,
+            idle_timeout=idle_timeout,
+            always_on=always_on,
+            search_fallback=search_fallback,
+        )
+        await handle(interaction, "settings set", lambda invocation, _: self._settings.change(invocation, change))
+
+    @settings.subcommand(name="reset", description="Reset a setting (or all of them) to the default.")
+    async def settings_reset(
+        self,
+        interaction: Interaction,
+        setting: str = SlashOption(description="What to reset", choices=RESETTABLE),
+    ) -> None:
+        what = Resettable(setting) if setting in RESETTABLE else Resettable.ALL
+
+        await handle(interaction, "settings reset", lambda invocation, _: self._settings.reset(invocation, what))

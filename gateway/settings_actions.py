@@ -1,0 +1,103 @@
+"""`/settings`: show, change or reset the guild's settings; every value is validated by GuildSettings first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from gateway import formatting
+from gateway.context import Invocation
+from gateway.deps import Deps
+from gateway.gate import Gate
+from gateway.parsing import parse_duration_ms
+from gateway.permissions import Access
+from gateway.render import Reply
+from shared.errors import InvalidInputError
+from shared.models import GuildSettings
+
+_FIELD_TEXT: Final = {
+    "dj_role_id": "DJ role",
+    "announce_channel_id": "announce channel",
+    "default_volume": "default volume must be 0-200",
+    "max_queue_length": "max queue length must be 1-100,000",
+    "user_share_percent": "per-user share must be 1-100 %",
+    "idle_timeout_s": "idle timeout must be between 10 s and 24 h",
+}
+
+
+class Resettable(StrEnum):
+    DJ_ROLE = "dj_role"
+    ANNOUNCE_CHANNEL = "announce_channel"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChange:
+    """The options of `/settings set`; None means "leave as is"."""
+
+    dj_role_id: int | None = None
+    announce_channel_id: int | None = None
+    default_volume: int | None = None
+    max_queue_length: int | None = None
+    user_share_percent: int | None = None
+    idle_timeout: str | None = None
+    always_on: bool | None = None
+    search_fallback: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "dj_role_id": self.dj_role_id,
+            "announce_channel_id": self.announce_channel_id,
+            "default_volume": self.default_volume,
+            "max_queue_length": self.max_queue_length,
+            "user_share_percent": self.user_share_percent,
+            "always_on": self.always_on,
+            "search_fallback": self.search_fallback,
+        }
+        if self.idle_timeout is not None:
+            values["idle_timeout_s"] = parse_duration_ms(self.idle_timeout) // 1000
+        return {name: value for name, value in values.items() if value is not None}
+
+
+class SettingsActions:
+    def __init__(self, deps: Deps, gate: Gate) -> None:
+        self._store = deps.stores.settings
+        self._gate = gate
+
+    async def show(self, invocation: Invocation) -> Reply:
+        admission = await self._gate.admit(invocation, Access.READ, "Viewing settings")
+        return _private(formatting.settings_card(admission.settings))
+
+    async def change(self, invocation: Invocation, change: SettingsChange) -> Reply:
+        changes = change.changes()
+        if not changes:
+            raise InvalidInputError("Pick at least one setting to change.")
+        admission = await self._gate.admit(invocation, Access.ADMIN, "Changing settings")
+        _validate(admission.settings, changes)
+        updated = await self._store.update(invocation.guild_id, **changes)
+        return _private(formatting.settings_card(updated), "✅ Settings saved.")
+
+    async def reset(self, invocation: Invocation, what: Resettable) -> Reply:
+        await self._gate.admit(invocation, Access.ADMIN, "Changing settings")
+        if what is Resettable.ALL:
+            defaults = GuildSettings().model_dump()
+            updated = await self._store.update(invocation.guild_id, **defaults)
+        else:
+            name = "dj_role_id" if what is Resettable.DJ_ROLE else "announce_channel_id"
+            updated = await self._store.update(invocation.guild_id, **{name: None})
+        return _private(formatting.settings_card(updated), "✅ Settings reset.")
+
+
+def _validate(current: GuildSettings, changes: dict[str, Any]) -> None:
+    try:
+        GuildSettings.model_validate({**current.model_dump(), **changes})
+    except ValidationError as exc:
+        problems = sorted({_FIELD_TEXT.get(str(error["loc"][0]), str(error["loc"][0])) for error in exc.errors()})
+        raise InvalidInputError("Invalid setting: " + "; ".join(problems) + ".") from None
+
+
+def _private(reply: Reply, content: str = "") -> Reply:
+    return Reply(content=content, card=reply.card, ephemeral=True)
