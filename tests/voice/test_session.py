@@ -1,0 +1,313 @@
+"""The voice session's state machine over a scripted transport: credentials, close codes, speaking, sending."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from tests.voice.fakes import CHANNEL, FAST, GUILD, Events, FakeTransport, Gateway, creds, eventually
+from worker.voice.connection import OPUS_SILENCE, VoiceStatus
+from worker.voice.session import VoiceSession
+
+
+@dataclass
+class Rig:
+    session: VoiceSession
+    transport: FakeTransport
+    gateway: Gateway
+    events: Events
+
+    async def connected(self) -> None:
+        await self.session.connect(CHANNEL)
+        await self.session.feed_credentials(creds())
+        assert await self.session.wait_connected(1.0)
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    transport, gateway, events = FakeTransport(), Gateway(), Events()
+    session = VoiceSession(GUILD, transport, gateway, on_state=events, timings=FAST)
+    yield Rig(session, transport, gateway, events)
+    await session.disconnect(leave=False)
+
+
+async def test_connect_asks_for_a_voice_state_and_opens_with_the_answer(rig: Rig) -> None:
+    await rig.session.connect(CHANNEL)
+    assert rig.session.status() is VoiceStatus.CONNECTING
+    await eventually(lambda: rig.gateway.requests == [CHANNEL])
+    await rig.session.feed_credentials(creds())
+    assert await rig.session.wait_connected(1.0)
+    assert rig.transport.opened == [creds()]
+    assert rig.session.is_connected()
+    assert rig.events.statuses() == ["connecting", "connected"]
+
+
+async def test_credentials_fed_before_connect_are_not_used(rig: Rig) -> None:
+    await rig.session.feed_credentials(creds(token="old"))
+    await rig.session.connect(CHANNEL)
+    assert not await rig.session.wait_connected(0.1)
+    await rig.session.feed_credentials(creds(token="new"))
+    assert await rig.session.wait_connected(1.0)
+    assert [c.token for c in rig.transport.opened] == ["new"]
+
+
+async def test_incomplete_credentials_wait_for_the_endpoint(rig: Rig) -> None:
+    await rig.session.connect(CHANNEL)
+    await rig.session.feed_credentials(creds(endpoint=None))
+    assert not await rig.session.wait_connected(0.1)
+    await rig.session.feed_credentials(creds())
+    assert await rig.session.wait_connected(1.0)
+
+
+async def test_no_credentials_means_needs_rejoin(rig: Rig) -> None:
+    await rig.session.connect(CHANNEL)
+    assert not await rig.session.wait_connected(2.0)
+    assert rig.session.status() is VoiceStatus.NEEDS_REJOIN
+    assert rig.transport.opened == []
+
+
+async def test_4015_resumes_on_a_new_socket(rig: Rig) -> None:
+    await rig.connected()
+    rig.transport.server_close(4015)
+    await eventually(lambda: rig.transport.resumes == 1 and rig.session.is_connected())
+    assert rig.session.stats.resumes == 1
+    assert len(rig.transport.opened) == 1
+    assert rig.events.statuses()[-2:] == ["reconnecting", "connected"]
+
+
+@pytest.mark.parametrize("code", [1001, 1006, -1, 4000])
+async def test_dropped_connections_resume(rig: Rig, code: int) -> None:
+    await rig.connected()
+    rig.transport.server_close(code)
+    await eventually(lambda: rig.transport.resumes == 1 and rig.session.is_connected())
+
+
+async def test_a_failed_resume_identifies_again_with_the_same_credentials(rig: Rig) -> None:
+    await rig.connected()
+    rig.transport.resume_ok = False
+    rig.transport.server_close(4015)
+    await eventually(lambda: len(rig.transport.opened) == 2 and rig.session.is_connected())
+    assert rig.transport.opened == [creds(), creds()]
+    assert rig.gateway.requests == [CHANNEL]
+
+
+async def test_1000_closes(rig: Rig) -> None:
+    await rig.connected()
+    rig.transport.server_close(1000)
+    await eventually(lambda: rig.session.status() is VoiceStatus.CLOSED)
+    assert rig.transport.resumes == 0
+
+
+async def test_4014_then_new_credentials_reconnects_without_a_request(rig: Rig) -> None:
+    await rig.connected()
+    rig.transport.server_close(4014)
+    await eventually(lambda: rig.session.status() is VoiceStatus.RECONNECTING)
+    await rig.session.feed_credentials(creds(token="t2", endpoint="voice-b:443"))
+    await eventually(rig.session.is_connected)
+    assert [c.endpoint for c in rig.transport.opened] == ["voice-a:443", "voice-b:443"]
+    assert rig.gateway.requests == [CHANNEL]
+
+
+async def test_4014_without_credentials_needs_rejoin(rig: Rig) -> None:
+    await rig.connected()
+    rig.transport.server_close(4014)
+    await eventually(lambda: rig.session.status() is VoiceStatus.NEEDS_REJOIN)
+    assert rig.session.last_event.close_code == 4014
+    assert len(rig.transport.opened) == 1
+
+
+async def test_4014_and_a_leave_means_kicked(rig: Rig) -> None:
+    await rig.connected()
+    rig.transport.server_close(4014)
+    await rig.session.feed_credentials(creds(channel_id=None, token="", endpoint=None))
+    await eventually(lambda: rig.session.status() is VoiceStatus.CLOSED)
+    assert rig.session.last_event.detail == "disconnected from the voice channel"
+
+
+async def test_a_leave_while_connected_closes_without_asking_to_leave(rig: Rig) -> None:
+    await rig.connected()
+    await rig.session.feed_credentials(creds(channel_id=None, token="", endpoint=None))
+    await eventually(lambda: rig.session.status() is VoiceStatus.CLOSED)
+    assert rig.gateway.requests == [CHANNEL]
+    assert not rig.session.is_connected()
+
+
+async def test_4006_asks_for_a_fresh_voice_state_and_ignores_the_dead_token(rig: Rig) -> None:
+    await rig.connected()
+    rig.transport.server_close(4006)
+    await eventually(lambda: rig.gateway.requests == [CHANNEL, CHANNEL])
+    await rig.session.feed_credentials(creds())  # the old token again: a stale write, not the answer
+    await asyncio.sleep(0.05)
+    assert len(rig.transport.opened) == 1
+    await rig.session.feed_credentials(creds(token="t2"))
+    await eventually(rig.session.is_connected)
+    assert [c.token for c in rig.transport.opened] == ["t1", "t2"]
+
+
+async def test_4017_fails_loudly_once(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, "worker.voice")
+    await rig.connected()
+    rig.transport.server_close(4017)
+    await eventually(lambda: rig.session.status() is VoiceStatus.FAILED)
+    await asyncio.sleep(0.1)
+    assert rig.session.last_event.close_code == 4017
+    assert "DAVE" in rig.session.last_event.detail
+    assert any("4017" in r.getMessage() and "DAVE" in r.getMessage() for r in caplog.records)
+    assert len(rig.transport.opened) == 1
+    assert rig.transport.resumes == 0
+    assert rig.gateway.requests == [CHANNEL]
+
+
+async def test_4017_during_the_handshake_fails_without_retrying(rig: Rig) -> None:
+    rig.transport.open_failures = [4017]
+    await rig.session.connect(CHANNEL)
+    await rig.session.feed_credentials(creds())
+    assert not await rig.session.wait_connected(1.0)
+    assert rig.session.status() is VoiceStatus.FAILED
+    assert len(rig.transport.opened) == 1
+
+
+async def test_repeated_failures_give_up(rig: Rig) -> None:
+    rig.transport.open_failures = [4006] * 10
+    await rig.session.connect(CHANNEL)
+
+    def asked_or_failed(n: int) -> Callable[[], bool]:
+        return lambda: len(rig.gateway.requests) == n or rig.session.status() is VoiceStatus.FAILED
+
+    for n in range(1, 5):
+        await eventually(asked_or_failed(n))
+        await rig.session.feed_credentials(creds(token=f"t{n}"))
+    await eventually(lambda: rig.session.status() is VoiceStatus.FAILED)
+    assert "gave up" in rig.session.last_event.detail
+
+
+async def test_new_credentials_while_connected_switch_servers(rig: Rig) -> None:
+    await rig.connected()
+    await rig.session.feed_credentials(creds(token="t2", endpoint="voice-b:443"))
+    await eventually(lambda: len(rig.transport.opened) == 2 and rig.session.is_connected())
+    assert rig.transport.opened[-1].endpoint == "voice-b:443"
+    assert rig.transport.closed_by_us == [4000]
+
+
+async def test_the_same_credentials_again_change_nothing(rig: Rig) -> None:
+    await rig.connected()
+    await rig.session.feed_credentials(creds())
+    await asyncio.sleep(0.05)
+    assert len(rig.transport.opened) == 1
+    assert rig.transport.closed_by_us == []
+
+
+async def test_connect_to_another_channel_is_a_move(rig: Rig) -> None:
+    await rig.connected()
+    await rig.session.connect(CHANNEL + 1)
+    assert rig.gateway.requests == [CHANNEL, CHANNEL + 1]
+    await rig.session.feed_credentials(creds(token="t2", channel_id=CHANNEL + 1))
+    await eventually(lambda: len(rig.transport.opened) == 2 and rig.session.is_connected())
+    await rig.session.connect(CHANNEL + 1)
+    assert rig.gateway.requests == [CHANNEL, CHANNEL + 1]
+
+
+async def test_credentials_of_another_guild_are_ignored(rig: Rig) -> None:
+    await rig.session.connect(CHANNEL)
+    await rig.session.feed_credentials(creds().model_copy(update={"guild_id": GUILD + 1}))
+    assert not await rig.session.wait_connected(0.1)
+
+
+async def test_send_opus_drops_while_disconnected_and_never_sends_ogg_headers(rig: Rig) -> None:
+    rig.session.send_opus(b"\xfc\x01\x02")
+    assert rig.session.stats.frames_dropped == 1
+    await rig.connected()
+    rig.session.send_opus(b"OpusHead\x01\x02\x38\x01")
+    rig.session.send_opus(b"OpusTags\x00\x00\x00\x00")
+    rig.session.send_opus(b"\xfc\x01\x02")
+    assert rig.transport.frames == [b"\xfc\x01\x02"]
+    assert rig.session.stats.headers_dropped == 2
+    assert rig.session.stats.frames_sent == 1
+
+
+async def test_speaking_off_sends_five_silence_frames_first(rig: Rig) -> None:
+    await rig.connected()
+    rig.session.set_speaking(True)
+    await eventually(lambda: rig.transport.spoken == [True])
+    rig.session.set_speaking(False)
+    await eventually(lambda: rig.transport.spoken == [True, False])
+    assert rig.transport.frames == [OPUS_SILENCE] * 5
+    assert rig.session.stats.silence_frames == 5
+
+
+async def test_speaking_on_again_cuts_the_silence_short(rig: Rig) -> None:
+    await rig.connected()
+    rig.session.set_speaking(True)
+    await eventually(lambda: rig.transport.spoken == [True])
+    rig.session.set_speaking(False)
+    await asyncio.sleep(0.03)
+    rig.session.set_speaking(True)
+    await asyncio.sleep(0.1)
+    assert rig.transport.spoken == [True]
+    assert 1 <= len(rig.transport.frames) < 5
+
+
+async def test_sending_a_frame_turns_speaking_on_and_reconnects_restore_it(rig: Rig) -> None:
+    await rig.connected()
+    rig.session.send_opus(b"\xfc\x00")
+    await eventually(lambda: rig.transport.spoken == [True])
+    rig.transport.server_close(4015)
+    await eventually(lambda: rig.transport.spoken == [True, True])
+
+
+async def test_disconnect_with_leave_asks_the_gateway_to_leave(rig: Rig) -> None:
+    await rig.connected()
+    await rig.session.disconnect(leave=True)
+    assert rig.gateway.requests == [CHANNEL, None]
+    assert rig.transport.released == 1
+    assert rig.session.status() is VoiceStatus.CLOSED
+    assert not await rig.session.wait_connected(0.1)
+
+
+async def test_disconnect_while_waiting_for_credentials(rig: Rig) -> None:
+    await rig.session.connect(CHANNEL)
+    await eventually(lambda: rig.gateway.requests == [CHANNEL])
+    await rig.session.disconnect(leave=False)
+    await rig.session.feed_credentials(creds())
+    assert rig.transport.opened == []
+    assert rig.session.status() is VoiceStatus.CLOSED
+
+
+async def test_connect_again_after_a_failure(rig: Rig) -> None:
+    await rig.connected()
+    rig.transport.server_close(4017)
+    await eventually(lambda: rig.session.status() is VoiceStatus.FAILED)
+    await rig.session.connect(CHANNEL)
+    await rig.session.feed_credentials(creds(token="t2"))
+    assert await rig.session.wait_connected(1.0)
+
+
+async def test_a_failing_gateway_callback_is_retried(rig: Rig) -> None:
+    calls: list[int | None] = []
+
+    async def flaky(channel_id: int | None) -> None:
+        calls.append(channel_id)
+        if len(calls) == 1:
+            raise ConnectionError("redis is down")
+
+    session = VoiceSession(GUILD, rig.transport, flaky, timings=FAST)
+    await session.connect(CHANNEL)
+    await eventually(lambda: len(calls) == 2)
+    await session.feed_credentials(creds())
+    assert await session.wait_connected(1.0)
+    await session.disconnect(leave=False)
+
+
+async def test_a_failing_listener_does_not_break_the_session(rig: Rig) -> None:
+    def broken(_event: object) -> None:
+        raise RuntimeError("listener bug")
+
+    session = VoiceSession(GUILD, rig.transport, rig.gateway, on_state=broken, timings=FAST)
+    await session.connect(CHANNEL)
+    await session.feed_credentials(creds())
+    assert await session.wait_connected(1.0)
+    await session.disconnect(leave=False)

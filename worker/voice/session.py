@@ -1,0 +1,425 @@
+"""One guild's voice connection: credentials, the reconnect state machine and speaking, over a voice transport."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Final, Protocol
+
+from shared.models import VoiceCredentials
+from worker.voice.connection import (
+    OPUS_SILENCE,
+    RequestVoiceState,
+    StateListener,
+    VoiceClosedError,
+    VoiceEvent,
+    VoiceStats,
+    VoiceStatus,
+    VoiceTimings,
+)
+from worker.voice.policy import UNRESPONSIVE, CloseAction, action_for_close, explain_failure, is_complete, same_session
+
+_log: Final = logging.getLogger(__name__)
+_OGG_HEADERS: Final = frozenset({b"OpusHead", b"OpusTags"})
+_SILENCE_FRAMES: Final = 5
+_FRAME_S: Final = 0.02
+
+
+class _Step(StrEnum):
+    REQUEST = "request"
+    WAIT_FRESH = "wait_fresh"
+    WAIT_MOVE = "wait_move"
+    OPEN = "open"
+    POLL = "poll"
+    RESUME = "resume"
+    DONE = "done"
+
+
+_REACTIONS: Final = {
+    CloseAction.RESUME: (VoiceStatus.RECONNECTING, _Step.RESUME, "resuming"),
+    CloseAction.STOP: (VoiceStatus.CLOSED, _Step.DONE, "closed by Discord"),
+    CloseAction.WAIT_FOR_CREDENTIALS: (VoiceStatus.RECONNECTING, _Step.WAIT_MOVE, "waiting for new voice credentials"),
+    CloseAction.FAIL: (VoiceStatus.FAILED, _Step.DONE, ""),
+}
+"""How the session reacts to each close action but REJOIN (which also asks the gateway for a voice state)."""
+
+
+class VoiceTransport(Protocol):
+    """One voice server connection at a time (websocket + UDP); the nextcord adapter implements it."""
+
+    def is_open(self) -> bool: ...
+
+    async def open(self, credentials: VoiceCredentials) -> None:
+        """Identify and finish the handshake (READY, UDP discovery, SESSION_DESCRIPTION); raises VoiceClosedError."""
+        ...
+
+    async def resume(self) -> bool:
+        """Open a new websocket to the same server and RESUME the session; False if that did not work."""
+        ...
+
+    async def run_until_closed(self) -> int:
+        """Handle server messages until the websocket closes; returns the close code (-1: dropped or silent)."""
+        ...
+
+    async def close(self, code: int) -> None: ...
+
+    async def release(self) -> None:
+        """Close the websocket and the UDP socket."""
+        ...
+
+    def send_opus(self, packet: bytes) -> bool:
+        """Encrypt and send one Opus frame; False when it could not be sent."""
+        ...
+
+    async def speak(self, on: bool) -> None: ...
+
+
+class VoiceSession:
+    """A :class:`~worker.voice.connection.VoiceConnection` over a :class:`VoiceTransport`."""
+
+    def __init__(
+        self,
+        guild_id: int,
+        transport: VoiceTransport,
+        request_voice_state: RequestVoiceState,
+        *,
+        on_state: StateListener | None = None,
+        timings: VoiceTimings | None = None,
+    ) -> None:
+        self._guild_id = guild_id
+        self._transport = transport
+        self._request = request_voice_state
+        self._on_state = on_state
+        self._timings = timings or VoiceTimings()
+        self._loop = asyncio.get_running_loop()
+        self._extra: Final = {"guild_id": guild_id}
+        self._stats = VoiceStats()
+        self._event = VoiceEvent(VoiceStatus.CLOSED)
+        self._status_changed = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._step = _Step.DONE
+        self._channel_id: int | None = None
+        self._failures = 0
+        self._connected_at: float | None = None
+        # Credentials: the newest fed, the ones the current connection uses, and what a voice-state wait accepts.
+        self._latest: VoiceCredentials | None = None
+        self._latest_version = 0
+        self._active: VoiceCredentials | None = None
+        self._active_version = 0
+        self._fresh_after = 0
+        self._dead_token: str | None = None
+        self._kicked = False
+        self._credentials_fed = asyncio.Event()
+        # Speaking: what the player wants and what the server was last told.
+        self._speaking_wanted = False
+        self._speaking_sent = False
+        self._speaker: asyncio.Task[None] | None = None
+
+    # ---- VoiceConnection -------------------------------------------------------------------------------------
+
+    @property
+    def guild_id(self) -> int:
+        return self._guild_id
+
+    @property
+    def stats(self) -> VoiceStats:
+        return self._stats
+
+    @property
+    def last_event(self) -> VoiceEvent:
+        return self._event
+
+    def status(self) -> VoiceStatus:
+        return self._event.status
+
+    def is_connected(self) -> bool:
+        return self._event.status is VoiceStatus.CONNECTED and self._transport.is_open()
+
+    async def connect(self, channel_id: int) -> None:
+        running = self._runner is not None and not self._runner.done()
+        if running and channel_id == self._channel_id:
+            return
+        self._channel_id = channel_id
+        self._fresh_after = self._latest_version
+        if running:
+            # A move: the gateway forwards new credentials and the running task follows them.
+            await self._request_quietly(channel_id)
+            return
+        self._kicked = False
+        self._failures = 0
+        self._set_status(VoiceStatus.CONNECTING, detail=f"joining channel {channel_id}")
+        self._runner = self._loop.create_task(self._run(_Step.REQUEST), name=f"voice-{self._guild_id}")
+
+    async def feed_credentials(self, credentials: VoiceCredentials) -> None:
+        if credentials.guild_id != self._guild_id:
+            _log.warning("ignoring voice credentials for guild %d", credentials.guild_id, extra=self._extra)
+            return
+        self._latest = credentials
+        self._latest_version += 1
+        self._credentials_fed.set()
+        if self._runner is None or self._runner.done():
+            return
+        if credentials.channel_id is None:
+            # Leaving is expected while we wait for a (re)join; anywhere else it means we were disconnected.
+            if self._step not in (_Step.REQUEST, _Step.WAIT_FRESH):
+                self._kicked = True
+                await self._transport.close(UNRESPONSIVE)
+        elif self._step is _Step.POLL and self._moved():
+            await self._transport.close(UNRESPONSIVE)
+
+    async def wait_connected(self, timeout_s: float) -> bool:
+        try:
+            async with asyncio.timeout(timeout_s):
+                while self._event.status is not VoiceStatus.CONNECTED:
+                    if self._gave_up():
+                        return False
+                    self._status_changed.clear()
+                    await self._status_changed.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    def send_opus(self, packet: bytes) -> None:
+        if packet[:4] == b"Opus" and packet[:8] in _OGG_HEADERS:
+            self._stats.headers_dropped += 1
+            return
+        if not self._transport.is_open():
+            self._stats.frames_dropped += 1
+            return
+        if not self._speaking_wanted:
+            self.set_speaking(True)
+        if self._transport.send_opus(packet):
+            self._stats.frames_sent += 1
+        else:
+            self._stats.frames_dropped += 1
+
+    def set_speaking(self, on: bool) -> None:
+        self._speaking_wanted = on
+        if self._speaker is None or self._speaker.done():
+            self._speaker = self._loop.create_task(self._sync_speaking(), name=f"voice-speaking-{self._guild_id}")
+
+    async def disconnect(self, *, leave: bool) -> None:
+        runner, self._runner = self._runner, None
+        speaker, self._speaker = self._speaker, None
+        for task in (runner, speaker):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.wait({task})
+        await self._transport.release()
+        self._speaking_wanted = self._speaking_sent = False
+        self._set_status(VoiceStatus.CLOSED, detail="left the channel" if leave else "disconnected")
+        if leave:
+            self._channel_id = None
+            await self._request_quietly(None)
+
+    # ---- the state machine -----------------------------------------------------------------------------------
+
+    async def _run(self, step: _Step) -> None:
+        try:
+            while step is not _Step.DONE:
+                self._step = step
+                step = await self._advance(step)
+        except Exception:  # noqa: BLE001 - the outermost layer of the guild's voice task: report it, never die silently
+            _log.exception("the voice task crashed", extra=self._extra)
+            await self._transport.release()
+            self._set_status(VoiceStatus.FAILED, detail="the voice task crashed")
+        finally:
+            self._step = _Step.DONE
+
+    async def _advance(self, step: _Step) -> _Step:
+        handlers = {
+            _Step.REQUEST: self._ask_for_voice_state,
+            _Step.WAIT_FRESH: self._await_fresh_credentials,
+            _Step.WAIT_MOVE: self._await_moved_credentials,
+            _Step.OPEN: self._open,
+            _Step.POLL: self._poll,
+            _Step.RESUME: self._resume,
+        }
+        return await handlers[step]()
+
+    async def _ask_for_voice_state(self) -> _Step:
+        if self._channel_id is None:
+            return _Step.DONE
+        try:
+            async with asyncio.timeout(self._timings.credentials_timeout_s):
+                await self._request(self._channel_id)
+        except Exception:  # noqa: BLE001 - an injected callback (Redis underneath): any failure is retried
+            _log.warning("could not ask the gateway for a voice state", exc_info=True, extra=self._extra)
+            return await self._retry(_Step.REQUEST, "could not ask the gateway for a voice state")
+        self._stats.voice_state_requests += 1
+        return _Step.WAIT_FRESH
+
+    async def _await_fresh_credentials(self) -> _Step:
+        if await self._wait_for(self._fresh_ready, self._timings.credentials_timeout_s):
+            return _Step.OPEN
+        detail = f"no voice credentials within {self._timings.credentials_timeout_s:g} s of asking the gateway"
+        self._set_status(VoiceStatus.NEEDS_REJOIN, detail=detail)
+        return _Step.DONE
+
+    async def _await_moved_credentials(self) -> _Step:
+        found = await self._wait_for(lambda: self._kicked or self._moved(), self._timings.server_move_timeout_s)
+        if self._kicked:
+            return self._closed_by_kick()
+        if found:
+            return _Step.OPEN
+        detail = f"disconnected and no new voice credentials within {self._timings.server_move_timeout_s:g} s"
+        self._set_status(VoiceStatus.NEEDS_REJOIN, self._stats.last_close_code, detail)
+        return _Step.DONE
+
+    async def _open(self) -> _Step:
+        credentials = self._latest
+        if credentials is None or not is_complete(credentials):
+            return _Step.REQUEST
+        self._active, self._active_version = credentials, self._latest_version
+        self._stats.ws_connections += 1
+        try:
+            await self._transport.open(credentials)
+        except VoiceClosedError as exc:
+            return await self._after_close(exc.code, handshake=True)
+        self._on_connected("connected")
+        return _Step.POLL
+
+    async def _poll(self) -> _Step:
+        if self._kicked or self._moved():
+            await self._transport.close(UNRESPONSIVE)
+            code = UNRESPONSIVE
+        else:
+            code = await self._transport.run_until_closed()
+        return await self._after_close(code)
+
+    async def _resume(self) -> _Step:
+        self._stats.ws_connections += 1
+        if await self._transport.resume():
+            self._stats.resumes += 1
+            self._on_connected("resumed")
+            return _Step.POLL
+        return await self._retry(_Step.OPEN, "could not resume the voice session")
+
+    async def _after_close(self, code: int, *, handshake: bool = False) -> _Step:
+        self._stats.last_close_code = code
+        self._reset_failures_if_stable()
+        if self._kicked:
+            return self._closed_by_kick()
+        if self._moved():
+            self._set_status(VoiceStatus.RECONNECTING, code, "following new voice credentials")
+            return _Step.OPEN
+        action = action_for_close(code)
+        if handshake and action is CloseAction.RESUME:
+            action = CloseAction.REJOIN  # nothing to resume: the handshake itself failed
+        if action is not CloseAction.REJOIN:
+            status, step, detail = _REACTIONS[action]
+            self._set_status(status, code, detail or explain_failure(code))
+            return step
+        self._set_status(VoiceStatus.RECONNECTING, code, "asking for a fresh voice state")
+        self._dead_token = self._active.token if self._active else None
+        self._fresh_after = self._latest_version
+        return await self._retry(_Step.REQUEST, f"voice session ended with {code}", code)
+
+    # ---- helpers ---------------------------------------------------------------------------------------------
+
+    async def _retry(self, step: _Step, detail: str, code: int | None = None) -> _Step:
+        self._failures += 1
+        if self._failures > self._timings.max_failures:
+            self._set_status(VoiceStatus.FAILED, code, f"{detail}; gave up after {self._failures - 1} retries")
+            return _Step.DONE
+        delay = min(self._timings.backoff_max_s, self._timings.backoff_initial_s * 2 ** (self._failures - 1))
+        await asyncio.sleep(delay)
+        return step
+
+    async def _wait_for(self, ready: Callable[[], bool], timeout_s: float) -> bool:
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not ready():
+                    self._credentials_fed.clear()
+                    await self._credentials_fed.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    def _fresh_ready(self) -> bool:
+        """Credentials that answer our voice-state request (not older ones, not the token of a dead session)."""
+        latest = self._latest
+        return (
+            latest is not None
+            and self._latest_version > self._fresh_after
+            and is_complete(latest)
+            and latest.channel_id == self._channel_id
+            and latest.token != self._dead_token
+        )
+
+    def _moved(self) -> bool:
+        """Complete credentials, newer than and different from those of the current connection."""
+        latest = self._latest
+        return (
+            latest is not None
+            and self._latest_version > self._active_version
+            and is_complete(latest)
+            and not same_session(latest, self._active)
+        )
+
+    def _gave_up(self) -> bool:
+        if self._event.status is VoiceStatus.CLOSED:
+            return self._runner is None or self._runner.done()
+        return self._event.status in (VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
+
+    def _closed_by_kick(self) -> _Step:
+        self._channel_id = None
+        self._set_status(VoiceStatus.CLOSED, self._stats.last_close_code, "disconnected from the voice channel")
+        return _Step.DONE
+
+    def _on_connected(self, detail: str) -> None:
+        self._connected_at = time.monotonic()
+        self._speaking_sent = False  # a new session starts silent; a resumed one is told again, harmlessly
+        self._set_status(VoiceStatus.CONNECTED, detail=detail)
+        if self._speaking_wanted:
+            self.set_speaking(True)
+
+    def _reset_failures_if_stable(self) -> None:
+        if self._connected_at is not None and time.monotonic() - self._connected_at >= self._timings.stable_after_s:
+            self._failures = 0
+        self._connected_at = None
+
+    async def _request_quietly(self, channel_id: int | None) -> None:
+        try:
+            async with asyncio.timeout(self._timings.credentials_timeout_s):
+                await self._request(channel_id)
+        except Exception:  # noqa: BLE001 - an injected callback (Redis underneath): a failure must not break a leave
+            _log.warning("could not ask the gateway for a voice state", exc_info=True, extra=self._extra)
+        else:
+            self._stats.voice_state_requests += 1
+
+    async def _sync_speaking(self) -> None:
+        while self._transport.is_open() and self._speaking_sent != self._speaking_wanted:
+            wanted = self._speaking_wanted
+            if not wanted and not await self._send_silence():
+                continue
+            try:
+                async with asyncio.timeout(self._timings.speak_timeout_s):
+                    await self._transport.speak(wanted)
+            except (TimeoutError, VoiceClosedError):
+                return  # the connection is going down; connecting again re-sends the wanted state
+            self._speaking_sent = wanted
+
+    async def _send_silence(self) -> bool:
+        """Five silence frames 20 ms apart; False when speaking was wanted again meanwhile."""
+        for _ in range(_SILENCE_FRAMES):
+            if self._speaking_wanted or not self._transport.is_open():
+                return not self._speaking_wanted
+            if self._transport.send_opus(OPUS_SILENCE):
+                self._stats.silence_frames += 1
+            await asyncio.sleep(_FRAME_S)
+        return not self._speaking_wanted
+
+    def _set_status(self, status: VoiceStatus, code: int | None = None, detail: str = "") -> None:
+        self._event = VoiceEvent(status, code, detail)
+        self._status_changed.set()
+        level = logging.ERROR if status is VoiceStatus.FAILED else logging.INFO
+        _log.log(level, "voice %s (close code %s): %s", status.value, code, detail, extra=self._extra)
+        if self._on_state is not None:
+            try:
+                self._on_state(self._event)
+            except Exception:  # noqa: BLE001 - an injected listener must not break the voice task
+                _log.exception("the voice state listener failed", extra=self._extra)
