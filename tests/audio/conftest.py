@@ -46,6 +46,9 @@ class Media:
     def path(self, name: str) -> str:
         return str(self.root / name)
 
+    def read(self, name: str) -> bytes:
+        return (self.root / name).read_bytes()
+
 
 def _make(root: Path, name: str, source: str, output: list[str]) -> None:
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", source, *output]

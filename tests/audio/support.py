@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from worker.audio.frames import FrameSource
 
@@ -20,3 +21,8 @@ async def drain(source: FrameSource, timeout_s: float = 20.0, limit: int | None 
             else:
                 await asyncio.sleep(0.002)
     return frames
+
+
+def process_exists(pid: int) -> bool:
+    """True while `pid` exists, zombies included."""
+    return Path(f"/proc/{pid}").exists()

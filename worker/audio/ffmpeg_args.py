@@ -138,6 +138,11 @@ def redact_url(url: str) -> str:
     return url
 
 
+def scrub(text: str, url: str) -> str:
+    """`text` (FFmpeg's stderr) with every occurrence of `url` redacted."""
+    return text.replace(url, redact_url(url)) if url else text
+
+
 def _encoder_args(encoder: EncoderSettings) -> list[str]:
     args = ["-c:a", "libopus", "-ar", str(SAMPLE_RATE), "-ac", "2", "-b:a", f"{encoder.bitrate_kbps}k"]
     args += ["-vbr", encoder.vbr, "-compression_level", str(encoder.complexity)]

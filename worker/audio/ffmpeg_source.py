@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Final, override
 
 from worker.audio.errors import OggError, SourceError
-from worker.audio.ffmpeg_args import FRAME_MS, PipelineOptions, PlaybackMode, TrackRequest, redact_url
+from worker.audio.ffmpeg_args import FRAME_MS, PipelineOptions, PlaybackMode, TrackRequest, redact_url, scrub
 from worker.audio.ogg import OggOpusDemuxer
 
 _log: Final = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class FFmpegSource:
         self.start_ms = request.start_ms
         # Passthrough never filters, so its output advances exactly as fast as the source.
         self.rate_factor = request.filters.rate_factor if mode is PlaybackMode.TRANSCODE else 1.0
+        self._url = request.url
         self._label = redact_url(request.url)
         self._options = options
         self._frames: deque[bytes] = deque()
@@ -241,7 +242,7 @@ class FFmpegSource:
 
     def _describe_failure(self, code: int | None) -> str:
         lines = self._stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = " | ".join(line.strip() for line in lines[-3:])[-500:] or "no error output"
+        detail = scrub(" | ".join(line.strip() for line in lines[-3:]), self._url)[-500:] or "no error output"
         return f"ffmpeg failed for {self._label} (exit {code}): {detail}"
 
     def _fail(self, error: SourceError) -> None:

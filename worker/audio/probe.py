@@ -10,7 +10,7 @@ from typing import Final
 import orjson
 
 from worker.audio.errors import SourceError
-from worker.audio.ffmpeg_args import PipelineOptions, ffprobe_argv, redact_url
+from worker.audio.ffmpeg_args import PipelineOptions, ffprobe_argv, redact_url, scrub
 
 _KILL_WAIT_S: Final = 2.0
 
@@ -44,7 +44,7 @@ async def probe_audio(url: str, options: PipelineOptions, headers: tuple[tuple[s
                 await proc.wait()
     if proc.returncode != 0:
         detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no error output"]
-        raise SourceError(f"ffprobe failed for {label} (exit {proc.returncode}): {detail[0][-300:]}")
+        raise SourceError(f"ffprobe failed for {label} (exit {proc.returncode}): {scrub(detail[0], url)[-300:]}")
     return _parse(out, label)
 
 

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import pytest
+
+from worker.audio.errors import SourceError
+from worker.audio.ffmpeg_args import (
+    EncoderSettings,
+    PipelineOptions,
+    PlaybackMode,
+    TrackRequest,
+    ffmpeg_argv,
+    ffprobe_argv,
+    redact_url,
+)
+
+URL = "https://media.example/a.webm?sig=secret&expire=1"
+NET = PipelineOptions()
+
+
+def _value(argv: list[str], flag: str) -> str:
+    return argv[argv.index(flag) + 1]
+
+
+def test_network_input_gets_reconnect_whitelist_timeout_and_seek_before_input() -> None:
+    argv = ffmpeg_argv(TrackRequest(URL, "t", start_ms=61_500), PlaybackMode.PASSTHROUGH, None, NET)
+    assert argv[:6] == ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-threads"]
+    assert _value(argv, "-reconnect") == "1"
+    assert _value(argv, "-reconnect_streamed") == "1"
+    assert _value(argv, "-reconnect_delay_max") == "5"
+    assert _value(argv, "-protocol_whitelist") == "http,https,tcp,tls,crypto"
+    assert _value(argv, "-rw_timeout") == "15000000"
+    assert _value(argv, "-ss") == "61.500"
+    assert argv.index("-ss") < argv.index("-i")
+    assert _value(argv, "-i") == URL
+    assert _value(argv, "-c:a") == "copy"
+    assert "-af" not in argv
+    assert argv[-3:] == ["-page_duration", "200000", "pipe:1"]
+
+
+def test_transcode_uses_libopus_20ms_frames_and_the_filter_graph() -> None:
+    argv = ffmpeg_argv(TrackRequest(URL, "t"), PlaybackMode.TRANSCODE, "volume=0.5", NET)
+    assert "-ss" not in argv
+    assert _value(argv, "-af") == "volume=0.5"
+    assert _value(argv, "-c:a") == "libopus"
+    assert (_value(argv, "-ar"), _value(argv, "-ac"), _value(argv, "-b:a")) == ("48000", "2", "128k")
+    assert (_value(argv, "-frame_duration"), _value(argv, "-application")) == ("20", "audio")
+    assert "-fec" not in argv
+
+
+def test_fec_is_opt_in() -> None:
+    options = PipelineOptions(encoder=EncoderSettings(fec=True, packet_loss_percent=10, complexity=5))
+    argv = ffmpeg_argv(TrackRequest(URL, "t"), PlaybackMode.TRANSCODE, None, options)
+    assert (_value(argv, "-fec"), _value(argv, "-packet_loss")) == ("1", "10")
+    assert _value(argv, "-compression_level") == "5"
+
+
+def test_passthrough_never_takes_a_filter_graph() -> None:
+    with pytest.raises(ValueError, match="passthrough"):
+        ffmpeg_argv(TrackRequest(URL, "t"), PlaybackMode.PASSTHROUGH, "volume=0.5", NET)
+
+
+def test_files_are_refused_unless_allowed() -> None:
+    with pytest.raises(SourceError, match="local files are not allowed"):
+        ffmpeg_argv(TrackRequest("/etc/passwd", "t"), PlaybackMode.TRANSCODE, None, NET)
+    with pytest.raises(SourceError, match="local files are not allowed"):
+        ffmpeg_argv(TrackRequest("file:///etc/passwd", "t"), PlaybackMode.TRANSCODE, None, NET)
+
+
+def test_allowed_files_use_the_file_protocol_without_reconnect_options() -> None:
+    options = PipelineOptions(allow_file=True)
+    argv = ffmpeg_argv(TrackRequest("file:///tmp/a%20b.mp3", "t"), PlaybackMode.TRANSCODE, None, options)
+    assert _value(argv, "-i") == "file:/tmp/a b.mp3"
+    assert _value(argv, "-protocol_whitelist") == "http,https,tcp,tls,crypto,file"
+    assert "-reconnect" not in argv
+
+
+@pytest.mark.parametrize("url", ["ftp://host/a.mp3", "concat:a.mp3|b.mp3", "rtmp://host/live", "https:///nohost"])
+def test_other_schemes_are_refused(url: str) -> None:
+    with pytest.raises(SourceError):
+        ffmpeg_argv(TrackRequest(url, "t"), PlaybackMode.TRANSCODE, None, PipelineOptions(allow_file=True))
+
+
+def test_headers_are_passed_and_injection_refused() -> None:
+    request = TrackRequest(URL, "t", headers=(("User-Agent", "encore"), ("Referer", "https://x/")))
+    argv = ffmpeg_argv(request, PlaybackMode.PASSTHROUGH, None, NET)
+    assert _value(argv, "-headers") == "User-Agent: encore\r\nReferer: https://x/\r\n"
+    evil = TrackRequest(URL, "t", headers=(("X", "a\r\nHost: evil"),))
+    with pytest.raises(SourceError, match="invalid HTTP header"):
+        ffmpeg_argv(evil, PlaybackMode.PASSTHROUGH, None, NET)
+
+
+def test_probe_uses_the_same_input_guard() -> None:
+    argv = ffprobe_argv(URL, NET)
+    assert argv[0] == "ffprobe"
+    assert _value(argv, "-protocol_whitelist") == "http,https,tcp,tls,crypto"
+    assert _value(argv, "-select_streams") == "a:0"
+
+
+def test_redaction_drops_query_and_credentials() -> None:
+    assert redact_url("https://user:pw@h.example:8443/p/a.webm?sig=1#x") == "https://h.example:8443/p/a.webm"
