@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Final, override
 
 import aiohttp
@@ -83,3 +85,20 @@ class TonePCMAudio(nextcord.FFmpegPCMAudio):
         super().cleanup()
         with contextlib.suppress(AttributeError):
             stdout.close()
+
+
+def make_tone(path: Path, frequency: float = 440.0, seconds: float = 2.0) -> Path:
+    """Write a 48 kHz stereo WAV sine tone with ffmpeg."""
+    source = f"sine=f={frequency}:d={seconds}"
+    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", source]
+    subprocess.run([*command, "-ar", "48000", "-ac", "2", str(path)], check=True)
+    return path
+
+
+async def join_and_play(client: nextcord.Client, channel_id: int, tone: Path) -> nextcord.VoiceClient:
+    """``channel.connect()`` with nextcord's own VoiceClient, then play ``tone``."""
+    channel = client.get_channel(channel_id)
+    assert isinstance(channel, nextcord.VoiceChannel)
+    voice: nextcord.VoiceClient = await channel.connect()
+    voice.play(TonePCMAudio(str(tone)))
+    return voice

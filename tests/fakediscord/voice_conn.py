@@ -61,6 +61,7 @@ class VoiceConnection:
     kp_fresh: bool = False
     resumes: int = 0
     closed_at: float | None = None
+    server_close: int | None = None
     ended: bool = False
 
     @property
@@ -122,6 +123,7 @@ class VoiceConnection:
         """Close the current websocket from the server side with ``code``."""
         if self.ws.closed:
             return
+        self.server_close = code
         self.core.voice_closes.append(VoiceClose(self.server, self.id, code, True, time.monotonic()))
         _log.info("voice server %s closes connection %s with %s", self.server, self.id, code)
         await self.ws.close(code=code)

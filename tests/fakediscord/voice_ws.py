@@ -46,7 +46,7 @@ class VoiceSocket:
         if conn is None or conn.ws is not self.ws:
             return
         conn.closed_at = time.monotonic()
-        code = self.ws.close_code
+        code = conn.server_close if conn.server_close is not None else self.ws.close_code
         if code not in _RESUMABLE_CLOSES:
             self.server.end(conn)
 
@@ -148,7 +148,7 @@ class VoiceSocket:
             await self.ws.close(code=4006)
             return
         old = conn.ws
-        conn.ws, conn.closed_at = self.ws, None
+        conn.ws, conn.closed_at, conn.server_close = self.ws, None, None
         conn.resumes += 1
         self.conn = conn
         conn.record_received(7, data)
