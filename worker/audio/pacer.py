@@ -127,7 +127,10 @@ class GuildStream:
         self._begin(source)
 
     def set_next(self, source: FrameSource | None) -> None:
-        """Prepare the track that follows gaplessly when the current one finishes (replacing any prepared one)."""
+        """Prepare the track that follows gaplessly when the current one finishes (replacing any prepared one).
+
+        A track that fails does not advance to it; `play(stream.next)` does that if the player wants to.
+        """
         if self._next is not None and self._next is not source:
             self._retire(self._next)
         self._next = source
@@ -200,7 +203,12 @@ class GuildStream:
             self._deficit()
             return None
         error = source.error
-        self._end(EndReason.FAILED if error else EndReason.FINISHED, str(error) if error else None)
+        if error is not None:
+            # No gapless advance past a failure: the player may rather retry the track at its position.
+            self._end(EndReason.FAILED, str(error))
+            self._start_silence()
+            return None
+        self._end(EndReason.FINISHED)
         following, self._next = self._next, None
         if following is None:
             self._start_silence()
