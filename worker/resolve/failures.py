@@ -56,9 +56,17 @@ def refusal(err: BaseException) -> GuardRefusedError | None:
     return next((e for e in _chain(err) if isinstance(e, GuardRefusedError)), None)
 
 
+def _close_responses(chain: list[BaseException]) -> None:
+    """yt-dlp keeps an HTTPError's response (and its socket) open for the caller; we are that caller."""
+    for error in chain:
+        if isinstance(error, HTTPError):
+            error.response.close()
+
+
 def classify(err: BaseException) -> tuple[Failure, str]:
-    """The failure class and a short detail for logs and messages."""
+    """The failure class and a short detail for logs and messages; releases any HTTP response the error holds."""
     chain = list(_chain(err))
+    _close_responses(chain)
     refused = next((e for e in chain if isinstance(e, GuardRefusedError)), None)
     if refused is not None:
         return Failure.REFUSED, refused.reason
