@@ -62,7 +62,7 @@ class PlayActions:
             return Reply(content=f"🔍 {result.message or 'Nothing found.'}")
         session = SearchSession(user_id=invocation.actor.user_id, query=query, tracks=result.tracks, position=when)
         await self._stores.recent.save_search(invocation.guild_id, search_id, session)
-        entries = [_track_entry(track) for track in reversed(result.tracks)]
+        entries = [_track_entry(track) for track in result.tracks]
         await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, entries)
         lines = formatting.search_results(query, result)
         buttons = tuple(

@@ -1,0 +1,157 @@
+"""Worker events become one now-playing message per guild (edited in place) and notices, in the right channel."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from arq.connections import ArqRedis
+
+from gateway.announcer import Announcer
+from gateway.deps import Deps
+from gateway.gateway_keys import GatewayKeys
+from gateway.render import Reply
+from gateway.shards import ShardFilter
+from shared.event_store import EventStore
+from shared.events import (
+    PlayerLeft,
+    PlayerUpdated,
+    PlaylistProgress,
+    QueueFinished,
+    TrackFailed,
+    TrackStarted,
+    TrackSubstituted,
+)
+from shared.models import PlayerState
+from tests.gateway.support import GUILD, TEXT, RecordingSink, store_state
+from tests.support.factories import make_item
+
+ANNOUNCE = 777
+
+
+def card_title(reply: Reply) -> str:
+    assert reply.card is not None
+    return reply.card.title
+
+
+async def test_now_playing_is_one_message_edited_in_place(deps: Deps, command_redis: ArqRedis) -> None:
+    sink = RecordingSink()
+    announcer = Announcer(deps, sink)
+    first, second = make_item(1), make_item(2)
+    await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=first))
+    await store_state(deps.stores, PlayerState(now_playing=second, paused=True, text_channel_id=TEXT))
+    await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=second, paused=True))
+    await announcer.handle(PlayerUpdated(guild_id=GUILD, at_ms=3))
+    assert [kind for kind, _, _ in sink.history] == ["send", "edit", "edit"]
+    [(message_id, (channel, reply))] = sink.messages.items()
+    assert channel == TEXT
+    assert card_title(reply) == "⏸ Paused"
+    assert reply.card is not None and "track 2" in reply.card.description
+    assert [button.label for button in reply.buttons][:2] == ["Resume", "Skip"]
+    ref = await deps.stores.messages.now_playing(GUILD)
+    assert ref is not None and ref.message_id == message_id
+    assert GatewayKeys().now_playing_message(GUILD) == f"encore:{{{GUILD}}}:npmsg"
+    assert await command_redis.get(f"encore:{{{GUILD}}}:npmsg") is not None
+
+
+async def test_a_deleted_message_is_replaced(deps: Deps) -> None:
+    sink = RecordingSink()
+    announcer = Announcer(deps, sink)
+    await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=make_item(1)))
+    sink.gone.update(sink.messages)
+    await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=make_item(2)))
+    assert [kind for kind, _, _ in sink.history] == ["send", "send"]
+    ref = await deps.stores.messages.now_playing(GUILD)
+    assert ref is not None and ref.message_id == max(sink.messages)
+
+
+async def test_announce_channel_wins(deps: Deps) -> None:
+    await deps.stores.settings.update(GUILD, announce_channel_id=ANNOUNCE)
+    sink = RecordingSink()
+    await Announcer(deps, sink).handle(TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=make_item(1)))
+    assert [channel for _, channel, _ in sink.history] == [ANNOUNCE]
+
+
+async def test_notices(deps: Deps) -> None:
+    sink = RecordingSink()
+    announcer = Announcer(deps, sink)
+    item = make_item(1)
+    await announcer.handle(
+        TrackSubstituted(
+            guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=item, broken_url="https://x.test/y", reason="gone"
+        )
+    )
+    await announcer.handle(TrackFailed(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=item, error="403"))
+    texts = [reply.content for _, _, reply in sink.history]
+    assert texts[0].startswith("↪️ Substituted [track 1]") and "broken link <https://x.test/y>" in texts[0]
+    assert texts[1].startswith("❌ Couldn't play [track 1]")
+
+
+async def test_playlist_progress_is_one_notice(deps: Deps) -> None:
+    sink = RecordingSink()
+    announcer = Announcer(deps, sink)
+    for queued in (500, 2480, 5000):
+        event = PlaylistProgress(
+            guild_id=GUILD,
+            at_ms=1,
+            text_channel_id=TEXT,
+            request_id="r1",
+            title="Mix",
+            queued=queued,
+            total=5000,
+            done=queued == 5000,
+        )
+        await announcer.handle(event)
+    assert [kind for kind, _, _ in sink.history] == ["send", "edit", "edit"]
+    assert [reply.content for _, _, reply in sink.history][1] == "📜 Queued 2,480 of 5,000 from **Mix**…"
+    [(_, reply)] = sink.messages.values()
+    assert reply.content == "📜 Finished queueing 5,000 of 5,000 tracks from **Mix**."
+
+
+async def test_queue_finished_and_player_left_close_the_message(deps: Deps) -> None:
+    sink = RecordingSink()
+    announcer = Announcer(deps, sink)
+    await announcer.handle(QueueFinished(guild_id=GUILD, at_ms=1, text_channel_id=TEXT))
+    assert sink.history[-1][2].content == "Queue finished — add more with `/play`."
+    await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=make_item(1)))
+    await announcer.handle(QueueFinished(guild_id=GUILD, at_ms=3, text_channel_id=TEXT))
+    await announcer.handle(PlayerLeft(guild_id=GUILD, at_ms=4, text_channel_id=TEXT, reason="idle for 5 minutes"))
+    kinds = [kind for kind, _, _ in sink.history]
+    assert kinds == ["send", "send", "edit", "edit"]
+    final = sink.history[-1][2]
+    assert card_title(final) == "⏹ Stopped" and final.buttons == ()
+    assert final.card is not None and final.card.description == "Left the voice channel (idle for 5 minutes)."
+
+
+async def test_other_shards_guilds_are_ignored(deps: Deps) -> None:
+    sink = RecordingSink()
+    other = dataclasses.replace(deps, shards=ShardFilter(2, frozenset({1 - (GUILD >> 22) % 2})))
+    await Announcer(other, sink).handle(TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=make_item(1)))
+    assert sink.history == []
+
+
+async def test_the_consumer_reads_new_events_in_order(deps: Deps, command_redis: ArqRedis) -> None:
+    """Run the real stream consumer: it starts at the newest event and coalesces refreshes within a batch."""
+    events = EventStore(command_redis, deps.keys)
+    await events.publish(TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=make_item(0)))
+    sink = RecordingSink()
+    ready = asyncio.Event()
+    task = asyncio.create_task(Announcer(deps, sink).run(ready))
+    try:
+        await asyncio.wait_for(ready.wait(), 5)
+        await events.publish(TrackStarted(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=make_item(1)))
+        for at in range(3, 8):
+            await events.publish(PlayerUpdated(guild_id=GUILD, at_ms=at))
+        await events.publish(TrackFailed(guild_id=GUILD, at_ms=9, text_channel_id=TEXT, item=make_item(2), error="x"))
+        for _ in range(200):
+            if any(reply.content.startswith("❌") for _, _, reply in sink.history):
+                break
+            await asyncio.sleep(0.02)
+        contents = [(kind, reply.card.title if reply.card else reply.content[:1]) for kind, _, reply in sink.history]
+        assert contents[0] == ("send", "▶ Now playing")
+        assert contents[-1] == ("send", "❌")
+        assert len(contents) <= 7
+        assert all("track 0" not in (reply.card.description if reply.card else "") for _, _, reply in sink.history)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,200 @@
+"""Playback control commands: the right command lands on the guild's stream, bad input and denials store nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.components import ComponentRouter
+from gateway.control_actions import ControlActions
+from gateway.custom_ids import PlayerButton
+from gateway.deps import Deps
+from gateway.play_actions import PlayActions
+from gateway.queue_actions import QueueActions
+from shared.commands import (
+    Command,
+    FiltersCommand,
+    LeaveCommand,
+    LoopCommand,
+    PauseCommand,
+    PreviousCommand,
+    ResumeCommand,
+    SeekCommand,
+    SkipCommand,
+    StopCommand,
+    VolumeCommand,
+)
+from shared.errors import InvalidInputError, PermissionDeniedError
+from shared.models import FilterChain, FilterPreset, LoopMode, PlayerState, Track
+from shared.queue_store import QueueLimits
+from tests.gateway.support import GUILD, OTHER_VOICE, VOICE, invocation, store_state
+from tests.support.factories import make_item
+
+DJ = 4242
+
+
+async def sent(deps: Deps) -> list[Command | None]:
+    return [entry.command for entry in await deps.stores.commands.read_after(GUILD, "0-0")]
+
+
+async def playing(deps: Deps, **changes: object) -> PlayerState:
+    state = PlayerState(now_playing=make_item(1), voice_channel_id=VOICE).model_copy(update=changes)
+    await store_state(deps.stores, state)
+    return state
+
+
+async def test_skip(deps: Deps, control: ControlActions) -> None:
+    with pytest.raises(InvalidInputError, match="Nothing is playing"):
+        await control.skip(invocation(), None)
+    await playing(deps)
+    assert (
+        await control.skip(invocation(), None)
+    ).content == "⏭ Skipped [track 1](<http://127.0.0.1:8765/media/t1.mp3>)."
+    assert (await control.skip(invocation(), 3)).content == "⏭ Skipping 3 tracks."
+    with pytest.raises(InvalidInputError):
+        await control.skip(invocation(), 0)
+    commands = await sent(deps)
+    assert [(type(c), getattr(c, "count", None)) for c in commands] == [(SkipCommand, 1), (SkipCommand, 3)]
+
+
+async def test_control_needs_the_bots_channel(deps: Deps, control: ControlActions) -> None:
+    await playing(deps)
+    with pytest.raises(PermissionDeniedError, match=f"Join <#{VOICE}>"):
+        await control.skip(invocation(voice=OTHER_VOICE), None)
+    with pytest.raises(PermissionDeniedError):
+        await control.pause(invocation(voice=None))
+    assert await sent(deps) == []
+    await control.pause(invocation(voice=None, manage=True))
+    assert [type(c) for c in await sent(deps)] == [PauseCommand]
+
+
+async def test_pause_and_resume_check_the_state(deps: Deps, control: ControlActions) -> None:
+    await playing(deps)
+    with pytest.raises(InvalidInputError, match="Not paused"):
+        await control.resume(invocation())
+    await control.pause(invocation())
+    await playing(deps, paused=True)
+    with pytest.raises(InvalidInputError, match="Already paused"):
+        await control.pause(invocation())
+    await control.resume(invocation())
+    assert [type(c) for c in await sent(deps)] == [PauseCommand, ResumeCommand]
+
+
+async def test_previous_needs_history(deps: Deps, control: ControlActions) -> None:
+    with pytest.raises(InvalidInputError, match="nothing to go back to"):
+        await control.previous(invocation())
+    state = await playing(deps)
+    await deps.stores.queue.append(GUILD, [make_item(2)], limits=QueueLimits(max_length=100, max_per_user=100))
+    lease = await deps.stores.leases.holder(GUILD)
+    assert lease is not None
+    await deps.stores.players.advance(GUILD, lease.fence, state)
+    reply = await control.previous(invocation())
+    assert reply.content.startswith("⏮ Back to [track 1]")
+    assert [type(c) for c in await sent(deps)] == [PreviousCommand]
+
+
+@pytest.mark.parametrize(
+    ("raw", "position_ms", "relative"),
+    [("1:23", 83_000, False), ("+15", 15_000, True), ("-10", -10_000, True), ("0", 0, False)],
+)
+async def test_seek(deps: Deps, control: ControlActions, raw: str, position_ms: int, relative: bool) -> None:
+    await store_state(deps.stores, PlayerState(now_playing=make_item(1).model_copy(update={"track": LONG})))
+    await control.seek(invocation(), raw)
+    [command] = await sent(deps)
+    assert isinstance(command, SeekCommand)
+    assert (command.position_ms, command.relative) == (position_ms, relative)
+
+
+LONG = Track(url="https://example.test/long", title="long", duration_ms=300_000)
+
+
+async def test_seek_rejections(deps: Deps, control: ControlActions) -> None:
+    with pytest.raises(InvalidInputError, match="Nothing is playing"):
+        await control.seek(invocation(), "10")
+    await playing(deps)
+    with pytest.raises(InvalidInputError, match="past the end"):
+        await control.seek(invocation(), "0:06")
+    with pytest.raises(InvalidInputError, match="not a time"):
+        await control.seek(invocation(), "soon")
+    live = make_item(1).model_copy(update={"track": Track(url="https://example.test/live", title="radio")})
+    await store_state(deps.stores, PlayerState(now_playing=live))
+    with pytest.raises(InvalidInputError, match="live stream"):
+        await control.seek(invocation(), "10")
+    assert await sent(deps) == []
+
+
+async def test_volume_filters_and_stop_need_the_dj_role(deps: Deps, control: ControlActions) -> None:
+    await deps.stores.settings.update(GUILD, dj_role_id=DJ)
+    for attempt in (
+        control.volume(invocation(), 50),
+        control.set_filters(invocation(), "nightcore"),
+        control.clear_filters(invocation()),
+        control.stop(invocation()),
+    ):
+        with pytest.raises(PermissionDeniedError, match=f"<@&{DJ}>"):
+            await attempt
+    assert await sent(deps) == []
+    dj = invocation(roles=(DJ,))
+    assert (await control.volume(dj, 150)).content == "🔊 Volume set to 150%."
+    assert (await control.set_filters(dj, "nightcore, bassboost=5")).content == "🎛 Filters: nightcore, bassboost=5."
+    await control.clear_filters(invocation(manage=True))
+    await control.stop(dj)
+    volume, filters, cleared, stop = await sent(deps)
+    assert isinstance(volume, VolumeCommand) and volume.volume == 150
+    assert isinstance(filters, FiltersCommand)
+    assert filters.filters == FilterChain(presets=(FilterPreset.NIGHTCORE, FilterPreset.BASSBOOST), bass_gain_db=5)
+    assert isinstance(cleared, FiltersCommand) and cleared.filters == FilterChain()
+    assert isinstance(stop, StopCommand)
+
+
+async def test_bad_volume_and_filters_store_nothing(deps: Deps, control: ControlActions) -> None:
+    with pytest.raises(InvalidInputError):
+        await control.volume(invocation(), 201)
+    with pytest.raises(InvalidInputError):
+        await control.set_filters(invocation(), "nightcore, chipmunk")
+    assert await sent(deps) == []
+
+
+async def test_filter_list_shows_the_active_chain(deps: Deps, control: ControlActions) -> None:
+    await playing(deps, filters=FilterChain(presets=(FilterPreset.KARAOKE,), speed=1.5))
+    reply = await control.list_filters(invocation(voice=None))
+    assert reply.ephemeral
+    assert reply.content.startswith("🎛 Active: karaoke, speed=1.5\nAvailable: nightcore")
+
+
+async def test_loop_explicit_and_cycling(deps: Deps, control: ControlActions) -> None:
+    await control.loop(invocation(), "queue")
+    await playing(deps, loop=LoopMode.TRACK)
+    assert (await control.loop(invocation(), None)).content == "🔁 Looping the queue."
+    with pytest.raises(InvalidInputError):
+        await control.loop(invocation(), "sometimes")
+    modes = [c.mode for c in await sent(deps) if isinstance(c, LoopCommand)]
+    assert modes == [LoopMode.QUEUE, LoopMode.QUEUE]
+
+
+async def test_leave(deps: Deps, control: ControlActions) -> None:
+    with pytest.raises(InvalidInputError, match="not in a voice channel"):
+        await control.leave(invocation(bot=None))
+    await control.leave(invocation())
+    assert [type(c) for c in await sent(deps)] == [LeaveCommand]
+
+
+async def test_player_buttons_are_the_same_commands(
+    deps: Deps, play: PlayActions, control: ControlActions, queue: QueueActions
+) -> None:
+    router = ComponentRouter(deps, play, control, queue)
+    await playing(deps)
+    await router.button(invocation(), PlayerButton.TOGGLE)
+    await playing(deps, paused=True)
+    await router.button(invocation(), PlayerButton.TOGGLE)
+    await router.button(invocation(), PlayerButton.SKIP)
+    await router.button(invocation(), PlayerButton.LOOP)
+    await router.button(invocation(), PlayerButton.STOP)
+    with pytest.raises(InvalidInputError, match="not enough"):
+        await router.button(invocation(), PlayerButton.SHUFFLE)
+    kinds = [type(c) for c in await sent(deps)]
+    assert kinds == [PauseCommand, ResumeCommand, SkipCommand, LoopCommand, StopCommand]
+    await deps.stores.settings.update(GUILD, dj_role_id=DJ)
+    with pytest.raises(PermissionDeniedError):
+        await router.button(invocation(), PlayerButton.STOP)
+    with pytest.raises(PermissionDeniedError):
+        await router.button(invocation(voice=OTHER_VOICE), PlayerButton.SKIP)

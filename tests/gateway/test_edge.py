@@ -1,0 +1,134 @@
+"""The interaction edge: every failure becomes a clear reply, and a hanging dependency still gets an answer in time."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+from arq.connections import ArqRedis
+
+from gateway.context import Responder
+from gateway.deps import Deps, Stores
+from gateway.edge import APOLOGY, CORRUPT, UNAVAILABLE, Handler, reply_for, run_interaction
+from gateway.gate import Gate
+from gateway.queue_actions import QueueActions
+from gateway.redis_client import command_client
+from gateway.render import Reply
+from shared.errors import CorruptDataError, InvalidInputError
+from shared.keys import Keys
+from shared.settings import RedisSettings
+from tests.gateway.support import invocation
+from tests.support.redis_server import free_port
+
+
+@dataclass
+class RecordingAck:
+    """An Acknowledger that records the wire-level answers of one interaction."""
+
+    answers: list[tuple[str, Reply | bool]] = field(default_factory=list)
+    acknowledged: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def defer(self, *, ephemeral: bool = False) -> None:
+        async with self.lock:
+            if not self.acknowledged:
+                self.answers.append(("defer", ephemeral))
+                self.acknowledged = True
+
+    async def edit(self, reply: Reply) -> None:
+        self.answers.append(("edit", reply))
+
+    async def answer(self, reply: Reply) -> bool:
+        async with self.lock:
+            if not self.acknowledged:
+                self.answers.append(("send", reply))
+                self.acknowledged = True
+                return True
+        await self.edit(reply)
+        return True
+
+    async def answer_if_unacknowledged(self, reply: Reply) -> bool:
+        async with self.lock:
+            if self.acknowledged:
+                return False
+            self.answers.append(("send", reply))
+            self.acknowledged = True
+            return True
+
+
+async def run(handler: Handler, age_s: float = 0.0) -> RecordingAck:
+    ack = RecordingAck()
+    await run_interaction(handler, ack, what="test", guild_id=1, age_s=age_s)
+    return ack
+
+
+async def test_replies_and_user_errors() -> None:
+    async def fine(_: Responder) -> Reply:
+        return Reply(content="ok")
+
+    async def bad(_: Responder) -> Reply:
+        raise InvalidInputError("no such page")
+
+    assert (await run(fine)).answers == [("send", Reply(content="ok"))]
+    assert (await run(bad)).answers == [("send", Reply(content="⚠️ no such page", ephemeral=True))]
+
+
+async def test_unexpected_errors_are_apologies() -> None:
+    async def broken(_: Responder) -> Reply:
+        raise ZeroDivisionError
+
+    async def corrupt(_: Responder) -> Reply:
+        raise CorruptDataError("encore:{1}:player", "bad")
+
+    assert (await run(broken)).answers == [("send", Reply.error(APOLOGY))]
+    assert (await run(corrupt)).answers == [("send", Reply.error(CORRUPT))]
+
+
+async def test_deferred_work_edits_the_reply() -> None:
+    async def slow(out: Responder) -> Reply:
+        await out.defer()
+        await asyncio.sleep(0.6)
+        return Reply(content="done")
+
+    ack = await run(slow)
+    assert ack.answers == [("defer", False), ("edit", Reply(content="done"))]
+
+
+async def test_a_hanging_handler_is_answered_within_the_budget() -> None:
+    cancelled = asyncio.Event()
+
+    async def hangs(_: Responder) -> Reply:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return Reply(content="never")
+
+    started = time.monotonic()
+    ack = await run(hangs, age_s=0.5)
+    elapsed = time.monotonic() - started
+    assert ack.answers == [("send", Reply.error(UNAVAILABLE))]
+    assert 1.5 < elapsed < 2.2
+    assert cancelled.is_set()
+
+
+async def test_redis_down_means_try_again(deps: Deps, keys: Keys) -> None:
+    """A Redis that refuses connections: the command answers 'temporarily unavailable' quickly and nothing crashes."""
+    dead: ArqRedis = command_client(RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0"), keys)
+    try:
+        offline = dataclasses.replace(deps, stores=Stores.build(dead, keys, deps.settings))
+        actions = QueueActions(offline, Gate(offline))
+        started = time.monotonic()
+
+        async def show(_: Responder) -> Reply:
+            return await actions.show(invocation(), None)
+
+        reply = await reply_for(show, RecordingAck(), what="queue", guild_id=1)
+        assert reply == Reply.error(UNAVAILABLE)
+        assert reply.content.endswith("temporarily unavailable, please try again in a moment.")
+        assert time.monotonic() - started < 2.0
+    finally:
+        await dead.aclose(close_connection_pool=True)

@@ -1,0 +1,213 @@
+"""Voice forwarding and voice requests against real Redis, with a recording stand-in for Discord's op 4.
+
+The forwarder must publish VoiceCredentials and then a VoiceUpdateCommand once both of Discord's events arrived
+(in either order); the request consumer must drop deposed owners' requests and other shards' guilds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from dataclasses import dataclass, field
+
+import pytest
+
+from gateway import voice_forwarder
+from gateway.deps import Deps
+from gateway.shards import ShardFilter
+from gateway.voice_forwarder import VoiceForwarder
+from gateway.voice_requests import VoiceRequests
+from shared.commands import VoiceUpdateCommand
+from shared.events import VoiceStateRequest
+from shared.models import PlayerState, VoiceCredentials
+from tests.gateway.support import GUILD, OTHER_VOICE, VOICE, store_state
+
+BOT = 4_000_000
+
+
+@dataclass
+class RecordingVoice:
+    """A VoiceControl that records joins and leaves (what would be gateway op 4)."""
+
+    known: set[int] = field(default_factory=lambda: {GUILD})
+    calls: list[tuple[str, int, int | None]] = field(default_factory=list)
+    channels: dict[int, int | None] = field(default_factory=dict)
+
+    def knows(self, guild_id: int) -> bool:
+        return guild_id in self.known
+
+    def channel_of(self, guild_id: int) -> int | None:
+        return self.channels.get(guild_id)
+
+    async def join(self, guild_id: int, channel_id: int) -> bool:
+        self.calls.append(("join", guild_id, channel_id))
+        self.channels[guild_id] = channel_id
+        return True
+
+    async def leave(self, guild_id: int) -> None:
+        self.calls.append(("leave", guild_id, None))
+        self.channels[guild_id] = None
+
+
+def forwarder(deps: Deps) -> VoiceForwarder:
+    return VoiceForwarder(deps.stores, lambda: BOT, deps.clock)
+
+
+async def voice_updates(deps: Deps) -> int:
+    entries = await deps.stores.commands.read_after(GUILD, "0-0")
+    return sum(isinstance(entry.command, VoiceUpdateCommand) for entry in entries)
+
+
+@pytest.mark.parametrize("server_first", [False, True])
+async def test_join_publishes_once_both_events_arrived(deps: Deps, server_first: bool) -> None:
+    voice = forwarder(deps)
+    voice.begin(GUILD)
+    if server_first:
+        await voice.server_update(GUILD, "tok-1", "voice.test:443")
+        assert await deps.stores.voice.credentials(GUILD) is None
+        await voice.state_update(GUILD, "sess-1", VOICE)
+    else:
+        await voice.state_update(GUILD, "sess-1", VOICE)
+        assert await deps.stores.voice.credentials(GUILD) is None
+        await voice.server_update(GUILD, "tok-1", "voice.test:443")
+    credentials = await deps.stores.voice.credentials(GUILD)
+    assert credentials is not None
+    assert credentials.model_dump(exclude={"updated_at_ms"}) == {
+        "guild_id": GUILD,
+        "user_id": BOT,
+        "channel_id": VOICE,
+        "session_id": "sess-1",
+        "token": "tok-1",
+        "endpoint": "voice.test:443",
+    }
+    assert await voice_updates(deps) == 1
+
+
+async def test_move_and_rejoin_publish_fresh_credentials(deps: Deps) -> None:
+    voice = forwarder(deps)
+    voice.begin(GUILD)
+    await voice.state_update(GUILD, "sess-1", VOICE)
+    await voice.server_update(GUILD, "tok-1", "voice.test:443")
+    voice.begin(GUILD)  # the gateway moves the bot
+    await voice.server_update(GUILD, "tok-2", "voice.test:443")
+    await voice.state_update(GUILD, "sess-1", OTHER_VOICE)
+    moved = await deps.stores.voice.credentials(GUILD)
+    assert moved is not None and (moved.channel_id, moved.token) == (OTHER_VOICE, "tok-2")
+    assert await voice_updates(deps) == 2
+    await voice.state_update(GUILD, "sess-1", OTHER_VOICE)  # a mute toggle: nothing to forward
+    assert await voice_updates(deps) == 2
+
+
+async def test_discord_initiated_changes(deps: Deps, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(voice_forwarder, "PAIR_WINDOW_S", 0.05)
+    voice = forwarder(deps)
+    voice.begin(GUILD)
+    await voice.state_update(GUILD, "sess-1", VOICE)
+    await voice.server_update(GUILD, "tok-1", "voice.test:443")
+    await voice.server_update(GUILD, "tok-2", "voice2.test:443")  # voice server migration
+    migrated = await deps.stores.voice.credentials(GUILD)
+    assert migrated is not None and migrated.endpoint == "voice2.test:443"
+    await asyncio.sleep(0.1)
+    await voice.state_update(GUILD, "sess-1", OTHER_VOICE)  # a moderator moved the bot: wait for the server update
+    assert (await deps.stores.voice.credentials(GUILD)) == migrated
+    await voice.server_update(GUILD, "tok-3", "voice2.test:443")
+    moved = await deps.stores.voice.credentials(GUILD)
+    assert moved is not None and (moved.channel_id, moved.token) == (OTHER_VOICE, "tok-3")
+    await voice.state_update(GUILD, "sess-1", None)  # kicked
+    kicked = await deps.stores.voice.credentials(GUILD)
+    assert kicked is not None and kicked.channel_id is None and kicked.token is None
+    assert await voice_updates(deps) == 4
+
+
+async def test_a_move_whose_server_update_came_first(deps: Deps) -> None:
+    voice = forwarder(deps)
+    voice.begin(GUILD)
+    await voice.state_update(GUILD, "sess-1", VOICE)
+    await voice.server_update(GUILD, "tok-1", "voice.test:443")
+    await voice.server_update(GUILD, "tok-2", "voice.test:443")
+    await voice.state_update(GUILD, "sess-1", OTHER_VOICE)
+    moved = await deps.stores.voice.credentials(GUILD)
+    assert moved is not None and (moved.channel_id, moved.token) == (OTHER_VOICE, "tok-2")
+
+
+async def test_leaving_tells_the_owner(deps: Deps) -> None:
+    voice = forwarder(deps)
+    voice.begin(GUILD)
+    await voice.state_update(GUILD, "sess-1", VOICE)
+    await voice.server_update(GUILD, "tok-1", "voice.test:443")
+    await voice.left(GUILD)
+    left = await deps.stores.voice.credentials(GUILD)
+    assert left is not None
+    assert left == VoiceCredentials(
+        guild_id=GUILD, user_id=BOT, channel_id=None, session_id="sess-1", updated_at_ms=left.updated_at_ms
+    )
+    assert await voice_updates(deps) == 2
+
+
+def request(channel: int | None, fence: int, *, at_ms: int = 0, guild_id: int = GUILD) -> VoiceStateRequest:
+    return VoiceStateRequest(guild_id=guild_id, channel_id=channel, fence=fence, at_ms=at_ms)
+
+
+async def test_requests_from_deposed_owners_are_dropped(deps: Deps) -> None:
+    control = RecordingVoice()
+    requests = VoiceRequests(deps, control)
+    old = await deps.stores.leases.acquire(GUILD, "old", 100)
+    assert old is not None
+    await asyncio.sleep(0.15)
+    new = await deps.stores.leases.acquire(GUILD, "new", 10_000)
+    assert new is not None and new.fence > old.fence
+    assert not await requests.handle(request(None, old.fence))
+    assert await requests.handle(request(VOICE, new.fence))
+    assert await requests.handle(request(None, new.fence))
+    assert control.calls == [("join", GUILD, VOICE), ("leave", GUILD, None)]
+
+
+async def test_other_shards_unknown_guilds_and_old_requests_are_dropped(deps: Deps) -> None:
+    control = RecordingVoice()
+    assert not await VoiceRequests(deps, control).handle(request(VOICE, 0, guild_id=GUILD + 1))
+    other_shard = dataclasses.replace(deps, shards=ShardFilter(2, frozenset({1 - (GUILD >> 22) % 2})))
+    assert not await VoiceRequests(other_shard, control).handle(request(VOICE, 0))
+    stale = request(VOICE, 0, at_ms=deps.clock() - 120_000)
+    assert not await VoiceRequests(deps, control).handle(stale)
+    assert control.calls == []
+
+
+async def test_the_consumer_resumes_from_its_stored_cursor(deps: Deps) -> None:
+    """Requests made while the gateway was down are carried out after it starts again."""
+    control = RecordingVoice()
+    ready = asyncio.Event()
+    first = asyncio.create_task(VoiceRequests(deps, control).run(ready))
+    await asyncio.wait_for(ready.wait(), 5)
+    await deps.stores.voice.request(request(VOICE, 0, at_ms=deps.clock()))
+    await _until(lambda: len(control.calls) == 1)
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    await deps.stores.voice.request(request(OTHER_VOICE, 0, at_ms=deps.clock()))  # while "down"
+    ready = asyncio.Event()
+    second = asyncio.create_task(VoiceRequests(deps, control).run(ready))
+    try:
+        await _until(lambda: len(control.calls) == 2)
+        assert control.calls == [("join", GUILD, VOICE), ("join", GUILD, OTHER_VOICE)]
+    finally:
+        second.cancel()
+        await asyncio.gather(second, return_exceptions=True)
+
+
+async def test_rejoin_after_restart(deps: Deps) -> None:
+    control = RecordingVoice()
+    requests = VoiceRequests(deps, control)
+    assert not await requests.rejoin(GUILD)  # not active
+    await deps.stores.active.mark(GUILD)
+    assert not await requests.rejoin(GUILD)  # no player state
+    await store_state(deps.stores, PlayerState(voice_channel_id=VOICE))
+    assert await requests.rejoin(GUILD)
+    assert control.calls == [("join", GUILD, VOICE)]
+
+
+async def _until(condition: object, timeout_s: float = 5.0) -> None:
+    assert callable(condition)
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
