@@ -193,3 +193,13 @@ async def test_pacer_keeps_20ms_without_drift() -> None:
     # Drift-free: the n-th frame is due at start + 20 ms · n; only ticks dropped after a stall may shift it.
     assert abs(span - intervals * 0.020) <= 0.020 * (pacer.counters.skipped_ticks + 2)
     assert pacer.counters.deficits == 0
+
+
+def test_silence_can_be_left_to_the_sink() -> None:
+    sink = RecordingSink()
+    stream = GuildStream(1, sink, retire=lambda _: None, counters=PacerCounters(), silence_frames=0)
+    stream.play(FakeSource("a", 1))
+    stream.tick()
+    stream.tick()
+    stream.tick()
+    assert sink.calls == [("speaking", True), ("opus", b"a:0"), ("speaking", False)]

@@ -90,6 +90,7 @@ class GuildStream:
         *,
         retire: Callable[[FrameSource], None],
         counters: PacerCounters,
+        silence_frames: int = SILENCE_FRAMES,
     ) -> None:
         self.guild_id = guild_id
         self.events: asyncio.Queue[StreamEvent] = asyncio.Queue()
@@ -102,6 +103,7 @@ class GuildStream:
         self._paused = False
         self._speaking = False
         self._silence_left = 0
+        self._silence_frames = silence_frames
 
     @property
     def current(self) -> FrameSource | None:
@@ -237,8 +239,13 @@ class GuildStream:
         self._pacer_counters.deficits += 1
 
     def _start_silence(self) -> None:
-        if self._speaking:
-            self._silence_left = SILENCE_FRAMES
+        if not self._speaking:
+            return
+        if self._silence_frames:
+            self._silence_left = self._silence_frames
+        else:
+            self._sink.set_speaking(False)
+            self._speaking = False
 
     def _send_silence(self) -> None:
         self._sink.send_opus(SILENCE_FRAME)
@@ -255,10 +262,14 @@ class Pacer:
     A tick that comes late is still sent (a short burst keeps the long-run rate exact); if the loop stalled for more
     than `max_catchup_frames`, the missed ticks are dropped instead of flooding receivers' jitter buffers.
     Use as `async with Pacer() as pacer:`; retired sources are closed in the background and awaited on exit.
+    `silence_frames=0` leaves the trailing silence to a sink whose `set_speaking(False)` sends it itself.
     """
 
-    def __init__(self, *, frame_s: float = FRAME_S, max_catchup_frames: int = 5) -> None:
+    def __init__(
+        self, *, frame_s: float = FRAME_S, max_catchup_frames: int = 5, silence_frames: int = SILENCE_FRAMES
+    ) -> None:
         self.counters = PacerCounters()
+        self._silence_frames = silence_frames
         self._frame_s = frame_s
         self._max_catchup = max_catchup_frames
         self._streams: dict[int, GuildStream] = {}
@@ -293,7 +304,9 @@ class Pacer:
         """Register a guild; its stream is ticked from now on."""
         if guild_id in self._streams:
             raise ValueError(f"guild {guild_id} is already attached")
-        stream = GuildStream(guild_id, sink, retire=self._retire, counters=self.counters)
+        stream = GuildStream(
+            guild_id, sink, retire=self._retire, counters=self.counters, silence_frames=self._silence_frames
+        )
         self._streams[guild_id] = stream
         return stream
 
