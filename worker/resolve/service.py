@@ -7,6 +7,7 @@ unless the guild opted out; network errors are reported, never searched.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -37,6 +38,7 @@ from worker.resolve.tracks import (
     clean_text,
     duration_ms,
     enrich,
+    first_usable,
     is_playlist_file,
     make_track,
     parse_playlist_file,
@@ -171,16 +173,29 @@ class ResolveService:
         allowed = [entry for entry in entries if self._d.guard.check_static(entry.url).allowed]
         cap = self._config.max_playlist_entries
         tracks = [entry.track() for entry in allowed[:cap]]
-        source = PlaylistSource(url=url, title=basename_title(url), tracks=tracks, lazy=False, count=len(allowed))
+        first = self._config.first_chunk_size
+        source = PlaylistSource(
+            url=url,
+            title=basename_title(url),
+            head=tracks[:first],
+            lazy=False,
+            count=len(allowed),
+            size=len(tracks),
+            rest=functools.partial(list, tracks[first:]),
+        )
         return await self._ingest.start(request, settings, source)
 
     def _playlist_source(self, url: str, extraction: Extraction) -> PlaylistSource:
+        entries = extraction.entries or []
+        head, used = first_usable(entries, self._d.guard, self._config.first_chunk_size)
         return PlaylistSource(
             url=url,
             title=clean_text(extraction.info.get("title")),
-            tracks=usable_tracks(extraction.entries or [], self._d.guard),
+            head=head,
             lazy=extraction.lazy,
             count=extraction.count,
+            size=len(head) + len(entries) - used,
+            rest=functools.partial(usable_tracks, entries[used:], self._d.guard),
         )
 
     async def _resolve_failed(

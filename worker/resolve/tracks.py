@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Final
@@ -109,6 +109,16 @@ def usable_tracks(entries: Iterable[dict[str, Any]], guard: UrlGuard) -> list[Tr
             continue
         tracks.append(make_track(entry, url))
     return tracks
+
+
+def first_usable(entries: Sequence[dict[str, Any]], guard: UrlGuard, wanted: int) -> tuple[list[Track], int]:
+    """The first `wanted` usable tracks and how many entries they took."""
+    tracks: list[Track] = []
+    used = 0
+    while used < len(entries) and len(tracks) < wanted:
+        tracks.extend(usable_tracks(entries[used : used + 1], guard))
+        used += 1
+    return tracks, used
 
 
 @dataclass(frozen=True, slots=True)
