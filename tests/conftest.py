@@ -11,7 +11,12 @@ from redis.asyncio import Redis
 from shared.keys import Keys
 from tests.support.redis_server import RedisServer
 
-pytest_plugins: list[str] = ["tests.netguard", "tests.media.fixtures", "tests.fakediscord.fixtures"]
+pytest_plugins: list[str] = [
+    "tests.netguard",
+    "tests.media.fixtures",
+    "tests.fakediscord.fixtures",
+    "tests.voice.fixtures",
+]
 
 
 @pytest.fixture(scope="session")

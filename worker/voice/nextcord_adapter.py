@@ -27,7 +27,14 @@ from nextcord.voice_client import E2EEState, VoiceClient, has_dave
 
 from shared.errors import VoiceError
 from shared.models import VoiceCredentials
-from worker.voice.connection import RequestVoiceState, StateListener, VoiceClosedError, VoiceConnection, VoiceTimings
+from worker.voice.connection import (
+    OPUS_SILENCE,
+    RequestVoiceState,
+    StateListener,
+    VoiceClosedError,
+    VoiceConnection,
+    VoiceTimings,
+)
 from worker.voice.session import VoiceSession
 
 _log: Final = logging.getLogger(__name__)
@@ -226,6 +233,19 @@ class WorkerVoiceClient(VoiceClient):
         if self.socket:
             self.socket.close()
             self.socket = MISSING
+
+    @override
+    def _get_voice_packet(self, data: bytes) -> bytes:
+        # Wraps voice_client.py:524-545, which DAVE-encrypts every frame: the Opus silence frame F8 FF FE goes out
+        # as is, the form every DAVE decryptor passes through (discord-protocol.md §5.3), so the end of a
+        # transmission is recognisable to receivers.
+        if data != OPUS_SILENCE or self.e2ee_state is None:
+            return super()._get_voice_packet(data)
+        state, self.e2ee_state = self.e2ee_state, None
+        try:
+            return super()._get_voice_packet(data)
+        finally:
+            self.e2ee_state = state
 
     @override
     async def connect_websocket(self) -> None:

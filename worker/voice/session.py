@@ -199,7 +199,10 @@ class VoiceSession:
     def set_speaking(self, on: bool) -> None:
         self._speaking_wanted = on
         if self._speaker is None or self._speaker.done():
-            self._speaker = self._loop.create_task(self._sync_speaking(), name=f"voice-speaking-{self._guild_id}")
+            # Eager: the SPEAKING op is usually written before this returns, so it precedes the next frame.
+            self._speaker = asyncio.Task(
+                self._sync_speaking(), loop=self._loop, name=f"voice-speaking-{self._guild_id}", eager_start=True
+            )
 
     async def disconnect(self, *, leave: bool) -> None:
         runner, self._runner = self._runner, None

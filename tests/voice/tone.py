@@ -1,0 +1,63 @@
+"""A 440 Hz test tone as 20 ms Opus frames, and a test pacer that sends one frame every 20 ms."""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import contextlib
+import math
+from typing import Final
+
+from nextcord import opus
+
+from worker.voice.connection import VoiceConnection
+
+RATE: Final = 48_000
+FRAME_SAMPLES: Final = 960
+FRAME_S: Final = 0.02
+
+
+def tone_frames(frequency: float = 440.0, seconds: float = 1.0, amplitude: float = 0.4) -> list[bytes]:
+    """Opus frames of a stereo sine, encoded with nextcord's encoder (libopus)."""
+    encoder = opus.Encoder()
+    frames: list[bytes] = []
+    step = 2 * math.pi * frequency / RATE
+    for index in range(round(seconds / FRAME_S)):
+        pcm = array.array("h")
+        for n in range(index * FRAME_SAMPLES, (index + 1) * FRAME_SAMPLES):
+            value = round(amplitude * 32767 * math.sin(step * n))
+            pcm.extend((value, value))
+        frames.append(encoder.encode(pcm.tobytes(), FRAME_SAMPLES))
+    return frames
+
+
+class TestPacer:
+    """Stands in for the worker's audio pacer: ``send_opus`` every 20 ms on the ``start + k * 20 ms`` grid."""
+
+    __test__ = False
+
+    def __init__(self, connection: VoiceConnection, frames: list[bytes]) -> None:
+        self._connection = connection
+        self._frames = frames
+        self._task: asyncio.Task[None] | None = None
+        self.sent = 0
+
+    def start(self) -> None:
+        self._connection.set_speaking(True)
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="test-pacer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._connection.set_speaking(False)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        while True:
+            self._connection.send_opus(self._frames[self.sent % len(self._frames)])
+            self.sent += 1
+            await asyncio.sleep(max(0.0, start + self.sent * FRAME_S - loop.time()))
