@@ -263,7 +263,7 @@ class WorkerVoiceClient(VoiceClient):
 
 
 class NextcordTransport:
-    """A :class:`~worker.voice.session.VoiceTransport` over :class:`WorkerVoiceClient`.
+    """A :class:`~worker.voice.transport.VoiceTransport` over :class:`WorkerVoiceClient`.
 
     ``run_until_closed`` plus the session's close-code policy replace ``VoiceClient.poll_voice_ws``
     (voice_client.py:432-483), which resumed on a dead socket (bug 2) and left and rejoined on every other code.

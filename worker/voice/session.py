@@ -1,4 +1,4 @@
-"""One guild's voice connection: credentials, the reconnect state machine and speaking, over a voice transport."""
+"""One guild's voice connection: credentials and the reconnect state machine, over a voice transport."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import logging
 import time
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import Final
 
 from shared.models import VoiceCredentials
 from worker.voice.connection import (
-    OPUS_SILENCE,
     RequestVoiceState,
     StateListener,
     VoiceClosedError,
@@ -21,11 +20,11 @@ from worker.voice.connection import (
     VoiceTimings,
 )
 from worker.voice.policy import UNRESPONSIVE, CloseAction, action_for_close, explain_failure, is_complete, same_session
+from worker.voice.speaker import Speaker
+from worker.voice.transport import VoiceTransport
 
 _log: Final = logging.getLogger(__name__)
 _OGG_HEADERS: Final = frozenset({b"OpusHead", b"OpusTags"})
-_SILENCE_FRAMES: Final = 5
-_FRAME_S: Final = 0.02
 
 
 class _Step(StrEnum):
@@ -45,36 +44,6 @@ _REACTIONS: Final = {
     CloseAction.FAIL: (VoiceStatus.FAILED, _Step.DONE, ""),
 }
 """How the session reacts to each close action but REJOIN (which also asks the gateway for a voice state)."""
-
-
-class VoiceTransport(Protocol):
-    """One voice server connection at a time (websocket + UDP); the nextcord adapter implements it."""
-
-    def is_open(self) -> bool: ...
-
-    async def open(self, credentials: VoiceCredentials) -> None:
-        """Identify and finish the handshake (READY, UDP discovery, SESSION_DESCRIPTION); raises VoiceClosedError."""
-        ...
-
-    async def resume(self) -> bool:
-        """Open a new websocket to the same server and RESUME the session; False if that did not work."""
-        ...
-
-    async def run_until_closed(self) -> int:
-        """Handle server messages until the websocket closes; returns the close code (-1: dropped or silent)."""
-        ...
-
-    async def close(self, code: int) -> None: ...
-
-    async def release(self) -> None:
-        """Close the websocket and the UDP socket."""
-        ...
-
-    def send_opus(self, packet: bytes) -> bool:
-        """Encrypt and send one Opus frame; False when it could not be sent."""
-        ...
-
-    async def speak(self, on: bool) -> None: ...
 
 
 class VoiceSession:
@@ -113,10 +82,7 @@ class VoiceSession:
         self._dead_token: str | None = None
         self._kicked = False
         self._credentials_fed = asyncio.Event()
-        # Speaking: what the player wants and what the server was last told.
-        self._speaking_wanted = False
-        self._speaking_sent = False
-        self._speaker: asyncio.Task[None] | None = None
+        self._speaker = Speaker(transport, self._timings, self._stats, loop=self._loop)
 
     # ---- VoiceConnection -------------------------------------------------------------------------------------
 
@@ -189,30 +155,23 @@ class VoiceSession:
         if not self._transport.is_open():
             self._stats.frames_dropped += 1
             return
-        if not self._speaking_wanted:
-            self.set_speaking(True)
+        if not self._speaker.wanted:
+            self._speaker.set(True)
         if self._transport.send_opus(packet):
             self._stats.frames_sent += 1
         else:
             self._stats.frames_dropped += 1
 
     def set_speaking(self, on: bool) -> None:
-        self._speaking_wanted = on
-        if self._speaker is None or self._speaker.done():
-            # Eager: the SPEAKING op is usually written before this returns, so it precedes the next frame.
-            self._speaker = asyncio.Task(
-                self._sync_speaking(), loop=self._loop, name=f"voice-speaking-{self._guild_id}", eager_start=True
-            )
+        self._speaker.set(on)
 
     async def disconnect(self, *, leave: bool) -> None:
         runner, self._runner = self._runner, None
-        speaker, self._speaker = self._speaker, None
-        for task in (runner, speaker):
-            if task is not None and not task.done():
-                task.cancel()
-                await asyncio.wait({task})
+        if runner is not None and not runner.done():
+            runner.cancel()
+            await asyncio.wait({runner})
+        await self._speaker.close()
         await self._transport.release()
-        self._speaking_wanted = self._speaking_sent = False
         self._set_status(VoiceStatus.CLOSED, detail="left the channel" if leave else "disconnected")
         if leave:
             self._channel_id = None
@@ -375,10 +334,8 @@ class VoiceSession:
 
     def _on_connected(self, detail: str) -> None:
         self._connected_at = time.monotonic()
-        self._speaking_sent = False  # a new session starts silent; a resumed one is told again, harmlessly
         self._set_status(VoiceStatus.CONNECTED, detail=detail)
-        if self._speaking_wanted:
-            self.set_speaking(True)
+        self._speaker.session_started()
 
     def _reset_failures_if_stable(self) -> None:
         if self._connected_at is not None and time.monotonic() - self._connected_at >= self._timings.stable_after_s:
@@ -393,28 +350,6 @@ class VoiceSession:
             _log.warning("could not ask the gateway for a voice state", exc_info=True, extra=self._extra)
         else:
             self._stats.voice_state_requests += 1
-
-    async def _sync_speaking(self) -> None:
-        while self._transport.is_open() and self._speaking_sent != self._speaking_wanted:
-            wanted = self._speaking_wanted
-            if not wanted and not await self._send_silence():
-                continue
-            try:
-                async with asyncio.timeout(self._timings.speak_timeout_s):
-                    await self._transport.speak(wanted)
-            except (TimeoutError, VoiceClosedError):
-                return  # the connection is going down; connecting again re-sends the wanted state
-            self._speaking_sent = wanted
-
-    async def _send_silence(self) -> bool:
-        """Five silence frames 20 ms apart; False when speaking was wanted again meanwhile."""
-        for _ in range(_SILENCE_FRAMES):
-            if self._speaking_wanted or not self._transport.is_open():
-                return not self._speaking_wanted
-            if self._transport.send_opus(OPUS_SILENCE):
-                self._stats.silence_frames += 1
-            await asyncio.sleep(_FRAME_S)
-        return not self._speaking_wanted
 
     def _set_status(self, status: VoiceStatus, code: int | None = None, detail: str = "") -> None:
         self._event = VoiceEvent(status, code, detail)

@@ -1,0 +1,68 @@
+"""Speaking (voice op 5) for one voice connection, and the five silence frames sent when speaking stops."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Final
+
+from worker.voice.connection import OPUS_SILENCE, VoiceClosedError, VoiceStats, VoiceTimings
+from worker.voice.transport import VoiceTransport
+
+SILENCE_FRAMES: Final = 5
+FRAME_S: Final = 0.02
+
+
+class Speaker:
+    """Keeps the server's speaking state equal to the wanted one, through one owned task at a time."""
+
+    def __init__(
+        self, transport: VoiceTransport, timings: VoiceTimings, stats: VoiceStats, *, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self._transport = transport
+        self._timings = timings
+        self._stats = stats
+        self._loop = loop
+        self.wanted = False
+        self._sent = False
+        self._task: asyncio.Task[None] | None = None
+
+    def set(self, on: bool) -> None:
+        self.wanted = on
+        if self._task is None or self._task.done():
+            # Eager: the SPEAKING op is usually written before this returns, so it precedes the next frame.
+            self._task = asyncio.Task(self._sync(), loop=self._loop, name="voice-speaking", eager_start=True)
+
+    def session_started(self) -> None:
+        """A new (or resumed) session: tell the server again if speaking is wanted."""
+        self._sent = False
+        if self.wanted:
+            self.set(True)
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+        self.wanted = self._sent = False
+
+    async def _sync(self) -> None:
+        while self._transport.is_open() and self._sent != self.wanted:
+            wanted = self.wanted
+            if not wanted and not await self._send_silence():
+                continue
+            try:
+                async with asyncio.timeout(self._timings.speak_timeout_s):
+                    await self._transport.speak(wanted)
+            except (TimeoutError, VoiceClosedError):
+                return  # the connection is going down; the next session re-sends the wanted state
+            self._sent = wanted
+
+    async def _send_silence(self) -> bool:
+        """Five silence frames 20 ms apart; False when speaking was wanted again meanwhile."""
+        for _ in range(SILENCE_FRAMES):
+            if self.wanted or not self._transport.is_open():
+                break
+            if self._transport.send_opus(OPUS_SILENCE):
+                self._stats.silence_frames += 1
+            await asyncio.sleep(FRAME_S)
+        return not self.wanted
