@@ -17,7 +17,7 @@ from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
 from tests.fakediscord.nextcord_bot import TonePCMAudio, client_options, make_tone, running, wait_for
 from tests.fakediscord.server import FakeDiscord
 
-pytestmark = [NEXTCORD_WARNINGS]
+pytestmark = NEXTCORD_WARNINGS
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from tests.fakediscord.nextcord_bot import TonePCMAudio, client_options, make_to
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.state import Channel, Guild, Member
 
-pytestmark = [NEXTCORD_WARNINGS]
+pytestmark = NEXTCORD_WARNINGS
 
 
 class FixedVoiceWebSocket(DiscordVoiceWebSocket):

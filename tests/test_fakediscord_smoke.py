@@ -8,7 +8,7 @@ from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
 from tests.fakediscord.nextcord_bot import client_options, running
 from tests.fakediscord.server import FakeDiscord
 
-pytestmark = [NEXTCORD_WARNINGS]
+pytestmark = NEXTCORD_WARNINGS
 
 
 async def test_login_and_slash_command() -> None:

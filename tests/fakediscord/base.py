@@ -16,6 +16,7 @@ from aiohttp import web
 from tests.fakediscord.capture import ChannelAudio
 from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.core import Core
+from tests.fakediscord.faults import Faults
 from tests.fakediscord.gateway import GatewayHub
 from tests.fakediscord.rest import API_PREFIX, RestApi
 from tests.fakediscord.tls import TlsFiles, make_tls_files
@@ -104,6 +105,11 @@ class FakeBase:
     def ca_file(self) -> Path:
         """The CA certificate that signed the voice servers' TLS certificate (for ``SSL_CERT_FILE``)."""
         return self.tls.ca_file
+
+    @property
+    def faults(self) -> Faults:
+        """UDP loss/delay and slow REST routes (see :class:`~tests.fakediscord.faults.Faults`)."""
+        return self.core.faults
 
     @property
     def token(self) -> str:

@@ -17,7 +17,11 @@ _TIME_GAP: Final = 0.06
 
 @dataclass(frozen=True, slots=True)
 class CaptureStats:
-    """Transport-level statistics of one speaker's RTP stream (intervals in milliseconds)."""
+    """Transport-level statistics of one speaker's RTP stream (intervals in milliseconds).
+
+    ``missing``/``gaps``: sequence numbers never seen / runs of them; ``time_gaps``: arrival intervals over 60 ms;
+    ``interval_*``: inter-arrival percentiles; ``jitter_ms``: mean |interval - 20 ms|.
+    """
 
     frames: int
     bytes: int
@@ -28,6 +32,7 @@ class CaptureStats:
     interval_p50_ms: float
     interval_p99_ms: float
     interval_max_ms: float
+    jitter_ms: float
     silence_frames: int
     ogg_header_frames: int
     dave_frames: int
@@ -105,6 +110,7 @@ class StreamCapture:
             interval_p50_ms=1000 * _percentile(intervals, 0.5),
             interval_p99_ms=1000 * _percentile(intervals, 0.99),
             interval_max_ms=1000 * max(intervals, default=0.0),
+            jitter_ms=1000 * statistics.fmean(abs(i - FRAME_SECONDS) for i in intervals) if intervals else 0.0,
             silence_frames=self.silence_frames,
             ogg_header_frames=self.ogg_header_frames,
             dave_frames=self.dave_frames,

@@ -19,10 +19,15 @@ with warnings.catch_warnings():
 from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.server import FakeDiscord
 
-NEXTCORD_WARNINGS: Final = pytest.mark.filterwarnings(
-    "ignore:parameter 'timeout' of type 'float' is deprecated:DeprecationWarning"
-)
-"""nextcord 3.2.0 passes ``timeout=30.0`` to aiohttp 3.14's ``ws_connect``, which warns on every connect."""
+NEXTCORD_WARNINGS: Final = [
+    pytest.mark.filterwarnings("ignore:parameter 'timeout' of type 'float' is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
+]
+"""Warnings stock nextcord 3.2.0 causes, to silence in modules that run it:
+
+- it passes ``timeout=30.0`` to aiohttp 3.14's ``ws_connect``, which warns on every connect;
+- ``VoiceClient.on_voice_server_update`` opens a new UDP socket on every (re)connect without closing the old one.
+"""
 
 
 @pytest.fixture

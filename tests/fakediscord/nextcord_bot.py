@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Final, override
 
 import aiohttp
 import nextcord
+import nextcord.gateway
 import nextcord.http
 
 from tests.fakediscord.server import FakeDiscord
@@ -63,6 +65,16 @@ async def _shutdown(client: nextcord.Client, task: asyncio.Task[None]) -> None:
         task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
+    await _stop_keepalive_threads()
+
+
+async def _stop_keepalive_threads() -> None:
+    """Stop heartbeat threads of websockets nextcord abandoned (it drops a voice socket on reconnect
+    without stopping its keep-alive thread, which then calls into the closed event loop)."""
+    for thread in threading.enumerate():
+        if isinstance(thread, nextcord.gateway.KeepAliveHandler):
+            thread.stop()
+            await asyncio.to_thread(thread.join, 2.0)
 
 
 async def wait_for[T](probe: Callable[[], T | None], timeout: float = 10.0) -> T:  # noqa: ASYNC109

@@ -186,3 +186,26 @@ class RawVoice:
                 await self.reader
         if self.udp is not None:
             self.udp.close()
+
+
+async def raw_join(
+    http: aiohttp.ClientSession, gateway_url: str, token: str, guild_id: int, channel_id: int
+) -> tuple[RawGateway, JSON]:
+    """IDENTIFY on the gateway and send op 4; returns the gateway and voice IDENTIFY data (+ ``endpoint``)."""
+    gateway = RawGateway(http, gateway_url, token)
+    await gateway.connect()
+    ready = await gateway.identify()
+    mark = len(gateway.frames)
+    await gateway.send(
+        4, {"guild_id": str(guild_id), "channel_id": str(channel_id), "self_mute": False, "self_deaf": False}
+    )
+    state = await gateway.wait_event("VOICE_STATE_UPDATE", after=mark)
+    server = await gateway.wait_event("VOICE_SERVER_UPDATE", after=mark)
+    identify = {
+        "server_id": str(guild_id),
+        "user_id": ready["d"]["user"]["id"],
+        "session_id": state["d"]["session_id"],
+        "token": server["d"]["token"],
+        "endpoint": server["d"]["endpoint"],
+    }
+    return gateway, identify

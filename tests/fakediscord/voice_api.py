@@ -147,11 +147,18 @@ class VoiceApi(InteractionApi):
         """Kill a gateway session now: no RESUME, and its voice sessions end with 4014."""
         await self.hub.kill(self._session(session) if session is None else session)
 
-    async def wait_for_gateway(self, *, timeout: float = 10.0, count: int = 1) -> GatewaySession:  # noqa: ASYNC109
-        """Wait until ``count`` gateway sessions have received READY; returns the newest."""
+    async def wait_for_gateway(
+        self,
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109
+        newer_than: GatewaySession | None = None,
+    ) -> GatewaySession:
+        """Wait for a connected gateway session (one IDENTIFYed after ``newer_than``); returns the newest."""
+        known = list(self.hub.sessions)
+        skip = set(known[: known.index(newer_than.id) + 1]) if newer_than is not None else set()
 
         def probe() -> GatewaySession | None:
-            live = [s for s in self.hub.live_sessions() if s.conn is not None]
-            return live[-1] if len(live) >= count else None
+            live = [s for s in self.hub.live_sessions() if s.conn is not None and s.id not in skip]
+            return live[-1] if live else None
 
         return await wait_until(probe, timeout, "a gateway session")

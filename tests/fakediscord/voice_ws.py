@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 from aiohttp import WSMsgType, web
 
+from tests.fakediscord.records import VoiceClose
 from tests.fakediscord.transport import SUPPORTED_MODES
 from tests.fakediscord.voice_conn import Heartbeat, VoiceConnection
 
@@ -41,6 +42,11 @@ class VoiceSocket:
                 await self._binary(bytes(msg.data))
         await self._closed()
 
+    async def _reject(self, code: int) -> None:
+        """Close a socket that has no voice session (yet) and record it as connection 0."""
+        self.core.voice_closes.append(VoiceClose(self.server.index, 0, code, True, time.monotonic()))
+        await self.ws.close(code=code)
+
     async def _closed(self) -> None:
         conn = self.conn
         if conn is None or conn.ws is not self.ws:
@@ -59,7 +65,7 @@ class VoiceSocket:
         elif op == 7:
             await self._resume(data if isinstance(data, dict) else {})
         elif self.conn is None:
-            await self.ws.close(code=4003)
+            await self._reject(4003)
         elif op == 3:
             await self._heartbeat(self.conn, data)
         else:
@@ -91,11 +97,11 @@ class VoiceSocket:
     async def _identify(self, data: JSON) -> None:
         grant = self.server.grant_for(data)
         if grant is None:
-            await self.ws.close(code=4004)
+            await self._reject(4004)
             return
         max_dave = int(data.get("max_dave_protocol_version") or 0)
         if self.core.config.require_dave and max_dave < 1:
-            await self.ws.close(code=4017)
+            await self._reject(4017)
             return
         conn = self.server.new_connection(grant, self.ws, max_dave)
         self.conn = conn
@@ -145,7 +151,7 @@ class VoiceSocket:
     async def _resume(self, data: JSON) -> None:
         conn = self.server.resumable(data)
         if conn is None:
-            await self.ws.close(code=4006)
+            await self._reject(4006)
             return
         old = conn.ws
         conn.ws, conn.closed_at, conn.server_close = self.ws, None, None
