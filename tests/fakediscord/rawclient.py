@@ -75,6 +75,12 @@ class RawGateway:
     def events(self, name: str) -> list[JSON]:
         return [f["d"] for f in self.frames if f.get("t") == name]
 
+    async def wait_closed(self, timeout: float = 5.0) -> int | None:  # noqa: ASYNC109
+        """Wait for the server to close the socket; returns the close code."""
+        assert self.ws is not None and self._reader is not None
+        await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        return self.ws.close_code
+
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
