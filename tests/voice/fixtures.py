@@ -6,17 +6,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aiohttp
 import pytest
 
+from tests.fakediscord.capture import HeardAudio
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.state import Channel, Guild, Member
+from tests.fakediscord.voice_conn import VoiceConnection as FakeVoiceSession
+from tests.fakediscord.waiting import wait_until
 from tests.voice.gateway_role import GatewayRole
 from tests.voice.tone import TestPacer, tone_frames
-from worker.voice.connection import VoiceConnection, VoiceEvent, VoiceTimings
+from worker.voice.connection import VoiceConnection, VoiceEvent, VoiceStatus, VoiceTimings
 from worker.voice.nextcord_adapter import build_voice_connection, check_voice_support, voice_ssl_context
 
 TEST_TIMINGS = VoiceTimings(
@@ -41,6 +47,18 @@ class VoiceRig:
     connection: VoiceConnection
     frames: list[bytes]
     events: list[VoiceEvent] = field(default_factory=list)
+    event_times: list[float] = field(default_factory=list)
+
+    def record(self, event: VoiceEvent) -> None:
+        self.events.append(event)
+        self.event_times.append(time.monotonic())
+
+    def connected_after(self, moment: float) -> float | None:
+        """When the connection was next CONNECTED after ``moment`` (monotonic), if it was."""
+        for at, event in zip(self.event_times, self.events, strict=True):
+            if at >= moment and event.status is VoiceStatus.CONNECTED:
+                return at
+        return None
 
     async def connect(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         await self.connection.connect(self.channel.id)
@@ -48,6 +66,64 @@ class VoiceRig:
 
     def pacer(self) -> TestPacer:
         return TestPacer(self.connection, self.frames)
+
+    async def dave_ready(self, transitions: int = 1) -> None:
+        """Wait until the fake executed ``transitions`` DAVE transitions in the channel (and the bot switched keys)."""
+
+        def executed() -> bool:
+            call = self.fake.call(self.channel)
+            return call is not None and len(call.stats.transitions_executed) >= transitions
+
+        await wait_until(executed, 5.0, f"{transitions} DAVE transition(s)")
+        await asyncio.sleep(0.05)  # the bot switches keys on op 22, just sent
+
+    async def connect_with_listener(self) -> FakeVoiceSession:
+        """Alice listens; the bot connects and DAVE is established; returns the fake's view of the session."""
+        await self.fake.join_voice(self.alice, self.channel)
+        await self.connect()
+        await self.dave_ready()
+        return await self.fake.wait_for_voice_connection(self.guild)
+
+    async def hear(self, seconds: float, since: float, listener: Member | None = None) -> HeardAudio:
+        """Wait until the listener (default Alice) heard ``seconds`` of audio that arrived after ``since``."""
+        return await self.fake.wait_for_audio(
+            self.channel, seconds=seconds, listener=listener or self.alice, since=since, timeout=seconds + 5
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_voice_rig(
+    fake: FakeDiscord, frames: list[bytes], timings: VoiceTimings = TEST_TIMINGS
+) -> AsyncIterator[VoiceRig]:
+    """A new guild on ``fake``, the test gateway logged in, and a voice connection for that guild."""
+    guild = await fake.create_guild("voice")
+    channel = await fake.create_voice_channel(guild, "music")
+    alice = await fake.create_member(guild, "alice")
+    bob = await fake.create_member(guild, "bob")
+    async with aiohttp.ClientSession() as http:
+        gateway = GatewayRole(http, fake, guild.id)
+        await gateway.start()
+        rig: VoiceRig | None = None
+
+        def on_state(event: VoiceEvent) -> None:
+            if rig is not None:
+                rig.record(event)
+
+        connection = build_voice_connection(
+            http_session=http,
+            ssl_context=voice_ssl_context(fake.ca_file),
+            guild_id=guild.id,
+            request_voice_state=gateway.request_voice_state,
+            on_state=on_state,
+            timings=timings,
+        )
+        gateway.connection = connection
+        rig = VoiceRig(fake, guild, channel, alice, bob, gateway, connection, frames)
+        try:
+            yield rig
+        finally:
+            await connection.disconnect(leave=False)
+            await gateway.stop()
 
 
 @pytest.fixture(scope="session")
@@ -58,25 +134,5 @@ def tone_440() -> list[bytes]:
 
 @pytest.fixture
 async def voice_rig(fake_discord: FakeDiscord, tone_440: list[bytes]) -> AsyncIterator[VoiceRig]:
-    guild = await fake_discord.create_guild("voice")
-    channel = await fake_discord.create_voice_channel(guild, "music")
-    alice = await fake_discord.create_member(guild, "alice")
-    bob = await fake_discord.create_member(guild, "bob")
-    async with aiohttp.ClientSession() as http:
-        gateway = GatewayRole(http, fake_discord, guild.id)
-        await gateway.start()
-        events: list[VoiceEvent] = []
-        connection = build_voice_connection(
-            http_session=http,
-            ssl_context=voice_ssl_context(fake_discord.ca_file),
-            guild_id=guild.id,
-            request_voice_state=gateway.request_voice_state,
-            on_state=events.append,
-            timings=TEST_TIMINGS,
-        )
-        gateway.connection = connection
-        try:
-            yield VoiceRig(fake_discord, guild, channel, alice, bob, gateway, connection, tone_440, events)
-        finally:
-            await connection.disconnect(leave=False)
-            await gateway.stop()
+    async with open_voice_rig(fake_discord, tone_440) as rig:
+        yield rig

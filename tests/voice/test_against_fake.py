@@ -15,8 +15,6 @@ import pytest
 
 from tests.fakediscord.capture import HeardAudio
 from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.state import Member
-from tests.fakediscord.voice_conn import VoiceConnection as FakeVoiceSession
 from tests.fakediscord.waiting import wait_until
 from tests.voice.fixtures import VoiceRig
 from worker.voice.connection import VoiceStatus
@@ -33,28 +31,6 @@ def with_fake(**settings: object) -> pytest.MarkDecorator:
     return pytest.mark.parametrize("fake_discord_config", [FakeConfig(**settings)], indirect=True, ids=[""])  # type: ignore[arg-type]
 
 
-async def dave_ready(rig: VoiceRig, transitions: int = 1) -> None:
-    def executed() -> bool:
-        call = rig.fake.call(rig.channel)
-        return call is not None and len(call.stats.transitions_executed) >= transitions
-
-    await wait_until(executed, 5.0, f"{transitions} DAVE transition(s)")
-    await asyncio.sleep(0.05)  # the bot switches keys on op 22, just sent
-
-
-async def connected_with_listener(rig: VoiceRig) -> FakeVoiceSession:
-    await rig.fake.join_voice(rig.alice, rig.channel)
-    await rig.connect()
-    await dave_ready(rig)
-    return await rig.fake.wait_for_voice_connection(rig.guild)
-
-
-async def hear(rig: VoiceRig, seconds: float, since: float, listener: Member | None = None) -> HeardAudio:
-    return await rig.fake.wait_for_audio(
-        rig.channel, seconds=seconds, listener=listener or rig.alice, since=since, timeout=seconds + 5
-    )
-
-
 def assert_tone(heard: HeardAudio, since: float) -> None:
     assert abs(heard.dominant_frequency(since) - 440) <= 5, heard.dominant_frequency(since)
     assert heard.decrypt_failures == 0
@@ -62,12 +38,12 @@ def assert_tone(heard: HeardAudio, since: float) -> None:
 
 async def test_connect_and_a_listener_hears_440_hz_through_dave(voice_rig: VoiceRig) -> None:
     rig = voice_rig
-    await connected_with_listener(rig)
+    await rig.connect_with_listener()
     pacer = rig.pacer()
     since = time.monotonic()
     pacer.start()
     rig.connection.send_opus(b"OpusHead\x01\x02\x38\x01\x80\xbb\x00\x00\x00\x00\x00")
-    heard = await hear(rig, 1.0, since)
+    heard = await rig.hear(1.0, since)
     await pacer.stop()
     await wait_until(lambda: rig.fake.stream_stats(rig.channel).silence_frames == 5, 2.0, "five silence frames")
     assert_tone(heard, since)
@@ -84,17 +60,17 @@ async def test_connect_and_a_listener_hears_440_hz_through_dave(voice_rig: Voice
 @with_fake(transition_timeout=0.5)
 async def test_bug1_sole_member_reset_then_a_new_member_decrypts(voice_rig: VoiceRig) -> None:
     rig = voice_rig
-    await connected_with_listener(rig)
+    await rig.connect_with_listener()
     call = rig.fake.call(rig.channel)
     assert call is not None
     await rig.fake.leave_voice(rig.alice)
     assert call.stats.sole_member_resets == 1
     await rig.fake.join_voice(rig.bob, rig.channel)
-    await dave_ready(rig, transitions=2)
+    await rig.dave_ready(transitions=2)
     pacer = rig.pacer()
     since = time.monotonic()
     pacer.start()
-    heard = await hear(rig, 1.0, since, listener=rig.bob)
+    heard = await rig.hear(1.0, since, listener=rig.bob)
     await pacer.stop()
     assert_tone(heard, since)
     assert heard.decrypted >= 45
@@ -103,15 +79,15 @@ async def test_bug1_sole_member_reset_then_a_new_member_decrypts(voice_rig: Voic
 @with_fake(voice_heartbeat_interval_ms=200)
 async def test_bug2_4015_resumes_on_a_new_socket_and_audio_continues(voice_rig: VoiceRig) -> None:
     rig = voice_rig
-    fake_session = await connected_with_listener(rig)
+    fake_session = await rig.connect_with_listener()
     pacer = rig.pacer()
     pacer.start()
-    await hear(rig, 0.5, time.monotonic())
+    await rig.hear(0.5, time.monotonic())
     await rig.fake.close_voice(rig.guild, 4015)
     closed = time.monotonic()
     await wait_until(lambda: fake_session.resumes == 1 and rig.connection.is_connected(), 5.0, "a resumed session")
     heartbeats = len(fake_session.heartbeats)
-    heard = await hear(rig, 1.0, closed)
+    heard = await rig.hear(1.0, closed)
     await pacer.stop()
     assert_tone(heard, closed)
     assert rig.fake.voice_connection(rig.guild) is fake_session  # resumed, not identified again
@@ -124,7 +100,7 @@ async def test_bug2_4015_resumes_on_a_new_socket_and_audio_continues(voice_rig: 
 @with_fake(resumed_d_null=True, voice_heartbeat_interval_ms=200)
 async def test_bug3_resumed_with_null_d_keeps_the_session_alive(voice_rig: VoiceRig) -> None:
     rig = voice_rig
-    fake_session = await connected_with_listener(rig)
+    fake_session = await rig.connect_with_listener()
     await rig.fake.close_voice(rig.guild, 4015)
     await wait_until(lambda: fake_session.resumes == 1 and rig.connection.is_connected(), 5.0, "a resumed session")
     acks = len(fake_session.heartbeats)
@@ -136,7 +112,7 @@ async def test_bug3_resumed_with_null_d_keeps_the_session_alive(voice_rig: Voice
 @with_fake(strict_seq_ack=True, voice_heartbeat_interval_ms=200)
 async def test_bug4_heartbeats_and_resume_ack_the_servers_last_seq(voice_rig: VoiceRig) -> None:
     rig = voice_rig
-    fake_session = await connected_with_listener(rig)
+    fake_session = await rig.connect_with_listener()
     await wait_until(lambda: len(fake_session.heartbeats) >= 8, 5.0, "heartbeats")
     last = fake_session.heartbeats[-1]
     assert last.server_seq >= 4
@@ -154,7 +130,7 @@ async def test_bug4_heartbeats_and_resume_ack_the_servers_last_seq(voice_rig: Vo
 
 async def test_4014_then_new_credentials_reconnects(voice_rig: VoiceRig) -> None:
     rig = voice_rig
-    first = await connected_with_listener(rig)
+    first = await rig.connect_with_listener()
     pacer = rig.pacer()
     pacer.start()
     await rig.fake.close_voice(rig.guild, 4014)
@@ -162,7 +138,7 @@ async def test_4014_then_new_credentials_reconnects(voice_rig: VoiceRig) -> None
     moved = time.monotonic()
     await rig.fake.move_voice_endpoint(rig.guild, server=0)  # Discord's VOICE_SERVER_UPDATE: a new token
     await rig.fake.wait_for_voice_connection(rig.guild, after=first)
-    heard = await hear(rig, 1.0, moved)
+    heard = await rig.hear(1.0, moved)
     await pacer.stop()
     assert_tone(heard, moved)
     assert rig.gateway.requests == [rig.channel.id]
@@ -171,13 +147,13 @@ async def test_4014_then_new_credentials_reconnects(voice_rig: VoiceRig) -> None
 
 async def test_4006_asks_for_a_fresh_voice_state_and_reconnects(voice_rig: VoiceRig) -> None:
     rig = voice_rig
-    first = await connected_with_listener(rig)
+    first = await rig.connect_with_listener()
     pacer = rig.pacer()
     pacer.start()
     closed = time.monotonic()
     await rig.fake.close_voice(rig.guild, 4006)
     await rig.fake.wait_for_voice_connection(rig.guild, after=first)
-    heard = await hear(rig, 1.0, closed)
+    heard = await rig.hear(1.0, closed)
     await pacer.stop()
     assert_tone(heard, closed)
     assert rig.gateway.requests == [rig.channel.id, rig.channel.id]
@@ -190,7 +166,7 @@ async def test_4017_is_a_loud_failure_without_a_reconnect_loop(
 ) -> None:
     caplog.set_level(logging.ERROR, "worker.voice")
     rig = voice_rig
-    await connected_with_listener(rig)
+    await rig.connect_with_listener()
     await rig.fake.close_voice(rig.guild, 4017)
     await wait_until(lambda: rig.connection.status() is VoiceStatus.FAILED, 2.0, "a failure")
     await asyncio.sleep(1.0)
@@ -206,14 +182,14 @@ async def test_4017_is_a_loud_failure_without_a_reconnect_loop(
 
 async def test_endpoint_move_reconnects_to_the_new_server_and_audio_continues(voice_rig: VoiceRig) -> None:
     rig = voice_rig
-    await connected_with_listener(rig)
+    await rig.connect_with_listener()
     pacer = rig.pacer()
     pacer.start()
-    await hear(rig, 0.3, time.monotonic())
+    await rig.hear(0.3, time.monotonic())
     moved = time.monotonic()
     await rig.fake.move_voice_endpoint(rig.guild)
     await rig.fake.wait_for_voice_connection(rig.guild, server=1)
-    heard = await hear(rig, 1.0, moved)
+    heard = await rig.hear(1.0, moved)
     await pacer.stop()
     assert_tone(heard, moved)
     assert rig.gateway.requests == [rig.channel.id]
@@ -223,12 +199,12 @@ async def test_endpoint_move_reconnects_to_the_new_server_and_audio_continues(vo
 
 async def test_udp_loss_of_5_percent_leaves_the_tone_audible(voice_rig: VoiceRig) -> None:
     rig = voice_rig
-    await connected_with_listener(rig)
+    await rig.connect_with_listener()
     rig.fake.core.faults.set_udp(loss=0.05, seed=7)
     pacer = rig.pacer()
     since = time.monotonic()
     pacer.start()
-    heard = await hear(rig, 1.5, since)
+    heard = await rig.hear(1.5, since)
     await pacer.stop()
     assert_tone(heard, since)
     stats = rig.fake.stream_stats(rig.channel)

@@ -1,0 +1,104 @@
+"""Voice figures against the fake Discord (loopback, production VoiceTimings); not a test, nothing is asserted.
+
+Run: ``.venv/bin/python -m tests.voice.measure``. Prints the send_opus cost per frame with DAVE v1 and without
+DAVE, the handshake time, and for each fault the time until the connection is back and the longest gap in what
+the listener heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import logging
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+from tests.fakediscord.config import FakeConfig
+from tests.fakediscord.server import FakeDiscord
+from tests.voice.fixtures import VoiceRig, open_voice_rig
+from tests.voice.tone import tone_frames
+from worker.voice.connection import VoiceTimings
+from worker.voice.nextcord_adapter import check_voice_support
+
+BATCH = 50
+BATCHES = 40
+
+
+async def send_cost_us(rig: VoiceRig) -> float:
+    """Mean wall time of one ``send_opus`` call, in batches of 50 with a pause for the fake to drain UDP."""
+    samples: list[float] = []
+    frames = itertools.cycle(rig.frames)
+    rig.connection.set_speaking(True)
+    for _ in range(BATCHES):
+        batch = [next(frames) for _ in range(BATCH)]
+        started = time.perf_counter()
+        for frame in batch:
+            rig.connection.send_opus(frame)
+        samples.append((time.perf_counter() - started) / BATCH)
+        await asyncio.sleep(0.05)
+    rig.connection.set_speaking(False)
+    return statistics.median(samples) * 1e6
+
+
+def longest_gap_ms(rig: VoiceRig, since: float) -> float:
+    heard = rig.fake.heard(rig.channel, rig.alice)
+    times = [chunk.at for chunk in heard.chunks if chunk.at >= since]
+    return 1000 * max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+
+
+async def fault(rig: VoiceRig, name: str, inject: Callable[[], Awaitable[object]]) -> None:
+    await rig.connect_with_listener()
+    pacer = rig.pacer()
+    pacer.start()
+    await rig.hear(0.5, time.monotonic())
+    started = time.monotonic()
+    await inject()
+    await rig.hear(1.0, started)
+    await pacer.stop()
+    back = rig.connected_after(started)
+    recovery = f"{(back - started) * 1000:6.0f} ms" if back is not None else "  never"
+    print(f"{name:28} connected again after {recovery}; longest audio gap {longest_gap_ms(rig, started - 0.5):5.0f} ms")
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    check_voice_support("libopus.so.0")
+    frames = tone_frames(440.0, seconds=1.0)
+    timings = VoiceTimings()
+    async with FakeDiscord(FakeConfig()) as fake:
+        async with open_voice_rig(fake, frames, timings) as rig:
+            await rig.fake.join_voice(rig.alice, rig.channel)
+            started = time.monotonic()
+            await rig.connect()
+            connected = time.monotonic()
+            await rig.dave_ready()
+            print(
+                f"handshake: request -> connected {1000 * (connected - started):.0f} ms, "
+                f"-> DAVE keys {1000 * (time.monotonic() - started):.0f} ms"
+            )
+            print(f"send_opus with DAVE v1: {await send_cost_us(rig):.1f} us/frame")
+        faults: list[tuple[str, Callable[[VoiceRig], Awaitable[object]]]] = [
+            ("4015 (resume)", lambda r: r.fake.close_voice(r.guild, 4015)),
+            ("1006 (resume)", lambda r: r.fake.close_voice(r.guild, 1006)),
+            ("4006 (fresh voice state)", lambda r: r.fake.close_voice(r.guild, 4006)),
+            ("4014 + new credentials", lambda r: fourteen(r)),
+            ("endpoint move", lambda r: r.fake.move_voice_endpoint(r.guild)),
+        ]
+        for name, inject in faults:
+            async with open_voice_rig(fake, frames, timings) as rig:
+                await fault(rig, name, functools.partial(inject, rig))
+    async with FakeDiscord(FakeConfig(dave_version=0)) as fake, open_voice_rig(fake, frames, timings) as rig:
+        await rig.connect()
+        print(f"send_opus without DAVE: {await send_cost_us(rig):.1f} us/frame")
+
+
+async def fourteen(rig: VoiceRig) -> None:
+    await rig.fake.close_voice(rig.guild, 4014)
+    await asyncio.sleep(0.1)
+    await rig.fake.move_voice_endpoint(rig.guild, server=rig.fake.router.guild_server.get(rig.guild.id, 0))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
