@@ -311,3 +311,21 @@ async def test_a_failing_listener_does_not_break_the_session(rig: Rig) -> None:
     await session.feed_credentials(creds())
     assert await session.wait_connected(1.0)
     await session.disconnect(leave=False)
+
+
+async def test_older_credentials_are_ignored(rig: Rig) -> None:
+    await rig.session.connect(CHANNEL)
+    await rig.session.feed_credentials(creds(token="new").model_copy(update={"updated_at_ms": 2000}))
+    await rig.session.feed_credentials(creds(token="old").model_copy(update={"updated_at_ms": 1000}))
+    assert await rig.session.wait_connected(1.0)
+    assert [c.token for c in rig.transport.opened] == ["new"]
+
+
+async def test_a_move_by_a_moderator_is_followed_and_rejoins_go_there(rig: Rig) -> None:
+    await rig.connected()
+    await rig.session.feed_credentials(creds(token="t2", channel_id=CHANNEL + 5))
+    await eventually(lambda: len(rig.transport.opened) == 2 and rig.session.is_connected())
+    assert rig.session.channel_id == CHANNEL + 5
+    rig.transport.server_close(4006)
+    await eventually(lambda: len(rig.gateway.requests) == 2)
+    assert rig.gateway.requests == [CHANNEL, CHANNEL + 5]

@@ -91,6 +91,10 @@ class VoiceSession:
         return self._guild_id
 
     @property
+    def channel_id(self) -> int | None:
+        return self._channel_id
+
+    @property
     def stats(self) -> VoiceStats:
         return self._stats
 
@@ -122,6 +126,9 @@ class VoiceSession:
     async def feed_credentials(self, credentials: VoiceCredentials) -> None:
         if credentials.guild_id != self._guild_id:
             _log.warning("ignoring voice credentials for guild %d", credentials.guild_id, extra=self._extra)
+            return
+        if self._latest is not None and credentials.updated_at_ms < self._latest.updated_at_ms:
+            _log.info("ignoring voice credentials older than the last ones", extra=self._extra)
             return
         self._latest = credentials
         self._latest_version += 1
@@ -236,6 +243,7 @@ class VoiceSession:
         if credentials is None or not is_complete(credentials):
             return _Step.REQUEST
         self._active, self._active_version = credentials, self._latest_version
+        self._channel_id = credentials.channel_id  # a moderator may have moved us: rejoin where we are
         self._stats.ws_connections += 1
         try:
             await self._transport.open(credentials)
