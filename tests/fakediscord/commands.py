@@ -26,7 +26,6 @@ class CommandStore:
     def _stored(self, scope: int | None, body: JSON, command_id: int) -> JSON:
         stored = dict(body)
         stored |= {"id": str(command_id), "application_id": str(self._app), "version": str(self._ids.next())}
-        stored.setdefault("type", 1)
         if scope is not None:
             stored["guild_id"] = str(scope)
         return stored
