@@ -29,6 +29,7 @@ from shared.jobs import ResolveRequest, SearchRequest
 from shared.keys import Keys
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
+from shared.settings_store import SettingsStore
 from tests.media.library import PLUGIN_DIR, make_test_media, write_search_index
 from tests.media.server import MediaServer
 from tests.support.redis_server import RedisServer
@@ -47,6 +48,20 @@ class Row:
     extract_s: float
     first_s: list[float]
     all_s: list[float]
+    stall_ms: float
+
+
+class LoopLag:
+    """A 10 ms ticker on the event loop; its worst lateness is how long resolving stalled the loop."""
+
+    def __init__(self) -> None:
+        self.worst_ms = 0.0
+
+    async def run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.worst_ms = max(self.worst_ms, (time.perf_counter() - start - 0.01) * 1000)
 
 
 async def wait_for(check: Callable[[], Awaitable[bool]], timeout_s: float, step_s: float = 0.002) -> float:
@@ -147,6 +162,7 @@ async def run_all(root: Path, redis_server: RedisServer, server: MediaServer, si
         ytdlp_params={"extractor_args": {"localsearch": {"base": [server.base]}}},
     )
     await service.start()
+    await SettingsStore(redis, keys).update(GUILD, max_queue_length=max(sizes), user_share_percent=100)
     worker = Worker(
         functions=resolve_functions(),
         redis_pool=pool,
@@ -164,8 +180,12 @@ async def run_all(root: Path, redis_server: RedisServer, server: MediaServer, si
         for size in sizes:
             for source, url in (("RSS", server.url(f"n{size}/podcast.xml")), ("paged", server.url(f"paged/p{size}"))):
                 extract_s = await extract_only(service, url)
+                lag = LoopLag()
+                lag_task = asyncio.create_task(lag.run())
                 timings = [await one_run(service, redis, keys, url, size) for _ in range(runs)]
-                rows.append(Row(source, size, extract_s, [t[0] for t in timings], [t[1] for t in timings]))
+                lag_task.cancel()
+                first, every = [t[0] for t in timings], [t[1] for t in timings]
+                rows.append(Row(source, size, extract_s, first, every, lag.worst_ms))
                 print(f"  measured {source} {size}", file=sys.stderr)
         cache_lines = await cache_latency(service, server, redis, keys)
     finally:
@@ -181,12 +201,12 @@ async def run_all(root: Path, redis_server: RedisServer, server: MediaServer, si
 def print_tables(rows: list[Row], cache_lines: list[str], settings: WorkerSettings, runs: int) -> None:
     print(f"first_chunk_size={settings.first_chunk_size} chunk_size={settings.chunk_size} arq poll_delay=0.05 s")
     print(f"medians of {runs} runs (min–max); 'extract' is one warm process=False extraction on its own\n")
-    print("| source | entries | extract (s) | first playable (s) | all queued (s) |")
-    print("|---|---|---|---|---|")
+    print("| source | entries | extract (s) | first playable (s) | all queued (s) | worst loop stall (ms) |")
+    print("|---|---|---|---|---|---|")
     for row in rows:
         first = f"{statistics.median(row.first_s):.3f} ({min(row.first_s):.3f}–{max(row.first_s):.3f})"
         every = f"{statistics.median(row.all_s):.2f} ({min(row.all_s):.2f}–{max(row.all_s):.2f})"
-        print(f"| {row.source} | {row.size:,} | {row.extract_s:.3f} | {first} | {every} |")
+        print(f"| {row.source} | {row.size:,} | {row.extract_s:.3f} | {first} | {every} | {row.stall_ms:.0f} |")
     print("\n| resolve | cache miss, median ms | cache hit, median ms | miss / hit |")
     print("|---|---|---|---|")
     for line in cache_lines:

@@ -11,6 +11,7 @@ move them; lazy playlists (paged sources) are re-extracted per chunk with only t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -98,7 +99,7 @@ class PlaylistIngest:
         stopped = limit_reason(appended.limited_by, settings)
         more = len(first) == meta.first_size and (meta.total is None or meta.total > meta.first_size)
         if more and not stopped and not source.lazy:
-            rest = source.rest()
+            rest = await asyncio.to_thread(source.rest)  # CPU-bound for big feeds: keep the players' loop free
             meta = meta.model_copy(update={"total": len(first) + len(rest)})
             more = bool(rest)
             await self._requests.save_meta(gid, rid, meta)
