@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import ssl
 import tempfile
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Self
+from typing import Any, Final, Self
 
 from aiohttp import web
 
@@ -29,8 +30,8 @@ _log: Final = logging.getLogger(__name__)
 class FakeBase:
     """Starts and stops every server; subclasses add the scenario API."""
 
-    def __init__(self, config: FakeConfig | None = None, *, workdir: Path | None = None) -> None:
-        self.config = config or FakeConfig()
+    def __init__(self, config: FakeConfig | None = None, *, workdir: Path | None = None, **overrides: Any) -> None:
+        self.config = dataclasses.replace(config or FakeConfig(), **overrides)
         self.core = Core(self.config)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if workdir is None:
@@ -131,6 +132,7 @@ class FakeBase:
             "FAKE_DISCORD_REST_BASE": self.rest_base,
             "FAKE_DISCORD_GATEWAY_URL": self.gateway_url,
             "FAKE_DISCORD_CA_FILE": str(self.ca_file),
+            "ENCORE_WORKER__VOICE_CA_FILE": str(self.ca_file),
             "SSL_CERT_FILE": str(self.ca_file),
         }
 

@@ -16,6 +16,7 @@ from tests.fakediscord.interactions import (
     nest_options,
 )
 from tests.fakediscord.state import Channel, Member, Message
+from tests.fakediscord.waiting import wait_until
 from tests.fakediscord.world_api import WorldApi
 
 type JSON = dict[str, Any]
@@ -72,6 +73,10 @@ class InteractionApi(WorldApi):
         if resolved:
             data["resolved"] = resolved
         return data
+
+    async def wait_until_command(self, name: str, *, guild_id: int | None = None, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot has registered ``name`` (globally or in ``guild_id``)."""
+        await wait_until(lambda: self.core.commands.find(guild_id, name), timeout, f"command /{name}")
 
     async def invoke(
         self,
