@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import override
 
 import pytest
-from arq.connections import ArqRedis
+from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio import Redis
 
+from shared.codec import dumps, loads
 from shared.event_store import EventStore
 from shared.events import PlaylistProgress
 from shared.jobs import IngestChunkRequest, ResolveStatus
@@ -21,8 +22,8 @@ from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
 from tests.media.library import write_rss
 from tests.media.server import MediaServer
-from tests.resolve.conftest import GUILD, OTHER_USER, RecordingScheduler, WorkerRunner, make_request
-from worker.resolve.schedule_store import chunk_job_id
+from tests.resolve.conftest import GUILD, OTHER_USER, RecordingScheduler, WorkerRunner, make_request, make_worker
+from worker.resolve.schedule_store import ArqChunkScheduler, chunk_job_id
 from worker.resolve.service import ResolveService
 
 _NUMBER = re.compile(r"#(\d+)$")
@@ -198,3 +199,39 @@ async def test_play_next_keeps_playlist_order_across_chunks(
     titles = await queued(redis, keys)
     assert numbers(titles[:1200]) == list(range(1, 1201))
     assert titles[1200:] == ["Test Tone 1 (220 Hz, mp3)", "Test Tone 2 (330 Hz, mp3)"]
+
+
+class FlakyScheduler:
+    """Enqueueing chunk 2 fails once (Redis hiccup); the chunk job is retried by arq and the chain goes on."""
+
+    def __init__(self, inner: ArqChunkScheduler) -> None:
+        self.inner = inner
+        self.failures = 0
+
+    async def schedule(self, request: IngestChunkRequest) -> None:
+        if request.chunk_index == 2 and self.failures == 0:
+            self.failures += 1
+            raise ConnectionError("redis went away")
+        await self.inner.schedule(request)
+
+
+async def test_a_chunk_job_that_hits_a_redis_error_is_retried_by_arq(
+    arq_service: ResolveService,
+    arq_pool: ArqRedis,
+    redis_url: str,
+    small_feed: Callable[[int], str],
+    redis: Redis,
+    keys: Keys,
+) -> None:
+    flaky = FlakyScheduler(ArqChunkScheduler(arq_pool, keys.arq_queue()))
+    service = ResolveService(dataclasses.replace(arq_service.deps, scheduler=flaky))
+    await service.resolve(make_request(small_feed(1200)))
+    pool = await create_pool(RedisSettings.from_dsn(redis_url), job_serializer=dumps, job_deserializer=loads)
+    worker = make_worker(pool, keys, service)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    assert flaky.failures == 1
+    assert worker.jobs_retried == 1
+    assert numbers(await queued(redis, keys)) == list(range(1, 1201))

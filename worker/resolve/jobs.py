@@ -12,12 +12,14 @@ registers `resolve_functions()` in `WorkerSettings.functions`, and calls `servic
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
 from arq import Retry
 from arq.worker import Function, func
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from shared.event_store import EventStore
 from shared.jobs import IngestChunkRequest, JobName, ResolveRequest, SearchRequest
@@ -28,15 +30,18 @@ from shared.settings_store import SettingsStore
 from worker.resolve.cache_store import ResolveCache
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.guard import HostResolver, UrlGuard, system_resolver
-from worker.resolve.playlist import MAX_CHUNK_ATTEMPTS
+from worker.resolve.playlist import MAX_CHUNK_ATTEMPTS, RETRY_AFTER_S
 from worker.resolve.request_store import RequestStore
 from worker.resolve.schedule_store import ChunkScheduler
 from worker.resolve.service import ResolveService
 from worker.resolve.ytdlp import YtDlp
 
+_log: Final = logging.getLogger(__name__)
+
 RESOLVE_SERVICE_KEY: Final = "resolve_service"
-RESOLVE_TIMEOUT_S: Final = 90
-"""A 20,000-item RSS feed takes about 8 s to parse; a dead link plus two fallback searches about 1 s."""
+RESOLVE_TIMEOUT_S: Final = 60
+"""A 20,000-item RSS feed takes about 15 s to parse. arq re-runs a killed worker's jobs only after the largest
+function timeout + 10 s, so keep every timeout here short."""
 CHUNK_TIMEOUT_S: Final = 60
 SEARCH_TIMEOUT_S: Final = 30
 YTDLP_CALL_TIMEOUT_S: Final = 60.0
@@ -58,7 +63,13 @@ async def resolve(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
 
 async def ingest_chunk(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     request = IngestChunkRequest.model_validate(raw)
-    outcome = await resolve_service(ctx).ingest_chunk(request, attempt=int(ctx.get("job_try") or 1))
+    attempt = int(ctx.get("job_try") or 1)
+    try:
+        outcome = await resolve_service(ctx).ingest_chunk(request, attempt=attempt)
+    except (RedisError, OSError) as err:
+        # A failed chunk job would end the chain with the request still "running": try again instead.
+        _log.warning("chunk %d of %s failed (%s); retrying", request.chunk_index, request.request_id, err)
+        raise Retry(defer=RETRY_AFTER_S * attempt) from err
     if outcome.retry_after_s is not None:
         raise Retry(defer=outcome.retry_after_s)
     return outcome.model_dump(mode="json")
