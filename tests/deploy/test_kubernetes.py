@@ -168,3 +168,16 @@ def test_no_secret_values_in_the_repository(rendered: list[Resource]) -> None:
         for container in containers(workload):
             for item in container.get("env", []):
                 assert "TOKEN" not in item["name"], "tokens come from the Secret only"
+
+
+def test_redis_values_enable_sentinel_aof_and_a_primary_service() -> None:
+    values: dict[str, Any] = yaml.safe_load((ROOT / "deploy/redis/values-bitnami-sentinel.yaml").read_text())
+    assert values["architecture"] == "replication"
+    assert values["sentinel"]["enabled"] is True
+    assert values["sentinel"]["masterService"]["enabled"] is True, "encore connects to one primary through it"
+    config = values["commonConfiguration"].splitlines()
+    for line in ("appendonly yes", "appendfsync everysec", "maxmemory-policy noeviction"):
+        assert line in config
+    assert values["auth"]["existingSecret"], "the password comes from a Secret, not the values file"
+    example = (K8S / "overlays/production/secrets.env.example").read_text()
+    assert "-master.encore.svc:6379" in example
