@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import aiohttp
 import pytest
 from nextcord import opus
 from nextcord.gateway import DiscordVoiceWebSocket
@@ -18,7 +21,13 @@ from nextcord.voice_client import VoiceClient
 
 from shared.errors import VoiceError
 from worker.voice import nextcord_adapter
-from worker.voice.nextcord_adapter import WorkerVoiceWebSocket, check_voice_support, voice_ssl_context
+from worker.voice.connection import VoiceConnectionFactory, VoiceStatus
+from worker.voice.nextcord_adapter import (
+    NextcordVoiceFactory,
+    WorkerVoiceWebSocket,
+    check_voice_support,
+    voice_ssl_context,
+)
 
 
 @dataclass
@@ -118,3 +127,24 @@ def test_the_ssl_context_verifies_servers() -> None:
     context = voice_ssl_context(None)
     assert context.verify_mode is ssl.CERT_REQUIRED
     assert context.check_hostname
+
+
+async def _nowhere(_channel_id: int | None) -> None:
+    return None
+
+
+async def test_the_factory_builds_a_closed_connection_that_drops_frames() -> None:
+    async with aiohttp.ClientSession() as http:
+        factory: VoiceConnectionFactory = NextcordVoiceFactory(http, voice_ssl_context(None))
+        connection = factory(guild_id=1, request_voice_state=_nowhere)
+        assert connection.status() is VoiceStatus.CLOSED
+        assert not connection.is_connected()
+        assert not await connection.wait_connected(0.1)
+        connection.send_opus(b"\xfc\xff\xfe")
+        assert connection.stats.frames_dropped == 1
+        await connection.disconnect(leave=False)
+
+
+def test_the_voice_interface_does_not_load_nextcord() -> None:
+    probe = "import sys, worker.voice.connection; assert 'nextcord' not in sys.modules and 'dave' not in sys.modules"
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=30)

@@ -150,7 +150,7 @@ class WorkerVoiceWebSocket(DiscordVoiceWebSocket):
 
     @override
     async def received_message(self, msg: dict[str, Any]) -> None:
-        # Replaces nothing; runs before DiscordVoiceWebSocket.received_message (gateway.py:949-992).
+        # Wraps DiscordVoiceWebSocket.received_message (gateway.py:949-992), which has bugs 1, 3 and 4.
         # Bug 3: RESUMED arrives as {"op": 9, "d": null}; gateway.py:953 calls d.get() and dies. Use {}.
         if msg.get("d") is None:
             msg = {**msg, "d": {}}
@@ -197,7 +197,11 @@ class WorkerVoiceWebSocket(DiscordVoiceWebSocket):
         ws.thread_id = threading.get_ident()
         ws.seq_ack = old.seq_ack
         ws.secret_key = old.secret_key
-        await ws.resume()
+        try:
+            await ws.resume()
+        except BaseException:
+            await raw.close()
+            raise
         return ws
 
 
