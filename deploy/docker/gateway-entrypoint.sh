@@ -6,6 +6,8 @@
 set -eu
 
 if [ "${ENCORE_GATEWAY__SHARD_IDS:-}" = "from-hostname" ]; then
+    # Docker and Kubernetes put the container's host name (the pod name) into the environment as HOSTNAME.
+    # shellcheck disable=SC3028
     host="${HOSTNAME:-$(hostname)}"
     ordinal="${host##*-}"
     per_pod="${ENCORE_SHARDS_PER_POD:-1}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,14 @@ ENTRYPOINT_SH = ROOT / "deploy/docker/gateway-entrypoint.sh"
 HEALTHCHECK_PY = ROOT / "deploy/docker/healthcheck.py"
 VENV_BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_S = 20.0
+
+
+def test_shellcheck_passes_the_gateway_entrypoint() -> None:
+    shellcheck = shutil.which("shellcheck") or str(VENV_BIN / "shellcheck")
+    result = subprocess.run(
+        [shellcheck, "--shell=sh", str(ENTRYPOINT_SH)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _shard_ids(hostname: str, count: str, per_pod: str | None = None) -> subprocess.CompletedProcess[str]:
