@@ -329,3 +329,14 @@ async def test_a_move_by_a_moderator_is_followed_and_rejoins_go_there(rig: Rig) 
     rig.transport.server_close(4006)
     await eventually(lambda: len(rig.gateway.requests) == 2)
     assert rig.gateway.requests == [CHANNEL, CHANNEL + 5]
+
+
+async def test_silence_sent_by_the_pacer_itself_is_not_doubled(rig: Rig) -> None:
+    await rig.connected()
+    rig.session.send_opus(b"\xfc\x01")
+    for _ in range(5):
+        rig.session.send_opus(OPUS_SILENCE)
+    rig.session.set_speaking(False)
+    await eventually(lambda: rig.transport.spoken == [True, False])
+    assert rig.transport.frames == [b"\xfc\x01"] + [OPUS_SILENCE] * 5
+    assert rig.session.stats.silence_frames == 0

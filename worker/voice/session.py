@@ -11,6 +11,7 @@ from typing import Final
 
 from shared.models import VoiceCredentials
 from worker.voice.connection import (
+    OPUS_SILENCE,
     RequestVoiceState,
     StateListener,
     VoiceClosedError,
@@ -162,10 +163,12 @@ class VoiceSession:
         if not self._transport.is_open():
             self._stats.frames_dropped += 1
             return
-        if not self._speaker.wanted:
-            self._speaker.set(True)
+        speaker = self._speaker
+        if not speaker.wanted:
+            speaker.set(True)
         if self._transport.send_opus(packet):
             self._stats.frames_sent += 1
+            speaker.trailing_silence = speaker.trailing_silence + 1 if packet == OPUS_SILENCE else 0
         else:
             self._stats.frames_dropped += 1
 

@@ -23,6 +23,8 @@ class Speaker:
         self._stats = stats
         self._loop = loop
         self.wanted = False
+        self.trailing_silence = 0
+        """Silence frames the caller itself sent last (a pacer that sends its own): only the rest are added."""
         self._sent = False
         self._task: asyncio.Task[None] | None = None
 
@@ -58,11 +60,10 @@ class Speaker:
             self._sent = wanted
 
     async def _send_silence(self) -> bool:
-        """Five silence frames 20 ms apart; False when speaking was wanted again meanwhile."""
-        for _ in range(SILENCE_FRAMES):
-            if self.wanted or not self._transport.is_open():
-                break
+        """Up to five silence frames 20 ms apart; False when speaking was wanted again meanwhile."""
+        while self.trailing_silence < SILENCE_FRAMES and not self.wanted and self._transport.is_open():
             if self._transport.send_opus(OPUS_SILENCE):
                 self._stats.silence_frames += 1
+            self.trailing_silence += 1
             await asyncio.sleep(FRAME_S)
         return not self.wanted
