@@ -7,6 +7,7 @@ index and never popped, so a retried chunk job reads exactly what the first atte
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ class RequestStore:
     async def stage(self, guild_id: int, request_id: str, tracks: Sequence[Track]) -> None:
         """Replace the staged entries in one transaction (a retried resolve job writes the same list again)."""
         key = self._keys.staged(guild_id, request_id)
-        values = [track.model_dump_json() for track in tracks]
+        values = await asyncio.to_thread(_encode_all, tracks)  # 20,000 tracks take ~60 ms: not on the loop
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(key)
             for start in range(0, len(values), _STAGE_BATCH):
@@ -103,3 +104,7 @@ class RequestStore:
             pipe.expire(self._keys.request(guild_id, request_id), REQUEST_TTL_S)
             pipe.delete(self._keys.staged(guild_id, request_id))
             await pipe.execute()
+
+
+def _encode_all(tracks: Sequence[Track]) -> list[str]:
+    return [track.model_dump_json() for track in tracks]
