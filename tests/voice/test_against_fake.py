@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 import pytest
 
+from shared.errors import PlaybackError
 from tests.fakediscord.capture import HeardAudio
 from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.waiting import wait_until
 from tests.voice.fixtures import VoiceRig
+from worker.audio.pacer import Pacer
 from worker.voice.connection import VoiceStatus
 
 
@@ -211,3 +214,54 @@ async def test_udp_loss_of_5_percent_leaves_the_tone_audible(voice_rig: VoiceRig
     assert stats.missing > 0
     assert stats.missing < 0.15 * pacer.sent
     assert rig.connection.is_connected()
+
+
+@dataclass
+class ToneSource:
+    """A finished track in memory, as the worker's FrameSource protocol describes it."""
+
+    frames: list[bytes]
+    track_id: str = "tone"
+    rate_factor: float = 1.0
+    error: PlaybackError | None = None
+    read: int = 0
+
+    @property
+    def position_ms(self) -> int:
+        return self.read * 20
+
+    @property
+    def exhausted(self) -> bool:
+        return self.read >= len(self.frames)
+
+    def read_frame(self) -> bytes | None:
+        if self.exhausted:
+            return None
+        self.read += 1
+        return self.frames[self.read - 1]
+
+    def skip_frames(self, count: int) -> None:
+        self.read += count
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_the_workers_pacer_drives_the_connection(voice_rig: VoiceRig) -> None:
+    rig = voice_rig
+    await rig.connect_with_listener()
+    since = time.monotonic()
+    async with Pacer() as pacer:
+        stream = pacer.attach(rig.guild.id, rig.connection)
+        stream.play(ToneSource(rig.frames * 2))
+        heard = await rig.hear(1.5, since)
+        await wait_until(lambda: rig.fake.stream_stats(rig.channel).silence_frames >= 5, 3.0, "the trailing silence")
+        await asyncio.sleep(0.2)
+    assert_tone(heard, since)
+    stats = rig.fake.stream_stats(rig.channel)
+    assert stats.silence_frames == 5
+    # The pacer sends its first frame right after set_speaking(True); op 5 is written first, but in one process
+    # the fake may read the UDP datagram before the TLS frame, so at most that first frame counts as early.
+    assert stats.before_speaking <= 1
+    assert rig.connection.stats.frames_sent == 2 * len(rig.frames) + 5
+    assert rig.connection.stats.silence_frames == 0

@@ -340,3 +340,9 @@ async def test_silence_sent_by_the_pacer_itself_is_not_doubled(rig: Rig) -> None
     await eventually(lambda: rig.transport.spoken == [True, False])
     assert rig.transport.frames == [b"\xfc\x01"] + [OPUS_SILENCE] * 5
     assert rig.session.stats.silence_frames == 0
+
+
+async def test_the_speaking_op_is_written_before_set_speaking_returns(rig: Rig) -> None:
+    await rig.connected()
+    rig.session.set_speaking(True)
+    assert rig.transport.spoken == [True]
