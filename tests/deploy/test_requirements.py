@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 from collections.abc import Iterable
 from importlib.metadata import distribution, packages_distributions
@@ -75,3 +76,34 @@ def test_every_image_requirement_is_pinned() -> None:
     for path in REQUIREMENTS.glob("*.txt"):
         for requirement in _requirements(path):
             assert canonicalize_name(requirement.name) in pinned, f"{path.name}: {requirement.name} is not pinned"
+
+
+GATEWAY_IMPORT_CHECK = """
+import importlib, importlib.abc, pkgutil, sys
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            raise ModuleNotFoundError(f"not in the gateway image: {{name}}", name=name)
+        return None
+
+sys.meta_path.insert(0, Block())
+import gateway, shared
+for package in (gateway, shared):
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(module.name)
+"""
+
+
+def test_gateway_imports_without_the_worker_only_packages(tmp_path: Path) -> None:
+    """What `python -m gateway` imports works in an image without yt-dlp, PyNaCl or DAVE."""
+    blocked = {"yt_dlp", "nacl", "dave", "davey", "worker"}
+    result = subprocess.run(
+        [sys.executable, "-c", GATEWAY_IMPORT_CHECK.format(blocked=blocked)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
