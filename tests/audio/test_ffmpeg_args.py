@@ -23,7 +23,8 @@ def _value(argv: list[str], flag: str) -> str:
 
 def test_network_input_gets_reconnect_whitelist_timeout_and_seek_before_input() -> None:
     argv = ffmpeg_argv(TrackRequest(URL, "t", start_ms=61_500), PlaybackMode.PASSTHROUGH, None, NET)
-    assert argv[:6] == ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-threads"]
+    assert argv[:5] == ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error"]
+    assert (_value(argv, "-threads"), _value(argv, "-filter_threads")) == ("1", "1")
     assert _value(argv, "-reconnect") == "1"
     assert _value(argv, "-reconnect_streamed") == "1"
     assert _value(argv, "-reconnect_delay_max") == "5"

@@ -99,7 +99,8 @@ def ffmpeg_argv(request: TrackRequest, mode: PlaybackMode, graph: str | None, op
     """The full FFmpeg command: input at `start_ms` → Ogg/Opus on stdout."""
     if mode is PlaybackMode.PASSTHROUGH and graph is not None:
         raise ValueError("passthrough cannot be combined with a filter graph")
-    argv = [options.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1"]
+    # One thread each: thousands of streams share the worker's cores; FFmpeg's default is a filter thread per core.
+    argv = [options.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-filter_threads", "1", "-threads", "1"]
     if request.start_ms > 0:
         argv += ["-ss", f"{request.start_ms / 1000:.3f}"]
     argv += input_args(request.url, options, request.headers)
