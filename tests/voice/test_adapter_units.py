@@ -7,6 +7,7 @@ upstream shows up here.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import subprocess
 import sys
@@ -148,3 +149,17 @@ async def test_the_factory_builds_a_closed_connection_that_drops_frames() -> Non
 def test_the_voice_interface_does_not_load_nextcord() -> None:
     probe = "import sys, worker.voice.connection; assert 'nextcord' not in sys.modules and 'dave' not in sys.modules"
     subprocess.run([sys.executable, "-c", probe], check=True, timeout=30)
+
+
+def test_voice_secrets_never_reach_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    check_voice_support("libopus.so.0")
+    caplog.set_level(logging.DEBUG, "nextcord.gateway")
+    log = logging.getLogger("nextcord.gateway")
+    log.debug("Sending voice websocket frame: %s.", {"op": 0, "d": {"token": "very-secret", "session_id": "s"}})
+    log.debug("Voice websocket frame received: %s", {"op": 4, "d": {"secret_key": [1, 2, 3], "mode": "m"}, "seq": 3})
+    log.debug("Voice websocket frame received: %s", {"op": 9, "d": None})
+    text = caplog.text
+    assert "very-secret" not in text
+    assert "[1, 2, 3]" not in text
+    assert "session_id" in text
+    assert "<redacted>" in text

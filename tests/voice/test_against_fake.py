@@ -39,7 +39,10 @@ def assert_tone(heard: HeardAudio, since: float) -> None:
     assert heard.decrypt_failures == 0
 
 
-async def test_connect_and_a_listener_hears_440_hz_through_dave(voice_rig: VoiceRig) -> None:
+async def test_connect_and_a_listener_hears_440_hz_through_dave(
+    voice_rig: VoiceRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, "nextcord")
     rig = voice_rig
     await rig.connect_with_listener()
     pacer = rig.pacer()
@@ -58,6 +61,10 @@ async def test_connect_and_a_listener_hears_440_hz_through_dave(voice_rig: Voice
     assert stats.ogg_header_frames == 0
     assert rig.connection.stats.headers_dropped == 1
     assert rig.gateway.requests == [rig.channel.id]
+    token = rig.gateway.fed[-1].token
+    assert token
+    assert "Sending voice websocket frame" in caplog.text
+    assert token not in caplog.text
 
 
 @with_fake(transition_timeout=0.5)

@@ -39,6 +39,7 @@ from worker.voice.session import VoiceSession
 
 _log: Final = logging.getLogger(__name__)
 _NEW_GROUP_EPOCH: Final = 1
+_SECRET_FIELDS: Final = frozenset({"token", "secret_key"})
 _LOST: Final = -1
 """Close code reported when the websocket dropped without a close frame or went silent for 30 s."""
 
@@ -46,7 +47,13 @@ _LOST: Final = -1
 
 
 def check_voice_support(opus_library: str) -> None:
-    """Fail fast at worker start: DAVE through dave-py, DAVE protocol v1, and a loadable libopus."""
+    """Fail fast at worker start: DAVE through dave-py, DAVE protocol v1, and a loadable libopus.
+
+    Also keeps voice secrets out of nextcord's debug log (see :class:`RedactVoiceSecrets`).
+    """
+    gateway_log = logging.getLogger("nextcord.gateway")
+    if not any(isinstance(f, RedactVoiceSecrets) for f in gateway_log.filters):
+        gateway_log.addFilter(RedactVoiceSecrets())
     if not has_dave:
         raise VoiceError(
             "nextcord cannot import dave (dave-py): it would identify without DAVE and Discord closes with 4017; "
@@ -61,6 +68,21 @@ def check_voice_support(opus_library: str) -> None:
         opus.load_opus(opus_library)
     except OSError as exc:
         raise VoiceError(f"cannot load libopus from {opus_library!r} (install libopus0): {exc}") from exc
+
+
+class RedactVoiceSecrets(logging.Filter):
+    """nextcord logs whole voice frames at DEBUG (gateway.py:845 sent, :950 received): IDENTIFY and RESUME carry the
+    voice token, SESSION_DESCRIPTION the transport key. Replace those values before any handler sees them."""
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        frame = record.args  # logging unpacks a lone dict argument into args itself
+        if isinstance(frame, dict):
+            data = frame.get("d")
+            if isinstance(data, dict) and not _SECRET_FIELDS.isdisjoint(data):
+                redacted = {key: "<redacted>" if key in _SECRET_FIELDS else value for key, value in data.items()}
+                record.args = {**frame, "d": redacted}
+        return True
 
 
 def voice_ssl_context(ca_file: Path | None) -> ssl.SSLContext:
