@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import nextcord
 from arq.connections import ArqRedis
 
 from gateway.announcer import Announcer
+from gateway.client import EncoreClient, ShardedEncoreClient
 from gateway.components import ComponentRouter
 from gateway.control_actions import ControlActions
 from gateway.deps import Deps, Stores, Streams, now_ms
@@ -41,26 +42,21 @@ def point_nextcord_at(api_base: str) -> None:
     nextcord.http.Route.BASE = api_base.rstrip("/")
 
 
-def build_client(settings: GatewaySettings) -> nextcord.Client:
+def build_client(settings: GatewaySettings, components: ComponentRouter) -> nextcord.Client:
     """Guilds and voice states are the only intents needed: interactions carry the invoking member."""
     intents = nextcord.Intents.none()
     intents.guilds = True
     intents.voice_states = True
-    guild_ids = list(settings.guild_ids) or None
-    mentions = nextcord.AllowedMentions.none()
+    options: dict[str, Any] = {
+        "intents": intents,
+        "default_guild_ids": list(settings.guild_ids) or None,
+        "allowed_mentions": nextcord.AllowedMentions.none(),
+        "max_messages": None,
+    }
     if settings.shard_count is None:
-        return nextcord.Client(
-            intents=intents, default_guild_ids=guild_ids, allowed_mentions=mentions, max_messages=None
-        )
+        return EncoreClient(components, **options)
     shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
-    return nextcord.AutoShardedClient(
-        intents=intents,
-        default_guild_ids=guild_ids,
-        allowed_mentions=mentions,
-        max_messages=None,
-        shard_count=settings.shard_count,
-        shard_ids=shard_ids,
-    )
+    return ShardedEncoreClient(components, shard_count=settings.shard_count, shard_ids=shard_ids, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +90,16 @@ class GatewayApp:
             shards=ShardFilter.from_settings(gateway),
             clock=now_ms,
         )
-        client = build_client(gateway)
-        forwarder = VoiceForwarder(deps.stores, lambda: client.user.id if client.user else 0, now_ms)
-        voice_requests = VoiceRequests(deps, DiscordVoiceControl(client, forwarder))
-        announcer = Announcer(deps, DiscordMessages(client))
         gate = Gate(deps)
         play = PlayActions(deps, gate, self._background)
         control = ControlActions(deps, gate)
         queue = QueueActions(deps, gate)
+        client = build_client(gateway, ComponentRouter(deps, play, control, queue))
         client.add_cog(PlaybackCog(deps, play, control))
         client.add_cog(QueueCog(queue, SettingsActions(deps, gate)))
-        client.add_listener(ComponentRouter(deps, play, control, queue).on_interaction, "on_interaction")
+        forwarder = VoiceForwarder(deps.stores, lambda: client.user.id if client.user else 0, now_ms)
+        voice_requests = VoiceRequests(deps, DiscordVoiceControl(client, forwarder))
+        announcer = Announcer(deps, DiscordMessages(client))
         return Parts(client, deps, voice_requests, announcer)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -113,7 +108,7 @@ class GatewayApp:
 
         async def on_ready() -> None:
             self._health.discord_ready = True
-            self._start_consumers(parts)
+            await self._start_consumers(parts)
 
         async def on_guild_available(guild: nextcord.Guild) -> None:
             if self._consumers_started:
@@ -132,13 +127,20 @@ class GatewayApp:
         if discord.done() and not discord.cancelled() and (error := discord.exception()) is not None:
             raise error
 
-    def _start_consumers(self, parts: Parts) -> None:
-        """Once per process, after the first READY: the guild cache is needed to act on requests."""
+    async def _start_consumers(self, parts: Parts) -> None:
+        """Once per process, after the first READY (the guild cache is needed to act on requests).
+
+        "gateway ready" is logged only once both consumers hold their stream cursors, so nothing published after
+        that line is missed.
+        """
         if self._consumers_started:
             return
         self._consumers_started = True
-        self._background.spawn(parts.voice_requests.run(), name="voice-requests")
-        self._background.spawn(parts.announcer.run(), name="events")
+        voice_ready, events_ready = asyncio.Event(), asyncio.Event()
+        self._background.spawn(parts.voice_requests.run(voice_ready), name="voice-requests")
+        self._background.spawn(parts.announcer.run(events_ready), name="events")
+        await voice_ready.wait()
+        await events_ready.wait()
         for guild in parts.client.guilds:
             self._background.spawn(parts.voice_requests.rejoin(guild.id), name=f"rejoin:{guild.id}")
         self._health.consumers_running = True

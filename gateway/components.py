@@ -28,7 +28,7 @@ class ComponentRouter:
         self._queue = queue
 
     async def on_interaction(self, interaction: Interaction) -> None:
-        """A nextcord listener; slash commands are left to nextcord's own handler."""
+        """Handle a component interaction whose custom id is encore's; anything else is ignored."""
         if interaction.type is not COMPONENT or interaction.data is None:
             return
         custom_id = interaction.data.get("custom_id")

@@ -95,12 +95,20 @@ def invocation_of(interaction: Interaction) -> Invocation | None:
     member = interaction.user
     if interaction.guild_id is None or not isinstance(member, nextcord.Member):
         return None
-    return Invocation(
+    invocation = Invocation(
         guild_id=interaction.guild_id,
         actor=actor_of(member),
         text_channel_id=interaction.channel_id,
         bot_channel_id=bot_channel_id(interaction.guild),
     )
+    _log.debug(
+        "interaction by %s in voice %s; bot in %s",
+        member.id,
+        invocation.actor.voice_channel_id,
+        invocation.bot_channel_id,
+        extra={"guild_id": interaction.guild_id},
+    )
+    return invocation
 
 
 def age_s(interaction: Interaction) -> float:

@@ -30,7 +30,9 @@ class DiscordMessages:
         return message.id
 
     async def edit(self, channel_id: int, message_id: int, reply: Reply) -> bool:
-        message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        # nextcord's PartialMessage accepts only text-like channel types; the REST route is the same for all.
+        channel = self._client.get_partial_messageable(channel_id, type=nextcord.ChannelType.text)
+        message = channel.get_partial_message(message_id)
         try:
             async with asyncio.timeout(REST_TIMEOUT_S):
                 await message.edit(**edit_kwargs(reply))

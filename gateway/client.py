@@ -1,0 +1,56 @@
+"""The nextcord clients encore runs: one interaction entry point for commands and components.
+
+Component clicks go to the router by custom id; slash commands and autocomplete go to nextcord's own dispatch. A
+failure inside nextcord before a command's callback runs (options that do not parse, a command that was renamed)
+is logged and answered with an apology, so no interaction is left to time out.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final, override
+
+import nextcord
+
+from gateway.components import ComponentRouter
+from gateway.discord_render import send_kwargs
+from gateway.edge import APOLOGY
+from gateway.render import Reply
+
+_log: Final = logging.getLogger(__name__)
+Interaction = nextcord.Interaction[Any]
+
+
+async def route(client: nextcord.Client, components: ComponentRouter, interaction: Interaction) -> None:
+    if interaction.type is nextcord.InteractionType.component:
+        await components.on_interaction(interaction)
+        return
+    try:
+        await client.process_application_commands(interaction)
+    except Exception:  # noqa: BLE001 - nextcord raised before our callback: answer instead of timing out
+        _log.error("interaction failed inside nextcord", exc_info=True, extra={"guild_id": interaction.guild_id})
+        if interaction.type is nextcord.InteractionType.application_command and not interaction.response.is_done():
+            try:
+                await interaction.response.send_message(**send_kwargs(Reply.error(APOLOGY)), ephemeral=True)
+            except nextcord.HTTPException:
+                _log.warning("could not answer a failed interaction", extra={"guild_id": interaction.guild_id})
+
+
+class EncoreClient(nextcord.Client):
+    def __init__(self, components: ComponentRouter, **options: Any) -> None:
+        super().__init__(**options)
+        self.components = components
+
+    @override
+    async def on_interaction(self, interaction: Interaction) -> None:
+        await route(self, self.components, interaction)
+
+
+class ShardedEncoreClient(nextcord.AutoShardedClient):
+    def __init__(self, components: ComponentRouter, **options: Any) -> None:
+        super().__init__(**options)
+        self.components = components
+
+    @override
+    async def on_interaction(self, interaction: Interaction) -> None:
+        await route(self, self.components, interaction)
