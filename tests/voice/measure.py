@@ -48,13 +48,14 @@ def longest_gap_ms(rig: VoiceRig, since: float) -> float:
     return 1000 * max((b - a for a, b in itertools.pairwise(times)), default=0.0)
 
 
-async def fault(rig: VoiceRig, name: str, inject: Callable[[], Awaitable[object]]) -> None:
+async def fault(rig: VoiceRig, name: str, inject: Callable[[], Awaitable[float | None]]) -> None:
+    """``inject`` may return the moment to measure from (default: when it was called)."""
     await rig.connect_with_listener()
     pacer = rig.pacer()
     pacer.start()
     await rig.hear(0.5, time.monotonic())
     started = time.monotonic()
-    await inject()
+    started = await inject() or started
     await rig.hear(1.0, started)
     await pacer.stop()
     back = rig.connected_after(started)
@@ -79,12 +80,12 @@ async def main() -> None:
                 f"-> DAVE keys {1000 * (time.monotonic() - started):.0f} ms"
             )
             print(f"send_opus with DAVE v1: {await send_cost_us(rig):.1f} us/frame")
-        faults: list[tuple[str, Callable[[VoiceRig], Awaitable[object]]]] = [
-            ("4015 (resume)", lambda r: r.fake.close_voice(r.guild, 4015)),
-            ("1006 (resume)", lambda r: r.fake.close_voice(r.guild, 1006)),
-            ("4006 (fresh voice state)", lambda r: r.fake.close_voice(r.guild, 4006)),
-            ("4014 + new credentials", lambda r: fourteen(r)),
-            ("endpoint move", lambda r: r.fake.move_voice_endpoint(r.guild)),
+        faults: list[tuple[str, Callable[[VoiceRig], Awaitable[float | None]]]] = [
+            ("4015 (resume)", lambda r: close(r, 4015)),
+            ("1006 (resume)", lambda r: close(r, 1006)),
+            ("4006 (fresh voice state)", lambda r: close(r, 4006)),
+            ("4014, then new credentials", fourteen),
+            ("endpoint move", move),
         ]
         for name, inject in faults:
             async with open_voice_rig(fake, frames, timings) as rig:
@@ -94,10 +95,21 @@ async def main() -> None:
         print(f"send_opus without DAVE: {await send_cost_us(rig):.1f} us/frame")
 
 
-async def fourteen(rig: VoiceRig) -> None:
+async def close(rig: VoiceRig, code: int) -> None:
+    await rig.fake.close_voice(rig.guild, code)
+
+
+async def fourteen(rig: VoiceRig) -> float:
+    """Measured from the new VOICE_SERVER_UPDATE (what the gateway forwards), not from the close."""
     await rig.fake.close_voice(rig.guild, 4014)
     await asyncio.sleep(0.1)
+    moment = time.monotonic()
     await rig.fake.move_voice_endpoint(rig.guild, server=rig.fake.router.guild_server.get(rig.guild.id, 0))
+    return moment
+
+
+async def move(rig: VoiceRig) -> None:
+    await rig.fake.move_voice_endpoint(rig.guild)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ class VoiceTimings:
     max_failures: int = 5
     """Consecutive failed attempts (handshakes, rejoins) before giving up with FAILED."""
     backoff_initial_s: float = 0.25
+    """Wait before the second retry in a row, doubling after each further one (the first retry is immediate)."""
     backoff_max_s: float = 8.0
     stable_after_s: float = 10.0
     """A connection that stayed up this long resets the failure count."""

@@ -26,6 +26,7 @@ from worker.voice.transport import VoiceTransport
 
 _log: Final = logging.getLogger(__name__)
 _OGG_HEADERS: Final = frozenset({b"OpusHead", b"OpusTags"})
+_LOG_LEVELS: Final = {VoiceStatus.FAILED: logging.ERROR, VoiceStatus.NEEDS_REJOIN: logging.WARNING}
 
 
 class _Step(StrEnum):
@@ -298,8 +299,9 @@ class VoiceSession:
         if self._failures > self._timings.max_failures:
             self._set_status(VoiceStatus.FAILED, code, f"{detail}; gave up after {self._failures - 1} retries")
             return _Step.DONE
-        delay = min(self._timings.backoff_max_s, self._timings.backoff_initial_s * 2 ** (self._failures - 1))
-        await asyncio.sleep(delay)
+        if self._failures > 1:  # the first retry is immediate: one 4006 should not cost an audible backoff
+            delay = self._timings.backoff_initial_s * 2 ** (self._failures - 2)
+            await asyncio.sleep(min(self._timings.backoff_max_s, delay))
         return step
 
     async def _wait_for(self, ready: Callable[[], bool], timeout_s: float) -> bool:
@@ -365,7 +367,7 @@ class VoiceSession:
     def _set_status(self, status: VoiceStatus, code: int | None = None, detail: str = "") -> None:
         self._event = VoiceEvent(status, code, detail)
         self._status_changed.set()
-        level = logging.ERROR if status is VoiceStatus.FAILED else logging.INFO
+        level = _LOG_LEVELS.get(status, logging.INFO)
         _log.log(level, "voice %s (close code %s): %s", status.value, code, detail, extra=self._extra)
         if self._on_state is not None:
             try:
