@@ -143,5 +143,8 @@ def test_stream_capture_counts_gaps_reorders_and_kinds() -> None:
         stream.add(99, seq, b"\xfc" + bytes(10), False, i * 0.02)
     stream.add(99, 7, b"\xf8\xff\xfe", False, 0.2)
     stats = stream.stats()
-    assert (stats.frames, stats.missing, stats.gaps, stats.reordered) == (6, 2, 1, 1)
+    assert (stats.frames, stats.missing, stats.gaps, stats.reordered) == (6, 1, 1, 1)
+    stream.add(100, 65535, b"\xfc", False, 0.3)  # a new SSRC starts a new segment; seq wraps
+    stream.add(100, 1, b"\xfc", False, 0.32)
+    assert stream.losses() == (2, 2)
     assert (stats.silence_frames, stats.passthrough_frames, stats.time_gaps) == (1, 5, 1)

@@ -55,8 +55,6 @@ class StreamCapture:
     user_id: int
     arrivals: list[float] = field(default_factory=list)
     total_bytes: int = 0
-    missing: int = 0
-    gaps: int = 0
     reordered: int = 0
     silence_frames: int = 0
     ogg_header_frames: int = 0
@@ -64,21 +62,23 @@ class StreamCapture:
     passthrough_frames: int = 0
     transport_failures: int = 0
     before_speaking: int = 0
+    segments: list[set[int]] = field(default_factory=list, repr=False)
     _ssrc: int = -1
-    _last_seq: int = -1
+    _last: int = 0
+    _last_ext: int = 0
 
     def add(self, ssrc: int, seq: int, frame: bytes, dave: bool, arrival: float) -> None:
         if ssrc != self._ssrc:
-            self._ssrc, self._last_seq = ssrc, -1
-        elif self._last_seq >= 0:
-            step = (seq - self._last_seq) & 0xFFFF
-            if step == 0 or step > 0x8000:
-                self.reordered += 1
-            elif step > 1:
-                self.missing += step - 1
-                self.gaps += 1
-        if self._last_seq < 0 or 0 < ((seq - self._last_seq) & 0xFFFF) < 0x8000:
-            self._last_seq = seq
+            self._ssrc, self._last, self._last_ext = ssrc, seq, seq
+            self.segments.append(set())
+        delta = (seq - self._last) & 0xFFFF
+        delta = delta - 0x10000 if delta >= 0x8000 else delta
+        extended = self._last_ext + delta
+        if delta > 0:
+            self._last, self._last_ext = seq, extended
+        elif self.segments[-1]:
+            self.reordered += 1
+        self.segments[-1].add(extended)
         self.arrivals.append(arrival)
         self.total_bytes += len(frame)
         self._classify(frame, dave)
@@ -97,14 +97,24 @@ class StreamCapture:
         times = [t for t in self.arrivals if (start is None or t >= start) and (end is None or t < end)]
         return [b - a for a, b in itertools.pairwise(times)]
 
+    def losses(self) -> tuple[int, int]:
+        """(sequence numbers never received, runs of them), per SSRC between the first and last one seen."""
+        missing = gaps = 0
+        for seen in self.segments:
+            ordered = sorted(seen)
+            missing += ordered[-1] - ordered[0] + 1 - len(ordered) if ordered else 0
+            gaps += sum(1 for a, b in itertools.pairwise(ordered) if b - a > 1)
+        return missing, gaps
+
     def stats(self, start: float | None = None, end: float | None = None) -> CaptureStats:
         """Counters cover the whole stream; the interval figures only [start, end)."""
         intervals = self.intervals(start, end)
+        missing, gaps = self.losses()
         return CaptureStats(
             frames=len(self.arrivals),
             bytes=self.total_bytes,
-            missing=self.missing,
-            gaps=self.gaps,
+            missing=missing,
+            gaps=gaps,
             time_gaps=sum(1 for i in intervals if i > _TIME_GAP),
             reordered=self.reordered,
             interval_p50_ms=1000 * _percentile(intervals, 0.5),
