@@ -272,3 +272,15 @@ async def test_the_workers_pacer_drives_the_connection(voice_rig: VoiceRig) -> N
     assert stats.before_speaking <= 1
     assert rig.connection.stats.frames_sent == 2 * len(rig.frames) + 5
     assert rig.connection.stats.silence_frames == 0
+
+
+async def test_a_leave_made_elsewhere_closes_the_connection(voice_rig: VoiceRig) -> None:
+    rig = voice_rig
+    fake_session = await rig.connect_with_listener()
+    await rig.gateway.request_voice_state(None)  # e.g. a moderator disconnected the bot: VOICE_STATE_UPDATE, no channel
+    await wait_until(lambda: rig.connection.status() is VoiceStatus.CLOSED, 3.0, "closed")
+    assert rig.connection.channel_id is None
+    assert rig.events[-1].detail == "disconnected from the voice channel"
+    await wait_until(lambda: fake_session.ws.closed, 3.0, "the voice websocket closed")
+    await asyncio.sleep(0.3)
+    assert rig.connection.stats.voice_state_requests == 1  # no rejoin on its own
