@@ -330,12 +330,22 @@ HEADER: Final = (
 )
 
 
+def _print_background(core: int) -> None:
+    """Other processes' load on the core just before a step (the bench cannot tell them apart later)."""
+    before = core_sample(core)
+    time.sleep(1.0)
+    busy = core_busy(before, core_sample(core))
+    if busy > 0.05:
+        print(f"  (core {core} was {busy:.0%} busy with other work before this step)", flush=True)
+
+
 def ramp(base: Plan, counts: Sequence[int]) -> tuple[int, int]:
     """Run both sides at increasing N until both stop holding; return the highest N each sustained."""
     best_ceiling = best_encore = 0
     ceiling_failed = encore_failed = False
     for count in counts:
         plan = replace(base, count=count)
+        _print_background(plan.core)
         ceiling = None if ceiling_failed else asyncio.run(ceiling_run(plan))
         encore = None if encore_failed else run_encore_pinned(plan)
         _print_row(plan.mode, count, ceiling, encore)

@@ -203,3 +203,13 @@ def test_silence_can_be_left_to_the_sink() -> None:
     stream.tick()
     stream.tick()
     assert sink.calls == [("speaking", True), ("opus", b"a:0"), ("speaking", False)]
+
+
+def test_playing_the_current_source_again_changes_nothing() -> None:
+    h = Harness()
+    a = FakeSource("a", None)
+    h.stream.play(a)
+    h.stream.play(a)
+    h.tick(1)
+    assert h.events() == [TrackStarted("a")]
+    assert h.retired == []

@@ -124,6 +124,8 @@ class GuildStream:
 
     def play(self, source: FrameSource) -> None:
         """Play `source` from the next tick; a playing track ends as REPLACED. Pause state is kept."""
+        if source is self._current:
+            return
         if self._current is not None:
             self._end(EndReason.REPLACED)
         self._begin(source)
