@@ -28,6 +28,14 @@ class Failure(StrEnum):
         return self in (Failure.UNSUPPORTED, Failure.NOT_FOUND, Failure.NOT_A_URL)
 
 
+FAILURE_TEXT: Final = {
+    Failure.NETWORK: "the site could not be reached; please try again later",
+    Failure.HTTP: "the site answered with an error",
+    Failure.OTHER: "it could not be read",
+}
+"""What to tell the user about a failure that is not searched for."""
+
+
 class GuardRefusedError(OSError):
     """Raised inside yt-dlp's HTTP stack when the guard refuses a request, redirect or connected address."""
 

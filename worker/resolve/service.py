@@ -10,14 +10,11 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import time
 import uuid
 from typing import Final, Literal
-from urllib.parse import parse_qs, urlsplit
 
 from yt_dlp.utils import YoutubeDLError
 
-from shared.events import TrackSubstituted
 from shared.jobs import (
     IngestChunkRequest,
     ResolveRequest,
@@ -28,41 +25,32 @@ from shared.jobs import (
 )
 from shared.models import GuildSettings, QueueItem, Track
 from worker.resolve.deps import ResolveDeps
-from worker.resolve.failures import Failure, classify
-from worker.resolve.fallback import Hint, Match, best_match, hints, page_title
-from worker.resolve.models import CachedStream, CachedTracks, ChunkOutcome, StreamInfo, StreamOutcome
-from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_reason, limits_for, now_ms
+from worker.resolve.failures import FAILURE_TEXT, Failure, classify
+from worker.resolve.fallback import hints, page_title
+from worker.resolve.models import CachedTracks, ChunkOutcome, StreamOutcome
+from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_reason, limits_for
 from worker.resolve.probe import probe
+from worker.resolve.search import SEARCH_SIZE, Searcher
+from worker.resolve.streams import StreamResolver
 from worker.resolve.tracks import (
     basename_title,
     clean_text,
-    duration_ms,
     enrich,
     first_usable,
     is_playlist_file,
     make_track,
     parse_playlist_file,
+    quoted,
     too_long,
     usable_tracks,
 )
-from worker.resolve.ytdlp import Extraction, InfoDict
+from worker.resolve.ytdlp import Extraction
 
 _log: Final = logging.getLogger(__name__)
 
-SEARCH_SIZE: Final = 5
-"""Results fetched per search; `/play text` and `/search` share them through the cache."""
-MAX_FALLBACK_SEARCHES: Final = 2
-STREAM_CACHE_TTL_S: Final = 300.0
-STREAM_LIFETIME_S: Final = 6 * 3600.0
-"""Assumed life of a stream URL that carries no `expire=` parameter."""
 _SCHEME: Final = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _UNSAFE_SCHEME: Final = re.compile(r"^(file|data|javascript|ftp|gopher|dict|ldap|smb|jar|view-source):", re.IGNORECASE)
 _BARE_URL: Final = re.compile(r"^(?:[\w-]+\.)+[a-z]{2,}(?::\d+)?/\S*$", re.IGNORECASE)
-_FAILURE_TEXT: Final = {
-    Failure.NETWORK: "the site could not be reached; please try again later",
-    Failure.HTTP: "the site answered with an error",
-    Failure.OTHER: "it could not be read",
-}
 
 
 def parse_input(query: str) -> tuple[Literal["url", "text"], str]:
@@ -79,10 +67,6 @@ def _refused(reason: str) -> ResolveResult:
     return ResolveResult(status=ResolveStatus.REFUSED, message=f"That link can't be played: {reason}."[:500])
 
 
-def _quoted(title: str) -> str:
-    return f"“{title[:150]}”"
-
-
 class ResolveService:
     """Everything the resolve jobs and the player ask of the resolver; all state lives in Redis."""
 
@@ -90,6 +74,8 @@ class ResolveService:
         self._d = deps
         self._config = deps.config
         self._ingest = PlaylistIngest(deps)
+        self._searcher = Searcher(deps)
+        self._streams = StreamResolver(deps, self._searcher)
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""
@@ -125,20 +111,20 @@ class ResolveService:
     async def search(self, request: SearchRequest) -> SearchResult:
         """Up to `limit` results. Success is reported as QUEUED (ResolveStatus has no "found")."""
         text = " ".join(request.query.split())
-        tracks = await self._search_tracks(text, max(request.limit, SEARCH_SIZE))
+        tracks = await self._searcher.tracks(text, max(request.limit, SEARCH_SIZE))
         if tracks is None:
             return SearchResult(status=ResolveStatus.FAILED, message="Search is not available right now.")
         if not tracks:
-            return SearchResult(status=ResolveStatus.NOTHING_FOUND, message=f"No results for {_quoted(text)}.")
+            return SearchResult(status=ResolveStatus.NOTHING_FOUND, message=f"No results for {quoted(text)}.")
         found = tuple(tracks[: request.limit])
         return SearchResult(status=ResolveStatus.QUEUED, message=f"{len(found)} results.", tracks=found)
 
     async def _resolve_text(self, request: ResolveRequest, settings: GuildSettings, text: str) -> ResolveResult:
-        tracks = await self._search_tracks(text, SEARCH_SIZE)
+        tracks = await self._searcher.tracks(text, SEARCH_SIZE)
         if tracks is None:
             return ResolveResult(status=ResolveStatus.FAILED, message="Search is not available right now.")
         if not tracks:
-            return ResolveResult(status=ResolveStatus.NOTHING_FOUND, message=f"No results for {_quoted(text)}.")
+            return ResolveResult(status=ResolveStatus.NOTHING_FOUND, message=f"No results for {quoted(text)}.")
         return await self._queue_one(request, settings, tracks[0])
 
     async def _resolve_url(self, request: ResolveRequest, settings: GuildSettings, url: str) -> ResolveResult:
@@ -206,13 +192,13 @@ class ResolveService:
         if failure is Failure.REFUSED:
             return _refused(detail)
         if not failure.searchable:
-            text = _FAILURE_TEXT.get(failure, "it could not be read")
+            text = FAILURE_TEXT.get(failure, "it could not be read")
             return ResolveResult(status=ResolveStatus.FAILED, message=f"That link can't be played: {text} ({detail}).")
         if not settings.search_fallback:
             message = f"That link is unavailable ({detail}); search fallback is off on this server."
             return ResolveResult(status=ResolveStatus.FAILED, message=message)
         html_title = await self._page_title(url) if failure is Failure.UNSUPPORTED else None
-        match = await self._substitute(hints(url, html_title=html_title))
+        match = await self._searcher.substitute(hints(url, html_title=html_title))
         if match is None:
             message = f"That link is unavailable ({detail}) and no close match was found by search."
             return ResolveResult(status=ResolveStatus.FAILED, message=message)
@@ -224,31 +210,6 @@ class ResolveService:
         except (YoutubeDLError, TimeoutError):
             return None
         return page_title(text)
-
-    async def _substitute(self, candidates: list[Hint]) -> Match | None:
-        for hint in candidates[:MAX_FALLBACK_SEARCHES]:
-            tracks = await self._search_tracks(hint.query, SEARCH_SIZE)
-            match = best_match(hint, tracks or [])
-            _log.info("fallback search %r (%s): %s", hint.query, hint.source, match.score if match else "no match")
-            if match is not None:
-                return match
-        return None
-
-    async def _search_tracks(self, query: str, limit: int) -> list[Track] | None:
-        """Search results (cached); None when the search itself failed."""
-        prefix = self._config.search_prefix
-        key = f"{prefix}|{limit}|{query.lower()}"
-        cached = await self._d.cache.get("search", key, CachedTracks)
-        if cached is not None:
-            return list(cached.tracks)
-        try:
-            entries = await self._d.ytdlp.search(prefix, query, limit)
-        except (YoutubeDLError, TimeoutError) as err:
-            _log.warning("search %r failed: %s", query, classify(err)[1])
-            return None
-        tracks = usable_tracks(entries, self._d.guard)[:limit]
-        await self._d.cache.put("search", key, CachedTracks(tracks=tuple(tracks)), self._config.search_cache_ttl_s)
-        return tracks
 
     async def _queue_one(
         self,
@@ -278,9 +239,9 @@ class ResolveService:
         if result.appended == 0 and not result.duplicate:
             message = f"Nothing was added: {limit_reason(result.limited_by, settings) or 'the queue is full'}."
             return ResolveResult(status=ResolveStatus.QUEUE_FULL, message=message)
-        message = f"Queued {_quoted(track.title)}."
+        message = f"Queued {quoted(track.title)}."
         if substituted_for is not None:
-            message = f"That link is unavailable ({reason}); queued the closest match {_quoted(track.title)} instead."
+            message = f"That link is unavailable ({reason}); queued the closest match {quoted(track.title)} instead."
         return ResolveResult(
             status=ResolveStatus.QUEUED,
             message=message,
@@ -293,106 +254,9 @@ class ResolveService:
     async def stream_for(
         self, item: QueueItem, guild_id: int, *, announce: bool = True, text_channel_id: int | None = None
     ) -> StreamOutcome:
-        """The stream to play for a queue item, resolved now (or from the short stream cache).
-
-        A dead link is replaced by a search match unless the guild opted out; the returned item then carries
-        `substituted_for`, and a TrackSubstituted event is published when `announce` is true (the player passes
-        False when prefetching the next item and True when it starts playing it).
-        """
-        url = item.track.url
-        cached = await self._d.cache.get("stream", url, CachedStream)
-        if cached is None:
-            found = await self._lookup_stream(item.track, guild_id)
-            if isinstance(found, str):
-                return StreamOutcome(item=item, error=found[:500])
-            cached = found
-            await self._d.cache.put("stream", url, cached, _stream_ttl(cached))
-        if cached.substitute is None or cached.substitute_stream is None:
-            return StreamOutcome(item=item, stream=cached.stream)
-        substitute = QueueItem(
-            uid=item.uid,
-            track=cached.substitute,
-            requester_id=item.requester_id,
-            request_id=item.request_id,
-            substituted_for=url,
-        )
-        if announce:
-            reason = (cached.reason or "unavailable")[:200]
-            event = TrackSubstituted(
-                guild_id=guild_id, at_ms=now_ms(), text_channel_id=text_channel_id, item=substitute, broken_url=url,
-                reason=reason,
-            )  # fmt: skip
-            await self._d.events.publish(event)
-        return StreamOutcome(item=substitute, stream=cached.substitute_stream, substituted=True)
+        """See `StreamResolver.stream_for`: the stream to play for `item` now, or why not."""
+        return await self._streams.stream_for(item, guild_id, announce=announce, text_channel_id=text_channel_id)
 
     async def prefetch(self, item: QueueItem, guild_id: int) -> None:
         """Resolve the next item ahead of time; the result waits in the stream cache for `stream_for`."""
-        await self.stream_for(item, guild_id, announce=False)
-
-    async def _lookup_stream(self, track: Track, guild_id: int) -> CachedStream | str:
-        found = await self._stream_info(track)
-        if not isinstance(found, Exception):
-            return found if isinstance(found, str) else CachedStream(stream=found)
-        failure, detail = classify(found)
-        if failure is Failure.REFUSED:
-            return f"That link can't be played: {detail}."
-        if not failure.searchable:
-            return f"{_quoted(track.title)} can't be played: {_FAILURE_TEXT.get(failure, detail)} ({detail})."
-        settings = await self._d.settings_store.get(guild_id)
-        if not settings.search_fallback:
-            return f"{_quoted(track.title)} is unavailable ({detail}); search fallback is off on this server."
-        match = await self._substitute(hints(track.url, known=track))
-        substitute = None if match is None else await self._stream_info(match.track)
-        if match is None or not isinstance(substitute, StreamInfo):
-            return f"{_quoted(track.title)} is unavailable ({detail}) and no close match was found by search."
-        return CachedStream(substitute=match.track, substitute_stream=substitute, reason=detail)
-
-    async def _stream_info(self, track: Track) -> StreamInfo | str | Exception:
-        """A guarded, fully resolved stream; a refusal as text; a yt-dlp failure as the exception to classify."""
-        verdict = await self._d.guard.check(track.url)
-        if not verdict.allowed:
-            return f"That link can't be played: {verdict.reason}."
-        try:
-            info = await self._d.ytdlp.stream(track.url)
-        except (YoutubeDLError, TimeoutError) as err:
-            return err
-        stream = make_stream(info, track)
-        if stream is None:
-            return f"{_quoted(track.title)} has no playable audio stream."
-        verdict = await self._d.guard.check(stream.url)
-        if not verdict.allowed:
-            return f"That stream can't be played: {verdict.reason}."
-        return stream
-
-
-def make_stream(info: InfoDict, track: Track) -> StreamInfo | None:
-    url = info.get("url")
-    if not isinstance(url, str) or not url or urlsplit(url).scheme not in ("http", "https"):
-        return None
-    ext = info.get("ext") if isinstance(info.get("ext"), str) else None
-    acodec = info.get("acodec")
-    is_opus = acodec == "opus" or (not acodec and ext in ("webm", "opus"))
-    headers = info.get("http_headers") or {}
-    return StreamInfo(
-        url=url,
-        is_opus=is_opus,
-        http_headers={str(k): str(v) for k, v in headers.items()},
-        duration_ms=duration_ms(info.get("duration")) or track.duration_ms,
-        expires_at=_expires_at(url),
-        ext=ext[:16] if ext else None,
-    )
-
-
-def _expires_at(url: str) -> float:
-    """From an `expire=<unix time>` query parameter (YouTube's), else a conservative default."""
-    values = parse_qs(urlsplit(url).query).get("expire") or []
-    if values and values[0].isdigit():
-        return float(values[0])
-    return time.time() + STREAM_LIFETIME_S
-
-
-def _stream_ttl(entry: CachedStream) -> float:
-    stream = entry.stream or entry.substitute_stream
-    if stream is None:
-        return 0.0
-    return max(0.0, min(STREAM_CACHE_TTL_S, stream.expires_at - time.time() - 60.0))
+        await self._streams.prefetch(item, guild_id)

@@ -1,0 +1,52 @@
+"""Search through yt-dlp's search extractors (`search_prefix`), cached in Redis, and the fallback's use of it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from yt_dlp.utils import YoutubeDLError
+
+from shared.models import Track
+from worker.resolve.deps import ResolveDeps
+from worker.resolve.failures import classify
+from worker.resolve.fallback import Hint, Match, best_match
+from worker.resolve.models import CachedTracks
+from worker.resolve.tracks import usable_tracks
+
+_log: Final = logging.getLogger(__name__)
+
+SEARCH_SIZE: Final = 5
+"""Results fetched per search; `/play text` and `/search` share them through the cache."""
+MAX_FALLBACK_SEARCHES: Final = 2
+
+
+class Searcher:
+    def __init__(self, deps: ResolveDeps) -> None:
+        self._d = deps
+
+    async def substitute(self, candidates: list[Hint]) -> Match | None:
+        """The first confident match for the recovered queries, trying at most two of them."""
+        for hint in candidates[:MAX_FALLBACK_SEARCHES]:
+            tracks = await self.tracks(hint.query, SEARCH_SIZE)
+            match = best_match(hint, tracks or [])
+            _log.info("fallback search %r (%s): %s", hint.query, hint.source, match.score if match else "no match")
+            if match is not None:
+                return match
+        return None
+
+    async def tracks(self, query: str, limit: int) -> list[Track] | None:
+        """Search results (cached); None when the search itself failed."""
+        prefix = self._d.config.search_prefix
+        key = f"{prefix}|{limit}|{query.lower()}"
+        cached = await self._d.cache.get("search", key, CachedTracks)
+        if cached is not None:
+            return list(cached.tracks)
+        try:
+            entries = await self._d.ytdlp.search(prefix, query, limit)
+        except (YoutubeDLError, TimeoutError) as err:
+            _log.warning("search %r failed: %s", query, classify(err)[1])
+            return None
+        tracks = usable_tracks(entries, self._d.guard)[:limit]
+        await self._d.cache.put("search", key, CachedTracks(tracks=tuple(tracks)), self._d.config.search_cache_ttl_s)
+        return tracks

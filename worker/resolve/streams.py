@@ -1,0 +1,137 @@
+"""Stream URLs just before play: guarded, briefly cached in Redis, with smart fallback for dead links."""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+from urllib.parse import parse_qs, urlsplit
+
+from yt_dlp.utils import YoutubeDLError
+
+from shared.events import TrackSubstituted
+from shared.models import QueueItem, Track
+from worker.resolve.deps import ResolveDeps
+from worker.resolve.failures import FAILURE_TEXT, Failure, classify
+from worker.resolve.fallback import hints
+from worker.resolve.models import CachedStream, StreamInfo, StreamOutcome
+from worker.resolve.playlist import now_ms
+from worker.resolve.search import Searcher
+from worker.resolve.tracks import duration_ms, quoted
+from worker.resolve.ytdlp import InfoDict
+
+STREAM_CACHE_TTL_S: Final = 300.0
+STREAM_LIFETIME_S: Final = 6 * 3600.0
+"""Assumed life of a stream URL that carries no `expire=` parameter."""
+
+
+class StreamResolver:
+    def __init__(self, deps: ResolveDeps, searcher: Searcher) -> None:
+        self._d = deps
+        self._searcher = searcher
+
+    async def stream_for(
+        self, item: QueueItem, guild_id: int, *, announce: bool = True, text_channel_id: int | None = None
+    ) -> StreamOutcome:
+        """The stream to play for a queue item, resolved now (or from the short stream cache).
+
+        A dead link is replaced by a search match unless the guild opted out; the returned item then carries
+        `substituted_for`, and a TrackSubstituted event is published when `announce` is true (the player passes
+        False when prefetching the next item and True when it starts playing it).
+        """
+        url = item.track.url
+        cached = await self._d.cache.get("stream", url, CachedStream)
+        if cached is None:
+            found = await self._lookup_stream(item.track, guild_id)
+            if isinstance(found, str):
+                return StreamOutcome(item=item, error=found[:500])
+            cached = found
+            await self._d.cache.put("stream", url, cached, _stream_ttl(cached))
+        if cached.substitute is None or cached.substitute_stream is None:
+            return StreamOutcome(item=item, stream=cached.stream)
+        substitute = QueueItem(
+            uid=item.uid,
+            track=cached.substitute,
+            requester_id=item.requester_id,
+            request_id=item.request_id,
+            substituted_for=url,
+        )
+        if announce:
+            reason = (cached.reason or "unavailable")[:200]
+            event = TrackSubstituted(
+                guild_id=guild_id, at_ms=now_ms(), text_channel_id=text_channel_id, item=substitute, broken_url=url,
+                reason=reason,
+            )  # fmt: skip
+            await self._d.events.publish(event)
+        return StreamOutcome(item=substitute, stream=cached.substitute_stream, substituted=True)
+
+    async def prefetch(self, item: QueueItem, guild_id: int) -> None:
+        """Resolve the next item ahead of time; the result waits in the stream cache for `stream_for`."""
+        await self.stream_for(item, guild_id, announce=False)
+
+    async def _lookup_stream(self, track: Track, guild_id: int) -> CachedStream | str:
+        found = await self._stream_info(track)
+        if not isinstance(found, Exception):
+            return found if isinstance(found, str) else CachedStream(stream=found)
+        failure, detail = classify(found)
+        if failure is Failure.REFUSED:
+            return f"That link can't be played: {detail}."
+        if not failure.searchable:
+            return f"{quoted(track.title)} can't be played: {FAILURE_TEXT.get(failure, detail)} ({detail})."
+        settings = await self._d.settings_store.get(guild_id)
+        if not settings.search_fallback:
+            return f"{quoted(track.title)} is unavailable ({detail}); search fallback is off on this server."
+        match = await self._searcher.substitute(hints(track.url, known=track))
+        substitute = None if match is None else await self._stream_info(match.track)
+        if match is None or not isinstance(substitute, StreamInfo):
+            return f"{quoted(track.title)} is unavailable ({detail}) and no close match was found by search."
+        return CachedStream(substitute=match.track, substitute_stream=substitute, reason=detail)
+
+    async def _stream_info(self, track: Track) -> StreamInfo | str | Exception:
+        """A guarded, fully resolved stream; a refusal as text; a yt-dlp failure as the exception to classify."""
+        verdict = await self._d.guard.check(track.url)
+        if not verdict.allowed:
+            return f"That link can't be played: {verdict.reason}."
+        try:
+            info = await self._d.ytdlp.stream(track.url)
+        except (YoutubeDLError, TimeoutError) as err:
+            return err
+        stream = make_stream(info, track)
+        if stream is None:
+            return f"{quoted(track.title)} has no playable audio stream."
+        verdict = await self._d.guard.check(stream.url)
+        if not verdict.allowed:
+            return f"That stream can't be played: {verdict.reason}."
+        return stream
+
+
+def make_stream(info: InfoDict, track: Track) -> StreamInfo | None:
+    url = info.get("url")
+    if not isinstance(url, str) or not url or urlsplit(url).scheme not in ("http", "https"):
+        return None
+    ext = info.get("ext") if isinstance(info.get("ext"), str) else None
+    acodec = info.get("acodec")
+    is_opus = acodec == "opus" or (not acodec and ext in ("webm", "opus"))
+    headers = info.get("http_headers") or {}
+    return StreamInfo(
+        url=url,
+        is_opus=is_opus,
+        http_headers={str(k): str(v) for k, v in headers.items()},
+        duration_ms=duration_ms(info.get("duration")) or track.duration_ms,
+        expires_at=_expires_at(url),
+        ext=ext[:16] if ext else None,
+    )
+
+
+def _expires_at(url: str) -> float:
+    """From an `expire=<unix time>` query parameter (YouTube's), else a conservative default."""
+    values = parse_qs(urlsplit(url).query).get("expire") or []
+    if values and values[0].isdigit():
+        return float(values[0])
+    return time.time() + STREAM_LIFETIME_S
+
+
+def _stream_ttl(entry: CachedStream) -> float:
+    stream = entry.stream or entry.substitute_stream
+    if stream is None:
+        return 0.0
+    return max(0.0, min(STREAM_CACHE_TTL_S, stream.expires_at - time.time() - 60.0))
