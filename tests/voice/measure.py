@@ -1,13 +1,14 @@
 """Voice figures against the fake Discord (loopback, production VoiceTimings); not a test, nothing is asserted.
 
 Run: ``.venv/bin/python -m tests.voice.measure``. Prints the send_opus cost per frame with DAVE v1 and without
-DAVE, the handshake time, and for each fault the time until the connection is back and the longest gap in what
-the listener heard.
+DAVE, the handshake time, for each fault the time until the connection is back and the longest gap in what the
+listener heard, and the worker pacer's time per tick with 20 DAVE guilds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import itertools
 import logging
@@ -18,12 +19,14 @@ from collections.abc import Awaitable, Callable
 from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.server import FakeDiscord
 from tests.voice.fixtures import VoiceRig, open_voice_rig
-from tests.voice.tone import tone_frames
+from tests.voice.tone import ToneSource, tone_frames
+from worker.audio.pacer import Pacer
 from worker.voice.connection import VoiceTimings
 from worker.voice.nextcord_adapter import check_voice_support
 
 BATCH = 50
 BATCHES = 40
+GUILDS = 20
 
 
 async def send_cost_us(rig: VoiceRig) -> float:
@@ -93,6 +96,26 @@ async def main() -> None:
     async with FakeDiscord(FakeConfig(dave_version=0)) as fake, open_voice_rig(fake, frames, timings) as rig:
         await rig.connect()
         print(f"send_opus without DAVE: {await send_cost_us(rig):.1f} us/frame")
+    async with FakeDiscord(FakeConfig()) as fake:
+        await many_guilds(fake, frames, timings, GUILDS)
+
+
+async def many_guilds(fake: FakeDiscord, frames: list[bytes], timings: VoiceTimings, count: int) -> None:
+    """``count`` guilds with DAVE on one worker pacer: its time per tick and per guild (the fake shares the loop)."""
+    async with contextlib.AsyncExitStack() as stack:
+        rigs = [await stack.enter_async_context(open_voice_rig(fake, frames, timings)) for _ in range(count)]
+        for rig in rigs:
+            await rig.connect_with_listener()
+        async with Pacer() as pacer:
+            for rig in rigs:
+                pacer.attach(rig.guild.id, rig.connection).play(ToneSource(frames * 3))
+            await asyncio.sleep(2.5)
+            counters = pacer.counters
+            per_tick = counters.busy_s / max(1, counters.ticks)
+            print(
+                f"{count} guilds on one pacer: {per_tick * 1e6:.0f} us per tick, {per_tick * 1e6 / count:.1f} us per "
+                f"guild and frame, late ticks {counters.late_ticks}/{counters.ticks}"
+            )
 
 
 async def close(rig: VoiceRig, code: int) -> None:

@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 
 import pytest
 
-from shared.errors import PlaybackError
 from tests.fakediscord.capture import HeardAudio
 from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.waiting import wait_until
 from tests.voice.fixtures import VoiceRig
+from tests.voice.tone import ToneSource
 from worker.audio.pacer import Pacer
 from worker.voice.connection import VoiceStatus
 
@@ -221,37 +220,6 @@ async def test_udp_loss_of_5_percent_leaves_the_tone_audible(voice_rig: VoiceRig
     assert stats.missing > 0
     assert stats.missing < 0.15 * pacer.sent
     assert rig.connection.is_connected()
-
-
-@dataclass
-class ToneSource:
-    """A finished track in memory, as the worker's FrameSource protocol describes it."""
-
-    frames: list[bytes]
-    track_id: str = "tone"
-    rate_factor: float = 1.0
-    error: PlaybackError | None = None
-    read: int = 0
-
-    @property
-    def position_ms(self) -> int:
-        return self.read * 20
-
-    @property
-    def exhausted(self) -> bool:
-        return self.read >= len(self.frames)
-
-    def read_frame(self) -> bytes | None:
-        if self.exhausted:
-            return None
-        self.read += 1
-        return self.frames[self.read - 1]
-
-    def skip_frames(self, count: int) -> None:
-        self.read += count
-
-    async def aclose(self) -> None:
-        return None
 
 
 async def test_the_workers_pacer_drives_the_connection(voice_rig: VoiceRig) -> None:

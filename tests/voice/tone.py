@@ -1,4 +1,4 @@
-"""A 440 Hz test tone as 20 ms Opus frames, and a test pacer that sends one frame every 20 ms."""
+"""A 440 Hz test tone as 20 ms Opus frames, a test pacer, and the tone as a FrameSource for the worker's pacer."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import array
 import asyncio
 import contextlib
 import math
+from dataclasses import dataclass
 from typing import Final
 
 from nextcord import opus
 
+from shared.errors import PlaybackError
 from worker.voice.connection import VoiceConnection
 
 RATE: Final = 48_000
@@ -61,3 +63,34 @@ class TestPacer:
             self._connection.send_opus(self._frames[self.sent % len(self._frames)])
             self.sent += 1
             await asyncio.sleep(max(0.0, start + self.sent * FRAME_S - loop.time()))
+
+
+@dataclass
+class ToneSource:
+    """A finished track in memory, as the worker's FrameSource protocol describes it."""
+
+    frames: list[bytes]
+    track_id: str = "tone"
+    rate_factor: float = 1.0
+    error: PlaybackError | None = None
+    read: int = 0
+
+    @property
+    def position_ms(self) -> int:
+        return self.read * 20
+
+    @property
+    def exhausted(self) -> bool:
+        return self.read >= len(self.frames)
+
+    def read_frame(self) -> bytes | None:
+        if self.exhausted:
+            return None
+        self.read += 1
+        return self.frames[self.read - 1]
+
+    def skip_frames(self, count: int) -> None:
+        self.read += count
+
+    async def aclose(self) -> None:
+        return None
