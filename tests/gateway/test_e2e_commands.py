@@ -317,7 +317,7 @@ async def test_now_playing_message_and_buttons(
     await store_state(stores, state.model_copy(update={"paused": True, "loop": LoopMode.TRACK}), world.guild.id)
     await events.publish(PlayerUpdated(guild_id=world.guild.id, at_ms=2))
     await wait_for_message(world, lambda m: m.id == np.id and "Paused" in text_of(m))
-    assert len([m for m in world.fake.messages(world.text) if m.embeds]) == 1
+    assert len([m for m in world.fake.messages(world.text) if m.embeds and m.interaction_id is None]) == 1
 
 
 async def test_notices(world: World, gateway: GatewayProcess, redis: Redis, keys: Keys) -> None:
