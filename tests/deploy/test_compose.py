@@ -11,7 +11,7 @@ from typing import Any, Final
 import pytest
 import yaml
 
-from tests.deploy.dockerfile import ROOT
+from tests.deploy.dockerfile import ROOT, parse
 
 COMPOSE = ROOT / "compose.yaml"
 MIN_WORKER_GRACE_S: Final = 20
@@ -76,6 +76,13 @@ def test_services_wait_for_a_healthy_redis_and_restart() -> None:
         assert services[name]["environment"]["ENCORE_REDIS__URL"] == "redis://redis:6379/0"
     for name, service in services.items():
         assert service.get("restart") == "unless-stopped", name
+
+
+@pytest.mark.parametrize("service", ["gateway", "worker"])
+def test_health_port_cannot_be_switched_off_by_env_file(service: str) -> None:
+    """.env.example sets ENCORE_*__HEALTH_PORT= (off); the HEALTHCHECK needs the image's port."""
+    image_port = parse(ROOT / f"Dockerfile.{service}").final.env()[f"ENCORE_{service.upper()}__HEALTH_PORT"]
+    assert _services()[service]["environment"][f"ENCORE_{service.upper()}__HEALTH_PORT"] == image_port
 
 
 def test_redis_is_pinned_persistent_and_healthchecked() -> None:
