@@ -158,7 +158,7 @@ class PlaylistIngest:
             first_size = meta.first_size
             return await self._requests.staged(gid, rid, start - first_size, end - first_size)
         entries = await self._ytdlp.slice(meta.url, start, end)
-        return usable_tracks(entries, self._guard)
+        return await asyncio.to_thread(usable_tracks, entries, self._guard)  # ~30 ms of CPU per 500 entries
 
     async def _entries_failed(
         self, request: IngestChunkRequest, meta: RequestMeta, err: Exception, attempt: int
