@@ -14,6 +14,7 @@ from gateway.jobs_client import Jobs
 from gateway.message_store import MessageStore
 from gateway.rate_store import RateLimitStore
 from gateway.recent_store import RecentStore
+from gateway.search_cache import ResolverSearchCache
 from gateway.shards import ShardFilter
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore
@@ -46,9 +47,11 @@ class Stores:
     rate: RateLimitStore
     recent: RecentStore
     cursors: CursorStore
+    searches: ResolverSearchCache
 
     @classmethod
-    def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings) -> Stores:
+    def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings, *, search_prefix: str = "ytsearch") -> Stores:
+        """`search_prefix` is the worker's (`ENCORE_WORKER__SEARCH_PREFIX`): it is part of the search cache's keys."""
         gateway_keys = GatewayKeys(keys.prefix)
         return cls(
             queue=QueueStore(redis, keys),
@@ -62,6 +65,7 @@ class Stores:
             rate=RateLimitStore(redis, keys, limit=settings.rate_limit_commands, window_s=settings.rate_limit_window_s),
             recent=RecentStore(redis, gateway_keys),
             cursors=CursorStore(redis, keys, gateway_keys),
+            searches=ResolverSearchCache(redis, keys, search_prefix=search_prefix),
         )
 
 

@@ -18,7 +18,7 @@ from gateway.render import Button, ButtonStyle, Reply
 from gateway.tasks import TaskOwner
 from shared.commands import JoinCommand, PlayNowCommand, QueueChangedCommand
 from shared.errors import InvalidInputError, PermissionDeniedError
-from shared.jobs import ResolveRequest, ResolveResult, ResolveStatus, SearchRequest
+from shared.jobs import MAX_QUERY_LENGTH, ResolveRequest, ResolveResult, ResolveStatus, SearchRequest
 from shared.models import InsertPosition, Track
 
 _log: Final = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class PlayActions:
             return Reply(content=f"🔍 {result.message or 'Nothing found.'}")
         session = SearchSession(user_id=invocation.actor.user_id, query=query, tracks=result.tracks, position=when)
         await self._stores.recent.save_search(invocation.guild_id, search_id, session)
-        entries = [_track_entry(track) for track in result.tracks]
+        entries = [entry for track in result.tracks if (entry := _track_entry(track)) is not None]
         await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, entries)
         lines = formatting.search_results(query, result)
         buttons = tuple(
@@ -128,8 +128,8 @@ class PlayActions:
                 await self._gate.send(invocation, PlayNowCommand(uid=first.uid))
             else:
                 await self._gate.send(invocation, QueueChangedCommand())
-            if result.total is None or result.total <= 1:
-                entry = _track_entry(first.track)
+            entry = _track_entry(first.track)
+            if entry is not None and (result.total is None or result.total <= 1):
                 await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, [entry])
         return formatting.resolve_outcome(result, request.position)
 
@@ -138,15 +138,21 @@ def _query_entry(query: str) -> RecentEntry:
     return RecentEntry(label=_choice(query), value=query)
 
 
-def _track_entry(track: Track) -> RecentEntry:
-    return RecentEntry(label=_choice(f"{track.title}"), value=track.url[:500])
+def _track_entry(track: Track) -> RecentEntry | None:
+    """A picked or found track as a choice; None when its URL is too long to be a query."""
+    if len(track.url) > MAX_QUERY_LENGTH:
+        return None
+    return RecentEntry(label=_choice(track.title), value=track.url)
 
 
 async def suggestions(deps: Deps, guild_id: int, user_id: int, typed: str) -> list[RecentEntry]:
-    """Autocomplete for `/play query`: what was typed, then the member's recent queries and picks that match it."""
-    text = " ".join(typed.split())[:500]
+    """Autocomplete for `/play query`: what was typed, the resolver's cached results for it, then the member's
+    recent queries and picks that match it."""
+    text = " ".join(typed.split())[:MAX_QUERY_LENGTH]
     needle = text.lower()
     choices: list[RecentEntry] = [RecentEntry(label=_choice(text), value=text)] if text else []
+    found = [_track_entry(track) for track in await deps.stores.searches.tracks(text)]
+    choices.extend(entry for entry in found if entry is not None)
     recent = await deps.stores.recent.recent(guild_id, user_id)
     choices.extend(entry for entry in recent if needle in entry.label.lower() or needle in entry.value.lower())
     unique: dict[str, RecentEntry] = {}

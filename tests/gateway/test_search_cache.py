@@ -1,0 +1,45 @@
+"""Contract: the gateway reads the search results the worker's resolver caches, in the worker's own format.
+
+The cache entry is written with the worker's code (ResolveCache, CachedTracks, SEARCH_SIZE and its key format), so
+a change on either side fails here instead of silently emptying `/play` autocomplete.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from gateway.deps import Deps
+from gateway.play_actions import suggestions
+from gateway.search_cache import RESOLVER_SEARCH_SIZE, ResolverSearchCache
+from shared.keys import Keys
+from shared.models import Track
+from tests.gateway.support import GUILD
+from worker.resolve.cache_store import ResolveCache
+from worker.resolve.models import CachedTracks
+from worker.resolve.search import SEARCH_SIZE
+
+TRACKS = tuple(
+    Track(url=f"https://example.test/v/{n}", title=f"Daft Punk – Song {n}", duration_ms=1000) for n in range(3)
+)
+
+
+async def write_like_the_resolver(redis: Redis, keys: Keys, prefix: str, query: str) -> None:
+    key = f"{prefix}|{SEARCH_SIZE}|{' '.join(query.split()).lower()}"
+    await ResolveCache(redis, keys).put("search", key, CachedTracks(tracks=TRACKS), 60)
+
+
+async def test_reads_what_the_resolver_caches(redis: Redis, keys: Keys) -> None:
+    assert RESOLVER_SEARCH_SIZE == SEARCH_SIZE
+    await write_like_the_resolver(redis, keys, "ytsearch", "Daft  Punk")
+    cache = ResolverSearchCache(redis, keys, search_prefix="ytsearch")
+    assert await cache.tracks("daft punk") == TRACKS
+    assert await cache.tracks("DAFT PUNK ") == TRACKS
+    assert await cache.tracks("daft") == ()
+    assert await ResolverSearchCache(redis, keys, search_prefix="localsearch").tracks("daft punk") == ()
+
+
+async def test_autocomplete_offers_cached_results_first(deps: Deps, redis: Redis, keys: Keys) -> None:
+    await write_like_the_resolver(redis, keys, "ytsearch", "daft punk")
+    choices = await suggestions(deps, GUILD, 7, "daft punk")
+    assert [choice.label for choice in choices] == ["daft punk", *(track.title for track in TRACKS)]
+    assert [choice.value for choice in choices][1:] == [track.url for track in TRACKS]
