@@ -34,6 +34,8 @@ from shared.models import PlayerState
 
 _log: Final = logging.getLogger(__name__)
 RETRY_DELAY_S: Final = 1.0
+PROGRESS_REFRESH_S: Final = 15.0
+"""How often the progress bar of a playing guild's now-playing message is brought up to date."""
 _REFRESHING: Final = (TrackStarted, PlayerUpdated)
 
 
@@ -54,6 +56,8 @@ class Announcer:
         self._deps = deps
         self._stores = deps.stores
         self._sink = sink
+        self._playing: set[int] = set()
+        """Guilds whose now-playing message shows a running progress bar (refreshed by `tick`)."""
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         cursor = await self._start_cursor()
@@ -129,6 +133,10 @@ class Announcer:
         queued = await self._stores.queue.length(event.guild_id)
         reply = formatting.now_playing(state, self._deps.clock(), queued=queued)
         await self._put_now_playing(event.guild_id, channel, reply)
+        if state.paused:
+            self._playing.discard(event.guild_id)
+        else:
+            self._playing.add(event.guild_id)
 
     async def _put_now_playing(self, guild_id: int, channel_id: int, reply: Reply) -> None:
         ref = await self._stores.messages.now_playing(guild_id)
@@ -144,6 +152,7 @@ class Announcer:
             await self._stores.messages.set_now_playing(guild_id, ref)
 
     async def _finish(self, event: QueueFinished | PlayerLeft, text: str) -> None:
+        self._playing.discard(event.guild_id)
         ref = await self._stores.messages.now_playing(event.guild_id)
         if ref is not None and await self._sink.edit(ref.channel_id, ref.message_id, formatting.finished_card(text)):
             return
@@ -168,3 +177,25 @@ class Announcer:
             await self._stores.messages.set_progress(
                 event.guild_id, event.request_id, MessageRef(channel_id=channel, message_id=message_id)
             )
+
+    async def run_ticker(self) -> None:
+        """Keep progress bars moving between events; Redis outages are waited out."""
+        while True:
+            await asyncio.sleep(PROGRESS_REFRESH_S)
+            try:
+                await self.tick()
+            except (RedisConnectionError, RedisTimeoutError):
+                _log.warning("progress refresh: Redis unavailable")
+
+    async def tick(self) -> None:
+        """Re-render the now-playing message of every guild that is playing (not paused)."""
+        for guild_id in sorted(self._playing):
+            state = await self._stores.players.load(guild_id)
+            ref = await self._stores.messages.now_playing(guild_id)
+            if state is None or state.now_playing is None or state.paused or ref is None:
+                self._playing.discard(guild_id)
+                continue
+            queued = await self._stores.queue.length(guild_id)
+            reply = formatting.now_playing(state, self._deps.clock(), queued=queued)
+            if not await self._sink.edit(ref.channel_id, ref.message_id, reply):
+                self._playing.discard(guild_id)

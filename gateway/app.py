@@ -139,6 +139,7 @@ class GatewayApp:
         voice_ready, events_ready = asyncio.Event(), asyncio.Event()
         self._background.spawn(parts.voice_requests.run(voice_ready), name="voice-requests")
         self._background.spawn(parts.announcer.run(events_ready), name="events")
+        self._background.spawn(parts.announcer.run_ticker(), name="progress")
         await voice_ready.wait()
         await events_ready.wait()
         for guild in parts.client.guilds:

@@ -155,3 +155,21 @@ async def test_the_consumer_reads_new_events_in_order(deps: Deps, command_redis:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_progress_bars_keep_moving_between_events(deps: Deps) -> None:
+    sink = RecordingSink()
+    now = [100_000]
+    ticking = dataclasses.replace(deps, clock=lambda: now[0])
+    announcer = Announcer(ticking, sink)
+    item = make_item(1).model_copy(update={"track": make_item(1).track.model_copy(update={"duration_ms": 60_000})})
+    await store_state(deps.stores, PlayerState(now_playing=item, position_ms=0, updated_at_ms=100_000))
+    await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=100_000, text_channel_id=TEXT, item=item))
+    now[0] += 30_000
+    await announcer.tick()
+    [(_, reply)] = sink.messages.values()
+    assert reply.card is not None and "0:30 / 1:00" in reply.card.description
+    await store_state(deps.stores, PlayerState(now_playing=item, paused=True, position_ms=31_000, updated_at_ms=1))
+    await announcer.tick()
+    await announcer.tick()
+    assert [kind for kind, _, _ in sink.history] == ["send", "edit"]
