@@ -16,7 +16,9 @@ from shared.settings_store import SettingsStore
 from tests.media.server import MediaServer
 from tests.resolve.conftest import GUILD, USER, make_request
 from tests.support.redis_server import free_port
+from worker.ports import StreamSource
 from worker.resolve.service import ResolveService
+from worker.resolve.stream_source import ResolverStreamSource
 
 
 def item_for(url: str, title: str, duration_ms: int | None = 5000) -> QueueItem:
@@ -122,3 +124,24 @@ async def test_network_errors_at_play_time_are_not_searched(service: ResolveServ
     assert outcome.error is not None
     assert "could not be reached" in outcome.error
     assert media_server.count("/search/") == searches
+
+
+async def test_the_players_stream_source_port_leaves_the_announcement_to_the_player(
+    service: ResolveService, media_server: MediaServer, redis: Redis, keys: Keys
+) -> None:
+    source: StreamSource = ResolverStreamSource(service)
+    ok = item_for(media_server.url("media/tone2_330hz.webm"), "Test Tone 2 (330 Hz, webm)")
+    broken = item_for(media_server.url("gone/beef"), "Test Tone 2 (330 Hz, mp3)")
+    await source.prefetch(GUILD, broken)
+
+    played = await source.stream_for(GUILD, ok)
+    substituted = await source.stream_for(GUILD, broken)
+
+    assert played.stream is not None
+    assert (played.stream.url, played.stream.is_opus, played.item) == (ok.track.url, True, ok)
+    assert played.substituted_reason is None
+    assert substituted.stream is not None
+    assert substituted.item.track.title == "Test Tone 2 (330 Hz, mp3)"
+    assert substituted.item.substituted_for == broken.track.url
+    assert substituted.substituted_reason == "HTTP 404"
+    assert await substitutions(redis, keys) == []

@@ -40,7 +40,7 @@ async def test_direct_files_resolve_with_tags_and_stream(
     outcome = await service.stream_for(result.first, GUILD)
     assert outcome.stream is not None, outcome.error
     assert outcome.stream.url == url
-    assert outcome.stream.is_opus is (fmt == "webm")
+    assert outcome.stream.is_opus is {"webm": True, "ogg": None}.get(fmt, False)
     assert outcome.stream.expires_at > 0
 
 

@@ -11,8 +11,9 @@ class StreamInfo(WireModel):
     """A playable stream URL for FFmpeg. It expires: ask `ResolveService.stream_for` again after `expires_at`."""
 
     url: str = Field(min_length=1, max_length=8192)
-    is_opus: bool
-    """Opus in WebM or Ogg: FFmpeg may pass it through without transcoding when no filter is active."""
+    is_opus: bool | None
+    """True: Opus in WebM/Opus (passthrough possible when no filter is active); None: unknown (an Ogg direct link
+    reports no codec; probe it); False: anything else."""
     http_headers: dict[str, str] = Field(default_factory=dict)
     """Headers FFmpeg must send (`-headers`), e.g. the User-Agent yt-dlp used."""
     duration_ms: int | None = Field(default=None, ge=0, le=MAX_DURATION_MS)
@@ -21,7 +22,7 @@ class StreamInfo(WireModel):
     ext: str | None = Field(default=None, max_length=16)
 
 
-class StreamOutcome(WireModel):
+class StreamResult(WireModel):
     """What `stream_for` returns: a stream for the item (possibly a substitute found by search), or why not."""
 
     item: QueueItem
@@ -30,6 +31,8 @@ class StreamOutcome(WireModel):
     error: str | None = Field(default=None, max_length=500)
     """Why nothing can be played (safe to show), when `stream` is None."""
     substituted: bool = False
+    reason: str | None = Field(default=None, max_length=200)
+    """Why the original could not be played, when `substituted` (e.g. "HTTP 404")."""
 
 
 class CachedStream(WireModel):

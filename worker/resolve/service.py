@@ -27,7 +27,7 @@ from shared.models import GuildSettings, QueueItem, Track
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import FAILURE_TEXT, Failure, classify
 from worker.resolve.fallback import hints, page_title
-from worker.resolve.models import CachedTracks, ChunkOutcome, StreamOutcome
+from worker.resolve.models import CachedTracks, ChunkOutcome, StreamResult
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_reason, limits_for
 from worker.resolve.probe import probe
 from worker.resolve.search import SEARCH_SIZE, Searcher
@@ -253,7 +253,7 @@ class ResolveService:
 
     async def stream_for(
         self, item: QueueItem, guild_id: int, *, announce: bool = True, text_channel_id: int | None = None
-    ) -> StreamOutcome:
+    ) -> StreamResult:
         """See `StreamResolver.stream_for`: the stream to play for `item` now, or why not."""
         return await self._streams.stream_for(item, guild_id, announce=announce, text_channel_id=text_channel_id)
 

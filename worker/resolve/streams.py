@@ -13,7 +13,7 @@ from shared.models import QueueItem, Track
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import FAILURE_TEXT, Failure, classify
 from worker.resolve.fallback import hints
-from worker.resolve.models import CachedStream, StreamInfo, StreamOutcome
+from worker.resolve.models import CachedStream, StreamInfo, StreamResult
 from worker.resolve.playlist import now_ms
 from worker.resolve.search import Searcher
 from worker.resolve.tracks import duration_ms, quoted
@@ -31,7 +31,7 @@ class StreamResolver:
 
     async def stream_for(
         self, item: QueueItem, guild_id: int, *, announce: bool = True, text_channel_id: int | None = None
-    ) -> StreamOutcome:
+    ) -> StreamResult:
         """The stream to play for a queue item, resolved now (or from the short stream cache).
 
         A dead link is replaced by a search match unless the guild opted out; the returned item then carries
@@ -43,11 +43,11 @@ class StreamResolver:
         if cached is None:
             found = await self._lookup_stream(item.track, guild_id)
             if isinstance(found, str):
-                return StreamOutcome(item=item, error=found[:500])
+                return StreamResult(item=item, error=found[:500])
             cached = found
             await self._d.cache.put("stream", url, cached, _stream_ttl(cached))
         if cached.substitute is None or cached.substitute_stream is None:
-            return StreamOutcome(item=item, stream=cached.stream)
+            return StreamResult(item=item, stream=cached.stream)
         substitute = QueueItem(
             uid=item.uid,
             track=cached.substitute,
@@ -55,14 +55,14 @@ class StreamResolver:
             request_id=item.request_id,
             substituted_for=url,
         )
+        reason = (cached.reason or "unavailable")[:200]
         if announce:
-            reason = (cached.reason or "unavailable")[:200]
             event = TrackSubstituted(
                 guild_id=guild_id, at_ms=now_ms(), text_channel_id=text_channel_id, item=substitute, broken_url=url,
                 reason=reason,
             )  # fmt: skip
             await self._d.events.publish(event)
-        return StreamOutcome(item=substitute, stream=cached.substitute_stream, substituted=True)
+        return StreamResult(item=substitute, stream=cached.substitute_stream, substituted=True, reason=reason)
 
     async def prefetch(self, item: QueueItem, guild_id: int) -> None:
         """Resolve the next item ahead of time; the result waits in the stream cache for `stream_for`."""
@@ -110,7 +110,9 @@ def make_stream(info: InfoDict, track: Track) -> StreamInfo | None:
         return None
     ext = info.get("ext") if isinstance(info.get("ext"), str) else None
     acodec = info.get("acodec")
-    is_opus = acodec == "opus" or (not acodec and ext in ("webm", "opus"))
+    is_opus: bool | None = acodec == "opus" or (not acodec and ext in ("webm", "opus"))
+    if not is_opus and not acodec and ext == "ogg":
+        is_opus = None  # Ogg holds Opus or Vorbis and yt-dlp does not say which
     headers = info.get("http_headers") or {}
     return StreamInfo(
         url=url,
