@@ -48,19 +48,12 @@ from shared.events import (
 )
 from shared.models import GuildSettings, LoopMode, PlayerState, QueueItem
 from shared.player_store import Retire, Transition
-from worker.player_support import (
-    CommandArrived,
-    Fenced,
-    Halt,
-    Inbox,
-    PlayerConfig,
-    PlayerStores,
-    TrackDone,
-    now_ms,
-)
-from worker.ports import AudioOutput, LeaseView, PlayableStream, Playback, StreamSource, VoicePort, VoiceStatus
+from worker.player_support import CommandArrived, Fenced, Halt, Inbox, PlayerConfig, PlayerStores, TrackDone, now_ms
+from worker.ports import AudioOutput, LeaseView, StreamSource, VoicePort, VoiceStatus
+from worker.track_driver import TrackDriver, next_after
 
 _log: Final = logging.getLogger(__name__)
+_REJOIN: Final = (VoiceStatus.CLOSED, VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
 
 
 class GuildPlayer:
@@ -80,22 +73,21 @@ class GuildPlayer:
         self.guild_id = guild_id
         self._lease = lease
         self._stores = stores
-        self._audio = audio
         self._voice = voice
         self._streams = streams
         self._config = config
         self._inbox: asyncio.Queue[Inbox] = asyncio.Queue()
+        self._driver = TrackDriver(
+            guild_id, audio=audio, voice=voice, on_done=self._inbox.put_nowait,
+            voice_timeout_s=config.voice_connect_timeout_s,
+        )  # fmt: skip
         self._state = PlayerState()
         self._settings = GuildSettings()
-        self._playback: Playback | None = None
-        self._stream: PlayableStream | None = None
-        self._generation = 0
-        self._watchers: set[asyncio.Task[None]] = set()
         self._last_checkpoint = 0.0
         self._last_settings = 0.0
         self._idle_since: float | None = None
         self._alone_since: float | None = None
-        self._released = False
+        self.released = False
         self._extra = {"guild_id": guild_id}
 
     @property
@@ -131,15 +123,13 @@ class GuildPlayer:
             _log.warning("fenced out: another worker owns the guild now", extra=self._extra)
             await self._silence()
         finally:
-            for task in self._watchers:
-                task.cancel()
-            await self._audio.close()
+            await self._driver.close()
 
     async def _loop(self) -> None:
         tick = self._config.checkpoint_ms / 1000
-        while not self._released:
+        while not self.released:
             try:
-                message = await asyncio.wait_for(self._inbox.get(), timeout=tick)
+                message: Inbox | None = await asyncio.wait_for(self._inbox.get(), timeout=tick)
             except TimeoutError:
                 message = None
             if not self._lease.valid():
@@ -149,15 +139,18 @@ class GuildPlayer:
                 return
             if isinstance(message, CommandArrived):
                 await self._apply(message.entry)
-            elif isinstance(message, TrackDone) and message.generation == self._generation:
+            elif isinstance(message, TrackDone) and message.generation == self._driver.generation:
+                self._driver.ended()
                 await self._on_track_done(message.error)
             await self._housekeeping()
 
     # ---- state commits -------------------------------------------------------------------------------------
 
-    def _next_state(self, **changes: object) -> PlayerState:
-        position = self._playback.position_ms if self._playback else self._state.position_ms
-        base = {"position_ms": position, "fence": self._lease.fence, "updated_at_ms": now_ms()}
+    def _position(self) -> int:
+        return self._driver.position_ms(self._state.position_ms)
+
+    def _next_state(self, **changes: Any) -> PlayerState:
+        base = {"position_ms": self._position(), "fence": self._lease.fence, "updated_at_ms": now_ms()}
         return self._state.model_copy(update={**base, **changes})
 
     async def _commit(self, state: PlayerState) -> None:
@@ -166,7 +159,11 @@ class GuildPlayer:
         self._state = state
         self._last_checkpoint = time.monotonic()
 
-    async def _commit_transition(self, transition: Transition, template: PlayerState) -> QueueItem | None:
+    def _template(self, cursor: str) -> PlayerState:
+        """The state after a transition, around whatever item the transition makes now_playing."""
+        return self._next_state(cursor=cursor, position_ms=0, paused=False)
+
+    async def _after(self, transition: Transition, template: PlayerState) -> QueueItem | None:
         if transition.fenced_out:
             raise Fenced
         self._state = template.model_copy(update={"now_playing": transition.item})
@@ -177,15 +174,13 @@ class GuildPlayer:
         return Retire.REQUEUE if self._state.loop is LoopMode.QUEUE else Retire.HISTORY
 
     async def _advance(self, cursor: str, *, retire: Retire, skip_extra: int = 0) -> QueueItem | None:
-        template = self._next_state(cursor=cursor, position_ms=0, paused=False)
-        transition = await self._stores.players.advance(
-            self.guild_id,
-            self._lease.fence,
-            template.model_copy(update={"now_playing": self._state.now_playing}),
-            retire=retire,
-            skip_extra=skip_extra,
+        template = self._template(cursor)
+        current = template.model_copy(update={"now_playing": self._state.now_playing})
+        players = self._stores.players
+        transition = await players.advance(
+            self.guild_id, self._lease.fence, current, retire=retire, skip_extra=skip_extra
         )
-        return await self._commit_transition(transition, template)
+        return await self._after(transition, template)
 
     # ---- commands ------------------------------------------------------------------------------------------
 
@@ -206,11 +201,11 @@ class GuildPlayer:
                 await self._commit(self._next_state(cursor=cursor))
                 await self._start_if_idle(cursor)
             case PlayNowCommand():
-                await self._play_now(command.uid, cursor)
+                await self._jump(cursor, uid=command.uid)
             case SkipCommand():
                 await self._skip(command.count, cursor)
             case PreviousCommand():
-                await self._previous(cursor)
+                await self._jump(cursor, uid=None)
             case PauseCommand() | ResumeCommand():
                 await self._set_paused(isinstance(command, PauseCommand), cursor)
             case StopCommand():
@@ -218,14 +213,15 @@ class GuildPlayer:
             case LeaveCommand():
                 await self._leave(cursor, "asked to leave")
             case SeekCommand():
-                await self._seek(command.target_ms(self._current_position()), cursor)
+                await self._seek(command.target_ms(self._position()), cursor)
             case VolumeCommand():
                 await self._restyle(self._next_state(cursor=cursor, volume=command.volume))
             case FiltersCommand():
                 await self._restyle(self._next_state(cursor=cursor, filters=command.filters))
             case LoopCommand():
                 await self._commit(self._next_state(cursor=cursor, loop=command.mode))
-                await self._publish_update()
+                self._driver.clear_prepared()
+                await self._publish(self._event(PlayerUpdated))
             case VoiceUpdateCommand():
                 await self._commit(self._next_state(cursor=cursor))
                 await self._voice.refresh()
@@ -233,18 +229,15 @@ class GuildPlayer:
                 await self._commit(self._next_state(cursor=cursor))
                 self._alone_since = time.monotonic() if command.count == 0 else None
 
-    def _current_position(self) -> int:
-        return self._playback.position_ms if self._playback else self._state.position_ms
-
     async def _join(self, channel_id: int, cursor: str) -> None:
         moved = channel_id != self._state.voice_channel_id
         await self._commit(self._next_state(cursor=cursor, voice_channel_id=channel_id))
         self._alone_since = None
-        if moved or self._voice.status() in (VoiceStatus.CLOSED, VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN):
+        if moved or self._voice.status() in _REJOIN:
             await self._voice.connect(channel_id)
         if self._state.now_playing is None:
             await self._start_if_idle(cursor)
-        elif self._playback is None:
+        elif not self._driver.playing:
             await self._play(self._state.now_playing, self._state.position_ms)
 
     async def _start_if_idle(self, cursor: str) -> None:
@@ -254,19 +247,24 @@ class GuildPlayer:
         if item is not None:
             await self._play(item, 0)
 
-    async def _play_now(self, uid: str, cursor: str) -> None:
-        template = self._next_state(cursor=cursor, position_ms=0, paused=False)
-        transition = await self._stores.players.play_now(
-            self.guild_id, self._lease.fence, template.model_copy(update={"now_playing": self._state.now_playing}), uid
-        )
-        previous = self._state.now_playing
+    async def _jump(self, cursor: str, *, uid: str | None) -> None:
+        """Play queued item `uid` now, or with None the newest history item (previous)."""
+        template = self._template(cursor)
+        current = template.model_copy(update={"now_playing": self._state.now_playing})
+        fence = self._lease.fence
+        players = self._stores.players
+        if uid is None:
+            transition = await players.previous(self.guild_id, fence, current)
+        else:
+            transition = await players.play_now(self.guild_id, fence, current, uid)
         if transition.item is None and not transition.fenced_out:
             await self._commit(self._next_state(cursor=cursor))
             return
-        item = await self._commit_transition(transition, template)
+        previous = self._state.now_playing
+        item = await self._after(transition, template)
         await self._end_current(previous, TrackEndReason.REPLACED)
         if item is not None:
-            await self._play(item, 0)
+            await self._play_or_adopt(item)
 
     async def _skip(self, count: int, cursor: str) -> None:
         previous = self._state.now_playing
@@ -274,31 +272,16 @@ class GuildPlayer:
             await self._commit(self._next_state(cursor=cursor))
             return
         item = await self._advance(cursor, retire=self._retire_mode(), skip_extra=count - 1)
-        await self._end_current(previous, TrackEndReason.SKIPPED)
+        await self._end_current(previous, TrackEndReason.SKIPPED, replaced=item is not None)
         await self._play_or_finish(item)
-
-    async def _previous(self, cursor: str) -> None:
-        template = self._next_state(cursor=cursor, position_ms=0, paused=False)
-        transition = await self._stores.players.previous(
-            self.guild_id, self._lease.fence, template.model_copy(update={"now_playing": self._state.now_playing})
-        )
-        if transition.item is None and not transition.fenced_out:
-            await self._commit(self._next_state(cursor=cursor))
-            return
-        previous = self._state.now_playing
-        item = await self._commit_transition(transition, template)
-        await self._end_current(previous, TrackEndReason.REPLACED)
-        if item is not None:
-            await self._play(item, 0)
 
     async def _set_paused(self, paused: bool, cursor: str) -> None:
         await self._commit(self._next_state(cursor=cursor, paused=paused))
-        if self._playback is not None:
-            if paused:
-                self._playback.pause()
-            else:
-                self._playback.resume()
-        await self._publish_update()
+        if paused:
+            self._driver.pause()
+        else:
+            self._driver.resume()
+        await self._publish(self._event(PlayerUpdated))
 
     async def _stop(self, cursor: str) -> None:
         previous = self._state.now_playing
@@ -310,21 +293,19 @@ class GuildPlayer:
 
     async def _seek(self, target_ms: int, cursor: str) -> None:
         item = self._state.now_playing
-        if item is None:
-            await self._commit(self._next_state(cursor=cursor))
-            return
-        duration = item.track.duration_ms
-        if duration is not None:
-            target_ms = min(target_ms, max(0, duration - 1000))
-        await self._restyle(self._next_state(cursor=cursor, position_ms=target_ms), position_ms=target_ms)
+        if item is not None and item.track.duration_ms is not None:
+            target_ms = min(target_ms, max(0, item.track.duration_ms - 1000))
+        await self._commit(self._next_state(cursor=cursor, position_ms=target_ms if item else 0))
+        if item is not None:
+            await self._driver.seek(item.uid, target_ms, self._state)
+            await self._publish(self._event(PlayerUpdated))
 
-    async def _restyle(self, state: PlayerState, position_ms: int | None = None) -> None:
-        """Commit a volume/filter/seek change, then restart the pipeline at the position (gapless swap)."""
+    async def _restyle(self, state: PlayerState) -> None:
+        """Commit a volume or filter change, then swap the pipeline at the current position (no gap)."""
         await self._commit(state)
-        if self._playback is not None and self._stream is not None:
-            position = self._current_position() if position_ms is None else position_ms
-            await self._start_pipeline(self._stream, position)
-        await self._publish_update()
+        self._driver.clear_prepared()
+        await self._driver.restyle(self._state)
+        await self._publish(self._event(PlayerUpdated))
 
     # ---- playback ------------------------------------------------------------------------------------------
 
@@ -349,61 +330,38 @@ class GuildPlayer:
         if outcome.item != item:
             await self._commit(self._next_state(now_playing=outcome.item))
             reason = outcome.substituted_reason or "the link is broken"
-            await self._publish(
-                self._event(TrackSubstituted, item=outcome.item, broken_url=item.track.url, reason=reason)
-            )
-        self._stream = outcome.stream
-        await self._start_pipeline(outcome.stream, position_ms)
-        await self._publish(
-            self._event(TrackStarted, item=outcome.item, position_ms=position_ms, paused=self._state.paused)
-        )
-        await self._prefetch_next()
+            substituted = self._event(TrackSubstituted, item=outcome.item, broken_url=item.track.url, reason=reason)
+            await self._publish(substituted)
+        await self._driver.start(outcome.item.uid, outcome.stream, position_ms, self._state)
+        await self._announce_start(outcome.item, position_ms)
 
-    async def _start_pipeline(self, stream: PlayableStream, position_ms: int) -> None:
-        await self._voice_ready()
-        playback = await self._audio.start(
-            stream,
-            position_ms=position_ms,
-            filters=self._state.filters,
-            volume=self._state.volume,
-            paused=self._state.paused,
-        )
-        self._playback = playback
-        self._generation += 1
-        self._watch(playback, self._generation)
+    async def _play_or_adopt(self, item: QueueItem) -> None:
+        """Continue with the prepared next track when it is `item` (gapless), else start `item`."""
+        if self._driver.take_prepared(item.uid):
+            await self._announce_start(item, 0)
+        else:
+            await self._play(item, 0)
 
-    async def _voice_ready(self) -> None:
-        deadline = time.monotonic() + self._config.voice_connect_timeout_s
-        while self._voice.status() is not VoiceStatus.CONNECTED and time.monotonic() < deadline:
-            if self._voice.status() in (VoiceStatus.FAILED, VoiceStatus.CLOSED):
-                return
-            await asyncio.sleep(0.02)
+    async def _announce_start(self, item: QueueItem, position_ms: int) -> None:
+        await self._publish(self._event(TrackStarted, item=item, position_ms=position_ms, paused=self._state.paused))
+        page = await self._stores.queue.page(self.guild_id, 0, 1)
+        if page.items:
+            await self._streams.prefetch(self.guild_id, page.items[0])
 
-    def _watch(self, playback: Playback, generation: int) -> None:
-        async def watch() -> None:
-            error = await playback.wait_done()
-            self._inbox.put_nowait(TrackDone(generation, error))
-
-        task = asyncio.create_task(watch(), name=f"watch-{self.guild_id}-{generation}")
-        self._watchers.add(task)
-        task.add_done_callback(self._watchers.discard)
-
-    async def _end_current(self, item: QueueItem | None, reason: TrackEndReason) -> None:
-        if self._playback is not None and reason is not TrackEndReason.REPLACED:
-            await self._playback.stop()
-            self._playback = None
-            self._generation += 1
+    async def _end_current(self, item: QueueItem | None, reason: TrackEndReason, *, replaced: bool = False) -> None:
+        """Announce the end of `item`; silence it unless a new track replaces it at once."""
+        if not replaced and reason is not TrackEndReason.REPLACED:
+            await self._driver.stop()
         if item is not None:
             await self._publish(self._event(TrackEnded, item=item, reason=reason))
 
     async def _on_track_done(self, error: str | None) -> None:
         finished = self._state.now_playing
-        self._playback = None
         if finished is None:
             return
         if error is None and self._state.loop is LoopMode.TRACK:
             await self._commit(self._next_state(position_ms=0))
-            await self._play(finished, 0)
+            await self._play_or_adopt(finished)
             return
         reason = TrackEndReason.FINISHED if error is None else TrackEndReason.FAILED
         item = await self._advance(self._state.cursor, retire=self._retire_mode())
@@ -412,29 +370,43 @@ class GuildPlayer:
 
     async def _play_or_finish(self, item: QueueItem | None) -> None:
         if item is not None:
-            await self._play(item, 0)
+            await self._play_or_adopt(item)
             return
-        self._playback = None
-        self._stream = None
+        await self._driver.stop()
         await self._publish(self._event(QueueFinished))
 
-    async def _prefetch_next(self) -> None:
+    async def _prepare_next(self) -> None:
+        """Near the end of a track, open the next one so it follows without a gap."""
+        current = self._state.now_playing
+        if current is None or current.track.duration_ms is None or self._driver.prepared_uid or self._state.paused:
+            return
+        remaining_ms = (current.track.duration_ms - self._position()) / self._state.filters.rate_factor
+        if remaining_ms > self._config.prepare_ahead_ms:
+            return
         page = await self._stores.queue.page(self.guild_id, 0, 1)
-        if page.items:
-            await self._streams.prefetch(self.guild_id, page.items[0])
+        loop = self._state.loop
+        following = next_after(
+            current, page.items[0] if page.items else None, loop_track=loop is LoopMode.TRACK,
+            loop_queue=loop is LoopMode.QUEUE,
+        )  # fmt: skip
+        if following is None:
+            return
+        outcome = await self._streams.stream_for(self.guild_id, following)
+        if outcome.stream is not None and outcome.item == following:
+            await self._driver.prepare(following.uid, outcome.stream, self._state)
 
     async def _silence(self) -> None:
-        if self._playback is not None:
-            with contextlib.suppress(Exception):
-                await self._playback.stop()
-            self._playback = None
+        with contextlib.suppress(Exception):
+            await self._driver.stop()
 
     # ---- housekeeping, leaving, halting -------------------------------------------------------------------
 
     async def _housekeeping(self) -> None:
         now = time.monotonic()
-        if self._playback is not None and now - self._last_checkpoint >= self._config.checkpoint_ms / 1000:
+        if self._driver.playing and now - self._last_checkpoint >= self._config.checkpoint_ms / 1000:
             await self._commit(self._next_state())
+        if self._driver.playing:
+            await self._prepare_next()
         if now - self._last_settings >= self._config.settings_refresh_s:
             self._settings = await self._stores.settings.get(self.guild_id)
             self._last_settings = now
@@ -462,7 +434,7 @@ class GuildPlayer:
         await self._voice.disconnect(leave=True)
         await self._stores.active.unmark(self.guild_id)
         await self._publish(self._event(PlayerLeft, reason=reason))
-        self._released = True
+        self.released = True
 
     async def _on_halt(self, halt: Halt) -> None:
         if halt.handoff and self._lease.valid():
@@ -475,15 +447,8 @@ class GuildPlayer:
     def _event[E: EventBase](self, kind: type[E], **fields: Any) -> E:
         return kind(guild_id=self.guild_id, at_ms=now_ms(), text_channel_id=self._state.text_channel_id, **fields)
 
-    async def _publish_update(self) -> None:
-        await self._publish(self._event(PlayerUpdated))
-
     async def _publish(self, event: Event) -> None:
         try:
             await self._stores.events.publish(event)
         except (OSError, RedisError) as exc:
             _log.warning("could not publish %s: %s", type(event).__name__, exc, extra=self._extra)
-
-    @property
-    def released(self) -> bool:
-        return self._released

@@ -19,6 +19,8 @@ class PlayerConfig:
     voice_connect_timeout_s: float = 10.0
     settings_refresh_s: float = 5.0
     idle_poll_s: float = 1.0
+    prepare_ahead_ms: int = 6000
+    """Open the next track this long before the current one ends, so it follows without a gap."""
 
 
 @dataclass(frozen=True, slots=True)

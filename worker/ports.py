@@ -58,13 +58,29 @@ class Playback(Protocol):
 
 
 class AudioOutput(Protocol):
-    """A guild's audio output: starts tracks on the worker's pacer, sending to the guild's voice connection."""
+    """A guild's audio output: tracks on the worker's pacer, sent to the guild's voice connection.
+
+    A track is identified by a key; starting a key that is playing swaps its pipeline (new filters, volume) at a
+    frame boundary without a gap, starting another key replaces the playing track.
+    """
 
     async def start(
-        self, stream: PlayableStream, *, position_ms: int, filters: FilterChain, volume: int, paused: bool
-    ) -> Playback:
-        """Start a track; when another is playing, the new one replaces it at a frame boundary (no gap)."""
+        self, stream: PlayableStream, *, key: str, position_ms: int, filters: FilterChain, volume: int, paused: bool
+    ) -> Playback: ...
+
+    async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
+        """Open the following track so it starts on the frame after the current one ends (gapless)."""
         ...
+
+    def promote_next(self, key: str) -> Playback | None:
+        """Start the prepared track `key` now; None when it is not the prepared one."""
+        ...
+
+    def adopt(self, key: str) -> Playback | None:
+        """The playback of `key` if it is playing (it began gaplessly); None otherwise."""
+        ...
+
+    def clear_next(self) -> None: ...
 
     async def close(self) -> None: ...
 

@@ -21,6 +21,7 @@ class Start:
     filters: FilterChain
     volume: int
     paused: bool
+    key: str = ""
 
 
 class FakePlayback:
@@ -71,21 +72,44 @@ class FakePlayback:
 
 @dataclass
 class FakeAudio:
+    """Plays keys like GuildAudio: the same key swaps, another key replaces, a prepared key follows gaplessly."""
+
     length_ms: int = 400
     starts: list[Start] = field(default_factory=list)
     playbacks: list[FakePlayback] = field(default_factory=list)
+    prepared: dict[str, Start] = field(default_factory=dict)
+    gapless: int = 0
     closed: bool = False
 
     async def start(
-        self, stream: PlayableStream, *, position_ms: int, filters: FilterChain, volume: int, paused: bool
+        self, stream: PlayableStream, *, key: str, position_ms: int, filters: FilterChain, volume: int, paused: bool
     ) -> FakePlayback:
-        start = Start(stream.url, position_ms, filters, volume, paused)
+        start = Start(stream.url, position_ms, filters, volume, paused, key)
         self.starts.append(start)
         if self.playbacks:
-            self.playbacks[-1]._ender.cancel()  # replaced: the old one never reports an end
+            self.playbacks[-1]._ender.cancel()  # replaced or swapped: the old pipeline never reports an end
         playback = FakePlayback(start, self.length_ms)
         self.playbacks.append(playback)
         return playback
+
+    async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
+        self.prepared = {key: Start(stream.url, 0, filters, volume, False, key)}
+
+    def promote_next(self, key: str) -> FakePlayback | None:
+        start = self.prepared.pop(key, None)
+        if start is None:
+            return None
+        self.starts.append(start)
+        playback = FakePlayback(start, self.length_ms)
+        self.playbacks.append(playback)
+        self.gapless += 1
+        return playback
+
+    def adopt(self, key: str) -> FakePlayback | None:
+        return None
+
+    def clear_next(self) -> None:
+        self.prepared = {}
 
     async def close(self) -> None:
         self.closed = True

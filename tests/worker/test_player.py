@@ -136,6 +136,7 @@ async def test_join_plays_the_queue_in_order_into_history(rig: Rig) -> None:
     assert rig.voice.connects == [VOICE]
     await rig.until_state(lambda s: s.now_playing is None, limit_s=5)
     assert [s.url.rsplit("/", 1)[-1] for s in rig.audio.starts] == ["t1.mp3", "t2.mp3", "t3.mp3"]
+    assert rig.audio.gapless == 2, "tracks 2 and 3 were prepared ahead and followed without a new start"
     assert titles((await rig.stores.players.history(GUILD)).items) == ["track 3", "track 2", "track 1"]
     kinds = [e.kind for e in await rig.events()]
     assert kinds.count("track_started") == 3

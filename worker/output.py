@@ -1,0 +1,174 @@
+"""A guild's audio output: FFmpeg pipelines from the SourceOpener on the worker's one Pacer, into the voice sink.
+
+Implements the player's `AudioOutput` port. Frames go through a fenced sink: once the lease may have lapsed the
+guild goes silent at the very next frame, whatever the rest of the player is doing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Final
+
+from shared.models import FilterChain
+from worker.audio.ffmpeg_args import TrackRequest
+from worker.audio.frames import FrameSink
+from worker.audio.opener import SourceOpener
+from worker.audio.pacer import EndReason, GuildStream, Pacer, TrackEnded
+from worker.ports import LeaseView, PlayableStream
+
+_log: Final = logging.getLogger(__name__)
+
+
+class FencedSink:
+    """Passes frames to the voice connection only while the lease is certainly still ours."""
+
+    def __init__(self, sink: FrameSink, lease: LeaseView) -> None:
+        self._sink = sink
+        self._lease = lease
+        self.fenced_frames = 0
+
+    def send_opus(self, packet: bytes) -> None:
+        if self._lease.valid():
+            self._sink.send_opus(packet)
+        else:
+            self.fenced_frames += 1
+
+    def set_speaking(self, on: bool) -> None:
+        self._sink.set_speaking(on)
+
+
+class PipelinePlayback:
+    """One track on the guild's stream, identified by its key (pipelines of the same key are the same track)."""
+
+    def __init__(self, output: GuildAudio, key: str) -> None:
+        self._output = output
+        self.key = key
+
+    @property
+    def position_ms(self) -> int:
+        return self._output.position_of(self.key)
+
+    async def wait_done(self) -> str | None:
+        return await self._output.wait_done(self.key)
+
+    def pause(self) -> None:
+        self._output.stream.pause()
+
+    def resume(self) -> None:
+        self._output.stream.resume()
+
+    async def stop(self) -> None:
+        self._output.stop_key(self.key)
+
+
+class GuildAudio:
+    def __init__(self, guild_id: int, pacer: Pacer, opener: SourceOpener, sink: FrameSink) -> None:
+        self.guild_id = guild_id
+        self._pacer = pacer
+        self._opener = opener
+        self.stream: GuildStream = pacer.attach(guild_id, sink)
+        self._done: dict[str, asyncio.Future[str | None]] = {}
+        self._last_position: dict[str, int] = {}
+        self._events = asyncio.create_task(self._dispatch(), name=f"audio-events-{guild_id}")
+
+    def _request(
+        self, stream: PlayableStream, key: str, position_ms: int, filters: FilterChain, volume: int
+    ) -> TrackRequest:
+        return TrackRequest(
+            url=stream.url,
+            track_id=key,
+            start_ms=position_ms,
+            filters=filters,
+            volume=volume,
+            codec_hint="opus" if stream.is_opus else None,
+            headers=tuple(stream.http_headers.items()),
+        )
+
+    async def start(
+        self, stream: PlayableStream, *, key: str, position_ms: int, filters: FilterChain, volume: int, paused: bool
+    ) -> PipelinePlayback:
+        """Start `key` at `position_ms`; a playing pipeline of the same key is swapped without a gap."""
+        source = await self._opener.open(self._request(stream, key, position_ms, filters, volume))
+        current = self.stream.current
+        if paused:
+            self.stream.pause()
+        if current is not None and current.track_id == key and self.stream.swap_pipeline(source):
+            return PipelinePlayback(self, key)
+        self._future(key)
+        self.stream.play(source)
+        if not paused:
+            self.stream.resume()
+        return PipelinePlayback(self, key)
+
+    async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
+        """Open the following track now so it starts on the frame after the current one ends."""
+        source = await self._opener.open(self._request(stream, key, 0, filters, volume))
+        self._future(key)
+        self.stream.set_next(source)
+
+    def promote_next(self, key: str) -> PipelinePlayback | None:
+        """Play the prepared track `key` at once (a skip to the prepared track); None if it is not prepared."""
+        prepared = self.stream.next
+        if prepared is None or prepared.track_id != key:
+            return None
+        self.stream.play(prepared)
+        return PipelinePlayback(self, key)
+
+    def adopt(self, key: str) -> PipelinePlayback | None:
+        """The playback of `key` if it is playing now (it began gaplessly after the previous track)."""
+        current = self.stream.current
+        return PipelinePlayback(self, key) if current is not None and current.track_id == key else None
+
+    def clear_next(self) -> None:
+        prepared = self.stream.next
+        if prepared is not None:
+            self._resolve(prepared.track_id, None)
+        self.stream.set_next(None)
+
+    def position_of(self, key: str) -> int:
+        current = self.stream.current
+        if current is not None and current.track_id == key:
+            self._last_position[key] = current.position_ms
+            return current.position_ms
+        return self._last_position.get(key, 0)
+
+    def stop_key(self, key: str) -> None:
+        current = self.stream.current
+        if current is not None and current.track_id == key:
+            self.stream.stop()
+
+    async def wait_done(self, key: str) -> str | None:
+        return await asyncio.shield(self._future(key))
+
+    def _future(self, key: str) -> asyncio.Future[str | None]:
+        future = self._done.get(key)
+        if future is None:
+            future = self._done[key] = asyncio.get_running_loop().create_future()
+        return future
+
+    def _resolve(self, key: str, error: str | None) -> None:
+        future = self._done.pop(key, None)
+        if future is not None and not future.done():
+            future.set_result(error)
+
+    async def _dispatch(self) -> None:
+        while True:
+            event = await self.stream.events.get()
+            if isinstance(event, TrackEnded):
+                self._last_position[event.track_id] = event.position_ms
+                error = (event.error or "playback failed") if event.reason is EndReason.FAILED else None
+                self._resolve(event.track_id, error)
+                if len(self._last_position) > 64:
+                    self._last_position.pop(next(iter(self._last_position)))
+
+    async def close(self) -> None:
+        self._pacer.detach(self.guild_id)
+        self._events.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._events
+        for future in self._done.values():
+            if not future.done():
+                future.set_result(None)
+        self._done.clear()

@@ -1,0 +1,171 @@
+"""The playing track of one guild: starting, swapping and stopping pipelines, and preparing the next track.
+
+The player decides *what* plays (and commits it first); the driver makes it play and reports every end of the
+current track to the player's inbox exactly once, tagged with a generation so stale ends are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared.models import PlayerState, QueueItem
+from worker.player_support import TrackDone
+from worker.ports import AudioOutput, PlayableStream, Playback, VoicePort, VoiceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    uid: str
+    key: str
+    stream: PlayableStream
+
+
+class TrackDriver:
+    def __init__(
+        self,
+        guild_id: int,
+        *,
+        audio: AudioOutput,
+        voice: VoicePort,
+        on_done: Callable[[TrackDone], None],
+        voice_timeout_s: float,
+    ) -> None:
+        self._guild_id = guild_id
+        self._audio = audio
+        self._voice = voice
+        self._on_done = on_done
+        self._voice_timeout_s = voice_timeout_s
+        self._counter = itertools.count(1)
+        self.playback: Playback | None = None
+        self._stream: PlayableStream | None = None
+        self._key: str | None = None
+        self._prepared: _Prepared | None = None
+        self.generation = 0
+        self._watchers: set[asyncio.Task[None]] = set()
+
+    @property
+    def playing(self) -> bool:
+        return self.playback is not None
+
+    @property
+    def prepared_uid(self) -> str | None:
+        return self._prepared.uid if self._prepared else None
+
+    def position_ms(self, default: int) -> int:
+        return self.playback.position_ms if self.playback is not None else default
+
+    async def start(self, uid: str, stream: PlayableStream, position_ms: int, state: PlayerState) -> None:
+        """Play a new track (replacing the current one) from `position_ms`."""
+        await self._voice_ready()
+        self.clear_prepared()
+        key = f"{uid}:{next(self._counter)}"
+        playback = await self._audio.start(
+            stream, key=key, position_ms=position_ms, filters=state.filters, volume=state.volume, paused=state.paused
+        )
+        self._became(playback, stream, key)
+
+    async def restyle(self, state: PlayerState) -> None:
+        """Apply new filters or volume to the playing track from where it is now, without a gap."""
+        if self.playback is None or self._stream is None or self._key is None:
+            return
+        position = self.playback.position_ms
+        playback = await self._audio.start(
+            self._stream,
+            key=self._key,
+            position_ms=position,
+            filters=state.filters,
+            volume=state.volume,
+            paused=state.paused,
+        )
+        self.playback = playback
+
+    async def seek(self, uid: str, position_ms: int, state: PlayerState) -> None:
+        if self._stream is not None:
+            await self.start(uid, self._stream, position_ms, state)
+
+    def pause(self) -> None:
+        if self.playback is not None:
+            self.playback.pause()
+
+    def resume(self) -> None:
+        if self.playback is not None:
+            self.playback.resume()
+
+    async def stop(self) -> None:
+        """Silence the current track; its end is not reported."""
+        self.clear_prepared()
+        if self.playback is not None:
+            self.generation += 1
+            await self.playback.stop()
+        self.playback = None
+        self._stream = None
+        self._key = None
+
+    def ended(self) -> None:
+        """The current track ended by itself (the player got its TrackDone)."""
+        self.playback = None
+
+    async def prepare(self, uid: str, stream: PlayableStream, state: PlayerState) -> None:
+        key = f"{uid}:{next(self._counter)}"
+        await self._audio.prepare_next(stream, key=key, filters=state.filters, volume=state.volume)
+        self._prepared = _Prepared(uid, key, stream)
+
+    def take_prepared(self, uid: str) -> bool:
+        """Continue with the prepared track if it is `uid`: already playing (gapless) or started now (skip)."""
+        prepared, self._prepared = self._prepared, None
+        if prepared is None or prepared.uid != uid:
+            if prepared is not None:
+                self._audio.clear_next()
+            return False
+        playback = self._audio.adopt(prepared.key) or self._audio.promote_next(prepared.key)
+        if playback is None:
+            return False
+        self._became(playback, prepared.stream, prepared.key)
+        return True
+
+    def clear_prepared(self) -> None:
+        if self._prepared is not None:
+            self._prepared = None
+            self._audio.clear_next()
+
+    def _became(self, playback: Playback, stream: PlayableStream, key: str) -> None:
+        self.playback = playback
+        self._stream = stream
+        self._key = key
+        self.generation += 1
+        generation = self.generation
+
+        async def watch() -> None:
+            error = await playback.wait_done()
+            self._on_done(TrackDone(generation, error))
+
+        task = asyncio.create_task(watch(), name=f"track-{self._guild_id}-{generation}")
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+
+    async def _voice_ready(self) -> None:
+        deadline = time.monotonic() + self._voice_timeout_s
+        while self._voice.status() is not VoiceStatus.CONNECTED and time.monotonic() < deadline:
+            if self._voice.status() in (VoiceStatus.FAILED, VoiceStatus.CLOSED):
+                return
+            await asyncio.sleep(0.02)
+
+    async def close(self) -> None:
+        for task in self._watchers:
+            task.cancel()
+        await self._audio.close()
+
+
+def next_after(
+    current: QueueItem | None, head: QueueItem | None, *, loop_track: bool, loop_queue: bool
+) -> QueueItem | None:
+    """The item that will follow `current` when it finishes, under the loop mode."""
+    if loop_track:
+        return current
+    if head is None and loop_queue:
+        return current
+    return head
