@@ -115,8 +115,9 @@ class MediaServer:
         return web.FileResponse(path, headers={"Content-Type": content_type})
 
     def _paged_spec(self, request: web.Request) -> tuple[str, int]:
+        """p<N>: N entries; x<N>: N entries, every 10th with a file:// URL the resolver must drop."""
         pid = request.match_info["pid"]
-        digits = pid.removeprefix("p")
+        digits = pid[1:] if pid[:1] in ("p", "x") else ""
         if not digits.isdigit():
             raise web.HTTPNotFound
         return pid, int(digits)
@@ -142,6 +143,8 @@ class MediaServer:
         for i in range(first, min(count, first + PAGE_SIZE)):
             track = tracks[i % len(tracks)]
             url = f"{self.base}/{track['file']}?paged={pid}&i={i + 1}"
+            if pid.startswith("x") and (i + 1) % 10 == 0:
+                url = f"file:///etc/passwd?i={i + 1}"
             page.append({"id": f"{pid}-{i + 1:06d}", "title": f"{track['title']} #{i + 1}", "url": url, "duration": 5})
         return web.Response(body=dumps(page), content_type="application/json")
 

@@ -81,6 +81,18 @@ async def test_5000_entries_arrive_in_order_through_chunk_jobs(
     assert not await redis.exists(keys.staged(GUILD, request.request_id))
 
 
+async def test_unusable_entries_are_skipped_without_ending_a_paged_playlist(
+    arq_service: ResolveService, run_worker: WorkerRunner, media_server: MediaServer, redis: Redis, keys: Keys
+) -> None:
+    result = await arq_service.resolve(make_request(media_server.url("paged/x1200")))
+    assert (result.queued, result.pending) == (18, True)
+    await run_worker()
+    assert numbers(await queued(redis, keys)) == [n for n in range(1, 1201) if n % 10]
+    events = await progress_events(redis, keys)
+    assert events[-1].done
+    assert events[-1].stopped_reason is None
+
+
 async def test_a_duplicated_or_early_chunk_job_appends_nothing(
     service: ResolveService, scheduler: RecordingScheduler, small_feed: Callable[[int], str], redis: Redis, keys: Keys
 ) -> None:

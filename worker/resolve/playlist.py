@@ -56,6 +56,8 @@ class PlaylistSource:
     """The playlist's own length when known (before the cap)."""
     size: int | None = None
     """Documents: entries in hand after the cap (an upper bound on the tracks; some may be unusable)."""
+    exhausted: bool = False
+    """Nothing follows the head (the source had no more entries, usable or not)."""
     rest: Callable[[], list[Track]] = _no_more
     """Documents: converts the entries after the head; called only once chunk 0 is queued (5,000 take ~0.3 s)."""
 
@@ -97,7 +99,7 @@ class PlaylistIngest:
         items = _items(first, request.requester_id, rid)
         appended = await self._append(gid, rid, 0, items, meta, settings)
         stopped = limit_reason(appended.limited_by, settings)
-        more = len(first) == meta.first_size and (meta.total is None or meta.total > meta.first_size)
+        more = not source.exhausted and (meta.total is None or meta.total > meta.first_size)
         if more and not stopped and not source.lazy:
             rest = await asyncio.to_thread(source.rest)  # CPU-bound for big feeds: keep the players' loop free
             meta = meta.model_copy(update={"total": len(first) + len(rest)})
@@ -126,13 +128,14 @@ class PlaylistIngest:
             return outcome.model_copy(update={"retry_after_s": RETRY_AFTER_S})
         start, end = _bounds(meta, k)
         try:
-            tracks = await self._entries(gid, rid, meta, start, end)
+            tracks, exhausted = await self._entries(gid, rid, meta, start, end)
         except (YoutubeDLError, TimeoutError) as err:
             return await self._entries_failed(request, meta, err, attempt)
-        return await self._apply(request, meta, state, tracks, end)
+        last = exhausted or end >= (meta.total if meta.total is not None else meta.cap)
+        return await self._apply(request, meta, state, tracks, last=last)
 
     async def _apply(
-        self, request: IngestChunkRequest, meta: RequestMeta, state: RequestState, tracks: list[Track], end: int
+        self, request: IngestChunkRequest, meta: RequestMeta, state: RequestState, tracks: list[Track], *, last: bool
     ) -> ChunkOutcome:
         gid, rid, k = request.guild_id, request.request_id, request.chunk_index
         outcome = ChunkOutcome(request_id=rid, chunk_index=k)
@@ -143,7 +146,6 @@ class PlaylistIngest:
             await self._scheduler.schedule(_next(gid, rid, k))
             return outcome.model_copy(update={"duplicate": True})
         stopped = limit_reason(result.limited_by, settings)
-        last = len(tracks) < end - _bounds(meta, k)[0] or end >= (meta.total if meta.total is not None else meta.cap)
         queued = state.queued + result.appended
         if stopped or last:
             await self._finish(gid, rid, meta, stopped, queued=queued)
@@ -153,12 +155,14 @@ class PlaylistIngest:
         update = {"appended": result.appended, "done": bool(stopped or last), "stopped_reason": stopped}
         return outcome.model_copy(update=update)
 
-    async def _entries(self, gid: int, rid: str, meta: RequestMeta, start: int, end: int) -> list[Track]:
+    async def _entries(self, gid: int, rid: str, meta: RequestMeta, start: int, end: int) -> tuple[list[Track], bool]:
+        """The chunk's tracks, and whether the source ended inside the chunk (judged by entries, usable or not)."""
         if meta.source == "staged":
-            first_size = meta.first_size
-            return await self._requests.staged(gid, rid, start - first_size, end - first_size)
+            tracks = await self._requests.staged(gid, rid, start - meta.first_size, end - meta.first_size)
+            return tracks, len(tracks) < end - start
         entries = await self._ytdlp.slice(meta.url, start, end)
-        return await asyncio.to_thread(usable_tracks, entries, self._guard)  # ~30 ms of CPU per 500 entries
+        tracks = await asyncio.to_thread(usable_tracks, entries, self._guard)  # ~30 ms of CPU per 500 entries
+        return tracks, len(entries) < end - start
 
     async def _entries_failed(
         self, request: IngestChunkRequest, meta: RequestMeta, err: Exception, attempt: int

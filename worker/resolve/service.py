@@ -167,13 +167,15 @@ class ResolveService:
             lazy=False,
             count=len(allowed),
             size=len(tracks),
+            exhausted=len(tracks) <= first,
             rest=functools.partial(list, tracks[first:]),
         )
         return await self._ingest.start(request, settings, source)
 
     def _playlist_source(self, url: str, extraction: Extraction) -> PlaylistSource:
         entries = extraction.entries or []
-        head, used = first_usable(entries, self._d.guard, self._config.first_chunk_size)
+        first = self._config.first_chunk_size
+        head, used = first_usable(entries, self._d.guard, first)
         return PlaylistSource(
             url=url,
             title=clean_text(extraction.info.get("title")),
@@ -181,6 +183,7 @@ class ResolveService:
             lazy=extraction.lazy,
             count=extraction.count,
             size=len(head) + len(entries) - used,
+            exhausted=len(entries) < first if extraction.lazy else used >= len(entries),
             rest=functools.partial(usable_tracks, entries[used:], self._d.guard),
         )
 

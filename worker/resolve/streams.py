@@ -58,9 +58,13 @@ class StreamResolver:
         reason = (cached.reason or "unavailable")[:200]
         if announce:
             event = TrackSubstituted(
-                guild_id=guild_id, at_ms=now_ms(), text_channel_id=text_channel_id, item=substitute, broken_url=url,
+                guild_id=guild_id,
+                at_ms=now_ms(),
+                text_channel_id=text_channel_id,
+                item=substitute,
+                broken_url=url,
                 reason=reason,
-            )  # fmt: skip
+            )
             await self._d.events.publish(event)
         return StreamResult(item=substitute, stream=cached.substitute_stream, substituted=True, reason=reason)
 
