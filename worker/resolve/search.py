@@ -7,6 +7,7 @@ from typing import Final
 
 from yt_dlp.utils import YoutubeDLError
 
+from shared.jobs import MAX_QUERY_LENGTH
 from shared.models import Track
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import classify
@@ -37,6 +38,7 @@ class Searcher:
 
     async def tracks(self, query: str, limit: int) -> list[Track] | None:
         """Search results (cached); None when the search itself failed."""
+        query = " ".join(query.split())[:MAX_QUERY_LENGTH]
         prefix = self._d.config.search_prefix
         key = f"{prefix}|{limit}|{query.lower()}"
         cached = await self._d.cache.get("search", key, CachedTracks)
