@@ -22,6 +22,8 @@ from shared.events import VoiceStateRequest
 _log: Final = logging.getLogger(__name__)
 MAX_REQUEST_AGE_MS: Final = 60_000
 RETRY_DELAY_S: Final = 1.0
+VOICE_OP_TIMEOUT_S: Final = 10.0
+"""Sending op 4 can wait on nextcord's gateway send limiter; a worker that gets no credentials asks again."""
 
 
 class VoiceControl(Protocol):
@@ -81,10 +83,11 @@ class VoiceRequests:
             _log.info("dropping a voice request with stale fence %d < %d", request.fence, current, extra=extra)
             return False
         try:
-            if request.channel_id is None:
-                await self._control.leave(guild_id)
-                return True
-            return await self._control.join(guild_id, request.channel_id)
+            async with asyncio.timeout(VOICE_OP_TIMEOUT_S):
+                if request.channel_id is None:
+                    await self._control.leave(guild_id)
+                    return True
+                return await self._control.join(guild_id, request.channel_id)
         except Exception:  # noqa: BLE001 - one request failing (Discord, cache) must not stop the consumer
             _log.warning("voice request failed", exc_info=True, extra={"guild_id": guild_id})
             return False

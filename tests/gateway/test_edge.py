@@ -111,7 +111,7 @@ async def test_a_hanging_handler_is_answered_within_the_budget() -> None:
     ack = await run(hangs, age_s=0.5)
     elapsed = time.monotonic() - started
     assert ack.answers == [("send", Reply.error(UNAVAILABLE))]
-    assert 1.5 < elapsed < 2.2
+    assert 1.5 < elapsed < 2.6
     assert cancelled.is_set()
 
 
