@@ -1,0 +1,255 @@
+"""The worker process: arq's resolve job loop and the player supervisor side by side, with one pacer and voice.
+
+SIGTERM hands every guild off at a safe point (final checkpoint, lease released) before arq stops taking jobs;
+running jobs get a few seconds to finish and are otherwise re-queued for another worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Final
+
+import aiohttp
+from arq.connections import ArqRedis
+from arq.worker import Worker
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from shared import codec
+from shared.active_store import ActiveGuildStore
+from shared.command_store import CommandStore
+from shared.event_store import EventStore
+from shared.keys import Keys
+from shared.observability import HealthServer, WorkerMetrics
+from shared.player_store import PlayerStore
+from shared.queue_store import QueueStore
+from shared.settings import Settings
+from shared.settings_store import SettingsStore
+from shared.voice_store import VoiceStore
+from worker.audio.ffmpeg_args import PipelineOptions
+from worker.audio.opener import SourceOpener
+from worker.audio.pacer import Pacer
+from worker.bridges import ResolverStreams, VoiceBridge, VoiceRequester
+from worker.output import FencedSink, GuildAudio
+from worker.player import GuildPlayer
+from worker.player_support import PlayerConfig, PlayerStores
+from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
+from worker.resolve.schedule_store import ArqChunkScheduler
+from worker.resolve.service import ResolveService
+from worker.supervisor import Supervisor, SupervisorConfig, TrackedLease
+from worker.voice.connection import VoiceConnectionFactory
+
+_log: Final = logging.getLogger(__name__)
+
+JOB_DRAIN_S: Final = 4.0
+"""How long running resolve jobs may finish after SIGTERM; compose's stop_grace_period covers handoff + this."""
+_METRICS_INTERVAL_S: Final = 1.0
+
+type VoiceFactoryBuilder = Callable[[aiohttp.ClientSession], VoiceConnectionFactory]
+"""Given the worker's HTTP session, the factory of guild voice connections (built by the composition root)."""
+
+
+def redis_pool(settings: Settings, *, socket_timeout_s: float) -> ConnectionPool:
+    if settings.redis.url is None:
+        raise SystemExit("ENCORE_REDIS__URL is not set (scripts/run starts a local redis-server and sets it)")
+    return ConnectionPool.from_url(
+        settings.redis.url,
+        socket_timeout=socket_timeout_s,
+        socket_connect_timeout=settings.redis.connect_timeout_s,
+        retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), 20),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError, OSError],
+        health_check_interval=30,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerParts:
+    """Everything worker-wide that guild players are built from."""
+
+    settings: Settings
+    keys: Keys
+    redis: ArqRedis
+    stores: PlayerStores
+    voice_store: VoiceStore
+    pacer: Pacer
+    opener: SourceOpener
+    voice_factory: VoiceConnectionFactory
+    resolver: ResolveService
+    metrics: WorkerMetrics
+
+    async def build_player(self, guild_id: int, lease: TrackedLease) -> GuildPlayer:
+        requester = VoiceRequester(guild_id, lease, self.voice_store)
+        connection = self.voice_factory(guild_id=guild_id, request_voice_state=requester)
+        audio = GuildAudio(guild_id, self.pacer, self.opener, FencedSink(connection, lease))
+        config = PlayerConfig(checkpoint_ms=self.settings.worker.checkpoint_interval_ms)
+        return GuildPlayer(
+            guild_id,
+            lease=lease,
+            stores=self.stores,
+            audio=audio,
+            voice=VoiceBridge(guild_id, connection, self.voice_store),
+            streams=ResolverStreams(self.resolver),
+            config=config,
+        )
+
+
+def player_stores(redis: Redis, keys: Keys) -> PlayerStores:
+    return PlayerStores(
+        players=PlayerStore(redis, keys),
+        queue=QueueStore(redis, keys),
+        settings=SettingsStore(redis, keys),
+        events=EventStore(redis, keys),
+        commands=CommandStore(redis, keys),
+        active=ActiveGuildStore(redis, keys),
+    )
+
+
+async def wait_for_redis(redis: Redis) -> None:
+    """Start even while Redis is down: retry with backoff until it answers."""
+    delay = 0.1
+    while True:
+        try:
+            await redis.ping()
+            return
+        except (RedisError, OSError) as exc:
+            _log.warning("waiting for Redis: %s", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+@contextlib.asynccontextmanager
+async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) -> AsyncIterator[WorkerParts]:
+    """Build the worker-wide parts and close them in reverse order."""
+    keys = Keys(settings.redis.key_prefix)
+    redis = ArqRedis(
+        redis_pool(settings, socket_timeout_s=settings.redis.socket_timeout_s),
+        job_serializer=codec.dumps,
+        job_deserializer=codec.loads,
+        default_queue_name=keys.arq_queue(),
+    )
+    await wait_for_redis(redis)
+    resolver = build_resolve_service(
+        redis=redis, keys=keys, config=settings.worker, scheduler=ArqChunkScheduler(redis, keys.arq_queue())
+    )
+    await resolver.start()
+    async with aiohttp.ClientSession() as http, Pacer() as pacer:
+        try:
+            yield WorkerParts(
+                settings=settings,
+                keys=keys,
+                redis=redis,
+                stores=player_stores(redis, keys),
+                voice_store=VoiceStore(redis, keys),
+                pacer=pacer,
+                opener=SourceOpener(PipelineOptions(niceness=5)),
+                voice_factory=voice_factory_builder(http),
+                resolver=resolver,
+                metrics=WorkerMetrics(),
+            )
+        finally:
+            resolver.close()
+            await redis.aclose()
+
+
+def arq_worker(parts: WorkerParts) -> Worker:
+    config = parts.settings.worker
+    return Worker(
+        functions=resolve_functions(),
+        queue_name=parts.keys.arq_queue(),
+        redis_pool=parts.redis,
+        handle_signals=False,
+        max_jobs=config.max_jobs,
+        poll_delay=0.05,
+        keep_result=60,
+        job_serializer=codec.dumps,
+        job_deserializer=codec.loads,
+        ctx={RESOLVE_SERVICE_KEY: parts.resolver},
+        health_check_key=f"{parts.keys.arq_queue()}:health:{config.worker_id}",
+        health_check_interval=10,
+    )
+
+
+async def run_jobs(worker: Worker) -> None:
+    """arq's poll loop, restarted if a Redis outage outlasts its retries (the process stays up)."""
+    while True:
+        try:
+            await worker.async_run()
+            return
+        except (RedisError, OSError) as exc:
+            _log.warning("the job loop lost Redis (%s); restarting it", exc)
+            await asyncio.sleep(1.0)
+
+
+async def drain_jobs(worker: Worker) -> None:
+    worker.allow_pick_jobs = False
+    running = [task for task in worker.tasks.values() if not task.done()]
+    if running:
+        await asyncio.wait(running, timeout=JOB_DRAIN_S)
+    with contextlib.suppress(RedisError, OSError):
+        await worker.close()
+
+
+async def report_metrics(parts: WorkerParts, supervisor: Supervisor) -> None:
+    reported_deficits = 0
+    while True:
+        await asyncio.sleep(_METRICS_INTERVAL_S)
+        owned = supervisor.owned
+        playing = sum(1 for gid in owned if (stream := parts.pacer.stream(gid)) and stream.current is not None)
+        parts.metrics.set_players(len(owned), playing)
+        deficits = parts.pacer.counters.deficits
+        parts.metrics.frames_missed(deficits - reported_deficits)
+        reported_deficits = deficits
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+
+async def serve(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) -> None:
+    """Run until SIGTERM/SIGINT, then hand off guilds and stop."""
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    async with worker_parts(settings, voice_factory_builder) as parts:
+        blocking = Redis(connection_pool=redis_pool(settings, socket_timeout_s=settings.redis.socket_timeout_s + 5))
+        config = settings.worker
+        supervisor = Supervisor(
+            parts.redis,
+            blocking,
+            parts.keys,
+            SupervisorConfig(config.worker_id, config.lease_ms, config.scan_interval_ms, config.max_guilds),
+            parts.build_player,
+        )
+        jobs = arq_worker(parts)
+        health = None
+        if config.health_port is not None:
+            health = HealthServer(
+                host="0.0.0.0", port=config.health_port, metrics=parts.metrics, redis=parts.redis,  # noqa: S104
+                ready=lambda: asyncio.sleep(0, result=True),
+            )  # fmt: skip
+            await health.start()
+        async with asyncio.TaskGroup() as group:
+            supervising = group.create_task(supervisor.run(), name="supervisor")
+            job_loop = group.create_task(run_jobs(jobs), name="jobs")
+            metrics_task = group.create_task(report_metrics(parts, supervisor), name="metrics")
+            _log.info("worker %s ready", config.worker_id)
+            await stop.wait()
+            _log.info("stopping: handing guilds off")
+            await supervisor.shutdown()
+            await drain_jobs(jobs)
+            for task in (supervising, job_loop, metrics_task):
+                task.cancel()
+        if health is not None:
+            await health.stop()
+        await blocking.aclose()
+        _log.info("worker %s stopped", config.worker_id)

@@ -1,0 +1,85 @@
+"""Adapters from the worker's components to the player's ports: resolver streams and the voice connection."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Final
+
+from redis.exceptions import RedisError
+
+from shared.events import VoiceStateRequest
+from shared.models import QueueItem
+from shared.voice_store import VoiceStore
+from worker.ports import LeaseView, PlayableStream, StreamOutcome, VoiceStatus
+from worker.resolve.service import ResolveService
+from worker.voice.connection import VoiceConnection
+
+_log: Final = logging.getLogger(__name__)
+
+
+class ResolverStreams:
+    """`StreamSource` over the resolver: stream URLs just before play, smart fallback, prefetch of the next item."""
+
+    def __init__(self, service: ResolveService) -> None:
+        self._service = service
+
+    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamOutcome:
+        result = await self._service.stream_for(item, guild_id, announce=False)
+        stream = result.stream
+        if stream is None:
+            return StreamOutcome(None, result.item, error=result.error or "this track cannot be played")
+        playable = PlayableStream(
+            url=stream.url,
+            is_opus=stream.is_opus,
+            http_headers=dict(stream.http_headers),
+            duration_ms=stream.duration_ms,
+        )
+        reason = (result.reason or "the link is broken") if result.substituted else None
+        return StreamOutcome(playable, result.item, substituted_reason=reason)
+
+    async def prefetch(self, guild_id: int, item: QueueItem) -> None:
+        await self._service.prefetch(item, guild_id)
+
+
+class VoiceBridge:
+    """`VoicePort` over a VoiceConnection; fresh credentials come from Redis, where the gateway stores them."""
+
+    def __init__(self, guild_id: int, connection: VoiceConnection, voice_store: VoiceStore) -> None:
+        self._guild_id = guild_id
+        self._connection = connection
+        self._store = voice_store
+
+    async def connect(self, channel_id: int) -> None:
+        await self._connection.connect(channel_id)
+
+    async def refresh(self) -> None:
+        credentials = await self._store.credentials(self._guild_id)
+        if credentials is not None:
+            await self._connection.feed_credentials(credentials)
+
+    def status(self) -> VoiceStatus:
+        return self._connection.status()
+
+    async def disconnect(self, *, leave: bool) -> None:
+        await self._connection.disconnect(leave=leave)
+
+
+class VoiceRequester:
+    """Asks the gateway for a voice state update, stamped with this owner's fence (stale owners are ignored)."""
+
+    def __init__(self, guild_id: int, lease: LeaseView, voice_store: VoiceStore) -> None:
+        self._guild_id = guild_id
+        self._lease = lease
+        self._store = voice_store
+
+    async def __call__(self, channel_id: int | None) -> None:
+        if not self._lease.valid():
+            return
+        request = VoiceStateRequest(
+            guild_id=self._guild_id, channel_id=channel_id, fence=self._lease.fence, at_ms=int(time.time() * 1000)
+        )
+        try:
+            await self._store.request(request)
+        except (RedisError, OSError) as exc:
+            _log.warning("could not ask the gateway for a voice state: %s", exc, extra={"guild_id": self._guild_id})
