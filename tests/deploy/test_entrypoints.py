@@ -174,14 +174,7 @@ async def _wait_healthy(process: asyncio.subprocess.Process, port: int, log: Pat
                 "/healthz before logging in and keep retrying the login (issue 8 wiring in the gateway)",
             ),
         ),
-        pytest.param(
-            "worker",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="worker/__main__.py does not exist yet (`python -m worker` exits: No module named "
-                "worker.__main__); it must also serve /healthz on ENCORE_WORKER__HEALTH_PORT",
-            ),
-        ),
+        "worker",
     ],
 )
 async def test_container_command_starts_the_service(service: str, tmp_path: Path, own_redis: RedisServer) -> None:
