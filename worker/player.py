@@ -54,6 +54,7 @@ from worker.track_driver import TrackDriver, next_after
 
 _log: Final = logging.getLogger(__name__)
 _REJOIN: Final = (VoiceStatus.CLOSED, VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
+STALE_COMMAND_MS: Final = 60_000
 
 
 class GuildPlayer:
@@ -88,6 +89,7 @@ class GuildPlayer:
         self._idle_since: float | None = None
         self._alone_since: float | None = None
         self.released = False
+        self._ignore_before_ms = 0
         self._extra = {"guild_id": guild_id}
 
     @property
@@ -110,8 +112,10 @@ class GuildPlayer:
             stored = None
         self._settings = await self._stores.settings.get(self.guild_id)
         if stored is None:
-            cursor = await self._stores.commands.latest_id(self.guild_id)
-            stored = PlayerState(volume=self._settings.default_volume, cursor=cursor)
+            # A guild without state reads its whole (capped) stream, but commands from before this player's time
+            # (a lost or reset state) are only skipped over, never replayed.
+            self._ignore_before_ms = now_ms() - STALE_COMMAND_MS
+            stored = PlayerState(volume=self._settings.default_volume)
         self._state = stored.model_copy(update={"fence": self._lease.fence})
         self._last_settings = time.monotonic()
 
@@ -186,7 +190,7 @@ class GuildPlayer:
 
     async def _apply(self, entry: StreamEntry) -> None:
         command = entry.command
-        if command is None:
+        if command is None or command.issued_at_ms < self._ignore_before_ms:
             await self._commit(self._next_state(cursor=entry.entry_id))
             return
         if command.text_channel_id is not None and command.text_channel_id != self._state.text_channel_id:

@@ -1,0 +1,34 @@
+"""Fixtures for end-to-end tests: the full stack with real processes against the fake Discord (DAVE v1)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from tests.e2e.media import E2EMedia, make_e2e_media
+from tests.e2e.stack import Stack
+from tests.fakediscord.server import FakeDiscord
+from tests.gateway.e2e import build_world
+from tests.media.server import MediaServer
+
+
+@pytest.fixture(scope="session")
+def e2e_media(media_server: MediaServer) -> E2EMedia:
+    return make_e2e_media(media_server)
+
+
+@pytest.fixture
+async def stack(fake_discord: FakeDiscord, redis: Redis, redis_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    """Gateway and two workers, started; the test adds or kills processes as it needs."""
+    world = await build_world(fake_discord)
+    stack = Stack(fake_discord, world, redis, redis_url, tmp_path / "logs")
+    try:
+        await stack.start_gateway()
+        await stack.start_worker("w1")
+        await stack.start_worker("w2")
+        yield stack
+    finally:
+        await stack.close()

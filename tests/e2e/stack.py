@@ -1,0 +1,120 @@
+"""The whole of encore on this machine: redis-server, the gateway, workers, the fake Discord and a media server.
+
+Processes are real (`python -m gateway`, `python -m worker`) and can be killed, stopped or paused by signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from shared.keys import Keys
+from shared.models import PlayerState
+from shared.player_store import PlayerStore
+from shared.queue_store import QueueStore
+from tests.fakediscord.capture import HeardAudio
+from tests.fakediscord.interactions import Callback
+from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.state import Message
+from tests.gateway.e2e import GatewayProcess, World, answer
+from tests.media.library import PLUGIN_DIR
+from tests.support.processes import ROOT, ServiceProcess
+
+WORKER_READY = "ready"
+LEASE_MS = 1500
+
+
+@dataclass
+class Stack:
+    fake: FakeDiscord
+    world: World
+    redis: Redis
+    redis_url: str
+    logs: Path
+    keys: Keys = field(default_factory=Keys)
+    gateway: GatewayProcess | None = None
+    workers: dict[str, ServiceProcess] = field(default_factory=dict)
+    worker_env: Mapping[str, str] = field(default_factory=dict)
+
+    def _worker_env(self, name: str) -> dict[str, str]:
+        return {
+            **self.fake.environment(),
+            "ENCORE_REDIS__URL": self.redis_url,
+            "ENCORE_WORKER__WORKER_ID": name,
+            "ENCORE_WORKER__ALLOWED_HOSTS": "127.0.0.1",
+            "ENCORE_WORKER__SEARCH_PREFIX": "localsearch",
+            "ENCORE_WORKER__LEASE_MS": str(LEASE_MS),
+            "ENCORE_LOG_LEVEL": "INFO",
+            "PYTHONPATH": f"{PLUGIN_DIR}:{ROOT}",
+            **self.worker_env,
+        }
+
+    async def start_gateway(self) -> GatewayProcess:
+        if self.gateway is None:
+            env = {"ENCORE_GATEWAY__RATE_LIMIT_COMMANDS": "1000"}
+            self.gateway = GatewayProcess(self.fake, self.redis_url, self.logs / "gateway.log", env)
+        await self.gateway.start()
+        return self.gateway
+
+    async def start_worker(self, name: str) -> ServiceProcess:
+        log = self.logs / f"{name}.log"
+        offset = len(log.read_text()) if log.exists() else 0
+        worker = await ServiceProcess(name, "worker", self._worker_env(name), log).start()
+        await worker.wait_for_log(f"worker {name} {WORKER_READY}", 30, after=offset)
+        self.workers[name] = worker
+        return worker
+
+    async def close(self) -> None:
+        for worker in self.workers.values():
+            await worker.close()
+        if self.gateway is not None:
+            await self.gateway.close()
+
+    # ---- driving ------------------------------------------------------------------------------------------
+
+    async def command(
+        self, name: str, options: Mapping[str, object] | None = None, *, subcommand: str | None = None
+    ) -> tuple[Callback, Message]:
+        return await answer(self.world, name, self.world.alice, options, subcommand=subcommand, timeout_s=20)
+
+    async def state(self) -> PlayerState | None:
+        return await PlayerStore(self.redis, self.keys).load(self.world.guild.id)
+
+    async def until_state(self, check: Callable[[PlayerState], bool], timeout_s: float = 20.0) -> PlayerState:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            state = await self.state()
+            if state is not None and check(state):
+                return state
+            if time.monotonic() > deadline:
+                raise AssertionError(f"player state not reached; last: {state}\n{self.tail_logs()}")
+            await asyncio.sleep(0.05)
+
+    async def queue_titles(self) -> list[str]:
+        items = await QueueStore(self.redis, self.keys).all_items(self.world.guild.id)
+        return [item.track.title for item in items]
+
+    async def hear(self, seconds: float, *, timeout_s: float = 30.0, since: float | None = None) -> HeardAudio:
+        try:
+            return await self.fake.wait_for_audio(self.world.voice, seconds=seconds, timeout=timeout_s, since=since)
+        except TimeoutError as exc:
+            raise AssertionError(f"no audio heard\n{self.tail_logs()}") from exc
+
+    def heard(self) -> HeardAudio:
+        return self.fake.heard(self.world.voice)
+
+    async def owner(self) -> str | None:
+        raw = await self.redis.get(self.keys.lease(self.world.guild.id))
+        return raw.decode().rpartition("|")[0] if raw else None
+
+    def tail_logs(self, chars: int = 2500) -> str:
+        parts = []
+        if self.gateway is not None:
+            parts.append(f"--- gateway\n{self.gateway.log()[-chars:]}")
+        parts += [f"--- {name}\n{worker.log()[-chars:]}" for name, worker in self.workers.items()]
+        return "\n".join(parts)
