@@ -237,6 +237,7 @@ async def _measure_ceiling(
     return {
         "min_rate": min(rates),
         "behind": sum(1 for r in rates if r < KEEP_UP),
+        "audio_rate": sum(rates),
         "ffmpeg_cpu": (ff1 - ff0) / elapsed,
         "core_busy": core_busy(core0, core1),
     }
@@ -299,35 +300,49 @@ def _holds_encore(row: dict[str, Any]) -> bool:
     return full_rate and row["deficits"] == row["skipped_ticks"] == row["ended_early"] == 0
 
 
-def _print_row(mode: str, count: int, ceiling: dict[str, Any] | None, encore: dict[str, Any] | None) -> None:
-    cells = [f"{mode:<11}", f"{count:>5}"]
+def _ceiling_cells(ceiling: dict[str, Any] | None) -> str:
     if ceiling is None:
-        cells.append(f"{'-':>30}")
-    elif "error" in ceiling:
-        cells.append(f"{'error':>30}")
-    else:
-        ok = "yes" if _holds_ceiling(ceiling) else f"no ({ceiling['behind']} behind)"
-        cells.append(f"{ok:>15} {ceiling['min_rate']:>5.2f}x {ceiling['core_busy']:>6.0%}")
+        return f"{'-':>37}"
+    if "error" in ceiling:
+        return f"{'error':>37}"
+    ok = "yes" if _holds_ceiling(ceiling) else f"no ({ceiling['behind']} behind)"
+    return f"{ok:>15} {ceiling['min_rate']:>5.2f}x {ceiling['core_busy']:>5.0%} {_cost_ms(ceiling):>6.2f}"
+
+
+def _encore_cells(encore: dict[str, Any] | None, count: int) -> str:
     if encore is None:
-        cells.append("-")
-    elif "error" in encore:
-        cells.append(f"error: {encore['error']}")
-    else:
-        ok = "yes" if _holds_encore(encore) else "no"
-        rate = encore["frames_per_s"] / (50 * count)
-        cells.append(
-            f"{ok:>4} {rate:>5.0%} {encore['deficits']:>7} {encore['skipped_ticks']:>5} "
-            f"{encore['late_ticks']:>5} {encore['max_late_ms']:>7.1f} "
-            f"{encore['tick_busy_ms']:>6.2f} {encore['python_cpu']:>5.0%} {encore['ffmpeg_cpu']:>6.0%} "
-            f"{encore['core_busy']:>5.0%} {encore['open_s']:>6.1f}"
-        )
-    print(" | ".join(cells), flush=True)
+        return "-"
+    if "error" in encore:
+        return f"error: {encore['error']}"
+    ok = "yes" if _holds_encore(encore) else "no"
+    rate = encore["frames_per_s"] / (50 * count)
+    return (
+        f"{ok:>3} {rate:>6.0%} {encore['deficits']:>7} {encore['skipped_ticks']:>5} {encore['late_ticks']:>5} "
+        f"{encore['max_late_ms']:>7.1f} {encore['python_cpu']:>4.0%} {encore['ffmpeg_cpu']:>7.0%} "
+        f"{encore['core_busy']:>5.0%} {_cost_ms(encore):>6.2f} {encore['open_s']:>6.1f}"
+    )
+
+
+def _cost_ms(row: dict[str, Any]) -> float:
+    """CPU ms per second of audio delivered, per stream (robust to other load on the core)."""
+    if "audio_rate" in row:
+        return float(row["ffmpeg_cpu"] / max(row["audio_rate"], 1e-9) * 1000)
+    audio_rate = row["frames_per_s"] / 50
+    return float((row["python_cpu"] + row["ffmpeg_cpu"]) / max(audio_rate, 1e-9) * 1000)
+
+
+def _print_row(mode: str, count: int, ceiling: dict[str, Any] | None, encore: dict[str, Any] | None) -> None:
+    print(f"{mode:<11} | {count:>5} | {_ceiling_cells(ceiling)} | {_encore_cells(encore, count)}", flush=True)
 
 
 HEADER: Final = (
-    "mode        |     N |  ffmpeg-only keeps up  min  core | "
-    "ok? frames deficit  skip  late maxlate tick_ms   py%  ffmpeg% core%  open_s"
+    "mode        |     N |  ffmpeg -re: keeps up  min  core  ms/s | "
+    "encore: ok frames deficit  skip  late maxlate  py%  ffmpeg% core%   ms/s open_s"
 )
+LEGEND: Final = """\
+  min: slowest FFmpeg's media-seconds per second; frames: frames sent / (N x 50/s); deficit: ticks a guild had no
+  frame; skip: ticks dropped after a stall; late: ticks >= 20 ms late; maxlate: ms; py%/ffmpeg%: CPU of one core;
+  core%: whole core busy (other machine load included); ms/s: CPU ms per second of audio per stream (py + ffmpeg)"""
 
 
 def _print_background(core: int) -> None:
@@ -339,9 +354,17 @@ def _print_background(core: int) -> None:
         print(f"  (core {core} was {busy:.0%} busy with other work before this step)", flush=True)
 
 
-def ramp(base: Plan, counts: Sequence[int]) -> tuple[int, int]:
-    """Run both sides at increasing N until both stop holding; return the highest N each sustained."""
-    best_ceiling = best_encore = 0
+@dataclass(slots=True)
+class RampResult:
+    best_ceiling: int = 0
+    best_encore: int = 0
+    ceiling_cost_ms: float | None = None
+    encore_cost_ms: float | None = None
+
+
+def ramp(base: Plan, counts: Sequence[int]) -> RampResult:
+    """Run both sides at increasing N until both stop holding; keep the highest N each sustained."""
+    result = RampResult()
     ceiling_failed = encore_failed = False
     for count in counts:
         plan = replace(base, count=count)
@@ -349,15 +372,35 @@ def ramp(base: Plan, counts: Sequence[int]) -> tuple[int, int]:
         ceiling = None if ceiling_failed else asyncio.run(ceiling_run(plan))
         encore = None if encore_failed else run_encore_pinned(plan)
         _print_row(plan.mode, count, ceiling, encore)
+        if ceiling is not None and "error" not in ceiling:
+            result.ceiling_cost_ms = _cost_ms(ceiling)
+        if encore is not None and "error" not in encore:
+            result.encore_cost_ms = _cost_ms(encore)
         if ceiling is not None:
             ceiling_failed = not _holds_ceiling(ceiling)
-            best_ceiling = count if not ceiling_failed else best_ceiling
+            result.best_ceiling = count if not ceiling_failed else result.best_ceiling
         if encore is not None:
             encore_failed = not _holds_encore(encore)
-            best_encore = count if not encore_failed else best_encore
+            result.best_encore = count if not encore_failed else result.best_encore
         if ceiling_failed and encore_failed:
             break
-    return best_ceiling, best_encore
+    return result
+
+
+def _summarize(mode: str, spawn: float, per_min: float, result: RampResult) -> None:
+    best_c, best_e = result.best_ceiling, result.best_encore
+    ratio = f"{best_e / best_c:.0%}" if best_c else "n/a"
+    print(f"{mode}: sustained with zero deficit: ffmpeg -re {best_c or '<min'}, encore {best_e or '<min'} ({ratio})")
+    if result.ceiling_cost_ms and result.encore_cost_ms:
+        ceiling, encore = 1000 / result.ceiling_cost_ms, 1000 / result.encore_cost_ms
+        print(
+            f"  CPU-derived streams/core: ffmpeg -re {ceiling:.0f}, encore {encore:.0f} ({encore / ceiling:.0%}); "
+            f"per stream {result.ceiling_cost_ms:.2f} vs {result.encore_cost_ms:.2f} CPU ms/s"
+        )
+    print(
+        f"  ffmpeg alone, unpaced: {per_min:.3f} CPU s per stream-minute = {60 / per_min:.0f} streams/core; "
+        f"{spawn * 1000:.0f} ms CPU per track start"
+    )
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -370,7 +413,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--media", type=Path, default=Path("/tmp/encore-bench-media"))
     p.add_argument("--complexity", type=int, default=EncoderSettings().complexity, help="libopus complexity 0-10")
     p.add_argument("--page-ms", type=int, default=PipelineOptions().page_duration_ms, help="Ogg page duration")
-    p.add_argument("--nice", type=int, default=0, help="niceness added to each FFmpeg")
+    p.add_argument("--nice", type=int, default=PipelineOptions().niceness, help="niceness added to each FFmpeg")
     p.add_argument("--quick", action="store_true", help="small counts, 5 s windows")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -384,8 +427,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     window = 5.0 if args.quick and args.window == 10.0 else args.window
     base = Plan(modes[0], 0, window, args.warmup, args.core, args.media, args.complexity, args.page_ms, args.nice)
     if args.child:
-        result = asyncio.run(encore_run(replace(base, count=int(args.counts))))
-        print(orjson.dumps(result).decode())
+        print(orjson.dumps(asyncio.run(encore_run(replace(base, count=int(args.counts))))).decode())
         return
     if len(os.sched_getaffinity(0)) > 1:
         # Keep the orchestrator (and its progress readers) off the measured core.
@@ -393,20 +435,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     make_media(args.media, 240)
     print(f"core {args.core}, window {window:g} s, libopus complexity {args.complexity}, page {args.page_ms} ms")
     print(HEADER)
+    print(LEGEND)
     summary = []
     for mode in modes:
         table = QUICK_COUNTS if args.quick else DEFAULT_COUNTS
         counts = [int(c) for c in args.counts.split(",")] if args.counts else list(table[mode])
         spawn, per_min = ffmpeg_costs(replace(base, mode=mode))
-        summary.append((mode, spawn, per_min, *ramp(replace(base, mode=mode), counts)))
+        summary.append((mode, spawn, per_min, ramp(replace(base, mode=mode), counts)))
     print()
-    for mode, spawn, per_min, ceiling, encore in summary:
-        ratio = f"{encore / ceiling:.0%}" if ceiling else "n/a"
-        print(f"{mode}: ffmpeg -re sustained {ceiling or '<min'}, encore sustained {encore or '<min'} ({ratio})")
-        print(
-            f"  ffmpeg alone, unpaced: {per_min:.3f} CPU s per stream-minute = {60 / per_min:.0f} streams/core "
-            f"(CPU ceiling); {spawn * 1000:.0f} ms CPU per track start"
-        )
+    for mode, spawn, per_min, ramped in summary:
+        _summarize(mode, spawn, per_min, ramped)
 
 
 if __name__ == "__main__":

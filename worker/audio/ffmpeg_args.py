@@ -58,11 +58,17 @@ class PipelineOptions:
     """Ogg page length FFmpeg writes; short pages let the first frames arrive sooner."""
     readahead_frames: int = 150
     """Read-ahead bound per track (150 = 3 s); FFmpeg blocks on its pipe when the buffer is full."""
-    resume_frames: int = 100
+    resume_frames: int = 125
+    """Reading resumes below this many frames; each source adds a random 0..`refill_jitter_frames`."""
+    refill_jitter_frames: int = 20
+    """Spreads refills of streams that started together over different ticks, so FFmpegs do not wake in lockstep."""
+    pipe_buffer_bytes: int = 8192
+    """Kernel pipe size for FFmpeg's output (default 64 KiB ≈ 4 s): small, so each refill is a short burst."""
     ready_frames: int = 10
     """Frames a prepared track holds before `open` returns (10 = 200 ms)."""
-    niceness: int = 0
-    """Added to each FFmpeg's nice value so the pacer wins the CPU when a core is saturated."""
+    niceness: int = 10
+    """Added to each FFmpeg's nice value: FFmpeg has seconds of buffer, the pacer has none, so the pacer must win the
+    CPU when a core is busy (bench: 0 late ticks at nice 10 where nice 0 had stalls of 100+ ms)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
+import random
 import subprocess
 from collections import deque
 from collections.abc import Sequence
@@ -60,6 +62,7 @@ class FFmpegSource:
         self._error: SourceError | None = None
         self._transport: asyncio.SubprocessTransport | None = None
         self._reading_paused = False
+        self._resume_at = options.resume_frames - random.randint(0, options.refill_jitter_frames)  # noqa: S311 - load spreading, not security
         self._ready = asyncio.Event()
         self._exited = asyncio.Event()
         self._finished = asyncio.Event()
@@ -72,7 +75,7 @@ class FFmpegSource:
         if not frames:
             return None
         self._played += 1
-        if self._reading_paused and len(frames) <= self._options.resume_frames:
+        if self._reading_paused and len(frames) <= self._resume_at:
             self._resume_reading()
         return frames.popleft()
 
@@ -134,6 +137,7 @@ class FFmpegSource:
         self._transport = transport
         if self._options.niceness:
             _renice(transport.get_pid(), self._options.niceness)
+        _shrink_pipe(transport.get_pipe_transport(_STDOUT), self._options.pipe_buffer_bytes)
 
     async def wait_ready(self, timeout_s: float) -> None:
         """Wait until `ready_frames` are buffered or the stream ended; raise `SourceError` if it failed or timed out.
@@ -287,6 +291,16 @@ class _FFmpegProtocol(asyncio.SubprocessProtocol):
     @override
     def connection_lost(self, exc: Exception | None) -> None:
         self._source._on_finished()
+
+
+def _shrink_pipe(pipe: asyncio.BaseTransport | None, size: int) -> None:
+    handle = pipe.get_extra_info("pipe") if pipe is not None else None
+    if handle is None or size <= 0:
+        return
+    try:
+        fcntl.fcntl(handle.fileno(), fcntl.F_SETPIPE_SZ, size)
+    except OSError as exc:
+        _log.debug("cannot resize ffmpeg's pipe: %s", exc)
 
 
 def _renice(pid: int, increment: int) -> None:
