@@ -16,9 +16,9 @@ from shared.settings_store import SettingsStore
 from tests.media.server import MediaServer
 from tests.resolve.conftest import GUILD, USER, make_request
 from tests.support.redis_server import free_port
+from worker.bridges import ResolverStreams
 from worker.ports import StreamSource
 from worker.resolve.service import ResolveService
-from worker.resolve.stream_source import ResolverStreamSource
 
 
 def item_for(url: str, title: str, duration_ms: int | None = 5000) -> QueueItem:
@@ -129,7 +129,7 @@ async def test_network_errors_at_play_time_are_not_searched(service: ResolveServ
 async def test_the_players_stream_source_port_leaves_the_announcement_to_the_player(
     service: ResolveService, media_server: MediaServer, redis: Redis, keys: Keys
 ) -> None:
-    source: StreamSource = ResolverStreamSource(service)
+    source: StreamSource = ResolverStreams(service)
     ok = item_for(media_server.url("media/tone2_330hz.webm"), "Test Tone 2 (330 Hz, webm)")
     broken = item_for(media_server.url("gone/beef"), "Test Tone 2 (330 Hz, mp3)")
     await source.prefetch(GUILD, broken)
