@@ -48,7 +48,17 @@ from shared.events import (
 )
 from shared.models import GuildSettings, LoopMode, PlayerState, QueueItem
 from shared.player_store import Retire, Transition
-from worker.player_support import CommandArrived, Fenced, Halt, Inbox, PlayerConfig, PlayerStores, TrackDone, now_ms
+from worker.player_support import (
+    CommandArrived,
+    Fenced,
+    Halt,
+    Inbox,
+    PlayerConfig,
+    PlayerStores,
+    TaskSet,
+    TrackDone,
+    now_ms,
+)
 from worker.ports import AudioOutput, LeaseView, StreamSource, VoicePort, VoiceStatus
 from worker.track_driver import TrackDriver, next_after
 
@@ -89,6 +99,7 @@ class GuildPlayer:
         self._idle_since: float | None = None
         self._alone_since: float | None = None
         self.released = False
+        self._side_tasks = TaskSet()
         self._ignore_before_ms = 0
         self._extra = {"guild_id": guild_id}
 
@@ -99,6 +110,10 @@ class GuildPlayer:
     def deliver(self, entries: list[StreamEntry]) -> None:
         for entry in entries:
             self._inbox.put_nowait(CommandArrived(entry))
+            if isinstance(entry.command, VoiceUpdateCommand):
+                # Credentials must reach the voice connection even while the loop waits for that connection;
+                # feeding them is idempotent, so doing it ahead of the (ordered) cursor commit is safe.
+                self._side_tasks.spawn(self._voice.refresh(), name=f"voice-refresh-{self.guild_id}")
 
     def halt(self, *, handoff: bool) -> None:
         self._inbox.put_nowait(Halt(handoff=handoff))
@@ -127,6 +142,7 @@ class GuildPlayer:
             _log.warning("fenced out: another worker owns the guild now", extra=self._extra)
             await self._silence()
         finally:
+            await self._side_tasks.cancel_all()
             await self._driver.close()
 
     async def _loop(self) -> None:
@@ -228,7 +244,6 @@ class GuildPlayer:
                 await self._publish(self._event(PlayerUpdated))
             case VoiceUpdateCommand():
                 await self._commit(self._next_state(cursor=cursor))
-                await self._voice.refresh()
             case ListenersCommand():
                 await self._commit(self._next_state(cursor=cursor))
                 self._alone_since = time.monotonic() if command.count == 0 else None

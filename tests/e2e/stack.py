@@ -95,6 +95,16 @@ class Stack:
                 raise AssertionError(f"player state not reached; last: {state}\n{self.tail_logs()}")
             await asyncio.sleep(0.05)
 
+    async def until_history(self, count: int, timeout_s: float = 20.0) -> list[str]:
+        """Wait until `count` tracks have finished (history holds them, newest first)."""
+        players = PlayerStore(self.redis, self.keys)
+        deadline = time.monotonic() + timeout_s
+        while (page := await players.history(self.world.guild.id, 0, 100)).total < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"history has {page.total} of {count}\n{self.tail_logs()}")
+            await asyncio.sleep(0.05)
+        return [item.track.title for item in page.items]
+
     async def queue_titles(self) -> list[str]:
         items = await QueueStore(self.redis, self.keys).all_items(self.world.guild.id)
         return [item.track.title for item in items]
