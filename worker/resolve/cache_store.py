@@ -8,6 +8,7 @@ from typing import Final
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from shared.keys import Keys
 from shared.models import WireModel
@@ -28,15 +29,19 @@ class ResolveCache:
         self._keys = keys
 
     async def get[M: WireModel](self, kind: str, key: str, model: type[M]) -> M | None:
+        """The cached value, or None on a miss. The cache is best effort: Redis errors count as misses."""
         redis_key = self._keys.cache(kind, digest(key))
-        raw = await aw(self._redis.get(redis_key))
+        try:
+            raw = await aw(self._redis.get(redis_key))
+        except (RedisError, OSError) as err:
+            _log.warning("resolve cache unavailable (%s): treating %s as a miss", err, redis_key)
+            return None
         if raw is None:
             return None
         try:
             return model.model_validate_json(raw)
         except ValidationError:
-            _log.warning("dropping a cache entry that does not validate: %s", redis_key)
-            await aw(self._redis.delete(redis_key))
+            _log.warning("ignoring a cache entry that does not validate: %s", redis_key)
             return None
 
     async def put(self, kind: str, key: str, value: WireModel, ttl_s: float) -> None:
@@ -44,4 +49,8 @@ class ResolveCache:
         ttl_ms = int(ttl_s * 1000)
         if ttl_ms < 1:
             return
-        await aw(self._redis.set(self._keys.cache(kind, digest(key)), value.model_dump_json(), px=ttl_ms))
+        redis_key = self._keys.cache(kind, digest(key))
+        try:
+            await aw(self._redis.set(redis_key, value.model_dump_json(), px=ttl_ms))
+        except (RedisError, OSError) as err:
+            _log.warning("resolve cache unavailable (%s): %s not stored", err, redis_key)
