@@ -17,6 +17,8 @@ FAKE_DNS: dict[str, list[str]] = {
     "cgnat.example": ["100.64.0.1"],
     "mapped.example": ["::ffff:127.0.0.1"],
     "127.0.0.1.nip.io": ["127.0.0.1"],
+    "xn--bcher-kva.example": ["93.184.216.34"],
+    "xn--lcalhost-n4a.example": ["127.0.0.1"],
 }
 
 
@@ -88,6 +90,7 @@ HOSTILE = [
     "http://cgnat.example/",
     "http://mapped.example/",
     "http://127.0.0.1.nip.io/",
+    "http://löcalhost.example/",
     "http://does-not-resolve.example/",
     "http://music.example:99999/",
     "http:///nohost",
@@ -104,7 +107,13 @@ async def test_hostile_urls_are_refused(guard: UrlGuard, url: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["http://music.example/a.mp3", "https://music.example:8443/x?y=1", "https://v6.example/", "http://93.184.216.34/"],
+    [
+        "http://music.example/a.mp3",
+        "https://music.example:8443/x?y=1",
+        "https://v6.example/",
+        "http://93.184.216.34/",
+        "http://bücher.example/",
+    ],
 )
 async def test_public_urls_are_allowed(guard: UrlGuard, url: str) -> None:
     assert (await guard.check(url)).allowed

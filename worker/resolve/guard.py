@@ -228,7 +228,14 @@ def _canonical(host: str, ip: IPAddress) -> bool:
 
 
 def _host(parts: SplitResult) -> str:
-    return (parts.hostname or "").lower().rstrip(".")
+    """The lower-case host without a trailing dot; international names in their IDNA (punycode) form."""
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
 
 
 def _is_bracketed_ipv6(parts: SplitResult) -> bool:
