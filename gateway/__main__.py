@@ -1,19 +1,27 @@
-"""`python -m gateway`: read the settings once, configure logging, run until SIGTERM or SIGINT."""
+"""`python -m gateway`: read the settings once, configure logging, serve health, run until SIGTERM or SIGINT.
+
+A Discord connection that cannot be made (network, Discord down) is retried with backoff; the process stays up
+and reports not-ready meanwhile. A token Discord refuses stops the process with a message saying what to fix.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import logging.config
 import signal
 import sys
-from typing import Any, Final, override
+from typing import Final
 
-import orjson
+import aiohttp
+import nextcord
 from pydantic import ValidationError
 
 from gateway.app import GatewayApp, point_nextcord_at
+from gateway.health import Health
+from gateway.redis_client import command_client
+from shared.keys import Keys
+from shared.observability import GatewayMetrics, HealthServer, configure_logging
 from shared.settings import Settings
 
 _log: Final = logging.getLogger("gateway")
@@ -21,76 +29,58 @@ MISSING_CREDENTIAL_HELP: Final = (
     "encore gateway: no Discord bot token. Set ENCORE_DISCORD_TOKEN to the token of your bot "
     "(Discord developer portal > your application > Bot > Reset Token), then start it again."
 )
+REFUSED_LOGIN_HELP: Final = (
+    "encore gateway: Discord refused the bot token. Check ENCORE_DISCORD_TOKEN (reset the token in the developer "
+    "portal if it leaked or changed)."
+)
+_RETRYABLE: Final = (aiohttp.ClientError, OSError, TimeoutError, nextcord.GatewayNotFound, nextcord.DiscordServerError)
+_MAX_BACKOFF_S: Final = 60.0
 
 
-class RedactSecret(logging.Filter):
-    """Never let the bot token reach a log line, whoever logs it."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__()
-        self._secret = secret
-
-    @override
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._secret and self._secret in record.getMessage():
-            record.msg = record.getMessage().replace(self._secret, "[token]")
-            record.args = None
-        return True
+async def _wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
-class JsonFormatter(logging.Formatter):
-    @override
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        guild_id = getattr(record, "guild_id", None)
-        if guild_id is not None:
-            entry["guild_id"] = guild_id
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry).decode()
+async def run_with_retries(settings: Settings, stop: asyncio.Event, health: Health, metrics: GatewayMetrics) -> int:
+    """Run the gateway; reconnect from scratch with backoff while Discord cannot be reached."""
+    backoff = 1.0
+    while not stop.is_set():
+        app = GatewayApp(settings, health, metrics)
+        try:
+            await app.run(stop)
+            return 0
+        except nextcord.LoginFailure:
+            _log.critical(REFUSED_LOGIN_HELP)
+            return 2
+        except _RETRYABLE as exc:
+            _log.warning("cannot reach Discord (%s); retrying in %.0f s", exc, backoff)
+        await _wait_or_stop(stop, backoff)
+        backoff = min(backoff * 2, _MAX_BACKOFF_S)
+    return 0
 
 
-class GuildFormatter(logging.Formatter):
-    """The plain format, with the guild id appended when the record carries one."""
-
-    @override
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        guild_id = getattr(record, "guild_id", None)
-        return text if guild_id is None else f"{text} [guild {guild_id}]"
-
-
-def configure_logging(settings: Settings) -> None:
-    formatter = "json" if settings.log_json else "plain"
-    logging.config.dictConfig(
-        {
-            "version": 1,
-            "disable_existing_loggers": False,
-            "formatters": {
-                "plain": {"()": GuildFormatter, "format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-                "json": {"()": JsonFormatter},
-            },
-            "filters": {"redact": {"()": RedactSecret, "secret": settings.discord_token.get_secret_value()}},
-            "handlers": {
-                "stderr": {"class": "logging.StreamHandler", "formatter": formatter, "filters": ["redact"]},
-            },
-            "root": {"level": settings.log_level, "handlers": ["stderr"]},
-            "loggers": {"nextcord": {"level": "WARNING" if settings.log_level != "DEBUG" else "DEBUG"}},
-        }
-    )
-
-
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await GatewayApp(settings).run(stop)
+    health, metrics = Health(), GatewayMetrics()
+    port = settings.gateway.health_port
+    if port is None:
+        return await run_with_retries(settings, stop, health, metrics)
+    probe = command_client(settings.redis, Keys(settings.redis.key_prefix))
+
+    async def ready() -> bool:
+        return health.ready
+
+    server = HealthServer(host="0.0.0.0", port=port, metrics=metrics, redis=probe, ready=ready)  # noqa: S104
+    await server.start()
+    try:
+        return await run_with_retries(settings, stop, health, metrics)
+    finally:
+        await server.stop()
+        await probe.aclose(close_connection_pool=True)
 
 
 def main() -> None:
@@ -100,11 +90,13 @@ def main() -> None:
         sys.exit(f"encore gateway: invalid settings:\n{exc}")
     if not settings.has_token:
         sys.exit(MISSING_CREDENTIAL_HELP)
-    configure_logging(settings)
+    configure_logging(settings, service="gateway")
     point_nextcord_at(settings.gateway.discord_api_base)
     _log.info("starting the gateway (REST base %s)", settings.gateway.discord_api_base)
+    code = 0
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings))
+        code = asyncio.run(serve(settings))
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from gateway.voice_bridge import DiscordVoiceControl
 from gateway.voice_forwarder import VoiceForwarder
 from gateway.voice_requests import VoiceRequests
 from shared.keys import Keys
+from shared.observability import GatewayMetrics
 from shared.settings import GatewaySettings, Settings
 
 _log: Final = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def point_nextcord_at(api_base: str) -> None:
     nextcord.http.Route.BASE = api_base.rstrip("/")
 
 
-def build_client(settings: GatewaySettings, components: ComponentRouter) -> nextcord.Client:
+def build_client(settings: GatewaySettings, components: ComponentRouter, metrics: GatewayMetrics) -> nextcord.Client:
     """Guilds and voice states are the only intents needed: interactions carry the invoking member."""
     intents = nextcord.Intents.none()
     intents.guilds = True
@@ -54,9 +55,9 @@ def build_client(settings: GatewaySettings, components: ComponentRouter) -> next
         "max_messages": None,
     }
     if settings.shard_count is None:
-        return EncoreClient(components, **options)
+        return EncoreClient(components, metrics, **options)
     shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
-    return ShardedEncoreClient(components, shard_count=settings.shard_count, shard_ids=shard_ids, **options)
+    return ShardedEncoreClient(components, metrics, shard_count=settings.shard_count, shard_ids=shard_ids, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +71,10 @@ class Parts:
 class GatewayApp:
     """One gateway process. `run` returns when `stop` is set or the Discord connection ends for good."""
 
-    def __init__(self, settings: Settings, health: Health | None = None) -> None:
+    def __init__(self, settings: Settings, health: Health | None = None, metrics: GatewayMetrics | None = None) -> None:
         self._settings = settings
         self._health = health or Health()
+        self._metrics = metrics or GatewayMetrics()
         self._background = TaskOwner()
         self._keys = Keys(settings.redis.key_prefix)
         self._redis: ArqRedis = command_client(settings.redis, self._keys)
@@ -94,7 +96,7 @@ class GatewayApp:
         play = PlayActions(deps, gate, self._background)
         control = ControlActions(deps, gate)
         queue = QueueActions(deps, gate)
-        client = build_client(gateway, ComponentRouter(deps, play, control, queue))
+        client = build_client(gateway, ComponentRouter(deps, play, control, queue), self._metrics)
         client.add_cog(PlaybackCog(deps, play, control))
         client.add_cog(QueueCog(queue, SettingsActions(deps, gate)))
         forwarder = VoiceForwarder(deps.stores, lambda: client.user.id if client.user else 0, now_ms)

@@ -16,12 +16,37 @@ from gateway.components import ComponentRouter
 from gateway.discord_render import send_kwargs
 from gateway.edge import APOLOGY
 from gateway.render import Reply
+from shared.observability import GatewayMetrics, InteractionOutcome
 
 _log: Final = logging.getLogger(__name__)
 Interaction = nextcord.Interaction[Any]
 
 
-async def route(client: nextcord.Client, components: ComponentRouter, interaction: Interaction) -> None:
+def _command_name(interaction: Interaction) -> str:
+    if interaction.type is nextcord.InteractionType.component:
+        return "component"
+    data: Any = interaction.data
+    name = data.get("name") if isinstance(data, dict) else None
+    return str(name) if name else "unknown"
+
+
+async def route(
+    client: nextcord.Client, components: ComponentRouter, interaction: Interaction, metrics: GatewayMetrics
+) -> None:
+    name = _command_name(interaction)
+    outcome: InteractionOutcome = "ok"
+    try:
+        await _dispatch(client, components, interaction)
+    except Exception:
+        outcome = "error"
+        raise
+    finally:
+        metrics.interaction(name, outcome)
+        if interaction.response.is_done():
+            metrics.observe_ack(name, (nextcord.utils.utcnow() - interaction.created_at).total_seconds())
+
+
+async def _dispatch(client: nextcord.Client, components: ComponentRouter, interaction: Interaction) -> None:
     if interaction.type is nextcord.InteractionType.component:
         await components.on_interaction(interaction)
         return
@@ -37,20 +62,22 @@ async def route(client: nextcord.Client, components: ComponentRouter, interactio
 
 
 class EncoreClient(nextcord.Client):
-    def __init__(self, components: ComponentRouter, **options: Any) -> None:
+    def __init__(self, components: ComponentRouter, metrics: GatewayMetrics, **options: Any) -> None:
         super().__init__(**options)
         self.components = components
+        self.metrics = metrics
 
     @override
     async def on_interaction(self, interaction: Interaction) -> None:
-        await route(self, self.components, interaction)
+        await route(self, self.components, interaction, self.metrics)
 
 
 class ShardedEncoreClient(nextcord.AutoShardedClient):
-    def __init__(self, components: ComponentRouter, **options: Any) -> None:
+    def __init__(self, components: ComponentRouter, metrics: GatewayMetrics, **options: Any) -> None:
         super().__init__(**options)
         self.components = components
+        self.metrics = metrics
 
     @override
     async def on_interaction(self, interaction: Interaction) -> None:
-        await route(self, self.components, interaction)
+        await route(self, self.components, interaction, self.metrics)

@@ -162,21 +162,7 @@ async def _wait_healthy(process: asyncio.subprocess.Process, port: int, log: Pat
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(
-    "service",
-    [
-        pytest.param(
-            "gateway",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="gateway/__main__.py serves no /healthz yet (no shared.observability.HealthServer on "
-                "ENCORE_GATEWAY__HEALTH_PORT) and exits 1 when the Discord REST login cannot connect; it must serve "
-                "/healthz before logging in and keep retrying the login (issue 8 wiring in the gateway)",
-            ),
-        ),
-        "worker",
-    ],
-)
+@pytest.mark.parametrize("service", ["gateway", "worker"])
 async def test_container_command_starts_the_service(service: str, tmp_path: Path, own_redis: RedisServer) -> None:
     port = free_port()
     overrides = {
