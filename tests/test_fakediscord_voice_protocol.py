@@ -76,6 +76,7 @@ async def test_rtp_in_both_aead_modes_is_decrypted_decoded_and_counted(http: aio
             assert await asyncio.wait_for(voice.proto.received.get(), 2) == b"\x01\x00\x00\x00\x00\x00\x00\x00"
             frames = _tone_frames(50)
             voice.send_frame(frames[0])  # before SPEAKING: a protocol error the fake counts
+            await asyncio.sleep(0.05)  # let the fake's UDP reader take it in before the op arrives
             await voice.send(5, {"speaking": 1, "delay": 0, "ssrc": voice.ready["ssrc"]})
             await asyncio.sleep(0.05)
             for frame in [b"OpusHead\x01\x02", *frames[1:], *[b"\xf8\xff\xfe"] * 5]:

@@ -7,8 +7,9 @@ import contextlib
 import logging
 import secrets
 import socket
+import threading
 import time
-from typing import Any, Final, override
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -34,33 +35,64 @@ def bind_tcp(host: str, port: int) -> socket.socket:
     return sock
 
 
-class VoiceUdp(asyncio.DatagramProtocol):
-    """IP discovery, keepalive echo and RTP intake (with UDP fault injection)."""
+class VoiceUdp:
+    """IP discovery, keepalive echo and RTP intake (with UDP fault injection).
+
+    A receiver thread does the blocking reads and stamps each datagram's arrival time there, so pacing figures
+    (intervals, jitter, gaps) stay true when the event loop that decrypts and decodes is busy.
+    """
 
     def __init__(self, server: VoiceServer) -> None:
         self.server = server
-        self.transport: asyncio.DatagramTransport | None = None
+        self.sock: socket.socket | None = None
         self.keepalives = 0
         self.discoveries = 0
         self.dropped = 0
         self.unknown = 0
+        self._thread: threading.Thread | None = None
+        self._running = False
 
-    @override
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+    def start(self, host: str, port: int, loop: asyncio.AbstractEventLoop) -> int:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((host, port))
+        sock.settimeout(0.2)
+        self.sock = sock
+        self._running = True
+        self._thread = threading.Thread(target=self._receive, args=(loop,), name="fake-voice-udp", daemon=True)
+        self._thread.start()
+        bound: int = sock.getsockname()[1]
+        return bound
 
-    @override
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        assert self.transport is not None
+    def stop(self) -> None:
+        self._running = False
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        if self.sock is not None:
+            self.sock.close()
+
+    def _receive(self, loop: asyncio.AbstractEventLoop) -> None:
+        assert self.sock is not None
+        while self._running:
+            try:
+                data, addr = self.sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            arrival = time.monotonic()
+            with contextlib.suppress(RuntimeError):  # the loop closed while the thread was reading
+                loop.call_soon_threadsafe(self.datagram_received, data, addr, arrival)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int], arrival: float) -> None:
+        assert self.sock is not None
         reply = discovery_reply(data, str(addr[0]), int(addr[1]))
         if reply is not None:
             self.discoveries += 1
-            self.transport.sendto(reply, addr)
+            self.sock.sendto(reply, addr)
             return
         if len(data) == 8:
             self.keepalives += 1
-            self.transport.sendto(data, addr)
+            self.sock.sendto(data, addr)
             return
         faults = self.server.core.faults.udp
         if faults.drop():
@@ -68,9 +100,9 @@ class VoiceUdp(asyncio.DatagramProtocol):
             return
         delay = faults.latency()
         if delay > 0:
-            asyncio.get_running_loop().call_later(delay, self.server.media, data)
+            asyncio.get_running_loop().call_later(delay, self.server.media, data, arrival + delay)
         else:
-            self.server.media(data)
+            self.server.media(data, arrival)
 
 
 class VoiceServer:
@@ -100,10 +132,7 @@ class VoiceServer:
         sock = bind_tcp(self.host, port)
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock, ssl_context=self.tls.server_context()).start()
-        loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(lambda: self.udp, local_addr=(self.host, udp_port))
-        assert self.udp.transport is not None
-        self.udp_port = self.udp.transport.get_extra_info("sockname")[1]
+        self.udp_port = self.udp.start(self.host, udp_port, asyncio.get_running_loop())
 
     async def stop(self) -> None:
         for ws in list(self._sockets):
@@ -111,8 +140,7 @@ class VoiceServer:
                 await ws.close(code=1001)
         for call in self.calls.values():
             call.close()
-        if self.udp.transport is not None:
-            self.udp.transport.close()
+        self.udp.stop()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -192,8 +220,7 @@ class VoiceServer:
 
     # media
 
-    def media(self, data: bytes) -> None:
-        arrival = time.monotonic()
+    def media(self, data: bytes, arrival: float) -> None:
         try:
             header = parse_rtp(data)
         except TransportError:

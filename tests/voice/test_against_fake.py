@@ -55,7 +55,8 @@ async def test_connect_and_a_listener_hears_440_hz_through_dave(
     assert heard.decrypted >= 45
     stats = rig.fake.stream_stats(rig.channel)
     assert stats.dave_frames >= 45
-    assert stats.before_speaking == 0
+    # The speaking op travels over TLS and the frames over UDP: the fake may read one frame before the op.
+    assert stats.before_speaking <= 1
     assert stats.transport_failures == 0
     assert stats.ogg_header_frames == 0
     assert rig.connection.stats.headers_dropped == 1
