@@ -60,6 +60,7 @@ class Plan:
     complexity: int
     page_ms: int
     niceness: int
+    pipe_bytes: int
 
 
 def _request(plan: Plan, index: int) -> tuple[TrackRequest, PlaybackMode]:
@@ -81,6 +82,7 @@ def _options(plan: Plan) -> PipelineOptions:
         encoder=EncoderSettings(complexity=plan.complexity),
         page_duration_ms=plan.page_ms,
         niceness=plan.niceness,
+        pipe_buffer_bytes=plan.pipe_bytes,
         ready_timeout_s=60.0,
     )
 
@@ -281,6 +283,7 @@ def run_encore_pinned(plan: Plan) -> dict[str, Any]:
     cmd += ["--modes", plan.mode, "--counts", str(plan.count), "--window", str(plan.window_s)]
     cmd += ["--warmup", str(plan.warmup_s), "--core", str(plan.core), "--media", str(plan.media)]
     cmd += ["--complexity", str(plan.complexity), "--page-ms", str(plan.page_ms), "--nice", str(plan.niceness)]
+    cmd += ["--pipe-bytes", str(plan.pipe_bytes)]
     done = subprocess.run(cmd, capture_output=True, timeout=1800, check=False)
     if done.returncode != 0:
         return {"error": done.stderr.decode(errors="replace").strip().splitlines()[-1:]}
@@ -362,10 +365,10 @@ class RampResult:
     encore_cost_ms: float | None = None
 
 
-def ramp(base: Plan, counts: Sequence[int]) -> RampResult:
+def ramp(base: Plan, counts: Sequence[int], *, with_ceiling: bool = True) -> RampResult:
     """Run both sides at increasing N until both stop holding; keep the highest N each sustained."""
     result = RampResult()
-    ceiling_failed = encore_failed = False
+    ceiling_failed, encore_failed = not with_ceiling, False
     for count in counts:
         plan = replace(base, count=count)
         _print_background(plan.core)
@@ -382,7 +385,7 @@ def ramp(base: Plan, counts: Sequence[int]) -> RampResult:
         if encore is not None:
             encore_failed = not _holds_encore(encore)
             result.best_encore = count if not encore_failed else result.best_encore
-        if ceiling_failed and encore_failed:
+        if (ceiling_failed or not with_ceiling) and encore_failed:
             break
     return result
 
@@ -391,14 +394,18 @@ def _summarize(mode: str, spawn: float, per_min: float, result: RampResult) -> N
     best_c, best_e = result.best_ceiling, result.best_encore
     ratio = f"{best_e / best_c:.0%}" if best_c else "n/a"
     print(f"{mode}: sustained with zero deficit: ffmpeg -re {best_c or '<min'}, encore {best_e or '<min'} ({ratio})")
-    if result.ceiling_cost_ms and result.encore_cost_ms:
-        ceiling, encore = 1000 / result.ceiling_cost_ms, 1000 / result.encore_cost_ms
-        print(
-            f"  CPU-derived streams/core: ffmpeg -re {ceiling:.0f}, encore {encore:.0f} ({encore / ceiling:.0%}); "
-            f"per stream {result.ceiling_cost_ms:.2f} vs {result.encore_cost_ms:.2f} CPU ms/s"
+    if result.encore_cost_ms:
+        encore = 1000 / result.encore_cost_ms
+        line = (
+            f"  CPU-derived streams/core (last step): encore {encore:.0f} ({result.encore_cost_ms:.2f} CPU ms/s each)"
         )
+        if result.ceiling_cost_ms:
+            ceiling = 1000 / result.ceiling_cost_ms
+            line += f", ffmpeg -re {ceiling:.0f} ({result.ceiling_cost_ms:.2f}); ratio {encore / ceiling:.0%}"
+        print(line)
+    capacity = f"{60 / per_min:.0f}" if per_min > 0.001 else "> 60000 (below measurement noise)"
     print(
-        f"  ffmpeg alone, unpaced: {per_min:.3f} CPU s per stream-minute = {60 / per_min:.0f} streams/core; "
+        f"  ffmpeg alone, unpaced: {max(per_min, 0.0):.3f} CPU s per stream-minute = {capacity} streams/core; "
         f"{spawn * 1000:.0f} ms CPU per track start"
     )
 
@@ -414,6 +421,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--complexity", type=int, default=EncoderSettings().complexity, help="libopus complexity 0-10")
     p.add_argument("--page-ms", type=int, default=PipelineOptions().page_duration_ms, help="Ogg page duration")
     p.add_argument("--nice", type=int, default=PipelineOptions().niceness, help="niceness added to each FFmpeg")
+    p.add_argument("--pipe-bytes", type=int, default=PipelineOptions().pipe_buffer_bytes, help="FFmpeg pipe size")
+    p.add_argument("--skip-ceiling", action="store_true", help="run only the encore side")
     p.add_argument("--quick", action="store_true", help="small counts, 5 s windows")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -425,7 +434,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     if any(m not in MODES for m in modes):
         raise SystemExit(f"unknown mode in {args.modes!r}")
     window = 5.0 if args.quick and args.window == 10.0 else args.window
-    base = Plan(modes[0], 0, window, args.warmup, args.core, args.media, args.complexity, args.page_ms, args.nice)
+    base = Plan(
+        modes[0],
+        0,
+        window,
+        args.warmup,
+        args.core,
+        args.media,
+        args.complexity,
+        args.page_ms,
+        args.nice,
+        args.pipe_bytes,
+    )
     if args.child:
         print(orjson.dumps(asyncio.run(encore_run(replace(base, count=int(args.counts))))).decode())
         return
@@ -433,7 +453,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         # Keep the orchestrator (and its progress readers) off the measured core.
         os.sched_setaffinity(0, os.sched_getaffinity(0) - {args.core})
     make_media(args.media, 240)
-    print(f"core {args.core}, window {window:g} s, libopus complexity {args.complexity}, page {args.page_ms} ms")
+    print(
+        f"core {args.core}, window {window:g} s, libopus complexity {args.complexity}, page {args.page_ms} ms, "
+        f"pipe {args.pipe_bytes} B, ffmpeg nice +{args.nice}"
+    )
     print(HEADER)
     print(LEGEND)
     summary = []
@@ -441,7 +464,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         table = QUICK_COUNTS if args.quick else DEFAULT_COUNTS
         counts = [int(c) for c in args.counts.split(",")] if args.counts else list(table[mode])
         spawn, per_min = ffmpeg_costs(replace(base, mode=mode))
-        summary.append((mode, spawn, per_min, ramp(replace(base, mode=mode), counts)))
+        summary.append(
+            (mode, spawn, per_min, ramp(replace(base, mode=mode), counts, with_ceiling=not args.skip_ceiling))
+        )
     print()
     for mode, spawn, per_min, ramped in summary:
         _summarize(mode, spawn, per_min, ramped)
