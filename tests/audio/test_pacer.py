@@ -188,10 +188,11 @@ async def test_pacer_keeps_20ms_without_drift() -> None:
     times = sink.times
     span = times[-1] - times[0]
     intervals = len(times) - 1
-    assert 140 <= intervals <= 151
-    assert span / intervals == pytest.approx(0.020, abs=0.001)
-    # Drift-free: the n-th frame is due at start + 20 ms · n; only ticks dropped after a stall may shift it.
-    assert abs(span - intervals * 0.020) <= 0.020 * (pacer.counters.skipped_ticks + 2)
+    skipped = pacer.counters.skipped_ticks
+    # Drift-free: frame n goes out at start + 20 ms · n, so the span is the frame count times 20 ms; only ticks dropped
+    # after a stall (a loaded machine) leave frames out, and those are counted.
+    assert span == pytest.approx((intervals + skipped) * 0.020, abs=0.045)
+    assert intervals + skipped >= 140
     assert pacer.counters.deficits == 0
 
 
