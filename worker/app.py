@@ -68,6 +68,7 @@ def redis_pool(settings: Settings, *, socket_timeout_s: float) -> ConnectionPool
         retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), 20),
         retry_on_error=[RedisConnectionError, RedisTimeoutError, OSError],
         health_check_interval=30,
+        client_name=f"encore-worker:{settings.worker.worker_id}",
     )
 
 
@@ -96,7 +97,7 @@ class WorkerParts:
             lease=lease,
             stores=self.stores,
             audio=audio,
-            voice=VoiceBridge(guild_id, connection, self.voice_store),
+            voice=VoiceBridge(guild_id, connection, self.voice_store, lease),
             streams=ResolverStreams(self.resolver),
             config=config,
         )

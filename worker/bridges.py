@@ -34,6 +34,7 @@ class ResolverStreams:
             is_opus=stream.is_opus,
             http_headers=dict(stream.http_headers),
             duration_ms=stream.duration_ms,
+            ext=stream.ext,
         )
         reason = (result.reason or "the link is broken") if result.substituted else None
         return StreamOutcome(playable, result.item, substituted_reason=reason)
@@ -43,19 +44,26 @@ class ResolverStreams:
 
 
 class VoiceBridge:
-    """`VoicePort` over a VoiceConnection; fresh credentials come from Redis, where the gateway stores them."""
+    """`VoicePort` over a VoiceConnection; fresh credentials come from Redis, where the gateway stores them.
 
-    def __init__(self, guild_id: int, connection: VoiceConnection, voice_store: VoiceStore) -> None:
+    Credentials are fed only while the lease is valid: the credentials in Redis belong to whoever owns the guild
+    now, and a deposed owner that fed them would open a voice session over the new owner's and silence it.
+    """
+
+    def __init__(self, guild_id: int, connection: VoiceConnection, voice_store: VoiceStore, lease: LeaseView) -> None:
         self._guild_id = guild_id
         self._connection = connection
         self._store = voice_store
+        self._lease = lease
 
     async def connect(self, channel_id: int) -> None:
         await self._connection.connect(channel_id)
 
     async def refresh(self) -> None:
+        if not self._lease.valid():
+            return
         credentials = await self._store.credentials(self._guild_id)
-        if credentials is not None:
+        if credentials is not None and self._lease.valid():
             await self._connection.feed_credentials(credentials)
 
     def status(self) -> VoiceStatus:

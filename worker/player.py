@@ -101,6 +101,7 @@ class GuildPlayer:
         self.released = False
         self._side_tasks = TaskSet()
         self._ignore_before_ms = 0
+        self._voice_closed = False
         self._extra = {"guild_id": guild_id}
 
     @property
@@ -110,9 +111,10 @@ class GuildPlayer:
     def deliver(self, entries: list[StreamEntry]) -> None:
         for entry in entries:
             self._inbox.put_nowait(CommandArrived(entry))
-            if isinstance(entry.command, VoiceUpdateCommand):
+            if isinstance(entry.command, VoiceUpdateCommand) and self._lease.valid():
                 # Credentials must reach the voice connection even while the loop waits for that connection;
-                # feeding them is idempotent, so doing it ahead of the (ordered) cursor commit is safe.
+                # feeding them is idempotent, so doing it ahead of the (ordered) cursor commit is safe. Never once
+                # the lease may have lapsed: they are the new owner's, and using them would take its voice over.
                 self._side_tasks.spawn(self._voice.refresh(), name=f"voice-refresh-{self.guild_id}")
 
     def halt(self, *, handoff: bool) -> None:
@@ -144,6 +146,10 @@ class GuildPlayer:
         finally:
             await self._side_tasks.cancel_all()
             await self._driver.close()
+            if not self._voice_closed:
+                # fenced out or crashed: drop the voice connection (without leaving: that is the new owner's call)
+                with contextlib.suppress(Exception):
+                    await self._voice.disconnect(leave=False)
 
     async def _loop(self) -> None:
         tick = self._config.checkpoint_ms / 1000
@@ -450,6 +456,7 @@ class GuildPlayer:
     async def _leave(self, cursor: str, reason: str) -> None:
         await self._commit(self._next_state(cursor=cursor, voice_channel_id=None, paused=False))
         await self._silence()
+        self._voice_closed = True
         await self._voice.disconnect(leave=True)
         await self._stores.active.unmark(self.guild_id)
         await self._publish(self._event(PlayerLeft, reason=reason))
@@ -459,6 +466,7 @@ class GuildPlayer:
         if halt.handoff and self._lease.valid():
             await self._commit(self._next_state())
         await self._silence()
+        self._voice_closed = True
         await self._voice.disconnect(leave=False)
 
     # ---- events --------------------------------------------------------------------------------------------

@@ -1,0 +1,84 @@
+"""Reading a takeover off what the listener heard: where the sound stopped, where it resumed, and at which position."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Final
+
+from tests.chaos.media import ramp_position_s
+from tests.e2e.analysis import SILENT_DBFS
+from tests.fakediscord.audio_analysis import dominant_frequency, rms_dbfs
+from tests.fakediscord.capture import HeardAudio
+
+BYTES_PER_SECOND: Final = 48_000 * 4
+WINDOW_S: Final = 0.3
+"""Audio analysed on either side of a gap to read the ramp's position."""
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The longest silence in a stretch of heard audio: last sound before it, first sound after it."""
+
+    stopped_at: float
+    resumed_at: float
+
+    @property
+    def seconds(self) -> float:
+        return self.resumed_at - self.stopped_at
+
+
+@dataclass(frozen=True)
+class Takeover:
+    """A gap on the ramp: how long it was silent and where (in the track) sound stopped and resumed."""
+
+    gap: Gap
+    stopped_position_s: float
+    resumed_position_s: float
+    resume_after_event_s: float
+
+    @property
+    def position_lost_s(self) -> float:
+        return self.stopped_position_s - self.resumed_position_s
+
+    def describe(self) -> str:
+        return (
+            f"silent {self.gap.seconds * 1000:.0f} ms, resumed {self.resume_after_event_s * 1000:.0f} ms after the "
+            f"event; stopped at {self.stopped_position_s:.2f} s, resumed at {self.resumed_position_s:.2f} s "
+            f"(lost {self.position_lost_s * 1000:.0f} ms)"
+        )
+
+
+def sounding_times(heard: HeardAudio, start: float, end: float) -> list[float]:
+    return [c.at for c in heard.chunks if start <= c.at < end and rms_dbfs(c.pcm) > SILENT_DBFS]
+
+
+def longest_gap(heard: HeardAudio, start: float, end: float) -> Gap:
+    times = sounding_times(heard, start, end)
+    if len(times) < 2:
+        raise AssertionError(f"no sound between {start:.2f} and {end:.2f}")
+    before, after = max(itertools.pairwise(times), key=lambda pair: pair[1] - pair[0])
+    return Gap(before, after)
+
+
+def pcm_before(heard: HeardAudio, moment: float, seconds: float) -> bytes:
+    """The last `seconds` of sounding audio that arrived up to `moment` (inclusive)."""
+    pcm = b"".join(c.pcm for c in heard.chunks if c.at <= moment and rms_dbfs(c.pcm) > SILENT_DBFS)
+    return pcm[-int(seconds * BYTES_PER_SECOND) :]
+
+
+def pcm_after(heard: HeardAudio, moment: float, seconds: float) -> bytes:
+    """The first `seconds` of sounding audio that arrived from `moment` on."""
+    pcm = b"".join(c.pcm for c in heard.chunks if c.at >= moment and rms_dbfs(c.pcm) > SILENT_DBFS)
+    return pcm[: int(seconds * BYTES_PER_SECOND)]
+
+
+def ramp_takeover(heard: HeardAudio, event_at: float, end: float) -> Takeover:
+    """The takeover on the ramp around `event_at` (a kill, a signal): the longest silence from just before it."""
+    gap = longest_gap(heard, event_at - 1.0, end)
+    stopped_freq = dominant_frequency(pcm_before(heard, gap.stopped_at, WINDOW_S))
+    resumed_freq = dominant_frequency(pcm_after(heard, gap.resumed_at, WINDOW_S))
+    # the frequency of a window is that of its middle: move to its end (stop) or its start (resume)
+    stopped = ramp_position_s(stopped_freq) + WINDOW_S / 2
+    resumed = ramp_position_s(resumed_freq) - WINDOW_S / 2
+    return Takeover(gap, stopped, resumed, gap.resumed_at - event_at)
