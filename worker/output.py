@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from typing import Final
 
 from shared.models import FilterChain
@@ -83,14 +84,32 @@ class GuildAudio:
             filters=filters,
             volume=volume,
             codec_hint="opus" if stream.is_opus else None,
+            ext_hint=stream.ext,
             headers=tuple(stream.http_headers.items()),
         )
 
-    async def start(
-        self, stream: PlayableStream, *, key: str, position_ms: int, filters: FilterChain, volume: int, paused: bool
+    async def start(  # noqa: PLR0913 - keyword-only, each one a property of the pipeline
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        position_ms: int,
+        filters: FilterChain,
+        volume: int,
+        paused: bool,
+        ready: Awaitable[None] | None = None,
     ) -> PipelinePlayback:
-        """Start `key` at `position_ms`; a playing pipeline of the same key is swapped without a gap."""
+        """Start `key` at `position_ms`; a playing pipeline of the same key is swapped without a gap.
+
+        FFmpeg starts at once; the first frame waits for `ready` (a takeover opens voice and FFmpeg side by side).
+        """
         source = await self._opener.open(self._request(stream, key, position_ms, filters, volume))
+        if ready is not None:
+            try:
+                await ready
+            except BaseException:
+                await source.aclose()
+                raise
         current = self.stream.current
         if paused:
             self.stream.pause()

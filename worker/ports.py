@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -19,6 +19,8 @@ class PlayableStream:
     """True when the source is Opus in Ogg/WebM (passthrough possible); None when unknown (probe)."""
     http_headers: Mapping[str, str] = field(default_factory=dict)
     duration_ms: int | None = None
+    ext: str | None = None
+    """The container's extension when known ("mp3", "webm"): a container that never holds Opus is not probed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +66,19 @@ class AudioOutput(Protocol):
     frame boundary without a gap, starting another key replaces the playing track.
     """
 
-    async def start(
-        self, stream: PlayableStream, *, key: str, position_ms: int, filters: FilterChain, volume: int, paused: bool
-    ) -> Playback: ...
+    async def start(  # noqa: PLR0913 - keyword-only, each one a property of the pipeline
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        position_ms: int,
+        filters: FilterChain,
+        volume: int,
+        paused: bool,
+        ready: Awaitable[None] | None = None,
+    ) -> Playback:
+        """Open the pipeline, then wait for `ready` (the voice connection) before its first frame is sent."""
+        ...
 
     async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
         """Open the following track so it starts on the frame after the current one ends (gapless)."""

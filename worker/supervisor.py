@@ -23,6 +23,7 @@ from shared.command_store import CommandStore, StreamEntry
 from shared.keys import Keys
 from shared.lease_store import Lease, LeaseStore, RenewOutcome
 from shared.redis_typing import aw
+from worker.player_support import TaskSet
 
 _log: Final = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ _SAFETY_MS: Final = 300
 _BALANCE_DELAY_S: Final = 0.05
 _WORKER_TTL_S: Final = 10.0
 _FRESH_MS: Final = 2000
+_NO_KEY: Final = -2
+"""PTTL of a missing key."""
+_EXPIRY_MARGIN_S: Final = 0.002
 
 
 class OwnedPlayer(Protocol):
@@ -100,6 +104,8 @@ class Supervisor:
         self._player_factory = player_factory
         self._owned: dict[int, _Owned] = {}
         self._stopping = False
+        self._claims = TaskSet()
+        self._timed_claims: set[int] = set()
         self._rng = random.Random()  # noqa: S311 - jitter, not security
 
     @property
@@ -166,18 +172,42 @@ class Supervisor:
         return not self._stopping and len(self._owned) < self._config.max_guilds
 
     async def _scan(self) -> None:
+        """Claim active guilds nobody holds; a lease about to expire gets a claim attempt timed for its expiry."""
         if not self._may_claim():
             return
         candidates = [gid for gid in await self._active.all() if gid not in self._owned]
-        self._rng.shuffle(candidates)
-        for guild_id in candidates:
-            if not self._may_claim():
-                return
-            least = await self._least_other_load()
-            if least is not None and len(self._owned) > least:
-                await asyncio.sleep(min((len(self._owned) - least) * _BALANCE_DELAY_S, self._config.lease_ms / 3000))
-            if await aw(self._redis.exists(self._keys.lease(guild_id))):
-                continue
+        if not candidates:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for guild_id in candidates:
+                pipe.pttl(self._keys.lease(guild_id))
+            ttls: list[int] = await pipe.execute()
+        free = [gid for gid, ttl in zip(candidates, ttls, strict=True) if ttl == _NO_KEY]
+        window_ms = self._config.scan_interval_ms * 1.5
+        for guild_id, ttl in zip(candidates, ttls, strict=True):
+            if 0 < ttl <= window_ms and guild_id not in self._timed_claims:
+                self._timed_claims.add(guild_id)
+                self._claims.spawn(self._claim_at_expiry(guild_id, ttl), name=f"claim-{guild_id}")
+        self._rng.shuffle(free)
+        for guild_id in free:
+            await self._claim_balanced(guild_id)
+
+    async def _claim_at_expiry(self, guild_id: int, ttl_ms: int) -> None:
+        """A lease that is not renewed expires at a known time: try to claim right then instead of a scan later."""
+        try:
+            await asyncio.sleep(ttl_ms / 1000 + _EXPIRY_MARGIN_S)
+            await self._claim_balanced(guild_id)
+        finally:
+            self._timed_claims.discard(guild_id)
+
+    async def _claim_balanced(self, guild_id: int) -> None:
+        """Claim unless owned or full; a worker busier than the least-loaded one waits a little so that one wins."""
+        if not self._may_claim() or guild_id in self._owned:
+            return
+        least = await self._least_other_load()
+        if least is not None and len(self._owned) > least:
+            await asyncio.sleep(min((len(self._owned) - least) * _BALANCE_DELAY_S, self._config.lease_ms / 3000))
+        if self._may_claim() and guild_id not in self._owned:
             await self._try_claim(guild_id)
 
     async def _try_claim(self, guild_id: int) -> None:
@@ -224,6 +254,7 @@ class Supervisor:
     async def shutdown(self, *, timeout_s: float = 5.0) -> None:
         """Graceful handoff: every player checkpoints at a safe point, then the leases are released."""
         self._stopping = True
+        await self._claims.cancel_all()
         for owned in self._owned.values():
             owned.player.halt(handoff=True)
         tasks = [owned.task for owned in self._owned.values()]

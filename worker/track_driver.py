@@ -59,13 +59,17 @@ class TrackDriver:
         return self.playback.position_ms if self.playback is not None else default
 
     async def start(self, uid: str, stream: PlayableStream, position_ms: int, state: PlayerState) -> None:
-        """Play a new track (replacing the current one) from `position_ms`."""
-        await self._voice_ready()
+        """Play a new track (replacing the current one) from `position_ms`; FFmpeg starts while voice connects."""
         self.clear_prepared()
         key = f"{uid}:{next(self._counter)}"
-        playback = await self._audio.start(
-            stream, key=key, position_ms=position_ms, filters=state.filters, volume=state.volume, paused=state.paused
-        )
+        voice = asyncio.create_task(self._voice_ready(), name=f"voice-ready-{self._guild_id}")
+        try:
+            playback = await self._audio.start(
+                stream, key=key, position_ms=position_ms, filters=state.filters, volume=state.volume,
+                paused=state.paused, ready=voice,
+            )  # fmt: skip
+        finally:
+            voice.cancel()
         self._became(playback, stream, key)
 
     async def restyle(self, state: PlayerState) -> None:

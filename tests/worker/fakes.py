@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from shared.models import FilterChain, QueueItem
@@ -82,8 +83,18 @@ class FakeAudio:
     closed: bool = False
 
     async def start(
-        self, stream: PlayableStream, *, key: str, position_ms: int, filters: FilterChain, volume: int, paused: bool
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        position_ms: int,
+        filters: FilterChain,
+        volume: int,
+        paused: bool,
+        ready: Awaitable[None] | None = None,
     ) -> FakePlayback:
+        if ready is not None:
+            await ready
         start = Start(stream.url, position_ms, filters, volume, paused, key)
         self.starts.append(start)
         if self.playbacks:
