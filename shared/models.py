@@ -128,7 +128,7 @@ class GuildSettings(WireModel):
     announce_channel_id: Snowflake | None = None
     default_volume: int = Field(default=100, ge=0, le=200)
     max_queue_length: int = Field(default=5000, ge=1, le=MAX_QUEUE_LIMIT)
-    user_share_percent: int = Field(default=100, ge=1, le=100)
+    user_share_percent: int = Field(default=50, ge=1, le=100)
     """The largest part of `max_queue_length` one member's items may take."""
     idle_timeout_s: int = Field(default=300, ge=10, le=24 * 3600)
     always_on: bool = False

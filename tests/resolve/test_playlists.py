@@ -64,6 +64,7 @@ async def test_5000_entries_arrive_in_order_through_chunk_jobs(
     keys: Keys,
     path: str,
 ) -> None:
+    await SettingsStore(redis, keys).update(GUILD, user_share_percent=100)  # one member may fill the queue here
     request = make_request(media_server.url(path))
     result = await arq_service.resolve(request)
     assert (result.status, result.queued, result.total, result.pending) == (ResolveStatus.QUEUED, 20, 5000, True)

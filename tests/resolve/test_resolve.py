@@ -172,7 +172,7 @@ async def test_cache_hits_skip_yt_dlp(service: ResolveService, media_server: Med
 async def test_queue_limits_are_respected(
     service: ResolveService, media_server: MediaServer, redis: Redis, keys: Keys
 ) -> None:
-    await SettingsStore(redis, keys).update(GUILD, max_queue_length=2)
+    await SettingsStore(redis, keys).update(GUILD, max_queue_length=2, user_share_percent=100)
     url = media_server.url("media/tone1_220hz.mp3")
     results = [await service.resolve(make_request(url)) for _ in range(3)]
     assert [r.status for r in results] == [ResolveStatus.QUEUED, ResolveStatus.QUEUED, ResolveStatus.QUEUE_FULL]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from arq import Retry
 from arq.worker import Function, func
@@ -100,7 +101,14 @@ def build_resolve_service(
     resolver: HostResolver = system_resolver,
 ) -> ResolveService:
     """The service with its stores on `redis`; chunk jobs go to `scheduler` (an ArqChunkScheduler in production)."""
-    guard = UrlGuard(config.allowed_hosts, resolver=resolver)
+    allowed = config.allowed_hosts
+    if config.pot_provider_url is not None:
+        # the PO-token plugin's requests go through the guarded handler: allow exactly the provider's host
+        provider = urlsplit(config.pot_provider_url).hostname or ""
+        allowed = (*allowed, provider)
+        extractor_args = {"youtubepot-bgutilhttp": {"base_url": [config.pot_provider_url.rstrip("/")]}}
+        ytdlp_params = {**(ytdlp_params or {}), "extractor_args": extractor_args}
+    guard = UrlGuard(allowed, resolver=resolver)
     deps = ResolveDeps(
         config=config,
         ytdlp=YtDlp(guard, threads=config.ytdlp_threads, params=ytdlp_params, timeout_s=YTDLP_CALL_TIMEOUT_S),
