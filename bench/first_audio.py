@@ -1,0 +1,153 @@
+"""`/play` → first audio heard, and frame pacing while playing, on the whole stack of this machine.
+
+Runs redis-server, the gateway and two workers as processes against the fake Discord (DAVE v1) and a loopback
+media server, then times, from the moment the fake delivers the slash command to the moment its listener
+receives the first audio frame:
+
+- cold: a URL never resolved before (resolve cache miss, yt-dlp runs), bot already in the voice channel;
+- warm: the same URL again (resolve cache hit);
+- join: cold URL with the bot outside voice (includes the voice handshake with DAVE).
+
+It also prints the frame interval jitter (p50/p99 of inter-arrival) while one guild plays, idle and with a
+5,000-entry playlist being ingested at the same time.
+
+    .venv/bin/python -m bench.first_audio --runs 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from tests.e2e.media import E2EMedia, make_e2e_media
+from tests.e2e.stack import Stack
+from tests.fakediscord.server import FakeDiscord
+from tests.gateway.e2e import build_world
+from tests.media.fixtures import PLAYLIST_ITEMS
+from tests.media.library import make_test_media, write_extra_documents
+from tests.media.server import MediaServer
+from tests.support.redis_server import RedisServer
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@contextlib.asynccontextmanager
+async def running_stack(workdir: Path) -> AsyncIterator[tuple[Stack, E2EMedia]]:
+    (workdir / "fake").mkdir()
+    redis_server = RedisServer(workdir / "redis").start()
+    (workdir / "media").mkdir()
+    media = MediaServer(workdir / "media").start()
+    make_test_media(media.root, media.base, PLAYLIST_ITEMS)
+    write_extra_documents(media.root, media.base)
+    e2e = make_e2e_media(media)
+    redis = Redis.from_url(redis_server.url)
+    try:
+        async with FakeDiscord(workdir=workdir / "fake") as fake:
+            world = await build_world(fake)
+            stack = Stack(fake, world, redis, redis_server.url, workdir / "logs")
+            try:
+                await stack.start_gateway()
+                await stack.start_worker("w1")
+                await stack.start_worker("w2")
+                yield stack, e2e
+            finally:
+                await stack.close()
+    finally:
+        await redis.aclose()
+        media.stop()
+        redis_server.stop()
+
+
+async def first_audio(stack: Stack, query: str) -> float:
+    """Seconds from the command reaching the bot to the first frame the listener receives."""
+    start = stack.fake.clock()
+    await stack.command("play", {"query": query})
+    while True:
+        arrived = [chunk.at for chunk in stack.heard().chunks if chunk.at >= start]
+        if arrived:
+            return arrived[0] - start
+        if stack.fake.clock() - start > 30:
+            raise TimeoutError(f"no audio for {query}\n{stack.tail_logs()}")
+        await asyncio.sleep(0.005)
+
+
+async def reset(stack: Stack, *, leave: bool) -> None:
+    await stack.command("stop")
+    await stack.until_state(lambda s: s.now_playing is None)
+    if leave:
+        await stack.command("leave")
+        await stack.until_state(lambda s: s.voice_channel_id is None)
+    await asyncio.sleep(0.3)
+
+
+async def series(stack: Stack, media: E2EMedia, runs: int, kind: str) -> list[float]:
+    times: list[float] = []
+    for run in range(runs):
+        query = media.url("a440.mp3") if kind == "warm" else f"{media.url('a440.mp3')}?{kind}={run}-{time.time()}"
+        times.append(await first_audio(stack, query))
+        await reset(stack, leave=kind == "join")
+    return times
+
+
+async def jitter(stack: Stack, media: E2EMedia, *, with_ingest: bool) -> tuple[float, float, float]:
+    await stack.command("play", {"query": media.url("a440.mp3")})
+    await stack.hear(1.0)
+    if with_ingest:
+        await stack.command("play", {"query": media.server.url("podcast.xml")})
+    start = stack.fake.clock()
+    await asyncio.sleep(8.0)
+    stats = stack.fake.stream_stats(stack.world.voice, start=start, end=stack.fake.clock())
+    await stack.command("clear")
+    await reset(stack, leave=False)
+    return stats.interval_p50_ms, stats.interval_p99_ms, stats.interval_max_ms
+
+
+def line(name: str, values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (
+        f"| {name} | {len(ms)} | {statistics.median(ms):.0f} | {percentile(ms, 0.99):.0f} | {min(ms):.0f} | "
+        f"{max(ms):.0f} |"
+    )
+
+
+async def main(runs: int, join_runs: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="encore-bench-") as tmp:
+        async with running_stack(Path(tmp)) as (stack, media):
+            await first_audio(stack, media.url("t220.mp3"))  # joins voice and warms every process up
+            await reset(stack, leave=False)
+            cold = await series(stack, media, runs, "cold")
+            warm = await series(stack, media, runs, "warm")
+            joined = await series(stack, media, join_runs, "join")
+            idle = await jitter(stack, media, with_ingest=False)
+            busy = await jitter(stack, media, with_ingest=True)
+    print("| /play → first audio heard | runs | p50 ms | p99 ms | min ms | max ms |")
+    print("|---|---|---|---|---|---|")
+    print(line("cold (resolve cache miss, bot in voice)", cold))
+    print(line("warm (resolve cache hit, bot in voice)", warm))
+    print(line("cold + voice join with DAVE", joined))
+    print()
+    print("| frame interval while playing | p50 ms | p99 ms | max ms |")
+    print("|---|---|---|---|")
+    print(f"| one guild, idle stack | {idle[0]:.1f} | {idle[1]:.1f} | {idle[2]:.1f} |")
+    print(f"| one guild, 5,000-entry playlist ingesting | {busy[0]:.1f} | {busy[1]:.1f} | {busy[2]:.1f} |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--join-runs", type=int, default=20)
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, args.join_runs))
+    sys.exit(0)
