@@ -26,3 +26,8 @@ async def drain(source: FrameSource, timeout_s: float = 20.0, limit: int | None 
 def process_exists(pid: int) -> bool:
     """True while `pid` exists, zombies included."""
     return Path(f"/proc/{pid}").exists()
+
+
+def write_file(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -10,10 +11,10 @@ from shared.models import FilterChain, FilterPreset
 from tests.audio.analysis import decode_left, dominant_frequency, peak_dbfs, rms_dbfs, window
 from tests.audio.conftest import Media
 from tests.audio.http_server import RangeServer
-from tests.audio.support import drain, process_exists
+from tests.audio.support import drain, process_exists, write_file
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
-from worker.audio.ffmpeg_source import SourceState
+from worker.audio.ffmpeg_source import FFmpegSource, SourceState
 from worker.audio.ogg import OggOpusDemuxer, opus_packet_samples
 from worker.audio.opener import SourceOpener
 from worker.audio.probe import ProbeResult
@@ -203,3 +204,21 @@ async def test_ffmpeg_killed_mid_track_is_a_failure(opener: SourceOpener, media:
         assert 0 < len(frames) < 1500
     finally:
         await source.aclose()
+
+
+async def test_a_corrupt_stream_from_the_process_is_a_clear_failure(media: Media, tmp_path: Path) -> None:
+    ogg = bytearray(media.read("tone440.ogg"))
+    ogg[-5] ^= 0xFF  # breaks the last page's checksum
+    broken = write_file(tmp_path / "broken.ogg", bytes(ogg))
+    request = TrackRequest(broken, "t")
+    # Any process writing Ogg to stdout will do: `cat` replays the damaged file.
+    source = FFmpegSource(["cat", broken], request=request, mode=PlaybackMode.PASSTHROUGH, options=PipelineOptions())
+    try:
+        await source.start()
+        frames = await drain(source)
+    finally:
+        await source.aclose()
+    assert source.state is SourceState.FAILED
+    assert "malformed stream" in str(source.error)
+    assert "checksum" in str(source.error)
+    assert len(frames) < 150

@@ -196,7 +196,7 @@ class FFmpegSource:
     # -- protocol callbacks -----------------------------------------------------------------------------------------
 
     def _on_audio(self, data: bytes) -> None:
-        if self._state is SourceState.CLOSED:
+        if self._state in (SourceState.CLOSED, SourceState.FAILED):
             return
         try:
             packets = self._demux.feed(data)
