@@ -78,6 +78,14 @@ class Keys:
         """STRING: number of guilds a worker plays, with a TTL."""
         return f"{self.prefix}:worker:{worker_id}:load"
 
+    def worker_jobs(self, worker_id: str) -> str:
+        """SET of the arq job ids a worker is running (so the jobs of a killed worker can be re-run at once)."""
+        return f"{self.prefix}:worker:{worker_id}:jobs"
+
+    def handoffs(self) -> str:
+        """Pub/sub channel: a worker released guilds (a hint for the others to claim them now, not on a scan)."""
+        return f"{self.prefix}:handoffs"
+
     def events(self) -> str:
         """STREAM of worker -> gateway events."""
         return f"{self.prefix}:events"

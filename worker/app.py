@@ -39,7 +39,7 @@ from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.opener import SourceOpener
 from worker.audio.pacer import Pacer
 from worker.bridges import ResolverStreams, VoiceBridge, VoiceRequester
-from worker.output import FencedSink, GuildAudio
+from worker.output import FencedSink, GuildAudio, VoiceHold
 from worker.player import GuildPlayer
 from worker.player_support import PlayerConfig, PlayerStores
 from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
@@ -89,8 +89,9 @@ class WorkerParts:
 
     async def build_player(self, guild_id: int, lease: TrackedLease) -> GuildPlayer:
         requester = VoiceRequester(guild_id, lease, self.voice_store)
-        connection = self.voice_factory(guild_id=guild_id, request_voice_state=requester)
-        audio = GuildAudio(guild_id, self.pacer, self.opener, FencedSink(connection, lease))
+        hold = VoiceHold()
+        connection = self.voice_factory(guild_id=guild_id, request_voice_state=requester, on_state=hold)
+        audio = hold.audio = GuildAudio(guild_id, self.pacer, self.opener, FencedSink(connection, lease))
         config = PlayerConfig(checkpoint_ms=self.settings.worker.checkpoint_interval_ms)
         return GuildPlayer(
             guild_id,

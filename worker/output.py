@@ -17,7 +17,8 @@ from worker.audio.ffmpeg_args import TrackRequest
 from worker.audio.frames import FrameSink
 from worker.audio.opener import SourceOpener
 from worker.audio.pacer import EndReason, GuildStream, Pacer, TrackEnded
-from worker.ports import LeaseView, PlayableStream
+from worker.ports import LeaseView, PlayableStream, VoiceStatus
+from worker.voice.connection import VoiceEvent
 
 _log: Final = logging.getLogger(__name__)
 
@@ -40,6 +41,21 @@ class FencedSink:
         self._sink.set_speaking(on)
 
 
+class VoiceHold:
+    """The voice connection's state listener: the guild's audio holds while voice is not connected.
+
+    Frames paced into a dropped connection would be lost to the listeners; held, the track keeps its place and a
+    reconnect (a 4006 rejoin, a resume, a server move, a gateway restart) continues where the sound stopped.
+    """
+
+    def __init__(self) -> None:
+        self.audio: GuildAudio | None = None
+
+    def __call__(self, event: VoiceEvent) -> None:
+        if self.audio is not None:
+            self.audio.hold(event.status is not VoiceStatus.CONNECTED)
+
+
 class PipelinePlayback:
     """One track on the guild's stream, identified by its key (pipelines of the same key are the same track)."""
 
@@ -55,10 +71,10 @@ class PipelinePlayback:
         return await self._output.wait_done(self.key)
 
     def pause(self) -> None:
-        self._output.stream.pause()
+        self._output.set_paused(True)
 
     def resume(self) -> None:
-        self._output.stream.resume()
+        self._output.set_paused(False)
 
     async def stop(self) -> None:
         self._output.stop_key(self.key)
@@ -70,6 +86,8 @@ class GuildAudio:
         self._pacer = pacer
         self._opener = opener
         self.stream: GuildStream = pacer.attach(guild_id, sink)
+        self._paused = False
+        self._held = False
         self._done: dict[str, asyncio.Future[str | None]] = {}
         self._last_position: dict[str, int] = {}
         self._events = asyncio.create_task(self._dispatch(), name=f"audio-events-{guild_id}")
@@ -111,15 +129,34 @@ class GuildAudio:
                 await source.aclose()
                 raise
         current = self.stream.current
+        self._paused = paused
         if paused:
-            self.stream.pause()
+            self._apply_pause()
         if current is not None and current.track_id == key and self.stream.swap_pipeline(source):
+            self._apply_pause()
             return PipelinePlayback(self, key)
         self._future(key)
         self.stream.play(source)
-        if not paused:
-            self.stream.resume()
+        self._apply_pause()
         return PipelinePlayback(self, key)
+
+    def set_paused(self, paused: bool) -> None:
+        self._paused = paused
+        self._apply_pause()
+
+    def hold(self, held: bool) -> None:
+        """Hold the stream while the voice connection is down: the track keeps its place and nothing is lost."""
+        if held != self._held:
+            _log.info("voice %s: %s playback", "down" if held else "back", "holding" if held else "resuming",
+                      extra={"guild_id": self.guild_id})  # fmt: skip
+        self._held = held
+        self._apply_pause()
+
+    def _apply_pause(self) -> None:
+        if self._paused or self._held:
+            self.stream.pause()
+        else:
+            self.stream.resume()
 
     async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
         """Open the following track now so it starts on the frame after the current one ends."""

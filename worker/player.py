@@ -55,6 +55,7 @@ from worker.player_support import (
     Inbox,
     PlayerConfig,
     PlayerStores,
+    Rejoiner,
     TaskSet,
     TrackDone,
     now_ms,
@@ -64,6 +65,7 @@ from worker.track_driver import TrackDriver, next_after
 
 _log: Final = logging.getLogger(__name__)
 _REJOIN: Final = (VoiceStatus.CLOSED, VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
+_GAVE_UP: Final = (VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
 STALE_COMMAND_MS: Final = 60_000
 
 
@@ -102,6 +104,7 @@ class GuildPlayer:
         self._side_tasks = TaskSet()
         self._ignore_before_ms = 0
         self._voice_closed = False
+        self._rejoiner = Rejoiner(config.rejoin_backoff_s)
         self._extra = {"guild_id": guild_id}
 
     @property
@@ -428,6 +431,7 @@ class GuildPlayer:
 
     async def _housekeeping(self) -> None:
         now = time.monotonic()
+        await self._watch_voice(now)
         if self._driver.playing and now - self._last_checkpoint >= self._config.checkpoint_ms / 1000:
             await self._commit(self._next_state())
         if self._driver.playing:
@@ -436,6 +440,16 @@ class GuildPlayer:
             self._settings = await self._stores.settings.get(self.guild_id)
             self._last_settings = now
         await self._check_idle(now)
+
+    async def _watch_voice(self, now: float) -> None:
+        """A voice connection that gave up is asked to rejoin (with backoff); playback holds meanwhile."""
+        channel_id = self._state.voice_channel_id
+        status = self._voice.status()
+        if status is VoiceStatus.CONNECTED:
+            self._rejoiner.connected()
+        elif channel_id is not None and status in _GAVE_UP and self._rejoiner.due(now):
+            _log.info("voice %s: asking to rejoin channel %d", status.value, channel_id, extra=self._extra)
+            await self._voice.connect(channel_id)
 
     async def _check_idle(self, now: float) -> None:
         if self._state.now_playing is None and self._state.voice_channel_id is not None:

@@ -27,6 +27,8 @@ class PlayerConfig:
     idle_poll_s: float = 1.0
     prepare_ahead_ms: int = 6000
     """Open the next track this long before the current one ends, so it follows without a gap."""
+    rejoin_backoff_s: tuple[float, float] = (1.0, 30.0)
+    """A voice connection that gave up (NEEDS_REJOIN, FAILED) is asked to rejoin after this, doubling to the max."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +91,22 @@ class TaskSet:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+
+class Rejoiner:
+    """When to ask again for a voice connection that gave up: at once, then with a doubling backoff."""
+
+    def __init__(self, backoff_s: tuple[float, float]) -> None:
+        self._initial, self._max = backoff_s
+        self._delay = 0.0
+        self._next_at = 0.0
+
+    def due(self, now: float) -> bool:
+        if now < self._next_at:
+            return False
+        self._next_at = now + self._delay
+        self._delay = min(self._max, max(self._initial, self._delay * 2))
+        return True
+
+    def connected(self) -> None:
+        self._delay = self._next_at = 0.0

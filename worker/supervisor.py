@@ -100,12 +100,14 @@ class Supervisor:
         self._config = config
         self._leases = LeaseStore(redis, keys)
         self._active = ActiveGuildStore(redis, keys)
+        self._blocking = blocking_redis
         self._commands = CommandStore(blocking_redis, keys)
         self._player_factory = player_factory
         self._owned: dict[int, _Owned] = {}
         self._stopping = False
         self._claims = TaskSet()
         self._timed_claims: set[int] = set()
+        self._wake = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not security
 
     @property
@@ -116,16 +118,39 @@ class Supervisor:
         """Scan, renew and pump commands until `shutdown()`; survives Redis outages."""
         async with asyncio.TaskGroup() as group:
             group.create_task(self._every(self._config.lease_ms / 4000, self._renew_all), name="renew")
-            group.create_task(self._every(self._config.scan_interval_ms / 1000, self._scan), name="scan")
+            group.create_task(self._every(self._config.scan_interval_ms / 1000, self._scan, self._wake), name="scan")
             group.create_task(self._pump_commands(), name="commands")
+            group.create_task(self._listen_for_handoffs(), name="handoffs")
 
-    async def _every(self, interval_s: float, step: Callable[[], Awaitable[None]]) -> None:
+    async def _every(
+        self, interval_s: float, step: Callable[[], Awaitable[None]], wake: asyncio.Event | None = None
+    ) -> None:
+        """Run `step` every `interval_s` (±20 %), or as soon as `wake` is set."""
         while not self._stopping:
             try:
                 await step()
             except (RedisError, OSError) as exc:
                 _log.warning("%s failed: %s", step.__name__, exc)
-            await asyncio.sleep(interval_s * self._rng.uniform(0.8, 1.2))
+            delay = interval_s * self._rng.uniform(0.8, 1.2)
+            if wake is None:
+                await asyncio.sleep(delay)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), delay)
+            wake.clear()
+
+    async def _listen_for_handoffs(self) -> None:
+        """A worker that released guilds says so: scan at once instead of on the next tick (a hint, nothing more)."""
+        while not self._stopping:
+            try:
+                async with self._blocking.pubsub() as pubsub:
+                    await pubsub.subscribe(self._keys.handoffs())
+                    while not self._stopping:
+                        if await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0) is not None:
+                            self._wake.set()
+            except (RedisError, OSError) as exc:
+                _log.warning("handoff hints unavailable: %s", exc)
+                await asyncio.sleep(1.0)
 
     async def _renew_all(self) -> None:
         for guild_id, owned in list(self._owned.items()):
@@ -260,10 +285,14 @@ class Supervisor:
         tasks = [owned.task for owned in self._owned.values()]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout_s)
+        released: list[int] = []
         for guild_id, owned in list(self._owned.items()):
             self._owned.pop(guild_id, None)
             if not owned.lease.lost:
                 with contextlib.suppress(RedisError, OSError):
-                    await self._leases.release(owned.lease.lease)
+                    if await self._leases.release(owned.lease.lease):
+                        released.append(guild_id)
         with contextlib.suppress(RedisError, OSError):
             await aw(self._redis.zrem(self._keys.workers(), self._config.worker_id))
+            if released:
+                await aw(self._redis.publish(self._keys.handoffs(), " ".join(map(str, released))))

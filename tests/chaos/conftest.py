@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
-from tests.chaos.media import ChaosMedia, make_chaos_media
+from tests.chaos.media import ChaosMedia, make_chaos_media, media_process
 from tests.e2e.stack import Stack
 from tests.fakediscord.server import FakeDiscord
 from tests.gateway.e2e import build_world
-from tests.media.server import MediaServer
 
 
 @pytest.fixture(scope="session")
-def chaos_media(media_server: MediaServer) -> ChaosMedia:
-    return make_chaos_media(media_server)
+def chaos_media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChaosMedia]:
+    root = tmp_path_factory.mktemp("chaos-media")
+    make_chaos_media(root)
+    with media_process(root) as base:
+        yield ChaosMedia(base)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from tests.chaos.ledger import ledger
 from tests.chaos.media import ChaosMedia
-from tests.chaos.timeline import ramp_takeover
+from tests.chaos.timeline import describe_steps, ramp_takeover
 from tests.e2e.stack import Stack
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
 
@@ -24,13 +24,14 @@ async def test_sigterm_hands_the_guild_off_at_the_exact_position(stack: Stack, c
     before = await ledger(stack.redis, stack.keys, stack.world.guild.id)
     victim = await stack.owner()
     assert victim is not None
-    signalled_at = stack.fake.clock()
+    signalled_at, signalled_wall = stack.fake.clock(), time.time()
     started = time.monotonic()
     code = await stack.workers[victim].terminate()
     exit_s = time.monotonic() - started
     await stack.hear(1.5, since=signalled_at + 0.1)
     takeover = ramp_takeover(stack.heard(), signalled_at, stack.fake.clock())
     print(f"\nSIGTERM handoff: {takeover.describe()}; the worker exited {exit_s:.2f} s after SIGTERM")
+    print(describe_steps(stack.logs_by_process(), signalled_wall))
     assert code == 0
     assert await stack.owner() not in (None, victim)
     assert takeover.resume_after_event_s <= HANDOFF_WITHIN_S, takeover.describe()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from dataclasses import dataclass
 from typing import Final
@@ -82,3 +83,39 @@ def ramp_takeover(heard: HeardAudio, event_at: float, end: float) -> Takeover:
     stopped = ramp_position_s(stopped_freq) + WINDOW_S / 2
     resumed = ramp_position_s(resumed_freq) - WINDOW_S / 2
     return Takeover(gap, stopped, resumed, gap.resumed_at - event_at)
+
+
+def log_lines_since(log: str, since_wall: float, needles: tuple[str, ...]) -> list[tuple[float, str]]:
+    """(seconds after `since_wall`, line) for log lines that contain one of `needles` (logging's default format)."""
+    found = []
+    for line in log.splitlines():
+        try:
+            at = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()  # noqa: DTZ007 - local
+        except ValueError:
+            continue
+        if at >= since_wall - 0.05 and any(needle in line for needle in needles):
+            found.append((at - since_wall, line[24:]))
+    return found
+
+
+TAKEOVER_STEPS: Final = (
+    "stopping: handing",
+    "claimed guild",
+    "voice connecting",
+    "voice connected",
+    "voice closed",
+    "lease lost",
+    "fenced out",
+    "joining voice channel",
+    "forwarded voice credentials",
+)
+
+
+def describe_steps(logs: dict[str, str], since_wall: float) -> str:
+    """The takeover's steps from every process's log, in time order (for the printed figures)."""
+    steps = [
+        (at, f"{name}: {line}")
+        for name, log in logs.items()
+        for at, line in log_lines_since(log, since_wall, TAKEOVER_STEPS)
+    ]
+    return "\n".join(f"  +{at * 1000:6.0f} ms  {line[:110]}" for at, line in sorted(steps))

@@ -122,6 +122,13 @@ class Stack:
         raw = await self.redis.get(self.keys.lease(self.world.guild.id))
         return raw.decode().rpartition("|")[0] if raw else None
 
+    def logs_by_process(self) -> dict[str, str]:
+        """Every process's whole log by name ("gateway", worker names)."""
+        logs = {name: worker.log() for name, worker in self.workers.items()}
+        if self.gateway is not None:
+            logs["gateway"] = self.gateway.log()
+        return logs
+
     def tail_logs(self, chars: int = 2500) -> str:
         parts = []
         if self.gateway is not None:

@@ -49,8 +49,11 @@ class InteractionApi(WorldApi):
         interaction.payload = interaction_payload(interaction, world.application_id, data)
         self.core.interactions[interaction.id] = interaction
         sessions = self.hub.sessions_for(channel.guild_id)
-        if sessions:
-            await sessions[0].dispatch("INTERACTION_CREATE", interaction.payload)
+        # A bot that restarted has a new session while its old one waits (detached) to die: Discord delivers
+        # interactions to the session that is connected, the newest one when several are.
+        connected = [s for s in sessions if s.conn is not None]
+        if connected or sessions:
+            await (connected[-1] if connected else sessions[0]).dispatch("INTERACTION_CREATE", interaction.payload)
         return InteractionHandle(interaction)
 
     def _command_data(
