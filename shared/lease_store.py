@@ -54,6 +54,15 @@ class LeaseStore:
         outcome = await self._renew(keys=keys, args=[lease.value, ttl_ms, lease.fence])
         return RenewOutcome(int(outcome))
 
+    async def renew_many(self, leases: list[Lease], ttl_ms: int) -> list[RenewOutcome]:
+        """Renew every lease in one round trip (a worker renews all its guilds at once)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for lease in leases:
+                keys = [self._keys.lease(lease.guild_id), self._keys.fence(lease.guild_id)]
+                await self._renew(keys=keys, args=[lease.value, ttl_ms, lease.fence], client=pipe)
+            outcomes = await pipe.execute()
+        return [RenewOutcome(int(outcome)) for outcome in outcomes]
+
     async def release(self, lease: Lease) -> bool:
         """Give the lease up (graceful handoff); False if it was no longer ours."""
         return bool(await self._release(keys=[self._keys.lease(lease.guild_id)], args=[lease.value]))

@@ -72,6 +72,20 @@ def redis_pool(settings: Settings, *, socket_timeout_s: float) -> ConnectionPool
     )
 
 
+def lease_pool(settings: Settings) -> ConnectionPool:
+    """For lease renewals: no retries and a timeout under the renew interval, so an outage shows at once (a renewal
+    that comes late is worth nothing) and a refused connection tells the owner that Redis is down for everybody."""
+    if settings.redis.url is None:
+        raise SystemExit("ENCORE_REDIS__URL is not set")
+    timeout_s = settings.worker.lease_ms / 4000
+    return ConnectionPool.from_url(
+        settings.redis.url,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        client_name=f"encore-worker:{settings.worker.worker_id}",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerParts:
     """Everything worker-wide that guild players are built from."""
@@ -225,12 +239,14 @@ async def serve(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) 
     async with worker_parts(settings, voice_factory_builder) as parts:
         blocking = Redis(connection_pool=redis_pool(settings, socket_timeout_s=settings.redis.socket_timeout_s + 5))
         config = settings.worker
+        leases = Redis(connection_pool=lease_pool(settings))
         supervisor = Supervisor(
             parts.redis,
             blocking,
             parts.keys,
             SupervisorConfig(config.worker_id, config.lease_ms, config.scan_interval_ms, config.max_guilds),
             parts.build_player,
+            lease_redis=leases,
         )
         jobs = arq_worker(parts)
         health = None
@@ -254,4 +270,5 @@ async def serve(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) 
         if health is not None:
             await health.stop()
         await blocking.aclose()
+        await leases.aclose()
         _log.info("worker %s stopped", config.worker_id)

@@ -16,25 +16,28 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore, StreamEntry
 from shared.keys import Keys
-from shared.lease_store import Lease, LeaseStore, RenewOutcome
+from shared.lease_store import LeaseStore, RenewOutcome
 from shared.redis_typing import aw
+from worker.leases import TrackedLease
 from worker.player_support import TaskSet
+
+__all__ = ["OwnedPlayer", "PlayerFactory", "Supervisor", "SupervisorConfig", "TrackedLease"]
 
 _log: Final = logging.getLogger(__name__)
 
-_SAFETY_MS: Final = 300
-"""Stop acting this long before the lease could have expired in Redis (renew send time + TTL)."""
 _BALANCE_DELAY_S: Final = 0.05
 _WORKER_TTL_S: Final = 10.0
 _FRESH_MS: Final = 2000
 _NO_KEY: Final = -2
 """PTTL of a missing key."""
 _EXPIRY_MARGIN_S: Final = 0.002
+_SETTLE_MARGIN_MS: Final = 500
 
 
 class OwnedPlayer(Protocol):
@@ -55,24 +58,6 @@ class OwnedPlayer(Protocol):
     def halt(self, *, handoff: bool) -> None: ...
 
 
-class TrackedLease:
-    """A lease plus the monotonic time of the last renewal that succeeded, for self-fencing."""
-
-    def __init__(self, lease: Lease, ttl_ms: int, sent_at: float) -> None:
-        self.lease = lease
-        self.ttl_ms = ttl_ms
-        self.renew_sent_at = sent_at
-        self.lost = False
-
-    @property
-    def fence(self) -> int:
-        return self.lease.fence
-
-    def valid(self) -> bool:
-        age_ms = (time.monotonic() - self.renew_sent_at) * 1000
-        return not self.lost and age_ms < self.ttl_ms - _SAFETY_MS
-
-
 PlayerFactory = Callable[[int, TrackedLease], Awaitable[OwnedPlayer]]
 
 
@@ -82,6 +67,8 @@ class SupervisorConfig:
     lease_ms: int = 1500
     scan_interval_ms: int = 200
     max_guilds: int = 500
+    outage_grace_ms: int = 30_000
+    """How long owners keep playing while Redis is down (see TrackedLease)."""
 
 
 @dataclass
@@ -93,12 +80,21 @@ class _Owned:
 
 class Supervisor:
     def __init__(
-        self, redis: Redis, blocking_redis: Redis, keys: Keys, config: SupervisorConfig, player_factory: PlayerFactory
+        self,
+        redis: Redis,
+        blocking_redis: Redis,
+        keys: Keys,
+        config: SupervisorConfig,
+        player_factory: PlayerFactory,
+        *,
+        lease_redis: Redis | None = None,
     ) -> None:
+        """`lease_redis` renews leases; give it no retries and a short timeout so an outage shows at once."""
         self._redis = redis
         self._keys = keys
         self._config = config
         self._leases = LeaseStore(redis, keys)
+        self._renewals = LeaseStore(lease_redis or redis, keys)
         self._active = ActiveGuildStore(redis, keys)
         self._blocking = blocking_redis
         self._commands = CommandStore(blocking_redis, keys)
@@ -153,18 +149,26 @@ class Supervisor:
                 await asyncio.sleep(1.0)
 
     async def _renew_all(self) -> None:
+        """Renew every owned lease in one round trip; a lost lease halts its player at once."""
         for guild_id, owned in list(self._owned.items()):
             if owned.task.done():
                 await self._forget(guild_id, owned)
-                continue
+        renewing = list(self._owned.items())
+        if renewing:
             sent_at = time.monotonic()
-            outcome = await self._leases.renew(owned.lease.lease, self._config.lease_ms)
-            if outcome is RenewOutcome.LOST:
-                _log.warning("lease lost", extra={"guild_id": guild_id})
-                owned.lease.lost = True
-                owned.player.halt(handoff=False)
-            else:
-                owned.lease.renew_sent_at = sent_at
+            try:
+                outcomes = await self._renewals.renew_many([o.lease.lease for _, o in renewing], self._config.lease_ms)
+            except RedisConnectionError:
+                for _, owned in renewing:
+                    owned.lease.redis_down(sent_at)
+                raise
+            for (guild_id, owned), outcome in zip(renewing, outcomes, strict=True):
+                if outcome is RenewOutcome.LOST:
+                    _log.warning("lease lost", extra={"guild_id": guild_id})
+                    owned.lease.lost = True
+                    owned.player.halt(handoff=False)
+                else:
+                    owned.lease.renewed(sent_at)
         await self._heartbeat()
 
     async def _forget(self, guild_id: int, owned: _Owned) -> None:
@@ -209,13 +213,22 @@ class Supervisor:
             ttls: list[int] = await pipe.execute()
         free = [gid for gid, ttl in zip(candidates, ttls, strict=True) if ttl == _NO_KEY]
         window_ms = self._config.scan_interval_ms * 1.5
-        for guild_id, ttl in zip(candidates, ttls, strict=True):
-            if 0 < ttl <= window_ms and guild_id not in self._timed_claims:
+        expiring = [(gid, ttl) for gid, ttl in zip(candidates, ttls, strict=True) if 0 < ttl <= window_ms]
+        if (free or expiring) and not await self._redis_settled():
+            return
+        for guild_id, ttl in expiring:
+            if guild_id not in self._timed_claims:
                 self._timed_claims.add(guild_id)
                 self._claims.spawn(self._claim_at_expiry(guild_id, ttl), name=f"claim-{guild_id}")
         self._rng.shuffle(free)
         for guild_id in free:
             await self._claim_balanced(guild_id)
+
+    async def _redis_settled(self) -> bool:
+        """False just after Redis restarted: leases expired during the outage, and their owners (still playing)
+        get one lease period to renew them before anybody else may claim."""
+        uptime_s = int((await self._redis.info("server")).get("uptime_in_seconds", 0))
+        return uptime_s * 1000 >= self._config.lease_ms + _SETTLE_MARGIN_MS
 
     async def _claim_at_expiry(self, guild_id: int, ttl_ms: int) -> None:
         """A lease that is not renewed expires at a known time: try to claim right then instead of a scan later."""
@@ -240,7 +253,7 @@ class Supervisor:
         lease = await self._leases.acquire(guild_id, self._config.worker_id, self._config.lease_ms)
         if lease is None:
             return
-        tracked = TrackedLease(lease, self._config.lease_ms, sent_at)
+        tracked = TrackedLease(lease, self._config.lease_ms, sent_at, outage_grace_ms=self._config.outage_grace_ms)
         _log.info("claimed guild with fence %d", lease.fence, extra={"guild_id": guild_id})
         try:
             player = await self._player_factory(guild_id, tracked)

@@ -119,3 +119,8 @@ def describe_steps(logs: dict[str, str], since_wall: float) -> str:
         for at, line in log_lines_since(log, since_wall, TAKEOVER_STEPS)
     ]
     return "\n".join(f"  +{at * 1000:6.0f} ms  {line[:110]}" for at, line in sorted(steps))
+
+
+def ramp_position_at(heard: HeardAudio, moment: float) -> float:
+    """The ramp position heard just before `moment` (the middle of the last window)."""
+    return ramp_position_s(dominant_frequency(pcm_before(heard, moment, WINDOW_S)))

@@ -71,3 +71,15 @@ async def test_a_lapsed_lease_nobody_took_is_restored_under_the_same_fence(redis
     await asyncio.sleep(0.2)
     assert await store.renew(lease, 1000) is RenewOutcome.RESTORED
     assert await store.holder(GUILD) == Lease(GUILD, "a", lease.fence)
+
+
+async def test_renew_many_renews_each_lease_in_one_round_trip(redis: Redis, keys: Keys) -> None:
+    store = LeaseStore(redis, keys)
+    mine = [await store.acquire(guild_id, "w1", 1000) for guild_id in (1, 2, 3)]
+    assert all(lease is not None for lease in mine)
+    leases = [lease for lease in mine if lease is not None]
+    await redis.delete(keys.lease(2))  # expired, nobody took it: restored
+    await redis.set(keys.lease(3), "w2|99")  # taken over: lost
+    outcomes = await store.renew_many(leases, 5000)
+    assert outcomes == [RenewOutcome.RENEWED, RenewOutcome.RESTORED, RenewOutcome.LOST]
+    assert await redis.pttl(keys.lease(1)) > 1000

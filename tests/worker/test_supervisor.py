@@ -54,13 +54,13 @@ class Harness:
         self.log: list[tuple[int, int, str]] = []
         self.running: dict[str, tuple[Supervisor, asyncio.Task[None], list[Redis]]] = {}
 
-    async def start(self, worker_id: str) -> Supervisor:
+    async def start(self, worker_id: str, *, scan_interval_ms: int = 50) -> Supervisor:
         clients = [Redis.from_url(self.redis_url), Redis.from_url(self.redis_url)]
 
         async def factory(guild_id: int, lease: TrackedLease) -> RecordingPlayer:
             return RecordingPlayer(guild_id, lease, self.log)
 
-        config = SupervisorConfig(worker_id=worker_id, lease_ms=LEASE_MS, scan_interval_ms=50)
+        config = SupervisorConfig(worker_id=worker_id, lease_ms=LEASE_MS, scan_interval_ms=scan_interval_ms)
         supervisor = Supervisor(clients[0], clients[1], self.keys, config, factory)
         self.running[worker_id] = (supervisor, asyncio.create_task(supervisor.run()), clients)
         return supervisor
@@ -143,3 +143,30 @@ async def test_graceful_shutdown_hands_over_fast(harness: Harness, redis: Redis,
     holder = await LeaseStore(redis, keys).holder(9)
     assert holder is not None
     assert holder.owner == "w2"
+
+
+async def test_a_handoff_wakes_the_other_supervisors(harness: Harness, redis: Redis, keys: Keys) -> None:
+    """With scans far apart, only the handoff hint can explain a claim right after the release."""
+    await harness.start("w1", scan_interval_ms=50)
+    await ActiveGuildStore(redis, keys).mark(11)
+    await _until(lambda: 11 in harness.running["w1"][0].owned)
+    second_worker = await harness.start("w2", scan_interval_ms=10_000)
+    await asyncio.sleep(0.3)  # w2 subscribed and did its first scan (the guild was owned then)
+    assert 11 not in second_worker.owned
+    await harness.stop("w1")
+    await _until(lambda: 11 in second_worker.owned, limit_s=2.0)
+
+
+async def test_an_unrenewed_lease_is_claimed_at_its_expiry_not_at_the_next_scan(
+    harness: Harness, redis: Redis, keys: Keys
+) -> None:
+    """A scan that sees a lease about to expire times a claim for that moment (scans here are 10 s apart)."""
+    while int((await redis.info("server"))["uptime_in_seconds"]) < 2:  # noqa: ASYNC110 - Redis must be settled
+        await asyncio.sleep(0.1)
+    leases = LeaseStore(redis, keys)
+    await ActiveGuildStore(redis, keys).mark(12)
+    assert await leases.acquire(12, "gone", 250) is not None  # an owner that will never renew
+    second_worker = await harness.start("w2", scan_interval_ms=10_000)
+    await _until(lambda: 12 in second_worker.owned, limit_s=2.0)
+    holder = await leases.holder(12)
+    assert holder is not None and holder.owner == "w2"
