@@ -12,6 +12,7 @@ from tests.audio.analysis import decode_left, dominant_frequency, peak_dbfs, rms
 from tests.audio.conftest import Media
 from tests.audio.http_server import RangeServer
 from tests.audio.support import drain, process_exists, write_file
+from tests.media.server import MediaServer
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
 from worker.audio.ffmpeg_source import FFmpegSource, SourceState
@@ -222,3 +223,12 @@ async def test_a_corrupt_stream_from_the_process_is_a_clear_failure(media: Media
     assert "malformed stream" in str(source.error)
     assert "checksum" in str(source.error)
     assert len(frames) < 150
+
+
+async def test_ffmpeg_follows_no_redirect(opener: SourceOpener, media_server: MediaServer) -> None:
+    """Redirects are followed (and checked by the URL guard) when the stream is resolved, never by FFmpeg."""
+    target = media_server.url("media/tone3_440hz.mp3")
+    direct = await opener.open(TrackRequest(target, "direct", codec_hint="mp3"))
+    await direct.aclose()
+    with pytest.raises(SourceError):
+        await opener.open(TrackRequest(media_server.url(f"redirect?to={target}"), "t", codec_hint="mp3"))

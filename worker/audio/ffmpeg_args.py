@@ -93,6 +93,9 @@ def input_args(url: str, options: PipelineOptions, headers: tuple[tuple[str, str
     target, network = _input_target(url, options)
     args: list[str] = []
     if network:
+        # Redirects were followed (and each hop checked by the URL guard) when the stream was resolved: FFmpeg
+        # must not follow any on its own, or a redirect could point it at a private address.
+        args += ["-max_redirects", "0"]
         args += ["-reconnect", "1", "-reconnect_streamed", "1", "-reconnect_delay_max", "5"]
         if headers:
             args += ["-headers", _header_block(headers)]

@@ -105,7 +105,11 @@ class StreamResolver:
         verdict = await self._d.guard.check(stream.url)
         if not verdict.allowed:
             return f"That stream can't be played: {verdict.reason}."
-        return stream
+        try:
+            final = await self._d.ytdlp.final_url(stream.url, stream.http_headers)
+        except (YoutubeDLError, TimeoutError) as err:
+            return err
+        return stream if final == stream.url else stream.model_copy(update={"url": final})
 
 
 def make_stream(info: InfoDict, track: Track) -> StreamInfo | None:

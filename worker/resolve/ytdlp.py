@@ -32,6 +32,7 @@ from yt_dlp.networking._urllib import (
     UrllibRH,
     _create_http_connection,
 )
+from yt_dlp.networking.common import Request
 from yt_dlp.networking.exceptions import RequestError
 from yt_dlp.utils import PagedList
 
@@ -228,6 +229,10 @@ class YtDlp:
         """A small document through yt-dlp's guarded HTTP stack: (final URL, text)."""
         return await self._run(functools.partial(_fetch_text, url, max_bytes))
 
+    async def final_url(self, url: str, headers: Mapping[str, str]) -> str:
+        """Where `url` ends up after redirects, each hop checked by the guard (FFmpeg then follows none)."""
+        return await self._run(functools.partial(_final_url, url, dict(headers)))
+
     async def _run[T](self, call: Callable[[YoutubeDL], T]) -> T:
         self.calls += 1
         loop = asyncio.get_running_loop()
@@ -282,6 +287,13 @@ def _fetch_text(url: str, max_bytes: int, ydl: YoutubeDL) -> tuple[str, str]:
         final_url = str(response.url)
         charset = response.headers.get_content_charset() if hasattr(response.headers, "get_content_charset") else None
     return final_url, data.decode(charset or "utf-8", errors="replace")
+
+
+def _final_url(url: str, headers: dict[str, str], ydl: YoutubeDL) -> str:
+    # A one-byte ranged GET rather than HEAD: some media servers answer HEAD with 405 or a different redirect.
+    request = Request(url, headers={**headers, "Range": "bytes=0-0"})
+    with ydl.urlopen(request) as response:
+        return str(response.url)
 
 
 def _int_or_none(value: object) -> int | None:
