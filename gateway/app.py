@@ -19,6 +19,7 @@ from gateway.discord_messages import DiscordMessages
 from gateway.gate import Gate
 from gateway.health import Health
 from gateway.jobs_client import JobClient
+from gateway.listeners import ListenerWatch
 from gateway.play_actions import PlayActions
 from gateway.playback_cog import PlaybackCog
 from gateway.queue_actions import QueueActions
@@ -117,6 +118,7 @@ class GatewayApp:
                 self._background.spawn(parts.voice_requests.rejoin(guild.id), name=f"rejoin:{guild.id}")
 
         client.add_listener(on_ready, "on_ready")
+        client.add_listener(ListenerWatch(parts.deps.stores.commands, parts.deps.shards).on_voice_state_update)
         client.add_listener(on_guild_available, "on_guild_available")
         token = self._settings.discord_token.get_secret_value()
         discord = asyncio.create_task(client.start(token), name="discord")

@@ -1,0 +1,61 @@
+"""Tells a guild's player how many people listen: members (bots excluded) in the bot's voice channel.
+
+The worker cannot see the Discord gateway, so the alone-idle timer ("leave after N minutes with nobody there")
+depends on these counts. One `ListenersCommand` is appended when the count in the bot's channel changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+import nextcord
+from redis.exceptions import RedisError
+
+from gateway.shards import ShardFilter
+from shared.command_store import CommandStore
+from shared.commands import ListenersCommand
+
+_log: Final = logging.getLogger(__name__)
+
+
+def listeners_in(channel: nextcord.abc.GuildChannel | None) -> int:
+    """Users in the channel other than bots; a user whose member object is not cached counts as a person."""
+    if not isinstance(channel, nextcord.VoiceChannel | nextcord.StageChannel):
+        return 0
+    guild = channel.guild
+    count = 0
+    for user_id in channel.voice_states:
+        member = guild.get_member(user_id)
+        is_bot = member.bot if member is not None else user_id == guild.me.id
+        count += not is_bot
+    return count
+
+
+class ListenerWatch:
+    def __init__(self, commands: CommandStore, shards: ShardFilter) -> None:
+        self._commands = commands
+        self._shards = shards
+        self._last: dict[int, int] = {}
+
+    async def on_voice_state_update(
+        self, member: nextcord.Member, before: nextcord.VoiceState, after: nextcord.VoiceState
+    ) -> None:
+        guild = member.guild
+        if not self._shards.serves(guild.id) or before.channel == after.channel:
+            return
+        bot_voice = guild.me.voice
+        channel = bot_voice.channel if bot_voice is not None else None
+        if channel is None:
+            self._last.pop(guild.id, None)
+            return
+        if member.id != guild.me.id and channel not in (before.channel, after.channel):
+            return
+        count = listeners_in(channel)
+        if self._last.get(guild.id) == count:
+            return
+        self._last[guild.id] = count
+        try:
+            await self._commands.append(guild.id, ListenersCommand(count=count))
+        except (RedisError, OSError) as exc:
+            _log.warning("could not report listeners: %s", exc, extra={"guild_id": guild.id})
