@@ -39,6 +39,7 @@ from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.opener import SourceOpener
 from worker.audio.pacer import Pacer
 from worker.bridges import ResolverStreams, VoiceBridge, VoiceRequester
+from worker.job_rescue import JobRescue
 from worker.output import FencedSink, GuildAudio, VoiceHold
 from worker.player import GuildPlayer
 from worker.player_support import PlayerConfig, PlayerStores
@@ -176,9 +177,11 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
             await redis.aclose()
 
 
-def arq_worker(parts: WorkerParts) -> Worker:
+def arq_worker(parts: WorkerParts, rescue: JobRescue) -> Worker:
     config = parts.settings.worker
     return Worker(
+        on_job_start=rescue.job_started,
+        on_job_end=rescue.job_ended,
         functions=resolve_functions(),
         queue_name=parts.keys.arq_queue(),
         redis_pool=parts.redis,
@@ -232,15 +235,14 @@ def install_stop_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(signum, stop.set)
 
 
-async def serve(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) -> None:
-    """Run until SIGTERM/SIGINT, then hand off guilds and stop."""
-    stop = asyncio.Event()
-    install_stop_signals(stop)
-    async with worker_parts(settings, voice_factory_builder) as parts:
-        blocking = Redis(connection_pool=redis_pool(settings, socket_timeout_s=settings.redis.socket_timeout_s + 5))
-        config = settings.worker
-        leases = Redis(connection_pool=lease_pool(settings))
-        supervisor = Supervisor(
+@contextlib.asynccontextmanager
+async def supervision(parts: WorkerParts) -> AsyncIterator[Supervisor]:
+    """The supervisor with its own Redis clients: blocking stream reads, and fail-fast lease renewals."""
+    settings, config = parts.settings, parts.settings.worker
+    blocking = Redis(connection_pool=redis_pool(settings, socket_timeout_s=settings.redis.socket_timeout_s + 5))
+    leases = Redis(connection_pool=lease_pool(settings))
+    try:
+        yield Supervisor(
             parts.redis,
             blocking,
             parts.keys,
@@ -248,27 +250,55 @@ async def serve(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) 
             parts.build_player,
             lease_redis=leases,
         )
-        jobs = arq_worker(parts)
-        health = None
-        if config.health_port is not None:
-            health = HealthServer(
-                host="0.0.0.0", port=config.health_port, metrics=parts.metrics, redis=parts.redis,  # noqa: S104
-                ready=lambda: asyncio.sleep(0, result=True),
-            )  # fmt: skip
-            await health.start()
+    finally:
+        await blocking.aclose()
+        await leases.aclose()
+
+
+@contextlib.asynccontextmanager
+async def health_server(parts: WorkerParts) -> AsyncIterator[None]:
+    port = parts.settings.worker.health_port
+    if port is None:
+        yield
+        return
+    health = HealthServer(
+        host="0.0.0.0", port=port, metrics=parts.metrics, redis=parts.redis,  # noqa: S104
+        ready=lambda: asyncio.sleep(0, result=True),
+    )  # fmt: skip
+    await health.start()
+    try:
+        yield
+    finally:
+        await health.stop()
+
+
+async def serve(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) -> None:
+    """Run until SIGTERM/SIGINT, then hand off guilds and stop."""
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    config = settings.worker
+    async with (
+        worker_parts(settings, voice_factory_builder) as parts,
+        supervision(parts) as supervisor,
+        health_server(parts),
+    ):
+        rescue = JobRescue(
+            parts.redis, parts.keys, config.worker_id, dead_after_ms=2 * config.lease_ms,
+            interval_s=config.lease_ms / 1000,
+        )  # fmt: skip
+        jobs = arq_worker(parts, rescue)
         async with asyncio.TaskGroup() as group:
-            supervising = group.create_task(supervisor.run(), name="supervisor")
-            job_loop = group.create_task(run_jobs(jobs), name="jobs")
-            metrics_task = group.create_task(report_metrics(parts, supervisor), name="metrics")
+            tasks = [
+                group.create_task(supervisor.run(), name="supervisor"),
+                group.create_task(run_jobs(jobs), name="jobs"),
+                group.create_task(report_metrics(parts, supervisor), name="metrics"),
+                group.create_task(rescue.run(), name="job-rescue"),
+            ]
             _log.info("worker %s ready", config.worker_id)
             await stop.wait()
             _log.info("stopping: handing guilds off")
             await supervisor.shutdown()
             await drain_jobs(jobs)
-            for task in (supervising, job_loop, metrics_task):
+            for task in tasks:
                 task.cancel()
-        if health is not None:
-            await health.stop()
-        await blocking.aclose()
-        await leases.aclose()
-        _log.info("worker %s stopped", config.worker_id)
+    _log.info("worker %s stopped", config.worker_id)
