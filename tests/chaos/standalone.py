@@ -1,0 +1,72 @@
+"""The whole stack outside pytest (for `make demo` and the soak bench): redis-server with AOF, the fake Discord with
+DAVE, the chaos media in a server process, the gateway and workers as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import wave
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from tests.chaos.media import ChaosMedia, make_chaos_media, media_process
+from tests.e2e.stack import Stack
+from tests.fakediscord.capture import HeardAudio
+from tests.fakediscord.config import FakeConfig
+from tests.fakediscord.server import FakeDiscord
+from tests.gateway.e2e import build_world
+from tests.support.redis_server import RedisServer
+
+FRAME_S = 0.02
+BYTES_PER_FRAME = 48_000 * 4 // 50
+
+
+@dataclass
+class Running:
+    stack: Stack
+    media: ChaosMedia
+    redis_server: RedisServer
+
+
+@asynccontextmanager
+async def running_stack(
+    workdir: Path, *, workers: int = 2, fake_config: FakeConfig | None = None
+) -> AsyncIterator[Running]:
+    """Everything started (workers w1..wN); stopped in reverse order on exit. Logs go to `workdir/logs`."""
+    redis_server = RedisServer(data_dir=workdir / "redis", appendonly=True).start()
+    make_chaos_media(workdir / "media")
+    try:
+        async with FakeDiscord(fake_config or FakeConfig()) as fake:
+            with media_process(workdir / "media") as base:
+                client: Redis = Redis.from_url(redis_server.url, socket_timeout=5)
+                stack = Stack(fake, await build_world(fake), client, redis_server.url, workdir / "logs")
+                try:
+                    names = [f"w{i}" for i in range(1, workers + 1)]
+                    await asyncio.gather(stack.start_gateway(), *(stack.start_worker(name) for name in names))
+                    yield Running(stack, ChaosMedia(base), redis_server)
+                finally:
+                    await stack.close()
+                    await client.aclose()
+    finally:
+        redis_server.stop()
+
+
+def write_wav(heard: HeardAudio, path: Path, start: float, end: float) -> float:
+    """What the listener heard between `start` and `end` as a WAV, silences where no audio arrived; its length."""
+    chunks = [c for c in heard.chunks if start <= c.at < end]
+    frames: list[bytes] = [c.pcm for c in chunks[:1]]
+    for previous, chunk in itertools.pairwise(chunks):
+        missing = round((chunk.at - previous.at) / FRAME_S) - 1
+        frames.extend(bytes(BYTES_PER_FRAME) for _ in range(max(0, missing)))
+        frames.append(chunk.pcm)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(48_000)
+        out.writeframes(b"".join(frames))
+    return sum(len(f) for f in frames) / (48_000 * 4)
