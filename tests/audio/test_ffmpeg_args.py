@@ -99,3 +99,12 @@ def test_probe_uses_the_same_input_guard() -> None:
 
 def test_redaction_drops_query_and_credentials() -> None:
     assert redact_url("https://user:pw@h.example:8443/p/a.webm?sig=1#x") == "https://h.example:8443/p/a.webm"
+
+
+def test_a_passthrough_from_a_position_drops_what_precedes_it_after_the_container_seek() -> None:
+    """Stream copy keeps the packets between the WebM cluster it seeks to and the target; an output seek drops them."""
+    argv = ffmpeg_argv(TrackRequest(URL, "t", start_ms=7_500), PlaybackMode.PASSTHROUGH, None, NET)
+    seeks = [i for i, arg in enumerate(argv) if arg == "-ss"]
+    assert [argv[i + 1] for i in seeks] == ["7.500", "0"]
+    assert seeks[0] < argv.index("-i") < seeks[1]
+    assert "-ss" not in ffmpeg_argv(TrackRequest(URL, "t"), PlaybackMode.PASSTHROUGH, None, NET)

@@ -37,10 +37,13 @@ def ramp_position_s(frequency_hz: float) -> float:
     return (frequency_hz - RAMP_BASE_HZ) / RAMP_SLOPE_HZ_PER_S
 
 
-def _ffmpeg(out: Path, source: str) -> None:
+MP3: Final = ("-c:a", "libmp3lame", "-b:a", "128k")
+OPUS_WEBM: Final = ("-c:a", "libopus", "-b:a", "64k", "-frame_duration", "20", "-f", "webm")
+
+
+def _ffmpeg(out: Path, source: str, codec: tuple[str, ...] = MP3) -> None:
     args = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", source, "-ac", "2"]
-    codec = ["-ar", "48000", "-c:a", "libmp3lame", "-b:a", "128k"]
-    subprocess.run([*args, *codec, str(out)], check=True, timeout=120)
+    subprocess.run([*args, "-ar", "48000", *codec, str(out)], check=True, timeout=120)
 
 
 def make_chaos_media(root: Path) -> None:
@@ -49,7 +52,9 @@ def make_chaos_media(root: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     # phase 2π(f0·t + k·t²/2) gives the instantaneous frequency f0 + k·t; 1/4 of full scale
     phase = f"{RAMP_BASE_HZ}*t+{RAMP_SLOPE_HZ_PER_S / 2}*t*t"
-    _ffmpeg(folder / "ramp.mp3", f"aevalsrc=0.25*sin(2*PI*({phase})):d={RAMP_SECONDS}:s=48000")
+    ramp = f"aevalsrc=0.25*sin(2*PI*({phase})):d={RAMP_SECONDS}:s=48000"
+    _ffmpeg(folder / "ramp.mp3", ramp)
+    _ffmpeg(folder / "ramp.webm", ramp, OPUS_WEBM)  # Opus: played by passthrough, no encoder (the soak's 50 guilds)
     for name, freq in TONES.items():
         _ffmpeg(folder / f"{name}.mp3", f"sine=f={freq}:d={TONE_SECONDS}")
 

@@ -17,8 +17,11 @@ pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(120)]
 HANDOFF_WITHIN_S = 0.5
 
 
-async def test_sigterm_hands_the_guild_off_at_the_exact_position(stack: Stack, chaos_media: ChaosMedia) -> None:
-    await stack.command("play", {"query": chaos_media.url("ramp.mp3")})
+@pytest.mark.parametrize("ramp", ["ramp.mp3", "ramp.webm"], ids=["transcoded", "opus-passthrough"])
+async def test_sigterm_hands_the_guild_off_at_the_exact_position(
+    stack: Stack, chaos_media: ChaosMedia, ramp: str
+) -> None:
+    await stack.command("play", {"query": chaos_media.url(ramp)})
     await stack.command("play", {"query": chaos_media.url("c250.mp3")})
     await stack.hear(3.0)
     before = await ledger(stack.redis, stack.keys, stack.world.guild.id)

@@ -115,6 +115,10 @@ def ffmpeg_argv(request: TrackRequest, mode: PlaybackMode, graph: str | None, op
     argv += input_args(request.url, options, request.headers)
     argv += ["-map", "0:a:0", "-map_metadata", "-1", "-map_chapters", "-1"]
     if mode is PlaybackMode.PASSTHROUGH:
+        if request.start_ms > 0:
+            # A stream copy keeps what lies between the container's seek point (a WebM cluster, often seconds
+            # earlier) and the target, with negative timestamps; an output seek to 0 drops exactly those packets.
+            argv += ["-ss", "0"]
         argv += ["-c:a", "copy"]
     else:
         if graph is not None:
