@@ -255,7 +255,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--entries", type=int, default=15, help="queue entries per guild (60 s ramps)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, help="keep logs and data here (default: a temporary directory)")
     args = parser.parse_args()
+    if args.workdir is not None:
+        return asyncio.run(soak(args, args.workdir.resolve()))
     with tempfile.TemporaryDirectory(prefix="encore-soak-") as tmp:
         return asyncio.run(soak(args, Path(tmp)))
 

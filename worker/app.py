@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -43,6 +44,7 @@ from worker.job_rescue import JobRescue
 from worker.output import FencedSink, GuildAudio, VoiceHold
 from worker.player import GuildPlayer
 from worker.player_support import PlayerConfig, PlayerStores
+from worker.ports import HoldReason
 from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
 from worker.resolve.schedule_store import ArqChunkScheduler
 from worker.resolve.service import ResolveService
@@ -106,7 +108,9 @@ class WorkerParts:
         requester = VoiceRequester(guild_id, lease, self.voice_store)
         hold = VoiceHold()
         connection = self.voice_factory(guild_id=guild_id, request_voice_state=requester, on_state=hold)
-        audio = hold.audio = GuildAudio(guild_id, self.pacer, self.opener, FencedSink(connection, lease))
+        sink = FencedSink(connection, lease)
+        audio = hold.audio = GuildAudio(guild_id, self.pacer, self.opener, sink)
+        sink.on_fenced = functools.partial(audio.hold, HoldReason.LEASE, True)
         config = PlayerConfig(checkpoint_ms=self.settings.worker.checkpoint_interval_ms)
         return GuildPlayer(
             guild_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from shared.models import FilterChain
@@ -17,25 +17,32 @@ from worker.audio.ffmpeg_args import TrackRequest
 from worker.audio.frames import FrameSink
 from worker.audio.opener import SourceOpener
 from worker.audio.pacer import EndReason, GuildStream, Pacer, TrackEnded
-from worker.ports import LeaseView, PlayableStream, VoiceStatus
+from worker.ports import HoldReason, LeaseView, PlayableStream, VoiceStatus
 from worker.voice.connection import VoiceEvent
 
 _log: Final = logging.getLogger(__name__)
 
 
 class FencedSink:
-    """Passes frames to the voice connection only while the lease is certainly still ours."""
+    """Passes frames to the voice connection only while the lease is certainly still ours.
+
+    A refused frame also calls `on_fenced` (the guild's audio holds from the next tick), so a lease that was only
+    renewed late costs a pause, not a stretch of track played to nobody.
+    """
 
     def __init__(self, sink: FrameSink, lease: LeaseView) -> None:
         self._sink = sink
         self._lease = lease
         self.fenced_frames = 0
+        self.on_fenced: Callable[[], None] | None = None
 
     def send_opus(self, packet: bytes) -> None:
         if self._lease.valid():
             self._sink.send_opus(packet)
-        else:
-            self.fenced_frames += 1
+            return
+        self.fenced_frames += 1
+        if self.on_fenced is not None:
+            asyncio.get_running_loop().call_soon(self.on_fenced)  # between ticks, not inside this one
 
     def set_speaking(self, on: bool) -> None:
         self._sink.set_speaking(on)
@@ -53,7 +60,7 @@ class VoiceHold:
 
     def __call__(self, event: VoiceEvent) -> None:
         if self.audio is not None:
-            self.audio.hold(event.status is not VoiceStatus.CONNECTED)
+            self.audio.hold(HoldReason.VOICE, event.status is not VoiceStatus.CONNECTED)
 
 
 class PipelinePlayback:
@@ -87,7 +94,7 @@ class GuildAudio:
         self._opener = opener
         self.stream: GuildStream = pacer.attach(guild_id, sink)
         self._paused = False
-        self._held = False
+        self._holds: set[HoldReason] = set()
         self._done: dict[str, asyncio.Future[str | None]] = {}
         self._last_position: dict[str, int] = {}
         self._events = asyncio.create_task(self._dispatch(), name=f"audio-events-{guild_id}")
@@ -144,16 +151,19 @@ class GuildAudio:
         self._paused = paused
         self._apply_pause()
 
-    def hold(self, held: bool) -> None:
-        """Hold the stream while the voice connection is down: the track keeps its place and nothing is lost."""
-        if held != self._held:
-            _log.info("voice %s: %s playback", "down" if held else "back", "holding" if held else "resuming",
-                      extra={"guild_id": self.guild_id})  # fmt: skip
-        self._held = held
+    def hold(self, reason: HoldReason, held: bool) -> None:
+        """Hold the stream (the track keeps its place, nothing is played to nobody) while any reason holds."""
+        if held == (reason in self._holds):
+            return
+        _log.info("playback %s (%s)", "held" if held else "released", reason.value, extra={"guild_id": self.guild_id})
+        if held:
+            self._holds.add(reason)
+        else:
+            self._holds.discard(reason)
         self._apply_pause()
 
     def _apply_pause(self) -> None:
-        if self._paused or self._held:
+        if self._paused or self._holds:
             self.stream.pause()
         else:
             self.stream.resume()

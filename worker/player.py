@@ -60,13 +60,14 @@ from worker.player_support import (
     TrackDone,
     now_ms,
 )
-from worker.ports import AudioOutput, LeaseView, StreamSource, VoicePort, VoiceStatus
+from worker.ports import AudioOutput, HoldReason, LeaseView, StreamSource, VoicePort, VoiceStatus
 from worker.track_driver import TrackDriver, next_after
 
 _log: Final = logging.getLogger(__name__)
 _REJOIN: Final = (VoiceStatus.CLOSED, VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
 _GAVE_UP: Final = (VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
 STALE_COMMAND_MS: Final = 60_000
+_LEASE_POLL_S: Final = 0.05
 
 
 class GuildPlayer:
@@ -161,8 +162,7 @@ class GuildPlayer:
                 message: Inbox | None = await asyncio.wait_for(self._inbox.get(), timeout=tick)
             except TimeoutError:
                 message = None
-            if not self._lease.valid():
-                raise Fenced
+            await self._await_lease()
             if isinstance(message, Halt):
                 await self._on_halt(message)
                 return
@@ -172,6 +172,22 @@ class GuildPlayer:
                 self._driver.ended()
                 await self._on_track_done(message.error)
             await self._housekeeping()
+
+    async def _await_lease(self) -> None:
+        """A lease not renewed in time (a stalled loop, a slow Redis) holds the audio until the supervisor knows:
+        renewed (play on, nothing lost) or lost (fenced out). An owner never acts while the lease is in doubt."""
+        if self._lease.valid():
+            self._driver.hold(HoldReason.LEASE, False)
+            return
+        _log.warning("lease not renewed in time: holding playback", extra=self._extra)
+        self._driver.hold(HoldReason.LEASE, True)
+        deadline = time.monotonic() + self._config.lease_doubt_s
+        while not self._lease.valid():
+            if self._lease.lost or time.monotonic() > deadline:
+                raise Fenced
+            await asyncio.sleep(_LEASE_POLL_S)
+        _log.info("lease renewed: playing on", extra=self._extra)
+        self._driver.hold(HoldReason.LEASE, False)
 
     # ---- state commits -------------------------------------------------------------------------------------
 

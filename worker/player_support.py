@@ -27,6 +27,8 @@ class PlayerConfig:
     idle_poll_s: float = 1.0
     prepare_ahead_ms: int = 6000
     """Open the next track this long before the current one ends, so it follows without a gap."""
+    lease_doubt_s: float = 6.0
+    """How long a player holds its audio for a lease renewed late before it gives the guild up."""
     rejoin_backoff_s: tuple[float, float] = (1.0, 30.0)
     """A voice connection that gave up (NEEDS_REJOIN, FAILED) is asked to rejoin after this, doubling to the max."""
 

@@ -94,7 +94,16 @@ class AudioOutput(Protocol):
 
     def clear_next(self) -> None: ...
 
+    def hold(self, reason: HoldReason, held: bool) -> None:
+        """Hold playback (keeping the position) while any reason holds: voice down, lease not renewed in time."""
+        ...
+
     async def close(self) -> None: ...
+
+
+class HoldReason(StrEnum):
+    VOICE = "voice down"
+    LEASE = "lease not renewed in time"
 
 
 class VoiceStatus(StrEnum):
@@ -128,4 +137,9 @@ class LeaseView(Protocol):
 
     def valid(self) -> bool:
         """False once the lease may have expired: stop sending audio and writing state at once."""
+        ...
+
+    @property
+    def lost(self) -> bool:
+        """True once a renewal found the lease taken over: the guild is another worker's now."""
         ...

@@ -38,6 +38,7 @@ _NO_KEY: Final = -2
 """PTTL of a missing key."""
 _EXPIRY_MARGIN_S: Final = 0.002
 _SETTLE_MARGIN_MS: Final = 500
+_TAKEOVER_MAX_DELAY_S: Final = 0.1
 
 
 class OwnedPlayer(Protocol):
@@ -234,17 +235,21 @@ class Supervisor:
         """A lease that is not renewed expires at a known time: try to claim right then instead of a scan later."""
         try:
             await asyncio.sleep(ttl_ms / 1000 + _EXPIRY_MARGIN_S)
-            await self._claim_balanced(guild_id)
+            await self._claim_balanced(guild_id, max_delay_s=_TAKEOVER_MAX_DELAY_S)
         finally:
             self._timed_claims.discard(guild_id)
 
-    async def _claim_balanced(self, guild_id: int) -> None:
-        """Claim unless owned or full; a worker busier than the least-loaded one waits a little so that one wins."""
+    async def _claim_balanced(self, guild_id: int, *, max_delay_s: float | None = None) -> None:
+        """Claim unless owned or full; a worker busier than the least-loaded one waits a little so that one wins.
+
+        A takeover waits at most `max_delay_s`: the guild is silent meanwhile, and the least-loaded worker is often
+        one that was just restarted and not claiming yet."""
         if not self._may_claim() or guild_id in self._owned:
             return
         least = await self._least_other_load()
         if least is not None and len(self._owned) > least:
-            await asyncio.sleep(min((len(self._owned) - least) * _BALANCE_DELAY_S, self._config.lease_ms / 3000))
+            cap = self._config.lease_ms / 3000 if max_delay_s is None else max_delay_s
+            await asyncio.sleep(min((len(self._owned) - least) * _BALANCE_DELAY_S, cap))
         if self._may_claim() and guild_id not in self._owned:
             await self._try_claim(guild_id)
 
@@ -269,11 +274,19 @@ class Supervisor:
         )
 
     async def _pump_commands(self) -> None:
-        """One blocking XREAD for all owned guilds; entries go to each player's inbox in order."""
-        read_from: dict[int, str] = {}
+        """One blocking XREAD for all owned guilds; entries go to each player's inbox in order.
+
+        Read positions belong to a player, not to a guild: when a guild's player ends and a new one (of this or
+        another lease) takes its place, the new player is read from its own committed cursor.
+        """
+        read_from: dict[int, tuple[OwnedPlayer, str]] = {}
         while not self._stopping:
-            cursors = {gid: read_from.get(gid) or owned.player.cursor for gid, owned in self._owned.items()}
-            read_from = {gid: cursor for gid, cursor in read_from.items() if gid in self._owned}
+            readers = {gid: owned.player for gid, owned in self._owned.items()}
+            cursors = {
+                gid: position if (known := read_from.get(gid)) and known[0] is player and (position := known[1])
+                else player.cursor
+                for gid, player in readers.items()
+            }  # fmt: skip
             if not cursors:
                 await asyncio.sleep(0.05)
                 continue
@@ -283,11 +296,12 @@ class Supervisor:
                 _log.warning("reading commands failed: %s", exc)
                 await asyncio.sleep(0.2)
                 continue
+            read_from = {gid: (player, cursors[gid]) for gid, player in readers.items()}
             for guild_id, entries in found.items():
                 owned = self._owned.get(guild_id)
-                if owned is not None and entries:
+                if owned is not None and entries and owned.player is readers[guild_id]:
                     owned.player.deliver(list(entries))
-                    read_from[guild_id] = entries[-1].entry_id
+                    read_from[guild_id] = (owned.player, entries[-1].entry_id)
 
     async def shutdown(self, *, timeout_s: float = 5.0) -> None:
         """Graceful handoff: every player checkpoints at a safe point, then the leases are released."""

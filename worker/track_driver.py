@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from shared.models import PlayerState, QueueItem
 from worker.player_support import TrackDone
-from worker.ports import AudioOutput, PlayableStream, Playback, VoicePort, VoiceStatus
+from worker.ports import AudioOutput, HoldReason, PlayableStream, Playback, VoicePort, VoiceStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,9 @@ class TrackDriver:
     def resume(self) -> None:
         if self.playback is not None:
             self.playback.resume()
+
+    def hold(self, reason: HoldReason, held: bool) -> None:
+        self._audio.hold(reason, held)
 
     async def stop(self) -> None:
         """Silence the current track; its end is not reported."""

@@ -12,7 +12,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from shared.models import FilterChain, QueueItem
-from worker.ports import PlayableStream, StreamOutcome, VoiceStatus
+from worker.ports import HoldReason, PlayableStream, StreamOutcome, VoiceStatus
 
 
 @dataclass
@@ -81,6 +81,8 @@ class FakeAudio:
     prepared: dict[str, Start] = field(default_factory=dict)
     gapless: int = 0
     closed: bool = False
+    holds: list[tuple[HoldReason, bool]] = field(default_factory=list)
+    holding: set[HoldReason] = field(default_factory=set)
 
     async def start(
         self,
@@ -121,6 +123,21 @@ class FakeAudio:
 
     def clear_next(self) -> None:
         self.prepared = {}
+
+    def hold(self, reason: HoldReason, held: bool) -> None:
+        """Like GuildAudio: only a change of a reason counts (and is recorded)."""
+        if held == (reason in self.holding):
+            return
+        self.holds.append((reason, held))
+        if held:
+            self.holding.add(reason)
+        else:
+            self.holding.discard(reason)
+        for playback in self.playbacks[-1:]:
+            if held:
+                playback.pause()
+            else:
+                playback.resume()
 
     async def close(self) -> None:
         self.closed = True
@@ -170,6 +187,7 @@ class FakeStreams:
 class FixedLease:
     fence: int
     ok: bool = True
+    lost: bool = False
 
     def valid(self) -> bool:
         return self.ok
