@@ -89,7 +89,9 @@ class PlayActions:
 
     async def _summon(self, invocation: Invocation, admission: Admission) -> None:
         """Bring the bot to the member's channel if needed, and make sure a worker plays this guild."""
-        target = summon_target(invocation.actor, admission.situation(invocation))
+        target = summon_target(invocation.actor, admission.situation(invocation)) or invocation.actor.voice_channel_id
+        # Sent even when Discord's cache shows the bot in that channel already: the cache can lag a leave that
+        # just happened, and a Join to the channel the player is in only makes an idle player start.
         if target is not None:
             await self._gate.send(invocation, JoinCommand(voice_channel_id=target))
         await self._stores.active.mark(invocation.guild_id)

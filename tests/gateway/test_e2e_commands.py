@@ -22,6 +22,7 @@ from shared.commands import (
     FiltersCommand,
     JoinCommand,
     LeaveCommand,
+    ListenersCommand,
     LoopCommand,
     PauseCommand,
     PlayNowCommand,
@@ -87,9 +88,10 @@ def stores(redis: Redis, keys: Keys) -> Stores:
 
 
 async def sent(redis: Redis, keys: Keys, world: World) -> list[Command | None]:
-    """The guild's commands, without the voice updates the gateway forwards when the bot joins voice."""
+    """The guild's commands, without the voice updates and listener counts the gateway forwards around voice."""
     entries = await CommandStore(redis, keys).read_after(world.guild.id, "0-0")
-    return [entry.command for entry in entries if not isinstance(entry.command, VoiceUpdateCommand)]
+    forwarded = (VoiceUpdateCommand, ListenersCommand)
+    return [entry.command for entry in entries if not isinstance(entry.command, forwarded)]
 
 
 async def ok(world: World, name: str, member: Member, options: Mapping[str, object] | None = None, **kw: str) -> str:

@@ -40,15 +40,20 @@ async def test_play_summons_the_bot_and_queues(deps: Deps, play: PlayActions) ->
     assert await deps.stores.queue.length(GUILD) == 1
 
 
-async def test_play_in_the_bots_channel_does_not_join(deps: Deps, play: PlayActions) -> None:
+async def test_play_in_the_bots_channel_joins_that_channel_again(deps: Deps, play: PlayActions) -> None:
+    """Discord's cache may still show the bot in a channel its player just left: the Join makes sure it is there."""
     await play.play(invocation(), "song", "next", RecordingResponder())
-    assert [type(command) for command in await commands(deps)] == [QueueChangedCommand]
+    join, changed = await commands(deps)
+    assert isinstance(join, JoinCommand)
+    assert join.voice_channel_id == invocation().actor.voice_channel_id
+    assert isinstance(changed, QueueChangedCommand)
 
 
 async def test_play_now_plays_the_first_new_item(deps: Deps, play: PlayActions) -> None:
     reply = await play.play(invocation(), "urgent song", "now", RecordingResponder())
     assert reply.content.startswith("🎶 Playing now:")
-    [command] = await commands(deps)
+    join, command = await commands(deps)
+    assert isinstance(join, JoinCommand)
     assert isinstance(command, PlayNowCommand)
     page = await deps.stores.queue.page(GUILD)
     assert command.uid == page.items[0].uid
@@ -62,7 +67,7 @@ async def test_playlists_report_background_ingestion(play: PlayActions) -> None:
 async def test_nothing_found_queues_nothing(deps: Deps, play: PlayActions) -> None:
     reply = await play.play(invocation(), "nothing at all", None, RecordingResponder())
     assert reply.content == "🔍 Nothing found for 'nothing at all'."
-    assert await commands(deps) == []
+    assert [type(command) for command in await commands(deps)] == [JoinCommand], "the summon comes before resolving"
     assert await deps.stores.queue.length(GUILD) == 0
 
 
@@ -79,10 +84,10 @@ async def test_slow_resolves_answer_then_follow_up(deps: Deps, gate: Gate, backg
     out = RecordingResponder()
     reply = await patient.play(invocation(), "slow:1.5 song", None, out)
     assert reply.content == formatting.STILL_WORKING
-    assert await commands(deps) == []
+    assert [type(command) for command in await commands(deps)] == [JoinCommand]
     await asyncio.wait_for(out.edited.wait(), 10)
     assert out.edits[0].content.startswith("🎶 Queued [slow:1.5 song]")
-    assert [type(command) for command in await commands(deps)] == [QueueChangedCommand]
+    assert [type(command) for command in await commands(deps)] == [JoinCommand, QueueChangedCommand]
 
 
 async def test_member_outside_voice_is_refused_before_anything_is_stored(
