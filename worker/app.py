@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -110,9 +109,8 @@ class WorkerParts:
         connection = self.voice_factory(guild_id=guild_id, request_voice_state=requester, on_state=hold)
         sink = FencedSink(connection, lease)
         audio = hold.audio = GuildAudio(guild_id, self.pacer, self.opener, sink)
-        sink.on_fenced = functools.partial(audio.hold, HoldReason.LEASE, True)
         config = PlayerConfig(checkpoint_ms=self.settings.worker.checkpoint_interval_ms)
-        return GuildPlayer(
+        player = GuildPlayer(
             guild_id,
             lease=lease,
             stores=self.stores,
@@ -121,6 +119,13 @@ class WorkerParts:
             streams=ResolverStreams(self.resolver),
             config=config,
         )
+
+        def lease_in_doubt() -> None:
+            audio.hold(HoldReason.LEASE, True)
+            player.lease_in_doubt()
+
+        sink.on_fenced = lease_in_doubt
+        return player
 
 
 def player_stores(redis: Redis, keys: Keys) -> PlayerStores:

@@ -53,6 +53,7 @@ from worker.player_support import (
     Fenced,
     Halt,
     Inbox,
+    LeaseDoubt,
     PlayerConfig,
     PlayerStores,
     Rejoiner,
@@ -123,6 +124,10 @@ class GuildPlayer:
 
     def halt(self, *, handoff: bool) -> None:
         self._inbox.put_nowait(Halt(handoff=handoff))
+
+    def lease_in_doubt(self) -> None:
+        """The fenced sink refused a frame: wake the loop, which holds the audio until the lease is known."""
+        self._inbox.put_nowait(LeaseDoubt())
 
     async def prepare(self) -> None:
         """Load the stored state (a fresh one if missing or corrupt) before commands are delivered."""

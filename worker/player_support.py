@@ -61,7 +61,12 @@ class Halt:
     handoff: bool
 
 
-Inbox = CommandArrived | TrackDone | Halt
+@dataclass(frozen=True, slots=True)
+class LeaseDoubt:
+    """The audio sink refused a frame (the lease was not renewed in time): look at the lease now."""
+
+
+Inbox = CommandArrived | TrackDone | Halt | LeaseDoubt
 
 
 class Fenced(Exception):  # noqa: N818 - a signal, not an error condition of the caller

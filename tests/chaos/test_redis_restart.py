@@ -73,7 +73,7 @@ async def test_a_redis_restart_loses_nothing_and_playback_continues(
     elapsed = stack.fake.clock() - (down_at - 1.0)
     print(f"Redis down {up_at - down_at:.2f} s: longest silence {gap.seconds * 1000:.0f} ms; "
           f"the ramp advanced {drift:.2f} s in {elapsed:.2f} s")  # fmt: skip
-    assert gap.seconds < 0.25, f"playback stopped for {gap.seconds:.2f} s around the outage"
+    assert gap.seconds < 0.3, f"playback stopped for {gap.seconds:.2f} s around the outage"
     assert abs(drift - elapsed) < 0.5, "the track went on at its own pace: no restart, no skip"
     assert await ledger(stack.redis, stack.keys, stack.world.guild.id) == before, "every queue entry is intact"
     assert await stack.owner() == owner, "the owner kept its guild"
