@@ -93,7 +93,7 @@ async def run(root: Path, commands: int, items: int) -> None:
     )
     async with FakeDiscord() as fake:
         world = await build_world(fake)
-        await SettingsStore(redis, Keys()).update(world.guild.id, max_queue_length=items + 100)
+        await SettingsStore(redis, Keys()).update(world.guild.id, max_queue_length=items + 100, user_share_percent=100)
         gateway = GatewayProcess(
             fake,
             redis_server.url,
