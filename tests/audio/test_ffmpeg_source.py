@@ -4,6 +4,7 @@ import asyncio
 import os
 import time
 from pathlib import Path
+from typing import override
 
 import pytest
 
@@ -15,7 +16,7 @@ from tests.audio.support import drain, process_exists, write_file
 from tests.media.server import MediaServer
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
-from worker.audio.ffmpeg_source import FFmpegSource, SourceState
+from worker.audio.ffmpeg_source import FFmpegSource, SourceState, _shrink_pipe
 from worker.audio.ogg import OggOpusDemuxer, opus_packet_samples
 from worker.audio.opener import SourceOpener
 from worker.audio.probe import ProbeResult
@@ -232,3 +233,20 @@ async def test_ffmpeg_follows_no_redirect(opener: SourceOpener, media_server: Me
     await direct.aclose()
     with pytest.raises(SourceError):
         await opener.open(TrackRequest(media_server.url(f"redirect?to={target}"), "t", codec_hint="mp3"))
+
+
+class _ClosedPipeTransport(asyncio.BaseTransport):
+    def __init__(self, handle: object) -> None:
+        super().__init__()
+        self._handle = handle
+
+    @override
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return self._handle if name == "pipe" else default
+
+
+def test_resizing_the_pipe_of_a_process_that_already_exited_is_harmless(tmp_path: Path) -> None:
+    # A process that exits at once (the corrupt-stream test's `cat`) can close its pipe before start() resizes it.
+    with open(tmp_path / "f", "wb") as handle:
+        pass
+    _shrink_pipe(_ClosedPipeTransport(handle), 8192)

@@ -299,12 +299,14 @@ def _shrink_pipe(pipe: asyncio.BaseTransport | None, size: int) -> None:
         return
     try:
         fcntl.fcntl(handle.fileno(), fcntl.F_SETPIPE_SZ, size)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: the process already exited and its pipe is closed
         _log.debug("cannot resize ffmpeg's pipe: %s", exc)
 
 
 def _renice(pid: int, increment: int) -> None:
     try:
         os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, pid) + increment)
+    except ProcessLookupError:
+        return  # it already exited; its output is still read and judged
     except OSError as exc:
         _log.warning("cannot renice ffmpeg %s: %s", pid, exc)
