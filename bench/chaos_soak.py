@@ -27,6 +27,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from bench.stats import percentile
 from shared.keys import Keys
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
@@ -155,11 +156,6 @@ def _summary(values: list[float]) -> str:
         return "-"
     ordered = sorted(values)
     return f"p50 {statistics.median(ordered):.2f} s, max {ordered[-1]:.2f} s (n={len(ordered)})"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def final_check(stack: Stack, guilds: list[SoakGuild], entries: int) -> list[str]:

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.stats import percentile
 from tests.chaos.standalone import Running, running_stack
 from tests.chaos.timeline import Takeover, ramp_takeover
 from tests.e2e.stack import Stack
@@ -26,11 +27,6 @@ from tests.e2e.stack import Stack
 def say(text: str) -> None:
     sys.stdout.write(f"[takeover {time.strftime('%H:%M:%S')}] {text}\n")
     sys.stdout.flush()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def distribution(values: list[float], scale: float = 1000, unit: str = "ms") -> str:

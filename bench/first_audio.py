@@ -28,6 +28,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from bench.stats import percentile
 from tests.e2e.media import E2EMedia, make_e2e_media
 from tests.e2e.stack import Stack
 from tests.fakediscord.server import FakeDiscord
@@ -36,11 +37,6 @@ from tests.media.fixtures import PLAYLIST_ITEMS
 from tests.media.library import make_test_media, write_extra_documents
 from tests.media.server import MediaServer
 from tests.support.redis_server import RedisServer
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @contextlib.asynccontextmanager

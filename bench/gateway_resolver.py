@@ -14,14 +14,14 @@ import signal
 import sys
 
 from arq.connections import RedisSettings, create_pool
-from arq.worker import Worker
 from redis.asyncio import Redis
 
+from bench.stats import resolve_worker
 from shared import codec
 from shared.keys import Keys
 from shared.settings import WorkerSettings
 from tests.media.library import PLUGIN_DIR
-from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
+from worker.resolve.jobs import build_resolve_service
 from worker.resolve.schedule_store import ArqChunkScheduler
 
 
@@ -40,17 +40,7 @@ async def serve(redis_url: str, media_base: str) -> None:
         ytdlp_params={"extractor_args": {"localsearch": {"base": [media_base]}}},
     )
     await service.start()
-    worker = Worker(
-        functions=resolve_functions(),
-        redis_pool=pool,
-        queue_name=keys.arq_queue(),
-        poll_delay=0.05,
-        handle_signals=False,
-        keep_result=60,
-        job_serializer=codec.dumps,
-        job_deserializer=codec.loads,
-        ctx={RESOLVE_SERVICE_KEY: service},
-    )
+    worker = resolve_worker(pool, keys, service, keep_result_s=60)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from arq.connections import RedisSettings, create_pool
-from arq.worker import Worker
 from redis.asyncio import Redis
 
+from bench.stats import resolve_worker
 from shared import codec
 from shared.jobs import ResolveRequest, SearchRequest
 from shared.keys import Keys
@@ -33,7 +33,7 @@ from shared.settings_store import SettingsStore
 from tests.media.library import PLUGIN_DIR, make_test_media, write_search_index
 from tests.media.server import MediaServer
 from tests.support.redis_server import RedisServer
-from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
+from worker.resolve.jobs import build_resolve_service
 from worker.resolve.schedule_store import ArqChunkScheduler
 from worker.resolve.service import ResolveService
 
@@ -163,17 +163,7 @@ async def run_all(root: Path, redis_server: RedisServer, server: MediaServer, si
     )
     await service.start()
     await SettingsStore(redis, keys).update(GUILD, max_queue_length=max(sizes), user_share_percent=100)
-    worker = Worker(
-        functions=resolve_functions(),
-        redis_pool=pool,
-        queue_name=keys.arq_queue(),
-        poll_delay=0.05,
-        handle_signals=False,
-        keep_result=10,
-        job_serializer=codec.dumps,
-        job_deserializer=codec.loads,
-        ctx={RESOLVE_SERVICE_KEY: service},
-    )
+    worker = resolve_worker(pool, keys, service, keep_result_s=10)
     worker_task = asyncio.create_task(worker.main())
     try:
         rows = []
