@@ -244,11 +244,13 @@ async def test_speaking_on_again_cuts_the_silence_short(rig: Rig) -> None:
     rig.session.set_speaking(True)
     await eventually(lambda: rig.transport.spoken == [True])
     rig.session.set_speaking(False)
-    await asyncio.sleep(0.03)
+    await eventually(lambda: len(rig.transport.frames) >= 1)
     rig.session.set_speaking(True)
-    await asyncio.sleep(0.1)
+    cut_at = len(rig.transport.frames)
+    await asyncio.sleep(6 * 0.02)  # longer than the five 20 ms silence frames would take
     assert rig.transport.spoken == [True]
-    assert 1 <= len(rig.transport.frames) < 5
+    assert cut_at < 5
+    assert len(rig.transport.frames) == cut_at
 
 
 async def test_sending_a_frame_turns_speaking_on_and_reconnects_restore_it(rig: Rig) -> None:
