@@ -123,6 +123,16 @@ class WorkerMetrics(Metrics):
             "20 ms audio frames that were due but not ready in time (stutter).",
             registry=registry,
         )
+        self.pacer_late_ticks: Final = Counter(
+            "encore_pacer_late_ticks",
+            "Frame clock ticks that ran a whole 20 ms frame or more late (the worker's event loop was busy).",
+            registry=registry,
+        )
+        self.pacer_skipped_ticks: Final = Counter(
+            "encore_pacer_skipped_ticks",
+            "Frame clock ticks dropped after a stall too long to catch up on (audible gaps in every guild).",
+            registry=registry,
+        )
         self.time_to_first_audio: Final = Histogram(
             "encore_time_to_first_audio_seconds",
             "From the command that starts a track to its first audio frame sent.",
@@ -168,6 +178,12 @@ class WorkerMetrics(Metrics):
     def frames_missed(self, frames: int = 1) -> None:
         if frames > 0:
             self.frame_deficit.inc(frames)
+
+    def pacer_ticks(self, *, late: int, skipped: int) -> None:
+        if late > 0:
+            self.pacer_late_ticks.inc(late)
+        if skipped > 0:
+            self.pacer_skipped_ticks.inc(skipped)
 
     def observe_first_audio(self, seconds: float) -> None:
         self.time_to_first_audio.observe(max(seconds, 0.0))

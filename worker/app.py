@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -227,15 +228,18 @@ async def drain_jobs(worker: Worker) -> None:
 
 
 async def report_metrics(parts: WorkerParts, supervisor: Supervisor) -> None:
-    reported_deficits = 0
+    counters = parts.pacer.counters
+    reported = dataclasses.replace(counters)
     while True:
         await asyncio.sleep(_METRICS_INTERVAL_S)
         owned = supervisor.owned
         playing = sum(1 for gid in owned if (stream := parts.pacer.stream(gid)) and stream.current is not None)
         parts.metrics.set_players(len(owned), playing)
-        deficits = parts.pacer.counters.deficits
-        parts.metrics.frames_missed(deficits - reported_deficits)
-        reported_deficits = deficits
+        parts.metrics.frames_missed(counters.deficits - reported.deficits)
+        parts.metrics.pacer_ticks(
+            late=counters.late_ticks - reported.late_ticks, skipped=counters.skipped_ticks - reported.skipped_ticks
+        )
+        reported = dataclasses.replace(counters)
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

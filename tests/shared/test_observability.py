@@ -133,6 +133,8 @@ def test_worker_metrics_exposition() -> None:
     metrics.set_players(owned=5, playing=3)
     metrics.frames_missed(4)
     metrics.frames_missed(0)
+    metrics.pacer_ticks(late=7, skipped=0)
+    metrics.pacer_ticks(late=1, skipped=3)
     metrics.observe_first_audio(0.7)
     metrics.observe_resolve("search", 1.5)
     metrics.resolve_failed("not_found")
@@ -146,6 +148,8 @@ def test_worker_metrics_exposition() -> None:
     assert samples[("encore_players", ())] == 5
     assert samples[("encore_players_playing", ())] == 3
     assert samples[("encore_frame_deficit_frames_total", ())] == 4
+    assert samples[("encore_pacer_late_ticks_total", ())] == 8
+    assert samples[("encore_pacer_skipped_ticks_total", ())] == 3
     assert samples[("encore_time_to_first_audio_seconds_count", ())] == 1
     assert samples[("encore_resolve_duration_seconds_sum", (("kind", "search"),))] == 1.5
     assert samples[("encore_resolve_failures_total", (("class", "not_found"),))] == 2
