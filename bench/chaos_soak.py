@@ -25,8 +25,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 from redis.asyncio import Redis
 
+from bench.soak_probes import LoopStallProbe, Window, clock_deltas, scrape_all, summarize, udp_receive_drops
 from bench.stats import percentile
 from shared.keys import Keys
 from shared.player_store import PlayerStore
@@ -38,7 +40,7 @@ from tests.fakediscord.capture import HeardAudio
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.state import Channel, Guild, Member
 from tests.gateway.e2e import EVERYONE, build_world
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import RedisServer, free_port
 
 KEEP_HEARD_S = 40.0
 """Decoded audio older than this is dropped (50 guilds × 10 min of PCM would not fit in memory)."""
@@ -60,6 +62,8 @@ class Figures:
     not_resumed: list[str] = field(default_factory=list)
     collateral_gaps: int = 0
     kills: int = 0
+    windows: list[Window] = field(default_factory=list)
+    fake_loop: LoopStallProbe = field(default_factory=LoopStallProbe)
 
 
 def say(text: str) -> None:
@@ -126,15 +130,21 @@ def within_a_ramp(takeover: Takeover) -> bool:
     return all(edges[0] < p < edges[1] for p in (takeover.stopped_position_s, takeover.resumed_position_s))
 
 
-async def kill_one(stack: Stack, guilds: list[SoakGuild], rng: random.Random, figures: Figures) -> None:
+async def kill_one(
+    stack: Stack, guilds: list[SoakGuild], rng: random.Random, figures: Figures, http: aiohttp.ClientSession
+) -> None:
     fake = stack.fake
     owned = await owners(stack.redis, stack.keys, guilds)
     victim = rng.choice(sorted(stack.workers))
     affected = [soak for soak in guilds if owned.get(soak.guild.id) == victim]
+    survivors = {name: port for name, port in stack.worker_health_ports.items() if name != victim}
+    clocks_before, drops_before = await scrape_all(http, survivors), udp_receive_drops()
+    figures.fake_loop.take_max()
     killed_at = fake.clock()
     await stack.workers[victim].kill()
     restart = asyncio.create_task(stack.start_worker(victim))
     results = await asyncio.gather(*(measure(fake, soak.voice, killed_at) for soak in affected))
+    fake_stall_s = figures.fake_loop.take_max()  # before the analysis below, which runs on the same loop
     for soak, takeover in zip(affected, results, strict=True):
         if takeover is None:
             figures.not_resumed.append(soak.guild.name)
@@ -144,7 +154,10 @@ async def kill_one(stack: Stack, guilds: list[SoakGuild], rng: random.Random, fi
             figures.positions_lost_s.append(takeover.position_lost_s)
     others = [soak for soak in guilds if soak not in affected]
     checked_until = fake.clock() - 0.1
-    figures.collateral_gaps += sum(interrupted(fake.heard(soak.voice), killed_at, checked_until) for soak in others)
+    gaps = sum(interrupted(fake.heard(soak.voice), killed_at, checked_until) for soak in others)
+    figures.collateral_gaps += gaps
+    clocks = clock_deltas(clocks_before, await scrape_all(http, survivors))
+    figures.windows.append(Window(gaps, udp_receive_drops() - drops_before, clocks, fake_stall_s))
     await restart
     figures.kills += 1
     lost = figures.takeovers_s[-len(affected) :] if affected else []
@@ -194,6 +207,8 @@ def report(figures: Figures, args: argparse.Namespace) -> None:
     late = figures.not_resumed
     say(f"guilds that did not resume within {RESUME_TIMEOUT_S:.0f} s: {len(late)} {late[:5]}")
     say(f"guilds of surviving workers that went silent during a takeover: {figures.collateral_gaps}")
+    for line in summarize(figures.windows):
+        say(line)
 
 
 async def soak(args: argparse.Namespace, workdir: Path) -> int:
@@ -208,10 +223,11 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
                 guilds = await make_guilds(fake, args.guilds)
                 client: Redis = Redis.from_url(redis_server.url, socket_timeout=10)
                 stack = Stack(fake, await build_world(fake), client, redis_server.url, workdir / "logs")
-                env = {"ENCORE_WORKER__MAX_JOBS": "4"}
+                env = {"ENCORE_WORKER__MAX_JOBS": "4", **dict(item.split("=", 1) for item in args.worker_env)}
                 stack.worker_env = env
+                names = [f"w{i}" for i in range(1, args.workers + 1)]
+                stack.worker_health_ports = {name: free_port() for name in names}
                 try:
-                    names = [f"w{i}" for i in range(1, args.workers + 1)]
                     await asyncio.gather(stack.start_gateway(), *(stack.start_worker(n) for n in names))
                     return await run_soak(stack, guilds, ChaosMedia(base), args, entries)
                 finally:
@@ -229,11 +245,16 @@ async def run_soak(
     say(f"{len(guilds)} guilds playing; a random worker is killed every {args.kill_every} s for {args.minutes} min")
     rng, figures = random.Random(args.seed), Figures()
     ends_at = time.monotonic() + args.minutes * 60
-    while time.monotonic() < ends_at:
-        next_kill = time.monotonic() + args.kill_every
-        await kill_one(stack, guilds, rng, figures)
-        prune(stack.fake, guilds)
-        await asyncio.sleep(max(0.0, next_kill - time.monotonic()))
+    stall_probe = asyncio.create_task(figures.fake_loop.run())
+    try:
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < ends_at:
+                next_kill = time.monotonic() + args.kill_every
+                await kill_one(stack, guilds, rng, figures, http)
+                prune(stack.fake, guilds)
+                await asyncio.sleep(max(0.0, next_kill - time.monotonic()))
+    finally:
+        stall_probe.cancel()
     await asyncio.sleep(3.0)
     report(figures, args)
     problems = await final_check(stack, guilds, entries)
@@ -251,6 +272,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--entries", type=int, default=15, help="queue entries per guild (60 s ramps)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--worker-env", action="append", default=[], metavar="NAME=VALUE", help="extra environment for the workers"
+    )
     parser.add_argument("--workdir", type=Path, help="keep logs and data here (default: a temporary directory)")
     args = parser.parse_args()
     if args.workdir is not None:

@@ -71,7 +71,7 @@ async def first_audio(stack: Stack, query: str) -> float:
     start = stack.fake.clock()
     await stack.command("play", {"query": query})
     while True:
-        arrived = [chunk.at for chunk in stack.heard().chunks if chunk.at >= start]
+        arrived = [chunk.at for chunk in stack.heard().between(start)]
         if arrived:
             return arrived[0] - start
         if stack.fake.clock() - start > 30:

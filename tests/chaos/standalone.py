@@ -57,7 +57,7 @@ async def running_stack(
 
 def write_wav(heard: HeardAudio, path: Path, start: float, end: float) -> float:
     """What the listener heard between `start` and `end` as a WAV, silences where no audio arrived; its length."""
-    chunks = [c for c in heard.chunks if start <= c.at < end]
+    chunks = heard.between(start, end)
     frames: list[bytes] = [c.pcm for c in chunks[:1]]
     for previous, chunk in itertools.pairwise(chunks):
         missing = round((chunk.at - previous.at) / FRAME_S) - 1

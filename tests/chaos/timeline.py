@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -51,7 +52,7 @@ class Takeover:
 
 
 def sounding_times(heard: HeardAudio, start: float, end: float) -> list[float]:
-    return [c.at for c in heard.chunks if start <= c.at < end and rms_dbfs(c.pcm) > SILENT_DBFS]
+    return [c.at for c in heard.between(start, end) if rms_dbfs(c.pcm) > SILENT_DBFS]
 
 
 def longest_gap(heard: HeardAudio, start: float, end: float) -> Gap:
@@ -64,13 +65,21 @@ def longest_gap(heard: HeardAudio, start: float, end: float) -> Gap:
 
 def pcm_before(heard: HeardAudio, moment: float, seconds: float) -> bytes:
     """The last `seconds` of sounding audio that arrived up to `moment` (inclusive)."""
-    pcm = b"".join(c.pcm for c in heard.chunks if c.at <= moment and rms_dbfs(c.pcm) > SILENT_DBFS)
-    return pcm[-int(seconds * BYTES_PER_SECOND) :]
+    wanted = int(seconds * BYTES_PER_SECOND)
+    sounding: list[bytes] = []
+    collected = 0
+    for chunk in reversed(heard.between(None, math.nextafter(moment, math.inf))):
+        if collected >= wanted:
+            break
+        if rms_dbfs(chunk.pcm) > SILENT_DBFS:
+            sounding.append(chunk.pcm)
+            collected += len(chunk.pcm)
+    return b"".join(reversed(sounding))[-wanted:]
 
 
 def pcm_after(heard: HeardAudio, moment: float, seconds: float) -> bytes:
     """The first `seconds` of sounding audio that arrived from `moment` on."""
-    pcm = b"".join(c.pcm for c in heard.chunks if c.at >= moment and rms_dbfs(c.pcm) > SILENT_DBFS)
+    pcm = b"".join(c.pcm for c in heard.between(moment) if rms_dbfs(c.pcm) > SILENT_DBFS)
     return pcm[: int(seconds * BYTES_PER_SECOND)]
 
 

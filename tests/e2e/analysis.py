@@ -39,7 +39,7 @@ def tone_segments(heard: HeardAudio, start: float, end: float, window_s: float =
 
 def longest_silence_s(heard: HeardAudio, start: float, end: float) -> float:
     """The longest run of arrival time with no frame or only silent frames, between the first and last sound."""
-    sounding = [c.at for c in heard.chunks if start <= c.at < end and rms_dbfs(c.pcm) > SILENT_DBFS]
+    sounding = [c.at for c in heard.between(start, end) if rms_dbfs(c.pcm) > SILENT_DBFS]
     return max((b - a for a, b in itertools.pairwise(sounding)), default=0.0)
 
 

@@ -40,6 +40,8 @@ class Stack:
     gateway: GatewayProcess | None = None
     workers: dict[str, ServiceProcess] = field(default_factory=dict)
     worker_env: Mapping[str, str] = field(default_factory=dict)
+    worker_health_ports: Mapping[str, int] = field(default_factory=dict)
+    """Workers that serve /metrics (benchmarks scrape them); by name."""
 
     def _worker_env(self, name: str) -> dict[str, str]:
         return {
@@ -52,6 +54,7 @@ class Stack:
             "ENCORE_LOG_LEVEL": "INFO",
             "PYTHONPATH": f"{PLUGIN_DIR}:{ROOT}",
             **self.worker_env,
+            **({"ENCORE_WORKER__HEALTH_PORT": str(port)} if (port := self.worker_health_ports.get(name)) else {}),
         }
 
     async def start_gateway(self) -> GatewayProcess:

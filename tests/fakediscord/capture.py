@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import statistics
 from dataclasses import dataclass, field
@@ -136,6 +137,10 @@ class PcmChunk:
     pcm: bytes
 
 
+def _arrival(chunk: PcmChunk) -> float:
+    return chunk.at
+
+
 @dataclass(slots=True)
 class HeardAudio:
     """Decoded audio one listener heard from one speaker: 48 kHz stereo s16le, with arrival times."""
@@ -150,12 +155,25 @@ class HeardAudio:
     first_decrypted_at: float | None = None
     passthrough_times: list[float] = field(default_factory=list)
 
+    def add(self, chunk: PcmChunk) -> None:
+        """Keep `chunks` in arrival order (a latency fault delivers some out of order) so ranges are bisected."""
+        if not self.chunks or chunk.at >= self.chunks[-1].at:
+            self.chunks.append(chunk)
+        else:
+            bisect.insort(self.chunks, chunk, key=_arrival)
+
+    def between(self, start: float | None = None, end: float | None = None) -> list[PcmChunk]:
+        """The frames that arrived in [start, end) (monotonic seconds); cheap enough to poll every few ms."""
+        low = 0 if start is None else bisect.bisect_left(self.chunks, start, key=_arrival)
+        high = len(self.chunks) if end is None else bisect.bisect_left(self.chunks, end, key=_arrival)
+        return self.chunks[low:high]
+
     def pcm(self, start: float | None = None, end: float | None = None) -> bytes:
         """PCM of the frames that arrived in [start, end) (monotonic seconds)."""
-        return b"".join(c.pcm for c in self.chunks if (start is None or c.at >= start) and (end is None or c.at < end))
+        return b"".join(c.pcm for c in self.between(start, end))
 
     def seconds(self, start: float | None = None, end: float | None = None) -> float:
-        return len(self.pcm(start, end)) / (48_000 * 4)
+        return sum(len(c.pcm) for c in self.between(start, end)) / (48_000 * 4)
 
     def dominant_frequency(self, start: float | None = None, end: float | None = None) -> float:
         return dominant_frequency(self.pcm(start, end))

@@ -118,7 +118,7 @@ class Listener:
         if decoder is None:
             decoder = self._decoders[key] = OpusDecoder()
         try:
-            heard.chunks.append(PcmChunk(arrival, decoder.decode(opus)))
+            heard.add(PcmChunk(arrival, decoder.decode(opus)))
         except OpusDecodeError:
             heard.decode_failures += 1
 

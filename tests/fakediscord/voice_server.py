@@ -18,6 +18,7 @@ from tests.fakediscord.capture import ChannelAudio
 from tests.fakediscord.core import Core, VoiceGrant
 from tests.fakediscord.tls import TlsFiles
 from tests.fakediscord.transport import TransportError, decrypt, discovery_reply, is_dave_frame, parse_rtp
+from tests.fakediscord.udp_clock import prepare_receiver, receive_stamped
 from tests.fakediscord.voice_conn import VoiceConnection
 from tests.fakediscord.voice_ws import VoiceSocket
 
@@ -56,6 +57,7 @@ class VoiceUdp:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind((host, port))
         sock.settimeout(0.2)
+        prepare_receiver(sock)
         self.sock = sock
         self._running = True
         self._thread = threading.Thread(target=self._receive, args=(loop,), name="fake-voice-udp", daemon=True)
@@ -74,12 +76,11 @@ class VoiceUdp:
         assert self.sock is not None
         while self._running:
             try:
-                data, addr = self.sock.recvfrom(65536)
+                data, addr, arrival = receive_stamped(self.sock)
             except TimeoutError:
                 continue
             except OSError:
                 return
-            arrival = time.monotonic()
             with contextlib.suppress(RuntimeError):  # the loop closed while the thread was reading
                 loop.call_soon_threadsafe(self.datagram_received, data, addr, arrival)
 

@@ -47,7 +47,7 @@ async def send_cost_us(rig: VoiceRig) -> float:
 
 def longest_gap_ms(rig: VoiceRig, since: float) -> float:
     heard = rig.fake.heard(rig.channel, rig.alice)
-    times = [chunk.at for chunk in heard.chunks if chunk.at >= since]
+    times = [chunk.at for chunk in heard.between(since)]
     return 1000 * max((b - a for a, b in itertools.pairwise(times)), default=0.0)
 
 
