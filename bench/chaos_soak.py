@@ -154,6 +154,7 @@ async def kill_one(
             figures.positions_lost_s.append(takeover.position_lost_s)
     others = [soak for soak in guilds if soak not in affected]
     checked_until = fake.clock() - 0.1
+    await fake.caught_up()
     gaps = sum(interrupted(fake.heard(soak.voice), killed_at, checked_until) for soak in others)
     figures.collateral_gaps += gaps
     clocks = clock_deltas(clocks_before, await scrape_all(http, survivors))

@@ -77,6 +77,14 @@ class VoiceApi(InteractionApi):
         stream = self.channel_audio(channel).stream(speaker if speaker is not None else self.bot_user_id)
         return stream.stats(start, end)
 
+    async def caught_up(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until every datagram received so far has been handled (decrypted and decoded into captures).
+
+        A loaded fake handles media behind its arrival; audio that arrived before now is in `heard` only after this.
+        """
+        marks = [(server.udp, server.udp.received) for server in self.voice_servers]
+        await wait_until(lambda: all(udp.handled >= mark for udp, mark in marks), timeout, "the UDP backlog")
+
     async def wait_for_audio(
         self,
         channel: Channel,

@@ -50,6 +50,10 @@ class VoiceUdp:
         self.discoveries = 0
         self.dropped = 0
         self.unknown = 0
+        self.received = 0
+        """Datagrams the receiver thread read (only it writes this)."""
+        self.handled = 0
+        """Datagrams the event loop has handled; behind `received` while the loop is busy."""
         self._thread: threading.Thread | None = None
         self._running = False
 
@@ -81,20 +85,28 @@ class VoiceUdp:
                 continue
             except OSError:
                 return
+            if self._answer(data, addr):
+                continue  # the UDP server answers these itself, however busy the rest of Discord is
+            self.received += 1
             with contextlib.suppress(RuntimeError):  # the loop closed while the thread was reading
                 loop.call_soon_threadsafe(self.datagram_received, data, addr, arrival)
 
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int], arrival: float) -> None:
+    def _answer(self, data: bytes, addr: tuple[str | Any, int]) -> bool:
+        """Answer IP discovery and keepalives on the receiver thread; False for media."""
         assert self.sock is not None
         reply = discovery_reply(data, str(addr[0]), int(addr[1]))
         if reply is not None:
             self.discoveries += 1
             self.sock.sendto(reply, addr)
-            return
+            return True
         if len(data) == 8:
             self.keepalives += 1
             self.sock.sendto(data, addr)
-            return
+            return True
+        return False
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int], arrival: float) -> None:
+        self.handled += 1
         faults = self.server.core.faults.udp
         if faults.drop():
             self.dropped += 1
