@@ -113,7 +113,8 @@ async def measure(fake: FakeDiscord, voice: Channel, killed_at: float) -> Takeov
     """The takeover of one guild: wait for a second of sound after the kill, then read it off the ramp."""
     with contextlib.suppress(TimeoutError):
         heard = await fake.wait_for_audio(voice, seconds=1.0, timeout=RESUME_TIMEOUT_S, since=killed_at + 0.2)
-        return ramp_takeover(heard, killed_at, fake.clock())
+        # Pure-Python pitch analysis: on a thread, or it would hold up the fake (same loop) mid-takeover.
+        return await asyncio.to_thread(ramp_takeover, heard, killed_at, fake.clock())
     return None
 
 
@@ -155,7 +156,8 @@ async def kill_one(
     others = [soak for soak in guilds if soak not in affected]
     checked_until = fake.clock() - 0.1
     await fake.caught_up()
-    gaps = sum(interrupted(fake.heard(soak.voice), killed_at, checked_until) for soak in others)
+    heard = [fake.heard(soak.voice) for soak in others]
+    gaps = await asyncio.to_thread(lambda: sum(interrupted(audio, killed_at, checked_until) for audio in heard))
     figures.collateral_gaps += gaps
     clocks = clock_deltas(clocks_before, await scrape_all(http, survivors))
     figures.windows.append(Window(gaps, udp_receive_drops() - drops_before, clocks, fake_stall_s))
