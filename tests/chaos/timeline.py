@@ -84,8 +84,12 @@ def pcm_after(heard: HeardAudio, moment: float, seconds: float) -> bytes:
 
 
 def ramp_takeover(heard: HeardAudio, event_at: float, end: float) -> Takeover:
-    """The takeover on the ramp around `event_at` (a kill, a signal): the longest silence from just before it."""
-    gap = longest_gap(heard, event_at - 1.0, end)
+    """The takeover on the ramp around `event_at` (a kill, a signal): the longest silence from just before it.
+
+    The gap is looked for only where a whole analysis window of audio follows it: a fault that causes no silence
+    leaves frame-to-frame spacings alone (20 ms give or take), and the largest of those may lie at the very end.
+    """
+    gap = longest_gap(heard, event_at - 1.0, end - WINDOW_S)
     stopped_freq = dominant_frequency(pcm_before(heard, gap.stopped_at, WINDOW_S))
     resumed_freq = dominant_frequency(pcm_after(heard, gap.resumed_at, WINDOW_S))
     # the frequency of a window is that of its middle: move to its end (stop) or its start (resume)

@@ -36,10 +36,10 @@ def prepare_receiver(sock: socket.socket) -> bool:
 def receive_stamped(sock: socket.socket, size: int = 65536) -> tuple[bytes, Any, float]:
     """One datagram, its sender, and when it arrived on `time.monotonic()`'s clock (kernel stamp when present)."""
     data, ancillary, _flags, sender = sock.recvmsg(size, _ANCILLARY_BYTES)
-    received = time.monotonic()
+    received, received_wall = time.monotonic(), time.time()  # together: a thread switch between skews the stamp
     for level, kind, payload in ancillary:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
             seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
-            waited = max(0.0, time.time() - (seconds + nanoseconds / 1e9))
+            waited = max(0.0, received_wall - (seconds + nanoseconds / 1e9))
             return data, sender, received - waited
     return data, sender, received
