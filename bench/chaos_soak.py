@@ -36,9 +36,9 @@ from shared.queue_store import QueueStore
 from tests.chaos.media import RAMP_SECONDS, ChaosMedia, make_chaos_media, media_process
 from tests.chaos.timeline import Takeover, ramp_takeover, sounding_times
 from tests.e2e.stack import Stack
-from tests.fakediscord.capture import HeardAudio
-from tests.fakediscord.server import FakeDiscord
-from tests.fakediscord.state import Channel, Guild, Member
+from tests.fakediscord.fake_discord import FakeDiscord
+from tests.fakediscord.voice.capture import HeardAudio
+from tests.fakediscord.world.models import Channel, Guild, Member
 from tests.gateway.e2e import EVERYONE, build_world
 from tests.support.redis_server import RedisServer, free_port
 

@@ -31,7 +31,7 @@ from redis.asyncio import Redis
 from bench.stats import percentile
 from tests.e2e.media import E2EMedia, make_e2e_media
 from tests.e2e.stack import Stack
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import build_world
 from tests.media.fixtures import PLAYLIST_ITEMS
 from tests.media.library import make_test_media, write_extra_documents

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from shared.keys import Keys
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import GatewayProcess, World, answer, build_world
 from tests.media.library import make_test_media
 from tests.media.server import MediaServer

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from tests.chaos.media import ChaosMedia, make_chaos_media, media_process
 from tests.e2e.stack import Stack
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import build_world
 
 

@@ -15,9 +15,9 @@ from redis.asyncio import Redis
 
 from tests.chaos.media import ChaosMedia, make_chaos_media, media_process
 from tests.e2e.stack import Stack
-from tests.fakediscord.capture import HeardAudio
 from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
+from tests.fakediscord.voice.capture import HeardAudio
 from tests.gateway.e2e import build_world
 from tests.support.redis_server import RedisServer
 

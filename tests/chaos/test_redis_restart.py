@@ -13,8 +13,8 @@ from tests.chaos.ledger import ledger
 from tests.chaos.media import ChaosMedia
 from tests.chaos.timeline import longest_gap, ramp_position_at
 from tests.e2e.stack import Stack
+from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.server import FakeDiscord
 from tests.gateway.e2e import build_world
 from tests.support.redis_server import RedisServer
 

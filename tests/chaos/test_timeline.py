@@ -7,7 +7,7 @@ import math
 
 from tests.chaos.media import RAMP_BASE_HZ, RAMP_SLOPE_HZ_PER_S
 from tests.chaos.timeline import ramp_takeover
-from tests.fakediscord.capture import HeardAudio, PcmChunk
+from tests.fakediscord.voice.capture import HeardAudio, PcmChunk
 
 
 def test_a_fault_without_silence_reads_as_no_position_lost() -> None:

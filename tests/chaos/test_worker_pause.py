@@ -15,7 +15,7 @@ from tests.chaos.spies import RedisSpy, UdpTap
 from tests.chaos.timeline import Takeover, longest_gap, ramp_takeover
 from tests.e2e.stack import Stack
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.voice_conn import VoiceConnection
+from tests.fakediscord.voice.connection import VoiceConnection
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(120)]
 

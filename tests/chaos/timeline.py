@@ -10,8 +10,8 @@ from typing import Final
 
 from tests.chaos.media import ramp_position_s
 from tests.e2e.analysis import SILENT_DBFS
-from tests.fakediscord.audio_analysis import dominant_frequency, rms_dbfs
-from tests.fakediscord.capture import HeardAudio
+from tests.fakediscord.voice.audio_analysis import dominant_frequency, rms_dbfs
+from tests.fakediscord.voice.capture import HeardAudio
 
 BYTES_PER_SECOND: Final = 48_000 * 4
 WINDOW_S: Final = 0.3

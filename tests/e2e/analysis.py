@@ -7,8 +7,8 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.fakediscord.audio_analysis import dominant_frequency, rms_dbfs
-from tests.fakediscord.capture import HeardAudio
+from tests.fakediscord.voice.audio_analysis import dominant_frequency, rms_dbfs
+from tests.fakediscord.voice.capture import HeardAudio
 
 SILENT_DBFS = -50.0
 

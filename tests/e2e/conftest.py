@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from tests.e2e.media import E2EMedia, make_e2e_media
 from tests.e2e.stack import Stack
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import build_world
 from tests.media.server import MediaServer
 

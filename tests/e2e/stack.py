@@ -17,10 +17,10 @@ from shared.keys import Keys
 from shared.models import PlayerState
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
-from tests.fakediscord.capture import HeardAudio
-from tests.fakediscord.interactions import Callback
-from tests.fakediscord.server import FakeDiscord
-from tests.fakediscord.state import Message
+from tests.fakediscord.fake_discord import FakeDiscord
+from tests.fakediscord.voice.capture import HeardAudio
+from tests.fakediscord.world.interactions import Callback
+from tests.fakediscord.world.models import Message
 from tests.gateway.e2e import GatewayProcess, World, answer
 from tests.media.library import PLUGIN_DIR
 from tests.support.processes import ROOT, ServiceProcess

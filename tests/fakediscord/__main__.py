@@ -14,7 +14,7 @@ import shlex
 import signal
 
 from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
 
 
 def _config(argv: list[str] | None) -> FakeConfig:

@@ -11,7 +11,7 @@ AES_GCM: Final = "aead_aes256_gcm_rtpsize"
 
 @dataclass(frozen=True, slots=True)
 class FakeConfig:
-    """Settings of one :class:`~tests.fakediscord.server.FakeDiscord`.
+    """Settings of one :class:`~tests.fakediscord.fake_discord.FakeDiscord`.
 
     - ``dave_version``: the DAVE protocol version chosen for clients that support it (1 real E2EE, 0 transport only).
     - ``require_dave``: close clients announcing ``max_dave_protocol_version`` 0 or none with 4017 (production).

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
     import nextcord  # noqa: F401
 
 from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
 
 NEXTCORD_WARNINGS: Final = [
     pytest.mark.filterwarnings("ignore:parameter 'timeout' of type 'float' is deprecated:DeprecationWarning"),

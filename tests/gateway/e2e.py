@@ -15,10 +15,10 @@ from typing import Any, Final
 
 from gateway.deps import Stores
 from shared.events import VoiceStateRequest
-from tests.fakediscord.interaction_api import CommandNotRegisteredError
-from tests.fakediscord.interactions import Callback, InteractionHandle
-from tests.fakediscord.server import FakeDiscord
-from tests.fakediscord.state import Channel, Guild, Member, Message, Role
+from tests.fakediscord.fake_discord import FakeDiscord
+from tests.fakediscord.scenario.interactions import CommandNotRegisteredError
+from tests.fakediscord.world.interactions import Callback, InteractionHandle
+from tests.fakediscord.world.models import Channel, Guild, Member, Message, Role
 from tests.support.processes import ServiceProcess
 
 MANAGE_GUILD: Final = 1 << 5

@@ -49,8 +49,8 @@ from shared.keys import Keys
 from shared.models import FilterChain, FilterPreset, GuildSettings, LoopMode, PlayerState
 from shared.queue_store import QueueLimits
 from shared.settings import GatewaySettings
-from tests.fakediscord.server import FakeDiscord
-from tests.fakediscord.state import Member, Message
+from tests.fakediscord.fake_discord import FakeDiscord
+from tests.fakediscord.world.models import Member, Message
 from tests.gateway.e2e import GatewayProcess, World, answer, bot_joins, build_world, custom_ids, invoke, text_of
 from tests.gateway.support import store_state
 from tests.support.factories import make_item

@@ -15,7 +15,7 @@ from shared.command_store import CommandStore
 from shared.commands import ListenersCommand
 from shared.keys import Keys
 from shared.settings import GatewaySettings
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import GatewayProcess, World, bot_joins, build_world
 
 pytestmark = [pytest.mark.e2e]

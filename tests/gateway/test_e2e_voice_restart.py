@@ -25,7 +25,7 @@ from shared.models import PlayerState, VoiceCredentials
 from shared.queue_store import QueueLimits
 from shared.settings import GatewaySettings
 from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import GatewayProcess, World, answer, bot_joins, build_world, custom_ids, invoke, text_of
 from tests.gateway.support import store_state
 from tests.support.factories import make_item

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import aiohttp
 import pytest
 
-from tests.fakediscord.capture import HeardAudio
-from tests.fakediscord.server import FakeDiscord
-from tests.fakediscord.state import Channel, Guild, Member
-from tests.fakediscord.voice_conn import VoiceConnection as FakeVoiceSession
+from tests.fakediscord.fake_discord import FakeDiscord
+from tests.fakediscord.voice.capture import HeardAudio
+from tests.fakediscord.voice.connection import VoiceConnection as FakeVoiceSession
 from tests.fakediscord.waiting import wait_until
+from tests.fakediscord.world.models import Channel, Guild, Member
 from tests.voice.gateway_role import GatewayRole
 from tests.voice.tone import TestPacer, tone_frames
 from worker.voice.connection import VoiceConnection, VoiceEvent, VoiceStatus, VoiceTimings

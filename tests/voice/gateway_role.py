@@ -16,7 +16,7 @@ import aiohttp
 import orjson
 
 from shared.models import VoiceCredentials
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
 from worker.voice.connection import VoiceConnection
 
 _log: Final = logging.getLogger(__name__)

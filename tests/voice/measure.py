@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.fake_discord import FakeDiscord
 from tests.voice.fixtures import VoiceRig, open_voice_rig
 from tests.voice.tone import ToneSource, tone_frames
 from worker.audio.pacer import Pacer

@@ -1,0 +1,198 @@
+"""Interaction callbacks, followup webhooks (``@original`` too) and channel messages."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from tests.fakediscord.fake_state import Core
+from tests.fakediscord.rest.replies import BODY, JSON, body_json, error_reply, json_reply, no_content
+from tests.fakediscord.world.interactions import Callback, Interaction
+from tests.fakediscord.world.models import EPHEMERAL, LOADING, Message
+
+_TRUE = ("1", "true", "True")
+
+
+def _unknown_message() -> web.Response:
+    return error_reply(404, 10008, "Unknown Message")
+
+
+def _attachment(attachment_id: int, filename: str, size: int) -> JSON:
+    url = f"https://cdn.invalid/attachments/{attachment_id}/{filename}"
+    return {"id": str(attachment_id), "filename": filename, "size": size, "url": url, "proxy_url": url}
+
+
+class MessageRoutes:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def routes(self) -> list[web.RouteDef]:
+        hook = "/webhooks/{app_id}/{token}"
+        return [
+            web.post("/interactions/{interaction_id}/{token}/callback", self.callback),
+            web.post(hook, self.followup),
+            web.get(hook + "/messages/{message_id}", self.get_webhook_message),
+            web.patch(hook + "/messages/{message_id}", self.edit_webhook_message),
+            web.delete(hook + "/messages/{message_id}", self.delete_webhook_message),
+            web.get("/channels/{channel_id}", self.get_channel),
+            web.get("/channels/{channel_id}/messages", self.list_messages),
+            web.post("/channels/{channel_id}/messages", self.create_message),
+            web.get("/channels/{channel_id}/messages/{message_id}", self.get_message),
+            web.patch("/channels/{channel_id}/messages/{message_id}", self.edit_message),
+            web.delete("/channels/{channel_id}/messages/{message_id}", self.delete_message),
+        ]
+
+    # interaction callbacks
+
+    async def callback(self, request: web.Request) -> web.Response:
+        interaction = self.core.interactions.get(int(request.match_info["interaction_id"]))
+        if interaction is None or interaction.token != request.match_info["token"]:
+            return error_reply(404, 10062, "Unknown interaction")
+        elapsed = time.monotonic() - interaction.created
+        if interaction.callback is not None:
+            interaction.callbacks_rejected += 1
+            return error_reply(400, 40060, "Interaction has already been acknowledged.")
+        if elapsed > self.core.config.interaction_deadline:
+            interaction.callbacks_rejected += 1
+            return error_reply(404, 10062, "Unknown interaction")
+        body = body_json(request)
+        data: JSON = body.get("data") or {}
+        self._apply_callback(interaction, int(body.get("type", 0)), data)
+        interaction.callback = Callback(int(body.get("type", 0)), data, elapsed)
+        if request.query.get("with_response") in _TRUE:
+            resource: JSON = {"type": interaction.callback.type}
+            if interaction.original is not None:
+                resource["message"] = interaction.original.payload()
+            return json_reply(
+                {"interaction": {"id": str(interaction.id), "type": interaction.type}, "resource": resource}
+            )
+        return no_content()
+
+    def _apply_callback(self, interaction: Interaction, kind: int, data: JSON) -> None:
+        flags = int(data.get("flags") or 0)
+        if kind == 4:
+            interaction.original = self._interaction_message(interaction, data)
+        elif kind == 5:
+            body = {"content": "", "flags": LOADING | (flags & EPHEMERAL)}
+            interaction.original = self._interaction_message(interaction, body)
+        elif kind in (6, 7) and interaction.component_message is not None:
+            if kind == 7:
+                interaction.component_message.apply(data, edit=True)
+            interaction.original = interaction.component_message
+
+    def _interaction_message(self, interaction: Interaction, body: JSON) -> Message:
+        world = self.core.world
+        return world.add_message(
+            interaction.channel_id,
+            world.bot,
+            body,
+            application_id=world.application_id,
+            interaction_id=interaction.id,
+        )
+
+    # followup webhooks
+
+    def _webhook_interaction(self, request: web.Request) -> Interaction | None:
+        interaction = self.core.interaction_by_token(request.match_info["token"])
+        if interaction is None or request.match_info["app_id"] != str(self.core.world.application_id):
+            return None
+        if time.monotonic() - interaction.created > self.core.config.interaction_token_lifetime:
+            return None
+        return interaction
+
+    async def followup(self, request: web.Request) -> web.Response:
+        interaction = self._webhook_interaction(request)
+        if interaction is None:
+            return error_reply(404, 10015, "Unknown Webhook")
+        message = self._interaction_message(interaction, body_json(request))
+        interaction.followups.append(message)
+        if request.query.get("wait") in _TRUE:
+            return json_reply(message.payload())
+        return no_content()
+
+    def _webhook_message(self, request: web.Request) -> Message | web.Response:
+        interaction = self._webhook_interaction(request)
+        if interaction is None:
+            return error_reply(404, 10015, "Unknown Webhook")
+        wanted = request.match_info["message_id"]
+        if wanted == "@original":
+            message = interaction.original
+        else:
+            message = next((m for m in interaction.followups if str(m.id) == wanted), None)
+        if message is None or message.deleted:
+            return _unknown_message()
+        return message
+
+    async def get_webhook_message(self, request: web.Request) -> web.Response:
+        message = self._webhook_message(request)
+        return message if isinstance(message, web.Response) else json_reply(message.payload())
+
+    async def edit_webhook_message(self, request: web.Request) -> web.Response:
+        message = self._webhook_message(request)
+        if isinstance(message, web.Response):
+            return message
+        message.apply(body_json(request), edit=True)
+        return json_reply(message.payload())
+
+    async def delete_webhook_message(self, request: web.Request) -> web.Response:
+        message = self._webhook_message(request)
+        if isinstance(message, web.Response):
+            return message
+        message.deleted = True
+        return no_content()
+
+    # channel messages
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        channel = self.core.world.channels.get(int(request.match_info["channel_id"]))
+        return json_reply(channel.payload()) if channel else error_reply(404, 10003, "Unknown Channel")
+
+    def _channel_message(self, request: web.Request) -> Message | web.Response:
+        message = self.core.world.messages.get(int(request.match_info["message_id"]))
+        if message is None or message.deleted or str(message.channel_id) != request.match_info["channel_id"]:
+            return _unknown_message()
+        return message
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        channel_id = int(request.match_info["channel_id"])
+        if channel_id not in self.core.world.channels:
+            return error_reply(404, 10003, "Unknown Channel")
+        limit = int(request.query.get("limit", "50"))
+        found = [
+            m.payload()
+            for m in reversed(self.core.world.messages.values())
+            if m.channel_id == channel_id and not m.deleted and not m.ephemeral
+        ]
+        return json_reply(found[:limit])
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        channel_id = int(request.match_info["channel_id"])
+        if channel_id not in self.core.world.channels:
+            return error_reply(404, 10003, "Unknown Channel")
+        body = body_json(request)
+        message = self.core.world.add_message(channel_id, self.core.world.bot, body)
+        files = request[BODY].files
+        if files:
+            message.attachments = [
+                _attachment(message.id + i, name or field, len(data)) for i, (field, name, data) in enumerate(files)
+            ]
+        return json_reply(message.payload())
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        return message if isinstance(message, web.Response) else json_reply(message.payload())
+
+    async def edit_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        if isinstance(message, web.Response):
+            return message
+        message.apply(body_json(request), edit=True)
+        return json_reply(message.payload())
+
+    async def delete_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        if isinstance(message, web.Response):
+            return message
+        message.deleted = True
+        return no_content()

@@ -1,0 +1,86 @@
+"""Scenario API: build guilds, channels, roles and members; move members in voice; read messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from tests.fakediscord.lifecycle import FakeBase
+from tests.fakediscord.waiting import wait_until
+from tests.fakediscord.world.models import CATEGORY, TEXT, VOICE, Channel, Guild, Member, Message, Role
+
+
+class WorldApi(FakeBase):
+    @property
+    def bot_user_id(self) -> int:
+        return self.core.world.bot.id
+
+    @property
+    def application_id(self) -> int:
+        return self.core.world.application_id
+
+    async def create_guild(self, name: str = "guild") -> Guild:
+        """A guild with @everyone, an owner and the bot as members; dispatched if the bot is online."""
+        guild = self.core.world.add_guild(name)
+        for session in self.hub.sessions_for(guild.id):
+            await session.dispatch("GUILD_CREATE", guild.create_payload())
+        return guild
+
+    async def _channel(self, guild: Guild, name: str, kind: int, parent: Channel | None) -> Channel:
+        channel = self.core.world.add_channel(guild, name, kind, parent.id if parent else None)
+        await self.hub.dispatch_guild(guild.id, "CHANNEL_CREATE", channel.payload())
+        return channel
+
+    async def create_text_channel(self, guild: Guild, name: str = "general", parent: Channel | None = None) -> Channel:
+        return await self._channel(guild, name, TEXT, parent)
+
+    async def create_voice_channel(self, guild: Guild, name: str = "voice", parent: Channel | None = None) -> Channel:
+        return await self._channel(guild, name, VOICE, parent)
+
+    async def create_category(self, guild: Guild, name: str = "category") -> Channel:
+        return await self._channel(guild, name, CATEGORY, None)
+
+    async def create_role(self, guild: Guild, name: str, permissions: int = 0) -> Role:
+        role = Role(self.core.world.ids.next(), name, permissions, position=len(guild.roles))
+        guild.roles[role.id] = role
+        await self.hub.dispatch_guild(
+            guild.id, "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.payload()}
+        )
+        return role
+
+    async def create_member(self, guild: Guild, name: str, roles: Iterable[Role] = ()) -> Member:
+        user = self.core.world.add_user(name)
+        member = Member(user, guild.id, [r.id for r in roles])
+        guild.members[user.id] = member
+        await self.hub.dispatch_guild(guild.id, "GUILD_MEMBER_ADD", member.payload() | {"guild_id": str(guild.id)})
+        return member
+
+    async def join_voice(self, member: Member, channel: Channel) -> None:
+        """Put a simulated member into a voice channel (or move it there); it listens to the call."""
+        await self.router.member_voice(self.core.world.guilds[channel.guild_id], member.user.id, channel.id)
+
+    async def leave_voice(self, member: Member) -> None:
+        await self.router.member_voice(self.core.world.guilds[member.guild_id], member.user.id, None)
+
+    def voice_channel_of(self, guild: Guild, user_id: int) -> int | None:
+        state = guild.voice_states.get(user_id)
+        return state.channel_id if state else None
+
+    def messages(self, channel: Channel, *, include_ephemeral: bool = False) -> list[Message]:
+        """Messages in a channel, oldest first, with their edit ``history``; deleted ones excluded."""
+        return [
+            m
+            for m in self.core.world.messages.values()
+            if m.channel_id == channel.id and not m.deleted and (include_ephemeral or not m.ephemeral)
+        ]
+
+    async def wait_for_message(
+        self,
+        channel: Channel,
+        predicate: Callable[[Message], bool] | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> Message:
+        def probe() -> Message | None:
+            found = [m for m in self.messages(channel, include_ephemeral=True) if predicate is None or predicate(m)]
+            return found[-1] if found else None
+
+        return await wait_until(probe, timeout, f"a message in #{channel.name}")

@@ -1,0 +1,1 @@
+"""The simulated Discord's data: guilds, channels, members, messages, snowflakes and interactions."""
