@@ -155,7 +155,7 @@ async def kill_one(
             figures.positions_lost_s.append(takeover.position_lost_s)
     others = [soak for soak in guilds if soak not in affected]
     checked_until = fake.clock() - 0.1
-    await fake.caught_up()
+    await fake.voice.caught_up()
     heard = [fake.heard(soak.voice) for soak in others]
     gaps = await asyncio.to_thread(lambda: sum(interrupted(audio, killed_at, checked_until) for audio in heard))
     figures.collateral_gaps += gaps

@@ -77,13 +77,13 @@ async def test_gateway_reconnect_and_invalid_session(stack: Stack, chaos_media: 
     await stack.command("play", {"query": chaos_media.url("c250.mp3")})
     await stack.hear(2.0)
     print()
-    await _fault(stack, "gateway RECONNECT", fake.gateway_reconnect)
-    await _fault(stack, "gateway INVALID_SESSION (resumable)", lambda: fake.gateway_invalid_session(True))
-    killed = await _fault(stack, "gateway INVALID_SESSION (not resumable)", lambda: fake.gateway_invalid_session(False))
+    await _fault(stack, "gateway RECONNECT", fake.gateway.reconnect)
+    await _fault(stack, "gateway INVALID_SESSION (resumable)", lambda: fake.gateway.invalid_session(True))
+    killed = await _fault(stack, "gateway INVALID_SESSION (not resumable)", lambda: fake.gateway.invalid_session(False))
     # the gateway identifies anew (nextcord waits 1-5 s) and rejoins voice under its new session; Discord ends the
     # dead session's voice after voice_grace, which may come first: then playback holds until the rejoin
     dead = killed.gap.stopped_at
-    await fake.wait_for_gateway(timeout=15)
+    await fake.gateway.wait_for_session(timeout=15)
     await asyncio.sleep(VOICE_GRACE_S + 1.0)
     await stack.hear(1.0, since=fake.clock())
     rejoined = ramp_takeover(stack.heard(), dead, fake.clock())

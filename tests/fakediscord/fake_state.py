@@ -1,4 +1,4 @@
-"""The shared core of one fake Discord: world, settings, faults and every log, used by all servers."""
+"""What every server of one fake Discord shares: config, world, commands, interactions, voice grants, faults, logs."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ class VoiceGrant:
 
 
 class Core:
+    """The state of one fake Discord; ``FakeDiscord.core`` shows tests its logs (``requests``, ``gateway_log``)."""
+
     def __init__(self, config: FakeConfig) -> None:
         self.config = config
         self.world = World(config.bot_name)

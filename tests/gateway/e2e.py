@@ -52,8 +52,8 @@ async def build_world(fake: FakeDiscord) -> World:
     text = await fake.create_text_channel(guild, "music")
     voice = await fake.create_voice_channel(guild, "Lounge")
     other_voice = await fake.create_voice_channel(guild, "Stage")
-    dj_role = await fake.create_role(guild, "DJ")
-    admin_role = await fake.create_role(guild, "Admin", permissions=MANAGE_GUILD)
+    dj_role = await fake.world.create_role(guild, "DJ")
+    admin_role = await fake.world.create_role(guild, "Admin", permissions=MANAGE_GUILD)
     alice = await fake.create_member(guild, "alice")
     bob = await fake.create_member(guild, "bob")
     carol = await fake.create_member(guild, "carol")
@@ -175,7 +175,7 @@ async def bot_joins(world: World, stores: Stores, channel_id: int | None, *, tim
     )
     await stores.voice.request(request)
     deadline = time.monotonic() + timeout_s
-    while world.fake.voice_channel_of(world.guild, world.fake.bot_user_id) != channel_id:
+    while world.fake.world.voice_channel_of(world.guild, world.fake.bot_user_id) != channel_id:
         if time.monotonic() > deadline:
             raise AssertionError(f"the bot did not reach voice channel {channel_id}")
         await asyncio.sleep(0.02)

@@ -363,7 +363,7 @@ async def test_search_pick_and_autocomplete(world: World, gateway: GatewayProces
     picked = await world.fake.wait_for_message(world.text, lambda m: m.id == results.id and "Up next" in m.content)
     assert picked.components == []
     assert await stores.queue.length(world.guild.id) == 1
-    completion = await world.fake.autocomplete(
+    completion = await world.fake.interactions.autocomplete(
         "play", member=world.alice, channel=world.text, focused="query", options={"query": "lofi"}
     )
     choices = await completion.choices()

@@ -93,7 +93,7 @@ async def test_credentials_for_join_move_endpoint_change_and_leave(
     assert (joined.channel_id, joined.session_id, joined.token) == (world.voice.id, session_id, token)
     assert (joined.guild_id, joined.user_id) == (guild, world.fake.bot_user_id)
     assert joined.endpoint == world.fake.voice_endpoints[0] and channel_id == world.voice.id
-    assert world.fake.gateway_sessions()[-1].id == session_id
+    assert world.fake.gateway.sessions()[-1].id == session_id
 
     await bot_joins(world, stores, world.other_voice.id)
     moved = await credentials_after(stores, guild, 2, redis, keys)
@@ -121,7 +121,7 @@ async def test_requests_of_a_deposed_owner_are_ignored(
     stale = VoiceStateRequest(guild_id=world.guild.id, channel_id=world.voice.id, fence=old.fence, at_ms=_now())
     await stores.voice.request(stale)
     await asyncio.sleep(0.5)
-    assert world.fake.voice_channel_of(world.guild, world.fake.bot_user_id) is None
+    assert world.fake.world.voice_channel_of(world.guild, world.fake.bot_user_id) is None
     await bot_joins(world, stores, world.voice.id)
     assert await voice_updates(redis, keys, world.guild.id) == 1
 

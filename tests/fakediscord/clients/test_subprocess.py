@@ -22,8 +22,8 @@ async def test_bot_in_a_subprocess_is_heard(tmp_path: Path) -> None:
             sys.executable, "-m", "tests.fakediscord.clients.demo_bot", str(tone), env=fake.environ_with_fake()
         )
         try:
-            await fake.wait_for_gateway(timeout=20)
-            await fake.wait_until_command("play", timeout=10)
+            await fake.gateway.wait_for_session(timeout=20)
+            await fake.interactions.wait_until_command("play", timeout=10)
             handle = await fake.invoke("play", member=alice, channel=text)
             assert (await handle.reply(timeout=10)).content == "joining"
             heard = await fake.wait_for_audio(music, seconds=1.2, timeout=15, listener=alice)

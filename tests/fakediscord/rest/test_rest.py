@@ -145,7 +145,7 @@ async def test_component_update_autocomplete_and_modal_callbacks(api: Api) -> No
     path = f"/interactions/{deferred.id}/{deferred.interaction.token}/callback"
     assert (await api.call("POST", path, {"type": 6}, auth=False))[0] == 204
     assert (await deferred.reply()) is stored
-    auto = await api.fake.autocomplete("hi", member=alice, channel=text, focused="q", options={"q": "ab"})
+    auto = await api.fake.interactions.autocomplete("hi", member=alice, channel=text, focused="q", options={"q": "ab"})
     assert auto.interaction.payload["data"]["options"] == [{"name": "q", "type": 3, "value": "ab", "focused": True}]
     path = f"/interactions/{auto.id}/{auto.interaction.token}/callback"
     choices = [{"name": "abc", "value": "abc"}]

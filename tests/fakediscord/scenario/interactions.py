@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tests.fakediscord.scenario.world import WorldApi
+from tests.fakediscord.fake_state import Core
+from tests.fakediscord.gateway.hub import GatewayHub
 from tests.fakediscord.waiting import wait_until
 from tests.fakediscord.world.interactions import (
     APPLICATION_COMMAND,
@@ -37,7 +38,13 @@ def _leaf(name: str, value: object, resolved: JSON, *, focused: bool = False) ->
     return command_option(name, value, focused=focused)
 
 
-class InteractionApi(WorldApi):
+class InteractionDriver:
+    """``fake.interactions``: what a member does to the bot's commands, delivered as INTERACTION_CREATE."""
+
+    def __init__(self, core: Core, hub: GatewayHub) -> None:
+        self.core = core
+        self.hub = hub
+
     async def _create(
         self, kind: int, member: Member, channel: Channel, data: JSON, message: Message | None
     ) -> InteractionHandle:

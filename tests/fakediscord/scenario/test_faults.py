@@ -123,7 +123,7 @@ async def test_endpoint_move_while_connected_moves_the_client(scene: Scene) -> N
 
 
 async def test_gateway_reconnect_leads_to_resume(scene: Scene) -> None:
-    session = await scene.fake.gateway_reconnect()
+    session = await scene.fake.gateway.reconnect()
     await wait_for(lambda: any(r.op == 6 and r.direction == "recv" for r in scene.fake.core.gateway_log) or None)
     resumes = [r.d for r in scene.fake.core.gateway_log if r.op == 6 and r.direction == "recv"]
     assert resumes[0]["session_id"] == session.id
@@ -135,9 +135,9 @@ async def test_gateway_reconnect_leads_to_resume(scene: Scene) -> None:
 
 @pytest.mark.timeout(30)
 async def test_invalid_session_false_leads_to_reidentify(scene: Scene) -> None:
-    old = await scene.fake.gateway_invalid_session(False)
+    old = await scene.fake.gateway.invalid_session(False)
     started = time.monotonic()
-    new = await scene.fake.wait_for_gateway(timeout=15, newer_than=old)
+    new = await scene.fake.gateway.wait_for_session(timeout=15, newer_than=old)
     waited = time.monotonic() - started
     assert new.id != old.id and old.dead
     identifies = [r for r in scene.fake.core.gateway_log if r.op == 2 and r.direction == "recv"]
@@ -147,7 +147,7 @@ async def test_invalid_session_false_leads_to_reidentify(scene: Scene) -> None:
 
 
 async def test_invalid_session_true_leads_to_resume(scene: Scene) -> None:
-    session = await scene.fake.gateway_invalid_session(True)
+    session = await scene.fake.gateway.invalid_session(True)
     await wait_for(lambda: any(r.op == 6 and r.direction == "recv" for r in scene.fake.core.gateway_log) or None)
     assert not session.dead
     assert sum(1 for r in scene.fake.core.gateway_log if r.op == 2) == 1

@@ -91,7 +91,7 @@ async def test_subcommand_with_options(scene: Scene) -> None:
 
 
 async def test_autocomplete_on_a_subcommand_option(scene: Scene) -> None:
-    handle = await scene.fake.autocomplete(
+    handle = await scene.fake.interactions.autocomplete(
         "queue", member=scene.alice, channel=scene.text, subcommand="add", focused="query", options={"query": "al"}
     )
     assert [c["value"] for c in await handle.choices()] == ["alpha", "alps"]

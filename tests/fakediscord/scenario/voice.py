@@ -1,30 +1,48 @@
-"""Scenario API: voice connections, captured audio, waits, and fault injection."""
+"""Scenario API: the bot's voice sessions, the calls, what listeners heard and what arrived, voice faults."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Awaitable, Callable
 
-from tests.fakediscord.fake_state import VoiceGrant
-from tests.fakediscord.gateway.session import GatewaySession
-from tests.fakediscord.scenario.interactions import InteractionApi
+from tests.fakediscord.fake_state import Core, VoiceGrant
 from tests.fakediscord.voice.call import Call
 from tests.fakediscord.voice.capture import CaptureStats, ChannelAudio, HeardAudio
 from tests.fakediscord.voice.connection import VoiceConnection
+from tests.fakediscord.voice.router import VoiceRouter
+from tests.fakediscord.voice.server import VoiceServer
 from tests.fakediscord.waiting import wait_until
 from tests.fakediscord.world.models import Channel, Guild, Member
 
 
-class VoiceApi(InteractionApi):
-    @staticmethod
-    def clock() -> float:
-        """The clock of every timestamp in captures and logs (``time.monotonic()``)."""
-        return time.monotonic()
+class VoiceControl:
+    """``fake.voice``: watch the bot's voice sessions and audio on every voice server, and break them on purpose.
+
+    ``speaker`` defaults to the bot; every timestamp is ``time.monotonic()`` (``FakeDiscord.clock``).
+    """
+
+    def __init__(
+        self,
+        core: Core,
+        servers: list[VoiceServer],
+        audio: dict[int, ChannelAudio],
+        router: VoiceRouter,
+        add_server: Callable[[], Awaitable[VoiceServer]],
+    ) -> None:
+        self.core = core
+        self.servers = servers
+        self.audio = audio
+        self.router = router
+        self._add_server = add_server
+
+    @property
+    def bot_user_id(self) -> int:
+        return self.core.world.bot.id
 
     # voice sessions
 
     def voice_connection(self, guild: Guild) -> VoiceConnection | None:
         """The bot's live voice session in ``guild`` on any voice server."""
-        for server in self.voice_servers:
+        for server in self.servers:
             if (conn := server.active(self.bot_user_id, guild.id)) is not None:
                 return conn
         return None
@@ -48,7 +66,7 @@ class VoiceApi(InteractionApi):
         return await wait_until(probe, timeout, f"a voice connection in guild {guild.name}")
 
     def call(self, channel: Channel, server: int | None = None) -> Call | None:
-        servers = self.voice_servers if server is None else [self.voice_servers[server]]
+        servers = self.servers if server is None else [self.servers[server]]
         for voice in servers:
             if channel.id in voice.calls:
                 return voice.calls[channel.id]
@@ -82,7 +100,7 @@ class VoiceApi(InteractionApi):
 
         A loaded fake handles media behind its arrival; audio that arrived before now is in `heard` only after this.
         """
-        marks = [(server.udp, server.udp.received) for server in self.voice_servers]
+        marks = [(server.udp, server.udp.received) for server in self.servers]
         await wait_until(lambda: all(udp.handled >= mark for udp, mark in marks), timeout, "the UDP backlog")
 
     async def wait_for_audio(
@@ -116,57 +134,6 @@ class VoiceApi(InteractionApi):
         """Move the guild to another voice server (a new one by default) and send VOICE_SERVER_UPDATE."""
         if server is None:
             current = self.router.guild_server.get(guild.id, 0)
-            others = [s.index for s in self.voice_servers if s.index != current]
-            server = others[0] if others else (await self.add_voice_server()).index
+            others = [s.index for s in self.servers if s.index != current]
+            server = others[0] if others else (await self._add_server()).index
         return await self.router.move_endpoint(guild.id, server)
-
-    def gateway_sessions(self) -> list[GatewaySession]:
-        """Live gateway sessions, oldest first."""
-        return self.hub.live_sessions()
-
-    def _session(self, session: GatewaySession | None) -> GatewaySession:
-        if session is not None:
-            return session
-        live = [s for s in self.hub.live_sessions() if s.conn is not None]
-        if not live:
-            raise LookupError("no connected gateway session")
-        return live[-1]
-
-    async def gateway_reconnect(self, session: GatewaySession | None = None) -> GatewaySession:
-        """Send RECONNECT (op 7); the client should come back with RESUME."""
-        target = self._session(session)
-        await self.hub.send_reconnect(target)
-        return target
-
-    async def gateway_invalid_session(self, resumable: bool, session: GatewaySession | None = None) -> GatewaySession:
-        """Send INVALID_SESSION (op 9); ``False`` kills the session (its voice ends after ``voice_grace``)."""
-        target = self._session(session)
-        await self.hub.send_invalid_session(target, resumable)
-        return target
-
-    async def gateway_close(self, code: int, session: GatewaySession | None = None) -> GatewaySession:
-        """Close the gateway websocket with ``code``; the session stays resumable until it dies."""
-        target = self._session(session)
-        if target.conn is not None:
-            await target.conn.close(code)
-        return target
-
-    async def end_gateway_session(self, session: GatewaySession | None = None) -> None:
-        """Kill a gateway session now: no RESUME, and its voice sessions end with 4014."""
-        await self.hub.kill(self._session(session) if session is None else session)
-
-    async def wait_for_gateway(
-        self,
-        *,
-        timeout: float = 10.0,  # noqa: ASYNC109
-        newer_than: GatewaySession | None = None,
-    ) -> GatewaySession:
-        """Wait for a connected gateway session (one IDENTIFYed after ``newer_than``); returns the newest."""
-        known = list(self.hub.sessions)
-        skip = set(known[: known.index(newer_than.id) + 1]) if newer_than is not None else set()
-
-        def probe() -> GatewaySession | None:
-            live = [s for s in self.hub.live_sessions() if s.conn is not None and s.id not in skip]
-            return live[-1] if live else None
-
-        return await wait_until(probe, timeout, "a gateway session")

@@ -1,22 +1,27 @@
-"""Scenario API: build guilds, channels, roles and members; move members in voice; read messages."""
+"""Scenario API: build guilds, channels, roles and members; move members in voice; read messages.
+
+Everything built here is dispatched to the bot's connected gateway sessions as Discord would (GUILD_CREATE,
+CHANNEL_CREATE, GUILD_ROLE_CREATE, GUILD_MEMBER_ADD, VOICE_STATE_UPDATE), so a bot that is already online sees it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from tests.fakediscord.lifecycle import FakeBase
+from tests.fakediscord.fake_state import Core
+from tests.fakediscord.gateway.hub import GatewayHub
+from tests.fakediscord.voice.router import VoiceRouter
 from tests.fakediscord.waiting import wait_until
 from tests.fakediscord.world.models import CATEGORY, TEXT, VOICE, Channel, Guild, Member, Message, Role
 
 
-class WorldApi(FakeBase):
-    @property
-    def bot_user_id(self) -> int:
-        return self.core.world.bot.id
+class WorldBuilder:
+    """``fake.world``: the guilds, channels, roles and members of a scenario, and the messages sent to them."""
 
-    @property
-    def application_id(self) -> int:
-        return self.core.world.application_id
+    def __init__(self, core: Core, hub: GatewayHub, router: VoiceRouter) -> None:
+        self.core = core
+        self.hub = hub
+        self.router = router
 
     async def create_guild(self, name: str = "guild") -> Guild:
         """A guild with @everyone, an owner and the bot as members; dispatched if the bot is online."""
