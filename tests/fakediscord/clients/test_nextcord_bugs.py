@@ -1,4 +1,4 @@
-"""The four nextcord 3.2.0 voice bugs (voice.md §6), reproduced against the fake.
+"""Four voice bugs of stock nextcord 3.2.0 (each test names its bug), reproduced against the fake.
 
 Each ``xfail(strict=True)`` test asserts the *correct* behaviour: it fails with stock nextcord 3.2.0 and
 will XPASS (failing the suite) once upstream fixes the bug. The control tests run the same scenario with

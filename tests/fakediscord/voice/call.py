@@ -1,6 +1,6 @@
 """One call (a voice channel on one voice server): its clients, simulated listeners and the DAVE group.
 
-The fake plays the voice gateway's external-sender role (voice.md §7.6, discord-protocol.md §6.2):
+The fake plays the voice gateway's DAVE external-sender role, as Discord's SFU does:
 announce members (op 11/13), wrap key packages in external proposals (op 27), take the first valid
 commit per epoch (op 28), announce it (op 29) and welcome new members (op 30, or directly for the
 simulated listeners), then execute the transition (op 22) once every client is ready (op 23).

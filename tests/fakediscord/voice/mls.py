@@ -1,7 +1,7 @@
 """Hand-written RFC 9420 TLS encoding for the voice server's external-sender role (DAVE v1).
 
 Only what an SFU needs: the external sender package (op 25), external Add/Remove proposals (op 27)
-and splitting a member's commit from its welcome (op 28). Byte layouts: discord-protocol.md §6.
+and splitting a member's commit from its welcome (op 28), in the TLS presentation language of RFC 9420.
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""RTP parsing and the two ``rtpsize`` AEAD transport modes (discord-protocol.md §5)."""
+"""RTP parsing and the two ``rtpsize`` AEAD transport modes, plus the IP discovery datagrams.
+
+In both modes the additional data is the unencrypted RTP header (12 bytes, the CSRCs, and of an extension only
+its 4-byte preamble; the extension body is encrypted and skipped after decryption). A 32-bit big-endian packet
+counter is appended to the datagram and padded with zeros to the mode's nonce size (24 bytes for XChaCha20,
+12 for AES-GCM); the 16-byte tag follows the ciphertext.
+"""
 
 from __future__ import annotations
 
@@ -91,7 +97,12 @@ def discovery_request(ssrc: int) -> bytes:
 
 
 def is_dave_frame(frame: bytes) -> bool:
-    """The DAVE media frame check of discord-protocol.md §6.5 (``F8 FF FE`` silence excluded)."""
+    """Whether ``frame`` is a DAVE media frame (``F8 FF FE`` silence excluded).
+
+    A DAVE frame ends ``… ciphertext | 8-byte tag | ULEB128 nonce | ranges | u8 supplemental size | FA FA``; the
+    supplemental size (at least 12 for Opus) covers everything after the ciphertext, and the nonce must parse
+    inside it.
+    """
     if len(frame) < 12 or frame[-2:] != b"\xfa\xfa" or frame == b"\xf8\xff\xfe":
         return False
     supplemental = frame[-3]

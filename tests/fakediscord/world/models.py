@@ -1,6 +1,6 @@
 """The fake's world: users, guilds, channels, roles, members, voice states and messages.
 
-Each model renders the JSON payload nextcord expects (discord-protocol.md §3.3, §2.3).
+Each model renders the JSON payload Discord sends (snowflakes as strings) with the fields nextcord 3.2.0 reads.
 """
 
 from __future__ import annotations
