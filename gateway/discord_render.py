@@ -1,11 +1,17 @@
-"""Turns render values into nextcord embeds and (presentational) views."""
+"""Turns render values into nextcord embeds and (presentational) views: the one door out of the gateway.
+
+Every message, edit and autocomplete answer is built here, so each is cut to Discord's limits here
+(`gateway.discord_limits`) and nowhere else.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Final
 
 import nextcord
 
+from gateway.discord_limits import fit_choices, fit_reply
 from gateway.render import Button, ButtonStyle, Card, Reply
 
 _STYLES: Final = {
@@ -47,6 +53,7 @@ def view(buttons: tuple[Button, ...]) -> nextcord.ui.View | None:
 
 def send_kwargs(reply: Reply) -> dict[str, Any]:
     """Keyword arguments for a new message (nextcord rejects None for embed and view there)."""
+    reply = fit_reply(reply)
     kwargs: dict[str, Any] = {"content": reply.content or None}
     card = embed(reply.card)
     if card is not None:
@@ -59,4 +66,10 @@ def send_kwargs(reply: Reply) -> dict[str, Any]:
 
 def edit_kwargs(reply: Reply) -> dict[str, Any]:
     """Keyword arguments that replace a message completely (None clears content, embeds and components)."""
+    reply = fit_reply(reply)
     return {"content": reply.content or None, "embed": embed(reply.card), "view": view(reply.buttons)}
+
+
+def autocomplete(choices: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The `name -> value` mapping for `send_autocomplete`, within Discord's choice limits."""
+    return fit_choices(choices)

@@ -9,7 +9,7 @@ from gateway.custom_ids import PlayerButton
 from gateway.parsing import describe_filters
 from gateway.render import Button, ButtonStyle, Card, CardField, Reply
 from shared.events import PlaylistProgress, TrackFailed, TrackSubstituted
-from shared.jobs import ResolveResult, ResolveStatus, SearchResult
+from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SkipKind
 from shared.models import GuildSettings, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track
 
 BAR_WIDTH: Final = 18
@@ -130,19 +130,47 @@ def _item_line(number: int, item: QueueItem) -> str:
 def resolve_outcome(result: ResolveResult, position: InsertPosition) -> Reply:
     """The `/play` reply for a finished resolve job."""
     if result.status is not ResolveStatus.QUEUED or result.first is None:
-        return Reply(content=f"{_STATUS_ICON[result.status]} {result.message}")
+        left_out = _left_out(result)
+        message = result.message.removesuffix(".") + left_out if left_out else result.message
+        return Reply(content=f"{_STATUS_ICON[result.status]} {message}")
     first = result.first
-    if result.playlist_title is not None or (result.total or 0) > 1:
-        name = escape(clip(result.playlist_title or "the playlist"))
-        total = f" of {result.total:,}" if result.total is not None else ""
-        rest = " — adding the rest in the background." if result.pending else "."
-        text = f"📜 Queued {result.queued:,}{total} tracks from **{name}**{rest}"
+    if result.playlist_title is not None or (result.total or 0) > 1 or result.skipped:
+        text = _playlist_outcome(result)
     else:
         where = {InsertPosition.END: "Queued", InsertPosition.NEXT: "Up next:", InsertPosition.NOW: "Playing now:"}
         text = f"🎶 {where[position]} {track_link(first.track)} ({duration(first.track.duration_ms)})"
     if result.substituted_for:
         text += f"\n↪️ Substituted for the broken link <{result.substituted_for}>."
     return Reply(content=text)
+
+
+def _playlist_outcome(result: ResolveResult) -> str:
+    """`📜 Queued 6 of 11 tracks from **Links**; 5 could not be played: …` (the total counts the left-out ones)."""
+    name = escape(clip(result.playlist_title or "the playlist"))
+    left_out = _left_out(result)
+    offered = None if result.total is None else result.total + sum(skip.count for skip in result.skipped)
+    total = f" of {offered:,}" if offered is not None else ""
+    rest = " — adding the rest in the background." if result.pending else "."
+    text = f"📜 Queued {result.queued:,}{total} tracks from **{name}**{left_out or rest}"
+    if left_out and result.pending:
+        text += "\nThe rest is being added in the background."
+    return text
+
+
+_SKIP_WORDS: Final = {
+    SkipKind.REFUSED: "blocked (private or local address)",
+    SkipKind.NO_LINK: "without a playable link",
+    SkipKind.TOO_LONG: "longer than 24 hours",
+}
+
+
+def _left_out(result: ResolveResult) -> str:
+    """`; 5 could not be played: 3 blocked (...), 2 without a playable link.`, or nothing."""
+    count = sum(skip.count for skip in result.skipped)
+    if not count:
+        return ""
+    why = ", ".join(f"{skip.count:,} {_SKIP_WORDS[skip.kind]}" for skip in result.skipped)
+    return f"; {count:,} could not be played: {why}."
 
 
 _STATUS_ICON: Final = {

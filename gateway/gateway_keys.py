@@ -24,6 +24,10 @@ class GatewayKeys:
         """LIST with a TTL: a member's recent queries and picks (RecentEntry JSON), newest first."""
         return self._guild(guild_id, f"recent:{user_id}")
 
+    def choice(self, guild_id: int, user_id: int, digest: str) -> str:
+        """STRING with a TTL: the full `/play` query behind a short autocomplete choice value."""
+        return self._guild(guild_id, f"choice:{user_id}:{digest}")
+
     def search(self, guild_id: int, search_id: str) -> str:
         """STRING with a TTL: SearchSession JSON, the results a `/search` offered."""
         return self._guild(guild_id, f"search:{search_id}")

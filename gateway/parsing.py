@@ -58,21 +58,34 @@ def parse_loop(raw: str) -> LoopMode:
         raise InvalidInputError("Loop mode must be one of: off, track, queue.") from None
 
 
-def parse_duration_ms(raw: str) -> int:
-    """`83`, `1:23`, `1:02:03`, `1m23s`, `90s`, `2h` -> milliseconds (never negative)."""
+ECHO_LENGTH: Final = 24
+
+
+def echo(raw: str) -> str:
+    """The member's input in backticks as an error repeats it: whole when short, else its start and length."""
+    text = raw.strip().replace("`", "'")
+    if len(text) <= ECHO_LENGTH:
+        return f"`{text}`"
+    return f"`{text[: ECHO_LENGTH - 1]}…` ({len(text):,} characters)"
+
+
+def parse_duration_ms(raw: str, shown: str | None = None) -> int:
+    """`83`, `1:23`, `1:02:03`, `1m23s`, `90s`, `2h` -> milliseconds (never negative); errors repeat `shown`
+    (the member's input, sign included) or `raw`."""
     text = raw.strip().lower().replace(" ", "")
+    quoted = echo(raw if shown is None else shown)
     clock = _CLOCK.match(text)
     if clock is not None:
         hours, minutes, seconds, fraction = clock.groups()
         if int(seconds) >= 60 or (hours is not None and int(minutes) >= 60):
-            raise InvalidInputError(f"`{raw.strip()}` is not a valid time: use 83, 1:23 or 1:02:03.")
+            raise InvalidInputError(f"{quoted} is not a valid time: use 83, 1:23 or 1:02:03.")
         total = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
         return total * 1000 + int((fraction or "0").ljust(3, "0"))
     units = _UNITS.match(text)
     if text and units is not None and any(units.groups()):
         hours, minutes, seconds = units.groups()
         return round((int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)) * 1000)
-    raise InvalidInputError(f"`{raw.strip()}` is not a time I understand: use 83, 1:23, 1:02:03, +15 or -10.")
+    raise InvalidInputError(f"{quoted} is not a time I understand: use 83, 1:23, 1:02:03, +15 or -10.")
 
 
 def parse_seek(raw: str) -> SeekTarget:
@@ -84,7 +97,7 @@ def parse_seek(raw: str) -> SeekTarget:
         text = text[1:]
     if not text:
         raise InvalidInputError("Give a position such as 1:23, 83, +15 or -10.")
-    milliseconds = parse_duration_ms(text)
+    milliseconds = parse_duration_ms(text, shown=raw)
     if milliseconds > MAX_SEEK_MS:
         raise InvalidInputError("That position is beyond 24 hours.")
     if sign:

@@ -40,7 +40,10 @@ class PlayActions:
         self._background = background
 
     async def play(self, invocation: Invocation, raw_query: str, raw_when: str | None, out: Responder) -> Reply:
-        query = parse_query(raw_query)
+        expanded = await self._stores.recent.expand(invocation.guild_id, invocation.actor.user_id, raw_query)
+        if expanded is None:
+            raise InvalidInputError("That suggestion has expired; please type the query again.")
+        query = parse_query(expanded)
         when = parse_when(raw_when)
         admission = await self._gate.admit(invocation, Access.SUMMON, "Playing music")
         await out.defer()
@@ -161,3 +164,11 @@ async def suggestions(deps: Deps, guild_id: int, user_id: int, typed: str) -> li
     for entry in choices:
         unique.setdefault(entry.value, entry)
     return list(unique.values())[:25]
+
+
+async def autocomplete_choices(deps: Deps, guild_id: int, user_id: int, typed: str) -> list[tuple[str, str]]:
+    """`suggestions` as `(name, value)` pairs whose values fit Discord's 100 characters: a longer query or URL is
+    offered under a short key that `/play` maps back, so picking it plays exactly what was shown."""
+    found = await suggestions(deps, guild_id, user_id, typed)
+    values = await deps.stores.recent.shorten(guild_id, user_id, [entry.value for entry in found])
+    return [(entry.label, value) for entry, value in zip(found, values, strict=True)]

@@ -13,8 +13,8 @@ from gateway.context import Invocation, Responder
 from gateway.control_actions import ControlActions
 from gateway.deps import Deps
 from gateway.discord_edge import Interaction, handle
-from gateway.play_actions import PlayActions, suggestions
-from gateway.recent_store import RecentEntry
+from gateway.discord_render import autocomplete as choices_payload
+from gateway.play_actions import PlayActions, autocomplete_choices
 from gateway.render import Reply
 from gateway.slash import autocomplete, choices, slash
 
@@ -43,14 +43,14 @@ class PlaybackCog(nextcord.ClientCog):
 
     @autocomplete(play, "query")
     async def play_suggestions(self, interaction: Interaction, query: str) -> None:
-        found: list[RecentEntry] = []
+        found: list[tuple[str, str]] = []
         if interaction.guild_id is not None and interaction.user is not None:
             try:
-                found = await suggestions(self._deps, interaction.guild_id, interaction.user.id, query or "")
+                found = await autocomplete_choices(self._deps, interaction.guild_id, interaction.user.id, query or "")
             except RedisError:
                 _log.warning("autocomplete without suggestions: Redis unavailable")
         try:
-            await interaction.response.send_autocomplete({entry.label: entry.value for entry in found})
+            await interaction.response.send_autocomplete(choices_payload(found))
         except nextcord.HTTPException:
             _log.warning("could not answer an autocomplete", exc_info=True)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from typing import Final
 
 from pydantic import Field, ValidationError
@@ -18,6 +20,11 @@ RECENT_LIMIT: Final = 25
 RECENT_TTL_S: Final = 30 * 24 * 3600
 SEARCH_TTL_S: Final = 15 * 60
 CHOICE_LENGTH: Final = 100
+CHOICE_TTL_S: Final = 24 * 3600
+CHOICE_KEY_PREFIX: Final = "encore-choice:"
+"""Autocomplete values are at most 100 characters; a longer query is offered as this prefix and a digest, which
+`/play` maps back to the query (see `RecentStore.shorten`)."""
+_CHOICE_KEY: Final = re.compile(rf"^{re.escape(CHOICE_KEY_PREFIX)}([0-9a-f]{{32}})$")
 
 
 class RecentEntry(WireModel):
@@ -64,6 +71,29 @@ class RecentStore:
             except ValidationError:
                 _log.warning("skipping a recent entry at %s that does not validate", key)
         return found
+
+    async def shorten(self, guild_id: int, user_id: int, values: list[str]) -> list[str]:
+        """Each value as an autocomplete choice value: itself when it fits, else a short key that `expand` maps
+        back to it for this member (for CHOICE_TTL_S). A cut value would be a different query, so never that."""
+        shortened: list[str] = []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for value in values:
+                if len(value) <= CHOICE_LENGTH and not value.startswith(CHOICE_KEY_PREFIX):
+                    shortened.append(value)
+                    continue
+                digest = hashlib.sha256(value.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
+                pipe.set(self._keys.choice(guild_id, user_id, digest), value, ex=CHOICE_TTL_S)
+                shortened.append(CHOICE_KEY_PREFIX + digest)
+            await pipe.execute()
+        return shortened
+
+    async def expand(self, guild_id: int, user_id: int, text: str) -> str | None:
+        """The query behind a short choice value; `text` itself when it is not one; None when it expired."""
+        match = _CHOICE_KEY.match(text.strip())
+        if match is None:
+            return text
+        raw = await aw(self._redis.get(self._keys.choice(guild_id, user_id, match.group(1))))
+        return raw.decode() if isinstance(raw, bytes) else raw
 
     async def save_search(self, guild_id: int, search_id: str, session: SearchSession) -> None:
         key = self._keys.search(guild_id, search_id)

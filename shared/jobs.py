@@ -28,6 +28,24 @@ class ResolveStatus(StrEnum):
     """A network or source error; nothing was queued."""
 
 
+class SkipKind(StrEnum):
+    """Why an entry of a playlist or page of links was left out (the gateway words it)."""
+
+    REFUSED = "refused"
+    """Its link points where encore may not go (a private, local or metadata address, another scheme)."""
+    NO_LINK = "no_link"
+    """It has no link that can be queued (none, or one longer than a URL may be)."""
+    TOO_LONG = "too_long"
+    """It is longer than 24 hours."""
+
+
+class Skipped(WireModel):
+    """How many entries were left out for one reason."""
+
+    kind: SkipKind
+    count: int = Field(ge=1)
+
+
 class ResolveRequest(WireModel):
     """`/play query`: resolve a URL, search text or playlist and queue the result."""
 
@@ -50,6 +68,9 @@ class ResolveResult(WireModel):
     pending: bool = False
     """More playlist entries are being added in the background."""
     substituted_for: str | None = None
+    skipped: tuple[Skipped, ...] = Field(default=(), max_length=len(SkipKind))
+    """Entries of the playlist that could not be played, per kind: all of them for documents and pages, those of
+    the first chunk for paged sources (later chunks are not read yet when the result is sent)."""
 
 
 class IngestChunkRequest(WireModel):

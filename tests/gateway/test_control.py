@@ -122,6 +122,25 @@ async def test_seek_rejections(deps: Deps, control: ControlActions) -> None:
     assert await sent(deps) == []
 
 
+@pytest.mark.parametrize(
+    ("raw", "echo"),
+    [("-1:75", "`-1:75`"), ("-" + "9" * 3000, "`-" + "9" * 22 + "…` (3,001 characters)"), ("+x", "`+x`")],
+)
+async def test_a_refused_seek_is_echoed_with_its_sign_and_briefly(
+    deps: Deps, control: ControlActions, raw: str, echo: str
+) -> None:
+    await store_state(deps.stores, PlayerState(now_playing=make_item(1).model_copy(update={"track": LONG})))
+    with pytest.raises(InvalidInputError) as refused:
+        await control.seek(invocation(), raw)
+    assert str(refused.value).startswith(f"{echo} is not a")
+    assert len(str(refused.value)) < 120
+
+
+async def test_a_seek_back_says_back(deps: Deps, control: ControlActions) -> None:
+    await store_state(deps.stores, PlayerState(now_playing=make_item(1).model_copy(update={"track": LONG})))
+    assert (await control.seek(invocation(), "-1:23")).content == "⏩ Seeking back 1:23."
+
+
 async def test_volume_filters_and_stop_need_the_dj_role(deps: Deps, control: ControlActions) -> None:
     await deps.stores.settings.update(GUILD, dj_role_id=DJ)
     for attempt in (

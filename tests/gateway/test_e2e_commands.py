@@ -400,3 +400,39 @@ async def test_commands_stay_fast_while_events_flood(
         delays.append(callback.delay)
     await flooding
     assert max(delays) < ACK_LIMIT_S
+
+
+async def test_autocomplete_for_a_500_character_query_fits_discords_limits(
+    world: World, gateway: GatewayProcess, stores: Stores
+) -> None:
+    """The fake refuses choices over 100 characters as Discord does; the long query comes back under a short key."""
+    typed = "lofi " + "x" * 495
+    completion = await world.fake.interactions.autocomplete(
+        "play", member=world.alice, channel=world.text, focused="query", options={"query": typed}
+    )
+    choices = await completion.choices()
+    assert choices, "the autocomplete answer was refused"
+    assert all(len(choice["name"]) <= 100 and len(choice["value"]) <= 100 for choice in choices)
+    assert choices[0]["name"] == typed[:99] + "…"
+    assert await stores.recent.expand(world.guild.id, world.alice.user.id, choices[0]["value"]) == typed
+
+
+async def test_a_queue_page_of_huge_links_is_cut_to_fit(world: World, gateway: GatewayProcess, stores: Stores) -> None:
+    items = [make_item(n) for n in range(1, 11)]
+    long = [
+        item.model_copy(update={"track": item.track.model_copy(update={"url": item.track.url + "?" + "q" * 2000})})
+        for item in items
+    ]
+    await stores.queue.append(world.guild.id, long, limits=QueueLimits(100, 100))
+    _, reply = await answer(world, "queue", world.carol)
+    description = reply.embeds[0]["description"]
+    assert len(description) <= 4096 and description.endswith("\n…")
+    assert reply.embeds[0]["footer"]["text"] == "Page 1/1 · 10 queued"
+
+
+async def test_a_huge_negative_seek_is_echoed_briefly_with_its_sign(
+    world: World, gateway: GatewayProcess, stores: Stores
+) -> None:
+    await playing(world, stores)
+    text = await refused(world, "seek", world.alice, {"position": "-" + "9" * 3000})
+    assert text.startswith("⚠️ `-99999") and "(3,001 characters)" in text and len(text) < 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gateway import formatting
 from gateway.custom_ids import PlayerButton, SearchPick, parse
 from shared.events import PlaylistProgress, TrackFailed, TrackSubstituted
-from shared.jobs import ResolveResult, ResolveStatus
+from shared.jobs import ResolveResult, ResolveStatus, SkipKind, Skipped
 from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track
 from tests.support.factories import make_item
 
@@ -118,3 +118,25 @@ def test_custom_ids_round_trip() -> None:
     assert parse("encore:np:explode") is None
     assert parse("someone-else:np:skip") is None
     assert parse("encore:pick:nothex:1") is None
+
+
+def test_partial_results_say_what_was_left_out() -> None:
+    skipped = (Skipped(kind=SkipKind.NO_LINK, count=2), Skipped(kind=SkipKind.REFUSED, count=3))
+    result = ResolveResult(
+        status=ResolveStatus.QUEUED, message="x", first=make_item(1), queued=6, total=6, skipped=skipped
+    )
+    assert formatting.resolve_outcome(result, InsertPosition.END).content == (
+        "📜 Queued 6 of 11 tracks from **the playlist**; 5 could not be played: "
+        "2 without a playable link, 3 blocked (private or local address)."
+    )
+    paged = result.model_copy(update={"total": 20, "pending": True, "skipped": skipped[:1]})
+    assert formatting.resolve_outcome(paged, InsertPosition.END).content == (
+        "📜 Queued 6 of 22 tracks from **the playlist**; 2 could not be played: 2 without a playable link."
+        "\nThe rest is being added in the background."
+    )
+    too_long = (Skipped(kind=SkipKind.TOO_LONG, count=1),)
+    none = ResolveResult(status=ResolveStatus.NOTHING_FOUND, message="That playlist has no playable entries.")
+    assert formatting.resolve_outcome(none.model_copy(update={"skipped": too_long}), InsertPosition.END).content == (
+        "🔍 That playlist has no playable entries; 1 could not be played: 1 longer than 24 hours."
+    )
+    assert formatting.resolve_outcome(none, InsertPosition.END).content == "🔍 That playlist has no playable entries."

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
+from gateway import formatting
 from shared.event_store import EventStore
 from shared.events import PlaylistProgress
-from shared.jobs import ResolveStatus, SearchRequest
+from shared.jobs import ResolveStatus, SearchRequest, SkipKind, Skipped
 from shared.keys import Keys
+from shared.models import InsertPosition
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
+from tests.media.library import tones
 from tests.media.server import MediaServer
 from tests.resolve.conftest import GUILD, make_request
 from tests.support.redis_server import free_port
@@ -208,3 +211,23 @@ async def test_a_cache_entry_that_does_not_validate_is_a_miss(redis: Redis, keys
     cache = ResolveCache(redis, keys)
     await redis.set(keys.cache("meta", digest("http://127.0.0.1/a.mp3")), b'{"tracks": "nope"}')
     assert await cache.get("meta", "http://127.0.0.1/a.mp3", CachedTracks) is None
+
+
+async def test_a_page_of_links_says_how_many_could_not_be_played(
+    service: ResolveService, media_server: MediaServer
+) -> None:
+    """11 media links, 5 of them to addresses encore may not reach: 6 are queued and the 5 are counted by kind."""
+    good = [f"{media_server.base}/{tone.file}" for tone in tones(media_server.root)[:6]]
+    bad = ["http://10.0.0.1/a.mp3", "http://169.254.169.254/b.mp3", "http://192.168.1.1/c.mp3"]
+    bad += ["http://127.0.0.2/d.mp3", "http://[::1]/e.mp3"]
+    sources = "".join(f'<audio controls src="{url}"></audio>\n' for url in good[:3] + bad + good[3:])
+    page = media_server.root / "pages" / "links.html"
+    page.write_text(f"<!doctype html><html><head><title>Links</title></head><body>{sources}</body></html>")
+    result = await service.resolve(make_request(media_server.url("pages/links.html")))
+    assert (result.status, result.queued, result.total) == (ResolveStatus.QUEUED, 6, 6)
+    assert result.skipped == (Skipped(kind=SkipKind.REFUSED, count=5),)
+    assert formatting.resolve_outcome(result, InsertPosition.END).content.startswith(
+        "📜 Queued 6 of 11 tracks from **Links**; 5 could not be played: 5 blocked (private or local address)."
+    )
+    m3u = await service.resolve(make_request(media_server.url("lists/mix.m3u")))
+    assert (m3u.queued, m3u.total, m3u.skipped) == (5, 5, (Skipped(kind=SkipKind.REFUSED, count=2),))

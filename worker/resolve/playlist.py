@@ -15,8 +15,9 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from yt_dlp.utils import YoutubeDLError
@@ -29,7 +30,7 @@ from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import Failure, classify
 from worker.resolve.models import ChunkOutcome, RequestMeta
 from worker.resolve.request_store import RequestState
-from worker.resolve.tracks import usable_tracks
+from worker.resolve.tracks import SkipTally, skipped_list, usable_tracks
 
 _log: Final = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class PlaylistSource:
     """Nothing follows the head (the source had no more entries, usable or not)."""
     rest: Callable[[], list[Track]] = _no_more
     """Documents: converts the entries after the head; called only once chunk 0 is queued (5,000 take ~0.3 s)."""
+    skipped: SkipTally = field(default_factory=Counter)
+    """Entries left out so far (`rest` adds those after the head when it runs)."""
 
 
 def limits_for(settings: GuildSettings) -> QueueLimits:
@@ -93,7 +96,10 @@ class PlaylistIngest:
         gid, rid = request.guild_id, request.request_id
         first = source.head[: self._config.first_chunk_size]
         if not first:
-            return ResolveResult(status=ResolveStatus.NOTHING_FOUND, message="That playlist has no playable entries.")
+            message = "That playlist has no playable entries."
+            return ResolveResult(
+                status=ResolveStatus.NOTHING_FOUND, message=message, skipped=skipped_list(source.skipped)
+            )
         meta = self._meta(request, source)
         await self._requests.save_meta(gid, rid, meta)
         items = _items(first, request.requester_id, rid)
@@ -111,7 +117,8 @@ class PlaylistIngest:
         else:
             await self._publish(gid, rid, meta, done=False)
             await self._scheduler.schedule(_next(gid, rid, 0))
-        return _start_result(items[0], appended, meta, pending=more and not stopped, stopped=stopped)
+        result = _start_result(items[0], appended, meta, pending=more and not stopped, stopped=stopped)
+        return result.model_copy(update={"skipped": skipped_list(source.skipped)})
 
     async def chunk(self, request: IngestChunkRequest, *, attempt: int = 1) -> ChunkOutcome:
         """Append chunk k >= 1 if it is the request's next one, then enqueue chunk k+1."""

@@ -11,6 +11,7 @@ import functools
 import logging
 import re
 import uuid
+from collections import Counter
 from typing import Final, Literal
 
 from yt_dlp.utils import YoutubeDLError
@@ -22,6 +23,7 @@ from shared.jobs import (
     ResolveStatus,
     SearchRequest,
     SearchResult,
+    SkipKind,
 )
 from shared.models import GuildSettings, QueueItem, Track
 from worker.resolve.deps import ResolveDeps
@@ -33,6 +35,7 @@ from worker.resolve.probe import probe
 from worker.resolve.search import SEARCH_SIZE, Searcher
 from worker.resolve.streams import StreamResolver
 from worker.resolve.tracks import (
+    SkipTally,
     basename_title,
     clean_text,
     enrich,
@@ -157,6 +160,7 @@ class ResolveService:
         if entries is None:
             return await self._resolve_url(request, settings, url)
         allowed = [entry for entry in entries if self._d.guard.check_static(entry.url).allowed]
+        refused = len(entries) - len(allowed)
         cap = self._config.max_playlist_entries
         tracks = [entry.track() for entry in allowed[:cap]]
         first = self._config.first_chunk_size
@@ -169,13 +173,15 @@ class ResolveService:
             size=len(tracks),
             exhausted=len(tracks) <= first,
             rest=functools.partial(list, tracks[first:]),
+            skipped=Counter({SkipKind.REFUSED: refused}),
         )
         return await self._ingest.start(request, settings, source)
 
     def _playlist_source(self, url: str, extraction: Extraction) -> PlaylistSource:
         entries = extraction.entries or []
         first = self._config.first_chunk_size
-        head, used = first_usable(entries, self._d.guard, first)
+        tally: SkipTally = Counter()
+        head, used = first_usable(entries, self._d.guard, first, tally)
         return PlaylistSource(
             url=url,
             title=clean_text(extraction.info.get("title")),
@@ -184,7 +190,8 @@ class ResolveService:
             count=extraction.count,
             size=len(head) + len(entries) - used,
             exhausted=len(entries) < first if extraction.lazy else used >= len(entries),
-            rest=functools.partial(usable_tracks, entries[used:], self._d.guard),
+            rest=functools.partial(usable_tracks, entries[used:], self._d.guard, tally),
+            skipped=tally,
         )
 
     async def _resolve_failed(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -12,6 +13,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from yt_dlp.utils import unsmuggle_url
 
+from shared.jobs import SkipKind, Skipped
 from shared.models import MAX_DURATION_MS, MAX_TITLE_LENGTH, MAX_URL_LENGTH, Track
 from worker.resolve.guard import UrlGuard
 from worker.resolve.probe import ProbeResult
@@ -105,23 +107,46 @@ def make_track(entry: dict[str, Any], url: str) -> Track:
     )
 
 
-def usable_tracks(entries: Iterable[dict[str, Any]], guard: UrlGuard) -> list[Track]:
-    """Tracks for the entries that have a URL the guard accepts (without DNS) and a sane duration."""
+type SkipTally = Counter[SkipKind]
+"""Entries left out, per kind; filled as entries are converted (see `ResolveResult.skipped`)."""
+
+
+def skipped_list(tally: SkipTally) -> tuple[Skipped, ...]:
+    return tuple(Skipped(kind=kind, count=count) for kind, count in sorted(tally.items()) if count > 0)
+
+
+def _skip_kind(entry: dict[str, Any], url: str | None, guard: UrlGuard) -> SkipKind | None:
+    if url is None:
+        return SkipKind.NO_LINK
+    if too_long(entry.get("duration")):
+        return SkipKind.TOO_LONG
+    if not guard.check_static(url).allowed:
+        return SkipKind.REFUSED
+    return None
+
+
+def usable_tracks(entries: Iterable[dict[str, Any]], guard: UrlGuard, tally: SkipTally | None = None) -> list[Track]:
+    """Tracks for the entries that have a URL the guard accepts (without DNS) and a sane duration; the others are
+    counted in `tally` by kind."""
     tracks: list[Track] = []
     for entry in entries:
         url = entry_url(entry)
-        if url is None or too_long(entry.get("duration")) or not guard.check_static(url).allowed:
-            continue
-        tracks.append(make_track(entry, url))
+        kind = _skip_kind(entry, url, guard)
+        if kind is None and url is not None:
+            tracks.append(make_track(entry, url))
+        elif kind is not None and tally is not None:
+            tally[kind] += 1
     return tracks
 
 
-def first_usable(entries: Sequence[dict[str, Any]], guard: UrlGuard, wanted: int) -> tuple[list[Track], int]:
+def first_usable(
+    entries: Sequence[dict[str, Any]], guard: UrlGuard, wanted: int, tally: SkipTally | None = None
+) -> tuple[list[Track], int]:
     """The first `wanted` usable tracks and how many entries they took."""
     tracks: list[Track] = []
     used = 0
     while used < len(entries) and len(tracks) < wanted:
-        tracks.extend(usable_tracks(entries[used : used + 1], guard))
+        tracks.extend(usable_tracks(entries[used : used + 1], guard, tally))
         used += 1
     return tracks, used
 

@@ -7,6 +7,7 @@ import time
 from aiohttp import web
 
 from tests.fakediscord.fake_state import Core
+from tests.fakediscord.rest.limits import callback_errors, invalid_form_body, message_errors
 from tests.fakediscord.rest.replies import BODY, JSON, body_json, error_reply, json_reply, no_content
 from tests.fakediscord.world.interactions import Callback, Interaction
 from tests.fakediscord.world.models import EPHEMERAL, LOADING, Message
@@ -57,6 +58,8 @@ class MessageRoutes:
             interaction.callbacks_rejected += 1
             return error_reply(404, 10062, "Unknown interaction")
         body = body_json(request)
+        if oversize := callback_errors(body):
+            return invalid_form_body(oversize)
         data: JSON = body.get("data") or {}
         self._apply_callback(interaction, int(body.get("type", 0)), data)
         interaction.callback = Callback(int(body.get("type", 0)), data, elapsed)
@@ -105,6 +108,8 @@ class MessageRoutes:
         interaction = self._webhook_interaction(request)
         if interaction is None:
             return error_reply(404, 10015, "Unknown Webhook")
+        if oversize := message_errors(body_json(request)):
+            return invalid_form_body(oversize)
         message = self._interaction_message(interaction, body_json(request))
         interaction.followups.append(message)
         if request.query.get("wait") in _TRUE:
@@ -132,6 +137,8 @@ class MessageRoutes:
         message = self._webhook_message(request)
         if isinstance(message, web.Response):
             return message
+        if oversize := message_errors(body_json(request)):
+            return invalid_form_body(oversize)
         message.apply(body_json(request), edit=True)
         return json_reply(message.payload())
 
@@ -171,6 +178,8 @@ class MessageRoutes:
         if channel_id not in self.core.world.channels:
             return error_reply(404, 10003, "Unknown Channel")
         body = body_json(request)
+        if oversize := message_errors(body):
+            return invalid_form_body(oversize)
         message = self.core.world.add_message(channel_id, self.core.world.bot, body)
         files = request[BODY].files
         if files:
@@ -187,6 +196,8 @@ class MessageRoutes:
         message = self._channel_message(request)
         if isinstance(message, web.Response):
             return message
+        if oversize := message_errors(body_json(request)):
+            return invalid_form_body(oversize)
         message.apply(body_json(request), edit=True)
         return json_reply(message.payload())
 
