@@ -26,6 +26,7 @@ MIME: Final = {
     ".m4a": "audio/mp4",
     ".wav": "audio/wav",
     ".txt": "text/plain",
+    ".m3u8": "application/vnd.apple.mpegurl",
 }
 _RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)$")
 

@@ -7,8 +7,13 @@ processes' connect() calls (tests/audio/connect_trace.py), so no test ever sends
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+from pathlib import Path
+
 import pytest
 
+from tests.audio.conftest import Media
 from tests.audio.connect_trace import ConnectTrace
 from tests.audio.http_server import RangeServer, Redirect
 from tests.audio.sentinel import OUTSIDE_TARGETS, SENTINEL_HOSTS, Sentinel
@@ -126,3 +131,25 @@ async def test_the_detectors_see_a_direct_connection(
         await probe_audio(sentinels[host].url(), options)
     assert sentinels[host].accepted == 1
     assert (host, sentinels[host].port) in connect_trace.connects()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="FFmpeg's hls demuxer opens segments without the input's -max_redirects (docs/design.md, URL guard)",
+)
+async def test_ffprobe_does_not_follow_a_redirect_of_an_hls_segment(
+    media: Media,
+    tmp_path: Path,
+    sentinels: dict[str, Sentinel],
+    connect_trace: ConnectTrace,
+    options: PipelineOptions,
+) -> None:
+    """A known hole, kept visible: the segment's own redirect is followed, to a sentinel here."""
+    shutil.copy(media.path("tone440.mp3"), tmp_path / "segment.mp3")
+    with RangeServer(tmp_path) as server:
+        segment = server.redirect("segment.mp3", Redirect(to=sentinels["127.0.0.2"].url()))
+        playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXTINF:3,\n{segment}\n#EXT-X-ENDLIST\n"
+        (tmp_path / "list.m3u8").write_text(playlist)
+        with contextlib.suppress(SourceError):
+            await probe_audio(server.url("list.m3u8"), options)
+    _no_hop_reached(sentinels, connect_trace)
