@@ -12,17 +12,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from yt_dlp.utils import YoutubeDLError
 
-from shared.jobs import ResolveStatus
+from shared.jobs import JobName, ResolveResult, ResolveStatus
 from shared.keys import Keys
 from shared.queue_store import QueueStore
 from tests.audio.connect_trace import ConnectTrace
 from tests.audio.http_server import RangeServer, Redirect
 from tests.audio.sentinel import OUTSIDE_TARGETS, PRIVATE_TARGETS, SENTINEL_HOSTS, Sentinel
 from tests.netguard import NetGuard
-from tests.resolve.conftest import GUILD, make_request
+from tests.resolve.conftest import GUILD, WorkerRunner, make_request
 from worker.resolve.failures import Failure, classify
 from worker.resolve.probe import DirectProbe, probe
 from worker.resolve.service import ResolveService
@@ -225,5 +226,27 @@ async def test_play_of_a_link_that_redirects_its_second_request_is_refused(
     result = await service.resolve(make_request(url))
     assert result.status is ResolveStatus.REFUSED, result.message
     assert "redirect was refused" in result.message
+    assert await QueueStore(redis, keys).all_items(GUILD) == []
+    no_hop_reached(sentinels, connect_trace)
+
+
+async def test_a_resolve_job_for_such_a_link_is_refused(
+    arq_service: ResolveService,
+    arq_pool: ArqRedis,
+    run_worker: WorkerRunner,
+    hop_server: RangeServer,
+    sentinels: dict[str, Sentinel],
+    connect_trace: ConnectTrace,
+    redis: Redis,
+    keys: Keys,
+) -> None:
+    """The same /play as an arq resolve job, as the gateway enqueues it."""
+    url = hop_server.redirect(TONE, Redirect(to=sentinels["127.0.0.2"].url(), nth=2))
+    job = await arq_pool.enqueue_job(JobName.RESOLVE.value, make_request(url).model_dump(mode="json"))
+    assert job is not None
+    worker = await run_worker()
+    assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
+    result = ResolveResult.model_validate(await job.result(timeout=10))
+    assert result.status is ResolveStatus.REFUSED, result.message
     assert await QueueStore(redis, keys).all_items(GUILD) == []
     no_hop_reached(sentinels, connect_trace)
