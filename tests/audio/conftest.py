@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Iterator
@@ -12,7 +13,9 @@ from typing import Final
 
 import pytest
 
+from tests.audio.connect_trace import ConnectTrace
 from tests.audio.http_server import RangeServer
+from tests.audio.sentinel import SENTINEL_HOSTS, Sentinel
 from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.opener import SourceOpener
 
@@ -104,3 +107,25 @@ def ffmpeg_children() -> list[str]:
 def _no_leaked_ffmpeg() -> Iterator[None]:
     yield
     assert ffmpeg_children() == [], "a test left ffmpeg processes behind"
+
+
+@pytest.fixture
+def hop_server(media: Media) -> Iterator[RangeServer]:
+    """A server of its own per test, for redirect rules (tests/audio/http_server.py)."""
+    with RangeServer(media.root) as server:
+        yield server
+
+
+@pytest.fixture
+def sentinels() -> Iterator[dict[str, Sentinel]]:
+    """A listener on each loopback address the URL guard refuses; no test may leave one with a connection."""
+    with contextlib.ExitStack() as stack:
+        yield {host: stack.enter_context(Sentinel(host)) for host in SENTINEL_HOSTS}
+
+
+@pytest.fixture
+def connect_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConnectTrace:
+    """FFmpeg and ffprobe, started by name, run under strace for this test."""
+    trace = ConnectTrace(tmp_path / "trace")
+    trace.install(monkeypatch)
+    return trace

@@ -1,4 +1,11 @@
-"""Pipeline options and the exact FFmpeg/ffprobe command lines (no shell; inputs are whitelisted and time-limited)."""
+"""Pipeline options and the exact FFmpeg/ffprobe command lines (no shell; inputs are whitelisted and time-limited).
+
+`input_args` is the one place where FFmpeg-family processes get the options that open URLs, for playback, the Opus
+probe and the resolver's tag probe alike: http(s) only, and no redirect followed (`-max_redirects 0`). The guarded
+HTTP stack (worker/resolve/ytdlp.py) follows redirects and checks every hop with the URL guard before FFmpeg sees
+the URL; a redirect FFmpeg meets itself would be unchecked, so it fails instead. Not covered: FFmpeg's HLS demuxer
+opens segment URLs without these options (docs/design.md, "URL guard").
+"""
 
 from __future__ import annotations
 

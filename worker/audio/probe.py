@@ -1,4 +1,8 @@
-"""ffprobe of a stream's first audio track, to learn whether its Opus packets can be passed through."""
+"""ffprobe of a stream's first audio track, to learn whether its Opus packets can be passed through.
+
+It opens the URL with FFmpeg's input options (`ffprobe_argv` → `input_args`): no redirect is followed, the URL is
+the one the resolver already followed through the URL guard.
+"""
 
 from __future__ import annotations
 

@@ -1,25 +1,37 @@
-"""ffprobe for direct media links, which carry no title or duration in yt-dlp's result (media.md §1)."""
+"""ffprobe for direct media links, which carry no title or duration in yt-dlp's result (media.md §1).
+
+Redirect policy (docs/design.md, "URL guard"): ffprobe follows no redirect (`-max_redirects 0`, the input options
+FFmpeg uses for playback, from worker/audio/ffmpeg_args.py). `DirectProbe` first follows the link's redirects
+through yt-dlp's guarded HTTP stack, every hop checked by the URL guard, then runs ffprobe on the final URL with the
+headers that stack sent, so the server sees one client. A server that still answers ffprobe with a redirect (it
+redirects by user agent, or only the Nth request) only makes ffprobe fail; the link is then followed once more
+through the guarded stack, and a hop the guard refuses refuses the link. Anything else that keeps ffprobe from
+reading the file leaves the track without its tags, as before.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
+from yt_dlp.utils import YoutubeDLError
+
+from worker.audio.errors import SourceError
+from worker.audio.ffmpeg_args import PipelineOptions, input_args
+from worker.resolve.failures import Failure, classify
+from worker.resolve.ytdlp import YtDlp
 
 _log: Final = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S: Final = 8.0
-_ARGS: Final = (
-    "-v",
-    "error",
-    "-protocol_whitelist",
-    "http,https,tcp,tls",
-    "-rw_timeout",
-    "5000000",
+PROBE_IO_TIMEOUT_S: Final = 5.0
+_OUTPUT_ARGS: Final = (
     "-show_entries",
     "format=duration:format_tags=title,artist:stream_tags=title,artist",
     "-of",
@@ -32,6 +44,10 @@ class ProbeResult:
     title: str | None = None
     artist: str | None = None
     seconds: float | None = None
+    read: bool = False
+    """ffprobe read the file (it exited 0)."""
+    refused: str | None = None
+    """Why the URL guard refused a hop of the link; the link must not be queued."""
 
 
 def parse_probe(data: bytes) -> ProbeResult:
@@ -51,18 +67,23 @@ def parse_probe(data: bytes) -> ProbeResult:
     return ProbeResult(title=tags.get("title"), artist=tags.get("artist"), seconds=seconds)
 
 
-async def probe(url: str, *, binary: str = "ffprobe") -> ProbeResult:
+def probe_argv(url: str, headers: Sequence[tuple[str, str]] = (), *, binary: str = "ffprobe") -> list[str]:
+    """The ffprobe command: FFmpeg's network input options (no redirects, http(s) only) and a JSON report."""
+    options = PipelineOptions(ffprobe=binary, io_timeout_s=PROBE_IO_TIMEOUT_S)
+    return [binary, "-v", "error", *input_args(url, options, tuple(headers)), *_OUTPUT_ARGS]
+
+
+async def probe(url: str, headers: Sequence[tuple[str, str]] = (), *, binary: str = "ffprobe") -> ProbeResult:
     """Title, artist and duration of an http(s) media URL; empty when ffprobe fails or takes too long."""
     try:
+        argv = probe_argv(url, headers, binary=binary)
         process = await asyncio.create_subprocess_exec(  # fixed argv, no shell; URL already guarded
-            binary,
-            *_ARGS,
-            url,
+            *argv,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
         )
-    except OSError as err:
+    except (OSError, SourceError) as err:
         _log.warning("ffprobe could not start: %s", err)
         return ProbeResult()
     try:
@@ -73,4 +94,30 @@ async def probe(url: str, *, binary: str = "ffprobe") -> ProbeResult:
             process.kill()
         await process.wait()
         return ProbeResult()
-    return parse_probe(out) if process.returncode == 0 else ProbeResult()
+    return dataclasses.replace(parse_probe(out), read=True) if process.returncode == 0 else ProbeResult()
+
+
+class DirectProbe:
+    """Probes a direct link after its redirects were followed, and checked, by the guarded HTTP stack."""
+
+    def __init__(self, ytdlp: YtDlp, *, binary: str = "ffprobe") -> None:
+        self._ytdlp = ytdlp
+        self._binary = binary
+
+    async def __call__(self, url: str) -> ProbeResult:
+        final, refused = await self._follow(url)
+        if refused is not None:
+            return ProbeResult(refused=refused)
+        probed = await probe(final, tuple(self._ytdlp.request_headers.items()), binary=self._binary)
+        if probed.read:
+            return probed
+        _, refused = await self._follow(final)
+        return ProbeResult(refused=refused)
+
+    async def _follow(self, url: str) -> tuple[str, str | None]:
+        """Where `url` leads through the guarded stack, and the guard's reason if it refused a hop on the way."""
+        try:
+            return await self._ytdlp.final_url(url, {}), None
+        except (YoutubeDLError, TimeoutError) as err:
+            failure, detail = classify(err)
+            return url, detail if failure is Failure.REFUSED else None

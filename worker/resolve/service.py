@@ -31,7 +31,7 @@ from worker.resolve.failures import FAILURE_TEXT, Failure, classify
 from worker.resolve.fallback import hints, page_title
 from worker.resolve.models import CachedTracks, ChunkOutcome, StreamResult
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_reason, limits_for
-from worker.resolve.probe import probe
+from worker.resolve.probe import DirectProbe
 from worker.resolve.search import SEARCH_SIZE, Searcher
 from worker.resolve.streams import StreamResolver
 from worker.resolve.tracks import (
@@ -79,6 +79,7 @@ class ResolveService:
         self._ingest = PlaylistIngest(deps)
         self._searcher = Searcher(deps)
         self._streams = StreamResolver(deps, self._searcher)
+        self._probe = DirectProbe(deps.ytdlp)
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""
@@ -146,7 +147,10 @@ class ResolveService:
             return _refused("it is longer than 24 hours")
         track = make_track(extraction.info, url)
         if extraction.info.get("direct"):
-            track = enrich(track, await probe(str(extraction.info.get("url") or url)))
+            probed = await self._probe(str(extraction.info.get("url") or url))
+            if probed.refused is not None:
+                return _refused(probed.refused)
+            track = enrich(track, probed)
         await self._d.cache.put("meta", url, CachedTracks(tracks=(track,)), self._config.resolve_cache_ttl_s)
         return await self._queue_one(request, settings, track)
 

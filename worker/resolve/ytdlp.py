@@ -4,9 +4,12 @@ yt-dlp is untyped and blocking. Everything here runs its calls in a thread pool 
 borrowing one of `threads` YoutubeDL instances (an instance is never used by two threads at once), and returns
 plain dicts and lists, so lazy pages or generators never escape into async code.
 
-Every request yt-dlp makes goes through `GuardedUrllibRH`: the URL and each redirect target pass the guard's static
-check, and the address each socket actually connects to passes `check_peer`, so neither a redirect nor a host that
-re-resolves to a private address (DNS rebinding) can reach an internal service. File URLs are disabled.
+Every request yt-dlp makes goes through `GuardedUrllibRH` (the only request handler an instance has): the URL and
+each redirect target pass the guard's static check before they are requested, and every address a host name resolves
+to passes `check_peer` before a socket is connected to it, so neither a redirect nor a host that (re-)resolves to a
+private address (DNS rebinding) can reach an internal service, not even with a TCP handshake. File URLs are disabled.
+`final_url` is how the resolver follows a stream's redirects for FFmpeg and ffprobe, which follow none themselves
+(see worker/audio/ffmpeg_args.py); `request_headers` is what this stack sends, so they can present the same identity.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from yt_dlp import YoutubeDL
+from yt_dlp.networking._helper import _socket_connect, create_connection
 from yt_dlp.networking._urllib import (
     HTTPHandler,
     RedirectHandler,
@@ -35,6 +39,7 @@ from yt_dlp.networking._urllib import (
 from yt_dlp.networking.common import Request
 from yt_dlp.networking.exceptions import RequestError
 from yt_dlp.utils import PagedList
+from yt_dlp.utils.networking import HTTPHeaderDict, std_headers
 
 from worker.resolve.failures import GuardRefusedError
 from worker.resolve.guard import UrlGuard
@@ -90,18 +95,27 @@ class _YdlLogger:
 
 def _guarded_connection(guard: UrlGuard, http_class: type, source_address: Any, *args: Any, **kwargs: Any) -> Any:
     conn = _create_http_connection(http_class, source_address, *args, **kwargs)
-    connect = conn._create_connection
+    conn._create_connection = functools.partial(_checked_connection, guard)
+    return conn
 
-    def checked(address: tuple[str, int], *c_args: Any, **c_kwargs: Any) -> socket.socket:
-        sock: socket.socket = connect(address, *c_args, **c_kwargs)
-        verdict = guard.check_peer(address[0], str(sock.getpeername()[0]))
+
+def _checked_connection(guard: UrlGuard, address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+    """yt-dlp's `create_connection`, each resolved address checked by the guard before a socket is opened to it.
+
+    The check sits between name resolution and connect, on the very address connected to: a host that resolves
+    (or re-resolves, DNS rebinding) to a private address is refused before any packet leaves for it.
+    """
+    host = address[0]
+
+    def connect(ip_addr: Any, timeout: Any, source_address: Any) -> socket.socket:
+        verdict = guard.check_peer(host, str(ip_addr[4][0]))
         if not verdict.allowed:
-            sock.close()
             raise GuardRefusedError(verdict.reason)
+        sock: socket.socket = _socket_connect(ip_addr, timeout, source_address)
         return sock
 
-    conn._create_connection = checked
-    return conn
+    sock: socket.socket = create_connection(address, *args, _create_socket_func=connect, **kwargs)
+    return sock
 
 
 class _GuardedHTTPHandler(HTTPHandler):  # type: ignore[misc]  # yt_dlp is untyped
@@ -128,6 +142,7 @@ class _GuardedRedirectHandler(RedirectHandler):  # type: ignore[misc]  # yt_dlp 
     def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
         verdict = self._guard.check_static(newurl)
         if not verdict.allowed:
+            fp.close()  # urllib closes the redirect's response only after following it
             raise urllib.error.URLError(GuardRefusedError(f"a redirect was refused: {verdict.reason}"))
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -194,6 +209,9 @@ class YtDlp:
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ytdlp")
         self._instances: queue.SimpleQueue[YoutubeDL] = queue.SimpleQueue()
         self._ydl_class = type("GuardedYoutubeDL", (_GuardedYoutubeDL,), {"handler_class": _handler_for(guard)})
+        headers = HTTPHeaderDict(std_headers, self._params.get("http_headers"))
+        self.request_headers: Final[Mapping[str, str]] = dict(headers)
+        """The headers every request of this stack carries (yt-dlp's User-Agent among them)."""
         self.calls = 0
         """yt-dlp extractions started (tests use it to prove that cache hits skip yt-dlp)."""
 
