@@ -1,4 +1,4 @@
-"""ffprobe for direct media links, which carry no title or duration in yt-dlp's result (media.md §1)."""
+"""ffprobe for direct media links, which carry no title or duration in yt-dlp's result (docs/media-facts.md §1)."""
 
 from __future__ import annotations
 
