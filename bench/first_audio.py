@@ -34,7 +34,7 @@ from tests.e2e.stack import Stack
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import build_world
 from tests.media.fixtures import PLAYLIST_ITEMS
-from tests.media.library import make_test_media, write_extra_documents
+from tests.media.library import write_library
 from tests.media.server import MediaServer
 from tests.support.redis_server import RedisServer
 
@@ -45,8 +45,7 @@ async def running_stack(workdir: Path) -> AsyncIterator[tuple[Stack, E2EMedia]]:
     redis_server = RedisServer(workdir / "redis").start()
     (workdir / "media").mkdir()
     media = MediaServer(workdir / "media").start()
-    make_test_media(media.root, media.base, PLAYLIST_ITEMS)
-    write_extra_documents(media.root, media.base)
+    write_library(media.root, media.base, PLAYLIST_ITEMS)
     e2e = make_e2e_media(media)
     redis = Redis.from_url(redis_server.url)
     try:

@@ -24,7 +24,7 @@ from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import GatewayProcess, World, answer, build_world
-from tests.media.library import make_test_media
+from tests.media.library import write_library
 from tests.media.server import MediaServer
 from tests.support.processes import ServiceProcess
 from tests.support.redis_server import RedisServer
@@ -83,7 +83,7 @@ async def ingest_phase(world: World, redis: Redis, feed_url: str, items: int) ->
 async def run(root: Path, commands: int, items: int) -> None:
     redis_server = RedisServer(data_dir=root / "redis").start()
     media = MediaServer(root / "media").start()
-    make_test_media(root / "media" / "feed", f"{media.base}/feed", items)
+    write_library(root / "media" / "feed", f"{media.base}/feed", items)
     redis = Redis.from_url(redis_server.url)
     resolver = ServiceProcess(
         "resolver",

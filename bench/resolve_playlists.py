@@ -1,7 +1,8 @@
 """Resolver benchmark: time to first playable entry and to all entries queued, and cache hit vs miss latency.
 
-Starts its own redis-server and loopback media server, generates RSS feeds with make_test_media.py and serves
-paged playlists, then runs the real ResolveService with a real arq Worker (poll_delay 0.05 s) in this process.
+Starts its own redis-server and loopback media server, writes the test media library (tests/media/library.py) plus
+one RSS feed with <pubDate> per size and serves paged playlists, then runs the real ResolveService with a real arq
+Worker (poll_delay 0.05 s) in this process.
 
     .venv/bin/python -m bench.resolve_playlists [--sizes 500,5000,20000] [--runs 3]
 """
@@ -30,7 +31,8 @@ from shared.keys import Keys
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
-from tests.media.library import PLUGIN_DIR, make_test_media, write_search_index
+from tests.media.documents import Feed
+from tests.media.library import PLUGIN_DIR, write_feed, write_library
 from tests.media.server import MediaServer
 from tests.support.redis_server import RedisServer
 from worker.resolve.jobs import build_resolve_service
@@ -143,10 +145,10 @@ async def main(sizes: list[int], runs: int) -> None:
 
 async def run_all(root: Path, redis_server: RedisServer, server: MediaServer, sizes: list[int], runs: int) -> None:
     media_root = root / "media"
-    make_test_media(media_root, server.base, 20)
-    write_search_index(media_root, server.base)
+    write_library(media_root, server.base, 20)
     for size in sizes:
-        make_test_media(media_root / f"n{size}", f"{server.base}/n{size}", size)
+        feed = Feed(f"Encore test podcast ({size} items)", "encore-test", size)
+        write_feed(media_root / f"n{size}" / "podcast.xml", server.base, feed, media_root)
     keys = Keys()
     redis = Redis.from_url(redis_server.url)
     await redis.flushdb()

@@ -1,4 +1,9 @@
-"""What the gateway knows about its own health; a later issue serves it over HTTP on `health_port`."""
+"""What the gateway knows about its own readiness: logged in to Discord and its consumers running.
+
+When `health_port` is set, `gateway/__main__.py` serves it with `shared.observability.HealthServer`: `/readyz`
+answers 200 only while Redis answers PING and `Health.ready` is true. Liveness (`/healthz`) is the server's own
+event-loop monitor, not this object.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from dataclasses import dataclass
 
 @dataclass(slots=True)
 class Health:
-    """Updated by the app; read by the (future) health endpoint. Mutable on purpose: one instance per process."""
+    """Updated by the app, read by the readiness probe. Mutable on purpose: one instance per process."""
 
     discord_ready: bool = False
     consumers_running: bool = False

@@ -21,7 +21,7 @@ K8S = ROOT / "deploy/k8s"
 KUBERNETES_VERSIONS: Final = ("1.34.0", "1.37.0")
 """The oldest Kubernetes these manifests support, and the newest schema kubernetes-validate ships."""
 FFMPEG_STREAM_MIB: Final = 10
-"""Private memory of one ffmpeg stream (reference/media.md)."""
+"""Private memory of one ffmpeg stream (docs/media-facts.md §4)."""
 
 
 @pytest.fixture(scope="module")

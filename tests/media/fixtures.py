@@ -1,4 +1,4 @@
-"""Session fixtures for offline media: the loopback media server with generated media, and the yt-dlp plugins.
+"""Session fixtures for offline media: the loopback media server with the generated library, and the yt-dlp plugins.
 
 Importing this module (it is listed in tests/conftest.py's `pytest_plugins`) puts tests/ytdlp_plugins on sys.path,
 so the first YoutubeDL of the session loads the `localsearch` and `localpaged` extractors.
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.media.library import PLUGIN_DIR, make_test_media, write_extra_documents
+from tests.media.library import PLUGIN_DIR, write_library
 from tests.media.server import MediaServer
 
 PLAYLIST_ITEMS = 5000
@@ -26,8 +26,7 @@ def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServ
     root = tmp_path_factory.mktemp("media")
     server = MediaServer(root).start()
     try:
-        make_test_media(root, server.base, PLAYLIST_ITEMS)
-        write_extra_documents(root, server.base)
+        write_library(root, server.base, PLAYLIST_ITEMS)
         yield server
     finally:
         server.stop()

@@ -1,108 +1,62 @@
-"""Builds the offline media library: tones and feeds from make_test_media.py plus the extra documents tests need."""
+"""Writes the offline media library that the loopback media server serves to the resolver, audio and e2e tests.
+
+Layout under the root (every absolute URL inside starts with the `base` it is served at):
+
+    media/tone<N>_<FREQ>hz.<ext>   the 18 tagged tones of `tests.media.tones.CATALOG`
+    podcast.xml, playlist.xspf     RSS (with <pubDate>) and XSPF of `items` entries cycling through the tones
+    audio.html, single.html        pages with three <audio> tags / one
+    pages/nomedia.html             a page without media whose title names a tone (the search fallback's case)
+    pages/unrelated.html           a page without media that names nothing
+    lists/mix.m3u, lists/plain.m3u8, lists/radio.pls   playlists, mix.m3u with entries the URL guard must drop
+    search/index.json              the `localsearch` extractor's index
+
+Only ffmpeg and the standard library are used, and nothing outside the root is read or written. The tones render
+while the text documents are written; only the RSS feed waits for them (it carries the files' sizes).
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
-from xml.sax.saxutils import escape
 
-from shared.codec import dumps, loads
+from tests.media import documents
+from tests.media.documents import Feed
+from tests.media.tones import CATALOG, rendered, tone
 
 PLUGIN_DIR: Final = Path(__file__).resolve().parents[1] / "ytdlp_plugins"
 """The directory that holds `yt_dlp_plugins/`: put it on sys.path before the first YoutubeDL."""
 
 
-def shared_dir() -> Path:
-    """The `shared/` directory beside the checkout (ENCORE_SHARED_DIR overrides)."""
-    override = os.environ.get("ENCORE_SHARED_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared"
+def _write(path: Path, text: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
 
 
-def make_test_media(out: Path, base: str, items: int, *, pubdate: bool = True) -> None:
-    """Run the project's generator (tones in six codecs, RSS/XSPF of `items` entries, HTML pages, manifest)."""
-    tool = shared_dir() / "tools" / "make_test_media.py"
-    args = [sys.executable, str(tool), str(out), "--base", base, "--items", str(items)]
-    if not pubdate:
-        args.append("--no-pubdate")
-    subprocess.run(args, check=True, capture_output=True, timeout=120)
+def write_library(root: Path, base: str, items: int) -> None:
+    """Write the whole library into `root` for serving at `base`, with feeds of `items` entries."""
+    base = base.rstrip("/")
+    with rendered(root):
+        _write_documents(root, base, items)
+    write_feed(root / "podcast.xml", base, Feed(f"Encore test podcast ({items} items)", "encore-test", items), root)
 
 
-@dataclass(frozen=True)
-class Tone:
-    file: str
-    title: str
-    fmt: str
-    seconds: float
+def _write_documents(root: Path, base: str, items: int) -> None:
+    mp3s = documents.first_of_each_tone()
+    _write(root / "playlist.xspf", documents.xspf(base, items))
+    _write(root / "audio.html", documents.audio_page(base, "Encore test tones", mp3s))
+    _write(root / "single.html", documents.audio_page(base, "Encore single tone", mp3s[:1]))
+    _write(root / "pages" / "nomedia.html", documents.page(tone(3, "ogg").title, "<p>moved</p>"))
+    _write(root / "pages" / "unrelated.html", documents.page("Gardening tips", "<p>no media here</p>"))
+    _write(root / "lists" / "mix.m3u", documents.mix_m3u(base))
+    _write(root / "lists" / "plain.m3u8", documents.plain_m3u(base))
+    _write(root / "lists" / "radio.pls", documents.pls(base))
+    _write(root / "search" / "index.json", documents.search_index(base))
 
 
-def tones(root: Path) -> list[Tone]:
-    manifest = loads((root / "manifest.json").read_bytes())
-    return [
-        Tone(file=tone["files"][fmt], title=tone["titles"][fmt], fmt=fmt, seconds=float(tone["seconds"]))
-        for tone in manifest["tones"]
-        for fmt in tone["files"]
-    ]
-
-
-def write_search_index(root: Path, base: str) -> None:
-    """The JSON index the localsearch extractor reads: one entry per tone file."""
-    index = [
-        {
-            "id": Path(tone.file).stem + "-" + tone.fmt,
-            "title": tone.title,
-            "artist": "Encore Test Artist",
-            "duration": tone.seconds,
-            "url": f"{base}/{tone.file}",
-        }
-        for tone in tones(root)
-    ]
-    (root / "search").mkdir(exist_ok=True)
-    (root / "search" / "index.json").write_bytes(dumps(index))
-
-
-def write_extra_documents(root: Path, base: str) -> None:
-    """Pages without media, M3U/PLS playlists, and the search index."""
-    write_search_index(root, base)
-    pages = root / "pages"
-    pages.mkdir(exist_ok=True)
-    page = "<!doctype html><html><head><title>{}</title></head><body><p>{}</p></body></html>\n"
-    (pages / "nomedia.html").write_text(page.format("Test Tone 3 (440 Hz, ogg)", "moved"), encoding="utf-8")
-    (pages / "unrelated.html").write_text(page.format("Gardening tips", "no media here"), encoding="utf-8")
-    all_tones = tones(root)
-    lists = root / "lists"
-    lists.mkdir(exist_ok=True)
-    extm3u = ["#EXTM3U"]
-    for tone in all_tones[:4]:
-        extm3u += [f"#EXTINF:{int(tone.seconds)},Encore Test Artist - {tone.title}", f"{base}/{tone.file}"]
-    extm3u += ["#EXTINF:5,Relative entry", f"../{all_tones[4].file}"]
-    extm3u += ["#EXTINF:5,Local file", "file:///etc/passwd", "#EXTINF:5,Metadata", "http://169.254.169.254/latest"]
-    (lists / "mix.m3u").write_text("\n".join(extm3u) + "\n", encoding="utf-8")
-    plain = [f"{base}/{tone.file}" for tone in all_tones[:3]]
-    (lists / "plain.m3u8").write_text("\n".join(plain) + "\n", encoding="utf-8")
-    pls = ["[playlist]"]
-    for n, tone in enumerate(all_tones[:3], 1):
-        pls += [f"File{n}={base}/{tone.file}", f"Title{n}={tone.title}", f"Length{n}={int(tone.seconds)}"]
-    pls += [f"NumberOfEntries={len(all_tones[:3])}", "Version=2"]
-    (lists / "radio.pls").write_text("\n".join(pls) + "\n", encoding="utf-8")
-
-
-def write_rss(path: Path, base: str, root: Path, items: int) -> None:
-    """A small RSS feed (no pubDate) for tests that need a size other than the generated one."""
-    all_tones = tones(root)
-    rows = []
-    for i in range(1, items + 1):
-        tone = all_tones[(i - 1) % len(all_tones)]
-        url = escape(f"{base}/{tone.file}?item={i}")
-        rows.append(
-            f"<item><title>{escape(tone.title)} #{i}</title><guid isPermaLink='false'>small-{i:06d}</guid>"
-            f"<enclosure url='{url}' length='1' type='audio/mpeg'/><itunes:duration>5</itunes:duration></item>"
-        )
-    head = "<?xml version='1.0' encoding='UTF-8'?><rss version='2.0' xmlns:itunes='http://www.itunes.com/dtds/podcast-1.0.dtd'>"
-    body = f"<channel><title>Small feed ({items})</title><link>{base}/</link>" + "".join(rows) + "</channel></rss>"
-    path.write_text(head + body, encoding="utf-8")
+def write_feed(path: Path, base: str, feed: Feed, library: Path) -> None:
+    """An RSS feed at `path` whose enclosures point at the tones of the library in `library`, served at `base`."""
+    sizes = {tone.file: (library / tone.file).stat().st_size for tone in CATALOG}
+    _write(path, documents.rss(base.rstrip("/"), feed, sizes))

@@ -17,7 +17,8 @@ from typing import Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from shared.codec import dumps, loads
+from shared.codec import dumps
+from tests.media.tones import CATALOG
 
 MIME_TYPES: Final = {
     ".mp3": "audio/mpeg",
@@ -138,23 +139,14 @@ class MediaServer:
         first = k * PAGE_SIZE
         if first >= count:
             raise web.HTTPNotFound
-        tracks = self._tracks()
         page = []
         for i in range(first, min(count, first + PAGE_SIZE)):
-            track = tracks[i % len(tracks)]
-            url = f"{self.base}/{track['file']}?paged={pid}&i={i + 1}"
+            tone = CATALOG[i % len(CATALOG)]
+            url = f"{self.base}/{tone.file}?paged={pid}&i={i + 1}"
             if pid.startswith("x") and (i + 1) % 10 == 0:
                 url = f"file:///etc/passwd?i={i + 1}"
-            page.append({"id": f"{pid}-{i + 1:06d}", "title": f"{track['title']} #{i + 1}", "url": url, "duration": 5})
+            page.append({"id": f"{pid}-{i + 1:06d}", "title": f"{tone.title} #{i + 1}", "url": url, "duration": 5})
         return web.Response(body=dumps(page), content_type="application/json")
-
-    def _tracks(self) -> list[dict[str, str]]:
-        manifest = loads((self.root / "manifest.json").read_bytes())
-        return [
-            {"file": tone["files"][fmt], "title": tone["titles"][fmt]}
-            for tone in manifest["tones"]
-            for fmt in tone["files"]
-        ]
 
 
 def _status(code: int) -> Handler:

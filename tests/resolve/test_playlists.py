@@ -20,7 +20,8 @@ from shared.models import InsertPosition
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
-from tests.media.library import write_rss
+from tests.media.documents import Feed
+from tests.media.library import write_feed
 from tests.media.server import MediaServer
 from tests.resolve.conftest import GUILD, OTHER_USER, RecordingScheduler, WorkerRunner, make_request, make_worker
 from worker.resolve.schedule_store import ArqChunkScheduler, chunk_job_id
@@ -48,8 +49,8 @@ def small_feed(media_server: MediaServer) -> Callable[[int], str]:
     def make(items: int) -> str:
         path = media_server.root / "feeds" / f"small-{items}.xml"
         if not path.exists():
-            path.parent.mkdir(exist_ok=True)
-            write_rss(path, media_server.base, media_server.root, items)
+            feed = Feed(f"Small feed ({items})", "small", items, pubdate=False)
+            write_feed(path, media_server.base, feed, media_server.root)
         return media_server.url(f"feeds/small-{items}.xml")
 
     return make

@@ -13,8 +13,8 @@ from shared.keys import Keys
 from shared.models import InsertPosition
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
-from tests.media.library import tones
 from tests.media.server import MediaServer
+from tests.media.tones import CATALOG
 from tests.resolve.conftest import GUILD, make_request
 from tests.support.redis_server import free_port
 from worker.resolve.cache_store import ResolveCache, digest
@@ -217,7 +217,7 @@ async def test_a_page_of_links_says_how_many_could_not_be_played(
     service: ResolveService, media_server: MediaServer
 ) -> None:
     """11 media links, 5 of them to addresses encore may not reach: 6 are queued and the 5 are counted by kind."""
-    good = [f"{media_server.base}/{tone.file}" for tone in tones(media_server.root)[:6]]
+    good = [f"{media_server.base}/{tone.file}" for tone in CATALOG[:6]]
     bad = ["http://10.0.0.1/a.mp3", "http://169.254.169.254/b.mp3", "http://192.168.1.1/c.mp3"]
     bad += ["http://127.0.0.2/d.mp3", "http://[::1]/e.mp3"]
     sources = "".join(f'<audio controls src="{url}"></audio>\n' for url in good[:3] + bad + good[3:])

@@ -1,13 +1,13 @@
 """arq adapters for the resolver: job functions, their registration, and building the service they call.
 
-The worker's composition root (the lead's `worker/__main__.py`) does, in arq's `on_startup`:
+The worker process (`worker/app.py`) builds one service before arq starts and hands it to the arq `Worker`:
 
-    scheduler = ArqChunkScheduler(ctx["redis"], keys.arq_queue())
+    scheduler = ArqChunkScheduler(redis, keys.arq_queue())
     service = build_resolve_service(redis=redis, keys=keys, config=settings.worker, scheduler=scheduler)
     await service.start()
-    ctx[RESOLVE_SERVICE_KEY] = service
+    Worker(functions=resolve_functions(), ctx={RESOLVE_SERVICE_KEY: service}, ...)
 
-registers `resolve_functions()` in `WorkerSettings.functions`, and calls `service.close()` in `on_shutdown`.
+and calls `service.close()` when the worker's parts are closed, after arq has stopped.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def resolve_service(ctx: Mapping[str, Any]) -> ResolveService:
     """The typed accessor for arq's untyped ctx."""
     service = ctx.get(RESOLVE_SERVICE_KEY)
     if not isinstance(service, ResolveService):
-        raise TypeError(f"ctx[{RESOLVE_SERVICE_KEY!r}] is not set up by the worker's on_startup")
+        raise TypeError(f"ctx[{RESOLVE_SERVICE_KEY!r}] is not set: the arq Worker's ctx must hold the ResolveService")
     return service
 
 

@@ -1,4 +1,4 @@
-"""ffprobe for direct media links, which carry no title or duration in yt-dlp's result (media.md §1).
+"""ffprobe for direct media links, which carry no title or duration in yt-dlp's result (docs/media-facts.md §1).
 
 Redirect policy (docs/design.md, "URL guard"): ffprobe follows no redirect (`-max_redirects 0`, the input options
 FFmpeg uses for playback, from worker/audio/ffmpeg_args.py). `DirectProbe` first follows the link's redirects

@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 OPUS_SILENCE: Final = b"\xf8\xff\xfe"
-"""One 20 ms Opus silence frame; five of them are sent when speaking stops (discord-protocol.md §5.3)."""
+"""One 20 ms Opus silence frame; five of them are sent when speaking stops (docs/voice-protocol.md §3)."""
 
 type RequestVoiceState = Callable[[int | None], Awaitable[None]]
 """Ask the gateway for a voice state update (op 4): join or move to a channel id, or leave with None."""

@@ -1,7 +1,8 @@
-"""nextcord 3.2.0's voice stack without a gateway: stand-ins, four bug fixes and the voice transport (voice.md §5, §6).
+"""nextcord 3.2.0's voice stack without a gateway: stand-ins, four bug fixes and the voice transport.
 
 Only this module touches nextcord internals. Line numbers refer to nextcord v3.2.0 (commit c9aafecb); every one of
-the private names used here is listed in voice.md §5.2 and must be re-checked when nextcord is bumped.
+the private names used here is listed in docs/voice-protocol.md §5 (the bugs in §6) and must be re-checked when
+nextcord is bumped.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ _SECRET_FIELDS: Final = frozenset({"token", "secret_key"})
 _LOST: Final = -1
 """Close code reported when the websocket dropped without a close frame or went silent for 30 s."""
 
-# ---- start-up checks (voice.md §5.3) ------------------------------------------------------------------------------
+# ---- start-up checks (docs/voice-protocol.md §5) ----------------------------------------------------------------
 
 
 def check_voice_support(opus_library: str) -> None:
@@ -93,7 +94,7 @@ def voice_ssl_context(ca_file: Path | None) -> ssl.SSLContext:
     return context
 
 
-# ---- stand-ins for the gateway nextcord expects (voice.md §4.3, §5.1) ------------------------------------------------
+# ---- stand-ins for the gateway nextcord expects (docs/voice-protocol.md §5) -------------------------------------
 
 
 @dataclass(slots=True)
@@ -166,7 +167,10 @@ class _StubChannel:
 
 
 class WorkerVoiceWebSocket(DiscordVoiceWebSocket):
-    """nextcord's voice websocket with bugs 1, 3 and 4 fixed (voice.md §6) and a RESUME that keeps ``seq_ack``."""
+    """nextcord's voice websocket with bugs 1, 3 and 4 fixed and a RESUME that keeps ``seq_ack``.
+
+    The bugs are described in docs/voice-protocol.md §6.
+    """
 
     resumed: bool = False
 
@@ -263,7 +267,7 @@ class WorkerVoiceClient(VoiceClient):
     @override
     def _get_voice_packet(self, data: bytes) -> bytes:
         # Wraps voice_client.py:524-545, which DAVE-encrypts every frame: the Opus silence frame F8 FF FE goes out
-        # as is, the form every DAVE decryptor passes through (discord-protocol.md §5.3), so the end of a
+        # as is, the form every DAVE decryptor passes through (docs/voice-protocol.md §3), so the end of a
         # transmission is recognisable to receivers.
         if data != OPUS_SILENCE or self.e2ee_state is None:
             return super()._get_voice_packet(data)

@@ -1,4 +1,4 @@
-"""What to do when the voice websocket closes: the close-code policy (discord-protocol.md §4.4, voice.md §6)."""
+"""What to do when the voice websocket closes: the close-code policy (docs/voice-protocol.md §2)."""
 
 from __future__ import annotations
 
