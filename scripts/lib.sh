@@ -12,17 +12,37 @@ encore_as_root() {
         encore_log "need root for: $*"; return 1; fi
 }
 
-# Debian/Ubuntu packages the project needs on the host: ffmpeg, libopus0, redis-server (+ git, ca-certificates).
+# Debian/Ubuntu packages the project needs on the host: ffmpeg, libopus0, redis-server (+ git, ca-certificates);
+# with "test", also prometheus for its promtool (the alert rules' tests). Installing prometheus must not leave a
+# Prometheus server running: service starts are denied during the install, and a unit systemd started anyway
+# (a policy-rc.d of the host's own that allows it) is stopped and disabled.
 encore_system_packages() {
     local missing=()
     command -v ffmpeg >/dev/null || missing+=(ffmpeg)
     command -v redis-server >/dev/null || missing+=(redis-server)
     ldconfig -p 2>/dev/null | grep -q 'libopus\.so\.0' || missing+=(libopus0)
+    if [ "${1:-}" = test ]; then command -v promtool >/dev/null || missing+=(prometheus); fi
     if [ "${#missing[@]}" -gt 0 ]; then
         encore_log "installing system packages: ${missing[*]}"
         encore_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        encore_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        encore_no_service_starts encore_as_root env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi
+}
+
+# Runs "$@" with /usr/sbin/policy-rc.d denying service starts (unless the host has its own), then makes sure no
+# prometheus service is left running or enabled (CI runners with systemd start a package's unit otherwise).
+encore_no_service_starts() {
+    local policy=/usr/sbin/policy-rc.d ours=0 status=0
+    if [ ! -e "$policy" ]; then
+        encore_as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy" && ours=1
+    fi
+    "$@" || status=$?
+    [ "$ours" = 1 ] && encore_as_root rm -f "$policy"
+    if command -v systemctl >/dev/null && systemctl list-unit-files prometheus.service >/dev/null 2>&1; then
+        encore_as_root systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    fi
+    return "$status"
 }
 
 # Prints a python >= 3.12 (nextcord 3.x needs it): $ENCORE_PYTHON, python3.12/3.13 on PATH, pyenv, or python3.
