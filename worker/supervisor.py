@@ -156,6 +156,7 @@ class Supervisor:
                 await asyncio.sleep(1.0)
 
     def _note_handoff(self, data: object) -> None:
+        """Remember the guilds of a hint (guild ids separated by spaces; anything else in it is ignored)."""
         now = time.monotonic()
         words = data.split() if isinstance(data, bytes) else []
         self._handed_off = {gid: at for gid, at in self._handed_off.items() if now - at < _HINT_TTL_S}
