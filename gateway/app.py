@@ -92,6 +92,7 @@ class GatewayApp:
             jobs=JobClient(self._redis, self._keys),
             shards=ShardFilter.from_settings(gateway),
             clock=now_ms,
+            metrics=self._metrics,
         )
         gate = Gate(deps)
         play = PlayActions(deps, gate, self._background)

@@ -13,10 +13,11 @@ from typing import Any, Final, override
 import nextcord
 
 from gateway.components import ComponentRouter
+from gateway.discord_edge import OUTCOME, outcome
 from gateway.discord_render import send_kwargs
 from gateway.edge import APOLOGY
 from gateway.render import Reply
-from shared.observability import GatewayMetrics, InteractionOutcome
+from shared.observability import GatewayMetrics
 
 _log: Final = logging.getLogger(__name__)
 Interaction = nextcord.Interaction[Any]
@@ -34,14 +35,13 @@ async def route(
     client: nextcord.Client, components: ComponentRouter, interaction: Interaction, metrics: GatewayMetrics
 ) -> None:
     name = _command_name(interaction)
-    outcome: InteractionOutcome = "ok"
     try:
         await _dispatch(client, components, interaction)
     except Exception:
-        outcome = "error"
+        interaction.attached[OUTCOME] = "error"
         raise
     finally:
-        metrics.interaction(name, outcome)
+        metrics.interaction(name, outcome(interaction))
         if interaction.response.is_done():
             metrics.observe_ack(name, (nextcord.utils.utcnow() - interaction.created_at).total_seconds())
 
@@ -53,6 +53,7 @@ async def _dispatch(client: nextcord.Client, components: ComponentRouter, intera
     try:
         await client.process_application_commands(interaction)
     except Exception:  # noqa: BLE001 - nextcord raised before our callback: answer instead of timing out
+        interaction.attached[OUTCOME] = "error"
         _log.error("interaction failed inside nextcord", exc_info=True, extra={"guild_id": interaction.guild_id})
         if interaction.type is nextcord.InteractionType.application_command and not interaction.response.is_done():
             try:

@@ -21,6 +21,7 @@ from shared.command_store import CommandStore
 from shared.event_store import EventStore
 from shared.keys import Keys
 from shared.lease_store import LeaseStore
+from shared.observability import GatewayMetrics
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
 from shared.settings import GatewaySettings
@@ -91,3 +92,5 @@ class Deps:
     shards: ShardFilter
     clock: Callable[[], int] = field(default=now_ms)
     """Wall-clock milliseconds (progress bars, request ages)."""
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
+    """The process's metrics (`gateway.__main__` builds them; a test's deps get a registry of their own)."""

@@ -15,10 +15,14 @@ from gateway.discord_render import edit_kwargs, send_kwargs
 from gateway.edge import run_interaction
 from gateway.permissions import Actor
 from gateway.render import Reply
+from shared.observability import InteractionOutcome
 
 _log: Final = logging.getLogger(__name__)
 REST_TIMEOUT_S: Final = 10.0
 GUILD_ONLY: Final = "encore works in servers only."
+OUTCOME: Final = "encore_outcome"
+"""Key in `interaction.attached` (nextcord's per-interaction dict) under which `handle` leaves the outcome for the
+client's entry point, which counts every interaction once."""
 
 Interaction = nextcord.Interaction[Any]
 Action = Callable[[Invocation, Responder], Awaitable[Reply]]
@@ -121,6 +125,7 @@ async def handle(interaction: Interaction, what: str, action: Action) -> None:
     invocation = invocation_of(interaction)
     try:
         if invocation is None:
+            interaction.attached[OUTCOME] = "refused"
             await ack.answer(Reply.error(GUILD_ONLY))
             return
 
@@ -128,7 +133,15 @@ async def handle(interaction: Interaction, what: str, action: Action) -> None:
             assert invocation is not None
             return await action(invocation, out)
 
-        await run_interaction(handler, ack, what=what, guild_id=invocation.guild_id, age_s=age_s(interaction))
+        guild_id, age = invocation.guild_id, age_s(interaction)
+        interaction.attached[OUTCOME] = await run_interaction(handler, ack, what=what, guild_id=guild_id, age_s=age)
     except (nextcord.HTTPException, TimeoutError):
+        interaction.attached[OUTCOME] = "error"
         extra = {"guild_id": interaction.guild_id}
         _log.warning("%s: could not answer the interaction", what, exc_info=True, extra=extra)
+
+
+def outcome(interaction: Interaction) -> InteractionOutcome:
+    """What `handle` found (ok when no handler ran: autocomplete, a click on a component that is not encore's)."""
+    found = interaction.attached.get(OUTCOME)
+    return found if found in ("ok", "refused", "error") else "ok"

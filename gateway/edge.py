@@ -21,6 +21,7 @@ from redis.exceptions import WatchError
 from gateway.context import Responder
 from gateway.render import Reply
 from shared.errors import CorruptDataError, TemporarilyUnavailableError, UserFacingError
+from shared.observability import InteractionOutcome
 
 _log: Final = logging.getLogger(__name__)
 ACK_BUDGET_S: Final = 2.3
@@ -51,32 +52,44 @@ Handler = Callable[[Responder], Awaitable[Reply]]
 
 async def reply_for(handler: Handler, ack: Acknowledger, *, what: str, guild_id: int | None) -> Reply:
     """Run the handler and translate its failures into replies."""
+    reply, _ = await outcome_of(handler, ack, what=what, guild_id=guild_id)
+    return reply
+
+
+async def outcome_of(
+    handler: Handler, ack: Acknowledger, *, what: str, guild_id: int | None
+) -> tuple[Reply, InteractionOutcome]:
+    """The reply and how the interaction went: refused for a member's mistake, error for a failure of encore's."""
     try:
-        return await handler(ack)
+        return await handler(ack), "ok"
+    except TemporarilyUnavailableError as exc:
+        return Reply.error(exc.message), "error"
     except UserFacingError as exc:
-        return Reply.error(exc.message)
+        return Reply.error(exc.message), "refused"
     except (RedisConnectionError, RedisTimeoutError, WatchError) as exc:
         _log.warning("%s: Redis unavailable (%s)", what, type(exc).__name__, extra={"guild_id": guild_id})
-        return Reply.error(UNAVAILABLE)
+        return Reply.error(UNAVAILABLE), "error"
     except CorruptDataError as exc:
         _log.error("%s: %s", what, exc, extra={"guild_id": guild_id})
-        return Reply.error(CORRUPT)
+        return Reply.error(CORRUPT), "error"
     except Exception:  # noqa: BLE001 - the outermost layer of one interaction: log it, apologise, stay up
         _log.error("%s failed", what, exc_info=True, extra={"guild_id": guild_id})
-        return Reply.error(APOLOGY)
+        return Reply.error(APOLOGY), "error"
 
 
 async def run_interaction(
     handler: Handler, ack: Acknowledger, *, what: str, guild_id: int | None, age_s: float = 0.0
-) -> None:
-    """Run `handler` for one interaction that is `age_s` old and deliver its reply."""
-    task = asyncio.create_task(reply_for(handler, ack, what=what, guild_id=guild_id), name=f"interaction:{what}")
+) -> InteractionOutcome:
+    """Run `handler` for one interaction that is `age_s` old, deliver its reply, and say how it went."""
+    work = outcome_of(handler, ack, what=what, guild_id=guild_id)
+    task = asyncio.create_task(work, name=f"interaction:{what}")
     budget = max(MIN_BUDGET_S, ACK_BUDGET_S - max(0.0, age_s))
     done, _ = await asyncio.wait({task}, timeout=budget)
     if not done and await ack.answer_if_unacknowledged(Reply.error(UNAVAILABLE)):
         _log.warning("%s: no answer within %.1f s; answered 'unavailable'", what, budget, extra={"guild_id": guild_id})
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        return
-    reply = await task
+        return "error"
+    reply, outcome = await task
     await ack.answer(reply)
+    return outcome

@@ -52,7 +52,9 @@ class Gate:
         stamped = command.model_copy(
             update={"issued_by": invocation.actor.user_id, "text_channel_id": invocation.text_channel_id}
         )
-        return await self._stores.commands.append(invocation.guild_id, stamped)
+        entry_id = await self._stores.commands.append(invocation.guild_id, stamped)
+        self._deps.metrics.command_sent(command.kind)
+        return entry_id
 
 
 def require_playing(state: PlayerState) -> None:

@@ -12,17 +12,40 @@ encore_as_root() {
         encore_log "need root for: $*"; return 1; fi
 }
 
-# Debian/Ubuntu packages the project needs on the host: ffmpeg, libopus0, redis-server (+ git, ca-certificates).
+# Debian/Ubuntu packages the project needs on the host: ffmpeg, libopus0, redis-server (+ git, ca-certificates);
+# with "test", also prometheus for its promtool (the alert rules' tests). Installing prometheus must not leave a
+# Prometheus server running: service starts are denied during the install, and if systemd started the unit anyway
+# (a host policy-rc.d that allows it) the unit this install brought is stopped and disabled.
 encore_system_packages() {
     local missing=()
     command -v ffmpeg >/dev/null || missing+=(ffmpeg)
     command -v redis-server >/dev/null || missing+=(redis-server)
     ldconfig -p 2>/dev/null | grep -q 'libopus\.so\.0' || missing+=(libopus0)
+    if [ "${1:-}" = test ]; then command -v promtool >/dev/null || missing+=(prometheus); fi
     if [ "${#missing[@]}" -gt 0 ]; then
         encore_log "installing system packages: ${missing[*]}"
         encore_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        encore_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        encore_no_service_starts encore_as_root env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        case " ${missing[*]} " in *" prometheus "*) encore_stop_unit prometheus.service ;; esac
     fi
+}
+
+# Runs "$@" with a /usr/sbin/policy-rc.d that denies service starts (unless the host has one of its own).
+encore_no_service_starts() {
+    local policy=/usr/sbin/policy-rc.d ours=0 status=0
+    if [ ! -e "$policy" ]; then
+        encore_as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy" && ours=1
+    fi
+    "$@" || status=$?
+    if [ "$ours" = 1 ]; then encore_as_root rm -f "$policy"; fi
+    return "$status"
+}
+
+# Stops and disables a systemd unit a package install just brought (no-op without a running systemd).
+encore_stop_unit() {
+    [ -d /run/systemd/system ] || return 0
+    encore_as_root systemctl disable --now "$1" >/dev/null 2>&1 || true
 }
 
 # Prints a python >= 3.12 (nextcord 3.x needs it): $ENCORE_PYTHON, python3.12/3.13 on PATH, pyenv, or python3.

@@ -43,6 +43,8 @@ from shared.observability_metrics import (
     InteractionOutcome,
     Metrics,
     ResolveKind,
+    ResolveOutcome,
+    TakeoverCause,
     WorkerMetrics,
 )
 from shared.redis_typing import aw
@@ -192,6 +194,8 @@ __all__ = [
     "RedactingFilter",
     "Redactor",
     "ResolveKind",
+    "ResolveOutcome",
+    "TakeoverCause",
     "TextFormatter",
     "WorkerMetrics",
     "configure_logging",

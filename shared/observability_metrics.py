@@ -25,8 +25,14 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 type Service = Literal["gateway", "worker"]
-type InteractionOutcome = Literal["ok", "rejected", "rate_limited", "error"]
+type InteractionOutcome = Literal["ok", "refused", "error"]
+"""ok: answered as asked; refused: a member's mistake answered with a message (bad input, permission, rate limit);
+error: a failure on encore's side (Redis down, damaged data, a bug, no answer in time)."""
 type ResolveKind = Literal["url", "search", "playlist", "chunk", "stream"]
+type ResolveOutcome = Literal["ok", "nothing_found", "queue_full", "refused", "failed", "error"]
+"""A resolve's result status (ok for queued or found), or error when the job raised."""
+type TakeoverCause = Literal["handoff", "lost"]
+"""handoff: the previous owner released the guild on a graceful stop; lost: its lease expired (crash, stall)."""
 
 CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS_S: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -141,8 +147,8 @@ class WorkerMetrics(Metrics):
         )
         self.resolve_latency: Final = Histogram(
             "encore_resolve_duration_seconds",
-            "Time to resolve input with yt-dlp, by kind (url, search, playlist, chunk, stream).",
-            ["kind"],
+            "Time to resolve input with yt-dlp, by kind (url, search, playlist, chunk, stream) and outcome.",
+            ["kind", "outcome"],
             buckets=RESOLVE_BUCKETS_S,
             registry=registry,
         )
@@ -160,9 +166,11 @@ class WorkerMetrics(Metrics):
             "encore_queue_items_max", "The longest queue among the guilds this worker owns.", registry=registry
         )
         self.takeovers = Counter(
-            "encore_takeovers", "Guilds this worker claimed that had an owner before.", registry=registry
+            "encore_takeovers",
+            "Guilds this worker took over while they were in voice, by how the previous owner let go.",
+            ["after"],
+            registry=registry,
         )
-        self.handoffs = Counter("encore_handoffs", "Guilds this worker released on a graceful stop.", registry=registry)
         self.command_latency = Histogram(
             "encore_command_latency_seconds",
             "From the gateway appending a command to the owning worker applying it, by command kind.",
@@ -188,8 +196,8 @@ class WorkerMetrics(Metrics):
     def observe_first_audio(self, seconds: float) -> None:
         self.time_to_first_audio.observe(max(seconds, 0.0))
 
-    def observe_resolve(self, kind: ResolveKind, seconds: float) -> None:
-        self.resolve_latency.labels(kind=kind).observe(max(seconds, 0.0))
+    def observe_resolve(self, kind: ResolveKind, outcome: ResolveOutcome, seconds: float) -> None:
+        self.resolve_latency.labels(kind=kind, outcome=outcome).observe(max(seconds, 0.0))
 
     def resolve_failed(self, failure_class: str) -> None:
         """`failure_class` is a `worker.resolve.failures.Failure` value (unsupported, not_found, http, …)."""
@@ -200,12 +208,8 @@ class WorkerMetrics(Metrics):
         self.queue_items.set(sum(values))
         self.queue_items_max.set(max(values, default=0))
 
-    def took_over(self) -> None:
-        self.takeovers.inc()
-
-    def handed_off(self, guilds: int = 1) -> None:
-        if guilds > 0:
-            self.handoffs.inc(guilds)
+    def took_over(self, after: TakeoverCause) -> None:
+        self.takeovers.labels(after=after).inc()
 
     def observe_command(self, kind: str, issued_at_ms: int, *, now_ms: int | None = None) -> None:
         """Record a command applied now; `issued_at_ms` is the command's wall-clock stamp from the gateway."""
@@ -221,7 +225,9 @@ __all__ = [
     "InteractionOutcome",
     "Metrics",
     "ResolveKind",
+    "ResolveOutcome",
     "Service",
+    "TakeoverCause",
     "WorkerMetrics",
     "encore_version",
 ]

@@ -119,6 +119,7 @@ class WorkerParts:
             voice=VoiceBridge(guild_id, connection, self.voice_store, lease),
             streams=ResolverStreams(self.resolver),
             config=config,
+            metrics=self.metrics,
         )
 
         def lease_in_doubt() -> None:
@@ -164,9 +165,11 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
         default_queue_name=keys.arq_queue(),
     )
     await wait_for_redis(redis)
+    metrics = WorkerMetrics()
     resolver = build_resolve_service(
-        redis=redis, keys=keys, config=settings.worker, scheduler=ArqChunkScheduler(redis, keys.arq_queue())
-    )
+        redis=redis, keys=keys, config=settings.worker, scheduler=ArqChunkScheduler(redis, keys.arq_queue()),
+        metrics=metrics,
+    )  # fmt: skip
     await resolver.start()
     async with aiohttp.ClientSession() as http, Pacer() as pacer:
         try:
@@ -180,7 +183,7 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
                 opener=SourceOpener(PipelineOptions(niceness=5)),
                 voice_factory=voice_factory_builder(http),
                 resolver=resolver,
-                metrics=WorkerMetrics(),
+                metrics=metrics,
             )
         finally:
             resolver.close()
@@ -235,11 +238,25 @@ async def report_metrics(parts: WorkerParts, supervisor: Supervisor) -> None:
         owned = supervisor.owned
         playing = sum(1 for gid in owned if (stream := parts.pacer.stream(gid)) and stream.current is not None)
         parts.metrics.set_players(len(owned), playing)
+        await report_queue_depths(parts, owned)
         parts.metrics.frames_missed(counters.deficits - reported.deficits)
         parts.metrics.pacer_ticks(
             late=counters.late_ticks - reported.late_ticks, skipped=counters.skipped_ticks - reported.skipped_ticks
         )
         reported = dataclasses.replace(counters)
+
+
+async def report_queue_depths(parts: WorkerParts, owned: list[int]) -> None:
+    """Queue lengths of the owned guilds; left as they were while Redis does not answer."""
+    try:
+        async with parts.redis.pipeline(transaction=False) as pipe:
+            for guild_id in owned:
+                pipe.llen(parts.keys.queue(guild_id))
+            depths: list[int] = await pipe.execute()
+    except (RedisError, OSError) as exc:
+        _log.debug("queue depths unavailable: %s", exc)
+        return
+    parts.metrics.set_queue_depths(depths)
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

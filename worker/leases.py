@@ -20,8 +20,12 @@ class TrackedLease:
     for up to `outage_grace_ms`. A timeout is never taken for an outage: that may be a partition.
     """
 
-    def __init__(self, lease: Lease, ttl_ms: int, sent_at: float, *, outage_grace_ms: int = 0) -> None:
+    def __init__(
+        self, lease: Lease, ttl_ms: int, sent_at: float, *, outage_grace_ms: int = 0, handed_over: bool = False
+    ) -> None:
         self.lease = lease
+        self.handed_over = handed_over
+        """The previous owner announced that it released the guild (a graceful stop), so this is no crash."""
         self.ttl_ms = ttl_ms
         self.renew_sent_at = sent_at
         self.lost = False

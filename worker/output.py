@@ -77,6 +77,9 @@ class PipelinePlayback:
     async def wait_done(self) -> str | None:
         return await self._output.wait_done(self.key)
 
+    async def first_frame(self) -> bool:
+        return await self._output.first_frame(self.key)
+
     def pause(self) -> None:
         self._output.set_paused(True)
 
@@ -97,6 +100,10 @@ class GuildAudio:
         self._holds: set[HoldReason] = set()
         self._done: dict[str, asyncio.Future[str | None]] = {}
         self._last_position: dict[str, int] = {}
+        self._sent: dict[str, None] = {}
+        """Keys whose first frame went out (the newest few)."""
+        self._first: dict[str, asyncio.Future[bool]] = {}
+        self.stream.on_first_frame = self._first_frame_sent
         self._events = asyncio.create_task(self._dispatch(), name=f"audio-events-{guild_id}")
 
     def _request(
@@ -214,10 +221,32 @@ class GuildAudio:
             future = self._done[key] = asyncio.get_running_loop().create_future()
         return future
 
+    async def first_frame(self, key: str) -> bool:
+        """Wait until the first frame of `key` went out; False when the track ended (or was replaced) first."""
+        if key in self._sent:
+            return True
+        if key not in self._done:
+            return False
+        waiter = self._first.get(key)
+        if waiter is None:
+            waiter = self._first[key] = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(waiter)
+
+    def _first_frame_sent(self, key: str) -> None:
+        self._sent[key] = None
+        if len(self._sent) > 64:
+            self._sent.pop(next(iter(self._sent)))
+        waiter = self._first.pop(key, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
+
     def _resolve(self, key: str, error: str | None) -> None:
         future = self._done.pop(key, None)
         if future is not None and not future.done():
             future.set_result(error)
+        waiter = self._first.pop(key, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(key in self._sent)
 
     async def _dispatch(self) -> None:
         while True:
@@ -238,3 +267,7 @@ class GuildAudio:
             if not future.done():
                 future.set_result(None)
         self._done.clear()
+        for waiter in self._first.values():
+            if not waiter.done():
+                waiter.set_result(False)
+        self._first.clear()

@@ -98,7 +98,12 @@ class GuildPlayer(PlayerCore):
             return
         if command.text_channel_id is not None and command.text_channel_id != self._state.text_channel_id:
             self._state = self._state.model_copy(update={"text_channel_id": command.text_channel_id})
-        await self._dispatch(command, entry.entry_id)
+        self._metrics.observe_command(command.kind, command.issued_at_ms)
+        self._applying = command
+        try:
+            await self._dispatch(command, entry.entry_id)
+        finally:
+            self._applying = None
 
     async def _dispatch(self, command: Command, cursor: str) -> None:  # noqa: C901, PLR0912 - one branch per kind
         match command:
@@ -219,6 +224,7 @@ class GuildPlayer(PlayerCore):
         """After a takeover or restart: reconnect voice and continue the stored track at the stored position."""
         if self._state.voice_channel_id is None:
             return
+        self._metrics.took_over("handoff" if self._lease.handed_over else "lost")
         await self._voice.connect(self._state.voice_channel_id)
         if self._state.now_playing is not None:
             await self._play(self._state.now_playing, self._state.position_ms)
@@ -239,6 +245,7 @@ class GuildPlayer(PlayerCore):
             substituted = self._event(TrackSubstituted, item=outcome.item, broken_url=item.track.url, reason=reason)
             await self._publish(substituted)
         await self._driver.start(outcome.item.uid, outcome.stream, position_ms, self._state)
+        self._watch_first_audio()
         await self._announce_start(outcome.item, position_ms)
 
     async def _play_or_adopt(self, item: QueueItem) -> None:

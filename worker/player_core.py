@@ -16,10 +16,11 @@ from typing import Any, Final
 from redis.exceptions import RedisError
 
 from shared.command_store import StreamEntry
-from shared.commands import VoiceUpdateCommand
+from shared.commands import Command, VoiceUpdateCommand
 from shared.errors import CorruptDataError
 from shared.events import Event, EventBase
 from shared.models import GuildSettings, LoopMode, PlayerState, QueueItem
+from shared.observability import WorkerMetrics
 from shared.player_store import Retire, Transition
 from worker.player_support import (
     CommandArrived,
@@ -39,6 +40,8 @@ from worker.track_driver import TrackDriver
 _log: Final = logging.getLogger(__name__)
 STALE_COMMAND_MS: Final = 60_000
 _LEASE_POLL_S: Final = 0.05
+FIRST_AUDIO_KINDS: Final = frozenset({"join", "queue_changed", "play_now"})
+"""The commands a /play (or a search pick) sends: time to first audio is measured from them."""
 
 
 class PlayerCore:
@@ -54,8 +57,13 @@ class PlayerCore:
         voice: VoicePort,
         streams: StreamSource,
         config: PlayerConfig,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
+        """`metrics` are the worker's (a player built without them records into a registry of its own)."""
         self.guild_id = guild_id
+        self._metrics = metrics or WorkerMetrics()
+        self._applying: Command | None = None
+        """The command being applied, while it is."""
         self._lease = lease
         self._stores = stores
         self._voice = voice
@@ -166,6 +174,19 @@ class PlayerCore:
             self.guild_id, self._lease.fence, current, retire=retire, skip_extra=skip_extra
         )
         return await self._after(transition, template)
+
+    def _watch_first_audio(self) -> None:
+        """The track just started: when a /play's command started it, time its first frame from the command."""
+        command, playback = self._applying, self._driver.playback
+        if command is None or command.kind not in FIRST_AUDIO_KINDS or not command.issued_at_ms or playback is None:
+            return
+        issued_at_ms = command.issued_at_ms
+
+        async def watch() -> None:
+            if await playback.first_frame():
+                self._metrics.observe_first_audio((now_ms() - issued_at_ms) / 1000)
+
+        self._side_tasks.spawn(watch(), name=f"first-audio-{self.guild_id}")
 
     async def _silence(self) -> None:
         with contextlib.suppress(Exception):

@@ -52,6 +52,10 @@ class Playback(Protocol):
         """Wait for the end of the stream: None when it ended normally, else an error message."""
         ...
 
+    async def first_frame(self) -> bool:
+        """Wait until the track's first frame went out: True, or False when it ended before one did."""
+        ...
+
     def pause(self) -> None: ...
 
     def resume(self) -> None: ...
@@ -142,4 +146,9 @@ class LeaseView(Protocol):
     @property
     def lost(self) -> bool:
         """True once a renewal found the lease taken over: the guild is another worker's now."""
+        ...
+
+    @property
+    def handed_over(self) -> bool:
+        """True when the previous owner announced that it released the guild (a graceful stop)."""
         ...

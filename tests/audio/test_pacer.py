@@ -214,3 +214,27 @@ def test_playing_the_current_source_again_changes_nothing() -> None:
     h.tick(1)
     assert h.events() == [TrackStarted("a")]
     assert h.retired == []
+
+
+def test_the_first_frame_of_each_track_is_reported_once_when_it_is_sent() -> None:
+    h = Harness()
+    sent: list[str] = []
+    h.stream.on_first_frame = sent.append
+    a = FakeSource("a", 3, available=0)
+    h.stream.play(a)
+    h.tick(2)
+    assert sent == [], "nothing buffered yet: nothing went out"
+    a.available = 3
+    h.stream.pause()
+    h.tick(6)
+    assert sent == [], "paused: only silence went out"
+    h.stream.resume()
+    h.tick()
+    assert sent == ["a"]
+    h.stream.set_next(FakeSource("b", 2))
+    h.tick(3)
+    assert sent == ["a", "b"], "a gapless successor is reported on its own first frame"
+    h.stream.play(FakeSource("c", 5))
+    h.stream.swap_pipeline(FakeSource("c", 5))
+    h.tick(2)
+    assert sent == ["a", "b", "c"], "a new pipeline of the same track before its first frame: reported once"

@@ -42,6 +42,8 @@ class Stack:
     worker_env: Mapping[str, str] = field(default_factory=dict)
     worker_health_ports: Mapping[str, int] = field(default_factory=dict)
     """Workers that serve /metrics (benchmarks scrape them); by name."""
+    gateway_health_port: int | None = None
+    """Where the gateway serves /metrics, if it should."""
 
     def _worker_env(self, name: str) -> dict[str, str]:
         return {
@@ -60,6 +62,8 @@ class Stack:
     async def start_gateway(self) -> GatewayProcess:
         if self.gateway is None:
             env = {"ENCORE_GATEWAY__RATE_LIMIT_COMMANDS": "1000"}
+            if self.gateway_health_port is not None:
+                env["ENCORE_GATEWAY__HEALTH_PORT"] = str(self.gateway_health_port)
             self.gateway = GatewayProcess(self.fake, self.redis_url, self.logs / "gateway.log", env)
         await self.gateway.start()
         return self.gateway

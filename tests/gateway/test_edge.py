@@ -7,7 +7,9 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
+import pytest
 from arq.connections import ArqRedis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.context import Responder
 from gateway.deps import Deps, Stores
@@ -16,8 +18,15 @@ from gateway.gate import Gate
 from gateway.queue_actions import QueueActions
 from gateway.redis_client import command_client
 from gateway.render import Reply
-from shared.errors import CorruptDataError, InvalidInputError
+from shared.errors import (
+    CorruptDataError,
+    InvalidInputError,
+    PermissionDeniedError,
+    RateLimitedError,
+    TemporarilyUnavailableError,
+)
 from shared.keys import Keys
+from shared.observability import InteractionOutcome
 from shared.settings import RedisSettings
 from tests.gateway.support import invocation
 from tests.support.redis_server import free_port
@@ -138,3 +147,36 @@ async def test_redis_down_means_try_again(deps: Deps, keys: Keys) -> None:
         assert time.monotonic() - started < 2.0
     finally:
         await dead.aclose(close_connection_pool=True)
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (None, "ok"),
+        (InvalidInputError("bad"), "refused"),
+        (PermissionDeniedError("no"), "refused"),
+        (RateLimitedError("slow down"), "refused"),
+        (TemporarilyUnavailableError(), "error"),
+        (RedisConnectionError("down"), "error"),
+        (CorruptDataError("k", "bad json"), "error"),
+        (RuntimeError("bug"), "error"),
+    ],
+)
+async def test_the_outcome_says_whose_fault_a_failure_was(
+    failure: Exception | None, expected: InteractionOutcome
+) -> None:
+    async def handler(_: Responder) -> Reply:
+        if failure is not None:
+            raise failure
+        return Reply(content="done")
+
+    assert await run_interaction(handler, RecordingAck(), what="test", guild_id=1) == expected
+
+
+async def test_an_interaction_answered_for_lack_of_time_is_an_error() -> None:
+    async def hangs(_: Responder) -> Reply:
+        await asyncio.sleep(60)
+        return Reply(content="never")
+
+    outcome = await run_interaction(hangs, RecordingAck(), what="test", guild_id=1, age_s=ACK_BUDGET_S)
+    assert outcome == "error"

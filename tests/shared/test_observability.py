@@ -136,12 +136,13 @@ def test_worker_metrics_exposition() -> None:
     metrics.pacer_ticks(late=7, skipped=0)
     metrics.pacer_ticks(late=1, skipped=3)
     metrics.observe_first_audio(0.7)
-    metrics.observe_resolve("search", 1.5)
+    metrics.observe_resolve("search", "ok", 1.5)
     metrics.resolve_failed("not_found")
     metrics.resolve_failed("not_found")
     metrics.set_queue_depths([3, 10, 0])
-    metrics.took_over()
-    metrics.handed_off(2)
+    metrics.took_over("lost")
+    metrics.took_over("handoff")
+    metrics.took_over("handoff")
     metrics.observe_command("skip", issued_at_ms=10_000, now_ms=10_250)
     metrics.observe_command("skip", issued_at_ms=0)  # unstamped commands are not measured
     samples = _samples(metrics.render().decode())
@@ -151,12 +152,12 @@ def test_worker_metrics_exposition() -> None:
     assert samples[("encore_pacer_late_ticks_total", ())] == 8
     assert samples[("encore_pacer_skipped_ticks_total", ())] == 3
     assert samples[("encore_time_to_first_audio_seconds_count", ())] == 1
-    assert samples[("encore_resolve_duration_seconds_sum", (("kind", "search"),))] == 1.5
+    assert samples[("encore_resolve_duration_seconds_sum", (("kind", "search"), ("outcome", "ok")))] == 1.5
     assert samples[("encore_resolve_failures_total", (("class", "not_found"),))] == 2
     assert samples[("encore_queue_items", ())] == 13
     assert samples[("encore_queue_items_max", ())] == 10
-    assert samples[("encore_takeovers_total", ())] == 1
-    assert samples[("encore_handoffs_total", ())] == 2
+    assert samples[("encore_takeovers_total", (("after", "lost"),))] == 1
+    assert samples[("encore_takeovers_total", (("after", "handoff"),))] == 2
     assert samples[("encore_command_latency_seconds_count", (("kind", "skip"),))] == 1
     assert samples[("encore_command_latency_seconds_sum", (("kind", "skip"),))] == pytest.approx(0.25)
     assert samples[("encore_command_latency_seconds_bucket", (("kind", "skip"), ("le", "0.25")))] == 1
@@ -165,12 +166,12 @@ def test_worker_metrics_exposition() -> None:
 def test_gateway_metrics_exposition() -> None:
     metrics = GatewayMetrics()
     metrics.interaction("play", "ok")
-    metrics.interaction("play", "rate_limited")
+    metrics.interaction("play", "refused")
     metrics.observe_ack("play", 0.12)
     metrics.command_sent("skip")
     samples = _samples(metrics.render().decode())
     assert samples[("encore_interactions_total", (("command", "play"), ("outcome", "ok")))] == 1
-    assert samples[("encore_interactions_total", (("command", "play"), ("outcome", "rate_limited")))] == 1
+    assert samples[("encore_interactions_total", (("command", "play"), ("outcome", "refused")))] == 1
     assert samples[("encore_interaction_ack_seconds_count", (("command", "play"),))] == 1
     assert samples[("encore_commands_sent_total", (("kind", "skip"),))] == 1
     assert not any(name.startswith("encore_players") for name, _ in samples), "worker metrics stay in the worker"
@@ -178,5 +179,6 @@ def test_gateway_metrics_exposition() -> None:
 
 def test_each_metrics_object_has_its_own_registry() -> None:
     first, second = WorkerMetrics(), WorkerMetrics()
-    first.took_over()
-    assert _samples(second.render().decode())[("encore_takeovers_total", ())] == 0
+    first.took_over("lost")
+    assert _samples(first.render().decode())[("encore_takeovers_total", (("after", "lost"),))] == 1
+    assert ("encore_takeovers_total", (("after", "lost"),)) not in _samples(second.render().decode())

@@ -56,6 +56,10 @@ class FakePlayback:
     async def wait_done(self) -> str | None:
         return await self._done
 
+    async def first_frame(self) -> bool:
+        """A fake track "sends" from its start."""
+        return not self.stopped
+
     def pause(self) -> None:
         self._base_ms = self.position_ms
         self._paused = True
@@ -188,6 +192,7 @@ class FixedLease:
     fence: int
     ok: bool = True
     lost: bool = False
+    handed_over: bool = False
 
     def valid(self) -> bool:
         return self.ok

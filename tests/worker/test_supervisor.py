@@ -52,13 +52,16 @@ class Harness:
         self.redis_url = redis_url
         self.keys = keys
         self.log: list[tuple[int, int, str]] = []
+        self.players: list[RecordingPlayer] = []
         self.running: dict[str, tuple[Supervisor, asyncio.Task[None], list[Redis]]] = {}
 
     async def start(self, worker_id: str, *, scan_interval_ms: int = 50) -> Supervisor:
         clients = [Redis.from_url(self.redis_url), Redis.from_url(self.redis_url)]
 
         async def factory(guild_id: int, lease: TrackedLease) -> RecordingPlayer:
-            return RecordingPlayer(guild_id, lease, self.log)
+            player = RecordingPlayer(guild_id, lease, self.log)
+            self.players.append(player)
+            return player
 
         config = SupervisorConfig(worker_id=worker_id, lease_ms=LEASE_MS, scan_interval_ms=scan_interval_ms)
         supervisor = Supervisor(clients[0], clients[1], self.keys, config, factory)
@@ -129,6 +132,7 @@ async def test_crashed_owner_is_replaced_and_commands_apply_once(harness: Harnes
     owners = [(fence, entry) for _, fence, entry in harness.log]
     assert [entry for _, entry in owners] == [first, first, second]
     assert owners[0][0] < owners[1][0]
+    assert not harness.players[-1].lease.handed_over, "a crashed owner announced nothing"
 
 
 async def test_graceful_shutdown_hands_over_fast(harness: Harness, redis: Redis, keys: Keys) -> None:
@@ -155,6 +159,7 @@ async def test_a_handoff_wakes_the_other_supervisors(harness: Harness, redis: Re
     assert 11 not in second_worker.owned
     await harness.stop("w1")
     await _until(lambda: 11 in second_worker.owned, limit_s=2.0)
+    assert harness.players[-1].lease.handed_over, "the new owner knows the guild was handed over, not lost"
 
 
 async def test_an_unrenewed_lease_is_claimed_at_its_expiry_not_at_the_next_scan(

@@ -104,6 +104,9 @@ class GuildStream:
         self._speaking = False
         self._silence_left = 0
         self._silence_frames = silence_frames
+        self._unsent: FrameSource | None = None
+        self.on_first_frame: Callable[[str], None] | None = None
+        """Called inside the tick with a track's id when its first frame went to the sink (must return at once)."""
 
     @property
     def current(self) -> FrameSource | None:
@@ -154,6 +157,8 @@ class GuildStream:
         if behind_ms > 0:
             source.skip_frames(round(behind_ms / (FRAME_S * 1000 * source.rate_factor)))
         self._retire(current)
+        if self._unsent is current:
+            self._unsent = source
         self._current = source
         return True
 
@@ -201,6 +206,10 @@ class GuildStream:
         self._sink.send_opus(packet)
         self.counters.frames_sent += 1
         self._pacer_counters.frames_sent += 1
+        if self._unsent is not None and self._unsent is self._current:
+            self._unsent = None
+            if self.on_first_frame is not None:
+                self.on_first_frame(self._current.track_id)
 
     def _advance(self, source: FrameSource) -> bytes | None:
         if not source.exhausted:
@@ -227,6 +236,7 @@ class GuildStream:
         if source is self._next:
             self._next = None
         self._current = source
+        self._unsent = source
         self.events.put_nowait(TrackStarted(source.track_id))
 
     def _end(self, reason: EndReason, error: str | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.event_store import EventStore
+from shared.observability import WorkerMetrics
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
@@ -26,3 +27,4 @@ class ResolveDeps:
     cache: ResolveCache
     requests: RequestStore
     scheduler: ChunkScheduler
+    metrics: WorkerMetrics

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from shared.event_store import EventStore
 from shared.jobs import IngestChunkRequest, JobName, ResolveRequest, SearchRequest
 from shared.keys import Keys
+from shared.observability import WorkerMetrics
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
@@ -91,7 +92,7 @@ def resolve_functions() -> list[Function]:
     ]
 
 
-def build_resolve_service(
+def build_resolve_service(  # noqa: PLR0913 - keyword-only; the composition root passes every part
     *,
     redis: Redis,
     keys: Keys,
@@ -99,8 +100,11 @@ def build_resolve_service(
     scheduler: ChunkScheduler,
     ytdlp_params: Mapping[str, Any] | None = None,
     resolver: HostResolver = system_resolver,
+    metrics: WorkerMetrics | None = None,
 ) -> ResolveService:
-    """The service with its stores on `redis`; chunk jobs go to `scheduler` (an ArqChunkScheduler in production)."""
+    """The service with its stores on `redis`; chunk jobs go to `scheduler` (an ArqChunkScheduler in production).
+
+    `metrics` are the worker's; without them the service records into a registry of its own."""
     allowed = config.allowed_hosts
     if config.pot_provider_url is not None:
         # the PO-token plugin's requests go through the guarded handler: allow exactly the provider's host
@@ -119,5 +123,6 @@ def build_resolve_service(
         cache=ResolveCache(redis, keys),
         requests=RequestStore(redis, keys),
         scheduler=scheduler,
+        metrics=metrics or WorkerMetrics(),
     )
     return ResolveService(deps)

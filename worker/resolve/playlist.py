@@ -90,6 +90,7 @@ class PlaylistIngest:
         self._scheduler = deps.scheduler
         self._guard = deps.guard
         self._config = deps.config
+        self._metrics = deps.metrics
 
     async def start(self, request: ResolveRequest, settings: GuildSettings, source: PlaylistSource) -> ResolveResult:
         """Queue chunk 0 now; then stage the rest (documents) and enqueue chunk 1."""
@@ -175,6 +176,7 @@ class PlaylistIngest:
         self, request: IngestChunkRequest, meta: RequestMeta, err: Exception, attempt: int
     ) -> ChunkOutcome:
         failure, detail = classify(err)
+        self._metrics.resolve_failed(failure.value)
         _log.warning("chunk %d of request %s failed: %s", request.chunk_index, request.request_id, detail)
         outcome = ChunkOutcome(request_id=request.request_id, chunk_index=request.chunk_index)
         if failure in (Failure.NETWORK, Failure.HTTP, Failure.OTHER) and attempt < MAX_CHUNK_ATTEMPTS:

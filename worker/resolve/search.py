@@ -47,7 +47,9 @@ class Searcher:
         try:
             entries = await self._d.ytdlp.search(prefix, query, limit)
         except (YoutubeDLError, TimeoutError) as err:
-            _log.warning("search %r failed: %s", query, classify(err)[1])
+            failure, detail = classify(err)
+            self._d.metrics.resolve_failed(failure.value)
+            _log.warning("search %r failed: %s", query, detail)
             return None
         tracks = usable_tracks(entries, self._d.guard)[:limit]
         await self._d.cache.put("search", key, CachedTracks(tracks=tuple(tracks)), self._d.config.search_cache_ttl_s)

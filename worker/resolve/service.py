@@ -7,11 +7,14 @@ unless the guild opted out; network errors are reported, never searched.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
+import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from typing import Final, Literal
 
 from yt_dlp.utils import YoutubeDLError
@@ -26,6 +29,7 @@ from shared.jobs import (
     SkipKind,
 )
 from shared.models import GuildSettings, QueueItem, Track
+from shared.observability import ResolveKind, ResolveOutcome
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import FAILURE_TEXT, Failure, classify
 from worker.resolve.fallback import hints, page_title
@@ -66,6 +70,27 @@ def parse_input(query: str) -> tuple[Literal["url", "text"], str]:
     return "text", text
 
 
+class _Verdict:
+    """What one timed resolve turned out to be."""
+
+    def __init__(self, kind: ResolveKind) -> None:
+        self.kind: ResolveKind = kind
+        self.outcome: ResolveOutcome = "error"
+
+
+_OUTCOMES: Final[dict[ResolveStatus, ResolveOutcome]] = {
+    ResolveStatus.QUEUED: "ok",
+    ResolveStatus.NOTHING_FOUND: "nothing_found",
+    ResolveStatus.QUEUE_FULL: "queue_full",
+    ResolveStatus.REFUSED: "refused",
+    ResolveStatus.FAILED: "failed",
+}
+
+
+def _outcome(status: ResolveStatus) -> ResolveOutcome:
+    return _OUTCOMES[status]
+
+
 def _refused(reason: str) -> ResolveResult:
     return ResolveResult(status=ResolveStatus.REFUSED, message=f"That link can't be played: {reason}."[:500])
 
@@ -97,7 +122,28 @@ class ResolveService:
         """yt-dlp calls made so far by this process (cache hits make none)."""
         return self._d.ytdlp.calls
 
+    @contextlib.contextmanager
+    def _timed(self, kind: ResolveKind) -> Iterator[_Verdict]:
+        """Time one resolve; its kind and outcome are what the body sets, error when the body raised."""
+        verdict, started = _Verdict(kind), time.monotonic()
+        try:
+            yield verdict
+        except BaseException:
+            verdict.outcome = "error"
+            raise
+        finally:
+            self._d.metrics.observe_resolve(verdict.kind, verdict.outcome, time.monotonic() - started)
+
     async def resolve(self, request: ResolveRequest) -> ResolveResult:
+        """A `/play` input queued: one track, a search hit, or a playlist (whose rest comes in chunk jobs)."""
+        with self._timed("search" if parse_input(request.query)[0] == "text" else "url") as verdict:
+            result = await self._resolve(request)
+            verdict.outcome = _outcome(result.status)
+            if result.playlist_title is not None or result.pending or (result.total or 0) > 1:
+                verdict.kind = "playlist"
+            return result
+
+    async def _resolve(self, request: ResolveRequest) -> ResolveResult:
         settings = await self._d.settings_store.get(request.guild_id)
         kind, value = parse_input(request.query)
         if kind == "text":
@@ -110,10 +156,19 @@ class ResolveService:
         return await self._resolve_url(request, settings, value)
 
     async def ingest_chunk(self, request: IngestChunkRequest, *, attempt: int = 1) -> ChunkOutcome:
-        return await self._ingest.chunk(request, attempt=attempt)
+        with self._timed("chunk") as verdict:
+            outcome = await self._ingest.chunk(request, attempt=attempt)
+            verdict.outcome = "failed" if outcome.retry_after_s is not None or outcome.stopped_reason else "ok"
+            return outcome
 
     async def search(self, request: SearchRequest) -> SearchResult:
         """Up to `limit` results. Success is reported as QUEUED (ResolveStatus has no "found")."""
+        with self._timed("search") as verdict:
+            result = await self._search(request)
+            verdict.outcome = _outcome(result.status)
+            return result
+
+    async def _search(self, request: SearchRequest) -> SearchResult:
         text = " ".join(request.query.split())
         tracks = await self._searcher.tracks(text, max(request.limit, SEARCH_SIZE))
         if tracks is None:
@@ -202,6 +257,7 @@ class ResolveService:
         self, request: ResolveRequest, settings: GuildSettings, url: str, err: Exception
     ) -> ResolveResult:
         failure, detail = classify(err)
+        self._d.metrics.resolve_failed(failure.value)
         _log.info("resolving %s failed: %s (%s)", url, failure.value, detail)
         if failure is Failure.REFUSED:
             return _refused(detail)
@@ -269,7 +325,10 @@ class ResolveService:
         self, item: QueueItem, guild_id: int, *, announce: bool = True, text_channel_id: int | None = None
     ) -> StreamResult:
         """See `StreamResolver.stream_for`: the stream to play for `item` now, or why not."""
-        return await self._streams.stream_for(item, guild_id, announce=announce, text_channel_id=text_channel_id)
+        with self._timed("stream") as verdict:
+            result = await self._streams.stream_for(item, guild_id, announce=announce, text_channel_id=text_channel_id)
+            verdict.outcome = "ok" if result.stream is not None else "failed"
+            return result
 
     async def prefetch(self, item: QueueItem, guild_id: int) -> None:
         """Resolve the next item ahead of time; the result waits in the stream cache for `stream_for`."""

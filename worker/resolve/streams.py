@@ -77,6 +77,7 @@ class StreamResolver:
         if not isinstance(found, Exception):
             return found if isinstance(found, str) else CachedStream(stream=found)
         failure, detail = classify(found)
+        self._d.metrics.resolve_failed(failure.value)
         if failure is Failure.REFUSED:
             return f"That link can't be played: {detail}."
         if not failure.searchable:
