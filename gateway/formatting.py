@@ -128,9 +128,9 @@ def _item_line(number: int, item: QueueItem) -> str:
 
 
 def resolve_outcome(result: ResolveResult, position: InsertPosition) -> Reply:
-    """The `/play` reply for a finished resolve job."""
+    """The `/play` reply for a finished resolve job; a refusal is for the member who asked only."""
     if result.status is not ResolveStatus.QUEUED or result.first is None:
-        return Reply(content=f"{_STATUS_ICON[result.status]} {result.message}")
+        return Reply(content=f"{_STATUS_ICON[result.status]} {result.message}", ephemeral=True)
     first = result.first
     if result.playlist_title is not None or (result.total or 0) > 1:
         name = escape(clip(result.playlist_title or "the playlist"))
