@@ -125,12 +125,45 @@ async def _refuse(interaction: Interaction, text: str) -> None:
         _log.warning("could not answer a refused interaction", extra={"guild_id": interaction.guild_id})
 
 
+def _readable(payload: Any) -> Any:
+    """An INTERACTION_CREATE payload nextcord can parse: a component or modal whose `custom_id` is not text (or
+    whose `component_type` is not a number) gets an empty id, which the router answers as not understood.
+
+    nextcord looks the id up in its view store while parsing, before any handler runs; a list there used to raise
+    inside the gateway's read loop and end the process."""
+    if not isinstance(payload, dict) or payload.get("type") not in (3, 5):
+        return payload
+    data = payload.get("data")
+    data = dict(data) if isinstance(data, dict) else {}
+    if not isinstance(data.get("custom_id"), str):
+        data["custom_id"] = ""
+    if type(data.get("component_type")) is not int:
+        data["component_type"] = 0
+    return {**payload, "data": data}
+
+
+def guard_interaction_parser(client: nextcord.Client) -> None:
+    """Wrap nextcord's INTERACTION_CREATE parser: payloads are made readable first, and one that still cannot be
+    parsed is dropped with a warning instead of raising out of the gateway connection."""
+    parsers: dict[str, Any] = client._connection.parsers  # nextcord has no hook before its own parsing
+    parse = parsers["INTERACTION_CREATE"]
+
+    def guarded(payload: Any) -> None:
+        try:
+            parse(_readable(payload))
+        except Exception as exc:  # noqa: BLE001 - one unreadable interaction must not end the connection
+            _log.warning("dropped an interaction nextcord could not read (%s)", type(exc).__name__)
+
+    parsers["INTERACTION_CREATE"] = guarded
+
+
 class EncoreClient(nextcord.Client):
     def __init__(self, components: ComponentRouter, metrics: GatewayMetrics, **options: Any) -> None:
         super().__init__(**options)
         self.components = components
         self.metrics = metrics
         self.declarations = Declarations(self)
+        guard_interaction_parser(self)
 
     @override
     async def on_interaction(self, interaction: Interaction) -> None:
@@ -143,6 +176,7 @@ class ShardedEncoreClient(nextcord.AutoShardedClient):
         self.components = components
         self.metrics = metrics
         self.declarations = Declarations(self)
+        guard_interaction_parser(self)
 
     @override
     async def on_interaction(self, interaction: Interaction) -> None:

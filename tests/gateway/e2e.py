@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from redis.asyncio import Redis
+
 from gateway.deps import Stores
 from shared.events import VoiceStateRequest
+from shared.keys import Keys
 from tests.fakediscord.interaction_api import CommandNotRegisteredError
 from tests.fakediscord.interactions import APPLICATION_COMMAND, Callback, InteractionHandle
 from tests.fakediscord.server import FakeDiscord
@@ -192,6 +195,18 @@ async def private_refusal(world: World, handle: InteractionHandle, timeout_s: fl
     order = [(r.method, r.path.endswith("@original")) for r in hooks]
     assert order.index(("DELETE", True)) < order.index(("POST", False)), order
     return followup
+
+
+async def guild_state(redis: Redis, keys: Keys, guild_id: int) -> dict[str, bytes]:
+    """Every Redis value of the guild (its hash-tagged keys, DUMPed) plus the active-guild set, to compare."""
+    found = [key async for key in redis.scan_iter(match=f"{keys.prefix}:{{{guild_id}}}:*", count=1000)]
+    found.append(keys.active_guilds().encode())
+    values = {key.decode() if isinstance(key, bytes) else str(key): await redis.dump(key) for key in found}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def changed(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> set[str]:
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
 
 
 def text_of(message: Message) -> str:
