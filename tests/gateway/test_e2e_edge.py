@@ -140,7 +140,7 @@ async def test_bad_options_are_refused_at_the_edge_and_change_nothing(
         handle = await invoke_raw(world, world.admin, raw_command(world, name, options))
         if (problem := await refusal_problem(handle, expected)) is not None:
             problems.append(f"/{name} {options!r:.80}: {problem}")
-    assert problems == []
+    assert problems == [], "\n".join(problems)
     assert changed(before, await guild_state(redis, keys, world.guild.id)) == set()
     assert_quiet_log(gateway)
 
@@ -160,7 +160,7 @@ async def test_unknown_commands_and_malformed_payloads_are_answered(
         problem = await refusal_problem(await invoke_raw(world, world.alice, data), "I don't know that command")
         if problem is not None:
             problems.append(f"{label}: {problem}")
-    assert problems == []
+    assert problems == [], "\n".join(problems)
     assert changed(before, await guild_state(redis, keys, world.guild.id)) == set()
     assert_quiet_log(gateway)
 
@@ -194,7 +194,7 @@ async def test_malformed_custom_ids_get_an_ephemeral_answer(
         if not gateway.service or not gateway.service.running:
             problems.append(f"custom id {custom_id!r:.60}: the gateway exited")
             break
-    assert problems == []
+    assert problems == [], "\n".join(problems)
     assert changed(before, await guild_state(redis, keys, world.guild.id)) == set()
     assert_quiet_log(gateway)
 
