@@ -42,9 +42,6 @@ class GuildIds:
         channel = self._guild.get_channel(channel_id) if self._guild is not None else None
         return channel.type.value if channel is not None else None
 
-    def has_member(self, user_id: int) -> bool:
-        return self._guild is not None and self._guild.get_member(user_id) is not None
-
 
 class Declarations:
     """The command payloads the client registers with Discord, read on first use (cogs are added before start)."""

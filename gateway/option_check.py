@@ -9,7 +9,8 @@ checks cannot drift from what members see. The policy:
 - every option is declared, at most once, with the declared type; every required option is present;
 - integers are JSON integers (not bools, not floats) within the declared range and Discord's ±(2^53 - 1);
   numbers are finite; strings are within the declared (or Discord's 6,000) length and among the choices;
-  booleans are booleans; roles, channels and users are snowflakes the guild knows, channels of a declared type;
+  booleans are booleans; roles and channels are snowflakes the guild knows, channels of a declared type; users
+  are snowflakes;
 - a failure is an InvalidInputError naming the option, worded for the member (its text is never the raw value).
 """
 
@@ -49,8 +50,6 @@ class GuildLookup(Protocol):
     def channel_type(self, channel_id: int) -> int | None:
         """The channel's Discord type, None if the guild has no such channel."""
         ...
-
-    def has_member(self, user_id: int) -> bool: ...
 
 
 def _name(value: object) -> str:
@@ -153,7 +152,7 @@ def check_value(spec: JSON, value: object, guild: GuildLookup) -> None:
     elif kind == CHANNEL:
         valid = _snowflake(value) and _channel_allowed(spec, guild.channel_type(int(str(value))))
     elif kind in (USER, MENTIONABLE):
-        valid = _snowflake(value) and (guild.has_member(int(str(value))) or guild.has_role(int(str(value))))
+        valid = _snowflake(value)  # members are not cached (no members intent); nextcord resolves the id
     if not valid:
         raise InvalidInputError(f"`{_name(spec['name'])}` {_expected(spec)}.")
 

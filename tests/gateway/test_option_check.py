@@ -19,7 +19,6 @@ from shared.errors import InvalidInputError
 ROLE = 11
 TEXT = 21
 VOICE = 22
-MEMBER = 31
 
 
 class Guild:
@@ -28,9 +27,6 @@ class Guild:
 
     def channel_type(self, channel_id: int) -> int | None:
         return {TEXT: 0, VOICE: 2}.get(channel_id)
-
-    def has_member(self, user_id: int) -> bool:
-        return user_id == MEMBER
 
 
 @pytest.fixture(scope="module")
