@@ -16,8 +16,10 @@ from gateway.discord_edge import Interaction, handle
 from gateway.play_actions import PlayActions
 from gateway.queue_actions import QueueActions
 from gateway.render import Reply
+from shared.errors import InvalidInputError
 
 COMPONENT: Final = nextcord.InteractionType.component
+STALE: Final = "This button is no longer available."
 
 
 class ComponentRouter:
@@ -28,12 +30,20 @@ class ComponentRouter:
         self._queue = queue
 
     async def on_interaction(self, interaction: Interaction) -> None:
-        """Handle a component interaction whose custom id is encore's; anything else is ignored."""
-        if interaction.type is not COMPONENT or interaction.data is None:
+        """Handle a component interaction; one whose custom id is not (or no longer) understood gets an ephemeral
+        error: Discord only sends clicks on encore's own messages, so every click deserves an answer."""
+        if interaction.type is not COMPONENT:
             return
-        custom_id = interaction.data.get("custom_id")
+        data: object = interaction.data
+        custom_id = data.get("custom_id") if isinstance(data, dict) else None
         parsed = custom_ids.parse(custom_id) if isinstance(custom_id, str) else None
-        if isinstance(parsed, SearchPick):
+        if parsed is None:
+
+            async def unknown(_: Invocation, __: Responder) -> Reply:
+                raise InvalidInputError(STALE)
+
+            await handle(interaction, "component", unknown)
+        elif isinstance(parsed, SearchPick):
             pick = parsed
 
             async def picked(invocation: Invocation, out: Responder) -> Reply:

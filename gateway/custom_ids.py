@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Final
 
 PREFIX: Final = "encore:"
-_PICK: Final = re.compile(r"^encore:pick:([0-9a-f]{32}):(\d)$")
+_PICK: Final = re.compile(r"^encore:pick:([0-9a-f]{32}):([0-9])$")
 
 
 class PlayerButton(StrEnum):
@@ -44,7 +44,7 @@ def parse(custom_id: str) -> PlayerButton | SearchPick | None:
             return PlayerButton(custom_id.removeprefix(f"{PREFIX}np:"))
         except ValueError:
             return None
-    match = _PICK.match(custom_id)
+    match = _PICK.fullmatch(custom_id)
     if match is not None:
         return SearchPick(match.group(1), int(match.group(2)))
     return None

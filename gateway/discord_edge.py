@@ -29,12 +29,19 @@ Action = Callable[[Invocation, Responder], Awaitable[Reply]]
 
 
 class InteractionAck:
-    """Answers one interaction exactly once (a lock makes defer and the timeout answer mutually exclusive)."""
+    """Answers one interaction exactly once (a lock makes defer and the timeout answer mutually exclusive).
+
+    Refusals reach only the member who asked: an ephemeral reply to an interaction deferred publicly (or already
+    answered publicly, e.g. "still working") deletes that public message and goes out as an ephemeral follow-up.
+    The deletion comes first: Discord takes the first follow-up sent while a deferred reply still loads as that
+    reply, with the defer's visibility.
+    """
 
     def __init__(self, interaction: Interaction) -> None:
         self._interaction = interaction
         self._lock = asyncio.Lock()
         self._acknowledged = False
+        self._public_original = False
 
     @property
     def acknowledged(self) -> bool:
@@ -47,6 +54,7 @@ class InteractionAck:
             async with asyncio.timeout(REST_TIMEOUT_S):
                 await self._interaction.response.defer(ephemeral=ephemeral)
             self._acknowledged = True
+            self._public_original = not ephemeral
 
     async def answer(self, reply: Reply) -> bool:
         async with self._lock:
@@ -66,12 +74,25 @@ class InteractionAck:
             return True
 
     async def edit(self, reply: Reply) -> None:
+        if reply.ephemeral and self._public_original:
+            await self._replace_privately(reply)
+            return
         async with asyncio.timeout(REST_TIMEOUT_S):
             await self._interaction.edit_original_message(**edit_kwargs(reply))
+
+    async def _replace_privately(self, reply: Reply) -> None:
+        self._public_original = False
+        async with asyncio.timeout(REST_TIMEOUT_S):
+            try:
+                await self._interaction.delete_original_message()
+            except nextcord.NotFound:
+                _log.debug("the public reply was gone already", extra={"guild_id": self._interaction.guild_id})
+            await self._interaction.followup.send(**send_kwargs(reply), ephemeral=True)
 
     async def _send(self, reply: Reply) -> None:
         async with asyncio.timeout(REST_TIMEOUT_S):
             await self._interaction.response.send_message(**send_kwargs(reply), ephemeral=reply.ephemeral)
+        self._public_original = not reply.ephemeral
 
 
 def actor_of(member: nextcord.Member) -> Actor:

@@ -128,11 +128,11 @@ def _item_line(number: int, item: QueueItem) -> str:
 
 
 def resolve_outcome(result: ResolveResult, position: InsertPosition) -> Reply:
-    """The `/play` reply for a finished resolve job."""
+    """The `/play` reply for a finished resolve job; a refusal is for the member who asked only."""
     if result.status is not ResolveStatus.QUEUED or result.first is None:
         left_out = _left_out(result)
         message = result.message.removesuffix(".") + left_out if left_out else result.message
-        return Reply(content=f"{_STATUS_ICON[result.status]} {message}")
+        return Reply(content=f"{_STATUS_ICON[result.status]} {message}", ephemeral=True)
     first = result.first
     if result.playlist_title is not None or (result.total or 0) > 1 or result.skipped:
         text = _playlist_outcome(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
@@ -17,8 +18,12 @@ from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode
 MIN_SPEED: Final = 0.5
 MAX_SPEED: Final = 2.0
 MAX_VOLUME: Final = 200
-_CLOCK: Final = re.compile(r"^(?:(\d{1,2}):)?(\d{1,3}):(\d{1,2})(?:\.(\d{1,3}))?$")
-_UNITS: Final = re.compile(r"^(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:(\d{1,6}(?:\.\d{1,3})?)s?)?$")
+MAX_TIME_TEXT: Final = 20
+"""A time is short text (`1:02:03.500` is 11 characters); anything longer is refused before parsing."""
+_SHOWN: Final = 20
+ECHO_LENGTH: Final = 24
+_CLOCK: Final = re.compile(r"(?:([0-9]{1,2}):)?([0-9]{1,3}):([0-9]{1,2})(?:\.([0-9]{1,3}))?", re.ASCII)
+_UNITS: Final = re.compile(r"(?:([0-9]{1,3})h)?(?:([0-9]{1,4})m)?(?:([0-9]{1,6}(?:\.[0-9]{1,3})?)s?)?", re.ASCII)
 _FILTER_TOKEN: Final = re.compile(r"^([a-z0-9]+)(?:[=:]([0-9.]+)(x|%|db|hz)?)?$")
 _PARAMETERS: Final = {"speed", "pitch"}
 _PRESET_PARAMETER: Final = {FilterPreset.BASSBOOST: "bass_gain_db", FilterPreset.EIGHT_D: "rotation_hz"}
@@ -58,30 +63,43 @@ def parse_loop(raw: str) -> LoopMode:
         raise InvalidInputError("Loop mode must be one of: off, track, queue.") from None
 
 
-ECHO_LENGTH: Final = 24
+def shown(raw: str, limit: int = _SHOWN) -> str:
+    """User text quoted back in a reply: control and format characters (bidi overrides, NUL) and backticks
+    dropped, clipped to `limit` characters."""
+    kept = _printable(raw)
+    return kept if len(kept) <= limit else kept[: limit - 1] + "…"
 
 
 def echo(raw: str) -> str:
-    """The member's input in backticks as an error repeats it: whole when short, else its start and length."""
-    text = raw.strip().replace("`", "'")
+    """The member's input in backticks as an error repeats it (cleaned like `shown`): whole when short, else its
+    start and length."""
+    text = _printable(raw)
     if len(text) <= ECHO_LENGTH:
         return f"`{text}`"
     return f"`{text[: ECHO_LENGTH - 1]}…` ({len(text):,} characters)"
 
 
-def parse_duration_ms(raw: str, shown: str | None = None) -> int:
-    """`83`, `1:23`, `1:02:03`, `1m23s`, `90s`, `2h` -> milliseconds (never negative); errors repeat `shown`
-    (the member's input, sign included) or `raw`."""
+def _printable(raw: str) -> str:
+    return "".join(c for c in raw.strip() if c != "`" and unicodedata.category(c) not in ("Cc", "Cf"))
+
+
+def parse_duration_ms(raw: str, shown_as: str | None = None) -> int:
+    """`83`, `1:23`, `1:02:03`, `1m23s`, `90s`, `2h` -> milliseconds (never negative); ASCII digits only. Errors
+    repeat `shown_as` (the member's input, sign included) or `raw`."""
     text = raw.strip().lower().replace(" ", "")
-    quoted = echo(raw if shown is None else shown)
-    clock = _CLOCK.match(text)
+    quoted = echo(raw if shown_as is None else shown_as)
+    if len(text) > MAX_TIME_TEXT:
+        raise InvalidInputError(
+            f"{quoted} is too long for a time: use 83, 1:23, 1:02:03, +15 or -10 (at most {MAX_TIME_TEXT})."
+        )
+    clock = _CLOCK.fullmatch(text)
     if clock is not None:
         hours, minutes, seconds, fraction = clock.groups()
         if int(seconds) >= 60 or (hours is not None and int(minutes) >= 60):
             raise InvalidInputError(f"{quoted} is not a valid time: use 83, 1:23 or 1:02:03.")
         total = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
         return total * 1000 + int((fraction or "0").ljust(3, "0"))
-    units = _UNITS.match(text)
+    units = _UNITS.fullmatch(text)
     if text and units is not None and any(units.groups()):
         hours, minutes, seconds = units.groups()
         return round((int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)) * 1000)
@@ -97,7 +115,7 @@ def parse_seek(raw: str) -> SeekTarget:
         text = text[1:]
     if not text:
         raise InvalidInputError("Give a position such as 1:23, 83, +15 or -10.")
-    milliseconds = parse_duration_ms(text, shown=raw)
+    milliseconds = parse_duration_ms(text, shown_as=raw)
     if milliseconds > MAX_SEEK_MS:
         raise InvalidInputError("That position is beyond 24 hours.")
     if sign:
@@ -161,19 +179,19 @@ def parse_filters(spec: str) -> FilterChain:
 def _filter_token(token: str) -> tuple[str, float | None]:
     match = _FILTER_TOKEN.match(token)
     if match is None:
-        raise InvalidInputError(f"`{token}` is not a filter. Known: {', '.join(FILTER_NAMES)}.")
+        raise InvalidInputError(f"`{shown(token)}` is not a filter. Known: {', '.join(FILTER_NAMES)}.")
     name, raw_value, unit = match.groups()
     name = _ALIASES.get(name, name)
     if name not in FILTER_NAMES:
-        raise InvalidInputError(f"`{name}` is not a filter. Known: {', '.join(FILTER_NAMES)}.")
+        raise InvalidInputError(f"`{shown(name)}` is not a filter. Known: {', '.join(FILTER_NAMES)}.")
     if raw_value is None:
         return name, None
     try:
         value = float(raw_value)
     except ValueError:
-        raise InvalidInputError(f"`{raw_value}` is not a number.") from None
+        raise InvalidInputError(f"`{shown(raw_value)}` is not a number.") from None
     if not math.isfinite(value):
-        raise InvalidInputError(f"`{raw_value}` is not a number.")
+        raise InvalidInputError(f"`{shown(raw_value)}` is not a number.")
     return name, value / 100 if unit == "%" else value
 
 

@@ -48,8 +48,7 @@ class PlayActions:
         admission = await self._gate.admit(invocation, Access.SUMMON, "Playing music")
         await out.defer()
         await self._summon(invocation, admission)
-        await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, [_query_entry(query)])
-        return await self._resolve(invocation, query, when, uuid.uuid4().hex, out)
+        return await self._resolve(invocation, query, when, uuid.uuid4().hex, out, typed=_query_entry(query))
 
     async def search(self, invocation: Invocation, raw_query: str, raw_when: str | None, out: Responder) -> Reply:
         query = parse_query(raw_query)
@@ -100,7 +99,13 @@ class PlayActions:
         await self._stores.active.mark(invocation.guild_id)
 
     async def _resolve(
-        self, invocation: Invocation, query: str, when: InsertPosition, request_id: str, out: Responder
+        self,
+        invocation: Invocation,
+        query: str,
+        when: InsertPosition,
+        request_id: str,
+        out: Responder,
+        typed: RecentEntry | None = None,
     ) -> Reply:
         request = ResolveRequest(
             guild_id=invocation.guild_id,
@@ -113,21 +118,29 @@ class PlayActions:
         await self._deps.jobs.submit_resolve(request)
         result = await self._deps.jobs.resolve_result(request_id, self._deps.settings.resolve_wait_s)
         if result is None:
-            self._background.spawn(self._late(invocation, request, out), name=f"late-resolve:{request_id}")
+            late = self._late(invocation, request, out, typed)
+            self._background.spawn(late, name=f"late-resolve:{request_id}")
             return Reply(content=formatting.STILL_WORKING)
-        return await self._finish(invocation, request, result)
+        return await self._finish(invocation, request, result, typed)
 
-    async def _late(self, invocation: Invocation, request: ResolveRequest, out: Responder) -> None:
+    async def _late(
+        self, invocation: Invocation, request: ResolveRequest, out: Responder, typed: RecentEntry | None
+    ) -> None:
         result = await self._deps.jobs.resolve_result(request.request_id, LATE_RESULT_WAIT_S)
         if result is None:
             _log.warning("resolve %s gave no result in time", request.request_id, extra={"guild_id": request.guild_id})
-            await out.edit(Reply(content="❌ That took too long and was given up. Please try again."))
+            await out.edit(Reply.error("That took too long and was given up. Please try again."))
             return
-        await out.edit(await self._finish(invocation, request, result))
+        await out.edit(await self._finish(invocation, request, result, typed))
 
-    async def _finish(self, invocation: Invocation, request: ResolveRequest, result: ResolveResult) -> Reply:
-        """Tell the owner about the new items (the job queued them already) and word the reply."""
+    async def _finish(
+        self, invocation: Invocation, request: ResolveRequest, result: ResolveResult, typed: RecentEntry | None
+    ) -> Reply:
+        """Tell the owner about the new items (the job queued them already) and word the reply; what the member
+        typed is remembered for autocomplete only once something was queued."""
         if result.status is ResolveStatus.QUEUED and result.first is not None:
+            if typed is not None:
+                await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, [typed])
             first = result.first
             if request.position is InsertPosition.NOW:
                 await self._gate.send(invocation, PlayNowCommand(uid=first.uid))

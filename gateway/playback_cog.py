@@ -14,9 +14,11 @@ from gateway.control_actions import ControlActions
 from gateway.deps import Deps
 from gateway.discord_edge import Interaction, handle
 from gateway.discord_render import autocomplete as choices_payload
+from gateway.parsing import MAX_TIME_TEXT, MAX_VOLUME
 from gateway.play_actions import PlayActions, autocomplete_choices
 from gateway.render import Reply
 from gateway.slash import autocomplete, choices, slash
+from shared.commands import MAX_SKIP
 
 _log: Final = logging.getLogger(__name__)
 WHEN: Final = choices("end", "next", "now")
@@ -70,7 +72,7 @@ class PlaybackCog(nextcord.ClientCog):
     async def skip(
         self,
         interaction: Interaction,
-        count: int | None = SlashOption(description="How many tracks", required=False, min_value=1, max_value=1000),
+        count: int | None = SlashOption(description="How many tracks", required=False, min_value=1, max_value=MAX_SKIP),
     ) -> None:
         await handle(interaction, "skip", lambda invocation, _: self._control.skip(invocation, count))
 
@@ -98,7 +100,7 @@ class PlaybackCog(nextcord.ClientCog):
     async def seek(
         self,
         interaction: Interaction,
-        position: str = SlashOption(description="1:23, 83 (seconds), +15 or -10", max_length=20),
+        position: str = SlashOption(description="1:23, 83 (seconds), +15 or -10", max_length=MAX_TIME_TEXT),
     ) -> None:
         await handle(interaction, "seek", lambda invocation, _: self._control.seek(invocation, position))
 
@@ -106,7 +108,7 @@ class PlaybackCog(nextcord.ClientCog):
     async def volume(
         self,
         interaction: Interaction,
-        level: int = SlashOption(description="0-200", min_value=0, max_value=200),
+        level: int = SlashOption(description="0-200", min_value=0, max_value=MAX_VOLUME),
     ) -> None:
         await handle(interaction, "volume", lambda invocation, _: self._control.volume(invocation, level))
 

@@ -8,11 +8,15 @@ import nextcord
 from nextcord import SlashOption
 
 from gateway.discord_edge import Interaction, handle
+from gateway.formatting import PAGE_SIZE
+from gateway.parsing import MAX_TIME_TEXT
 from gateway.queue_actions import QueueActions
 from gateway.settings_actions import Resettable, SettingsActions, SettingsChange
 from gateway.slash import choices, slash
+from shared.models import MAX_QUEUE_LIMIT
 
 RESETTABLE: Final = choices(*(item.value for item in Resettable))
+MAX_PAGE: Final = MAX_QUEUE_LIMIT // PAGE_SIZE
 _DJ_ROLE: Final = SlashOption(description="Role needed for destructive commands", required=False)
 _ANNOUNCE_CHANNEL: Final = SlashOption(description="Where now-playing messages go", required=False)
 
@@ -26,7 +30,7 @@ class QueueCog(nextcord.ClientCog):
     async def queue(
         self,
         interaction: Interaction,
-        page: int | None = SlashOption(description="Page number", required=False, min_value=1),
+        page: int | None = SlashOption(description="Page number", required=False, min_value=1, max_value=MAX_PAGE),
     ) -> None:
         await handle(interaction, "queue", lambda invocation, _: self._queue.show(invocation, page))
 
@@ -38,7 +42,7 @@ class QueueCog(nextcord.ClientCog):
     async def history(
         self,
         interaction: Interaction,
-        page: int | None = SlashOption(description="Page number", required=False, min_value=1),
+        page: int | None = SlashOption(description="Page number", required=False, min_value=1, max_value=MAX_PAGE),
     ) -> None:
         await handle(interaction, "history", lambda invocation, _: self._queue.history(invocation, page))
 
@@ -50,7 +54,7 @@ class QueueCog(nextcord.ClientCog):
     async def remove(
         self,
         interaction: Interaction,
-        position: int = SlashOption(description="Its position in /queue", min_value=1),
+        position: int = SlashOption(description="Its position in /queue", min_value=1, max_value=MAX_QUEUE_LIMIT),
     ) -> None:
         await handle(interaction, "remove", lambda invocation, _: self._queue.remove(invocation, position))
 
@@ -58,8 +62,8 @@ class QueueCog(nextcord.ClientCog):
     async def move(
         self,
         interaction: Interaction,
-        from_: int = SlashOption(name="from", description="Its position now", min_value=1),
-        to: int = SlashOption(description="Its new position", min_value=1),
+        from_: int = SlashOption(name="from", description="Its position now", min_value=1, max_value=MAX_QUEUE_LIMIT),
+        to: int = SlashOption(description="Its new position", min_value=1, max_value=MAX_QUEUE_LIMIT),
     ) -> None:
         await handle(interaction, "move", lambda invocation, _: self._queue.move(invocation, from_, to))
 
@@ -82,11 +86,18 @@ class QueueCog(nextcord.ClientCog):
         dj_role: nextcord.Role | None = _DJ_ROLE,
         announce_channel: nextcord.TextChannel | None = _ANNOUNCE_CHANNEL,
         default_volume: int | None = SlashOption(description="0-200", required=False, min_value=0, max_value=200),
-        max_queue_length: int | None = SlashOption(description="1-100000", required=False, min_value=1),
-        user_share: int | None = SlashOption(
-            description="Largest share of the queue one member may fill, in %", required=False, min_value=1
+        max_queue_length: int | None = SlashOption(
+            description="1-100000", required=False, min_value=1, max_value=MAX_QUEUE_LIMIT
         ),
-        idle_timeout: str | None = SlashOption(description="Leave after this long idle, e.g. 5m", required=False),
+        user_share: int | None = SlashOption(
+            description="Largest share of the queue one member may fill, in %",
+            required=False,
+            min_value=1,
+            max_value=100,
+        ),
+        idle_timeout: str | None = SlashOption(
+            description="Leave after this long idle, e.g. 5m", required=False, max_length=MAX_TIME_TEXT
+        ),
         always_on: bool | None = SlashOption(name="24_7", description="Never leave for idleness", required=False),
         search_fallback: bool | None = SlashOption(description="Replace broken links by a search", required=False),
     ) -> None:
@@ -108,6 +119,6 @@ class QueueCog(nextcord.ClientCog):
         interaction: Interaction,
         setting: str = SlashOption(description="What to reset", choices=RESETTABLE),
     ) -> None:
-        what = Resettable(setting) if setting in RESETTABLE else Resettable.ALL
+        what = Resettable(setting)  # one of the declared choices: checked at the edge
 
         await handle(interaction, "settings reset", lambda invocation, _: self._settings.reset(invocation, what))

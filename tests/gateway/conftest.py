@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
+from typing import Final
 
 import pytest
 from arq.connections import ArqRedis
 from arq.worker import Worker, func
+from hypothesis import HealthCheck, settings
 
 from gateway.control_actions import ControlActions
 from gateway.deps import Deps, Stores, Streams
@@ -24,6 +27,28 @@ from shared.jobs import JobName
 from shared.keys import Keys
 from shared.settings import GatewaySettings, RedisSettings
 from tests.gateway.support import stand_in_resolve, stand_in_search
+
+SOAK: Final = os.environ.get("HYPOTHESIS_PROFILE") == "soak"
+"""`HYPOTHESIS_PROFILE=soak` runs the interaction fuzzing of `test_e2e_fuzz.py` fifty times longer."""
+SOAK_FACTOR: Final = 50
+settings.register_profile(
+    "gateway-fuzz",
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def fuzz_settings(examples: int) -> settings:
+    """`examples` in the default suite (the gateway fuzz tests stay at ~170 examples together), x50 in a soak."""
+    count = examples * SOAK_FACTOR if SOAK else examples
+    return settings(settings.get_profile("gateway-fuzz"), max_examples=count)
+
+
+def fuzz_timeout_s(examples: int) -> float:
+    """The pytest timeout of a fuzz test: generous per example (interactions through a real process)."""
+    return 60.0 + examples * (SOAK_FACTOR if SOAK else 1) * 1.0
 
 
 @pytest.fixture

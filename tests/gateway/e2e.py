@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from redis.asyncio import Redis
+
 from gateway.deps import Stores
 from shared.events import VoiceStateRequest
+from shared.keys import Keys
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.scenario.interactions import CommandNotRegisteredError
-from tests.fakediscord.world.interactions import Callback, InteractionHandle
+from tests.fakediscord.world.interactions import APPLICATION_COMMAND, Callback, InteractionHandle
 from tests.fakediscord.world.models import Channel, Guild, Member, Message, Role
 from tests.support.processes import ServiceProcess
 
@@ -140,6 +143,70 @@ async def answer(
     handle = await invoke(world, name, member, options, subcommand=subcommand)
     callback = await handle.response(timeout_s)
     return callback, await handle.reply(timeout_s)
+
+
+type JSON = dict[str, Any]
+
+
+def registered(world: World) -> list[JSON]:
+    """The chat-input commands the bot registered with the fake, for the world's guild (guild ones, then global)."""
+    commands = world.fake.core.commands
+    found = {str(c["name"]): c for c in commands.listing(None) + commands.listing(world.guild.id)}
+    return [command for command in found.values() if command.get("type", 1) == 1]
+
+
+async def wait_registered(world: World, name: str = "play", timeout_s: float = 10.0) -> None:
+    await world.fake.interactions.wait_until_command(name, guild_id=world.guild.id, timeout=timeout_s)
+
+
+def raw_command(world: World, name: str, options: object = None, **data: object) -> JSON:
+    """The `data` of a slash command interaction with `options` exactly as given (no typing, no checks)."""
+    command = world.fake.core.commands.find(world.guild.id, name)
+    command_id = command["id"] if command is not None else "1"
+    body: JSON = {"id": command_id, "name": name, "type": 1, "guild_id": str(world.guild.id)}
+    if options is not None:
+        body["options"] = options
+    return body | data
+
+
+async def invoke_raw(
+    world: World, member: Member, data: JSON, *, kind: int = APPLICATION_COMMAND, message: Message | None = None
+) -> InteractionHandle:
+    """Send an interaction with a raw `data` payload, as a misbehaving (or hostile) Discord could.
+
+    The fake's scenario API types every option from its Python value; this goes one step below it, through the
+    path its `invoke` and `click` use, so any payload reaches the bot as given (`message`: a clicked message).
+    """
+    return await world.fake.interactions.deliver(kind, member, world.text, data, message)
+
+
+async def private_refusal(world: World, handle: InteractionHandle, timeout_s: float = 10.0) -> Message:
+    """The answer to an interaction that was deferred publicly and then refused: the public placeholder is
+    deleted before the refusal goes out as an ephemeral follow-up (Discord would take a follow-up sent while the
+    placeholder still loads as the placeholder itself, public). Returns the follow-up."""
+    callback = await handle.response(timeout_s)
+    assert callback.type == 5 and not callback.ephemeral, callback
+    followup = await handle.followup(0, timeout_s)
+    assert followup.ephemeral, text_of(followup)
+    original = handle.interaction.original
+    assert original is not None and original.deleted, "the public placeholder was left in the channel"
+    token = handle.interaction.token
+    hooks = [r for r in world.fake.core.requests if r.path.startswith("/webhooks/") and token in r.path]
+    order = [(r.method, r.path.endswith("@original")) for r in hooks]
+    assert order.index(("DELETE", True)) < order.index(("POST", False)), order
+    return followup
+
+
+async def guild_state(redis: Redis, keys: Keys, guild_id: int) -> dict[str, bytes]:
+    """Every Redis value of the guild (its hash-tagged keys, DUMPed) plus the active-guild set, to compare."""
+    found = [key async for key in redis.scan_iter(match=f"{keys.prefix}:{{{guild_id}}}:*", count=1000)]
+    found.append(keys.active_guilds().encode())
+    values = {key.decode() if isinstance(key, bytes) else str(key): await redis.dump(key) for key in found}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def changed(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> set[str]:
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
 
 
 def text_of(message: Message) -> str:

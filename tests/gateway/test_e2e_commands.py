@@ -51,7 +51,17 @@ from shared.queue_store import QueueLimits
 from shared.settings import GatewaySettings
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.world.models import Member, Message
-from tests.gateway.e2e import GatewayProcess, World, answer, bot_joins, build_world, custom_ids, invoke, text_of
+from tests.gateway.e2e import (
+    GatewayProcess,
+    World,
+    answer,
+    bot_joins,
+    build_world,
+    custom_ids,
+    invoke,
+    private_refusal,
+    text_of,
+)
 from tests.gateway.support import store_state
 from tests.support.factories import make_item
 
@@ -148,7 +158,8 @@ async def test_play_and_search_bad_input_and_denials(
     assert "`when` must be one of" in await refused(world, "play", world.alice, {"query": "x", "when": "later"})
     assert "Join a voice channel first" in await refused(world, "search", world.carol, {"query": "lofi"})
     assert await sent(redis, keys, world) == []
-    assert "🔍 Nothing found for 'nothing here'." in await ok(world, "play", world.alice, {"query": "nothing here"})
+    handle = await invoke(world, "play", world.alice, {"query": "nothing here"})
+    assert text_of(await private_refusal(world, handle)) == "🔍 Nothing found for 'nothing here'."
 
 
 async def test_control_commands(
@@ -205,11 +216,11 @@ async def test_bad_control_input_stores_nothing(
     await playing(world, stores)
     assert "not a time I understand" in await refused(world, "seek", world.alice, {"position": "soon"})
     assert "past the end" in await refused(world, "seek", world.alice, {"position": "9:00"})
-    assert "between 0 and 200" in await refused(world, "volume", world.alice, {"level": 300})
+    assert "`level` must be a whole number from 0 to 200" in await refused(world, "volume", world.alice, {"level": 300})
     assert "not a filter" in await refused(world, "filter", world.alice, {"filters": "chipmunk"}, subcommand="set")
-    assert "between 1 and 1000" in await refused(world, "skip", world.alice, {"count": 0})
+    assert "`count` must be a whole number from 1 to 1000" in await refused(world, "skip", world.alice, {"count": 0})
     assert "must be one of" in await refused(world, "loop", world.alice, {"mode": "sometimes"})
-    assert "first queued track is 1" in await refused(world, "remove", world.alice, {"position": 0})
+    assert "`position` must be a whole number from 1 to" in await refused(world, "remove", world.alice, {"position": 0})
     assert "Already paused" not in await refused(world, "resume", world.alice)
     assert await sent(redis, keys, world) == []
 

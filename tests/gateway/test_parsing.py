@@ -19,6 +19,7 @@ from gateway.parsing import (
     parse_skip_count,
     parse_volume,
     parse_when,
+    shown,
 )
 from shared.errors import InvalidInputError
 from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode
@@ -130,3 +131,20 @@ def test_small_options() -> None:
         parse_position(0)
     with pytest.raises(InvalidInputError):
         parse_page(0)
+
+
+@pytest.mark.parametrize(
+    "raw", ["\u0663", "1:2\u0663", "\uff18\uff13", "9" * 21, "9" * 3000, "1:23\x00", "+" + "9" * 3000]
+)
+def test_times_are_ascii_and_short(raw: str) -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        parse_seek(raw)
+    assert len(raised.value.message) < 120
+
+
+def test_quoted_user_text_is_clean_and_clipped() -> None:
+    assert shown("  a\u202eb\x00c`d\u2066  ") == "abcd"
+    assert shown("x" * 50) == "x" * 19 + "…"
+    with pytest.raises(InvalidInputError) as raised:
+        parse_filters("\u202e" + "z" * 150)
+    assert "\u202e" not in raised.value.message and len(raised.value.message) < 200

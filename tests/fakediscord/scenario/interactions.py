@@ -45,9 +45,11 @@ class InteractionDriver:
         self.core = core
         self.hub = hub
 
-    async def _create(
-        self, kind: int, member: Member, channel: Channel, data: JSON, message: Message | None
+    async def deliver(
+        self, kind: int, member: Member, channel: Channel, data: JSON, message: Message | None = None
     ) -> InteractionHandle:
+        """Deliver an interaction with `data` exactly as given (no typing, no checks): what `invoke`, `autocomplete`
+        and `click` build on, and what a test of hostile payloads sends directly."""
         world = self.core.world
         interaction = Interaction(
             world.ids.next(), Interaction.new_token(), kind, channel.guild_id, channel.id, member, {}
@@ -100,7 +102,7 @@ class InteractionDriver:
     ) -> InteractionHandle:
         """Run ``/name [group] [subcommand] option:value…`` as ``member`` in ``channel``."""
         data = self._command_data(name, channel, options, subcommand, group)
-        return await self._create(APPLICATION_COMMAND, member, channel, data, None)
+        return await self.deliver(APPLICATION_COMMAND, member, channel, data, None)
 
     async def autocomplete(
         self,
@@ -115,7 +117,7 @@ class InteractionDriver:
     ) -> InteractionHandle:
         """Type into option ``focused``; await :meth:`InteractionHandle.choices`."""
         data = self._command_data(name, channel, options, subcommand, group, focused)
-        return await self._create(AUTOCOMPLETE, member, channel, data, None)
+        return await self.deliver(AUTOCOMPLETE, member, channel, data, None)
 
     async def click(
         self,
@@ -131,4 +133,4 @@ class InteractionDriver:
         data: JSON = {"custom_id": custom_id, "component_type": component_type}
         if values is not None:
             data["values"] = values
-        return await self._create(MESSAGE_COMPONENT, member, channel, data, message)
+        return await self.deliver(MESSAGE_COMPONENT, member, channel, data, message)

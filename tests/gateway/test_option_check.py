@@ -1,0 +1,153 @@
+"""The edge's option checks, against the declarations encore's cogs really register (no Discord, no Redis)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+
+from gateway.control_actions import ControlActions
+from gateway.deps import Deps
+from gateway.option_check import CommandSchemas
+from gateway.play_actions import PlayActions
+from gateway.playback_cog import PlaybackCog
+from gateway.queue_actions import QueueActions
+from gateway.queue_cog import QueueCog
+from gateway.settings_actions import SettingsActions
+from shared.errors import InvalidInputError
+
+ROLE = 11
+TEXT = 21
+VOICE = 22
+
+
+class Guild:
+    def has_role(self, role_id: int) -> bool:
+        return role_id == ROLE
+
+    def channel_type(self, channel_id: int) -> int | None:
+        return {TEXT: 0, VOICE: 2}.get(channel_id)
+
+
+@pytest.fixture(scope="module")
+def schemas() -> CommandSchemas:
+    """The cogs only keep their collaborators; their declarations do not need them."""
+    none: Any = None
+    cogs = [
+        PlaybackCog(cast(Deps, none), cast(PlayActions, none), cast(ControlActions, none)),
+        QueueCog(cast(QueueActions, none), cast(SettingsActions, none)),
+    ]
+    return CommandSchemas(command.get_payload(None) for cog in cogs for command in cog.application_commands)
+
+
+def data(name: str, options: object = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": "123", "name": name, "type": 1}
+    if options is not None:
+        body["options"] = options
+    return body
+
+
+def opt(name: str, kind: int, value: object, **extra: object) -> dict[str, Any]:
+    return {"name": name, "type": kind, "value": value, **extra}
+
+
+def settings_set(*options: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": "set", "type": 1, "options": list(options)}]
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("volume", [opt("level", 4, 0)]),
+        ("volume", [opt("level", 4, 200)]),
+        ("skip", None),
+        ("skip", [opt("count", 4, 1000)]),
+        ("play", [opt("query", 3, "x" * 500), opt("when", 3, "next")]),
+        ("seek", [opt("position", 3, "-1:02:03.500")]),
+        ("filter", [{"name": "clear", "type": 1}]),
+        ("filter", [{"name": "set", "type": 1, "options": [opt("filters", 3, "nightcore")]}]),
+        ("settings", settings_set(opt("dj_role", 8, str(ROLE)), opt("announce_channel", 7, str(TEXT)))),
+        ("settings", settings_set(opt("24_7", 5, False), opt("user_share", 4, 100))),
+        ("move", [opt("to", 4, 1), opt("from", 4, 100_000)]),
+    ],
+)
+def test_what_discord_sends_passes(schemas: CommandSchemas, name: str, options: object) -> None:
+    schemas.check(data(name, options), Guild())
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "expected"),
+    [
+        ("volume", [opt("level", 4, 201)], "`level` must be a whole number from 0 to 200."),
+        ("volume", [opt("level", 4, 1.0)], "`level` must be a whole number from 0 to 200."),
+        ("volume", [opt("level", 4, False)], "`level` must be a whole number from 0 to 200."),
+        ("volume", [opt("level", 10, 5)], "`level` must be a whole number from 0 to 200."),
+        ("volume", [{"name": "level", "type": 4}], "`level` must be a whole number from 0 to 200."),
+        ("volume", None, "`level` is required."),
+        ("queue", [opt("page", 4, 2**53)], "`page` must be a whole number from 1 to 10000."),
+        ("play", [opt("query", 3, "x" * 501)], "`query` must be text of at most 500 characters."),
+        ("play", [opt("query", 3, "a"), opt("when", 3, "NOW")], "`when` must be one of: end, next, now."),
+        ("settings", settings_set(opt("dj_role", 8, "12")), "`dj_role` must be a role of this server."),
+        ("settings", settings_set(opt("dj_role", 8, "1" * 21)), "`dj_role` must be a role of this server."),
+        ("settings", settings_set(opt("dj_role", 8, "١١")), "`dj_role` must be a role of this server."),
+        (
+            "settings",
+            settings_set(opt("announce_channel", 7, str(VOICE))),
+            "`announce_channel` must be a text or announcement channel of this server.",
+        ),
+        ("settings", settings_set(opt("24_7", 5, "true")), "`24_7` must be true or false."),
+        ("settings", [{"name": "set", "type": 2, "options": []}], "That subcommand does not exist."),
+        ("settings", [{"name": "show", "type": 1}, {"name": "show", "type": 1}], "Pick one of:"),
+        ("pause", [opt("x", 3, "y")], "an option it does not have"),
+        ("volume", {"level": 5}, "malformed"),
+        ("volume", [5], "malformed"),
+    ],
+)
+def test_what_discord_would_not_send_is_refused(
+    schemas: CommandSchemas, name: str, options: object, expected: str
+) -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        schemas.check(data(name, options), Guild())
+    assert expected in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        {"name": "nosuch", "id": "1", "type": 1},
+        {"name": "play", "id": "x", "type": 1},
+        data("play") | {"type": 3},
+    ],
+)
+def test_unknown_commands_are_refused(schemas: CommandSchemas, body: object) -> None:
+    with pytest.raises(InvalidInputError):
+        schemas.check(body, Guild())
+
+
+def test_autocomplete_accepts_partial_text_in_the_focused_option_only(schemas: CommandSchemas) -> None:
+    typing = [opt("query", 3, "", focused=True)]
+    schemas.check(data("play", typing), Guild(), autocomplete=True)
+    with pytest.raises(InvalidInputError):
+        schemas.check(data("play", [opt("query", 3, 5, focused=True)]), Guild(), autocomplete=True)
+    with pytest.raises(InvalidInputError):
+        schemas.check(data("play", [*typing, opt("when", 3, "later")]), Guild(), autocomplete=True)
+
+
+def test_every_registered_option_has_a_bounded_range(schemas: CommandSchemas) -> None:
+    """Integers carry a max (so no message says "up to 2^53"), free text a max_length."""
+    leaves: list[dict[str, Any]] = []
+    for name in schemas.names:
+        declaration = schemas.declaration(name)
+        assert declaration is not None
+        stack = list(declaration.get("options") or [])
+        while stack:
+            option = stack.pop()
+            stack.extend(option.get("options") or [])
+            leaves.append(option)
+    for option in leaves:
+        if option["type"] == 4:
+            assert option.get("max_value") is not None, option["name"]
+        if option["type"] == 3 and not option.get("choices"):
+            assert option.get("max_length") is not None, option["name"]
