@@ -441,9 +441,9 @@ async def test_a_queue_page_of_huge_links_is_cut_to_fit(world: World, gateway: G
     assert reply.embeds[0]["footer"]["text"] == "Page 1/1 · 10 queued"
 
 
-async def test_a_huge_negative_seek_is_echoed_briefly_with_its_sign(
+async def test_a_huge_seek_is_refused_briefly_naming_the_option(
     world: World, gateway: GatewayProcess, stores: Stores
 ) -> None:
     await playing(world, stores)
     text = await refused(world, "seek", world.alice, {"position": "-" + "9" * 3000})
-    assert text.startswith("⚠️ `-99999") and "(3,001 characters)" in text and len(text) < 200
+    assert text.startswith("⚠️ ") and "`position`" in text and len(text) < 200

@@ -16,6 +16,7 @@ import pytest
 from tests.chaos.media import ChaosMedia
 from tests.e2e.stack import Stack
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
+from tests.gateway.e2e import private_refusal
 from tests.observability.scrape import Scrape, scrape
 from tests.support.redis_server import free_port
 
@@ -66,7 +67,9 @@ async def _members_play_and_err(stack: Stack, tones: ChaosMedia) -> str:
     await stack.redis.set(stack.keys.rate(guild, alice), "not a number")  # the rate check fails: an error
     await stack.command("volume", {"level": 80})
     await stack.redis.delete(stack.keys.rate(guild, alice))
-    await stack.command("play", {"query": f"http://127.0.0.1:{free_port()}/nobody-listens.mp3"})
+    world = stack.world
+    query = {"query": f"http://127.0.0.1:{free_port()}/nobody-listens.mp3"}
+    await private_refusal(world, await world.fake.invoke("play", member=world.alice, channel=world.text, options=query))
     return owner
 
 
