@@ -61,7 +61,7 @@ CASES: list[tuple[BaseModel, bytes]] = [
     (
         ResolveResult(status=ResolveStatus.NOTHING_FOUND, message="Nothing found."),
         b'{"status":"nothing_found","message":"Nothing found.","first":null,"queued":0,"total":null,'
-        b'"playlist_title":null,"pending":false,"substituted_for":null}',
+        b'"playlist_title":null,"pending":false,"substituted_for":null,"skipped":[]}',
     ),
     (
         IngestChunkRequest(guild_id=1, request_id=UID, chunk_index=3),
