@@ -14,7 +14,7 @@ from gateway.announcer import Announcer
 from gateway.client import EncoreClient, ShardedEncoreClient
 from gateway.components import ComponentRouter
 from gateway.control_actions import ControlActions
-from gateway.deps import Deps, Stores, Streams, now_ms
+from gateway.deps import Deps, Stores, Streams
 from gateway.discord_messages import DiscordMessages
 from gateway.gate import Gate
 from gateway.health import Health
@@ -31,6 +31,7 @@ from gateway.tasks import TaskOwner
 from gateway.voice_bridge import DiscordVoiceControl
 from gateway.voice_forwarder import VoiceForwarder
 from gateway.voice_requests import VoiceRequests
+from shared.clock import now_ms
 from shared.keys import Keys
 from shared.observability import GatewayMetrics
 from shared.settings import GatewaySettings, Settings

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from gateway.recent_store import RecentStore
 from gateway.search_cache import ResolverSearchCache
 from gateway.shards import ShardFilter
 from shared.active_store import ActiveGuildStore
+from shared.clock import now_ms
 from shared.command_store import CommandStore
 from shared.event_store import EventStore
 from shared.keys import Keys
@@ -26,10 +26,6 @@ from shared.queue_store import QueueStore
 from shared.settings import GatewaySettings
 from shared.settings_store import SettingsStore
 from shared.voice_store import VoiceStore
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -11,6 +10,7 @@ from typing import Final
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from shared.clock import now_ms
 from shared.commands import COMMAND_ADAPTER, Command
 from shared.keys import Keys
 from shared.redis_typing import aw
@@ -37,7 +37,7 @@ class CommandStore:
     async def append(self, guild_id: int, command: Command) -> str:
         """Append a command; returns its stream id (ids are strictly increasing per guild)."""
         if command.issued_at_ms == 0:
-            command = command.model_copy(update={"issued_at_ms": int(time.time() * 1000)})
+            command = command.model_copy(update={"issued_at_ms": now_ms()})
         payload = COMMAND_ADAPTER.dump_json(command)
         entry_id = await aw(
             self._redis.xadd(self._keys.commands(guild_id), {_FIELD: payload}, maxlen=STREAM_MAXLEN, approximate=True)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any, Final
 
 from arq.constants import in_progress_key_prefix
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from shared.clock import now_ms
 from shared.keys import Keys
 from shared.redis_typing import aw
 
@@ -78,7 +78,7 @@ class JobRescue:
         uptime_s = int((await self._redis.info("server")).get("uptime_in_seconds", 0))
         if uptime_s * 1000 < 2 * self._dead_after_ms:
             return 0  # Redis just restarted: every heartbeat paused with it, nobody is known dead yet
-        dead_before = int(time.time() * 1000) - self._dead_after_ms
+        dead_before = now_ms() - self._dead_after_ms
         silent = await aw(self._redis.zrangebyscore(self._keys.workers(), 0, dead_before))
         freed = 0
         for raw in silent:

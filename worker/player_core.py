@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from redis.exceptions import RedisError
 
+from shared.clock import now_ms
 from shared.command_store import StreamEntry
 from shared.commands import VoiceUpdateCommand
 from shared.errors import CorruptDataError
@@ -31,7 +32,6 @@ from worker.player_support import (
     PlayerStores,
     Rejoiner,
     TaskSet,
-    now_ms,
 )
 from worker.ports import AudioOutput, HoldReason, LeaseView, StreamSource, VoicePort
 from worker.track_driver import TrackDriver

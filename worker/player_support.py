@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Final
@@ -71,10 +70,6 @@ Inbox = CommandArrived | TrackDone | Halt | LeaseDoubt
 
 class Fenced(Exception):  # noqa: N818 - a signal, not an error condition of the caller
     """The fence rejected a write: another worker owns the guild now. Stop without touching anything."""
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class TaskSet:

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from shared import clock
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore, StreamEntry
 from shared.keys import Keys
@@ -181,7 +182,7 @@ class Supervisor:
             _log.error("player crashed: %r", error, extra={"guild_id": guild_id}, exc_info=error)
 
     async def _heartbeat(self) -> None:
-        now_ms = int(time.time() * 1000)
+        now_ms = clock.now_ms()
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zadd(self._keys.workers(), {self._config.worker_id: now_ms})
             pipe.set(self._keys.worker_load(self._config.worker_id), len(self._owned), ex=int(_WORKER_TTL_S))
@@ -190,7 +191,7 @@ class Supervisor:
 
     async def _least_other_load(self) -> int | None:
         """The load of the least-loaded other worker that sent a heartbeat recently (None if there is none)."""
-        fresh_after = int(time.time() * 1000) - _FRESH_MS
+        fresh_after = clock.now_ms() - _FRESH_MS
         workers = await aw(self._redis.zrangebyscore(self._keys.workers(), fresh_after, "+inf"))
         others = [w.decode() for w in workers if w.decode() != self._config.worker_id]
         if not others:

@@ -8,13 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from yt_dlp.utils import YoutubeDLError
 
+from shared.clock import now_ms
 from shared.events import TrackSubstituted
 from shared.models import QueueItem, Track
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import FAILURE_TEXT, Failure, classify
 from worker.resolve.fallback import hints
 from worker.resolve.models import CachedStream, StreamInfo, StreamResult
-from worker.resolve.playlist import now_ms
 from worker.resolve.search import Searcher
 from worker.resolve.tracks import duration_ms, quoted
 from worker.resolve.ytdlp import InfoDict
