@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from gateway.cursor_store import CursorStore
-from gateway.gateway_keys import GatewayKeys
 from gateway.jobs_client import Jobs
 from gateway.message_store import MessageStore
 from gateway.rate_store import RateLimitStore
@@ -48,7 +47,6 @@ class Stores:
     @classmethod
     def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings, *, search_prefix: str = "ytsearch") -> Stores:
         """`search_prefix` is the worker's (`ENCORE_WORKER__SEARCH_PREFIX`): it is part of the search cache's keys."""
-        gateway_keys = GatewayKeys(keys.prefix)
         return cls(
             queue=QueueStore(redis, keys),
             players=PlayerStore(redis, keys),
@@ -57,10 +55,10 @@ class Stores:
             voice=VoiceStore(redis, keys),
             active=ActiveGuildStore(redis, keys),
             leases=LeaseStore(redis, keys),
-            messages=MessageStore(redis, gateway_keys),
+            messages=MessageStore(redis, keys),
             rate=RateLimitStore(redis, keys, limit=settings.rate_limit_commands, window_s=settings.rate_limit_window_s),
-            recent=RecentStore(redis, gateway_keys),
-            cursors=CursorStore(redis, keys, gateway_keys),
+            recent=RecentStore(redis, keys),
+            cursors=CursorStore(redis, keys),
             searches=ResolverSearchCache(redis, keys, search_prefix=search_prefix),
         )
 

@@ -8,7 +8,7 @@ from typing import Final
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from gateway.gateway_keys import GatewayKeys
+from shared.keys import Keys
 from shared.models import Snowflake, WireModel
 from shared.redis_typing import aw
 
@@ -22,7 +22,7 @@ class MessageRef(WireModel):
 
 
 class MessageStore:
-    def __init__(self, redis: Redis, keys: GatewayKeys) -> None:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
 

@@ -8,8 +8,8 @@ from typing import Final
 from pydantic import Field, ValidationError
 from redis.asyncio import Redis
 
-from gateway.gateway_keys import GatewayKeys
 from shared.jobs import MAX_QUERY_LENGTH
+from shared.keys import Keys
 from shared.models import InsertPosition, Snowflake, Track, WireModel
 from shared.redis_typing import aw
 
@@ -37,7 +37,7 @@ class SearchSession(WireModel):
 
 
 class RecentStore:
-    def __init__(self, redis: Redis, keys: GatewayKeys) -> None:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
 

@@ -66,6 +66,22 @@ class Keys:
         """STRING counter with a TTL: a member's command rate window."""
         return self._guild(guild_id, f"rate:{user_id}")
 
+    def now_playing_message(self, guild_id: int) -> str:
+        """STRING: MessageRef JSON of the guild's now-playing message (gateway)."""
+        return self._guild(guild_id, "npmsg")
+
+    def progress_message(self, guild_id: int, request_id: str) -> str:
+        """STRING with a TTL: MessageRef JSON of a playlist's progress notice (gateway)."""
+        return self._guild(guild_id, f"plmsg:{request_id}")
+
+    def recent(self, guild_id: int, user_id: int) -> str:
+        """LIST with a TTL: a member's recent queries and picks (RecentEntry JSON), newest first (gateway)."""
+        return self._guild(guild_id, f"recent:{user_id}")
+
+    def search(self, guild_id: int, search_id: str) -> str:
+        """STRING with a TTL: SearchSession JSON, the results a `/search` offered (gateway)."""
+        return self._guild(guild_id, f"search:{search_id}")
+
     def active_guilds(self) -> str:
         """ZSET guild id -> time it became active: guilds that need a player."""
         return f"{self.prefix}:guilds:active"
@@ -85,6 +101,10 @@ class Keys:
     def handoffs(self) -> str:
         """Pub/sub channel: a worker released guilds (a hint for the others to claim them now, not on a scan)."""
         return f"{self.prefix}:handoffs"
+
+    def voice_cursor(self, shard_key: str) -> str:
+        """STRING: the last voice request handled by the gateway process serving `shard_key`."""
+        return f"{self.prefix}:gateway:{shard_key}:voice-cursor"
 
     def events(self) -> str:
         """STREAM of worker -> gateway events."""
