@@ -6,6 +6,7 @@ scripts keep working on Redis Cluster.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -114,8 +115,25 @@ class Keys:
         """STREAM of worker -> gateway voice state requests."""
         return f"{self.prefix}:voice-requests"
 
-    def cache(self, kind: str, digest: str) -> str:
-        """STRING with a TTL: cached resolve or search results."""
+    def resolved(self, url: str) -> str:
+        """STRING with a TTL: CachedTracks JSON, what the resolver found at a URL."""
+        return self._cache("meta", url)
+
+    def stream(self, url: str) -> str:
+        """STRING with a TTL: CachedStream JSON, a track's short-lived stream URL (or its substitute's)."""
+        return self._cache("stream", url)
+
+    def search_results(self, search_prefix: str, size: int, query: str) -> str:
+        """STRING with a TTL: CachedTracks JSON, the first `size` results of a yt-dlp search for `query`.
+
+        Written by the worker's resolver, read by the gateway's `/play` autocomplete; case and runs of whitespace in
+        the query do not change the key.
+        """
+        text = " ".join(query.split()).lower()
+        return self._cache("search", f"{search_prefix}|{size}|{text}")
+
+    def _cache(self, kind: str, text: str) -> str:
+        digest = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
         return f"{self.prefix}:cache:{kind}:{digest}"
 
     def arq_queue(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.event_store import EventStore
+from shared.keys import Keys
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
@@ -18,6 +19,7 @@ from worker.resolve.ytdlp import YtDlp
 @dataclass(frozen=True, slots=True)
 class ResolveDeps:
     config: WorkerSettings
+    keys: Keys
     ytdlp: YtDlp
     guard: UrlGuard
     queue: QueueStore

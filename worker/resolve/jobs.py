@@ -111,12 +111,13 @@ def build_resolve_service(
     guard = UrlGuard(allowed, resolver=resolver)
     deps = ResolveDeps(
         config=config,
+        keys=keys,
         ytdlp=YtDlp(guard, threads=config.ytdlp_threads, params=ytdlp_params, timeout_s=YTDLP_CALL_TIMEOUT_S),
         guard=guard,
         queue=QueueStore(redis, keys),
         settings_store=SettingsStore(redis, keys),
         events=EventStore(redis, keys),
-        cache=ResolveCache(redis, keys),
+        cache=ResolveCache(redis),
         requests=RequestStore(redis, keys),
         scheduler=scheduler,
     )

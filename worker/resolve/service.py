@@ -16,6 +16,7 @@ from typing import Final, Literal
 from yt_dlp.utils import YoutubeDLError
 
 from shared.jobs import (
+    SEARCH_SIZE,
     IngestChunkRequest,
     ResolveRequest,
     ResolveResult,
@@ -30,7 +31,7 @@ from worker.resolve.fallback import hints, page_title
 from worker.resolve.models import CachedTracks, ChunkOutcome, StreamResult
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_reason, limits_for
 from worker.resolve.probe import probe
-from worker.resolve.search import SEARCH_SIZE, Searcher
+from worker.resolve.search import Searcher
 from worker.resolve.streams import StreamResolver
 from worker.resolve.tracks import (
     basename_title,
@@ -128,7 +129,7 @@ class ResolveService:
         return await self._queue_one(request, settings, tracks[0])
 
     async def _resolve_url(self, request: ResolveRequest, settings: GuildSettings, url: str) -> ResolveResult:
-        cached = await self._d.cache.get("meta", url, CachedTracks)
+        cached = await self._d.cache.get(self._d.keys.resolved(url), CachedTracks)
         if cached is not None and cached.tracks:
             return await self._queue_one(request, settings, cached.tracks[0])
         try:
@@ -144,7 +145,9 @@ class ResolveService:
         track = make_track(extraction.info, url)
         if extraction.info.get("direct"):
             track = enrich(track, await probe(str(extraction.info.get("url") or url)))
-        await self._d.cache.put("meta", url, CachedTracks(tracks=(track,)), self._config.resolve_cache_ttl_s)
+        await self._d.cache.put(
+            self._d.keys.resolved(url), CachedTracks(tracks=(track,)), self._config.resolve_cache_ttl_s
+        )
         return await self._queue_one(request, settings, track)
 
     async def _resolve_list_file(self, request: ResolveRequest, settings: GuildSettings, url: str) -> ResolveResult:

@@ -39,13 +39,13 @@ class StreamResolver:
         False when prefetching the next item and True when it starts playing it).
         """
         url = item.track.url
-        cached = await self._d.cache.get("stream", url, CachedStream)
+        cached = await self._d.cache.get(self._d.keys.stream(url), CachedStream)
         if cached is None:
             found = await self._lookup_stream(item.track, guild_id)
             if isinstance(found, str):
                 return StreamResult(item=item, error=found[:500])
             cached = found
-            await self._d.cache.put("stream", url, cached, _stream_ttl(cached))
+            await self._d.cache.put(self._d.keys.stream(url), cached, _stream_ttl(cached))
         if cached.substitute is None or cached.substitute_stream is None:
             return StreamResult(item=item, stream=cached.stream)
         substitute = QueueItem(
