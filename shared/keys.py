@@ -139,3 +139,7 @@ class Keys:
     def arq_queue(self) -> str:
         """The arq queue name for resolve jobs."""
         return f"{self.prefix}:resolve"
+
+    def arq_health(self, worker_id: str) -> str:
+        """STRING with a TTL: arq's health line of one worker's job loop (arq writes it every few seconds)."""
+        return f"{self.arq_queue()}:health:{worker_id}"

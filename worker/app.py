@@ -202,7 +202,7 @@ def arq_worker(parts: WorkerParts, rescue: JobRescue) -> Worker:
         job_serializer=codec.dumps,
         job_deserializer=codec.loads,
         ctx={RESOLVE_SERVICE_KEY: parts.resolver},
-        health_check_key=f"{parts.keys.arq_queue()}:health:{config.worker_id}",
+        health_check_key=parts.keys.arq_health(config.worker_id),
         health_check_interval=10,
     )
 

@@ -21,23 +21,13 @@ from redis.exceptions import RedisError
 
 from shared.clock import now_ms
 from shared.keys import Keys
+from shared.lua import RESCUE
 from shared.redis_typing import aw
 
 _log: Final = logging.getLogger(__name__)
 
 JOBS_TTL_S: Final = 600
 """The jobs set outlives any job (timeouts are 60 s); a dead worker's set is removed when its jobs are rescued."""
-
-RESCUE: Final = r"""
--- KEYS: workers (ZSET id -> heartbeat ms), the dead worker's jobs SET   ARGV: worker id, dead before (ms), prefix
-local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if beat and tonumber(beat) >= tonumber(ARGV[2]) then return -1 end
-local ids = redis.call('SMEMBERS', KEYS[2])
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[3] .. id) end
-redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[1], ARGV[1])
-return #ids
-"""
 
 
 class JobRescue:
