@@ -27,7 +27,6 @@ from gateway.queue_cog import QueueCog
 from gateway.redis_client import command_client, stream_client
 from gateway.settings_actions import SettingsActions
 from gateway.shards import ShardFilter
-from gateway.tasks import TaskOwner
 from gateway.voice_bridge import DiscordVoiceControl
 from gateway.voice_forwarder import VoiceForwarder
 from gateway.voice_requests import VoiceRequests
@@ -35,6 +34,7 @@ from shared.clock import now_ms
 from shared.keys import Keys
 from shared.observability import GatewayMetrics
 from shared.settings import GatewaySettings, Settings
+from shared.tasks import TaskOwner
 
 _log: Final = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S: Final = 10.0

@@ -22,6 +22,7 @@ from shared.errors import CorruptDataError
 from shared.events import Event, EventBase
 from shared.models import GuildSettings, LoopMode, PlayerState, QueueItem
 from shared.player_store import Retire, Transition
+from shared.tasks import TaskOwner
 from worker.player_support import (
     CommandArrived,
     Fenced,
@@ -31,7 +32,6 @@ from worker.player_support import (
     PlayerConfig,
     PlayerStores,
     Rejoiner,
-    TaskSet,
 )
 from worker.ports import AudioOutput, HoldReason, LeaseView, StreamSource, VoicePort
 from worker.track_driver import TrackDriver
@@ -73,7 +73,7 @@ class PlayerCore:
         self._idle_since: float | None = None
         self._alone_since: float | None = None
         self.released = False
-        self._side_tasks = TaskSet()
+        self._side_tasks = TaskOwner()
         self._ignore_before_ms = 0
         self._voice_closed = False
         self._rejoiner = Rejoiner(config.rejoin_backoff_s)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, Final
 
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore, StreamEntry
@@ -14,8 +10,6 @@ from shared.event_store import EventStore
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
-
-_log: Final = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,29 +64,6 @@ Inbox = CommandArrived | TrackDone | Halt | LeaseDoubt
 
 class Fenced(Exception):  # noqa: N818 - a signal, not an error condition of the caller
     """The fence rejected a write: another worker owns the guild now. Stop without touching anything."""
-
-
-class TaskSet:
-    """Owns short background tasks; failures are logged, `cancel_all` ends the rest."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            _log.warning("%s failed: %r", task.get_name(), error)
-
-    async def cancel_all(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
 
 
 class Rejoiner:

@@ -25,8 +25,8 @@ from shared.command_store import CommandStore, StreamEntry
 from shared.keys import Keys
 from shared.lease_store import LeaseStore, RenewOutcome
 from shared.redis_typing import aw
+from shared.tasks import TaskOwner
 from worker.leases import TrackedLease
-from worker.player_support import TaskSet
 
 __all__ = ["OwnedPlayer", "PlayerFactory", "Supervisor", "SupervisorConfig", "TrackedLease"]
 
@@ -103,7 +103,7 @@ class Supervisor:
         self._player_factory = player_factory
         self._owned: dict[int, _Owned] = {}
         self._stopping = False
-        self._claims = TaskSet()
+        self._claims = TaskOwner()
         self._timed_claims: set[int] = set()
         self._wake = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not security
@@ -307,7 +307,7 @@ class Supervisor:
     async def shutdown(self, *, timeout_s: float = 5.0) -> None:
         """Graceful handoff: every player checkpoints at a safe point, then the leases are released."""
         self._stopping = True
-        await self._claims.cancel_all()
+        await self._claims.aclose()
         for owned in self._owned.values():
             owned.player.halt(handoff=True)
         tasks = [owned.task for owned in self._owned.values()]

@@ -18,11 +18,11 @@ from gateway.queue_actions import QueueActions
 from gateway.redis_client import command_client
 from gateway.settings_actions import SettingsActions
 from gateway.shards import ShardFilter
-from gateway.tasks import TaskOwner
 from shared import codec
 from shared.jobs import JobName
 from shared.keys import Keys
 from shared.settings import GatewaySettings, RedisSettings
+from shared.tasks import TaskOwner
 from tests.gateway.support import stand_in_resolve, stand_in_search
 
 
