@@ -19,11 +19,7 @@ import aiohttp
 from arq.connections import ArqRedis
 from arq.worker import Worker
 from redis.asyncio import ConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import codec
 from shared.active_store import ActiveGuildStore
@@ -33,6 +29,7 @@ from shared.keys import Keys
 from shared.observability import HealthServer, WorkerMetrics
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
+from shared.redis_pool import Retries, connection_pool
 from shared.settings import Settings
 from shared.settings_store import SettingsStore
 from shared.voice_store import VoiceStore
@@ -61,32 +58,25 @@ type VoiceFactoryBuilder = Callable[[aiohttp.ClientSession], VoiceConnectionFact
 """Given the worker's HTTP session, the factory of guild voice connections (built by the composition root)."""
 
 
+REDIS_RETRIES: Final = Retries(attempts=20, base_s=0.1, cap_s=2.0)
+"""The worker rides out short Redis outages (a restart, a failover) instead of failing its players' writes."""
+
+
 def redis_pool(settings: Settings, *, socket_timeout_s: float) -> ConnectionPool:
-    if settings.redis.url is None:
-        raise SystemExit("ENCORE_REDIS__URL is not set (scripts/run starts a local redis-server and sets it)")
-    return ConnectionPool.from_url(
-        settings.redis.url,
-        socket_timeout=socket_timeout_s,
-        socket_connect_timeout=settings.redis.connect_timeout_s,
-        retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), 20),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError, OSError],
-        health_check_interval=30,
-        client_name=f"encore-worker:{settings.worker.worker_id}",
+    return connection_pool(
+        settings.redis, socket_timeout_s=socket_timeout_s, retries=REDIS_RETRIES, client_name=_client_name(settings)
     )
 
 
 def lease_pool(settings: Settings) -> ConnectionPool:
     """For lease renewals: no retries and a timeout under the renew interval, so an outage shows at once (a renewal
     that comes late is worth nothing) and a refused connection tells the owner that Redis is down for everybody."""
-    if settings.redis.url is None:
-        raise SystemExit("ENCORE_REDIS__URL is not set")
     timeout_s = settings.worker.lease_ms / 4000
-    return ConnectionPool.from_url(
-        settings.redis.url,
-        socket_timeout=timeout_s,
-        socket_connect_timeout=timeout_s,
-        client_name=f"encore-worker:{settings.worker.worker_id}",
-    )
+    return connection_pool(settings.redis, socket_timeout_s=timeout_s, retries=None, client_name=_client_name(settings))
+
+
+def _client_name(settings: Settings) -> str:
+    return f"encore-worker:{settings.worker.worker_id}"
 
 
 @dataclass(frozen=True, slots=True)
