@@ -26,7 +26,7 @@ from shared.jobs import (
 )
 from shared.models import GuildSettings, QueueItem, Track
 from worker.resolve.deps import ResolveDeps
-from worker.resolve.failures import FAILURE_TEXT, Failure, classify
+from worker.resolve.failures import DeadLink, Failure
 from worker.resolve.fallback import hints, page_title
 from worker.resolve.models import CachedTracks, ChunkOutcome, StreamResult
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_reason, limits_for
@@ -193,22 +193,19 @@ class ResolveService:
     async def _resolve_failed(
         self, request: ResolveRequest, settings: GuildSettings, url: str, err: Exception
     ) -> ResolveResult:
-        failure, detail = classify(err)
-        _log.info("resolving %s failed: %s (%s)", url, failure.value, detail)
-        if failure is Failure.REFUSED:
-            return _refused(detail)
-        if not failure.searchable:
-            text = FAILURE_TEXT.get(failure, "it could not be read")
-            return ResolveResult(status=ResolveStatus.FAILED, message=f"That link can't be played: {text} ({detail}).")
+        dead = DeadLink.of(err, "That link")
+        _log.info("resolving %s failed: %s (%s)", url, dead.failure.value, dead.detail)
+        if dead.failure is Failure.REFUSED:
+            return _refused(dead.detail)
+        if (reason := dead.unsearchable()) is not None:
+            return ResolveResult(status=ResolveStatus.FAILED, message=reason)
         if not settings.search_fallback:
-            message = f"That link is unavailable ({detail}); search fallback is off on this server."
-            return ResolveResult(status=ResolveStatus.FAILED, message=message)
-        html_title = await self._page_title(url) if failure is Failure.UNSUPPORTED else None
+            return ResolveResult(status=ResolveStatus.FAILED, message=dead.fallback_off())
+        html_title = await self._page_title(url) if dead.failure is Failure.UNSUPPORTED else None
         match = await self._searcher.substitute(hints(url, html_title=html_title))
         if match is None:
-            message = f"That link is unavailable ({detail}) and no close match was found by search."
-            return ResolveResult(status=ResolveStatus.FAILED, message=message)
-        return await self._queue_one(request, settings, match.track, substituted_for=url, reason=detail)
+            return ResolveResult(status=ResolveStatus.FAILED, message=dead.no_match())
+        return await self._queue_one(request, settings, match.track, substituted_for=url, reason=dead.detail)
 
     async def _page_title(self, url: str) -> str | None:
         try:

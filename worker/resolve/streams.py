@@ -12,7 +12,7 @@ from shared.clock import now_ms
 from shared.events import TrackSubstituted
 from shared.models import QueueItem, Track
 from worker.resolve.deps import ResolveDeps
-from worker.resolve.failures import FAILURE_TEXT, Failure, classify
+from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints
 from worker.resolve.models import CachedStream, StreamInfo, StreamResult
 from worker.resolve.search import Searcher
@@ -76,19 +76,16 @@ class StreamResolver:
         found = await self._stream_info(track)
         if not isinstance(found, Exception):
             return found if isinstance(found, str) else CachedStream(stream=found)
-        failure, detail = classify(found)
-        if failure is Failure.REFUSED:
-            return f"That link can't be played: {detail}."
-        if not failure.searchable:
-            return f"{quoted(track.title)} can't be played: {FAILURE_TEXT.get(failure, detail)} ({detail})."
-        settings = await self._d.settings_store.get(guild_id)
-        if not settings.search_fallback:
-            return f"{quoted(track.title)} is unavailable ({detail}); search fallback is off on this server."
+        dead = DeadLink.of(found, quoted(track.title))
+        if (reason := dead.unsearchable()) is not None:
+            return reason
+        if not (await self._d.settings_store.get(guild_id)).search_fallback:
+            return dead.fallback_off()
         match = await self._searcher.substitute(hints(track.url, known=track))
         substitute = None if match is None else await self._stream_info(match.track)
         if match is None or not isinstance(substitute, StreamInfo):
-            return f"{quoted(track.title)} is unavailable ({detail}) and no close match was found by search."
-        return CachedStream(substitute=match.track, substitute_stream=substitute, reason=detail)
+            return dead.no_match()
+        return CachedStream(substitute=match.track, substitute_stream=substitute, reason=dead.detail)
 
     async def _stream_info(self, track: Track) -> StreamInfo | str | Exception:
         """A guarded, fully resolved stream; a refusal as text; a yt-dlp failure as the exception to classify."""
