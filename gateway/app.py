@@ -88,7 +88,7 @@ class GatewayApp:
         deps = Deps(
             settings=gateway,
             keys=self._keys,
-            stores=Stores.build(self._redis, self._keys, gateway, search_prefix=self._settings.worker.search_prefix),
+            stores=Stores.build(self._redis, self._keys, gateway, search_prefix=self._settings.search_prefix),
             streams=Streams.build(self._streams, self._keys),
             jobs=JobClient(self._redis, self._keys),
             shards=ShardFilter.from_settings(gateway),

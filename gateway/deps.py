@@ -45,8 +45,8 @@ class Stores:
     searches: ResolverSearchCache
 
     @classmethod
-    def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings, *, search_prefix: str = "ytsearch") -> Stores:
-        """`search_prefix` is the worker's (`ENCORE_WORKER__SEARCH_PREFIX`): it is part of the search cache's keys."""
+    def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings, *, search_prefix: str) -> Stores:
+        """`search_prefix` is `Settings.search_prefix`, the worker's search key: part of the search cache's keys."""
         return cls(
             queue=QueueStore(redis, keys),
             players=PlayerStore(redis, keys),

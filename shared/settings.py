@@ -53,8 +53,6 @@ class WorkerSettings(_Section):
     checkpoint_interval_ms: int = Field(default=500, ge=100, le=5000)
     max_guilds: int = Field(default=500, ge=1, le=100_000)
     max_jobs: int = Field(default=10, ge=1, le=200)
-    search_prefix: str = Field(default="ytsearch", pattern=r"^[a-z][a-z0-9_]{0,31}$")
-    """yt-dlp search key used for text queries and smart fallback (ytsearch in production)."""
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     """Hosts or IP networks that may resolve to loopback/private addresses (tests allow 127.0.0.1)."""
     first_chunk_size: int = Field(default=20, ge=1, le=500)
@@ -93,6 +91,9 @@ class Settings(BaseSettings):
     discord_token: SecretStr = SecretStr("")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = False
+    search_prefix: str = Field(default="ytsearch", pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    """yt-dlp search key the worker uses for text queries and smart fallback (ytsearch in production); the gateway
+    reads the searches the worker cached under it (`/play` autocomplete)."""
     redis: RedisSettings = RedisSettings()
     gateway: GatewaySettings = GatewaySettings()
     worker: WorkerSettings = WorkerSettings()

@@ -155,7 +155,11 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
     )
     await wait_for_redis(redis)
     resolver = build_resolve_service(
-        redis=redis, keys=keys, config=settings.worker, scheduler=ArqChunkScheduler(redis, keys.arq_queue())
+        redis=redis,
+        keys=keys,
+        config=settings.worker,
+        search_prefix=settings.search_prefix,
+        scheduler=ArqChunkScheduler(redis, keys.arq_queue()),
     )
     await resolver.start()
     async with aiohttp.ClientSession() as http, Pacer() as pacer:

@@ -51,7 +51,7 @@ def deps(command_redis: ArqRedis, keys: Keys, gateway_settings: GatewaySettings)
     return Deps(
         settings=gateway_settings,
         keys=keys,
-        stores=Stores.build(command_redis, keys, gateway_settings),
+        stores=Stores.build(command_redis, keys, gateway_settings, search_prefix="ytsearch"),
         streams=Streams.build(command_redis, keys),
         jobs=JobClient(command_redis, keys),
         shards=ShardFilter.from_settings(gateway_settings),

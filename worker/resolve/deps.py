@@ -20,6 +20,8 @@ from worker.resolve.ytdlp import YtDlp
 class ResolveDeps:
     config: WorkerSettings
     keys: Keys
+    search_prefix: str
+    """yt-dlp search key (`Settings.search_prefix`)."""
     ytdlp: YtDlp
     guard: UrlGuard
     queue: QueueStore

@@ -3,7 +3,9 @@
 The worker's composition root (the lead's `worker/__main__.py`) does, in arq's `on_startup`:
 
     scheduler = ArqChunkScheduler(ctx["redis"], keys.arq_queue())
-    service = build_resolve_service(redis=redis, keys=keys, config=settings.worker, scheduler=scheduler)
+    service = build_resolve_service(
+        redis=redis, keys=keys, config=settings.worker, search_prefix=settings.search_prefix, scheduler=scheduler
+    )
     await service.start()
     ctx[RESOLVE_SERVICE_KEY] = service
 
@@ -91,11 +93,12 @@ def resolve_functions() -> list[Function]:
     ]
 
 
-def build_resolve_service(
+def build_resolve_service(  # noqa: PLR0913 - keyword-only, a composition point
     *,
     redis: Redis,
     keys: Keys,
     config: WorkerSettings,
+    search_prefix: str,
     scheduler: ChunkScheduler,
     ytdlp_params: Mapping[str, Any] | None = None,
     resolver: HostResolver = system_resolver,
@@ -112,6 +115,7 @@ def build_resolve_service(
     deps = ResolveDeps(
         config=config,
         keys=keys,
+        search_prefix=search_prefix,
         ytdlp=YtDlp(guard, threads=config.ytdlp_threads, params=ytdlp_params, timeout_s=YTDLP_CALL_TIMEOUT_S),
         guard=guard,
         queue=QueueStore(redis, keys),

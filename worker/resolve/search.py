@@ -37,7 +37,7 @@ class Searcher:
     async def tracks(self, query: str, limit: int) -> list[Track] | None:
         """Search results (cached); None when the search itself failed."""
         query = " ".join(query.split())[:MAX_QUERY_LENGTH]
-        prefix = self._d.config.search_prefix
+        prefix = self._d.search_prefix
         key = self._d.keys.search_results(prefix, limit, query)
         cached = await self._d.cache.get(key, CachedTracks)
         if cached is not None:
