@@ -100,7 +100,7 @@ class WorkerParts:
         connection = self.voice_factory(guild_id=guild_id, request_voice_state=requester, on_state=hold)
         sink = FencedSink(connection, lease)
         audio = hold.audio = GuildAudio(guild_id, self.pacer, self.opener, sink)
-        config = PlayerConfig(checkpoint_ms=self.settings.worker.checkpoint_interval_ms)
+        config = PlayerConfig.from_settings(self.settings.worker)
         player = GuildPlayer(
             guild_id,
             lease=lease,
@@ -253,7 +253,7 @@ async def supervision(parts: WorkerParts) -> AsyncIterator[Supervisor]:
             parts.redis,
             blocking,
             parts.keys,
-            SupervisorConfig(config.worker_id, config.lease_ms, config.scan_interval_ms, config.max_guilds),
+            SupervisorConfig.from_settings(config),
             parts.build_player,
             lease_redis=leases,
         )

@@ -9,21 +9,34 @@ from shared.command_store import CommandStore, StreamEntry
 from shared.event_store import EventStore
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
+from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
 
 
 @dataclass(frozen=True, slots=True)
 class PlayerConfig:
-    checkpoint_ms: int = 500
-    voice_connect_timeout_s: float = 10.0
-    settings_refresh_s: float = 5.0
-    idle_poll_s: float = 1.0
-    prepare_ahead_ms: int = 6000
-    """Open the next track this long before the current one ends, so it follows without a gap."""
-    lease_doubt_s: float = 6.0
-    """How long a player holds its audio for a lease renewed late before it gives the guild up."""
-    rejoin_backoff_s: tuple[float, float] = (1.0, 30.0)
+    """A guild player's tunables; `from_settings` is the only place they are filled (WorkerSettings documents them)."""
+
+    checkpoint_ms: int
+    voice_connect_timeout_s: float
+    settings_refresh_s: float
+    idle_poll_s: float
+    prepare_ahead_ms: int
+    lease_doubt_s: float
+    rejoin_backoff_s: tuple[float, float]
     """A voice connection that gave up (NEEDS_REJOIN, FAILED) is asked to rejoin after this, doubling to the max."""
+
+    @classmethod
+    def from_settings(cls, settings: WorkerSettings) -> PlayerConfig:
+        return cls(
+            checkpoint_ms=settings.checkpoint_interval_ms,
+            voice_connect_timeout_s=settings.voice_connect_timeout_s,
+            settings_refresh_s=settings.settings_refresh_s,
+            idle_poll_s=settings.idle_poll_s,
+            prepare_ahead_ms=settings.prepare_ahead_ms,
+            lease_doubt_s=settings.lease_doubt_s,
+            rejoin_backoff_s=(settings.rejoin_initial_s, settings.rejoin_max_s),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from shared.command_store import CommandStore, StreamEntry
 from shared.keys import Keys
 from shared.lease_store import LeaseStore, RenewOutcome
 from shared.redis_typing import aw
+from shared.settings import WorkerSettings
 from shared.tasks import TaskOwner
 from worker.leases import TrackedLease
 
@@ -65,12 +66,24 @@ PlayerFactory = Callable[[int, TrackedLease], Awaitable[OwnedPlayer]]
 
 @dataclass(frozen=True, slots=True)
 class SupervisorConfig:
+    """Filled only by `from_settings` (WorkerSettings documents each field)."""
+
     worker_id: str
-    lease_ms: int = 1500
-    scan_interval_ms: int = 200
-    max_guilds: int = 500
-    outage_grace_ms: int = 30_000
+    lease_ms: int
+    scan_interval_ms: int
+    max_guilds: int
+    outage_grace_ms: int
     """How long owners keep playing while Redis is down (see TrackedLease)."""
+
+    @classmethod
+    def from_settings(cls, settings: WorkerSettings) -> SupervisorConfig:
+        return cls(
+            worker_id=settings.worker_id,
+            lease_ms=settings.lease_ms,
+            scan_interval_ms=settings.scan_interval_ms,
+            max_guilds=settings.max_guilds,
+            outage_grace_ms=settings.outage_grace_ms,
+        )
 
 
 @dataclass
