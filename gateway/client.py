@@ -62,6 +62,8 @@ async def _dispatch(client: nextcord.Client, components: ComponentRouter, intera
 
 
 class EncoreClient(nextcord.Client):
+    """Every interaction goes through `route` (component router or nextcord's command dispatch)."""
+
     def __init__(self, components: ComponentRouter, metrics: GatewayMetrics, **options: Any) -> None:
         super().__init__(**options)
         self.components = components
@@ -72,12 +74,6 @@ class EncoreClient(nextcord.Client):
         await route(self, self.components, interaction, self.metrics)
 
 
-class ShardedEncoreClient(nextcord.AutoShardedClient):
-    def __init__(self, components: ComponentRouter, metrics: GatewayMetrics, **options: Any) -> None:
-        super().__init__(**options)
-        self.components = components
-        self.metrics = metrics
-
-    @override
-    async def on_interaction(self, interaction: Interaction) -> None:
-        await route(self, self.components, interaction, self.metrics)
+class ShardedEncoreClient(EncoreClient, nextcord.AutoShardedClient):
+    """Several shards in one process, with the same interaction entry point (the MRO puts the sharded client's
+    connection handling under EncoreClient's `__init__` and `on_interaction`)."""
