@@ -5,6 +5,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from shared.keys import Keys
+from shared.redis_streams import newest_id
 from shared.redis_typing import aw
 
 
@@ -22,8 +23,4 @@ class CursorStore:
 
     async def latest_voice_request(self) -> str:
         """The id of the newest voice request, "0-0" when there is none."""
-        replies = await aw(self._redis.xrevrange(self._keys.voice_requests(), "+", "-", count=1))
-        if not replies:
-            return "0-0"
-        entry_id = replies[0][0]
-        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        return await newest_id(self._redis, self._keys.voice_requests())
