@@ -71,11 +71,4 @@ class RecentStore:
 
     async def search(self, guild_id: int, search_id: str) -> SearchSession | None:
         key = self._keys.search(guild_id, search_id)
-        raw = await aw(self._redis.get(key))
-        if raw is None:
-            return None
-        try:
-            return SearchSession.model_validate_json(raw)
-        except ValidationError:
-            _log.warning("ignoring a search session at %s that does not validate", key)
-            return None
+        return SearchSession.stored(await aw(self._redis.get(key)), key)

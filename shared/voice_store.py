@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Final
 
-from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from shared.events import VoiceStateRequest
@@ -15,7 +13,6 @@ from shared.models import VoiceCredentials
 from shared.redis_streams import StreamFormat
 from shared.redis_typing import aw
 
-_log: Final = logging.getLogger(__name__)
 REQUESTS_MAXLEN: Final = 10_000
 _FORMAT: Final = StreamFormat(b"r", VoiceStateRequest.model_validate_json, "voice request")
 
@@ -36,14 +33,7 @@ class VoiceStore:
 
     async def credentials(self, guild_id: int) -> VoiceCredentials | None:
         key = self._keys.voice(guild_id)
-        raw = await aw(self._redis.get(key))
-        if raw is None:
-            return None
-        try:
-            return VoiceCredentials.model_validate_json(raw)
-        except ValidationError as exc:
-            _log.error("voice credentials at %s do not validate (%d errors)", key, exc.error_count())
-            return None
+        return VoiceCredentials.stored(await aw(self._redis.get(key)), key)
 
     async def clear_credentials(self, guild_id: int) -> None:
         await aw(self._redis.delete(self._keys.voice(guild_id)))

@@ -13,10 +13,9 @@ from gateway.play_actions import suggestions
 from gateway.search_cache import ResolverSearchCache
 from shared.jobs import SEARCH_SIZE
 from shared.keys import Keys
-from shared.models import Track
+from shared.models import CachedTracks, Track
 from tests.gateway.support import GUILD
 from worker.resolve.cache_store import ResolveCache
-from worker.resolve.models import CachedTracks
 
 TRACKS = tuple(
     Track(url=f"https://example.test/v/{n}", title=f"Daft Punk – Song {n}", duration_ms=1000) for n in range(3)

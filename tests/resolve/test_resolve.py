@@ -9,13 +9,13 @@ from shared.event_store import EventStore
 from shared.events import PlaylistProgress
 from shared.jobs import ResolveStatus, SearchRequest
 from shared.keys import Keys
+from shared.models import CachedTracks
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
 from tests.media.server import MediaServer
 from tests.resolve.conftest import GUILD, make_request
 from tests.support.redis_server import free_port
 from worker.resolve.cache_store import ResolveCache
-from worker.resolve.models import CachedTracks
 from worker.resolve.service import ResolveService
 
 FORMATS = ["mp3", "ogg", "webm", "m4a", "flac", "wav"]

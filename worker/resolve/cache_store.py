@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -29,13 +28,7 @@ class ResolveCache:
         except (RedisError, OSError) as err:
             _log.warning("resolve cache unavailable (%s): treating %s as a miss", err, redis_key)
             return None
-        if raw is None:
-            return None
-        try:
-            return model.model_validate_json(raw)
-        except ValidationError:
-            _log.warning("ignoring a cache entry that does not validate: %s", redis_key)
-            return None
+        return model.stored(raw, redis_key)
 
     async def put(self, redis_key: str, value: WireModel, ttl_s: float) -> None:
         """Store with a TTL in milliseconds; a TTL below one millisecond stores nothing."""

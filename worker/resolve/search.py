@@ -8,11 +8,10 @@ from typing import Final
 from yt_dlp.utils import YoutubeDLError
 
 from shared.jobs import MAX_QUERY_LENGTH, SEARCH_SIZE
-from shared.models import Track
+from shared.models import CachedTracks, Track
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import classify
 from worker.resolve.fallback import Hint, Match, best_match
-from worker.resolve.models import CachedTracks
 from worker.resolve.tracks import usable_tracks
 
 _log: Final = logging.getLogger(__name__)

@@ -24,11 +24,11 @@ from shared.jobs import (
     SearchRequest,
     SearchResult,
 )
-from shared.models import GuildSettings, QueueItem, Track
+from shared.models import CachedTracks, GuildSettings, QueueItem, Track
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import DeadLink, Failure
 from worker.resolve.fallback import hints, page_title
-from worker.resolve.models import CachedTracks, ChunkOutcome, StreamResult
+from worker.resolve.models import ChunkOutcome, StreamResult
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_reason, limits_for
 from worker.resolve.probe import probe
 from worker.resolve.search import Searcher
