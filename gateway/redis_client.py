@@ -7,9 +7,8 @@ from typing import Final
 
 from arq.connections import ArqRedis
 
-from shared import codec
 from shared.keys import Keys
-from shared.redis_pool import Retries, connection_pool
+from shared.redis_pool import Retries, arq_client, connection_pool
 from shared.settings import RedisSettings
 
 COMMAND_SOCKET_TIMEOUT_S: Final = 1.0
@@ -21,17 +20,10 @@ RETRIES: Final = Retries(attempts=2, base_s=0.05, cap_s=0.25)
 def command_client(settings: RedisSettings, keys: Keys) -> ArqRedis:
     """For commands and arq: a Redis client that is also an arq pool (orjson, never pickle)."""
     timeout = min(settings.socket_timeout_s, COMMAND_SOCKET_TIMEOUT_S)
-    return ArqRedis(
-        connection_pool(settings, socket_timeout_s=timeout, retries=RETRIES),
-        job_serializer=codec.dumps,
-        job_deserializer=codec.loads,
-        default_queue_name=keys.arq_queue(),
-    )
+    return arq_client(connection_pool(settings, socket_timeout_s=timeout, retries=RETRIES), keys)
 
 
 def stream_client(settings: RedisSettings, keys: Keys) -> ArqRedis:
     """For blocking XREADs: the socket timeout must outlast the block time."""
     timeout = max(settings.socket_timeout_s, STREAM_BLOCK_MS / 1000 + 2.0)
-    return ArqRedis(
-        connection_pool(settings, socket_timeout_s=timeout, retries=RETRIES), default_queue_name=keys.arq_queue()
-    )
+    return arq_client(connection_pool(settings, socket_timeout_s=timeout, retries=RETRIES), keys)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from arq.connections import ArqRedis
 from redis.asyncio import ConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from shared import codec
+from shared.keys import Keys
 from shared.settings import RedisSettings
 
 HEALTH_CHECK_INTERVAL_S = 30
@@ -47,3 +50,8 @@ def connection_pool(
         client_name=client_name,
         **retry_args,
     )
+
+
+def arq_client(pool: ConnectionPool, keys: Keys) -> ArqRedis:
+    """A Redis client that is also an arq pool on encore's resolve queue (job payloads as orjson, never pickle)."""
+    return ArqRedis(pool, job_serializer=codec.dumps, job_deserializer=codec.loads, default_queue_name=keys.arq_queue())

@@ -29,7 +29,7 @@ from shared.keys import Keys
 from shared.observability import HealthServer, WorkerMetrics
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
-from shared.redis_pool import Retries, connection_pool
+from shared.redis_pool import Retries, arq_client, connection_pool
 from shared.settings import Settings
 from shared.settings_store import SettingsStore
 from shared.voice_store import VoiceStore
@@ -147,12 +147,7 @@ async def wait_for_redis(redis: Redis) -> None:
 async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) -> AsyncIterator[WorkerParts]:
     """Build the worker-wide parts and close them in reverse order."""
     keys = Keys(settings.redis.key_prefix)
-    redis = ArqRedis(
-        redis_pool(settings, socket_timeout_s=settings.redis.socket_timeout_s),
-        job_serializer=codec.dumps,
-        job_deserializer=codec.loads,
-        default_queue_name=keys.arq_queue(),
-    )
+    redis = arq_client(redis_pool(settings, socket_timeout_s=settings.redis.socket_timeout_s), keys)
     await wait_for_redis(redis)
     resolver = build_resolve_service(
         redis=redis,
