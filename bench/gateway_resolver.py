@@ -31,11 +31,12 @@ async def serve(redis_url: str, media_base: str) -> None:
     pool = await create_pool(
         RedisSettings.from_dsn(redis_url), job_serializer=codec.dumps, job_deserializer=codec.loads
     )
-    settings = WorkerSettings(worker_id="bench", search_prefix="localsearch", allowed_hosts=("127.0.0.1",))
+    settings = WorkerSettings(worker_id="bench", allowed_hosts=("127.0.0.1",))
     service = build_resolve_service(
         redis=redis,
         keys=keys,
         config=settings,
+        search_prefix="localsearch",
         scheduler=ArqChunkScheduler(pool, keys.arq_queue()),
         ytdlp_params={"extractor_args": {"localsearch": {"base": [media_base]}}},
     )

@@ -14,7 +14,7 @@ from gateway.announcer import Announcer
 from gateway.client import EncoreClient, ShardedEncoreClient
 from gateway.components import ComponentRouter
 from gateway.control_actions import ControlActions
-from gateway.deps import Deps, Stores, Streams, now_ms
+from gateway.deps import Deps, Stores, Streams
 from gateway.discord_messages import DiscordMessages
 from gateway.gate import Gate
 from gateway.health import Health
@@ -27,13 +27,14 @@ from gateway.queue_cog import QueueCog
 from gateway.redis_client import command_client, stream_client
 from gateway.settings_actions import SettingsActions
 from gateway.shards import ShardFilter
-from gateway.tasks import TaskOwner
 from gateway.voice_bridge import DiscordVoiceControl
 from gateway.voice_forwarder import VoiceForwarder
 from gateway.voice_requests import VoiceRequests
+from shared.clock import now_ms
 from shared.keys import Keys
 from shared.observability import GatewayMetrics
 from shared.settings import GatewaySettings, Settings
+from shared.tasks import TaskOwner
 
 _log: Final = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S: Final = 10.0
@@ -87,7 +88,7 @@ class GatewayApp:
         deps = Deps(
             settings=gateway,
             keys=self._keys,
-            stores=Stores.build(self._redis, self._keys, gateway, search_prefix=self._settings.worker.search_prefix),
+            stores=Stores.build(self._redis, self._keys, gateway, search_prefix=self._settings.search_prefix),
             streams=Streams.build(self._streams, self._keys),
             jobs=JobClient(self._redis, self._keys),
             shards=ShardFilter.from_settings(gateway),

@@ -58,7 +58,7 @@ class Declarations:
         return self._schemas
 
 
-def _command_name(client: EncoreClient | ShardedEncoreClient, interaction: Interaction) -> str:
+def _command_name(client: EncoreClient, interaction: Interaction) -> str:
     """A registered command's name, "component" or "unknown" (never other payload text: it labels metrics)."""
     if interaction.type is nextcord.InteractionType.component:
         return "component"
@@ -67,7 +67,7 @@ def _command_name(client: EncoreClient | ShardedEncoreClient, interaction: Inter
     return name if isinstance(name, str) and client.declarations.schemas().declaration(name) else "unknown"
 
 
-async def route(client: EncoreClient | ShardedEncoreClient, interaction: Interaction) -> None:
+async def route(client: EncoreClient, interaction: Interaction) -> None:
     name = _command_name(client, interaction)
     try:
         await _dispatch(client, interaction)
@@ -80,7 +80,7 @@ async def route(client: EncoreClient | ShardedEncoreClient, interaction: Interac
             client.metrics.observe_ack(name, (nextcord.utils.utcnow() - interaction.created_at).total_seconds())
 
 
-async def _dispatch(client: EncoreClient | ShardedEncoreClient, interaction: Interaction) -> None:
+async def _dispatch(client: EncoreClient, interaction: Interaction) -> None:
     if interaction.type is nextcord.InteractionType.component:
         await client.components.on_interaction(interaction)
         return
@@ -157,6 +157,9 @@ def guard_interaction_parser(client: nextcord.Client) -> None:
 
 
 class EncoreClient(nextcord.Client):
+    """Every interaction goes through `route` (checked at the edge, then the component router or nextcord's command
+    dispatch)."""
+
     def __init__(self, components: ComponentRouter, metrics: GatewayMetrics, **options: Any) -> None:
         super().__init__(**options)
         self.components = components
@@ -169,14 +172,6 @@ class EncoreClient(nextcord.Client):
         await route(self, interaction)
 
 
-class ShardedEncoreClient(nextcord.AutoShardedClient):
-    def __init__(self, components: ComponentRouter, metrics: GatewayMetrics, **options: Any) -> None:
-        super().__init__(**options)
-        self.components = components
-        self.metrics = metrics
-        self.declarations = Declarations(self)
-        guard_interaction_parser(self)
-
-    @override
-    async def on_interaction(self, interaction: Interaction) -> None:
-        await route(self, interaction)
+class ShardedEncoreClient(EncoreClient, nextcord.AutoShardedClient):
+    """Several shards in one process, with the same interaction entry point (the MRO puts the sharded client's
+    connection handling under EncoreClient's `__init__` and `on_interaction`)."""

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from gateway.gateway_keys import GatewayKeys
 from shared.keys import Keys
+from shared.redis_streams import newest_id
 from shared.redis_typing import aw
 
 
 class CursorStore:
-    def __init__(self, redis: Redis, keys: Keys, gateway_keys: GatewayKeys) -> None:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
-        self._gateway_keys = gateway_keys
 
     async def voice_cursor(self, shard_key: str) -> str | None:
-        raw = await aw(self._redis.get(self._gateway_keys.voice_cursor(shard_key)))
+        raw = await aw(self._redis.get(self._keys.voice_cursor(shard_key)))
         return None if raw is None else raw.decode()
 
     async def save_voice_cursor(self, shard_key: str, cursor: str) -> None:
-        await aw(self._redis.set(self._gateway_keys.voice_cursor(shard_key), cursor))
+        await aw(self._redis.set(self._keys.voice_cursor(shard_key), cursor))
 
     async def latest_voice_request(self) -> str:
         """The id of the newest voice request, "0-0" when there is none."""
-        replies = await aw(self._redis.xrevrange(self._keys.voice_requests(), "+", "-", count=1))
-        if not replies:
-            return "0-0"
-        entry_id = replies[0][0]
-        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        return await newest_id(self._redis, self._keys.voice_requests())

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
 from gateway.cursor_store import CursorStore
-from gateway.gateway_keys import GatewayKeys
 from gateway.jobs_client import Jobs
 from gateway.message_store import MessageStore
 from gateway.rate_store import RateLimitStore
@@ -17,6 +15,7 @@ from gateway.recent_store import RecentStore
 from gateway.search_cache import ResolverSearchCache
 from gateway.shards import ShardFilter
 from shared.active_store import ActiveGuildStore
+from shared.clock import now_ms
 from shared.command_store import CommandStore
 from shared.event_store import EventStore
 from shared.keys import Keys
@@ -27,10 +26,6 @@ from shared.queue_store import QueueStore
 from shared.settings import GatewaySettings
 from shared.settings_store import SettingsStore
 from shared.voice_store import VoiceStore
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +46,8 @@ class Stores:
     searches: ResolverSearchCache
 
     @classmethod
-    def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings, *, search_prefix: str = "ytsearch") -> Stores:
-        """`search_prefix` is the worker's (`ENCORE_WORKER__SEARCH_PREFIX`): it is part of the search cache's keys."""
-        gateway_keys = GatewayKeys(keys.prefix)
+    def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings, *, search_prefix: str) -> Stores:
+        """`search_prefix` is `Settings.search_prefix`, the worker's search key: part of the search cache's keys."""
         return cls(
             queue=QueueStore(redis, keys),
             players=PlayerStore(redis, keys),
@@ -62,10 +56,10 @@ class Stores:
             voice=VoiceStore(redis, keys),
             active=ActiveGuildStore(redis, keys),
             leases=LeaseStore(redis, keys),
-            messages=MessageStore(redis, gateway_keys),
+            messages=MessageStore(redis, keys),
             rate=RateLimitStore(redis, keys, limit=settings.rate_limit_commands, window_s=settings.rate_limit_window_s),
-            recent=RecentStore(redis, gateway_keys),
-            cursors=CursorStore(redis, keys, gateway_keys),
+            recent=RecentStore(redis, keys),
+            cursors=CursorStore(redis, keys),
             searches=ResolverSearchCache(redis, keys, search_prefix=search_prefix),
         )
 

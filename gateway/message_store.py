@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Final
 
-from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from gateway.gateway_keys import GatewayKeys
+from shared.keys import Keys
 from shared.models import Snowflake, WireModel
 from shared.redis_typing import aw
 
-_log: Final = logging.getLogger(__name__)
 PROGRESS_TTL_S: Final = 6 * 3600
 
 
@@ -22,7 +19,7 @@ class MessageRef(WireModel):
 
 
 class MessageStore:
-    def __init__(self, redis: Redis, keys: GatewayKeys) -> None:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
 
@@ -43,11 +40,4 @@ class MessageStore:
         await aw(self._redis.set(key, ref.model_dump_json(), ex=PROGRESS_TTL_S))
 
     async def _get(self, key: str) -> MessageRef | None:
-        raw = await aw(self._redis.get(key))
-        if raw is None:
-            return None
-        try:
-            return MessageRef.model_validate_json(raw)
-        except ValidationError:
-            _log.warning("ignoring a message reference at %s that does not validate", key)
-            return None
+        return MessageRef.stored(await aw(self._redis.get(key)), key)

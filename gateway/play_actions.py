@@ -15,11 +15,11 @@ from gateway.parsing import parse_query, parse_when
 from gateway.permissions import Access, summon_target
 from gateway.recent_store import CHOICE_LENGTH, RecentEntry, SearchSession
 from gateway.render import Button, ButtonStyle, Reply
-from gateway.tasks import TaskOwner
 from shared.commands import JoinCommand, PlayNowCommand, QueueChangedCommand
 from shared.errors import InvalidInputError, PermissionDeniedError
 from shared.jobs import MAX_QUERY_LENGTH, ResolveRequest, ResolveResult, ResolveStatus, SearchRequest
 from shared.models import InsertPosition, Track
+from shared.tasks import TaskOwner
 
 _log: Final = logging.getLogger(__name__)
 SEARCH_LIMIT: Final = 5

@@ -10,8 +10,8 @@ from typing import Final
 from pydantic import Field, ValidationError
 from redis.asyncio import Redis
 
-from gateway.gateway_keys import GatewayKeys
 from shared.jobs import MAX_QUERY_LENGTH
+from shared.keys import Keys
 from shared.models import InsertPosition, Snowflake, Track, WireModel
 from shared.redis_typing import aw
 
@@ -44,7 +44,7 @@ class SearchSession(WireModel):
 
 
 class RecentStore:
-    def __init__(self, redis: Redis, keys: GatewayKeys) -> None:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
 
@@ -101,11 +101,4 @@ class RecentStore:
 
     async def search(self, guild_id: int, search_id: str) -> SearchSession | None:
         key = self._keys.search(guild_id, search_id)
-        raw = await aw(self._redis.get(key))
-        if raw is None:
-            return None
-        try:
-            return SearchSession.model_validate_json(raw)
-        except ValidationError:
-            _log.warning("ignoring a search session at %s that does not validate", key)
-            return None
+        return SearchSession.stored(await aw(self._redis.get(key)), key)

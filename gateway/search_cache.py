@@ -1,35 +1,18 @@
 """Reads the resolver's cached search results (for `/play` autocomplete); never writes them.
 
-The worker's resolver caches every search under `keys.cache("search", sha256(f"{prefix}|{size}|{query}"))` as
-`{"tracks": [Track, ...]}` (worker/resolve/search.py). The gateway may not import the worker, so the format is
-repeated here and pinned by a contract test (tests/gateway/test_search_cache.py) that writes with the worker's code.
+The worker's resolver caches every search under `Keys.search_results(prefix, SEARCH_SIZE, query)` as a
+`CachedTracks` (worker/resolve/search.py); both sides use that one key method and that one model, and a contract test
+(tests/gateway/test_search_cache.py) writes with the worker's code.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-from typing import Final
-
-from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from shared.jobs import SEARCH_SIZE
 from shared.keys import Keys
-from shared.models import Track, WireModel
+from shared.models import CachedTracks, Track
 from shared.redis_typing import aw
-
-_log: Final = logging.getLogger(__name__)
-RESOLVER_SEARCH_SIZE: Final = 5
-"""How many results the resolver fetches per search (worker.resolve.search.SEARCH_SIZE)."""
-
-
-class _CachedTracks(WireModel):
-    tracks: tuple[Track, ...] = ()
-
-
-def cache_key(search_prefix: str, query: str) -> str:
-    text = " ".join(query.split()).lower()
-    return f"{search_prefix}|{RESOLVER_SEARCH_SIZE}|{text}"
 
 
 class ResolverSearchCache:
@@ -42,13 +25,6 @@ class ResolverSearchCache:
         """The cached results for exactly this query (case and spacing aside), or nothing."""
         if not query.strip():
             return ()
-        digest = hashlib.sha256(cache_key(self._prefix, query).encode("utf-8", errors="surrogatepass")).hexdigest()
-        key = self._keys.cache("search", digest)
-        raw = await aw(self._redis.get(key))
-        if raw is None:
-            return ()
-        try:
-            return _CachedTracks.model_validate_json(raw).tracks
-        except ValidationError:
-            _log.warning("ignoring a cached search at %s that does not validate", key)
-            return ()
+        key = self._keys.search_results(self._prefix, SEARCH_SIZE, query)
+        cached = CachedTracks.stored(await aw(self._redis.get(key)), key)
+        return () if cached is None else cached.tracks

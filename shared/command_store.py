@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from shared.clock import now_ms
 from shared.commands import COMMAND_ADAPTER, Command
 from shared.keys import Keys
+from shared.redis_streams import StreamFormat, newest_id, text_id
 from shared.redis_typing import aw
 
 _log: Final = logging.getLogger(__name__)
 
 STREAM_MAXLEN: Final = 1000
-_FIELD: Final = b"c"
+_FORMAT: Final = StreamFormat(b"c", COMMAND_ADAPTER.validate_json, "command")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +37,9 @@ class CommandStore:
     async def append(self, guild_id: int, command: Command) -> str:
         """Append a command; returns its stream id (ids are strictly increasing per guild)."""
         if command.issued_at_ms == 0:
-            command = command.model_copy(update={"issued_at_ms": int(time.time() * 1000)})
+            command = command.model_copy(update={"issued_at_ms": now_ms()})
         payload = COMMAND_ADAPTER.dump_json(command)
-        entry_id = await aw(
-            self._redis.xadd(self._keys.commands(guild_id), {_FIELD: payload}, maxlen=STREAM_MAXLEN, approximate=True)
-        )
-        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        return await _FORMAT.append(self._redis, self._keys.commands(guild_id), payload, maxlen=STREAM_MAXLEN)
 
     async def read_after(self, guild_id: int, cursor: str, count: int = 100) -> list[StreamEntry]:
         """Commands after `cursor`, oldest first, without blocking."""
@@ -60,22 +57,13 @@ class CommandStore:
         replies = await aw(self._redis.xread(streams, count=count, block=block_ms))  # type: ignore[arg-type]
         found: dict[int, list[StreamEntry]] = {}
         for key, entries in replies or []:
-            gid = by_key[key.decode() if isinstance(key, bytes) else key]
+            gid = by_key[text_id(key)]
             found[gid] = [self._entry(entry_id, fields) for entry_id, fields in entries]
         return found
 
     async def latest_id(self, guild_id: int) -> str:
         """The id of the newest command, "0-0" if none (a new owner of a fresh guild starts here)."""
-        replies = await aw(self._redis.xrevrange(self._keys.commands(guild_id), "+", "-", count=1))
-        if not replies:
-            return "0-0"
-        entry_id = replies[0][0]
-        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        return await newest_id(self._redis, self._keys.commands(guild_id))
 
     def _entry(self, entry_id: bytes | str, fields: Mapping[bytes, bytes]) -> StreamEntry:
-        text_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-        try:
-            return StreamEntry(text_id, COMMAND_ADAPTER.validate_json(fields.get(_FIELD, b"")))
-        except ValidationError as exc:
-            _log.warning("skipping command %s that does not validate (%d errors)", text_id, exc.error_count())
-            return StreamEntry(text_id, None)
+        return StreamEntry(*_FORMAT.entry(entry_id, fields))

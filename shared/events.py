@@ -11,17 +11,13 @@ from shared.models import MAX_URL_LENGTH, QueueItem, Snowflake, WireModel
 
 
 class TrackEndReason(StrEnum):
-    """Why a track stopped; `may_start_next` says whether the queue advances on its own."""
+    """Why a track stopped."""
 
     FINISHED = "finished"
     FAILED = "failed"
     SKIPPED = "skipped"
     REPLACED = "replaced"
     STOPPED = "stopped"
-
-    @property
-    def may_start_next(self) -> bool:
-        return self in (TrackEndReason.FINISHED, TrackEndReason.FAILED)
 
 
 class EventBase(WireModel):

@@ -10,6 +10,8 @@ from pydantic import Field
 from shared.models import InsertPosition, QueueItem, Snowflake, Track, WireModel
 
 MAX_QUERY_LENGTH: Final = 500
+SEARCH_SIZE: Final = 5
+"""Results fetched per search: `/play text`, `/search` and `/play` autocomplete share them through the cache."""
 
 
 class JobName(StrEnum):

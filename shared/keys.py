@@ -6,6 +6,7 @@ scripts keep working on Redis Cluster.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -66,6 +67,26 @@ class Keys:
         """STRING counter with a TTL: a member's command rate window."""
         return self._guild(guild_id, f"rate:{user_id}")
 
+    def now_playing_message(self, guild_id: int) -> str:
+        """STRING: MessageRef JSON of the guild's now-playing message (gateway)."""
+        return self._guild(guild_id, "npmsg")
+
+    def progress_message(self, guild_id: int, request_id: str) -> str:
+        """STRING with a TTL: MessageRef JSON of a playlist's progress notice (gateway)."""
+        return self._guild(guild_id, f"plmsg:{request_id}")
+
+    def recent(self, guild_id: int, user_id: int) -> str:
+        """LIST with a TTL: a member's recent queries and picks (RecentEntry JSON), newest first (gateway)."""
+        return self._guild(guild_id, f"recent:{user_id}")
+
+    def choice(self, guild_id: int, user_id: int, digest: str) -> str:
+        """STRING with a TTL: the full `/play` query behind a short autocomplete choice value (gateway)."""
+        return self._guild(guild_id, f"choice:{user_id}:{digest}")
+
+    def search(self, guild_id: int, search_id: str) -> str:
+        """STRING with a TTL: SearchSession JSON, the results a `/search` offered (gateway)."""
+        return self._guild(guild_id, f"search:{search_id}")
+
     def active_guilds(self) -> str:
         """ZSET guild id -> time it became active: guilds that need a player."""
         return f"{self.prefix}:guilds:active"
@@ -86,6 +107,10 @@ class Keys:
         """Pub/sub channel: a worker released guilds (a hint for the others to claim them now, not on a scan)."""
         return f"{self.prefix}:handoffs"
 
+    def voice_cursor(self, shard_key: str) -> str:
+        """STRING: the last voice request handled by the gateway process serving `shard_key`."""
+        return f"{self.prefix}:gateway:{shard_key}:voice-cursor"
+
     def events(self) -> str:
         """STREAM of worker -> gateway events."""
         return f"{self.prefix}:events"
@@ -94,10 +119,31 @@ class Keys:
         """STREAM of worker -> gateway voice state requests."""
         return f"{self.prefix}:voice-requests"
 
-    def cache(self, kind: str, digest: str) -> str:
-        """STRING with a TTL: cached resolve or search results."""
+    def resolved(self, url: str) -> str:
+        """STRING with a TTL: CachedTracks JSON, what the resolver found at a URL."""
+        return self._cache("meta", url)
+
+    def stream(self, url: str) -> str:
+        """STRING with a TTL: CachedStream JSON, a track's short-lived stream URL (or its substitute's)."""
+        return self._cache("stream", url)
+
+    def search_results(self, search_prefix: str, size: int, query: str) -> str:
+        """STRING with a TTL: CachedTracks JSON, the first `size` results of a yt-dlp search for `query`.
+
+        Written by the worker's resolver, read by the gateway's `/play` autocomplete; case and runs of whitespace in
+        the query do not change the key.
+        """
+        text = " ".join(query.split()).lower()
+        return self._cache("search", f"{search_prefix}|{size}|{text}")
+
+    def _cache(self, kind: str, text: str) -> str:
+        digest = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
         return f"{self.prefix}:cache:{kind}:{digest}"
 
     def arq_queue(self) -> str:
         """The arq queue name for resolve jobs."""
         return f"{self.prefix}:resolve"
+
+    def arq_health(self, worker_id: str) -> str:
+        """STRING with a TTL: arq's health line of one worker's job loop (arq writes it every few seconds)."""
+        return f"{self.arq_queue()}:health:{worker_id}"

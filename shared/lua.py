@@ -30,6 +30,18 @@ end
 local function fence_ok(fence_key, token)
     return redis.call('GET', fence_key) == token
 end
+local function take_uid(queue, shares, uid)
+    local needle = '"uid":"' .. uid .. '"'
+    local items = redis.call('LRANGE', queue, 0, -1)
+    for i, item in ipairs(items) do
+        if string.find(item, needle, 1, true) then
+            redis.call('LREM', queue, 1, item)
+            share_add(shares, item, -1)
+            return i - 1, item
+        end
+    end
+    return nil, nil
+end
 """
 
 APPEND: Final = (
@@ -101,16 +113,9 @@ REMOVE_UID: Final = (
     _HELPERS
     + r"""
 -- KEYS: queue, shares   ARGV: uid
-local needle = '"uid":"' .. ARGV[1] .. '"'
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-for i, item in ipairs(items) do
-    if string.find(item, needle, 1, true) then
-        redis.call('LREM', KEYS[1], 1, item)
-        share_add(KEYS[2], item, -1)
-        return {i - 1, item}
-    end
-end
-return false
+local index, item = take_uid(KEYS[1], KEYS[2], ARGV[1])
+if not item then return false end
+return {index, item}
 """
 )
 
@@ -247,21 +252,14 @@ PLAY_NOW: Final = (
     + r"""
 -- KEYS: fence, player, queue, history, shares   ARGV: token, uid, current item json or '', history cap, prefix, suffix
 if not fence_ok(KEYS[1], ARGV[1]) then return {0, false} end
-local needle = '"uid":"' .. ARGV[2] .. '"'
-local items = redis.call('LRANGE', KEYS[3], 0, -1)
-for _, item in ipairs(items) do
-    if string.find(item, needle, 1, true) then
-        redis.call('LREM', KEYS[3], 1, item)
-        share_add(KEYS[5], item, -1)
-        if ARGV[3] ~= '' then
-            redis.call('LPUSH', KEYS[4], ARGV[3])
-            redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[4]) - 1)
-        end
-        redis.call('SET', KEYS[2], ARGV[5] .. item .. ARGV[6])
-        return {1, item}
-    end
+local _, item = take_uid(KEYS[3], KEYS[5], ARGV[2])
+if not item then return {1, false} end
+if ARGV[3] ~= '' then
+    redis.call('LPUSH', KEYS[4], ARGV[3])
+    redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[4]) - 1)
 end
-return {1, false}
+redis.call('SET', KEYS[2], ARGV[5] .. item .. ARGV[6])
+return {1, item}
 """
 )
 
@@ -275,3 +273,16 @@ redis.call('SET', KEYS[2], ARGV[2])
 return 1
 """
 )
+
+RESCUE: Final = r"""
+-- Frees the jobs of a worker that stopped beating (worker/job_rescue.py): deletes arq's in-progress marker of each
+-- of its recorded jobs, so arq runs them again. The markers are arq's keys (ARGV[3] .. job id), not encore's.
+-- KEYS: workers (ZSET id -> heartbeat ms), the dead worker's jobs SET   ARGV: worker id, dead before (ms), prefix
+local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if beat and tonumber(beat) >= tonumber(ARGV[2]) then return -1 end
+local ids = redis.call('SMEMBERS', KEYS[2])
+for _, id in ipairs(ids) do redis.call('DEL', ARGV[3] .. id) end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
+return #ids
+"""

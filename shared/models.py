@@ -7,10 +7,13 @@ all 64 bits).
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
-from typing import Annotated, Final
+from typing import Annotated, Final, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+_log: Final = logging.getLogger(__name__)
 
 MAX_TITLE_LENGTH: Final = 256
 MAX_URL_LENGTH: Final = 2048
@@ -28,6 +31,18 @@ class WireModel(BaseModel):
     """Base of every wire model: immutable, strict about unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def stored(cls, raw: bytes | str | None, where: str) -> Self | None:
+        """The value read back from `where` (a Redis key); None when there is none, or when it does not validate
+        (data of an older or newer version, or foreign data: logged and treated as absent, never a crash)."""
+        if raw is None:
+            return None
+        try:
+            return cls.model_validate_json(raw)
+        except ValidationError as exc:
+            _log.warning("ignoring %s at %s: it does not validate (%d errors)", cls.__name__, where, exc.error_count())
+            return None
 
 
 class LoopMode(StrEnum):
@@ -70,6 +85,13 @@ class Track(WireModel):
     source_id: str | None = Field(default=None, max_length=256)
     """The extractor's id of the media (e.g. a video id), used by the search fallback."""
     extractor: str | None = Field(default=None, max_length=64)
+
+
+class CachedTracks(WireModel):
+    """A resolve cache entry: what a URL resolved to (`Keys.resolved`) or a search's results (`Keys.search_results`,
+    written by the worker, read by the gateway's autocomplete too)."""
+
+    tracks: tuple[Track, ...] = ()
 
 
 class QueueItem(WireModel):

@@ -52,9 +52,21 @@ class WorkerSettings(_Section):
     scan_interval_ms: int = Field(default=200, ge=20, le=10_000)
     checkpoint_interval_ms: int = Field(default=500, ge=100, le=5000)
     max_guilds: int = Field(default=500, ge=1, le=100_000)
+    outage_grace_ms: int = Field(default=30_000, ge=0, le=600_000)
+    """How long owners keep playing while Redis is down (their leases cannot be renewed meanwhile)."""
+    voice_connect_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    """How long a player waits for its voice connection before it gives a track up."""
+    settings_refresh_s: float = Field(default=5.0, gt=0, le=300)
+    """How often a player re-reads its guild's settings."""
+    idle_poll_s: float = Field(default=1.0, gt=0, le=60)
+    prepare_ahead_ms: int = Field(default=6000, ge=0, le=60_000)
+    """Open the next track this long before the current one ends, so it follows without a gap."""
+    lease_doubt_s: float = Field(default=6.0, gt=0, le=300)
+    """How long a player holds its audio for a lease renewed late before it gives the guild up."""
+    rejoin_initial_s: float = Field(default=1.0, gt=0, le=600)
+    rejoin_max_s: float = Field(default=30.0, gt=0, le=3600)
+    """A voice connection that gave up is asked to rejoin after `rejoin_initial_s`, doubling up to this."""
     max_jobs: int = Field(default=10, ge=1, le=200)
-    search_prefix: str = Field(default="ytsearch", pattern=r"^[a-z][a-z0-9_]{0,31}$")
-    """yt-dlp search key used for text queries and smart fallback (ytsearch in production)."""
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     """Hosts or IP networks that may resolve to loopback/private addresses (tests allow 127.0.0.1)."""
     first_chunk_size: int = Field(default=20, ge=1, le=500)
@@ -93,6 +105,9 @@ class Settings(BaseSettings):
     discord_token: SecretStr = SecretStr("")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = False
+    search_prefix: str = Field(default="ytsearch", pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    """yt-dlp search key the worker uses for text queries and smart fallback (ytsearch in production); the gateway
+    reads the searches the worker cached under it (`/play` autocomplete)."""
     redis: RedisSettings = RedisSettings()
     gateway: GatewaySettings = GatewaySettings()
     worker: WorkerSettings = WorkerSettings()

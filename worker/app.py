@@ -19,11 +19,7 @@ import aiohttp
 from arq.connections import ArqRedis
 from arq.worker import Worker
 from redis.asyncio import ConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import codec
 from shared.active_store import ActiveGuildStore
@@ -33,6 +29,7 @@ from shared.keys import Keys
 from shared.observability import HealthServer, WorkerMetrics
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
+from shared.redis_pool import Retries, arq_client, connection_pool
 from shared.settings import Settings
 from shared.settings_store import SettingsStore
 from shared.voice_store import VoiceStore
@@ -61,32 +58,25 @@ type VoiceFactoryBuilder = Callable[[aiohttp.ClientSession], VoiceConnectionFact
 """Given the worker's HTTP session, the factory of guild voice connections (built by the composition root)."""
 
 
+REDIS_RETRIES: Final = Retries(attempts=20, base_s=0.1, cap_s=2.0)
+"""The worker rides out short Redis outages (a restart, a failover) instead of failing its players' writes."""
+
+
 def redis_pool(settings: Settings, *, socket_timeout_s: float) -> ConnectionPool:
-    if settings.redis.url is None:
-        raise SystemExit("ENCORE_REDIS__URL is not set (scripts/run starts a local redis-server and sets it)")
-    return ConnectionPool.from_url(
-        settings.redis.url,
-        socket_timeout=socket_timeout_s,
-        socket_connect_timeout=settings.redis.connect_timeout_s,
-        retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), 20),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError, OSError],
-        health_check_interval=30,
-        client_name=f"encore-worker:{settings.worker.worker_id}",
+    return connection_pool(
+        settings.redis, socket_timeout_s=socket_timeout_s, retries=REDIS_RETRIES, client_name=_client_name(settings)
     )
 
 
 def lease_pool(settings: Settings) -> ConnectionPool:
     """For lease renewals: no retries and a timeout under the renew interval, so an outage shows at once (a renewal
     that comes late is worth nothing) and a refused connection tells the owner that Redis is down for everybody."""
-    if settings.redis.url is None:
-        raise SystemExit("ENCORE_REDIS__URL is not set")
     timeout_s = settings.worker.lease_ms / 4000
-    return ConnectionPool.from_url(
-        settings.redis.url,
-        socket_timeout=timeout_s,
-        socket_connect_timeout=timeout_s,
-        client_name=f"encore-worker:{settings.worker.worker_id}",
-    )
+    return connection_pool(settings.redis, socket_timeout_s=timeout_s, retries=None, client_name=_client_name(settings))
+
+
+def _client_name(settings: Settings) -> str:
+    return f"encore-worker:{settings.worker.worker_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +100,7 @@ class WorkerParts:
         connection = self.voice_factory(guild_id=guild_id, request_voice_state=requester, on_state=hold)
         sink = FencedSink(connection, lease)
         audio = hold.audio = GuildAudio(guild_id, self.pacer, self.opener, sink)
-        config = PlayerConfig(checkpoint_ms=self.settings.worker.checkpoint_interval_ms)
+        config = PlayerConfig.from_settings(self.settings.worker)
         player = GuildPlayer(
             guild_id,
             lease=lease,
@@ -158,18 +148,17 @@ async def wait_for_redis(redis: Redis) -> None:
 async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) -> AsyncIterator[WorkerParts]:
     """Build the worker-wide parts and close them in reverse order."""
     keys = Keys(settings.redis.key_prefix)
-    redis = ArqRedis(
-        redis_pool(settings, socket_timeout_s=settings.redis.socket_timeout_s),
-        job_serializer=codec.dumps,
-        job_deserializer=codec.loads,
-        default_queue_name=keys.arq_queue(),
-    )
+    redis = arq_client(redis_pool(settings, socket_timeout_s=settings.redis.socket_timeout_s), keys)
     await wait_for_redis(redis)
     metrics = WorkerMetrics()
     resolver = build_resolve_service(
-        redis=redis, keys=keys, config=settings.worker, scheduler=ArqChunkScheduler(redis, keys.arq_queue()),
+        redis=redis,
+        keys=keys,
+        config=settings.worker,
+        search_prefix=settings.search_prefix,
+        scheduler=ArqChunkScheduler(redis, keys.arq_queue()),
         metrics=metrics,
-    )  # fmt: skip
+    )
     await resolver.start()
     async with aiohttp.ClientSession() as http, Pacer() as pacer:
         try:
@@ -205,7 +194,7 @@ def arq_worker(parts: WorkerParts, rescue: JobRescue) -> Worker:
         job_serializer=codec.dumps,
         job_deserializer=codec.loads,
         ctx={RESOLVE_SERVICE_KEY: parts.resolver},
-        health_check_key=f"{parts.keys.arq_queue()}:health:{config.worker_id}",
+        health_check_key=parts.keys.arq_health(config.worker_id),
         health_check_interval=10,
     )
 
@@ -276,7 +265,7 @@ async def supervision(parts: WorkerParts) -> AsyncIterator[Supervisor]:
             parts.redis,
             blocking,
             parts.keys,
-            SupervisorConfig(config.worker_id, config.lease_ms, config.scan_interval_ms, config.max_guilds),
+            SupervisorConfig.from_settings(config),
             parts.build_player,
             lease_redis=leases,
         )

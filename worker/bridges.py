@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Final
 
 from redis.exceptions import RedisError
 
+from shared.clock import now_ms
 from shared.events import VoiceStateRequest
 from shared.models import QueueItem
 from shared.voice_store import VoiceStore
@@ -85,7 +85,7 @@ class VoiceRequester:
         if not self._lease.valid():
             return
         request = VoiceStateRequest(
-            guild_id=self._guild_id, channel_id=channel_id, fence=self._lease.fence, at_ms=int(time.time() * 1000)
+            guild_id=self._guild_id, channel_id=channel_id, fence=self._lease.fence, at_ms=now_ms()
         )
         try:
             await self._store.request(request)

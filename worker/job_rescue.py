@@ -13,31 +13,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any, Final
 
 from arq.constants import in_progress_key_prefix
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from shared.clock import now_ms
 from shared.keys import Keys
+from shared.lua import RESCUE
 from shared.redis_typing import aw
 
 _log: Final = logging.getLogger(__name__)
 
 JOBS_TTL_S: Final = 600
 """The jobs set outlives any job (timeouts are 60 s); a dead worker's set is removed when its jobs are rescued."""
-
-RESCUE: Final = r"""
--- KEYS: workers (ZSET id -> heartbeat ms), the dead worker's jobs SET   ARGV: worker id, dead before (ms), prefix
-local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if beat and tonumber(beat) >= tonumber(ARGV[2]) then return -1 end
-local ids = redis.call('SMEMBERS', KEYS[2])
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[3] .. id) end
-redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[1], ARGV[1])
-return #ids
-"""
 
 
 class JobRescue:
@@ -78,7 +68,7 @@ class JobRescue:
         uptime_s = int((await self._redis.info("server")).get("uptime_in_seconds", 0))
         if uptime_s * 1000 < 2 * self._dead_after_ms:
             return 0  # Redis just restarted: every heartbeat paused with it, nobody is known dead yet
-        dead_before = int(time.time() * 1000) - self._dead_after_ms
+        dead_before = now_ms() - self._dead_after_ms
         silent = await aw(self._redis.zrangebyscore(self._keys.workers(), 0, dead_before))
         freed = 0
         for raw in silent:

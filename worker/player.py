@@ -64,7 +64,7 @@ class GuildPlayer(PlayerCore):
             _log.warning("fenced out: another worker owns the guild now", extra=self._extra)
             await self._silence()
         finally:
-            await self._side_tasks.cancel_all()
+            await self._side_tasks.aclose()
             await self._driver.close()
             if not self._voice_closed:
                 # fenced out or crashed: drop the voice connection (without leaving: that is the new owner's call)

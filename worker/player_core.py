@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from redis.exceptions import RedisError
 
+from shared.clock import now_ms
 from shared.command_store import StreamEntry
 from shared.commands import Command, VoiceUpdateCommand
 from shared.errors import CorruptDataError
@@ -22,6 +23,7 @@ from shared.events import Event, EventBase
 from shared.models import GuildSettings, LoopMode, PlayerState, QueueItem
 from shared.observability import WorkerMetrics
 from shared.player_store import Retire, Transition
+from shared.tasks import TaskOwner
 from worker.player_support import (
     CommandArrived,
     Fenced,
@@ -31,8 +33,6 @@ from worker.player_support import (
     PlayerConfig,
     PlayerStores,
     Rejoiner,
-    TaskSet,
-    now_ms,
 )
 from worker.ports import AudioOutput, HoldReason, LeaseView, StreamSource, VoicePort
 from worker.track_driver import TrackDriver
@@ -81,7 +81,7 @@ class PlayerCore:
         self._idle_since: float | None = None
         self._alone_since: float | None = None
         self.released = False
-        self._side_tasks = TaskSet()
+        self._side_tasks = TaskOwner()
         self._ignore_before_ms = 0
         self._voice_closed = False
         self._rejoiner = Rejoiner(config.rejoin_backoff_s)

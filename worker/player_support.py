@@ -2,35 +2,41 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
-from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, Final
 
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore, StreamEntry
 from shared.event_store import EventStore
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
+from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
-
-_log: Final = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class PlayerConfig:
-    checkpoint_ms: int = 500
-    voice_connect_timeout_s: float = 10.0
-    settings_refresh_s: float = 5.0
-    idle_poll_s: float = 1.0
-    prepare_ahead_ms: int = 6000
-    """Open the next track this long before the current one ends, so it follows without a gap."""
-    lease_doubt_s: float = 6.0
-    """How long a player holds its audio for a lease renewed late before it gives the guild up."""
-    rejoin_backoff_s: tuple[float, float] = (1.0, 30.0)
+    """A guild player's tunables; `from_settings` is the only place they are filled (WorkerSettings documents them)."""
+
+    checkpoint_ms: int
+    voice_connect_timeout_s: float
+    settings_refresh_s: float
+    idle_poll_s: float
+    prepare_ahead_ms: int
+    lease_doubt_s: float
+    rejoin_backoff_s: tuple[float, float]
     """A voice connection that gave up (NEEDS_REJOIN, FAILED) is asked to rejoin after this, doubling to the max."""
+
+    @classmethod
+    def from_settings(cls, settings: WorkerSettings) -> PlayerConfig:
+        return cls(
+            checkpoint_ms=settings.checkpoint_interval_ms,
+            voice_connect_timeout_s=settings.voice_connect_timeout_s,
+            settings_refresh_s=settings.settings_refresh_s,
+            idle_poll_s=settings.idle_poll_s,
+            prepare_ahead_ms=settings.prepare_ahead_ms,
+            lease_doubt_s=settings.lease_doubt_s,
+            rejoin_backoff_s=(settings.rejoin_initial_s, settings.rejoin_max_s),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,33 +77,6 @@ Inbox = CommandArrived | TrackDone | Halt | LeaseDoubt
 
 class Fenced(Exception):  # noqa: N818 - a signal, not an error condition of the caller
     """The fence rejected a write: another worker owns the guild now. Stop without touching anything."""
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-class TaskSet:
-    """Owns short background tasks; failures are logged, `cancel_all` ends the rest."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            _log.warning("%s failed: %r", task.get_name(), error)
-
-    async def cancel_all(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
 
 
 class Rejoiner:

@@ -19,13 +19,15 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from shared import clock
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore, StreamEntry
 from shared.keys import Keys
 from shared.lease_store import LeaseStore, RenewOutcome
 from shared.redis_typing import aw
+from shared.settings import WorkerSettings
+from shared.tasks import TaskOwner
 from worker.leases import TrackedLease
-from worker.player_support import TaskSet
 
 __all__ = ["OwnedPlayer", "PlayerFactory", "Supervisor", "SupervisorConfig", "TrackedLease"]
 
@@ -66,12 +68,24 @@ PlayerFactory = Callable[[int, TrackedLease], Awaitable[OwnedPlayer]]
 
 @dataclass(frozen=True, slots=True)
 class SupervisorConfig:
+    """Filled only by `from_settings` (WorkerSettings documents each field)."""
+
     worker_id: str
-    lease_ms: int = 1500
-    scan_interval_ms: int = 200
-    max_guilds: int = 500
-    outage_grace_ms: int = 30_000
+    lease_ms: int
+    scan_interval_ms: int
+    max_guilds: int
+    outage_grace_ms: int
     """How long owners keep playing while Redis is down (see TrackedLease)."""
+
+    @classmethod
+    def from_settings(cls, settings: WorkerSettings) -> SupervisorConfig:
+        return cls(
+            worker_id=settings.worker_id,
+            lease_ms=settings.lease_ms,
+            scan_interval_ms=settings.scan_interval_ms,
+            max_guilds=settings.max_guilds,
+            outage_grace_ms=settings.outage_grace_ms,
+        )
 
 
 @dataclass
@@ -104,7 +118,7 @@ class Supervisor:
         self._player_factory = player_factory
         self._owned: dict[int, _Owned] = {}
         self._stopping = False
-        self._claims = TaskSet()
+        self._claims = TaskOwner()
         self._timed_claims: set[int] = set()
         self._wake = asyncio.Event()
         self._handed_off: dict[int, float] = {}
@@ -194,7 +208,7 @@ class Supervisor:
             _log.error("player crashed: %r", error, extra={"guild_id": guild_id}, exc_info=error)
 
     async def _heartbeat(self) -> None:
-        now_ms = int(time.time() * 1000)
+        now_ms = clock.now_ms()
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zadd(self._keys.workers(), {self._config.worker_id: now_ms})
             pipe.set(self._keys.worker_load(self._config.worker_id), len(self._owned), ex=int(_WORKER_TTL_S))
@@ -203,7 +217,7 @@ class Supervisor:
 
     async def _least_other_load(self) -> int | None:
         """The load of the least-loaded other worker that sent a heartbeat recently (None if there is none)."""
-        fresh_after = int(time.time() * 1000) - _FRESH_MS
+        fresh_after = clock.now_ms() - _FRESH_MS
         workers = await aw(self._redis.zrangebyscore(self._keys.workers(), fresh_after, "+inf"))
         others = [w.decode() for w in workers if w.decode() != self._config.worker_id]
         if not others:
@@ -323,7 +337,7 @@ class Supervisor:
     async def shutdown(self, *, timeout_s: float = 5.0) -> None:
         """Graceful handoff: every player checkpoints at a safe point, then the leases are released."""
         self._stopping = True
-        await self._claims.cancel_all()
+        await self._claims.aclose()
         for owned in self._owned.values():
             owned.player.halt(handoff=True)
         tasks = [owned.task for owned in self._owned.values()]

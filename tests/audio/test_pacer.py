@@ -125,8 +125,6 @@ def test_play_replaces_the_current_track() -> None:
     h.tick(1)
     assert h.sink.packets == [b"a:0", b"a:1", b"b:0"]
     assert h.events() == [TrackStarted("a"), TrackEnded("a", EndReason.REPLACED, 40), TrackStarted("b")]
-    assert EndReason.REPLACED.may_start_next is False
-    assert EndReason.FINISHED.may_start_next is True
 
 
 @pytest.mark.parametrize(("rate_factor", "skipped"), [(1.0, 10), (1.25, 8), (0.8, 12)])

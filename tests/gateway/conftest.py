@@ -21,11 +21,11 @@ from gateway.queue_actions import QueueActions
 from gateway.redis_client import command_client
 from gateway.settings_actions import SettingsActions
 from gateway.shards import ShardFilter
-from gateway.tasks import TaskOwner
 from shared import codec
 from shared.jobs import JobName
 from shared.keys import Keys
 from shared.settings import GatewaySettings, RedisSettings
+from shared.tasks import TaskOwner
 from tests.gateway.support import stand_in_resolve, stand_in_search
 
 SOAK: Final = os.environ.get("HYPOTHESIS_PROFILE") == "soak"
@@ -76,7 +76,7 @@ def deps(command_redis: ArqRedis, keys: Keys, gateway_settings: GatewaySettings)
     return Deps(
         settings=gateway_settings,
         keys=keys,
-        stores=Stores.build(command_redis, keys, gateway_settings),
+        stores=Stores.build(command_redis, keys, gateway_settings, search_prefix="ytsearch"),
         streams=Streams.build(command_redis, keys),
         jobs=JobClient(command_redis, keys),
         shards=ShardFilter.from_settings(gateway_settings),

@@ -9,7 +9,6 @@ from arq.connections import ArqRedis
 
 from gateway.announcer import Announcer
 from gateway.deps import Deps
-from gateway.gateway_keys import GatewayKeys
 from gateway.render import Reply
 from gateway.shards import ShardFilter
 from shared.event_store import EventStore
@@ -22,6 +21,7 @@ from shared.events import (
     TrackStarted,
     TrackSubstituted,
 )
+from shared.keys import Keys
 from shared.models import PlayerState
 from tests.gateway.support import GUILD, TEXT, RecordingSink, store_state
 from tests.support.factories import make_item
@@ -50,7 +50,7 @@ async def test_now_playing_is_one_message_edited_in_place(deps: Deps, command_re
     assert [button.label for button in reply.buttons][:2] == ["Resume", "Skip"]
     ref = await deps.stores.messages.now_playing(GUILD)
     assert ref is not None and ref.message_id == message_id
-    assert GatewayKeys().now_playing_message(GUILD) == f"encore:{{{GUILD}}}:npmsg"
+    assert Keys().now_playing_message(GUILD) == f"encore:{{{GUILD}}}:npmsg"
     assert await command_redis.get(f"encore:{{{GUILD}}}:npmsg") is not None
 
 

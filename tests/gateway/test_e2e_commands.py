@@ -94,7 +94,7 @@ async def gateway(
 
 @pytest.fixture
 def stores(redis: Redis, keys: Keys) -> Stores:
-    return Stores.build(redis, keys, GatewaySettings())
+    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
 
 
 async def sent(redis: Redis, keys: Keys, world: World) -> list[Command | None]:

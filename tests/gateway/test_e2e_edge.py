@@ -105,7 +105,7 @@ async def gateway(world: World, redis_url: str, redis: Redis, tmp_path: Path) ->
 
 @pytest.fixture
 def stores(redis: Redis, keys: Keys) -> Stores:
-    return Stores.build(redis, keys, GatewaySettings())
+    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
 
 
 async def refusal_problem(handle: InteractionHandle, expected: str) -> str | None:

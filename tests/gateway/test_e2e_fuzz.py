@@ -83,7 +83,7 @@ async def gateway(world: World, redis_url: str, redis: Redis, tmp_path: Path) ->
 @pytest.fixture
 async def stores(world: World, redis: Redis, keys: Keys) -> Stores:
     """Something plays and two tracks are queued, so control commands have something to act on."""
-    stores = Stores.build(redis, keys, GatewaySettings())
+    stores = Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
     await store_state(stores, PlayerState(now_playing=make_item(1), voice_channel_id=world.voice.id), world.guild.id)
     await stores.queue.append(world.guild.id, [make_item(2), make_item(3)], limits=QueueLimits(100, 100))
     return stores

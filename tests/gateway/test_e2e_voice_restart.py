@@ -58,7 +58,7 @@ async def gateway(world: World, redis_url: str, redis: Redis, tmp_path: Path) ->
 
 @pytest.fixture
 def stores(redis: Redis, keys: Keys) -> Stores:
-    return Stores.build(redis, keys, GatewaySettings())
+    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
 
 
 async def voice_updates(redis: Redis, keys: Keys, guild_id: int) -> int:
@@ -191,7 +191,7 @@ async def test_redis_outage_answers_try_again_and_recovers(world: World, tmp_pat
     gateway = GatewayProcess(world.fake, server.url, tmp_path / "gateway.log", FAST)
     client: Redis = Redis.from_url(server.url)
     try:
-        await Stores.build(client, Keys(), GatewaySettings()).queue.append(
+        await Stores.build(client, Keys(), GatewaySettings(), search_prefix="ytsearch").queue.append(
             world.guild.id, [make_item(1)], limits=QueueLimits(10, 10)
         )
         await asyncio.sleep(1.2)  # appendfsync everysec
@@ -236,7 +236,7 @@ async def test_two_shards_share_the_work(
     try:
         for process in processes:
             await process.start()
-        stores = Stores.build(redis, keys, GatewaySettings())
+        stores = Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
         for shard, world in by_shard.items():
             callback, reply = await answer(world, "play", world.alice, {"query": f"song for shard {shard}"})
             assert reply.content.startswith("🎶 Queued") and callback.delay < 1.5

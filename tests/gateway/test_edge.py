@@ -134,7 +134,7 @@ async def test_redis_down_means_try_again(deps: Deps, keys: Keys) -> None:
     """A Redis that refuses connections: the command answers 'temporarily unavailable' quickly and nothing crashes."""
     dead: ArqRedis = command_client(RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0"), keys)
     try:
-        offline = dataclasses.replace(deps, stores=Stores.build(dead, keys, deps.settings))
+        offline = dataclasses.replace(deps, stores=Stores.build(dead, keys, deps.settings, search_prefix="ytsearch"))
         actions = QueueActions(offline, Gate(offline))
         started = time.monotonic()
 

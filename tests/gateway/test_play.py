@@ -13,10 +13,10 @@ from gateway.custom_ids import SearchPick, parse
 from gateway.deps import Deps
 from gateway.gate import Gate
 from gateway.play_actions import PlayActions, suggestions
-from gateway.tasks import TaskOwner
 from shared.commands import JoinCommand, PlayNowCommand, QueueChangedCommand
 from shared.errors import InvalidInputError, PermissionDeniedError
 from shared.models import InsertPosition, PlayerState
+from shared.tasks import TaskOwner
 from tests.gateway.support import GUILD, OTHER_VOICE, TEXT, VOICE, RecordingResponder, invocation, store_state
 
 pytestmark = pytest.mark.usefixtures("resolver")

@@ -154,7 +154,9 @@ async def test_bad_settings_store_nothing(
 
 async def test_rate_limit_per_member(deps: Deps, command_redis: ArqRedis) -> None:
     strict = deps.settings.model_copy(update={"rate_limit_commands": 3, "rate_limit_window_s": 30.0})
-    limited_deps = dataclasses.replace(deps, settings=strict, stores=Stores.build(command_redis, deps.keys, strict))
+    limited_deps = dataclasses.replace(
+        deps, settings=strict, stores=Stores.build(command_redis, deps.keys, strict, search_prefix="ytsearch")
+    )
     limited = QueueActions(limited_deps, Gate(limited_deps))
     for _ in range(3):
         await limited.show(invocation(), None)

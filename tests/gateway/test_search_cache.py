@@ -1,6 +1,6 @@
 """Contract: the gateway reads the search results the worker's resolver caches, in the worker's own format.
 
-The cache entry is written with the worker's code (ResolveCache, CachedTracks, SEARCH_SIZE and its key format), so
+The cache entry is written with the worker's code (ResolveCache, CachedTracks, the key of `Keys.search_results`), so
 a change on either side fails here instead of silently emptying `/play` autocomplete.
 """
 
@@ -10,13 +10,12 @@ from redis.asyncio import Redis
 
 from gateway.deps import Deps
 from gateway.play_actions import suggestions
-from gateway.search_cache import RESOLVER_SEARCH_SIZE, ResolverSearchCache
+from gateway.search_cache import ResolverSearchCache
+from shared.jobs import SEARCH_SIZE
 from shared.keys import Keys
-from shared.models import Track
+from shared.models import CachedTracks, Track
 from tests.gateway.support import GUILD
 from worker.resolve.cache_store import ResolveCache
-from worker.resolve.models import CachedTracks
-from worker.resolve.search import SEARCH_SIZE
 
 TRACKS = tuple(
     Track(url=f"https://example.test/v/{n}", title=f"Daft Punk – Song {n}", duration_ms=1000) for n in range(3)
@@ -24,12 +23,11 @@ TRACKS = tuple(
 
 
 async def write_like_the_resolver(redis: Redis, keys: Keys, prefix: str, query: str) -> None:
-    key = f"{prefix}|{SEARCH_SIZE}|{' '.join(query.split()).lower()}"
-    await ResolveCache(redis, keys).put("search", key, CachedTracks(tracks=TRACKS), 60)
+    key = keys.search_results(prefix, SEARCH_SIZE, query)
+    await ResolveCache(redis).put(key, CachedTracks(tracks=TRACKS), 60)
 
 
 async def test_reads_what_the_resolver_caches(redis: Redis, keys: Keys) -> None:
-    assert RESOLVER_SEARCH_SIZE == SEARCH_SIZE
     await write_like_the_resolver(redis, keys, "ytsearch", "Daft  Punk")
     cache = ResolverSearchCache(redis, keys, search_prefix="ytsearch")
     assert await cache.tracks("daft punk") == TRACKS

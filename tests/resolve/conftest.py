@@ -51,7 +51,6 @@ def make_request(query: str, **changes: Any) -> ResolveRequest:
 def worker_settings() -> WorkerSettings:
     return WorkerSettings(
         worker_id="test-worker",
-        search_prefix="localsearch",
         allowed_hosts=("127.0.0.1",),
         first_chunk_size=20,
         chunk_size=500,
@@ -79,7 +78,9 @@ async def arq_pool(redis_url: str, keys: Keys) -> AsyncIterator[ArqRedis]:
 async def started_service(
     redis: Redis, keys: Keys, settings: WorkerSettings, params: Mapping[str, Any], scheduler: Any
 ) -> ResolveService:
-    service = build_resolve_service(redis=redis, keys=keys, config=settings, scheduler=scheduler, ytdlp_params=params)
+    service = build_resolve_service(
+        redis=redis, keys=keys, config=settings, search_prefix="localsearch", scheduler=scheduler, ytdlp_params=params
+    )
     await service.start()
     return service
 

@@ -23,7 +23,9 @@ class _NoChunks:
 
 async def test_the_provider_is_configured_and_only_its_host_is_allowed(redis: Redis, keys: Keys) -> None:
     config = WorkerSettings(pot_provider_url="http://pot-provider:4416")
-    service = build_resolve_service(redis=redis, keys=keys, config=config, scheduler=_NoChunks(), resolver=_compose_dns)
+    service = build_resolve_service(
+        redis=redis, keys=keys, config=config, search_prefix="ytsearch", scheduler=_NoChunks(), resolver=_compose_dns
+    )
     guard = service.deps.guard
     assert (await guard.check("http://pot-provider:4416/get_pot")).allowed
     assert not (await guard.check("http://redis:6379/")).allowed

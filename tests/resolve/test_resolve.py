@@ -10,15 +10,14 @@ from shared.event_store import EventStore
 from shared.events import PlaylistProgress
 from shared.jobs import ResolveStatus, SearchRequest, SkipKind, Skipped
 from shared.keys import Keys
-from shared.models import InsertPosition
+from shared.models import CachedTracks, InsertPosition
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
 from tests.media.server import MediaServer
 from tests.media.tones import CATALOG
 from tests.resolve.conftest import GUILD, make_request
 from tests.support.redis_server import free_port
-from worker.resolve.cache_store import ResolveCache, digest
-from worker.resolve.models import CachedTracks
+from worker.resolve.cache_store import ResolveCache
 from worker.resolve.service import ResolveService
 
 FORMATS = ["mp3", "ogg", "webm", "m4a", "flac", "wav"]
@@ -199,18 +198,19 @@ async def test_a_retried_resolve_job_queues_once(
 
 async def test_the_cache_is_best_effort_when_redis_is_unreachable(keys: Keys) -> None:
     unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
-    cache = ResolveCache(unreachable, keys)
+    cache = ResolveCache(unreachable)
+    key = keys.resolved("http://127.0.0.1/a.mp3")
     try:
-        await cache.put("meta", "http://127.0.0.1/a.mp3", CachedTracks(), 60)
-        assert await cache.get("meta", "http://127.0.0.1/a.mp3", CachedTracks) is None
+        await cache.put(key, CachedTracks(), 60)
+        assert await cache.get(key, CachedTracks) is None
     finally:
         await unreachable.aclose()
 
 
 async def test_a_cache_entry_that_does_not_validate_is_a_miss(redis: Redis, keys: Keys) -> None:
-    cache = ResolveCache(redis, keys)
-    await redis.set(keys.cache("meta", digest("http://127.0.0.1/a.mp3")), b'{"tracks": "nope"}')
-    assert await cache.get("meta", "http://127.0.0.1/a.mp3", CachedTracks) is None
+    cache = ResolveCache(redis)
+    await redis.set(keys.resolved("http://127.0.0.1/a.mp3"), b'{"tracks": "nope"}')
+    assert await cache.get(keys.resolved("http://127.0.0.1/a.mp3"), CachedTracks) is None
 
 
 async def test_a_page_of_links_says_how_many_could_not_be_played(

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.voice.fakes import CHANNEL, FAST, GUILD, Events, FakeTransport, Gateway, creds, eventually
-from worker.voice.connection import OPUS_SILENCE, VoiceStatus
+from worker.audio.frames import SILENCE_FRAME
+from worker.voice.connection import VoiceStatus
 from worker.voice.session import VoiceSession
 
 
@@ -235,7 +236,7 @@ async def test_speaking_off_sends_five_silence_frames_first(rig: Rig) -> None:
     await eventually(lambda: rig.transport.spoken == [True])
     rig.session.set_speaking(False)
     await eventually(lambda: rig.transport.spoken == [True, False])
-    assert rig.transport.frames == [OPUS_SILENCE] * 5
+    assert rig.transport.frames == [SILENCE_FRAME] * 5
     assert rig.session.stats.silence_frames == 5
 
 
@@ -337,10 +338,10 @@ async def test_silence_sent_by_the_pacer_itself_is_not_doubled(rig: Rig) -> None
     await rig.connected()
     rig.session.send_opus(b"\xfc\x01")
     for _ in range(5):
-        rig.session.send_opus(OPUS_SILENCE)
+        rig.session.send_opus(SILENCE_FRAME)
     rig.session.set_speaking(False)
     await eventually(lambda: rig.transport.spoken == [True, False])
-    assert rig.transport.frames == [b"\xfc\x01"] + [OPUS_SILENCE] * 5
+    assert rig.transport.frames == [b"\xfc\x01"] + [SILENCE_FRAME] * 5
     assert rig.session.stats.silence_frames == 0
 
 

@@ -41,9 +41,10 @@ from shared.player_store import PlayerStore
 from shared.queue_store import QueueLimits, QueueStore
 from shared.settings_store import SettingsStore
 from tests.support.factories import make_item, titles
+from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeStreams, FakeVoice, FixedLease
 from worker.player import GuildPlayer
-from worker.player_support import PlayerConfig, PlayerStores
+from worker.player_support import PlayerStores
 
 GUILD = 900
 VOICE = 901
@@ -118,7 +119,7 @@ async def rig(redis: Redis, keys: Keys) -> AsyncIterator[Rig]:
     assert lease is not None
     fixed = FixedLease(lease.fence)
     audio, voice, streams = FakeAudio(), FakeVoice(), FakeStreams()
-    config = PlayerConfig(checkpoint_ms=50, voice_connect_timeout_s=1.0, settings_refresh_s=0.2)
+    config = player_config(checkpoint_ms=50, voice_connect_timeout_s=1.0, settings_refresh_s=0.2)
     player = GuildPlayer(GUILD, lease=fixed, stores=stores, audio=audio, voice=voice, streams=streams, config=config)
     await player.prepare()
     task = asyncio.create_task(player.run())
@@ -266,7 +267,7 @@ async def test_restart_resumes_at_the_checkpoint(redis: Redis, keys: Keys, rig: 
         audio=audio,
         voice=FakeVoice(),
         streams=FakeStreams(),
-        config=PlayerConfig(checkpoint_ms=50),
+        config=player_config(checkpoint_ms=50),
     )
     await successor.prepare()
     task = asyncio.create_task(successor.run())

@@ -18,7 +18,8 @@ from shared.command_store import CommandStore, StreamEntry
 from shared.commands import SkipCommand
 from shared.keys import Keys
 from shared.lease_store import LeaseStore
-from worker.supervisor import Supervisor, SupervisorConfig, TrackedLease
+from tests.worker.configs import supervisor_config
+from worker.supervisor import Supervisor, TrackedLease
 
 LEASE_MS = 600
 
@@ -63,7 +64,7 @@ class Harness:
             self.players.append(player)
             return player
 
-        config = SupervisorConfig(worker_id=worker_id, lease_ms=LEASE_MS, scan_interval_ms=scan_interval_ms)
+        config = supervisor_config(worker_id=worker_id, lease_ms=LEASE_MS, scan_interval_ms=scan_interval_ms)
         supervisor = Supervisor(clients[0], clients[1], self.keys, config, factory)
         self.running[worker_id] = (supervisor, asyncio.create_task(supervisor.run()), clients)
         return supervisor

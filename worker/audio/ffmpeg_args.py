@@ -19,11 +19,11 @@ from urllib.request import url2pathname
 from shared.models import FilterChain
 from worker.audio.errors import SourceError
 from worker.audio.filters import SAMPLE_RATE
+from worker.audio.frames import FRAME_MS
 from worker.audio.volume import UNITY_VOLUME
 
 NETWORK_PROTOCOLS: Final = "http,https,tcp,tls,crypto"
 NETWORK_SCHEMES: Final = frozenset({"http", "https"})
-FRAME_MS: Final = 20
 
 
 class PlaybackMode(StrEnum):

@@ -14,7 +14,8 @@ from enum import StrEnum
 from typing import Final, override
 
 from worker.audio.errors import OggError, SourceError
-from worker.audio.ffmpeg_args import FRAME_MS, PipelineOptions, PlaybackMode, TrackRequest, redact_url, scrub
+from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest, redact_url, scrub
+from worker.audio.frames import FRAME_MS
 from worker.audio.ogg import OggOpusDemuxer
 
 _log: Final = logging.getLogger(__name__)

@@ -6,10 +6,15 @@ from typing import Final, Protocol
 
 from shared.errors import PlaybackError
 
+FRAME_MS: Final = 20
+"""The one frame duration: FFmpeg encodes 20 ms Opus packets, the pacer ticks every 20 ms, Discord expects them."""
+FRAME_S: Final = FRAME_MS / 1000
 FRAME_SAMPLES: Final = 960
 """One 20 ms frame at 48 kHz."""
 SILENCE_FRAME: Final = b"\xf8\xff\xfe"
 """The Opus silence frame Discord asks for after a transmission stops."""
+SILENCE_FRAMES: Final = 5
+"""How many silence frames end a transmission (discord-protocol.md §5.3)."""
 
 
 class FrameSink(Protocol):

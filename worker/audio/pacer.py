@@ -10,11 +10,9 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Final, Self
 
-from worker.audio.frames import SILENCE_FRAME, FrameSink, FrameSource
+from worker.audio.frames import FRAME_S, SILENCE_FRAME, SILENCE_FRAMES, FrameSink, FrameSource
 
 _log: Final = logging.getLogger(__name__)
-FRAME_S: Final = 0.020
-SILENCE_FRAMES: Final = 5
 
 
 class EndReason(StrEnum):
@@ -24,11 +22,6 @@ class EndReason(StrEnum):
     FAILED = "failed"
     STOPPED = "stopped"
     REPLACED = "replaced"
-
-    @property
-    def may_start_next(self) -> bool:
-        """Whether the player should advance the queue."""
-        return self in (EndReason.FINISHED, EndReason.FAILED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,54 +2,39 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Final
 
-from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from shared.keys import Keys
 from shared.models import WireModel
 from shared.redis_typing import aw
 
 _log: Final = logging.getLogger(__name__)
 
 
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
-
-
 class ResolveCache:
-    """Values under `keys.cache(kind, sha256(key))` with a TTL; a value that does not validate counts as a miss."""
+    """Values under the cache keys of `shared.keys.Keys` (`resolved`, `stream`, `search_results`) with a TTL; a value
+    that does not validate counts as a miss."""
 
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._keys = keys
 
-    async def get[M: WireModel](self, kind: str, key: str, model: type[M]) -> M | None:
+    async def get[M: WireModel](self, redis_key: str, model: type[M]) -> M | None:
         """The cached value, or None on a miss. The cache is best effort: Redis errors count as misses."""
-        redis_key = self._keys.cache(kind, digest(key))
         try:
             raw = await aw(self._redis.get(redis_key))
         except (RedisError, OSError) as err:
             _log.warning("resolve cache unavailable (%s): treating %s as a miss", err, redis_key)
             return None
-        if raw is None:
-            return None
-        try:
-            return model.model_validate_json(raw)
-        except ValidationError:
-            _log.warning("ignoring a cache entry that does not validate: %s", redis_key)
-            return None
+        return model.stored(raw, redis_key)
 
-    async def put(self, kind: str, key: str, value: WireModel, ttl_s: float) -> None:
+    async def put(self, redis_key: str, value: WireModel, ttl_s: float) -> None:
         """Store with a TTL in milliseconds; a TTL below one millisecond stores nothing."""
         ttl_ms = int(ttl_s * 1000)
         if ttl_ms < 1:
             return
-        redis_key = self._keys.cache(kind, digest(key))
         try:
             await aw(self._redis.set(redis_key, value.model_dump_json(), px=ttl_ms))
         except (RedisError, OSError) as err:

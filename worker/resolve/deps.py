@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.event_store import EventStore
+from shared.keys import Keys
 from shared.observability import WorkerMetrics
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
@@ -19,6 +20,9 @@ from worker.resolve.ytdlp import YtDlp
 @dataclass(frozen=True, slots=True)
 class ResolveDeps:
     config: WorkerSettings
+    keys: Keys
+    search_prefix: str
+    """yt-dlp search key (`Settings.search_prefix`)."""
     ytdlp: YtDlp
     guard: UrlGuard
     queue: QueueStore

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
@@ -91,4 +92,34 @@ def classify(err: BaseException) -> tuple[Failure, str]:
     return Failure.OTHER, type(err).__name__
 
 
-__all__ = ["DownloadError", "Failure", "GuardRefusedError", "classify", "refusal"]
+@dataclass(frozen=True, slots=True)
+class DeadLink:
+    """The one ladder for a link that failed: a refused link or an unreachable site is reported at once; a dead or
+    unsupported link is searched for (smart fallback) unless the guild turned that off, and reported when no search
+    result is close enough. `subject` names the link in messages ("That link", or the queued track's title)."""
+
+    failure: Failure
+    detail: str
+    subject: str
+
+    @classmethod
+    def of(cls, err: BaseException, subject: str) -> DeadLink:
+        failure, detail = classify(err)
+        return cls(failure, detail, subject)
+
+    def unsearchable(self) -> str | None:
+        """Why no search is tried whatever the guild's setting, or None when a search may find a substitute."""
+        if self.failure is Failure.REFUSED:
+            return f"That link can't be played: {self.detail}."
+        if not self.failure.searchable:
+            return f"{self.subject} can't be played: {FAILURE_TEXT.get(self.failure, self.detail)} ({self.detail})."
+        return None
+
+    def fallback_off(self) -> str:
+        return f"{self.subject} is unavailable ({self.detail}); search fallback is off on this server."
+
+    def no_match(self) -> str:
+        return f"{self.subject} is unavailable ({self.detail}) and no close match was found by search."
+
+
+__all__ = ["DeadLink", "DownloadError", "Failure", "GuardRefusedError", "classify", "refusal"]

@@ -3,7 +3,10 @@
 The worker process (`worker/app.py`) builds one service before arq starts and hands it to the arq `Worker`:
 
     scheduler = ArqChunkScheduler(redis, keys.arq_queue())
-    service = build_resolve_service(redis=redis, keys=keys, config=settings.worker, scheduler=scheduler)
+    service = build_resolve_service(
+        redis=redis, keys=keys, config=settings.worker, search_prefix=settings.search_prefix, scheduler=scheduler,
+        metrics=metrics,
+    )
     await service.start()
     Worker(functions=resolve_functions(), ctx={RESOLVE_SERVICE_KEY: service}, ...)
 
@@ -97,6 +100,7 @@ def build_resolve_service(  # noqa: PLR0913 - keyword-only; the composition root
     redis: Redis,
     keys: Keys,
     config: WorkerSettings,
+    search_prefix: str,
     scheduler: ChunkScheduler,
     ytdlp_params: Mapping[str, Any] | None = None,
     resolver: HostResolver = system_resolver,
@@ -115,12 +119,14 @@ def build_resolve_service(  # noqa: PLR0913 - keyword-only; the composition root
     guard = UrlGuard(allowed, resolver=resolver)
     deps = ResolveDeps(
         config=config,
+        keys=keys,
+        search_prefix=search_prefix,
         ytdlp=YtDlp(guard, threads=config.ytdlp_threads, params=ytdlp_params, timeout_s=YTDLP_CALL_TIMEOUT_S),
         guard=guard,
         queue=QueueStore(redis, keys),
         settings_store=SettingsStore(redis, keys),
         events=EventStore(redis, keys),
-        cache=ResolveCache(redis, keys),
+        cache=ResolveCache(redis),
         requests=RequestStore(redis, keys),
         scheduler=scheduler,
         metrics=metrics or WorkerMetrics(),

@@ -44,12 +44,6 @@ class CachedStream(WireModel):
     reason: str | None = Field(default=None, max_length=200)
 
 
-class CachedTracks(WireModel):
-    """Cache entry for a single URL (`meta`) or search results (`search`)."""
-
-    tracks: tuple[Track, ...] = ()
-
-
 class ChunkOutcome(WireModel):
     """Result of one `ingest_chunk` job."""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from typing import Final
 
 from yt_dlp.utils import YoutubeDLError
 
+from shared.clock import now_ms
 from shared.events import PlaylistProgress
 from shared.jobs import IngestChunkRequest, ResolveRequest, ResolveResult, ResolveStatus
 from shared.models import GuildSettings, InsertPosition, QueueItem, Track
@@ -74,10 +74,6 @@ def limit_reason(limited_by: str | None, settings: GuildSettings) -> str | None:
         return None
     limit = settings.max_queue_length if limited_by == "queue" else settings.max_items_per_user
     return _LIMIT_REASONS.get(limited_by, "a queue limit was reached ({limit})").format(limit=limit)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class PlaylistIngest:

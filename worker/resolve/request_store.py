@@ -51,14 +51,7 @@ class RequestStore:
 
     async def meta(self, guild_id: int, request_id: str) -> RequestMeta | None:
         key = self._keys.request(guild_id, request_id)
-        raw = await aw(self._redis.hget(key, "meta"))
-        if raw is None:
-            return None
-        try:
-            return RequestMeta.model_validate_json(raw)
-        except ValidationError:
-            _log.warning("playlist request %s has meta that does not validate", key)
-            return None
+        return RequestMeta.stored(await aw(self._redis.hget(key, "meta")), f"{key} meta")
 
     async def state(self, guild_id: int, request_id: str) -> RequestState:
         key = self._keys.request(guild_id, request_id)

@@ -7,18 +7,15 @@ from typing import Final
 
 from yt_dlp.utils import YoutubeDLError
 
-from shared.jobs import MAX_QUERY_LENGTH
-from shared.models import Track
+from shared.jobs import MAX_QUERY_LENGTH, SEARCH_SIZE
+from shared.models import CachedTracks, Track
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import classify
 from worker.resolve.fallback import Hint, Match, best_match
-from worker.resolve.models import CachedTracks
 from worker.resolve.tracks import usable_tracks
 
 _log: Final = logging.getLogger(__name__)
 
-SEARCH_SIZE: Final = 5
-"""Results fetched per search; `/play text` and `/search` share them through the cache."""
 MAX_FALLBACK_SEARCHES: Final = 2
 
 
@@ -39,9 +36,9 @@ class Searcher:
     async def tracks(self, query: str, limit: int) -> list[Track] | None:
         """Search results (cached); None when the search itself failed."""
         query = " ".join(query.split())[:MAX_QUERY_LENGTH]
-        prefix = self._d.config.search_prefix
-        key = f"{prefix}|{limit}|{query.lower()}"
-        cached = await self._d.cache.get("search", key, CachedTracks)
+        prefix = self._d.search_prefix
+        key = self._d.keys.search_results(prefix, limit, query)
+        cached = await self._d.cache.get(key, CachedTracks)
         if cached is not None:
             return list(cached.tracks)
         try:
@@ -52,5 +49,5 @@ class Searcher:
             _log.warning("search %r failed: %s", query, detail)
             return None
         tracks = usable_tracks(entries, self._d.guard)[:limit]
-        await self._d.cache.put("search", key, CachedTracks(tracks=tuple(tracks)), self._d.config.search_cache_ttl_s)
+        await self._d.cache.put(key, CachedTracks(tracks=tuple(tracks)), self._d.config.search_cache_ttl_s)
         return tracks

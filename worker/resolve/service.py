@@ -20,6 +20,7 @@ from typing import Final, Literal
 from yt_dlp.utils import YoutubeDLError
 
 from shared.jobs import (
+    SEARCH_SIZE,
     IngestChunkRequest,
     ResolveRequest,
     ResolveResult,
@@ -28,15 +29,15 @@ from shared.jobs import (
     SearchResult,
     SkipKind,
 )
-from shared.models import GuildSettings, QueueItem, Track
+from shared.models import CachedTracks, GuildSettings, QueueItem, Track
 from shared.observability import ResolveKind, ResolveOutcome
 from worker.resolve.deps import ResolveDeps
-from worker.resolve.failures import FAILURE_TEXT, Failure, classify
+from worker.resolve.failures import DeadLink, Failure
 from worker.resolve.fallback import hints, page_title
-from worker.resolve.models import CachedTracks, ChunkOutcome, StreamResult
+from worker.resolve.models import ChunkOutcome, StreamResult
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_reason, limits_for
 from worker.resolve.probe import DirectProbe
-from worker.resolve.search import SEARCH_SIZE, Searcher
+from worker.resolve.search import Searcher
 from worker.resolve.streams import StreamResolver
 from worker.resolve.tracks import (
     SkipTally,
@@ -187,7 +188,7 @@ class ResolveService:
         return await self._queue_one(request, settings, tracks[0])
 
     async def _resolve_url(self, request: ResolveRequest, settings: GuildSettings, url: str) -> ResolveResult:
-        cached = await self._d.cache.get("meta", url, CachedTracks)
+        cached = await self._d.cache.get(self._d.keys.resolved(url), CachedTracks)
         if cached is not None and cached.tracks:
             return await self._queue_one(request, settings, cached.tracks[0])
         try:
@@ -206,7 +207,9 @@ class ResolveService:
             if probed.refused is not None:
                 return _refused(probed.refused)
             track = enrich(track, probed)
-        await self._d.cache.put("meta", url, CachedTracks(tracks=(track,)), self._config.resolve_cache_ttl_s)
+        await self._d.cache.put(
+            self._d.keys.resolved(url), CachedTracks(tracks=(track,)), self._config.resolve_cache_ttl_s
+        )
         return await self._queue_one(request, settings, track)
 
     async def _resolve_list_file(self, request: ResolveRequest, settings: GuildSettings, url: str) -> ResolveResult:
@@ -256,23 +259,20 @@ class ResolveService:
     async def _resolve_failed(
         self, request: ResolveRequest, settings: GuildSettings, url: str, err: Exception
     ) -> ResolveResult:
-        failure, detail = classify(err)
-        self._d.metrics.resolve_failed(failure.value)
-        _log.info("resolving %s failed: %s (%s)", url, failure.value, detail)
-        if failure is Failure.REFUSED:
-            return _refused(detail)
-        if not failure.searchable:
-            text = FAILURE_TEXT.get(failure, "it could not be read")
-            return ResolveResult(status=ResolveStatus.FAILED, message=f"That link can't be played: {text} ({detail}).")
+        dead = DeadLink.of(err, "That link")
+        self._d.metrics.resolve_failed(dead.failure.value)
+        _log.info("resolving %s failed: %s (%s)", url, dead.failure.value, dead.detail)
+        if dead.failure is Failure.REFUSED:
+            return _refused(dead.detail)
+        if (reason := dead.unsearchable()) is not None:
+            return ResolveResult(status=ResolveStatus.FAILED, message=reason)
         if not settings.search_fallback:
-            message = f"That link is unavailable ({detail}); search fallback is off on this server."
-            return ResolveResult(status=ResolveStatus.FAILED, message=message)
-        html_title = await self._page_title(url) if failure is Failure.UNSUPPORTED else None
+            return ResolveResult(status=ResolveStatus.FAILED, message=dead.fallback_off())
+        html_title = await self._page_title(url) if dead.failure is Failure.UNSUPPORTED else None
         match = await self._searcher.substitute(hints(url, html_title=html_title))
         if match is None:
-            message = f"That link is unavailable ({detail}) and no close match was found by search."
-            return ResolveResult(status=ResolveStatus.FAILED, message=message)
-        return await self._queue_one(request, settings, match.track, substituted_for=url, reason=detail)
+            return ResolveResult(status=ResolveStatus.FAILED, message=dead.no_match())
+        return await self._queue_one(request, settings, match.track, substituted_for=url, reason=dead.detail)
 
     async def _page_title(self, url: str) -> str | None:
         try:

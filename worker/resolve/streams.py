@@ -8,13 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from yt_dlp.utils import YoutubeDLError
 
+from shared.clock import now_ms
 from shared.events import TrackSubstituted
 from shared.models import QueueItem, Track
 from worker.resolve.deps import ResolveDeps
-from worker.resolve.failures import FAILURE_TEXT, Failure, classify
+from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints
 from worker.resolve.models import CachedStream, StreamInfo, StreamResult
-from worker.resolve.playlist import now_ms
 from worker.resolve.search import Searcher
 from worker.resolve.tracks import duration_ms, quoted
 from worker.resolve.ytdlp import InfoDict
@@ -39,13 +39,13 @@ class StreamResolver:
         False when prefetching the next item and True when it starts playing it).
         """
         url = item.track.url
-        cached = await self._d.cache.get("stream", url, CachedStream)
+        cached = await self._d.cache.get(self._d.keys.stream(url), CachedStream)
         if cached is None:
             found = await self._lookup_stream(item.track, guild_id)
             if isinstance(found, str):
                 return StreamResult(item=item, error=found[:500])
             cached = found
-            await self._d.cache.put("stream", url, cached, _stream_ttl(cached))
+            await self._d.cache.put(self._d.keys.stream(url), cached, _stream_ttl(cached))
         if cached.substitute is None or cached.substitute_stream is None:
             return StreamResult(item=item, stream=cached.stream)
         substitute = QueueItem(
@@ -76,20 +76,17 @@ class StreamResolver:
         found = await self._stream_info(track)
         if not isinstance(found, Exception):
             return found if isinstance(found, str) else CachedStream(stream=found)
-        failure, detail = classify(found)
-        self._d.metrics.resolve_failed(failure.value)
-        if failure is Failure.REFUSED:
-            return f"That link can't be played: {detail}."
-        if not failure.searchable:
-            return f"{quoted(track.title)} can't be played: {FAILURE_TEXT.get(failure, detail)} ({detail})."
-        settings = await self._d.settings_store.get(guild_id)
-        if not settings.search_fallback:
-            return f"{quoted(track.title)} is unavailable ({detail}); search fallback is off on this server."
+        dead = DeadLink.of(found, quoted(track.title))
+        self._d.metrics.resolve_failed(dead.failure.value)
+        if (reason := dead.unsearchable()) is not None:
+            return reason
+        if not (await self._d.settings_store.get(guild_id)).search_fallback:
+            return dead.fallback_off()
         match = await self._searcher.substitute(hints(track.url, known=track))
         substitute = None if match is None else await self._stream_info(match.track)
         if match is None or not isinstance(substitute, StreamInfo):
-            return f"{quoted(track.title)} is unavailable ({detail}) and no close match was found by search."
-        return CachedStream(substitute=match.track, substitute_stream=substitute, reason=detail)
+            return dead.no_match()
+        return CachedStream(substitute=match.track, substitute_stream=substitute, reason=dead.detail)
 
     async def _stream_info(self, track: Track) -> StreamInfo | str | Exception:
         """A guarded, fully resolved stream; a refusal as text; a yt-dlp failure as the exception to classify."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Protocol
 
 from shared.errors import VoiceError
 from shared.models import VoiceCredentials
@@ -21,9 +21,6 @@ __all__ = [
     "VoiceStatus",
     "VoiceTimings",
 ]
-
-OPUS_SILENCE: Final = b"\xf8\xff\xfe"
-"""One 20 ms Opus silence frame; five of them are sent when speaking stops (docs/voice-protocol.md §3)."""
 
 type RequestVoiceState = Callable[[int | None], Awaitable[None]]
 """Ask the gateway for a voice state update (op 4): join or move to a channel id, or leave with None."""

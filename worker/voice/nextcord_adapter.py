@@ -28,8 +28,8 @@ from nextcord.voice_client import E2EEState, VoiceClient, has_dave
 
 from shared.errors import VoiceError
 from shared.models import VoiceCredentials
+from worker.audio.frames import SILENCE_FRAME
 from worker.voice.connection import (
-    OPUS_SILENCE,
     RequestVoiceState,
     StateListener,
     VoiceClosedError,
@@ -269,7 +269,7 @@ class WorkerVoiceClient(VoiceClient):
         # Wraps voice_client.py:524-545, which DAVE-encrypts every frame: the Opus silence frame F8 FF FE goes out
         # as is, the form every DAVE decryptor passes through (docs/voice-protocol.md §3), so the end of a
         # transmission is recognisable to receivers.
-        if data != OPUS_SILENCE or self.e2ee_state is None:
+        if data != SILENCE_FRAME or self.e2ee_state is None:
             return super()._get_voice_packet(data)
         state, self.e2ee_state = self.e2ee_state, None
         try:

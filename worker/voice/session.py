@@ -10,8 +10,8 @@ from enum import StrEnum
 from typing import Final
 
 from shared.models import VoiceCredentials
+from worker.audio.frames import SILENCE_FRAME
 from worker.voice.connection import (
-    OPUS_SILENCE,
     RequestVoiceState,
     StateListener,
     VoiceClosedError,
@@ -169,7 +169,7 @@ class VoiceSession:
             speaker.set(True)
         if self._transport.send_opus(packet):
             self._stats.frames_sent += 1
-            speaker.trailing_silence = speaker.trailing_silence + 1 if packet == OPUS_SILENCE else 0
+            speaker.trailing_silence = speaker.trailing_silence + 1 if packet == SILENCE_FRAME else 0
         else:
             self._stats.frames_dropped += 1
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Final
 
-from worker.voice.connection import OPUS_SILENCE, VoiceClosedError, VoiceStats, VoiceTimings
+from worker.audio.frames import FRAME_S, SILENCE_FRAME, SILENCE_FRAMES
+from worker.voice.connection import VoiceClosedError, VoiceStats, VoiceTimings
 from worker.voice.transport import VoiceTransport
-
-SILENCE_FRAMES: Final = 5
-FRAME_S: Final = 0.02
 
 
 class Speaker:
@@ -62,7 +59,7 @@ class Speaker:
     async def _send_silence(self) -> bool:
         """Up to five silence frames 20 ms apart; False when speaking was wanted again meanwhile."""
         while self.trailing_silence < SILENCE_FRAMES and not self.wanted and self._transport.is_open():
-            if self._transport.send_opus(OPUS_SILENCE):
+            if self._transport.send_opus(SILENCE_FRAME):
                 self._stats.silence_frames += 1
             self.trailing_silence += 1
             await asyncio.sleep(FRAME_S)

@@ -1,4 +1,8 @@
-"""Owns the gateway's background tasks: every task is named, logged when it fails, and cancelled on shutdown."""
+"""Owns a service's background tasks: every task is named, logged when it fails, and cancelled on close.
+
+Used by the gateway (its listeners and late answers) and by the worker (a player's side tasks, the supervisor's timed
+claims). Work spawned after `aclose` is dropped, not started: it belongs to something that is shutting down.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +19,14 @@ class TaskOwner:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
 
-    def spawn[T](self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         if self._closed:
             coro.close()
-            raise RuntimeError("the task owner is closed")
+            _log.debug("not starting %s: its owner is closed", name)
+            return
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._done)
-        return task
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
