@@ -31,6 +31,8 @@ class PlayerConfig:
     """How long a player holds its audio for a lease renewed late before it gives the guild up."""
     rejoin_backoff_s: tuple[float, float] = (1.0, 30.0)
     """A voice connection that gave up (NEEDS_REJOIN, FAILED) is asked to rejoin after this, doubling to the max."""
+    max_crashes: int = 3
+    """An item the player crashed on this many times is skipped (the supervisor restarts crashed players)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,14 @@ class TrackDone:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemFailed:
+    """Item `uid` could not be played (already announced): move on, in order with the commands around it."""
+
+    uid: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class Halt:
     """Stop at the next safe point; `handoff` writes a final checkpoint and releases the guild."""
 
@@ -66,7 +76,7 @@ class LeaseDoubt:
     """The audio sink refused a frame (the lease was not renewed in time): look at the lease now."""
 
 
-Inbox = CommandArrived | TrackDone | Halt | LeaseDoubt
+Inbox = CommandArrived | TrackDone | ItemFailed | Halt | LeaseDoubt
 
 
 class Fenced(Exception):  # noqa: N818 - a signal, not an error condition of the caller
