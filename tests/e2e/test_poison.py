@@ -20,8 +20,9 @@ pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]
 
 BAD_SOURCE = "e2e/t330.mp3"
 HOSTILE = ["garbage", "truncated", "empty", "html", "reset", "hang", "flip4", "flipffmpeg"]
-"""flip4: the resolver's four requests (yt-dlp, ffprobe, yt-dlp again before play, the redirect check) get audio,
-FFmpeg's (the fifth) a redirect."""
+"""flip4: today the resolver makes four requests (yt-dlp, ffprobe, yt-dlp again before play, the redirect check) and
+FFmpeg's fifth meets the redirect, which it may not follow; with another count the resolver follows the redirect to
+garbage, and the track fails all the same."""
 
 
 def _skipped(message: Message) -> bool:

@@ -8,8 +8,8 @@ Routes (each serves or mangles a real file of the server's root, `<file>`):
     /hostile/html/<file>         an HTML page served as audio/mpeg
     /hostile/reset/<file>        the first 30 % of the file, then a TCP reset; a request for the rest is reset at once
     /hostile/hang/<file>         the headers, then nothing (until the client goes away)
-    /hostile/flip<N>/<file>      the file for the first N requests, then a redirect (FFmpeg may not follow it)
-    /hostile/flipffmpeg/<file>   the file, but a redirect for FFmpeg (its Icy-MetaData header, or a Lavf agent)
+    /hostile/flip<N>/<file>      the file for the first N requests, then a redirect to /hostile/garbage/<file>
+    /hostile/flipffmpeg/<file>   the file, but that redirect for FFmpeg (its Icy-MetaData header, or a Lavf agent)
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def _flip(request: web.Request, behaviour: str, relative: str, data: bytes, seen
             raise web.HTTPNotFound
         flipped = seen > int(limit)
     if flipped:
-        raise web.HTTPFound(f"/{relative}")
+        # to garbage: a redirect the resolver follows leads to a broken file, one FFmpeg meets is refused
+        raise web.HTTPFound(f"{PREFIX}/garbage/{relative}")
     return _audio(data)
 
 
