@@ -8,7 +8,7 @@ from typing import Final
 from gateway.custom_ids import PlayerButton
 from gateway.parsing import describe_filters
 from gateway.render import Button, ButtonStyle, Card, CardField, Reply
-from shared.events import PlaylistProgress, TrackFailed, TrackSubstituted
+from shared.events import PlaybackFailure, PlaylistProgress, TrackFailed, TrackSubstituted
 from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SkipKind
 from shared.models import GuildSettings, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track
 
@@ -196,8 +196,21 @@ def substituted(event: TrackSubstituted) -> str:
     return f"↪️ Substituted {track_link(event.item.track)} for broken link <{event.broken_url}> ({event.reason})."
 
 
+_FAILURE_TEXT: Final = {
+    PlaybackFailure.UNREADABLE: "it holds no audio that can be played (a broken or unsupported file)",
+    PlaybackFailure.TIMED_OUT: "its server sent no audio in time",
+    PlaybackFailure.BROKE_OFF: "the stream broke off while playing",
+    PlaybackFailure.CRASHED: "it made the player fail again and again",
+    PlaybackFailure.INTERRUPTED: "the player stopped while opening it, so it is not tried again",
+}
+
+
 def failed(event: TrackFailed) -> str:
-    return f"❌ Couldn't play {track_link(event.item.track)}: {escape(event.error)}"
+    """Why a track was skipped: the resolver's explanation (UNAVAILABLE), else the failure kind in words."""
+    link = track_link(event.item.track)
+    if event.failure is PlaybackFailure.UNAVAILABLE:
+        return f"❌ Couldn't play {link}: {escape(event.error)}"
+    return f"❌ Skipped {link}: {_FAILURE_TEXT[event.failure]}."
 
 
 def playlist_progress(event: PlaylistProgress) -> str:

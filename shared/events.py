@@ -20,6 +20,23 @@ class TrackEndReason(StrEnum):
     STOPPED = "stopped"
 
 
+class PlaybackFailure(StrEnum):
+    """Why a track was skipped without playing (to its end); the gateway puts it in words."""
+
+    UNAVAILABLE = "unavailable"
+    """Resolving gave no stream; `error` holds the resolver's explanation."""
+    UNREADABLE = "unreadable"
+    """The stream holds nothing FFmpeg can decode (not audio, empty, truncated, refused)."""
+    TIMED_OUT = "timed_out"
+    """The server sent no audio in time."""
+    BROKE_OFF = "broke_off"
+    """The stream failed while playing (reset, stalled, changed its answer)."""
+    CRASHED = "crashed"
+    """The player failed on this item again and again."""
+    INTERRUPTED = "interrupted"
+    """The worker that was opening it stopped; it is not retried (it may be what stopped the worker)."""
+
+
 class EventBase(WireModel):
     guild_id: Snowflake
     at_ms: int = Field(ge=0)
@@ -42,7 +59,9 @@ class TrackEnded(EventBase):
 class TrackFailed(EventBase):
     kind: Literal["track_failed"] = "track_failed"
     item: QueueItem
-    error: str = Field(max_length=500)
+    error: str = Field(default="", max_length=500)
+    """Details (for UNAVAILABLE: the resolver's explanation, written for members)."""
+    failure: PlaybackFailure = PlaybackFailure.UNAVAILABLE
 
 
 class TrackSubstituted(EventBase):

@@ -162,6 +162,16 @@ class GuildSettings(WireModel):
         return max(1, self.max_queue_length * self.user_share_percent // 100)
 
 
+class ItemTrouble(WireModel):
+    """What went wrong so far with the now-playing item, so that no owner retries a poison item forever."""
+
+    uid: ItemId
+    crashes: int = Field(default=0, ge=0)
+    """Players that crashed while it was playing (each is restarted by its owner)."""
+    opening: bool = False
+    """An owner began opening it and has not seen it play: if that owner is gone, it may have died of it."""
+
+
 class PlayerState(WireModel):
     """What a guild's player is doing; written only by the lease owner under its fence."""
 
@@ -180,6 +190,7 @@ class PlayerState(WireModel):
     fence: int = Field(default=0, ge=0)
     """The fence token of the owner that wrote this state."""
     updated_at_ms: int = Field(default=0, ge=0)
+    trouble: ItemTrouble | None = None
 
 
 class VoiceCredentials(WireModel):

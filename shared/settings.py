@@ -63,6 +63,8 @@ class WorkerSettings(_Section):
     """Open the next track this long before the current one ends, so it follows without a gap."""
     lease_doubt_s: float = Field(default=6.0, gt=0, le=300)
     """How long a player holds its audio for a lease renewed late before it gives the guild up."""
+    max_crashes_per_item: int = Field(default=3, ge=1, le=100)
+    """An item the player crashed on this many times is skipped (the supervisor restarts crashed players)."""
     rejoin_initial_s: float = Field(default=1.0, gt=0, le=600)
     rejoin_max_s: float = Field(default=30.0, gt=0, le=3600)
     """A voice connection that gave up is asked to rejoin after `rejoin_initial_s`, doubling up to this."""
@@ -78,6 +80,8 @@ class WorkerSettings(_Section):
     voice_ca_file: Path | None = None
     """Extra CA certificate trusted for the voice websocket (a fake Discord in tests)."""
     opus_library: str = "libopus.so.0"
+    stream_timeout_s: float = Field(default=10.0, ge=0.5, le=120)
+    """FFmpeg gives up on a stream that stalls (connect, read) this long; a track with no audio by then is skipped."""
     pot_provider_url: str | None = Field(default=None, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")
     """Base URL of a YouTube PO-token provider (bgutil-ytdlp-pot-provider, compose profile "youtube")."""
     health_port: int | None = Field(default=None, ge=0, le=65535)

@@ -169,7 +169,7 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
                 stores=player_stores(redis, keys),
                 voice_store=VoiceStore(redis, keys),
                 pacer=pacer,
-                opener=SourceOpener(PipelineOptions(niceness=5)),
+                opener=SourceOpener(pipeline_options(settings)),
                 voice_factory=voice_factory_builder(http),
                 resolver=resolver,
                 metrics=metrics,
@@ -177,6 +177,11 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
         finally:
             resolver.close()
             await redis.aclose()
+
+
+def pipeline_options(settings: Settings) -> PipelineOptions:
+    timeout_s = settings.worker.stream_timeout_s
+    return PipelineOptions(niceness=5, io_timeout_s=timeout_s, probe_timeout_s=timeout_s, ready_timeout_s=timeout_s)
 
 
 def arq_worker(parts: WorkerParts, rescue: JobRescue) -> Worker:

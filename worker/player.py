@@ -31,7 +31,9 @@ from shared.commands import (
     VoiceUpdateCommand,
     VolumeCommand,
 )
+from shared.errors import PlaybackError
 from shared.events import (
+    PlaybackFailure,
     PlayerLeft,
     PlayerUpdated,
     QueueFinished,
@@ -43,8 +45,9 @@ from shared.events import (
 )
 from shared.models import LoopMode, PlayerState, QueueItem
 from shared.player_store import Retire
+from worker import poison_policy
 from worker.player_core import PlayerCore
-from worker.player_support import CommandArrived, Fenced, Halt, Inbox, TrackDone
+from worker.player_support import CommandArrived, Fenced, Halt, Inbox, ItemFailed, TrackDone
 from worker.ports import VoiceStatus
 from worker.track_driver import next_after
 
@@ -63,6 +66,9 @@ class GuildPlayer(PlayerCore):
         except Fenced:
             _log.warning("fenced out: another worker owns the guild now", extra=self._extra)
             await self._silence()
+        except Exception:
+            await self._note_crash()
+            raise
         finally:
             await self._side_tasks.aclose()
             await self._driver.close()
@@ -86,7 +92,9 @@ class GuildPlayer(PlayerCore):
                 await self._apply(message.entry)
             elif isinstance(message, TrackDone) and message.generation == self._driver.generation:
                 self._driver.ended()
-                await self._on_track_done(message.error)
+                await self._on_track_done(message.error, broke_off=True)
+            elif isinstance(message, ItemFailed):
+                await self._on_item_failed(message)
             await self._housekeeping()
 
     # ---- commands ------------------------------------------------------------------------------------------
@@ -196,7 +204,7 @@ class GuildPlayer(PlayerCore):
 
     async def _stop(self, cursor: str) -> None:
         previous = self._state.now_playing
-        state = self._next_state(cursor=cursor, now_playing=None, position_ms=0, paused=False)
+        state = self._next_state(cursor=cursor, now_playing=None, position_ms=0, paused=False, trouble=None)
         if not await self._stores.players.stop(self.guild_id, self._lease.fence, state):
             raise Fenced
         self._state = state
@@ -208,14 +216,21 @@ class GuildPlayer(PlayerCore):
             target_ms = min(target_ms, max(0, item.track.duration_ms - 1000))
         await self._commit(self._next_state(cursor=cursor, position_ms=target_ms if item else 0))
         if item is not None:
-            await self._driver.seek(item.uid, target_ms, self._state)
+            try:
+                await self._driver.seek(item.uid, target_ms, self._state)
+            except PlaybackError as exc:  # the stream no longer opens (it changed its answer, or it is gone)
+                await self._failed(item, PlaybackFailure.BROKE_OFF, str(exc))
+                return
             await self._publish(self._event(PlayerUpdated))
 
     async def _restyle(self, state: PlayerState) -> None:
         """Commit a volume or filter change, then swap the pipeline at the current position (no gap)."""
         await self._commit(state)
         self._driver.clear_prepared()
-        await self._driver.restyle(self._state)
+        try:
+            await self._driver.restyle(self._state)
+        except PlaybackError as exc:  # the old pipeline plays on: the change applies from the next track
+            _log.warning("could not restyle the playing track: %s", exc, extra=self._extra)
         await self._publish(self._event(PlayerUpdated))
 
     # ---- playback ------------------------------------------------------------------------------------------
@@ -226,27 +241,46 @@ class GuildPlayer(PlayerCore):
             return
         self._metrics.took_over("handoff" if self._lease.handed_over else "lost")
         await self._voice.connect(self._state.voice_channel_id)
-        if self._state.now_playing is not None:
-            await self._play(self._state.now_playing, self._state.position_ms)
+        item = self._state.now_playing
+        if item is not None:
+            skip = poison_policy.verdict(
+                self._state.trouble, item, inherited_fence=self._inherited_fence, fence=self._lease.fence,
+                max_crashes=self._config.max_crashes,
+            )  # fmt: skip
+            if skip is not None:
+                await self._failed(item, skip, f"skipped after a restart or takeover: {skip.value}")
+            else:
+                await self._play(item, self._state.position_ms)
         else:
             await self._start_if_idle(self._state.cursor)
 
     async def _play(self, item: QueueItem, position_ms: int) -> None:
+        """Open `item` and play it; one that cannot be opened is failed (announced, then skipped in order)."""
+        await self._set_trouble(poison_policy.opening(self._state.trouble, item))
         outcome = await self._streams.stream_for(self.guild_id, item)
         if not self._lease.valid():
             raise Fenced
         if outcome.stream is None:
-            await self._publish(self._event(TrackFailed, item=item, error=outcome.error or "could not play"))
-            await self._on_track_done(outcome.error or "could not play")
+            await self._failed(item, PlaybackFailure.UNAVAILABLE, outcome.error or "could not play")
             return
         if outcome.item != item:
             await self._commit(self._next_state(now_playing=outcome.item))
             reason = outcome.substituted_reason or "the link is broken"
             substituted = self._event(TrackSubstituted, item=outcome.item, broken_url=item.track.url, reason=reason)
             await self._publish(substituted)
-        await self._driver.start(outcome.item.uid, outcome.stream, position_ms, self._state)
+        try:
+            await self._driver.start(outcome.item.uid, outcome.stream, position_ms, self._state)
+        except PlaybackError as exc:
+            await self._failed(outcome.item, poison_policy.failure_of(exc), str(exc))
+            return
+        await self._set_trouble(poison_policy.playing(self._state.trouble))
         self._watch_first_audio()
         await self._announce_start(outcome.item, position_ms)
+
+    async def _on_item_failed(self, failed: ItemFailed) -> None:
+        current = self._state.now_playing
+        if current is not None and current.uid == failed.uid and not self._driver.playing:
+            await self._on_track_done(failed.detail)
 
     async def _play_or_adopt(self, item: QueueItem) -> None:
         """Continue with the prepared next track when it is `item` (gapless), else start `item`."""
@@ -268,16 +302,19 @@ class GuildPlayer(PlayerCore):
         if item is not None:
             await self._publish(self._event(TrackEnded, item=item, reason=reason))
 
-    async def _on_track_done(self, error: str | None) -> None:
+    async def _on_track_done(self, error: str | None, *, broke_off: bool = False) -> None:
         finished = self._state.now_playing
         if finished is None:
             return
+        if error is not None and broke_off:
+            await self._publish(self._event(TrackFailed, item=finished, failure=PlaybackFailure.BROKE_OFF, error=error))
         if error is None and self._state.loop is LoopMode.TRACK:
             await self._commit(self._next_state(position_ms=0))
             await self._play_or_adopt(finished)
             return
         reason = TrackEndReason.FINISHED if error is None else TrackEndReason.FAILED
-        item = await self._advance(self._state.cursor, retire=self._retire_mode())
+        # A failed item is not requeued by loop-queue: a queue of broken items would fail round and round.
+        item = await self._advance(self._state.cursor, retire=self._retire_mode() if error is None else Retire.HISTORY)
         await self._publish(self._event(TrackEnded, item=finished, reason=reason))
         await self._play_or_finish(item)
 
@@ -302,11 +339,15 @@ class GuildPlayer(PlayerCore):
             current, page.items[0] if page.items else None, loop_track=loop is LoopMode.TRACK,
             loop_queue=loop is LoopMode.QUEUE,
         )  # fmt: skip
-        if following is None:
+        if following is None or following.uid == self._unpreparable:
             return
         outcome = await self._streams.stream_for(self.guild_id, following)
         if outcome.stream is not None and outcome.item == following:
-            await self._driver.prepare(following.uid, outcome.stream, self._state)
+            try:
+                await self._driver.prepare(following.uid, outcome.stream, self._state)
+            except PlaybackError as exc:  # not gapless then: it is opened (and failed, if it must) when its turn comes
+                _log.info("could not prepare the next track: %s", exc, extra=self._extra)
+                self._unpreparable = following.uid
 
     # ---- housekeeping, leaving, halting -------------------------------------------------------------------
 
@@ -315,6 +356,8 @@ class GuildPlayer(PlayerCore):
         await self._watch_voice(now)
         if self._driver.playing and now - self._last_checkpoint >= self._config.checkpoint_ms / 1000:
             await self._commit(self._next_state())
+        if self._driver.playing:
+            await self._check_overrun()
         if self._driver.playing:
             await self._prepare_next()
         if now - self._last_settings >= self._config.settings_refresh_s:
@@ -359,7 +402,7 @@ class GuildPlayer(PlayerCore):
 
     async def _on_halt(self, halt: Halt) -> None:
         if halt.handoff and self._lease.valid():
-            await self._commit(self._next_state())
+            await self._commit(self._next_state(trouble=poison_policy.handed_off(self._state.trouble)))
         await self._silence()
         self._voice_closed = True
         await self._voice.disconnect(leave=False)

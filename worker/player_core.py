@@ -19,16 +19,18 @@ from shared.clock import now_ms
 from shared.command_store import StreamEntry
 from shared.commands import Command, VoiceUpdateCommand
 from shared.errors import CorruptDataError
-from shared.events import Event, EventBase
-from shared.models import GuildSettings, LoopMode, PlayerState, QueueItem
+from shared.events import Event, EventBase, PlaybackFailure, TrackFailed
+from shared.models import GuildSettings, ItemTrouble, LoopMode, PlayerState, QueueItem
 from shared.observability import WorkerMetrics
 from shared.player_store import Retire, Transition
 from shared.tasks import TaskOwner
+from worker import poison_policy
 from worker.player_support import (
     CommandArrived,
     Fenced,
     Halt,
     Inbox,
+    ItemFailed,
     LeaseDoubt,
     PlayerConfig,
     PlayerStores,
@@ -42,6 +44,7 @@ STALE_COMMAND_MS: Final = 60_000
 _LEASE_POLL_S: Final = 0.05
 FIRST_AUDIO_KINDS: Final = frozenset({"join", "queue_changed", "play_now"})
 """The commands a /play (or a search pick) sends: time to first audio is measured from them."""
+_OVERRUN_GRACE_MS: Final = 10_000
 
 
 class PlayerCore:
@@ -84,6 +87,10 @@ class PlayerCore:
         self._side_tasks = TaskOwner()
         self._ignore_before_ms = 0
         self._voice_closed = False
+        self._unpreparable: str | None = None
+        """The uid of a next track that could not be opened ahead: not tried again every tick."""
+        self._inherited_fence = 0
+        """The fence of the owner that wrote the state this player started from."""
         self._rejoiner = Rejoiner(config.rejoin_backoff_s)
         self._extra = {"guild_id": guild_id}
 
@@ -120,6 +127,7 @@ class PlayerCore:
             # (a lost or reset state) are only skipped over, never replayed.
             self._ignore_before_ms = now_ms() - STALE_COMMAND_MS
             stored = PlayerState(volume=self._settings.default_volume)
+        self._inherited_fence = stored.fence
         self._state = stored.model_copy(update={"fence": self._lease.fence})
         self._last_settings = time.monotonic()
 
@@ -152,9 +160,15 @@ class PlayerCore:
         self._state = state
         self._last_checkpoint = time.monotonic()
 
+    async def _set_trouble(self, trouble: ItemTrouble | None) -> None:
+        """Record what went wrong with the now-playing item (nothing else changes: not even the position)."""
+        if trouble != self._state.trouble:
+            update = {"trouble": trouble, "fence": self._lease.fence, "updated_at_ms": now_ms()}
+            await self._commit(self._state.model_copy(update=update))
+
     def _template(self, cursor: str) -> PlayerState:
         """The state after a transition, around whatever item the transition makes now_playing."""
-        return self._next_state(cursor=cursor, position_ms=0, paused=False)
+        return self._next_state(cursor=cursor, position_ms=0, paused=False, trouble=None)
 
     async def _after(self, transition: Transition, template: PlayerState) -> QueueItem | None:
         if transition.fenced_out:
@@ -187,6 +201,29 @@ class PlayerCore:
                 self._metrics.observe_first_audio((now_ms() - issued_at_ms) / 1000)
 
         self._side_tasks.spawn(watch(), name=f"first-audio-{self.guild_id}")
+
+    async def _failed(self, item: QueueItem, failure: PlaybackFailure, detail: str) -> None:
+        """Announce why `item` cannot play and silence what still plays; the loop then moves on (ItemFailed), after
+        any command that arrived first, so a run of broken items never holds a command up."""
+        _log.warning("track failed (%s): %s", failure.value, detail, extra=self._extra)
+        await self._driver.stop()
+        await self._publish(self._event(TrackFailed, item=item, failure=failure, error=detail[:500]))
+        self._inbox.put_nowait(ItemFailed(item.uid, detail))
+
+    async def _note_crash(self) -> None:
+        """Count a crash against the now-playing item (see poison_policy); the supervisor restarts the player."""
+        item = self._state.now_playing
+        if item is not None and self._lease.valid():
+            with contextlib.suppress(Exception):
+                await self._set_trouble(poison_policy.crashed(self._state.trouble, item))
+
+    async def _check_overrun(self) -> None:
+        """A stream that plays far past its known length is looping (FFmpeg reconnects a server that keeps resetting
+        from the first byte): it is failed instead of playing forever."""
+        item = self._state.now_playing
+        duration = item.track.duration_ms if item is not None else None
+        if item is not None and duration and self._position() > duration * 1.1 + _OVERRUN_GRACE_MS:
+            await self._failed(item, PlaybackFailure.BROKE_OFF, f"still playing at {self._position()} ms of {duration}")
 
     async def _silence(self) -> None:
         with contextlib.suppress(Exception):

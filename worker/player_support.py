@@ -25,6 +25,8 @@ class PlayerConfig:
     lease_doubt_s: float
     rejoin_backoff_s: tuple[float, float]
     """A voice connection that gave up (NEEDS_REJOIN, FAILED) is asked to rejoin after this, doubling to the max."""
+    max_crashes: int
+    """An item the player crashed on this many times is skipped (the supervisor restarts crashed players)."""
 
     @classmethod
     def from_settings(cls, settings: WorkerSettings) -> PlayerConfig:
@@ -36,6 +38,7 @@ class PlayerConfig:
             prepare_ahead_ms=settings.prepare_ahead_ms,
             lease_doubt_s=settings.lease_doubt_s,
             rejoin_backoff_s=(settings.rejoin_initial_s, settings.rejoin_max_s),
+            max_crashes=settings.max_crashes_per_item,
         )
 
 
@@ -61,6 +64,14 @@ class TrackDone:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemFailed:
+    """Item `uid` could not be played (already announced): move on, in order with the commands around it."""
+
+    uid: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class Halt:
     """Stop at the next safe point; `handoff` writes a final checkpoint and releases the guild."""
 
@@ -72,7 +83,7 @@ class LeaseDoubt:
     """The audio sink refused a frame (the lease was not renewed in time): look at the lease now."""
 
 
-Inbox = CommandArrived | TrackDone | Halt | LeaseDoubt
+Inbox = CommandArrived | TrackDone | ItemFailed | Halt | LeaseDoubt
 
 
 class Fenced(Exception):  # noqa: N818 - a signal, not an error condition of the caller

@@ -43,6 +43,10 @@ _SETTLE_MARGIN_MS: Final = 500
 _TAKEOVER_MAX_DELAY_S: Final = 0.1
 _HINT_TTL_S: Final = 10.0
 """How long a handoff hint says "released on a graceful stop" about a guild (it is claimed within a scan)."""
+_RESTART_BACKOFF_S: Final = (0.5, 30.0)
+"""A crashed player is rebuilt after the first delay, doubling for each crash in a row up to the second."""
+_STABLE_RUN_S: Final = 60.0
+"""A player that ran this long before it crashed starts the backoff over."""
 
 
 class OwnedPlayer(Protocol):
@@ -92,7 +96,11 @@ class SupervisorConfig:
 class _Owned:
     lease: TrackedLease
     player: OwnedPlayer
-    task: asyncio.Task[None]
+    """The guild's current player: a crashed one is replaced by a fresh one under the same lease."""
+    task: asyncio.Task[None] | None = None
+
+    def done(self) -> bool:
+        return self.task is not None and self.task.done()
 
 
 class Supervisor:
@@ -123,6 +131,7 @@ class Supervisor:
         self._wake = asyncio.Event()
         self._handed_off: dict[int, float] = {}
         """Guilds their owners announced as released, with when (monotonic): a takeover of one is a handoff."""
+        self._stopped = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not security
 
     @property
@@ -179,7 +188,7 @@ class Supervisor:
     async def _renew_all(self) -> None:
         """Renew every owned lease in one round trip; a lost lease halts its player at once."""
         for guild_id, owned in list(self._owned.items()):
-            if owned.task.done():
+            if owned.done():
                 await self._forget(guild_id, owned)
         renewing = list(self._owned.items())
         if renewing:
@@ -204,8 +213,8 @@ class Supervisor:
         if owned.player.released and not owned.lease.lost:
             with contextlib.suppress(RedisError, OSError):
                 await self._leases.release(owned.lease.lease)
-        if (error := owned.task.exception()) is not None:
-            _log.error("player crashed: %r", error, extra={"guild_id": guild_id}, exc_info=error)
+        if owned.task is not None and (error := owned.task.exception()) is not None:
+            _log.error("player supervision failed: %r", error, extra={"guild_id": guild_id}, exc_info=error)
 
     async def _heartbeat(self) -> None:
         now_ms = clock.now_ms()
@@ -298,11 +307,47 @@ class Supervisor:
             _log.warning("could not start the player: %s", exc, extra={"guild_id": guild_id})
             await self._leases.release(lease)
             return
-        task = asyncio.create_task(player.run(), name=f"player-{guild_id}")
-        self._owned[guild_id] = _Owned(tracked, player, task)
+        owned = self._owned[guild_id] = _Owned(tracked, player)
+        owned.task = asyncio.create_task(self._keep_running(guild_id, owned), name=f"player-{guild_id}")
         await aw(
             self._redis.set(self._keys.worker_load(self._config.worker_id), len(self._owned), ex=int(_WORKER_TTL_S))
         )
+
+    async def _keep_running(self, guild_id: int, owned: _Owned) -> None:
+        """Run the guild's player until it releases the guild or loses it; a player that crashes (for any reason)
+        is rebuilt from the stored state after a backoff, under the same lease. The guild is not given away: the
+        next owner would meet the same failure, and a takeover costs the guild seconds of silence each time."""
+        crashes = 0
+        while not (owned.lease.lost or self._stopping):
+            started = time.monotonic()
+            try:
+                await owned.player.run()
+                return
+            except Exception as exc:  # noqa: BLE001 - whatever broke the player, its owner restarts it
+                crashes = 1 if time.monotonic() - started >= _STABLE_RUN_S else crashes + 1
+                delay = min(_RESTART_BACKOFF_S[1], _RESTART_BACKOFF_S[0] * 2 ** (crashes - 1))
+                extra = {"guild_id": guild_id}
+                _log.error(
+                    "player crashed (%d in a row), restarting in %.1f s", crashes, delay, extra=extra, exc_info=exc
+                )
+            await self._restart(guild_id, owned, delay)
+
+    async def _restart(self, guild_id: int, owned: _Owned, delay: float) -> None:
+        """Wait `delay`, then put a fresh player (prepared from the stored state) in place of the crashed one."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), delay)
+            if owned.lease.lost or self._stopping:
+                return
+            try:
+                player = await self._player_factory(guild_id, owned.lease)
+                await player.prepare()
+            except (RedisError, OSError) as exc:
+                _log.warning("could not restart the player: %s", exc, extra={"guild_id": guild_id})
+                delay = min(_RESTART_BACKOFF_S[1], delay * 2)
+                continue
+            owned.player = player
+            return
 
     async def _pump_commands(self) -> None:
         """One blocking XREAD for all owned guilds; entries go to each player's inbox in order.
@@ -337,10 +382,11 @@ class Supervisor:
     async def shutdown(self, *, timeout_s: float = 5.0) -> None:
         """Graceful handoff: every player checkpoints at a safe point, then the leases are released."""
         self._stopping = True
+        self._stopped.set()
         await self._claims.aclose()
         for owned in self._owned.values():
             owned.player.halt(handoff=True)
-        tasks = [owned.task for owned in self._owned.values()]
+        tasks = [owned.task for owned in self._owned.values() if owned.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout_s)
         released: list[int] = []

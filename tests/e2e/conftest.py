@@ -32,3 +32,24 @@ async def stack(fake_discord: FakeDiscord, redis: Redis, redis_url: str, tmp_pat
         yield stack
     finally:
         await stack.close()
+
+
+HOSTILE_STREAM_TIMEOUT_S = "2"
+"""Hostile-media tests wait this long for a stalled stream (a server that hangs after its headers)."""
+
+
+@pytest.fixture
+async def hostile_stack(
+    fake_discord: FakeDiscord, redis: Redis, redis_url: str, tmp_path: Path
+) -> AsyncIterator[Stack]:
+    """Like `stack`, with a short stream timeout."""
+    world = await build_world(fake_discord)
+    env = {"ENCORE_WORKER__STREAM_TIMEOUT_S": HOSTILE_STREAM_TIMEOUT_S}
+    stack = Stack(fake_discord, world, redis, redis_url, tmp_path / "logs", worker_env=env)
+    try:
+        await stack.start_gateway()
+        await stack.start_worker("w1")
+        await stack.start_worker("w2")
+        yield stack
+    finally:
+        await stack.close()

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from shared.codec import dumps
+from tests.media.hostile import HostileMedia
 from tests.media.tones import CATALOG
 
 MIME_TYPES: Final = {
@@ -49,6 +50,10 @@ class MediaServer:
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
     _runner: web.AppRunner | None = None
+    hostile: HostileMedia = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hostile = HostileMedia(self.root)
 
     @property
     def base(self) -> str:
@@ -86,6 +91,7 @@ class MediaServer:
         app.router.add_get("/removed/{slug:.*}", _status(410))
         app.router.add_get("/broken/{slug:.*}", _status(500))
         app.router.add_get("/redirect", _redirect)
+        self.hostile.add_routes(app)
         app.router.add_get("/paged/{pid}/meta.json", self._paged_meta)
         app.router.add_get("/paged/{pid}/page_{k:\\d+}.json", self._paged_page)
         app.router.add_get("/paged/{pid}", self._paged_landing)

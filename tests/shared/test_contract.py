@@ -8,12 +8,21 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared import codec
 from shared.commands import COMMAND_ADAPTER, FiltersCommand, JoinCommand, SeekCommand, SkipCommand
-from shared.events import EVENT_ADAPTER, PlaylistProgress, TrackEnded, TrackEndReason, VoiceStateRequest
+from shared.events import (
+    EVENT_ADAPTER,
+    PlaybackFailure,
+    PlaylistProgress,
+    TrackEnded,
+    TrackEndReason,
+    TrackFailed,
+    VoiceStateRequest,
+)
 from shared.jobs import IngestChunkRequest, ResolveRequest, ResolveResult, ResolveStatus
 from shared.models import (
     FilterChain,
     FilterPreset,
     GuildSettings,
+    ItemTrouble,
     LoopMode,
     PlayerState,
     QueueItem,
@@ -46,7 +55,15 @@ CASES: list[tuple[BaseModel, bytes]] = [
         PlayerState(now_playing=ITEM, position_ms=61_000, loop=LoopMode.QUEUE, cursor="17-2", fence=9),
         b'{"now_playing":' + ITEM_JSON + b',"position_ms":61000,"paused":false,"loop":"queue","filters":'
         b'{"presets":[],"speed":1.0,"pitch":1.0,"bass_gain_db":10.0,"rotation_hz":0.125},"volume":100,'
-        b'"voice_channel_id":null,"text_channel_id":null,"cursor":"17-2","fence":9,"updated_at_ms":0}',
+        b'"voice_channel_id":null,"text_channel_id":null,"cursor":"17-2","fence":9,"updated_at_ms":0,'
+        b'"trouble":null}',
+    ),
+    (
+        PlayerState(trouble=ItemTrouble(uid=UID, crashes=2, opening=True)),
+        b'{"now_playing":null,"position_ms":0,"paused":false,"loop":"off","filters":'
+        b'{"presets":[],"speed":1.0,"pitch":1.0,"bass_gain_db":10.0,"rotation_hz":0.125},"volume":100,'
+        b'"voice_channel_id":null,"text_channel_id":null,"cursor":"0-0","fence":0,"updated_at_ms":0,'
+        b'"trouble":{"uid":"0123456789abcdef0123456789abcdef","crashes":2,"opening":true}}',
     ),
     (
         VoiceCredentials(guild_id=BIG, user_id=2, channel_id=3, session_id="s", token="t", endpoint="h:1"),
@@ -82,6 +99,11 @@ def test_model_writes_and_reads_its_literal_json(model: BaseModel, literal: byte
         type(model).model_validate_json(orjson.dumps({**orjson.loads(literal), "surprise": 1}))
 
 
+def test_player_state_written_before_item_trouble_still_reads() -> None:
+    model, literal = next((m, lit) for m, lit in CASES if isinstance(m, PlayerState))
+    assert PlayerState.model_validate_json(literal.replace(b',"trouble":null', b"")) == model
+
+
 UNION_CASES = [
     (
         COMMAND_ADAPTER,
@@ -99,6 +121,13 @@ UNION_CASES = [
         JoinCommand(voice_channel_id=BIG),
         b'{"issued_by":null,"text_channel_id":null,'
         b'"issued_at_ms":0,"kind":"join","voice_channel_id":1234567890123456789}',
+    ),
+    (
+        EVENT_ADAPTER,
+        TrackFailed(guild_id=1, at_ms=5, item=ITEM, failure=PlaybackFailure.TIMED_OUT, error="no audio"),
+        b'{"guild_id":1,"at_ms":5,"text_channel_id":null,"kind":"track_failed","item":'
+        + ITEM_JSON
+        + b',"error":"no audio","failure":"timed_out"}',
     ),
     (
         EVENT_ADAPTER,

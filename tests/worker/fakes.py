@@ -12,6 +12,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from shared.models import FilterChain, QueueItem
+from worker.audio.errors import SourceError
 from worker.ports import HoldReason, PlayableStream, StreamOutcome, VoiceStatus
 
 
@@ -87,6 +88,16 @@ class FakeAudio:
     closed: bool = False
     holds: list[tuple[HoldReason, bool]] = field(default_factory=list)
     holding: set[HoldReason] = field(default_factory=set)
+    unopenable: set[str] = field(default_factory=set)
+    """URLs whose pipeline fails to open (SourceError), like a file that holds no audio."""
+    crashing: set[str] = field(default_factory=set)
+    """URLs whose opening raises an unexpected error (a bug): the player crashes."""
+
+    def _open(self, stream: PlayableStream) -> None:
+        if stream.url in self.unopenable:
+            raise SourceError(f"no audio in {stream.url}")
+        if stream.url in self.crashing:
+            raise RuntimeError(f"bug while opening {stream.url}")
 
     async def start(
         self,
@@ -99,6 +110,7 @@ class FakeAudio:
         paused: bool,
         ready: Awaitable[None] | None = None,
     ) -> FakePlayback:
+        self._open(stream)
         if ready is not None:
             await ready
         start = Start(stream.url, position_ms, filters, volume, paused, key)
@@ -110,6 +122,7 @@ class FakeAudio:
         return playback
 
     async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
+        self._open(stream)
         self.prepared = {key: Start(stream.url, 0, filters, volume, False, key)}
 
     def promote_next(self, key: str) -> FakePlayback | None:

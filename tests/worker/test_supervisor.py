@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import override
 
 import pytest
 from redis.asyncio import Redis
@@ -176,3 +177,44 @@ async def test_an_unrenewed_lease_is_claimed_at_its_expiry_not_at_the_next_scan(
     await _until(lambda: 12 in second_worker.owned, limit_s=2.0)
     holder = await leases.holder(12)
     assert holder is not None and holder.owner == "w2"
+
+
+class CrashingPlayer(RecordingPlayer):
+    """Crashes (a bug, not a lost lease) on its first `crashes[0]` runs, counting down."""
+
+    def __init__(self, guild_id: int, lease: TrackedLease, log: list[tuple[int, int, str]], crashes: list[int]) -> None:
+        super().__init__(guild_id, lease, log)
+        self._crashes = crashes
+
+    @override
+    async def run(self) -> None:
+        if self._crashes[0] > 0:
+            self._crashes[0] -= 1
+            raise RuntimeError("a bug in the player")
+        await super().run()
+
+
+async def test_a_crashed_player_is_restarted_by_its_owner_without_giving_the_guild_away(
+    harness: Harness, redis: Redis, keys: Keys
+) -> None:
+    crashes = [3]
+    fences: list[int] = []
+
+    async def factory(guild_id: int, lease: TrackedLease) -> RecordingPlayer:
+        fences.append(lease.fence)
+        return CrashingPlayer(guild_id, lease, harness.log, crashes)
+
+    clients = [Redis.from_url(harness.redis_url), Redis.from_url(harness.redis_url)]
+    config = supervisor_config(worker_id="w1", lease_ms=LEASE_MS, scan_interval_ms=50)
+    owner = Supervisor(clients[0], clients[1], keys, config, factory)
+    harness.running["w1"] = (owner, asyncio.create_task(owner.run()), clients)
+    await ActiveGuildStore(redis, keys).mark(7)
+    await _until(lambda: 7 in owner.owned)
+    other = await harness.start("w2")  # ready to take the guild over, were it given away
+    await _until(lambda: crashes[0] == 0 and len(fences) == 4, limit_s=10)
+    assert fences == [1, 1, 1, 1], "every restart runs under the first lease"
+    assert 7 in owner.owned and 7 not in other.owned
+    await CommandStore(redis, keys).append(7, SkipCommand())
+    await _until(lambda: len(harness.log) == 1)
+    assert harness.log[0][:2] == (7, 1), "the restarted player gets the guild's commands"
+    assert await redis.get(keys.fence(7)) == b"1", "nobody else ever acquired the lease"

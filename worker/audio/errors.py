@@ -11,3 +11,7 @@ class OggError(PlaybackError):
 
 class SourceError(PlaybackError):
     """FFmpeg or ffprobe could not produce audio for a track; the message says why."""
+
+
+class SourceTimeoutError(SourceError):
+    """The stream sent no audio (or ffprobe no answer) within the configured time."""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final, override
 
-from worker.audio.errors import OggError, SourceError
+from worker.audio.errors import OggError, SourceError, SourceTimeoutError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest, redact_url, scrub
 from worker.audio.frames import FRAME_MS
 from worker.audio.ogg import OggOpusDemuxer
@@ -58,6 +58,7 @@ class FFmpegSource:
         self._demux = OggOpusDemuxer()
         self._stderr = bytearray()
         self._played = 0
+        self._received = 0
         self._skip = 0
         self._state = SourceState.STARTING
         self._error: SourceError | None = None
@@ -150,7 +151,7 @@ class FFmpegSource:
                 await self._ready.wait()
         except TimeoutError:
             if not self._frames:
-                self._fail(SourceError(f"no audio from {self._label} within {timeout_s:g} s"))
+                self._fail(SourceTimeoutError(f"no audio from {self._label} within {timeout_s:g} s"))
         if self._error is not None and not self._frames:
             raise self._error
 
@@ -205,6 +206,7 @@ class FFmpegSource:
             self._fail(SourceError(f"FFmpeg sent a malformed stream for {self._label}: {exc}"))
             self._kill()
             return
+        self._received += len(packets)
         if self._skip:
             dropped = min(self._skip, len(packets))
             self._skip -= dropped
@@ -243,7 +245,20 @@ class FFmpegSource:
         except OggError as exc:
             self._error = SourceError(f"FFmpeg output for {self._label} ends abruptly: {exc}")
             return SourceState.FAILED
+        if broken := self._input_error():
+            # FFmpeg ends "successfully" when its input breaks off mid-track (a reset, a stall): that is a failure.
+            self._error = SourceError(f"the stream {self._label} broke off: {scrub(broken, self._url)[-300:]}")
+            return SourceState.FAILED
+        if not self._received and self.start_ms == 0:
+            self._error = SourceError(f"no audio in {self._label}")
+            return SourceState.FAILED
         return SourceState.ENDED
+
+    def _input_error(self) -> str | None:
+        """FFmpeg's report of a failed read of its input ("<input>: Input/output error"), if it made one."""
+        target = self.argv[self.argv.index("-i") + 1] + ": " if "-i" in self.argv else None
+        lines = self._stderr.decode("utf-8", "replace").splitlines()
+        return next((line for line in lines if target and line.startswith(target)), None)
 
     def _describe_failure(self, code: int | None) -> str:
         lines = self._stderr.decode("utf-8", "replace").strip().splitlines()

@@ -13,7 +13,7 @@ from typing import Final
 
 import orjson
 
-from worker.audio.errors import SourceError
+from worker.audio.errors import SourceError, SourceTimeoutError
 from worker.audio.ffmpeg_args import PipelineOptions, ffprobe_argv, redact_url, scrub
 
 _KILL_WAIT_S: Final = 2.0
@@ -40,7 +40,7 @@ async def probe_audio(url: str, options: PipelineOptions, headers: tuple[tuple[s
         async with asyncio.timeout(options.probe_timeout_s):
             out, err = await proc.communicate()
     except TimeoutError:
-        raise SourceError(f"ffprobe timed out after {options.probe_timeout_s:g} s on {label}") from None
+        raise SourceTimeoutError(f"ffprobe timed out after {options.probe_timeout_s:g} s on {label}") from None
     finally:
         if proc.returncode is None:
             proc.kill()
