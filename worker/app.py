@@ -45,7 +45,9 @@ from worker.output import FencedSink, GuildAudio, VoiceHold
 from worker.player import GuildPlayer
 from worker.player_support import PlayerConfig, PlayerStores
 from worker.ports import HoldReason
+from worker.resolve.guard import UrlGuard
 from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
+from worker.resolve.proxy import GuardedProxy, ProxyLimits
 from worker.resolve.schedule_store import ArqChunkScheduler
 from worker.resolve.service import ResolveService
 from worker.supervisor import Supervisor, SupervisorConfig, TrackedLease
@@ -164,8 +166,14 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
         default_queue_name=keys.arq_queue(),
     )
     await wait_for_redis(redis)
+    proxy = ffmpeg_proxy(settings)
+    await proxy.start()
     resolver = build_resolve_service(
-        redis=redis, keys=keys, config=settings.worker, scheduler=ArqChunkScheduler(redis, keys.arq_queue())
+        redis=redis,
+        keys=keys,
+        config=settings.worker,
+        scheduler=ArqChunkScheduler(redis, keys.arq_queue()),
+        ffmpeg_proxy=proxy.url,
     )
     await resolver.start()
     async with aiohttp.ClientSession() as http, Pacer() as pacer:
@@ -177,14 +185,25 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
                 stores=player_stores(redis, keys),
                 voice_store=VoiceStore(redis, keys),
                 pacer=pacer,
-                opener=SourceOpener(PipelineOptions(niceness=5)),
+                opener=SourceOpener(PipelineOptions(niceness=5, http_proxy=proxy.url)),
                 voice_factory=voice_factory_builder(http),
                 resolver=resolver,
                 metrics=WorkerMetrics(),
             )
         finally:
             resolver.close()
+            await proxy.stop()
             await redis.aclose()
+
+
+def ffmpeg_proxy(settings: Settings) -> GuardedProxy:
+    """The guarded proxy every FFmpeg and ffprobe of this worker opens URLs through (the resolver's allow-list).
+
+    Each guild holds at most a playing and a prepared FFmpeg, each with a connection or two open at a time.
+    """
+    config = settings.worker
+    limits = ProxyLimits(max_connections=max(256, 4 * config.max_guilds + 64))
+    return GuardedProxy(UrlGuard(config.allowed_hosts), limits)
 
 
 def arq_worker(parts: WorkerParts, rescue: JobRescue) -> Worker:

@@ -14,7 +14,15 @@ from enum import StrEnum
 from typing import Final, override
 
 from worker.audio.errors import OggError, SourceError
-from worker.audio.ffmpeg_args import FRAME_MS, PipelineOptions, PlaybackMode, TrackRequest, redact_url, scrub
+from worker.audio.ffmpeg_args import (
+    FRAME_MS,
+    PipelineOptions,
+    PlaybackMode,
+    TrackRequest,
+    redact_url,
+    scrub,
+    subprocess_env,
+)
 from worker.audio.ogg import OggOpusDemuxer
 
 _log: Final = logging.getLogger(__name__)
@@ -128,6 +136,7 @@ class FFmpegSource:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                env=subprocess_env(self._options),
             )
         except OSError as exc:
             error = SourceError(f"cannot run {self.argv[0]}: {exc}")

@@ -26,3 +26,5 @@ class ResolveDeps:
     cache: ResolveCache
     requests: RequestStore
     scheduler: ChunkScheduler
+    ffmpeg_proxy: str | None = None
+    """The worker's guarded proxy (worker/resolve/proxy.py) for ffprobe's opens; None: ffprobe connects itself."""

@@ -91,7 +91,7 @@ def resolve_functions() -> list[Function]:
     ]
 
 
-def build_resolve_service(
+def build_resolve_service(  # noqa: PLR0913 - keyword-only; the last three have defaults (tests and the worker)
     *,
     redis: Redis,
     keys: Keys,
@@ -99,6 +99,7 @@ def build_resolve_service(
     scheduler: ChunkScheduler,
     ytdlp_params: Mapping[str, Any] | None = None,
     resolver: HostResolver = system_resolver,
+    ffmpeg_proxy: str | None = None,
 ) -> ResolveService:
     """The service with its stores on `redis`; chunk jobs go to `scheduler` (an ArqChunkScheduler in production)."""
     allowed = config.allowed_hosts
@@ -119,5 +120,6 @@ def build_resolve_service(
         cache=ResolveCache(redis, keys),
         requests=RequestStore(redis, keys),
         scheduler=scheduler,
+        ffmpeg_proxy=ffmpeg_proxy,
     )
     return ResolveService(deps)
