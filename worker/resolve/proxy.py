@@ -139,9 +139,9 @@ class GuardedProxy:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._clients.add(writer)
         try:
-            if len(self._clients) > self.limits.max_connections:
-                raise _RefusedError(503, "too many proxied connections")
             head = await _read_head(reader, self.limits.head_timeout_s, "request")
+            if len(self._clients) > self.limits.max_connections:  # the head was read: the 503 is not lost to a reset
+                raise _RefusedError(503, "too many proxied connections")
             await self._dispatch(head, writer)
         except _RefusedError as rejected:
             await _reply(writer, rejected.status, rejected.reason)
