@@ -241,3 +241,31 @@ async def test_an_https_hls_playlist_with_absolute_https_segments_plays(
         assert probed.codec == "mp3"
         assert any(path == "/segment.mp3" for path, _ in server.agents)
     no_hop_reached(sentinels, connect_trace)
+
+
+# the resolver's ffprobe of direct links (worker/resolve/probe.py) goes through the proxy too
+
+
+@pytest.mark.parametrize("nth", [1, 2])
+async def test_the_tag_probe_of_a_link_serving_a_playlist_reaches_no_hop(
+    proxy: GuardedProxy,
+    media_server: MediaServer,
+    tmp_path: Path,
+    sentinels: dict[str, Sentinel],
+    connect_trace: ConnectTrace,
+    nth: int,
+) -> None:
+    """nth=1: the segment URL names a sentinel; nth=2: the segment is served once, then redirected to one."""
+    shutil.copy(media_server.root / TONE, tmp_path / "segment.mp3")
+    with RangeServer(tmp_path) as server:
+        for sentinel in sentinels.values():
+            if nth == 1:
+                segment = sentinel.url("a.mp3")
+            else:
+                segment = server.redirect("segment.mp3", Redirect(to=sentinel.url("a.mp3"), nth=nth))
+                await probe(server.url("segment.mp3"), http_proxy=proxy.url)
+            lines = ["#EXTM3U", "#EXT-X-TARGETDURATION:3", "#EXTINF:3,", segment, "#EXT-X-ENDLIST"]
+            (tmp_path / "list.m3u8").write_text("\n".join(lines) + "\n")
+            assert not (await probe(server.url("list.m3u8"), http_proxy=proxy.url)).read
+    no_hop_reached(sentinels, connect_trace)
+    assert proxy.refusals == len(sentinels)
