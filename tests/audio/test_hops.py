@@ -136,6 +136,26 @@ async def test_the_detectors_see_a_direct_connection(
     assert (host, sentinels[host].port) in connect_trace.connects()
 
 
+@pytest.mark.parametrize("host", SENTINEL_HOSTS)
+@pytest.mark.parametrize(("agent", "headers"), IDENTITIES)
+async def test_through_the_proxy_ffmpeg_still_follows_no_redirect(
+    hop_server: RangeServer,
+    sentinels: dict[str, Sentinel],
+    connect_trace: ConnectTrace,
+    proxied_options: PipelineOptions,
+    host: str,
+    agent: str,
+    headers: tuple[tuple[str, str], ...],
+) -> None:
+    """The proxy passes the 302 back (tests/resolve/test_proxy.py); the input's `-max_redirects 0` stops FFmpeg."""
+    url = hop_server.redirect("tone440.mp3", Redirect(to=sentinels[host].url(), agent=agent))
+    request = TrackRequest(url=url, track_id="hop", codec_hint="mp3", headers=headers)
+    with pytest.raises(SourceError):
+        await SourceOpener(proxied_options).open(request, PlaybackMode.TRANSCODE)
+    assert [a for path, a in hop_server.agents if path == "/tone440.mp3" and agent in a], "the rule never applied"
+    _no_hop_reached(sentinels, connect_trace)
+
+
 # HLS: the playlist's nested opens (segments, keys, their redirects) through the worker's guarded proxy
 
 

@@ -11,7 +11,9 @@ may answer differently at the guard's check and at FFmpeg's connect). So FFmpeg 
 - speaks TLS to the server (certificates verified) for https URLs, which FFmpeg hands over in their proxy form
   (host + `PROXY_TLS_SUFFIX`, scheme http). FFmpeg's own https-through-a-proxy would need its `httpproxy`
   protocol, and a playlist naming `httpproxy://10.0.0.8:80/x.ts` would then connect anywhere, so CONNECT is refused;
-- forwards GET and HEAD, one request per connection, `Connection: close` both ways;
+- forwards GET and HEAD, each request on a new upstream connection (`Connection: close` there), several requests
+  on one FFmpeg connection while each response's length is known (FFmpeg takes a response that closes the
+  connection as not seekable);
 - passes redirects back without following them: each redirected request FFmpeg makes comes back through here and is
   checked like the first (an https `Location` is put in its proxy form, as are the absolute https URIs of an HLS
   playlist, so they stay on this path; anything still naming https fails closed in FFmpeg);
@@ -49,8 +51,9 @@ _CHUNK: Final = 64 * 1024
 _HOP_BY_HOP: Final = frozenset(
     {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "upgrade", "host"}
 )
-_REQUEST_ONLY: Final = frozenset({"content-length", "transfer-encoding", "expect"})
-"""Also dropped from requests: only GET and HEAD without a body are proxied."""
+_REQUEST_ONLY: Final = frozenset({"content-length", "transfer-encoding", "expect", "accept-encoding"})
+"""Also dropped from requests: only GET and HEAD without a body are proxied, and bodies come uncompressed (audio
+gains nothing from it, and a playlist must be readable to be rewritten)."""
 _NO_BODY: Final = frozenset({204, 304})
 _STOP_WAIT_S: Final = 2.0
 _DEFAULT_PORT: Final = {"http": 80, "https": 443}
@@ -79,6 +82,10 @@ class _RefusedError(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+class _IdleError(Exception):
+    """A kept-alive connection closed or went quiet before its next request."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,15 +144,20 @@ class GuardedProxy:
         await self.stop()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Requests one after another on a connection (FFmpeg's HLS reuses one) while each response's end is known."""
         self._clients.add(writer)
         try:
-            head = await _read_head(reader, self.limits.head_timeout_s, "request")
-            if len(self._clients) > self.limits.max_connections:  # the head was read: the 503 is not lost to a reset
-                raise _RefusedError(503, "too many proxied connections")
-            await self._dispatch(head, writer)
+            keep, waiting = True, False
+            while keep:
+                timeout_s = self.limits.idle_timeout_s if waiting else self.limits.head_timeout_s
+                head = await _read_head(reader, timeout_s, "request", waiting=waiting)
+                if len(self._clients) > self.limits.max_connections:  # the head was read: the 503 is not lost
+                    raise _RefusedError(503, "too many proxied connections")
+                served = await self._dispatch(head, writer)
+                keep, waiting = served and (head.get("connection") or "").lower() != "close", True
         except _RefusedError as rejected:
             await _reply(writer, rejected.status, rejected.reason)
-        except (OSError, TimeoutError, asyncio.IncompleteReadError):
+        except (_IdleError, OSError, TimeoutError, asyncio.IncompleteReadError):
             pass
         finally:
             self._clients.discard(writer)
@@ -153,7 +165,8 @@ class GuardedProxy:
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
 
-    async def _dispatch(self, head: _Head, writer: asyncio.StreamWriter) -> None:
+    async def _dispatch(self, head: _Head, writer: asyncio.StreamWriter) -> bool:
+        """Serve one request; whether the connection can take another."""
         method, target, _ = _request_line(head.start)
         if method not in ("GET", "HEAD"):
             # CONNECT included: FFmpeg never tunnels here (it has no `httpproxy` protocol), and nothing else may
@@ -161,7 +174,7 @@ class GuardedProxy:
         origin = _origin(target)
         upstream = await self._open(origin)
         try:
-            await self._exchange(method, origin, head, upstream, writer)
+            return await self._exchange(method, origin, head, upstream, writer)
         finally:
             upstream[1].close()
 
@@ -194,8 +207,10 @@ class GuardedProxy:
         head: _Head,
         upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter],
         writer: asyncio.StreamWriter,
-    ) -> None:
-        """One request upstream and its response back (`Connection: close` both ways), the body streamed."""
+    ) -> bool:
+        """One request upstream (`Connection: close`) and its response back, the body streamed; whether the client's
+        connection can go on (the body had a known length). `Connection: close` goes to FFmpeg only when the proxy
+        must close to end the body: FFmpeg takes such a response as not seekable and would read up to a seek point."""
         up_reader, up_writer = upstream
         path = (origin.path or "/") + (f"?{origin.query}" if origin.query else "")
         lines = [f"{method} {path} HTTP/1.1", f"Host: {origin.netloc}"]
@@ -212,14 +227,15 @@ class GuardedProxy:
         if length is not None and 0 < length <= _MAX_PLAYLIST_BYTES and _is_playlist(origin, response):
             body = _rewrite_playlist(await up_reader.readexactly(length))
             headers = [(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers]
-            writer.write(_head_bytes(response.start, headers) + body)
+            writer.write(_head_bytes(response.start, headers, close=False) + body)
             await writer.drain()
-            return
-        writer.write(_head_bytes(response.start, headers))
+            return True
+        writer.write(_head_bytes(response.start, headers, close=length is None))
         if length == 0:
             await writer.drain()
         else:
             await _Pipe(self.limits.idle_timeout_s).run(up_reader, writer, length)
+        return length is not None
 
 
 class _Pipe:
@@ -256,13 +272,20 @@ class _Pipe:
         raise TimeoutError("the connection idled out")
 
 
-async def _read_head(reader: asyncio.StreamReader, timeout_s: float, what: str) -> _Head:
+async def _read_head(reader: asyncio.StreamReader, timeout_s: float, what: str, *, waiting: bool = False) -> _Head:
+    """`waiting`: on a kept-alive connection, where a close or a silence before the next request just ends it."""
     try:
         async with asyncio.timeout(timeout_s):
             raw = await reader.readuntil(b"\r\n\r\n")
     except asyncio.LimitOverrunError:
         raise _RefusedError(431, f"the {what} head is too large") from None
-    except (asyncio.IncompleteReadError, TimeoutError):
+    except asyncio.IncompleteReadError as eof:
+        if waiting and not eof.partial:
+            raise _IdleError from None
+        raise _RefusedError(400, f"no complete {what} head") from None
+    except TimeoutError:
+        if waiting:
+            raise _IdleError from None
         raise _RefusedError(400, f"no complete {what} head") from None
     lines = raw.decode("latin-1").split("\r\n")[:-2]
     headers: list[tuple[str, str]] = []
@@ -358,6 +381,6 @@ def _rewrite_playlist(body: bytes) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def _head_bytes(start: str, headers: list[tuple[str, str]]) -> bytes:
-    lines = [start, *(f"{k}: {v}" for k, v in headers), "Connection: close", "", ""]
+def _head_bytes(start: str, headers: list[tuple[str, str]], *, close: bool) -> bytes:
+    lines = [start, *(f"{k}: {v}" for k, v in headers), *(["Connection: close"] if close else []), "", ""]
     return "\r\n".join(lines).encode("latin-1", "replace")
