@@ -101,6 +101,24 @@ async def test_connect_is_refused(proxy: GuardedProxy, sentinels: dict[str, Sent
     no_hop_reached(sentinels)
 
 
+async def test_a_body_that_ends_short_closes_the_kept_connection(proxy: GuardedProxy) -> None:
+    """FFmpeg must see the end (and reconnect with a range), not wait on a connection kept for a next request."""
+
+    async def short(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(short, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        answer = await ask(proxy, get(f"http://127.0.0.1:{port}/a.mp3", close=False))
+        assert (answer.status, answer.body) == (200, b"x" * 10)
+    finally:
+        server.close()
+
+
 @pytest.mark.parametrize("nth", [1, 2])
 async def test_a_redirect_is_passed_back_not_followed(
     proxy: GuardedProxy, hop_server: RangeServer, sentinels: dict[str, Sentinel], nth: int

@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import re
 import ssl
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import SplitResult, urlsplit
@@ -225,7 +223,8 @@ class GuardedProxy:
         headers = [(k, _proxied_location(v) if k.lower() == "location" else v) for k, v in response.headers]
         headers = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
         if length is not None and 0 < length <= _MAX_PLAYLIST_BYTES and _is_playlist(origin, response):
-            body = _rewrite_playlist(await up_reader.readexactly(length))
+            async with asyncio.timeout(self.limits.idle_timeout_s):
+                body = _rewrite_playlist(await up_reader.readexactly(length))
             headers = [(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers]
             writer.write(_head_bytes(response.start, headers, close=False) + body)
             await writer.drain()
@@ -233,43 +232,29 @@ class GuardedProxy:
         writer.write(_head_bytes(response.start, headers, close=length is None))
         if length == 0:
             await writer.drain()
-        else:
-            await _Pipe(self.limits.idle_timeout_s).run(up_reader, writer, length)
-        return length is not None
+            return True
+        complete = await _copy(up_reader, writer, length, self.limits.idle_timeout_s)
+        return complete and length is not None
 
 
-class _Pipe:
-    """Copies bytes with back-pressure; every pipe sharing one instance counts as activity for the idle timeout."""
+async def _copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter, length: int | None, idle_s: float) -> bool:
+    """Stream `length` bytes (None: until EOF) with back-pressure; False if the source ended short.
 
-    def __init__(self, idle_timeout_s: float) -> None:
-        self._idle_s = idle_timeout_s
-        self._last = asyncio.get_running_loop().time()
-
-    async def run(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, length: int | None = None) -> None:
-        """Until EOF, or `length` bytes if given; TimeoutError when nothing moved in either pipe for too long."""
-        left = length
-        while left is None or left > 0:
-            size = _CHUNK if left is None else min(_CHUNK, left)
-            data = await self._step(functools.partial(source.read, size))
-            if not data:
-                return
-            sink.write(data)
-            await self._step(sink.drain)
-            if left is not None:
-                left -= len(data)
-
-    async def _step[T](self, operation: Callable[[], Awaitable[T]]) -> T:
-        """`operation` (a read or a drain: both safe to cancel and start again) under the shared idle deadline."""
-        loop = asyncio.get_running_loop()
-        while (wait := self._last + self._idle_s - loop.time()) > 0:
-            try:
-                async with asyncio.timeout(wait):
-                    result = await operation()
-            except TimeoutError:
-                continue  # the other direction may have moved bytes meanwhile: look at the deadline again
-            self._last = loop.time()
-            return result
-        raise TimeoutError("the connection idled out")
+    TimeoutError when a read or a drain makes no progress for `idle_s` (a server gone quiet, or an FFmpeg that
+    stopped reading for that long: a paused track, which reconnects with a range request when it reads on).
+    """
+    left = length
+    while left is None or left > 0:
+        async with asyncio.timeout(idle_s):
+            data = await source.read(_CHUNK if left is None else min(_CHUNK, left))
+        if not data:
+            return left is None
+        sink.write(data)
+        async with asyncio.timeout(idle_s):
+            await sink.drain()
+        if left is not None:
+            left -= len(data)
+    return True
 
 
 async def _read_head(reader: asyncio.StreamReader, timeout_s: float, what: str, *, waiting: bool = False) -> _Head:
