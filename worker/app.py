@@ -42,7 +42,9 @@ from worker.output import FencedSink, GuildAudio, VoiceHold
 from worker.player import GuildPlayer
 from worker.player_support import PlayerConfig, PlayerStores
 from worker.ports import HoldReason
+from worker.resolve.guard import UrlGuard
 from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
+from worker.resolve.proxy import GuardedProxy, ProxyLimits
 from worker.resolve.schedule_store import ArqChunkScheduler
 from worker.resolve.service import ResolveService
 from worker.supervisor import Supervisor, SupervisorConfig, TrackedLease
@@ -151,6 +153,8 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
     redis = arq_client(redis_pool(settings, socket_timeout_s=settings.redis.socket_timeout_s), keys)
     await wait_for_redis(redis)
     metrics = WorkerMetrics()
+    proxy = ffmpeg_proxy(settings)
+    await proxy.start()
     resolver = build_resolve_service(
         redis=redis,
         keys=keys,
@@ -158,6 +162,7 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
         search_prefix=settings.search_prefix,
         scheduler=ArqChunkScheduler(redis, keys.arq_queue()),
         metrics=metrics,
+        ffmpeg_proxy=proxy.url,
     )
     await resolver.start()
     async with aiohttp.ClientSession() as http, Pacer() as pacer:
@@ -169,19 +174,32 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
                 stores=player_stores(redis, keys),
                 voice_store=VoiceStore(redis, keys),
                 pacer=pacer,
-                opener=SourceOpener(pipeline_options(settings)),
+                opener=SourceOpener(pipeline_options(settings, proxy.url)),
                 voice_factory=voice_factory_builder(http),
                 resolver=resolver,
                 metrics=metrics,
             )
         finally:
             resolver.close()
+            await proxy.stop()
             await redis.aclose()
 
 
-def pipeline_options(settings: Settings) -> PipelineOptions:
+def pipeline_options(settings: Settings, http_proxy: str) -> PipelineOptions:
     timeout_s = settings.worker.stream_timeout_s
-    return PipelineOptions(niceness=5, io_timeout_s=timeout_s, probe_timeout_s=timeout_s, ready_timeout_s=timeout_s)
+    return PipelineOptions(
+        niceness=5, io_timeout_s=timeout_s, probe_timeout_s=timeout_s, ready_timeout_s=timeout_s, http_proxy=http_proxy
+    )
+
+
+def ffmpeg_proxy(settings: Settings) -> GuardedProxy:
+    """The guarded proxy every FFmpeg and ffprobe of this worker opens URLs through (the resolver's allow-list).
+
+    Each guild holds at most a playing and a prepared FFmpeg, each with a connection or two open at a time.
+    """
+    config = settings.worker
+    limits = ProxyLimits(max_connections=max(256, 4 * config.max_guilds + 64))
+    return GuardedProxy(UrlGuard(config.allowed_hosts), limits)
 
 
 def arq_worker(parts: WorkerParts, rescue: JobRescue) -> Worker:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,8 @@ from tests.audio.http_server import RangeServer
 from tests.audio.sentinel import SENTINEL_HOSTS, Sentinel
 from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.opener import SourceOpener
+from worker.resolve.guard import UrlGuard
+from worker.resolve.proxy import GuardedProxy
 
 _TONE: Final = "aevalsrc=0.5*sin(2*PI*{f}*t)|0.5*sin(2*PI*{f}*t):s={rate}:d={d}"
 _SPLIT: Final = (
@@ -78,6 +80,18 @@ def http_media(media: Media) -> Iterator[RangeServer]:
 @pytest.fixture
 def options() -> PipelineOptions:
     return PipelineOptions(allow_file=True, ready_timeout_s=10.0)
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[GuardedProxy]:
+    """The worker's guarded proxy, with the tests' allow-list (127.0.0.1)."""
+    async with GuardedProxy(UrlGuard(("127.0.0.1",))) as running:
+        yield running
+
+
+@pytest.fixture
+def proxied_options(proxy: GuardedProxy) -> PipelineOptions:
+    return PipelineOptions(allow_file=True, ready_timeout_s=10.0, http_proxy=proxy.url)
 
 
 @pytest.fixture

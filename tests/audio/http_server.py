@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import ssl
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -135,20 +136,24 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 class RangeServer:
     """Serves `root` on 127.0.0.1 from a background thread; `requests` records (path, Range header)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: serve https with this server context (tests/resolve/test_proxy.py makes a throwaway CA)."""
+        self._scheme = "https" if tls is not None else "http"
         self._state = _State()
         self.requests: Final = self._state.requests
         self.agents: Final = self._state.agents
         """(path, User-Agent) of every request, redirected or not."""
         handler = partial(_Handler, root=root.resolve(), state=self._state)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="range-server", daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self._scheme}://{host!s}:{port}"
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"

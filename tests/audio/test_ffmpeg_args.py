@@ -10,11 +10,15 @@ from worker.audio.ffmpeg_args import (
     TrackRequest,
     ffmpeg_argv,
     ffprobe_argv,
+    input_args,
+    proxy_form,
     redact_url,
+    subprocess_env,
 )
 
 URL = "https://media.example/a.webm?sig=secret&expire=1"
 NET = PipelineOptions()
+PROXY = "http://127.0.0.1:4321"
 
 
 def _value(argv: list[str], flag: str) -> str:
@@ -108,3 +112,33 @@ def test_a_passthrough_from_a_position_drops_what_precedes_it_after_the_containe
     assert [argv[i + 1] for i in seeks] == ["7.500", "0"]
     assert seeks[0] < argv.index("-i") < seeks[1]
     assert "-ss" not in ffmpeg_argv(TrackRequest(URL, "t"), PlaybackMode.PASSTHROUGH, None, NET)
+
+
+def test_with_the_proxy_ffmpeg_speaks_plain_http_to_it_only() -> None:
+    """No https/tls (and never httpproxy): an absolute https URL FFmpeg meets on its own cannot be opened."""
+    options = PipelineOptions(http_proxy=PROXY)
+    argv = input_args(URL, options)
+    assert _value(argv, "-http_proxy") == PROXY
+    assert _value(argv, "-protocol_whitelist") == "http,tcp,crypto"
+    assert _value(argv, "-max_redirects") == "0"
+    assert _value(argv, "-i") == "http://media.example.https.encore-proxy/a.webm?sig=secret&expire=1"
+    assert _value(input_args("http://m.example:8080/a.mp3", options), "-i") == "http://m.example:8080/a.mp3"
+    assert "-http_proxy" not in input_args("/tmp/a.mp3", PipelineOptions(allow_file=True, http_proxy=PROXY))
+
+
+def test_the_proxy_form_of_https_urls() -> None:
+    assert proxy_form("https://a.example:8443/x?y=1#f") == "http://a.example.https.encore-proxy:8443/x?y=1"
+    assert proxy_form("https://a.example") == "http://a.example.https.encore-proxy/"
+    with pytest.raises(SourceError):
+        proxy_form("https://[2001:db8::1]/a.mp3")
+
+
+def test_the_subprocess_environment_names_the_proxy_and_exempts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.setenv("HTTPS_PROXY", "http://elsewhere:3128")
+    assert subprocess_env(NET) is None
+    env = subprocess_env(PipelineOptions(http_proxy=PROXY))
+    assert env is not None
+    assert env["http_proxy"] == PROXY
+    assert "no_proxy" not in env
+    assert "HTTPS_PROXY" not in env

@@ -1,5 +1,6 @@
 """FFmpeg and ffprobe follow no redirect: a server that redirects them (by user agent, or from the Nth request on)
-to a metadata, private or non-allow-listed loopback address never gets them there.
+to a metadata, private or non-allow-listed loopback address never gets them there; and through the worker's guarded
+proxy, neither do the nested opens of an HLS playlist (segments, keys, their redirects).
 
 Loopback targets are sentinels that count accepted connections; outside targets are watched by tracing the
 processes' connect() calls (tests/audio/connect_trace.py), so no test ever sends a packet to them.
@@ -17,10 +18,12 @@ from tests.audio.conftest import Media
 from tests.audio.connect_trace import ConnectTrace
 from tests.audio.http_server import RangeServer, Redirect
 from tests.audio.sentinel import OUTSIDE_TARGETS, SENTINEL_HOSTS, Sentinel
+from tests.audio.support import drain
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
 from worker.audio.opener import SourceOpener
 from worker.audio.probe import probe_audio
+from worker.resolve.proxy import GuardedProxy
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) encore-test"
 # (what the server redirects, the headers encore sends)
@@ -133,23 +136,116 @@ async def test_the_detectors_see_a_direct_connection(
     assert (host, sentinels[host].port) in connect_trace.connects()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FFmpeg's hls demuxer opens segments without the input's -max_redirects (docs/design.md, URL guard)",
-)
-async def test_ffprobe_does_not_follow_a_redirect_of_an_hls_segment(
-    media: Media,
-    tmp_path: Path,
+@pytest.mark.parametrize("host", SENTINEL_HOSTS)
+@pytest.mark.parametrize(("agent", "headers"), IDENTITIES)
+async def test_through_the_proxy_ffmpeg_still_follows_no_redirect(
+    hop_server: RangeServer,
     sentinels: dict[str, Sentinel],
     connect_trace: ConnectTrace,
-    options: PipelineOptions,
+    proxied_options: PipelineOptions,
+    host: str,
+    agent: str,
+    headers: tuple[tuple[str, str], ...],
 ) -> None:
-    """A known hole, kept visible: the segment's own redirect is followed, to a sentinel here."""
-    shutil.copy(media.path("tone440.mp3"), tmp_path / "segment.mp3")
-    with RangeServer(tmp_path) as server:
-        segment = server.redirect("segment.mp3", Redirect(to=sentinels["127.0.0.2"].url()))
-        playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXTINF:3,\n{segment}\n#EXT-X-ENDLIST\n"
-        (tmp_path / "list.m3u8").write_text(playlist)
+    """The proxy passes the 302 back (tests/resolve/test_proxy.py); the input's `-max_redirects 0` stops FFmpeg."""
+    url = hop_server.redirect("tone440.mp3", Redirect(to=sentinels[host].url(), agent=agent))
+    request = TrackRequest(url=url, track_id="hop", codec_hint="mp3", headers=headers)
+    with pytest.raises(SourceError):
+        await SourceOpener(proxied_options).open(request, PlaybackMode.TRANSCODE)
+    assert [a for path, a in hop_server.agents if path == "/tone440.mp3" and agent in a], "the rule never applied"
+    _no_hop_reached(sentinels, connect_trace)
+
+
+# HLS: the playlist's nested opens (segments, keys, their redirects) through the worker's guarded proxy
+
+
+def _hls(root: Path, *lines: str) -> None:
+    body = ["#EXTM3U", "#EXT-X-TARGETDURATION:3", *lines, "#EXT-X-ENDLIST", ""]
+    (root / "list.m3u8").write_text("\n".join(body))
+
+
+def _segment_targets(sentinels: dict[str, Sentinel]) -> list[str]:
+    return [s.url("a.mp3") for s in sentinels.values()] + [t for t in OUTSIDE_TARGETS if t.endswith(".mp3")]
+
+
+@pytest.fixture
+def hls_root(media: Media, tmp_path: Path) -> Path:
+    root = tmp_path / "hls"
+    root.mkdir()
+    shutil.copy(media.path("tone440.mp3"), root / "segment.mp3")
+    return root
+
+
+@pytest.mark.parametrize("host", SENTINEL_HOSTS)
+async def test_a_redirect_of_an_hls_segment_is_checked(
+    hls_root: Path,
+    sentinels: dict[str, Sentinel],
+    connect_trace: ConnectTrace,
+    proxy: GuardedProxy,
+    proxied_options: PipelineOptions,
+    host: str,
+) -> None:
+    """The segment's own redirect comes back through the proxy, which refuses it (FFmpeg follows it: nested)."""
+    with RangeServer(hls_root) as server:
+        segment = server.redirect("segment.mp3", Redirect(to=sentinels[host].url("a.mp3")))
+        _hls(hls_root, "#EXTINF:3,", segment)
         with contextlib.suppress(SourceError):
-            await probe_audio(server.url("list.m3u8"), options)
+            await probe_audio(server.url("list.m3u8"), proxied_options)
+        assert sum(1 for path, _ in server.agents if path == "/segment.mp3") >= 1, "the segment was never asked for"
+    _no_hop_reached(sentinels, connect_trace)
+    assert proxy.refusals >= 1
+
+
+async def test_hls_segment_and_key_urls_are_checked(
+    hls_root: Path,
+    sentinels: dict[str, Sentinel],
+    connect_trace: ConnectTrace,
+    proxy: GuardedProxy,
+    proxied_options: PipelineOptions,
+) -> None:
+    """Segments and keys that name refused addresses, for ffprobe and for FFmpeg's playback, reach none."""
+    proxied = SourceOpener(proxied_options)
+    with RangeServer(hls_root) as server:
+        targets = _segment_targets(sentinels)
+        segment = server.url("segment.mp3")
+        playlists: list[tuple[str, ...]] = [("#EXTINF:3,", target) for target in targets]
+        playlists += [(f'#EXT-X-KEY:METHOD=AES-128,URI="{t}"', "#EXTINF:3,", segment) for t in targets]
+        for lines in playlists:
+            _hls(hls_root, *lines)
+            with contextlib.suppress(SourceError):
+                await probe_audio(server.url("list.m3u8"), proxied_options)
+            request = TrackRequest(url=server.url("list.m3u8"), track_id="hls", codec_hint="mp3")
+            with pytest.raises(SourceError):
+                await proxied.open(request, PlaybackMode.TRANSCODE)
+    _no_hop_reached(sentinels, connect_trace)
+    assert proxy.refusals >= len(playlists)
+
+
+async def test_an_httpproxy_segment_is_not_opened(
+    hls_root: Path, sentinels: dict[str, Sentinel], connect_trace: ConnectTrace, proxied_options: PipelineOptions
+) -> None:
+    """FFmpeg's `httpproxy` protocol would connect to the host a playlist names: it is not on the whitelist."""
+    with RangeServer(hls_root) as server:
+        _hls(hls_root, "#EXTINF:3,", f"httpproxy://127.0.0.2:{sentinels['127.0.0.2'].port}/x.mp3")
+        with pytest.raises(SourceError):
+            await probe_audio(server.url("list.m3u8"), proxied_options)
+    _no_hop_reached(sentinels, connect_trace)
+
+
+async def test_a_good_hls_playlist_plays_through_the_proxy(
+    hls_root: Path, sentinels: dict[str, Sentinel], connect_trace: ConnectTrace, proxied_options: PipelineOptions
+) -> None:
+    with RangeServer(hls_root) as server:
+        _hls(hls_root, "#EXTINF:3,", "segment.mp3")
+        probed = await probe_audio(server.url("list.m3u8"), proxied_options)
+        assert probed.codec == "mp3"
+        request = TrackRequest(url=server.url("list.m3u8"), track_id="hls", codec_hint="mp3")
+        source = await SourceOpener(proxied_options).open(request, PlaybackMode.TRANSCODE)
+        frames = await drain(source)
+        await source.aclose()
+        assert sum(1 for path, _ in server.agents if path == "/segment.mp3") >= 1
+    assert len(frames) == pytest.approx(150, abs=5)
+    assert proxied_options.http_proxy is not None
+    proxy_port = int(proxied_options.http_proxy.rsplit(":", 1)[1])
+    assert {port for _, port in connect_trace.connects()} == {proxy_port}, "FFmpeg connected past the proxy"
     _no_hop_reached(sentinels, connect_trace)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.audio.connect_trace import ConnectTrace
 from tests.audio.http_server import RangeServer
 from tests.audio.sentinel import SENTINEL_HOSTS, Sentinel
 from tests.media.server import MediaServer
+from tests.netguard import NetGuard
 from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
 from worker.resolve.schedule_store import ArqChunkScheduler
 from worker.resolve.service import ResolveService
@@ -169,3 +171,22 @@ def connect_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConnectTra
     trace = ConnectTrace(tmp_path / "trace")
     trace.install(monkeypatch)
     return trace
+
+
+@pytest.fixture
+def fake_dns(netguard: NetGuard, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Names (to map to addresses) that the test process resolves without DNS; all others go to netguard's check."""
+    names: dict[str, str] = {}
+    lookup: Callable[..., Any] = socket.getaddrinfo
+
+    def getaddrinfo(host: object, port: object, *args: Any, **kwargs: Any) -> Any:
+        text = host.decode() if isinstance(host, bytes) else str(host)
+        if text in names:
+            ip = names[text]
+            if ":" in ip:
+                return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, int(str(port)), 0, 0))]
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, int(str(port))))]
+        return lookup(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names

@@ -7,10 +7,6 @@ contacted: in-process clients are watched by tests/netguard.py, ffprobe by tests
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
@@ -22,7 +18,6 @@ from shared.queue_store import QueueStore
 from tests.audio.connect_trace import ConnectTrace
 from tests.audio.http_server import RangeServer, Redirect
 from tests.audio.sentinel import OUTSIDE_TARGETS, PRIVATE_TARGETS, SENTINEL_HOSTS, Sentinel
-from tests.netguard import NetGuard
 from tests.resolve.conftest import GUILD, WorkerRunner, make_request
 from worker.resolve.failures import Failure, classify
 from worker.resolve.probe import DirectProbe, probe
@@ -42,25 +37,6 @@ def no_hop_reached(sentinels: dict[str, Sentinel], trace: ConnectTrace | None = 
 
 def hits(server: RangeServer, path: str, agent: str = "") -> int:
     return sum(1 for seen, ua in server.agents if seen == "/" + path and agent in ua)
-
-
-@pytest.fixture
-def fake_dns(netguard: NetGuard, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Names (to map to addresses) that the test process resolves without DNS; all others go to netguard's check."""
-    names: dict[str, str] = {}
-    lookup: Callable[..., Any] = socket.getaddrinfo
-
-    def getaddrinfo(host: object, port: object, *args: Any, **kwargs: Any) -> Any:
-        text = host.decode() if isinstance(host, bytes) else str(host)
-        if text in names:
-            ip = names[text]
-            if ":" in ip:
-                return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, int(str(port)), 0, 0))]
-            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, int(str(port))))]
-        return lookup(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return names
 
 
 def sentinel_targets(sentinels: dict[str, Sentinel]) -> list[str]:

@@ -3,8 +3,15 @@
 `input_args` is the one place where FFmpeg-family processes get the options that open URLs, for playback, the Opus
 probe and the resolver's tag probe alike: http(s) only, and no redirect followed (`-max_redirects 0`). The guarded
 HTTP stack (worker/resolve/ytdlp.py) follows redirects and checks every hop with the URL guard before FFmpeg sees
-the URL; a redirect FFmpeg meets itself would be unchecked, so it fails instead. Not covered: FFmpeg's HLS demuxer
-opens segment URLs without these options (docs/design.md, "URL guard").
+the URL; a redirect FFmpeg meets itself would be unchecked, so it fails instead.
+
+With `PipelineOptions.http_proxy` (the worker's guarded proxy, worker/resolve/proxy.py) every open FFmpeg makes,
+the nested ones of HLS and DASH manifests included, goes through the proxy, which checks each one. FFmpeg then
+speaks plain http only (protocols http, tcp, crypto): an https URL is handed over in its proxy form (`proxy_form`),
+and the proxy speaks TLS to the server. FFmpeg's own https through a proxy would need its `httpproxy` protocol on the
+whitelist, and a playlist can name `httpproxy://10.0.0.8:80/x.ts` to make FFmpeg connect anywhere; without it, an
+absolute https URL inside a manifest fails closed unless the proxy rewrote it (it rewrites Location headers and
+HLS playlists). See docs/design.md, "URL guard".
 """
 
 from __future__ import annotations
@@ -23,6 +30,11 @@ from worker.audio.frames import FRAME_MS
 from worker.audio.volume import UNITY_VOLUME
 
 NETWORK_PROTOCOLS: Final = "http,https,tcp,tls,crypto"
+PROXIED_PROTOCOLS: Final = "http,tcp,crypto"
+"""With the guarded proxy: FFmpeg's only peer is the proxy, over plain http."""
+PROXY_TLS_SUFFIX: Final = ".https.encore-proxy"
+"""Appended to an https URL's host in its proxy form; the proxy strips it and speaks TLS to the real host."""
+_PROXY_ENV: Final = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy")
 NETWORK_SCHEMES: Final = frozenset({"http", "https"})
 
 
@@ -73,6 +85,8 @@ class PipelineOptions:
     """Kernel pipe size for FFmpeg's output (default 64 KiB ≈ 4 s): small, so each refill is a short burst."""
     ready_frames: int = 10
     """Frames a prepared track holds before `open` returns (10 = 200 ms)."""
+    http_proxy: str | None = None
+    """The worker's guarded proxy (`http://127.0.0.1:PORT`) that every network open goes through; None: direct."""
     niceness: int = 10
     """Added to each FFmpeg's nice value: FFmpeg has seconds of buffer, the pacer has none, so the pacer must win the
     CPU when a core is busy (bench: 0 late ticks at nice 10 where nice 0 had stalls of 100+ ms)."""
@@ -99,6 +113,11 @@ def input_args(url: str, options: PipelineOptions, headers: tuple[tuple[str, str
     """The input-side arguments shared by ffmpeg and ffprobe, ending with `-i <target>`."""
     target, network = _input_target(url, options)
     args: list[str] = []
+    protocols = NETWORK_PROTOCOLS
+    if network and options.http_proxy is not None:
+        target = proxy_form(target)
+        protocols = PROXIED_PROTOCOLS
+        args += ["-http_proxy", options.http_proxy]
     if network:
         # Redirects were followed (and each hop checked by the URL guard) when the stream was resolved: FFmpeg
         # must not follow any on its own, or a redirect could point it at a private address.
@@ -106,9 +125,32 @@ def input_args(url: str, options: PipelineOptions, headers: tuple[tuple[str, str
         args += ["-reconnect", "1", "-reconnect_streamed", "1", "-reconnect_delay_max", "5"]
         if headers:
             args += ["-headers", _header_block(headers)]
-    protocols = NETWORK_PROTOCOLS + (",file" if options.allow_file else "")
+    protocols += ",file" if options.allow_file else ""
     args += ["-protocol_whitelist", protocols, "-rw_timeout", str(round(options.io_timeout_s * 1_000_000))]
     return [*args, "-i", target]
+
+
+def proxy_form(url: str) -> str:
+    """What FFmpeg opens for `url` through the proxy: http URLs as they are, https ones as plain http to the host
+    with `PROXY_TLS_SUFFIX` (same port, path and query; the fragment is dropped)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https":
+        return url
+    host = parts.hostname or ""
+    if not host or ":" in host:
+        raise SourceError(f"https to an IPv6 address cannot go through the proxy: {redact_url(url)}")
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(("http", f"{host}{PROXY_TLS_SUFFIX}{port}", parts.path or "/", parts.query, ""))
+
+
+def subprocess_env(options: PipelineOptions) -> dict[str, str] | None:
+    """The environment for FFmpeg and ffprobe: with a proxy, `http_proxy` names it (FFmpeg's http code falls back to
+    the variable for any open that did not get the option) and no `no_proxy` exempts a host from it."""
+    if options.http_proxy is None:
+        return None
+    env = {key: value for key, value in os.environ.items() if key not in _PROXY_ENV}
+    env["http_proxy"] = options.http_proxy
+    return env
 
 
 def ffmpeg_argv(request: TrackRequest, mode: PlaybackMode, graph: str | None, options: PipelineOptions) -> list[str]:

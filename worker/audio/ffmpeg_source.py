@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Final, override
 
 from worker.audio.errors import OggError, SourceError, SourceTimeoutError
-from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest, redact_url, scrub
+from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest, redact_url, scrub, subprocess_env
 from worker.audio.frames import FRAME_MS
 from worker.audio.ogg import OggOpusDemuxer
 
@@ -130,6 +130,7 @@ class FFmpegSource:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                env=subprocess_env(self._options),
             )
         except OSError as exc:
             error = SourceError(f"cannot run {self.argv[0]}: {exc}")

@@ -1,7 +1,7 @@
 """ffprobe of a stream's first audio track, to learn whether its Opus packets can be passed through.
 
 It opens the URL with FFmpeg's input options (`ffprobe_argv` → `input_args`): no redirect is followed, the URL is
-the one the resolver already followed through the URL guard.
+the one the resolver already followed through the URL guard, and with a proxy every open goes through it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Final
 import orjson
 
 from worker.audio.errors import SourceError, SourceTimeoutError
-from worker.audio.ffmpeg_args import PipelineOptions, ffprobe_argv, redact_url, scrub
+from worker.audio.ffmpeg_args import PipelineOptions, ffprobe_argv, redact_url, scrub, subprocess_env
 
 _KILL_WAIT_S: Final = 2.0
 
@@ -32,7 +32,7 @@ async def probe_audio(url: str, options: PipelineOptions, headers: tuple[tuple[s
     label = redact_url(url)
     try:
         proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(options)
         )
     except OSError as exc:
         raise SourceError(f"cannot run {argv[0]}: {exc}") from exc

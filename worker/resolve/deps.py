@@ -32,3 +32,5 @@ class ResolveDeps:
     requests: RequestStore
     scheduler: ChunkScheduler
     metrics: WorkerMetrics
+    ffmpeg_proxy: str | None = None
+    """The worker's guarded proxy (worker/resolve/proxy.py) for ffprobe's opens; None: ffprobe connects itself."""

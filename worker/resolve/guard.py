@@ -151,18 +151,35 @@ class UrlGuard:
         verdict = self.check_static(url)
         if not verdict.allowed:
             return verdict
-        parts = urlsplit(url)
-        host = _host(parts)
+        host = _host(urlsplit(url))
         if self._name_allowed(host) or parse_ip(host) is not None:
             return verdict
+        verdict, _ = await self.resolve_checked(url)
+        return verdict
+
+    async def resolve_checked(self, url: str) -> tuple[Verdict, tuple[str, ...]]:
+        """The addresses to connect to for `url`, each one checked; allow-listed names are resolved too.
+
+        For clients that connect to the addresses themselves (worker/resolve/proxy.py): nothing is looked up
+        again between this check and the connect, so a name that changes its answer cannot slip through.
+        """
+        verdict = self.check_static(url)
+        if not verdict.allowed:
+            return verdict, ()
+        parts = urlsplit(url)
+        host = _host(parts)
+        literal = parse_ip(host)
+        if literal is not None:
+            return verdict, (str(literal),)
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self._timeout_s):
                 addresses = await loop.run_in_executor(None, self._resolver, host, port)
         except (OSError, TimeoutError):
-            return Verdict(allowed=False, reason="that host name could not be resolved")
-        return self.check_addresses(host, addresses)
+            return Verdict(allowed=False, reason="that host name could not be resolved"), ()
+        verdict = self.check_addresses(host, addresses)
+        return verdict, tuple(dict.fromkeys(addresses)) if verdict.allowed else ()
 
     def check_addresses(self, host: str, addresses: Sequence[str]) -> Verdict:
         if not addresses:

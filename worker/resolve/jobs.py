@@ -95,7 +95,7 @@ def resolve_functions() -> list[Function]:
     ]
 
 
-def build_resolve_service(  # noqa: PLR0913 - keyword-only; the composition root passes every part
+def build_resolve_service(  # noqa: PLR0913 - keyword-only; the last three have defaults (tests and the worker)
     *,
     redis: Redis,
     keys: Keys,
@@ -105,6 +105,7 @@ def build_resolve_service(  # noqa: PLR0913 - keyword-only; the composition root
     ytdlp_params: Mapping[str, Any] | None = None,
     resolver: HostResolver = system_resolver,
     metrics: WorkerMetrics | None = None,
+    ffmpeg_proxy: str | None = None,
 ) -> ResolveService:
     """The service with its stores on `redis`; chunk jobs go to `scheduler` (an ArqChunkScheduler in production).
 
@@ -130,5 +131,6 @@ def build_resolve_service(  # noqa: PLR0913 - keyword-only; the composition root
         requests=RequestStore(redis, keys),
         scheduler=scheduler,
         metrics=metrics or WorkerMetrics(),
+        ffmpeg_proxy=ffmpeg_proxy,
     )
     return ResolveService(deps)

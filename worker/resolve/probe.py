@@ -6,7 +6,8 @@ through yt-dlp's guarded HTTP stack, every hop checked by the URL guard, then ru
 headers that stack sent, so the server sees one client. A server that still answers ffprobe with a redirect (it
 redirects by user agent, or only the Nth request) only makes ffprobe fail; the link is then followed once more
 through the guarded stack, and a hop the guard refuses refuses the link. Anything else that keeps ffprobe from
-reading the file leaves the track without its tags, as before.
+reading the file leaves the track without its tags, as before. In the worker, ffprobe opens everything through the
+guarded proxy (worker/resolve/proxy.py), so a link that serves a playlist cannot make it open unchecked segments.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import orjson
 from yt_dlp.utils import YoutubeDLError
 
 from worker.audio.errors import SourceError
-from worker.audio.ffmpeg_args import PipelineOptions, input_args
+from worker.audio.ffmpeg_args import PipelineOptions, input_args, subprocess_env
 from worker.resolve.failures import Failure, classify
 from worker.resolve.ytdlp import YtDlp
 
@@ -67,21 +68,31 @@ def parse_probe(data: bytes) -> ProbeResult:
     return ProbeResult(title=tags.get("title"), artist=tags.get("artist"), seconds=seconds)
 
 
-def probe_argv(url: str, headers: Sequence[tuple[str, str]] = (), *, binary: str = "ffprobe") -> list[str]:
+def probe_options(binary: str = "ffprobe", http_proxy: str | None = None) -> PipelineOptions:
+    return PipelineOptions(ffprobe=binary, io_timeout_s=PROBE_IO_TIMEOUT_S, http_proxy=http_proxy)
+
+
+def probe_argv(url: str, headers: Sequence[tuple[str, str]] = (), *, options: PipelineOptions) -> list[str]:
     """The ffprobe command: FFmpeg's network input options (no redirects, http(s) only) and a JSON report."""
-    options = PipelineOptions(ffprobe=binary, io_timeout_s=PROBE_IO_TIMEOUT_S)
-    return [binary, "-v", "error", *input_args(url, options, tuple(headers)), *_OUTPUT_ARGS]
+    return [options.ffprobe, "-v", "error", *input_args(url, options, tuple(headers)), *_OUTPUT_ARGS]
 
 
-async def probe(url: str, headers: Sequence[tuple[str, str]] = (), *, binary: str = "ffprobe") -> ProbeResult:
-    """Title, artist and duration of an http(s) media URL; empty when ffprobe fails or takes too long."""
+async def probe(
+    url: str, headers: Sequence[tuple[str, str]] = (), *, binary: str = "ffprobe", http_proxy: str | None = None
+) -> ProbeResult:
+    """Title, artist and duration of an http(s) media URL; empty when ffprobe fails or takes too long.
+
+    With `http_proxy` (the worker's guarded proxy) every open ffprobe makes, nested ones included, is checked there.
+    """
+    options = probe_options(binary, http_proxy)
     try:
-        argv = probe_argv(url, headers, binary=binary)
+        argv = probe_argv(url, headers, options=options)
         process = await asyncio.create_subprocess_exec(  # fixed argv, no shell; URL already guarded
             *argv,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
+            env=subprocess_env(options),
         )
     except (OSError, SourceError) as err:
         _log.warning("ffprobe could not start: %s", err)
@@ -100,15 +111,17 @@ async def probe(url: str, headers: Sequence[tuple[str, str]] = (), *, binary: st
 class DirectProbe:
     """Probes a direct link after its redirects were followed, and checked, by the guarded HTTP stack."""
 
-    def __init__(self, ytdlp: YtDlp, *, binary: str = "ffprobe") -> None:
+    def __init__(self, ytdlp: YtDlp, *, binary: str = "ffprobe", http_proxy: str | None = None) -> None:
         self._ytdlp = ytdlp
         self._binary = binary
+        self._proxy = http_proxy
 
     async def __call__(self, url: str) -> ProbeResult:
         final, refused = await self._follow(url)
         if refused is not None:
             return ProbeResult(refused=refused)
-        probed = await probe(final, tuple(self._ytdlp.request_headers.items()), binary=self._binary)
+        headers = tuple(self._ytdlp.request_headers.items())
+        probed = await probe(final, headers, binary=self._binary, http_proxy=self._proxy)
         if probed.read:
             return probed
         _, refused = await self._follow(final)

@@ -105,7 +105,7 @@ class ResolveService:
         self._ingest = PlaylistIngest(deps)
         self._searcher = Searcher(deps)
         self._streams = StreamResolver(deps, self._searcher)
-        self._probe = DirectProbe(deps.ytdlp)
+        self._probe = DirectProbe(deps.ytdlp, http_proxy=deps.ffmpeg_proxy)
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""
