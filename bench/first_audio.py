@@ -70,6 +70,9 @@ async def running_stack(workdir: Path) -> AsyncIterator[tuple[Stack, E2EMedia]]:
 
 
 SILENT_AFTER_S: Final = 30.0
+JOIN_PERIOD_S: Final = 1.25
+"""Join runs start at least this far apart. Each sends two op 4 (leave, join); nextcord holds the gateway's sends
+after 110 within 60 s (Discord allows 120) for up to a minute, which would read as silent runs (~0.85 s unpaced)."""
 
 
 async def first_audio(stack: Stack, query: str) -> float:
@@ -99,6 +102,7 @@ async def series(stack: Stack, media: E2EMedia, runs: int, kind: str) -> tuple[l
     times: list[float] = []
     silent = 0
     for run in range(runs):
+        began = time.monotonic()
         query = media.url("a440.mp3") if kind == "warm" else f"{media.url('a440.mp3')}?{kind}={run}-{time.time()}"
         try:
             times.append(await first_audio(stack, query))
@@ -108,7 +112,10 @@ async def series(stack: Stack, media: E2EMedia, runs: int, kind: str) -> tuple[l
             silent += 1
             print(f"join run {run}: silent\n{exc}", file=sys.stderr, flush=True)
         await reset(stack, leave=kind == "join")
-        if kind == "join" and (run + 1) % 100 == 0:
+        if kind != "join":
+            continue
+        await asyncio.sleep(JOIN_PERIOD_S - (time.monotonic() - began))
+        if (run + 1) % 100 == 0:
             print(f"join runs: {run + 1} done, {silent} silent", file=sys.stderr, flush=True)
     return times, silent
 
