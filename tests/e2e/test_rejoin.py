@@ -23,6 +23,8 @@ from tests.gateway.e2e import invoke
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(600)]
 
 CYCLES: Final = 51
+"""With the first /play, 103 op 4 (a leave and a join per cycle): under the 110 gateway sends per 60 s after which
+nextcord holds op 4 for up to a minute, which a test with more cycles per gateway process would hit."""
 HEARD_S: Final = 0.3
 """Audio a cycle must hear on its new voice connection (enough for a 440 Hz estimate within a few Hz)."""
 
@@ -41,7 +43,10 @@ async def _heard_on_a_new_connection(stack: Stack, before: VoiceConnection | Non
     except TimeoutError as exc:
         raise AssertionError(f"{label}: no new voice connection\n{stack.tail_logs()}") from exc
     since = stack.fake.clock()
-    heard = await stack.hear(HEARD_S, since=since, timeout_s=15)
+    try:
+        heard = await stack.hear(HEARD_S, since=since, timeout_s=15)
+    except AssertionError as exc:
+        raise AssertionError(f"{label}: nothing heard on voice connection {conn.id}: {exc}") from exc
     frequency = heard.dominant_frequency(since, stack.fake.clock())
     assert abs(frequency - 440) < 6, f"{label}: heard {frequency:.0f} Hz"
     return conn
