@@ -83,13 +83,17 @@ class DiscordVoiceControl:
     def channel_of(self, guild_id: int) -> int | None:
         return bot_channel_id(self._client.get_guild(guild_id))
 
-    async def join(self, guild_id: int, channel_id: int) -> bool:
-        """Join or move to the channel (again, if already there: fresh credentials); False if it is unknown."""
+    async def join(self, guild_id: int, channel_id: int, request_id: str | None = None) -> bool:
+        """Join or move to the channel (again, if already there: fresh credentials); False if it is unknown.
+
+        ``request_id`` names the worker's request being carried out: the credentials that follow are tagged with it.
+        """
         guild = self._client.get_guild(guild_id)
         channel = guild.get_channel(channel_id) if guild is not None else None
         if guild is None or not isinstance(channel, VocalChannel):
             _log.warning("cannot join unknown voice channel %s", channel_id, extra={"guild_id": guild_id})
             return False
+        self._forwarder.follow(guild_id, request_id)
         current: Any = guild.voice_client
         if isinstance(current, ForwardingVoiceProtocol):
             await current.move_to(channel)
@@ -100,10 +104,11 @@ class DiscordVoiceControl:
         _log.info("joining voice channel %s", channel_id, extra={"guild_id": guild_id})
         return True
 
-    async def leave(self, guild_id: int) -> None:
+    async def leave(self, guild_id: int, request_id: str | None = None) -> None:
         guild = self._client.get_guild(guild_id)
         if guild is None:
             return
+        self._forwarder.follow(guild_id, request_id)
         current = guild.voice_client
         if current is not None:
             await current.disconnect(force=True)

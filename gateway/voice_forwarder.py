@@ -7,6 +7,16 @@ bot, Discord moved the voice server), a server update is published at once, whil
 channel or session waits for the server update Discord sends with it (unless that one came just before).
 Publishing means: store VoiceCredentials, then append a VoiceUpdateCommand to the guild's command stream, so the
 owner sees the change in order.
+
+Every publication is tagged with the id of the worker's voice-state request the gateway carried out last for the
+guild (``VoiceCredentials.request_id``; see worker/voice/session.py): a voice session acts only on updates that
+follow its own latest request, so a stale one (the /leave before a /play) cannot close the connection of a newer
+request. Updates Discord sends on its own (a moderator's move or kick, a voice server move) follow the last request
+too. A gateway that restarted takes the tag from the credentials stored in Redis until it carries a request out.
+
+A channel-less state update that arrives while a join waits for its own state update is not published: Discord
+answers op 4s in order, so it is the echo of an earlier leave (or a kick the join undoes), and the join's answer
+follows it.
 """
 
 from __future__ import annotations
@@ -29,6 +39,8 @@ PUBLISH_ATTEMPTS: Final = 4
 PUBLISH_BACKOFF_S: Final = 0.25
 PAIR_WINDOW_S: Final = 2.0
 """A server update this recent belongs to the state update that follows it (Discord sends the two together)."""
+ECHO_WINDOW_S: Final = 2.0
+"""A channel-less state update this soon after a join began, before the join's own state update, is an echo."""
 
 
 @dataclass(slots=True)
@@ -41,6 +53,7 @@ class _GuildVoice:
     state_seen: bool = False
     server_seen: bool = False
     server_at_s: float = float("-inf")
+    begun_at_s: float = float("-inf")
     published: VoiceCredentials | None = None
 
 
@@ -50,21 +63,35 @@ class VoiceForwarder:
         self._user_id = user_id
         self._clock = clock
         self._guilds: dict[int, _GuildVoice] = {}
+        self._requests: dict[int, str] = {}
+        """Per guild, the worker request carried out last: what publications are tagged with."""
         self._locks: dict[int, asyncio.Lock] = {}
 
     def _lock(self, guild_id: int) -> asyncio.Lock:
         return self._locks.setdefault(guild_id, asyncio.Lock())
+
+    def follow(self, guild_id: int, request_id: str | None) -> None:
+        """The gateway is about to carry out the worker's request ``request_id`` (before its op 4): tag what it
+        publishes from now on with it. None (the gateway's own rejoin after a reconnect) keeps the current tag."""
+        if request_id is not None:
+            self._requests[guild_id] = request_id
 
     def begin(self, guild_id: int) -> None:
         """The gateway is about to send op 4 with a channel: publish when both answers are in."""
         voice = self._guilds.setdefault(guild_id, _GuildVoice())
         voice.handshake, voice.state_seen, voice.server_seen = True, False, False
         voice.server_at_s = float("-inf")
+        voice.begun_at_s = asyncio.get_running_loop().time()
 
     async def state_update(self, guild_id: int, session_id: str, channel_id: int | None) -> None:
         async with self._lock(guild_id):
             voice = self._guilds.setdefault(guild_id, _GuildVoice())
             if channel_id is None:
+                if self._is_echo(voice):
+                    _log.info(
+                        "ignoring a channel-less voice state before the join's answer", extra={"guild_id": guild_id}
+                    )
+                    return
                 self._guilds[guild_id] = _GuildVoice()
                 await self._publish(guild_id, _GuildVoice(session_id=session_id))
                 return
@@ -90,6 +117,11 @@ class VoiceForwarder:
             session_id = self._guilds.pop(guild_id, _GuildVoice()).session_id or "left"
             await self._publish(guild_id, _GuildVoice(session_id=session_id))
 
+    @staticmethod
+    def _is_echo(voice: _GuildVoice) -> bool:
+        waiting = voice.handshake and not voice.state_seen
+        return waiting and asyncio.get_running_loop().time() - voice.begun_at_s <= ECHO_WINDOW_S
+
     def credentials(self, guild_id: int) -> VoiceCredentials | None:
         """What was last published for the guild by this process."""
         voice = self._guilds.get(guild_id)
@@ -110,6 +142,7 @@ class VoiceForwarder:
             token=voice.token,
             endpoint=voice.endpoint,
             updated_at_ms=self._clock(),
+            request_id=await self._request_of(guild_id),
         )
         for attempt in range(1, PUBLISH_ATTEMPTS + 1):
             try:
@@ -122,3 +155,18 @@ class VoiceForwarder:
             _log.info("forwarded voice credentials (channel %s)", voice.channel_id, extra={"guild_id": guild_id})
             break
         return credentials
+
+    async def _request_of(self, guild_id: int) -> str | None:
+        """The tag for a publication: the request carried out last, after a restart the one stored with the
+        credentials in Redis (None if unknown: the owner's session then ignores it and asks again)."""
+        request_id = self._requests.get(guild_id)
+        if request_id is not None:
+            return request_id
+        try:
+            stored = await self._stores.voice.credentials(guild_id)
+        except (RedisConnectionError, RedisTimeoutError):
+            return None
+        if stored is not None and stored.request_id is not None:
+            self._requests.setdefault(guild_id, stored.request_id)
+            return stored.request_id
+        return None

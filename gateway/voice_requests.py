@@ -31,9 +31,11 @@ class VoiceControl(Protocol):
 
     def channel_of(self, guild_id: int) -> int | None: ...
 
-    async def join(self, guild_id: int, channel_id: int) -> bool: ...
+    async def join(self, guild_id: int, channel_id: int, request_id: str | None = None) -> bool:
+        """Join or move; what Discord answers is forwarded tagged with ``request_id`` (None: keep the tag)."""
+        ...
 
-    async def leave(self, guild_id: int) -> None: ...
+    async def leave(self, guild_id: int, request_id: str | None = None) -> None: ...
 
 
 class VoiceRequests:
@@ -85,9 +87,9 @@ class VoiceRequests:
         try:
             async with asyncio.timeout(VOICE_OP_TIMEOUT_S):
                 if request.channel_id is None:
-                    await self._control.leave(guild_id)
+                    await self._control.leave(guild_id, request.request_id)
                     return True
-                return await self._control.join(guild_id, request.channel_id)
+                return await self._control.join(guild_id, request.channel_id, request.request_id)
         except Exception:  # noqa: BLE001 - one request failing (Discord, cache) must not stop the consumer
             _log.warning("voice request failed", exc_info=True, extra={"guild_id": guild_id})
             return False

@@ -123,3 +123,6 @@ class VoiceStateRequest(WireModel):
     """The requesting owner's fence; the gateway drops requests from deposed owners."""
     self_deaf: bool = True
     at_ms: int = Field(default=0, ge=0)
+    request_id: str | None = Field(default=None, min_length=1, max_length=64)
+    """Names this request; the gateway tags the voice credentials that follow it with this id, so the requesting
+    session can tell the answers to its latest request from updates that belong to an earlier one."""

@@ -204,6 +204,10 @@ class VoiceCredentials(WireModel):
     endpoint: str | None = Field(default=None, max_length=256)
     """host:port without a scheme; None while Discord allocates a new voice server."""
     updated_at_ms: int = Field(default=0, ge=0)
+    request_id: str | None = Field(default=None, max_length=64)
+    """The worker's voice-state request (``VoiceStateRequest.request_id``) the gateway had carried out last for the
+    guild when Discord sent these; a voice session acts only on credentials that follow its own latest request.
+    None: no request known (written before request ids existed)."""
 
 
 class Page(WireModel):

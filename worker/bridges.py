@@ -74,18 +74,23 @@ class VoiceBridge:
 
 
 class VoiceRequester:
-    """Asks the gateway for a voice state update, stamped with this owner's fence (stale owners are ignored)."""
+    """Asks the gateway for a voice state update, stamped with this owner's fence (stale owners are ignored) and
+    with the session's request id (the gateway tags the credentials that follow with it)."""
 
     def __init__(self, guild_id: int, lease: LeaseView, voice_store: VoiceStore) -> None:
         self._guild_id = guild_id
         self._lease = lease
         self._store = voice_store
 
-    async def __call__(self, channel_id: int | None) -> None:
+    async def __call__(self, channel_id: int | None, request_id: str) -> None:
         if not self._lease.valid():
             return
         request = VoiceStateRequest(
-            guild_id=self._guild_id, channel_id=channel_id, fence=self._lease.fence, at_ms=now_ms()
+            guild_id=self._guild_id,
+            channel_id=channel_id,
+            fence=self._lease.fence,
+            at_ms=now_ms(),
+            request_id=request_id,
         )
         try:
             await self._store.request(request)

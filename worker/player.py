@@ -397,8 +397,19 @@ class GuildPlayer(PlayerCore):
         self._voice_closed = True
         await self._voice.disconnect(leave=True)
         await self._stores.active.unmark(self.guild_id)
+        if await self._summoned_after(cursor):
+            await self._stores.active.mark(self.guild_id)  # a /play raced this leave: the next owner carries it out
         await self._publish(self._event(PlayerLeft, reason=reason))
         self.released = True
+
+    async def _summoned_after(self, cursor: str) -> bool:
+        """Whether a Join arrived after ``cursor``. The gateway appends a /play's Join before it marks the guild
+        active, so a /play either shows here or marks the guild after the unmark: none is lost to the leave."""
+        while entries := await self._stores.commands.read_after(self.guild_id, cursor):
+            if any(isinstance(entry.command, JoinCommand) for entry in entries):
+                return True
+            cursor = entries[-1].entry_id
+        return False
 
     async def _on_halt(self, halt: Halt) -> None:
         if halt.handoff and self._lease.valid():

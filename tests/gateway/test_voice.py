@@ -32,6 +32,7 @@ class RecordingVoice:
     known: set[int] = field(default_factory=lambda: {GUILD})
     calls: list[tuple[str, int, int | None]] = field(default_factory=list)
     channels: dict[int, int | None] = field(default_factory=dict)
+    request_ids: list[str | None] = field(default_factory=list)
 
     def knows(self, guild_id: int) -> bool:
         return guild_id in self.known
@@ -39,13 +40,15 @@ class RecordingVoice:
     def channel_of(self, guild_id: int) -> int | None:
         return self.channels.get(guild_id)
 
-    async def join(self, guild_id: int, channel_id: int) -> bool:
+    async def join(self, guild_id: int, channel_id: int, request_id: str | None = None) -> bool:
         self.calls.append(("join", guild_id, channel_id))
+        self.request_ids.append(request_id)
         self.channels[guild_id] = channel_id
         return True
 
-    async def leave(self, guild_id: int) -> None:
+    async def leave(self, guild_id: int, request_id: str | None = None) -> None:
         self.calls.append(("leave", guild_id, None))
+        self.request_ids.append(request_id)
         self.channels[guild_id] = None
 
 
@@ -61,6 +64,7 @@ async def voice_updates(deps: Deps) -> int:
 @pytest.mark.parametrize("server_first", [False, True])
 async def test_join_publishes_once_both_events_arrived(deps: Deps, server_first: bool) -> None:
     voice = forwarder(deps)
+    voice.follow(GUILD, "join-1")
     voice.begin(GUILD)
     if server_first:
         await voice.server_update(GUILD, "tok-1", "voice.test:443")
@@ -79,6 +83,7 @@ async def test_join_publishes_once_both_events_arrived(deps: Deps, server_first:
         "session_id": "sess-1",
         "token": "tok-1",
         "endpoint": "voice.test:443",
+        "request_id": "join-1",
     }
     assert await voice_updates(deps) == 1
 
@@ -144,8 +149,65 @@ async def test_leaving_tells_the_owner(deps: Deps) -> None:
     assert await voice_updates(deps) == 2
 
 
-def request(channel: int | None, fence: int, *, at_ms: int = 0, guild_id: int = GUILD) -> VoiceStateRequest:
-    return VoiceStateRequest(guild_id=guild_id, channel_id=channel, fence=fence, at_ms=at_ms)
+async def test_what_is_forwarded_follows_the_last_request_carried_out(deps: Deps) -> None:
+    """Discord's own changes (a moderator's move or kick) carry the tag of the last request; a leave its own."""
+    voice = forwarder(deps)
+    voice.follow(GUILD, "join-1")
+    voice.begin(GUILD)
+    await voice.state_update(GUILD, "sess-1", VOICE)
+    await voice.server_update(GUILD, "tok-1", "voice.test:443")
+    await voice.server_update(GUILD, "tok-2", "voice2.test:443")  # voice server migration
+    migrated = await deps.stores.voice.credentials(GUILD)
+    assert migrated is not None and migrated.request_id == "join-1"
+    voice.follow(GUILD, None)  # the gateway's own rejoin after a reconnect keeps the tag
+    voice.begin(GUILD)
+    await voice.state_update(GUILD, "sess-2", VOICE)
+    await voice.server_update(GUILD, "tok-3", "voice.test:443")
+    rejoined = await deps.stores.voice.credentials(GUILD)
+    assert rejoined is not None and (rejoined.token, rejoined.request_id) == ("tok-3", "join-1")
+    voice.follow(GUILD, "leave-2")
+    await voice.left(GUILD)
+    left = await deps.stores.voice.credentials(GUILD)
+    assert left is not None and (left.channel_id, left.request_id) == (None, "leave-2")
+
+
+async def test_a_leave_echo_before_the_joins_answer_is_not_forwarded(deps: Deps) -> None:
+    """Discord answers op 4s in order: a channel-less state while a join waits for its state is an earlier leave."""
+    voice = forwarder(deps)
+    voice.follow(GUILD, "leave-1")
+    await voice.left(GUILD)
+    voice.follow(GUILD, "join-2")
+    voice.begin(GUILD)
+    await voice.state_update(GUILD, "sess-1", None)  # the leave's own VOICE_STATE_UPDATE, late
+    assert await voice_updates(deps) == 1
+    await voice.state_update(GUILD, "sess-1", VOICE)
+    await voice.server_update(GUILD, "tok-1", "voice.test:443")
+    joined = await deps.stores.voice.credentials(GUILD)
+    assert joined is not None and (joined.channel_id, joined.request_id) == (VOICE, "join-2")
+    await voice.state_update(GUILD, "sess-1", None)  # after the join's answer: a kick, forwarded
+    kicked = await deps.stores.voice.credentials(GUILD)
+    assert kicked is not None and (kicked.channel_id, kicked.request_id) == (None, "join-2")
+    assert await voice_updates(deps) == 3
+
+
+async def test_a_restarted_gateway_tags_with_the_stored_request(deps: Deps) -> None:
+    before = forwarder(deps)
+    before.follow(GUILD, "join-1")
+    before.begin(GUILD)
+    await before.state_update(GUILD, "sess-1", VOICE)
+    await before.server_update(GUILD, "tok-1", "voice.test:443")
+    after = forwarder(deps)  # a new gateway process: nothing in memory
+    after.begin(GUILD)  # its rejoin after the reconnect
+    await after.state_update(GUILD, "sess-2", VOICE)
+    await after.server_update(GUILD, "tok-2", "voice.test:443")
+    rejoined = await deps.stores.voice.credentials(GUILD)
+    assert rejoined is not None and (rejoined.token, rejoined.request_id) == ("tok-2", "join-1")
+
+
+def request(
+    channel: int | None, fence: int, *, at_ms: int = 0, guild_id: int = GUILD, request_id: str | None = None
+) -> VoiceStateRequest:
+    return VoiceStateRequest(guild_id=guild_id, channel_id=channel, fence=fence, at_ms=at_ms, request_id=request_id)
 
 
 async def test_requests_from_deposed_owners_are_dropped(deps: Deps) -> None:
@@ -156,10 +218,11 @@ async def test_requests_from_deposed_owners_are_dropped(deps: Deps) -> None:
     await asyncio.sleep(0.15)
     new = await deps.stores.leases.acquire(GUILD, "new", 10_000)
     assert new is not None and new.fence > old.fence
-    assert not await requests.handle(request(None, old.fence))
-    assert await requests.handle(request(VOICE, new.fence))
-    assert await requests.handle(request(None, new.fence))
+    assert not await requests.handle(request(None, old.fence, request_id="old-leave"))
+    assert await requests.handle(request(VOICE, new.fence, request_id="new-join"))
+    assert await requests.handle(request(None, new.fence, request_id="new-leave"))
     assert control.calls == [("join", GUILD, VOICE), ("leave", GUILD, None)]
+    assert control.request_ids == ["new-join", "new-leave"]
 
 
 async def test_other_shards_unknown_guilds_and_old_requests_are_dropped(deps: Deps) -> None:

@@ -66,9 +66,11 @@ CASES: list[tuple[BaseModel, bytes]] = [
         b'"trouble":{"uid":"0123456789abcdef0123456789abcdef","crashes":2,"opening":true}}',
     ),
     (
-        VoiceCredentials(guild_id=BIG, user_id=2, channel_id=3, session_id="s", token="t", endpoint="h:1"),
+        VoiceCredentials(
+            guild_id=BIG, user_id=2, channel_id=3, session_id="s", token="t", endpoint="h:1", request_id="r1"
+        ),
         b'{"guild_id":1234567890123456789,"user_id":2,"channel_id":3,"session_id":"s","token":"t","endpoint":"h:1",'
-        b'"updated_at_ms":0}',
+        b'"updated_at_ms":0,"request_id":"r1"}',
     ),
     (
         ResolveRequest(guild_id=BIG, request_id=UID, query="never gonna", requester_id=5),
@@ -85,8 +87,8 @@ CASES: list[tuple[BaseModel, bytes]] = [
         b'{"guild_id":1,"request_id":"0123456789abcdef0123456789abcdef","chunk_index":3}',
     ),
     (
-        VoiceStateRequest(guild_id=1, channel_id=None, fence=4),
-        b'{"guild_id":1,"channel_id":null,"fence":4,"self_deaf":true,"at_ms":0}',
+        VoiceStateRequest(guild_id=1, channel_id=None, fence=4, request_id="r1"),
+        b'{"guild_id":1,"channel_id":null,"fence":4,"self_deaf":true,"at_ms":0,"request_id":"r1"}',
     ),
 ]
 

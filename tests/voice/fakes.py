@@ -27,10 +27,20 @@ FAST = VoiceTimings(
 
 
 def creds(
-    token: str = "t1", endpoint: str | None = "voice-a:443", channel_id: int | None = CHANNEL, session: str = "s1"
+    token: str | None = "t1",
+    endpoint: str | None = "voice-a:443",
+    channel_id: int | None = CHANNEL,
+    session: str = "s1",
+    request_id: str | None = None,
 ) -> VoiceCredentials:
     return VoiceCredentials(
-        guild_id=GUILD, user_id=USER, channel_id=channel_id, session_id=session, token=token, endpoint=endpoint
+        guild_id=GUILD,
+        user_id=USER,
+        channel_id=channel_id,
+        session_id=session,
+        token=token,
+        endpoint=endpoint,
+        request_id=request_id,
     )
 
 
@@ -99,9 +109,17 @@ class Gateway:
     """Records the session's voice-state requests (the worker turns them into VoiceStateRequest on Redis)."""
 
     requests: list[int | None] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
 
-    async def __call__(self, channel_id: int | None) -> None:
+    async def __call__(self, channel_id: int | None, request_id: str) -> None:
         self.requests.append(channel_id)
+        self.request_ids.append(request_id)
+
+    def answer(self, **changes: object) -> VoiceCredentials:
+        """Credentials as the gateway forwards them after the latest request: tagged with its id."""
+        assert self.request_ids, "no voice-state request yet"
+        base = creds().model_copy(update={"request_id": self.request_ids[-1]})
+        return base.model_copy(update=changes)
 
 
 @dataclass

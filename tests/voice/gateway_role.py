@@ -2,7 +2,8 @@
 
 A raw gateway v10 client (no nextcord) logged in to the fake Discord as the bot. Like ``gateway/voice_forwarder``,
 it turns VOICE_STATE_UPDATE + VOICE_SERVER_UPDATE into ``VoiceCredentials``: a server update is fed with the last
-state; a state update that leaves (channel null) is fed at once.
+state; a state update that leaves (channel null) is fed at once. Everything fed is tagged with the id of the last
+request the connection made (what the gateway forwards follows that request).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class GatewayRole:
         self.guild_id = guild_id
         self.connection: VoiceConnection | None = None
         self.requests: list[int | None] = []
+        self.request_id: str | None = None
         self.fed: list[VoiceCredentials] = []
         self.answer_requests = True
         """False: record op 4 requests but do not send them (Discord never answers)."""
@@ -54,12 +56,17 @@ class GatewayRole:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
 
-    async def request_voice_state(self, channel_id: int | None) -> None:
+    async def request_voice_state(self, channel_id: int | None, request_id: str) -> None:
         """The connection's ``request_voice_state`` callback (a VoiceStateRequest on Redis in production)."""
         self.requests.append(channel_id)
+        self.request_id = request_id
         if self.answer_requests:
-            data = {"guild_id": str(self.guild_id), "channel_id": channel_id, "self_mute": False, "self_deaf": True}
-            await self._send(4, data)
+            await self.send_voice_state(channel_id)
+
+    async def send_voice_state(self, channel_id: int | None) -> None:
+        """Op 4 without a request of the connection's (as a moderator's action would change the voice state)."""
+        data = {"guild_id": str(self.guild_id), "channel_id": channel_id, "self_mute": False, "self_deaf": True}
+        await self._send(4, data)
 
     async def _send(self, op: int, data: JSON) -> None:
         assert self._ws is not None
@@ -92,6 +99,7 @@ class GatewayRole:
             session_id=self._session_id,
             token=token,
             endpoint=endpoint,
+            request_id=self.request_id,
         )
         self.fed.append(credentials)
         if self.connection is not None:

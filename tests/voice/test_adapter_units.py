@@ -130,7 +130,7 @@ def test_the_ssl_context_verifies_servers() -> None:
     assert context.check_hostname
 
 
-async def _nowhere(_channel_id: int | None) -> None:
+async def _nowhere(_channel_id: int | None, _request_id: str) -> None:
     return None
 
 

@@ -246,7 +246,7 @@ async def test_the_workers_pacer_drives_the_connection(voice_rig: VoiceRig) -> N
 async def test_a_leave_made_elsewhere_closes_the_connection(voice_rig: VoiceRig) -> None:
     rig = voice_rig
     fake_session = await rig.connect_with_listener()
-    await rig.gateway.request_voice_state(None)  # e.g. a moderator disconnected the bot: VOICE_STATE_UPDATE, no channel
+    await rig.gateway.send_voice_state(None)  # e.g. a moderator disconnected the bot: VOICE_STATE_UPDATE, no channel
     await wait_until(lambda: rig.connection.status() is VoiceStatus.CLOSED, 3.0, "closed")
     assert rig.connection.channel_id is None
     assert rig.events[-1].detail == "disconnected from the voice channel"

@@ -24,8 +24,13 @@ class Rig:
 
     async def connected(self) -> None:
         await self.session.connect(CHANNEL)
-        await self.session.feed_credentials(creds())
+        await self.answer()
         assert await self.session.wait_connected(1.0)
+
+    async def answer(self, requests: int = 1, **changes: object) -> None:
+        """Feed what the gateway forwards once it carried out the session's ``requests``-th request."""
+        await eventually(lambda: len(self.gateway.requests) >= requests)
+        await self.session.feed_credentials(self.gateway.answer(**changes))
 
 
 @pytest.fixture
@@ -40,9 +45,9 @@ async def test_connect_asks_for_a_voice_state_and_opens_with_the_answer(rig: Rig
     await rig.session.connect(CHANNEL)
     assert rig.session.status() is VoiceStatus.CONNECTING
     await eventually(lambda: rig.gateway.requests == [CHANNEL])
-    await rig.session.feed_credentials(creds())
+    await rig.answer()
     assert await rig.session.wait_connected(1.0)
-    assert rig.transport.opened == [creds()]
+    assert rig.transport.opened == [rig.gateway.answer()]
     assert rig.session.is_connected()
     assert rig.events.statuses() == ["connecting", "connected"]
 
@@ -51,16 +56,53 @@ async def test_credentials_fed_before_connect_are_not_used(rig: Rig) -> None:
     await rig.session.feed_credentials(creds(token="old"))
     await rig.session.connect(CHANNEL)
     assert not await rig.session.wait_connected(0.1)
-    await rig.session.feed_credentials(creds(token="new"))
+    await rig.answer(token="new")
     assert await rig.session.wait_connected(1.0)
     assert [c.token for c in rig.transport.opened] == ["new"]
 
 
+async def test_a_leave_of_an_earlier_request_cannot_close_a_newer_connection(rig: Rig) -> None:
+    """The silent rejoin: the previous owner's /leave (channel-less credentials that follow its own request) reaches
+    the next owner's session as it starts to join, and again once it is connected. Neither is a kick."""
+    stale_leave = creds(channel_id=None, token=None, endpoint=None, request_id="the-previous-owners-leave")
+    await rig.session.connect(CHANNEL)
+    await rig.session.feed_credentials(stale_leave)  # before the voice task first ran
+    await rig.answer()
+    assert await rig.session.wait_connected(1.0)
+    await rig.session.feed_credentials(stale_leave)
+    await asyncio.sleep(0.05)
+    assert rig.session.is_connected()
+    assert rig.transport.closed_by_us == []
+    assert rig.session.channel_id == CHANNEL
+    assert rig.events.statuses() == ["connecting", "connected"]
+
+
+async def test_credentials_that_follow_an_earlier_request_are_never_opened(rig: Rig) -> None:
+    """An owner that takes over reads the old owner's credentials from the command stream: not its answer."""
+    await rig.session.connect(CHANNEL)
+    await eventually(lambda: rig.gateway.requests == [CHANNEL])
+    await rig.session.feed_credentials(creds(token="old-owner", request_id="the-old-owners-join"))
+    assert not await rig.session.wait_connected(0.1)
+    await rig.answer(token="ours")
+    assert await rig.session.wait_connected(1.0)
+    assert [c.token for c in rig.transport.opened] == ["ours"]
+
+
+async def test_a_leave_that_predates_a_move_request_does_not_stop_the_move(rig: Rig) -> None:
+    await rig.connected()
+    left_before_the_move = rig.gateway.answer(channel_id=None, token=None, endpoint=None)
+    await rig.session.connect(CHANNEL + 1)
+    await rig.session.feed_credentials(left_before_the_move)
+    await rig.answer(2, token="t2", channel_id=CHANNEL + 1)
+    await eventually(lambda: len(rig.transport.opened) == 2 and rig.session.is_connected())
+    assert rig.session.channel_id == CHANNEL + 1
+
+
 async def test_incomplete_credentials_wait_for_the_endpoint(rig: Rig) -> None:
     await rig.session.connect(CHANNEL)
-    await rig.session.feed_credentials(creds(endpoint=None))
+    await rig.answer(endpoint=None)
     assert not await rig.session.wait_connected(0.1)
-    await rig.session.feed_credentials(creds())
+    await rig.answer()
     assert await rig.session.wait_connected(1.0)
 
 
@@ -92,7 +134,7 @@ async def test_a_failed_resume_identifies_again_with_the_same_credentials(rig: R
     rig.transport.resume_ok = False
     rig.transport.server_close(4015)
     await eventually(lambda: len(rig.transport.opened) == 2 and rig.session.is_connected())
-    assert rig.transport.opened == [creds(), creds()]
+    assert rig.transport.opened == [rig.gateway.answer(), rig.gateway.answer()]
     assert rig.gateway.requests == [CHANNEL]
 
 
@@ -107,7 +149,7 @@ async def test_4014_then_new_credentials_reconnects_without_a_request(rig: Rig) 
     await rig.connected()
     rig.transport.server_close(4014)
     await eventually(lambda: rig.session.status() is VoiceStatus.RECONNECTING)
-    await rig.session.feed_credentials(creds(token="t2", endpoint="voice-b:443"))
+    await rig.answer(token="t2", endpoint="voice-b:443")
     await eventually(rig.session.is_connected)
     assert [c.endpoint for c in rig.transport.opened] == ["voice-a:443", "voice-b:443"]
     assert rig.gateway.requests == [CHANNEL]
@@ -124,27 +166,29 @@ async def test_4014_without_credentials_needs_rejoin(rig: Rig) -> None:
 async def test_4014_and_a_leave_means_kicked(rig: Rig) -> None:
     await rig.connected()
     rig.transport.server_close(4014)
-    await rig.session.feed_credentials(creds(channel_id=None, token="", endpoint=None))
+    await rig.answer(channel_id=None, token="", endpoint=None)
     await eventually(lambda: rig.session.status() is VoiceStatus.CLOSED)
     assert rig.session.last_event.detail == "disconnected from the voice channel"
 
 
 async def test_a_leave_while_connected_closes_without_asking_to_leave(rig: Rig) -> None:
     await rig.connected()
-    await rig.session.feed_credentials(creds(channel_id=None, token="", endpoint=None))
+    await rig.answer(channel_id=None, token="", endpoint=None)
     await eventually(lambda: rig.session.status() is VoiceStatus.CLOSED)
     assert rig.gateway.requests == [CHANNEL]
     assert not rig.session.is_connected()
 
 
-async def test_4006_asks_for_a_fresh_voice_state_and_ignores_the_dead_token(rig: Rig) -> None:
+async def test_4006_asks_for_a_fresh_voice_state_and_ignores_the_dead_session(rig: Rig) -> None:
     await rig.connected()
+    dead = rig.gateway.answer()
     rig.transport.server_close(4006)
     await eventually(lambda: rig.gateway.requests == [CHANNEL, CHANNEL])
-    await rig.session.feed_credentials(creds())  # the old token again: a stale write, not the answer
+    assert rig.gateway.request_ids[0] != rig.gateway.request_ids[1]
+    await rig.session.feed_credentials(dead.model_copy(update={"updated_at_ms": 5}))  # a late write, not the answer
     await asyncio.sleep(0.05)
     assert len(rig.transport.opened) == 1
-    await rig.session.feed_credentials(creds(token="t2"))
+    await rig.answer(2, token="t2")
     await eventually(rig.session.is_connected)
     assert [c.token for c in rig.transport.opened] == ["t1", "t2"]
 
@@ -166,7 +210,7 @@ async def test_4017_fails_loudly_once(rig: Rig, caplog: pytest.LogCaptureFixture
 async def test_4017_during_the_handshake_fails_without_retrying(rig: Rig) -> None:
     rig.transport.open_failures = [4017]
     await rig.session.connect(CHANNEL)
-    await rig.session.feed_credentials(creds())
+    await rig.answer()
     assert not await rig.session.wait_connected(1.0)
     assert rig.session.status() is VoiceStatus.FAILED
     assert len(rig.transport.opened) == 1
@@ -181,14 +225,14 @@ async def test_repeated_failures_give_up(rig: Rig) -> None:
 
     for n in range(1, 5):
         await eventually(asked_or_failed(n))
-        await rig.session.feed_credentials(creds(token=f"t{n}"))
+        await rig.session.feed_credentials(rig.gateway.answer(token=f"t{n}"))
     await eventually(lambda: rig.session.status() is VoiceStatus.FAILED)
     assert "gave up" in rig.session.last_event.detail
 
 
 async def test_new_credentials_while_connected_switch_servers(rig: Rig) -> None:
     await rig.connected()
-    await rig.session.feed_credentials(creds(token="t2", endpoint="voice-b:443"))
+    await rig.answer(token="t2", endpoint="voice-b:443")
     await eventually(lambda: len(rig.transport.opened) == 2 and rig.session.is_connected())
     assert rig.transport.opened[-1].endpoint == "voice-b:443"
     assert rig.transport.closed_by_us == [4000]
@@ -196,7 +240,7 @@ async def test_new_credentials_while_connected_switch_servers(rig: Rig) -> None:
 
 async def test_the_same_credentials_again_change_nothing(rig: Rig) -> None:
     await rig.connected()
-    await rig.session.feed_credentials(creds())
+    await rig.answer()
     await asyncio.sleep(0.05)
     assert len(rig.transport.opened) == 1
     assert rig.transport.closed_by_us == []
@@ -206,7 +250,7 @@ async def test_connect_to_another_channel_is_a_move(rig: Rig) -> None:
     await rig.connected()
     await rig.session.connect(CHANNEL + 1)
     assert rig.gateway.requests == [CHANNEL, CHANNEL + 1]
-    await rig.session.feed_credentials(creds(token="t2", channel_id=CHANNEL + 1))
+    await rig.answer(2, token="t2", channel_id=CHANNEL + 1)
     await eventually(lambda: len(rig.transport.opened) == 2 and rig.session.is_connected())
     await rig.session.connect(CHANNEL + 1)
     assert rig.gateway.requests == [CHANNEL, CHANNEL + 1]
@@ -214,7 +258,7 @@ async def test_connect_to_another_channel_is_a_move(rig: Rig) -> None:
 
 async def test_credentials_of_another_guild_are_ignored(rig: Rig) -> None:
     await rig.session.connect(CHANNEL)
-    await rig.session.feed_credentials(creds().model_copy(update={"guild_id": GUILD + 1}))
+    await rig.answer(guild_id=GUILD + 1)
     assert not await rig.session.wait_connected(0.1)
 
 
@@ -275,7 +319,7 @@ async def test_disconnect_while_waiting_for_credentials(rig: Rig) -> None:
     await rig.session.connect(CHANNEL)
     await eventually(lambda: rig.gateway.requests == [CHANNEL])
     await rig.session.disconnect(leave=False)
-    await rig.session.feed_credentials(creds())
+    await rig.answer()
     assert rig.transport.opened == []
     assert rig.session.status() is VoiceStatus.CLOSED
 
@@ -285,22 +329,23 @@ async def test_connect_again_after_a_failure(rig: Rig) -> None:
     rig.transport.server_close(4017)
     await eventually(lambda: rig.session.status() is VoiceStatus.FAILED)
     await rig.session.connect(CHANNEL)
-    await rig.session.feed_credentials(creds(token="t2"))
+    await rig.answer(2, token="t2")
     assert await rig.session.wait_connected(1.0)
 
 
 async def test_a_failing_gateway_callback_is_retried(rig: Rig) -> None:
-    calls: list[int | None] = []
+    calls: list[str] = []
 
-    async def flaky(channel_id: int | None) -> None:
-        calls.append(channel_id)
+    async def flaky(channel_id: int | None, request_id: str) -> None:
+        calls.append(request_id)
         if len(calls) == 1:
             raise ConnectionError("redis is down")
 
     session = VoiceSession(GUILD, rig.transport, flaky, timings=FAST)
     await session.connect(CHANNEL)
     await eventually(lambda: len(calls) == 2)
-    await session.feed_credentials(creds())
+    assert calls[0] == calls[1], "a retried request is the same request"
+    await session.feed_credentials(creds(request_id=calls[-1]))
     assert await session.wait_connected(1.0)
     await session.disconnect(leave=False)
 
@@ -311,22 +356,23 @@ async def test_a_failing_listener_does_not_break_the_session(rig: Rig) -> None:
 
     session = VoiceSession(GUILD, rig.transport, rig.gateway, on_state=broken, timings=FAST)
     await session.connect(CHANNEL)
-    await session.feed_credentials(creds())
+    await eventually(lambda: bool(rig.gateway.requests))
+    await session.feed_credentials(rig.gateway.answer())
     assert await session.wait_connected(1.0)
     await session.disconnect(leave=False)
 
 
 async def test_older_credentials_are_ignored(rig: Rig) -> None:
     await rig.session.connect(CHANNEL)
-    await rig.session.feed_credentials(creds(token="new").model_copy(update={"updated_at_ms": 2000}))
-    await rig.session.feed_credentials(creds(token="old").model_copy(update={"updated_at_ms": 1000}))
+    await rig.answer(token="new", updated_at_ms=2000)
+    await rig.answer(token="old", updated_at_ms=1000)
     assert await rig.session.wait_connected(1.0)
     assert [c.token for c in rig.transport.opened] == ["new"]
 
 
 async def test_a_move_by_a_moderator_is_followed_and_rejoins_go_there(rig: Rig) -> None:
     await rig.connected()
-    await rig.session.feed_credentials(creds(token="t2", channel_id=CHANNEL + 5))
+    await rig.answer(token="t2", channel_id=CHANNEL + 5)
     await eventually(lambda: len(rig.transport.opened) == 2 and rig.session.is_connected())
     assert rig.session.channel_id == CHANNEL + 5
     rig.transport.server_close(4006)

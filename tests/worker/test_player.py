@@ -222,6 +222,19 @@ async def test_stop_clears_and_leave_releases(rig: Rig) -> None:
     assert not await rig.stores.active.is_active(GUILD)
 
 
+async def test_a_play_that_raced_the_leave_keeps_the_guild_for_the_next_owner(rig: Rig) -> None:
+    """The /play's Join is in the stream behind the Leave; its mark came before the leave's unmark (a no-op then)."""
+    await ActiveGuildStore(rig.redis, rig.keys).mark(GUILD)
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.stores.commands.append(GUILD, LeaveCommand())
+    await rig.stores.commands.append(GUILD, PauseCommand())
+    await rig.send(JoinCommand(voice_channel_id=VOICE))  # delivers the three: the player leaves at the first
+    await asyncio.wait_for(rig.task, 3)
+    assert rig.player.released
+    assert rig.voice.disconnects == [True]
+    assert await rig.stores.active.is_active(GUILD)
+
+
 async def test_broken_links_fail_or_get_substituted(rig: Rig) -> None:
     broken, replaced, fine = make_item(1), make_item(2), make_item(3)
     rig.streams.broken.add(broken.track.url)

@@ -14,7 +14,7 @@ FRAME_SAMPLES: Final = 960
 SILENCE_FRAME: Final = b"\xf8\xff\xfe"
 """The Opus silence frame Discord asks for after a transmission stops."""
 SILENCE_FRAMES: Final = 5
-"""How many silence frames end a transmission (discord-protocol.md §5.3)."""
+"""How many silence frames end a transmission (docs/voice-protocol.md §3)."""
 
 
 class FrameSink(Protocol):

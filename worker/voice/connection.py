@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,10 +21,20 @@ __all__ = [
     "VoiceStats",
     "VoiceStatus",
     "VoiceTimings",
+    "new_request_id",
 ]
 
-type RequestVoiceState = Callable[[int | None], Awaitable[None]]
-"""Ask the gateway for a voice state update (op 4): join or move to a channel id, or leave with None."""
+type RequestVoiceState = Callable[[int | None, str], Awaitable[None]]
+"""Ask the gateway for a voice state update (op 4): join or move to a channel id, or leave with None.
+
+The second argument is the request's id (:func:`new_request_id`): the gateway tags the voice credentials it
+forwards after carrying the request out with it (``VoiceCredentials.request_id``).
+"""
+
+
+def new_request_id() -> str:
+    """A fresh voice-state request id: random, so no other request of any session or owner carries it."""
+    return secrets.token_hex(8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +130,11 @@ class VoiceConnection(Protocol):
         ...
 
     async def feed_credentials(self, credentials: VoiceCredentials) -> None:
-        """New credentials forwarded by the gateway: completes a handshake, follows a server move or a kick."""
+        """New credentials forwarded by the gateway: completes a handshake, follows a server move or a kick.
+
+        Only credentials that follow the connection's own latest voice-state request count; any other (an earlier
+        request's, an earlier owner's) is ignored.
+        """
         ...
 
     async def wait_connected(self, timeout_s: float) -> bool:

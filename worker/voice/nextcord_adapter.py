@@ -35,6 +35,7 @@ from worker.voice.connection import (
     VoiceClosedError,
     VoiceConnection,
     VoiceTimings,
+    new_request_id,
 )
 from worker.voice.session import VoiceSession
 
@@ -146,8 +147,12 @@ class _StubGuild:
     _channels: dict[int, _StubChannel] = field(default_factory=dict)
 
     async def change_voice_state(self, *, channel: _StubChannel | None, **_: object) -> None:
-        """nextcord's voice_connect/voice_disconnect/move_to land here; the gateway does the real op 4."""
-        await self.request_voice_state(channel.id if channel is not None else None)
+        """nextcord's voice_connect/voice_disconnect/move_to land here; the gateway does the real op 4.
+
+        The session never calls those; should nextcord, the request gets an id of its own, so whatever answers it
+        cannot drive the session (which acts only on answers to its own requests).
+        """
+        await self.request_voice_state(channel.id if channel is not None else None, new_request_id())
 
     def get_channel(self, channel_id: int) -> _StubChannel:
         return self._channels.setdefault(channel_id, _StubChannel(channel_id, self))

@@ -1,4 +1,16 @@
-"""One guild's voice connection: credentials and the reconnect state machine, over a voice transport."""
+"""One guild's voice connection: credentials and the reconnect state machine, over a voice transport.
+
+Voice updates belong to a request. Every voice-state request the session makes (join, move, rejoin after a dead
+session, leave) carries a fresh id, and the gateway tags the credentials it forwards with the id of the request it
+carried out last for the guild (``VoiceCredentials.request_id``). The session acts only on credentials tagged with
+its own latest request: anything else follows an earlier request, of this session or of an earlier owner's, and can
+never complete a handshake, move, close or silence the connection. The case this exists for: a /leave stores
+channel-less credentials and announces them in the guild's command stream after the leaving owner's last cursor;
+the owner of the next /play reads that stream from there, and fed those credentials to its brand-new session just
+as it started to join. They looked like a kick, and the fresh connection was closed with 4000 and never reopened
+(about one rapid /leave → /play in 20–60). A new request id also replaces what used to guard a rejoin against the
+dead session's token, and an owner taking over no longer opens the old owner's credentials before its own.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +31,7 @@ from worker.voice.connection import (
     VoiceStats,
     VoiceStatus,
     VoiceTimings,
+    new_request_id,
 )
 from worker.voice.policy import UNRESPONSIVE, CloseAction, action_for_close, explain_failure, is_complete, same_session
 from worker.voice.speaker import Speaker
@@ -75,13 +88,12 @@ class VoiceSession:
         self._channel_id: int | None = None
         self._failures = 0
         self._connected_at: float | None = None
-        # Credentials: the newest fed, the ones the current connection uses, and what a voice-state wait accepts.
+        # Credentials: the newest fed that follow our latest request, and the ones the current connection uses.
         self._latest: VoiceCredentials | None = None
         self._latest_version = 0
         self._active: VoiceCredentials | None = None
         self._active_version = 0
-        self._fresh_after = 0
-        self._dead_token: str | None = None
+        self._request_id = new_request_id()  # no request carried it yet: until connect(), nothing fed counts
         self._kicked = False
         self._credentials_fed = asyncio.Event()
         self._speaker = Speaker(transport, self._timings, self._stats, loop=self._loop)
@@ -115,13 +127,14 @@ class VoiceSession:
         if running and channel_id == self._channel_id:
             return
         self._channel_id = channel_id
-        self._fresh_after = self._latest_version
+        self._request_id = new_request_id()
         if running:
             # A move: the gateway forwards new credentials and the running task follows them.
             await self._request_quietly(channel_id)
             return
         self._kicked = False
         self._failures = 0
+        self._step = _Step.REQUEST  # now, not when the task first runs: feed_credentials reads it in between
         self._set_status(VoiceStatus.CONNECTING, detail=f"joining channel {channel_id}")
         self._runner = self._loop.create_task(self._run(_Step.REQUEST), name=f"voice-{self._guild_id}")
 
@@ -129,7 +142,16 @@ class VoiceSession:
         if credentials.guild_id != self._guild_id:
             _log.warning("ignoring voice credentials for guild %d", credentials.guild_id, extra=self._extra)
             return
-        if self._latest is not None and credentials.updated_at_ms < self._latest.updated_at_ms:
+        if credentials.request_id != self._request_id:
+            # An earlier request's (this session's or an earlier owner's): see the module docstring.
+            _log.info("ignoring voice credentials that follow an earlier voice-state request", extra=self._extra)
+            return
+        latest = self._latest
+        if (
+            latest is not None
+            and latest.request_id == credentials.request_id
+            and credentials.updated_at_ms < latest.updated_at_ms
+        ):
             _log.info("ignoring voice credentials older than the last ones", extra=self._extra)
             return
         self._latest = credentials
@@ -138,7 +160,8 @@ class VoiceSession:
         if self._runner is None or self._runner.done():
             return
         if credentials.channel_id is None:
-            # Leaving is expected while we wait for a (re)join; anywhere else it means we were disconnected.
+            # While we wait for our request's answer nothing of ours is open: the wait just finds no credentials.
+            # Anywhere else it means we were disconnected.
             if self._step not in (_Step.REQUEST, _Step.WAIT_FRESH):
                 self._kicked = True
                 await self._transport.close(UNRESPONSIVE)
@@ -186,6 +209,7 @@ class VoiceSession:
         self._set_status(VoiceStatus.CLOSED, detail="left the channel" if leave else "disconnected")
         if leave:
             self._channel_id = None
+            self._request_id = new_request_id()
             await self._request_quietly(None)
 
     # ---- the state machine -----------------------------------------------------------------------------------
@@ -218,7 +242,7 @@ class VoiceSession:
             return _Step.DONE
         try:
             async with asyncio.timeout(self._timings.credentials_timeout_s):
-                await self._request(self._channel_id)
+                await self._request(self._channel_id, self._request_id)
         except Exception:  # noqa: BLE001 - an injected callback (Redis underneath): any failure is retried
             _log.warning("could not ask the gateway for a voice state", exc_info=True, extra=self._extra)
             return await self._retry(_Step.REQUEST, "could not ask the gateway for a voice state")
@@ -288,8 +312,7 @@ class VoiceSession:
             self._set_status(status, code, detail or explain_failure(code))
             return step
         self._set_status(VoiceStatus.RECONNECTING, code, "asking for a fresh voice state")
-        self._dead_token = self._active.token if self._active else None
-        self._fresh_after = self._latest_version
+        self._request_id = new_request_id()  # the dead session's credentials follow the previous request
         return await self._retry(_Step.REQUEST, f"voice session ended with {code}", code)
 
     # ---- helpers ---------------------------------------------------------------------------------------------
@@ -315,21 +338,21 @@ class VoiceSession:
         return True
 
     def _fresh_ready(self) -> bool:
-        """Credentials that answer our voice-state request (not older ones, not the token of a dead session)."""
+        """Complete credentials for our channel that follow our latest voice-state request."""
         latest = self._latest
         return (
             latest is not None
-            and self._latest_version > self._fresh_after
+            and latest.request_id == self._request_id
             and is_complete(latest)
             and latest.channel_id == self._channel_id
-            and latest.token != self._dead_token
         )
 
     def _moved(self) -> bool:
-        """Complete credentials, newer than and different from those of the current connection."""
+        """Complete credentials that follow our latest request, newer than and different from the connection's."""
         latest = self._latest
         return (
             latest is not None
+            and latest.request_id == self._request_id
             and self._latest_version > self._active_version
             and is_complete(latest)
             and not same_session(latest, self._active)
@@ -358,7 +381,7 @@ class VoiceSession:
     async def _request_quietly(self, channel_id: int | None) -> None:
         try:
             async with asyncio.timeout(self._timings.credentials_timeout_s):
-                await self._request(channel_id)
+                await self._request(channel_id, self._request_id)
         except Exception:  # noqa: BLE001 - an injected callback (Redis underneath): a failure must not break a leave
             _log.warning("could not ask the gateway for a voice state", exc_info=True, extra=self._extra)
         else:
