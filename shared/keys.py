@@ -51,6 +51,11 @@ class Keys:
         """STRING "<owner>|<fence>" with a TTL: who plays this guild."""
         return self._guild(guild_id, "lease")
 
+    def handed_off(self, guild_id: int) -> str:
+        """STRING with a TTL: the guild's last owner released it on a graceful stop (read and deleted by the next
+        acquisition, in the same script, so a takeover knows a handoff from a lost owner)."""
+        return self._guild(guild_id, "handed-off")
+
     def fence(self, guild_id: int) -> str:
         """INTEGER incremented on every lease acquisition."""
         return self._guild(guild_id, "fence")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Final
 
 from redis.asyncio import Redis
 
 from shared import lua
 from shared.keys import Keys
 from shared.redis_typing import aw
+
+HANDOFF_MARK_MS: Final = 10_000
+"""How long a graceful release marks the guild as handed off (the next owner claims it within a scan)."""
 
 
 class RenewOutcome(IntEnum):
@@ -25,6 +29,8 @@ class Lease:
     guild_id: int
     owner: str
     fence: int
+    after_handoff: bool = False
+    """Acquired right after its last owner released it on a graceful stop (not after a lost owner's expiry)."""
 
     @property
     def value(self) -> str:
@@ -45,9 +51,12 @@ class LeaseStore:
         """Take the lease if nobody holds it; the new fence is higher than any before."""
         if "|" in owner:
             raise ValueError("an owner id may not contain '|'")
-        keys = [self._keys.lease(guild_id), self._keys.fence(guild_id)]
-        token = await self._acquire(keys=keys, args=[owner, ttl_ms])
-        return None if token is None else Lease(guild_id, owner, int(token))
+        keys = [self._keys.lease(guild_id), self._keys.fence(guild_id), self._keys.handed_off(guild_id)]
+        taken = await self._acquire(keys=keys, args=[owner, ttl_ms])
+        if taken is None:
+            return None
+        token, handed_off = taken
+        return Lease(guild_id, owner, int(token), after_handoff=bool(handed_off))
 
     async def renew(self, lease: Lease, ttl_ms: int) -> RenewOutcome:
         keys = [self._keys.lease(lease.guild_id), self._keys.fence(lease.guild_id)]
@@ -63,9 +72,12 @@ class LeaseStore:
             outcomes = await pipe.execute()
         return [RenewOutcome(int(outcome)) for outcome in outcomes]
 
-    async def release(self, lease: Lease) -> bool:
-        """Give the lease up (graceful handoff); False if it was no longer ours."""
-        return bool(await self._release(keys=[self._keys.lease(lease.guild_id)], args=[lease.value]))
+    async def release(self, lease: Lease, *, handoff: bool = False) -> bool:
+        """Give the lease up; False if it was no longer ours. A `handoff` (a graceful stop) leaves a mark for
+        `HANDOFF_MARK_MS` that the next acquisition reads, so the new owner knows the guild was handed over."""
+        keys = [self._keys.lease(lease.guild_id), self._keys.handed_off(lease.guild_id)]
+        mark_ms = HANDOFF_MARK_MS if handoff else 0
+        return bool(await self._release(keys=keys, args=[lease.value, mark_ms]))
 
     async def holder(self, guild_id: int) -> Lease | None:
         raw = await aw(self._redis.get(self._keys.lease(guild_id)))

@@ -158,11 +158,11 @@ return #items
 """
 
 ACQUIRE: Final = r"""
--- KEYS: lease, fence   ARGV: owner, ttl_ms
+-- KEYS: lease, fence, handed_off   ARGV: owner, ttl_ms   -> false, or {token, 1 if the last owner handed it off}
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'PX', tonumber(ARGV[2]))
-return token
+return {token, redis.call('DEL', KEYS[3])}
 """
 
 RENEW: Final = r"""
@@ -180,9 +180,11 @@ return 0
 """
 
 RELEASE: Final = r"""
--- KEYS: lease   ARGV: owner|token
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
+-- KEYS: lease, handed_off   ARGV: owner|token, handoff mark ttl_ms (0: no mark)
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', tonumber(ARGV[2])) end
+return 1
 """
 
 FENCED_SET: Final = (

@@ -46,7 +46,7 @@ from shared.events import (
 from shared.models import LoopMode, PlayerState, QueueItem
 from shared.player_store import Retire
 from worker import poison_policy
-from worker.player_core import PlayerCore
+from worker.player_core import FIRST_AUDIO_KINDS, PlayerCore
 from worker.player_support import CommandArrived, Fenced, Halt, Inbox, ItemFailed, TrackDone
 from worker.ports import VoiceStatus
 from worker.track_driver import next_after
@@ -108,6 +108,8 @@ class GuildPlayer(PlayerCore):
             self._state = self._state.model_copy(update={"text_channel_id": command.text_channel_id})
         self._metrics.observe_command(command.kind, command.issued_at_ms)
         self._applying = command
+        if command.kind in FIRST_AUDIO_KINDS and self._state.now_playing is None:
+            self._awaiting_audio = command
         try:
             await self._dispatch(command, entry.entry_id)
         finally:
@@ -355,7 +357,8 @@ class GuildPlayer(PlayerCore):
         now = time.monotonic()
         await self._watch_voice(now)
         if self._driver.playing and now - self._last_checkpoint >= self._config.checkpoint_ms / 1000:
-            await self._commit(self._next_state())
+            # a track that plays is no longer being opened (the mark must not outlive its opening)
+            await self._commit(self._next_state(trouble=poison_policy.playing(self._state.trouble)))
         if self._driver.playing:
             await self._check_overrun()
         if self._driver.playing:

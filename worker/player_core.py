@@ -67,6 +67,9 @@ class PlayerCore:
         self._metrics = metrics or WorkerMetrics()
         self._applying: Command | None = None
         """The command being applied, while it is."""
+        self._awaiting_audio: Command | None = None
+        """The last /play command that found the player idle: the track that starts next (from it, or from the
+        queue it filled) times its first audio from it."""
         self._lease = lease
         self._stores = stores
         self._voice = voice
@@ -191,7 +194,8 @@ class PlayerCore:
 
     def _watch_first_audio(self) -> None:
         """The track just started: when a /play's command started it, time its first frame from the command."""
-        command, playback = self._applying, self._driver.playback
+        command, playback = self._applying or self._awaiting_audio, self._driver.playback
+        self._awaiting_audio = None
         if command is None or command.kind not in FIRST_AUDIO_KINDS or not command.issued_at_ms or playback is None:
             return
         issued_at_ms = command.issued_at_ms

@@ -41,8 +41,6 @@ _NO_KEY: Final = -2
 _EXPIRY_MARGIN_S: Final = 0.002
 _SETTLE_MARGIN_MS: Final = 500
 _TAKEOVER_MAX_DELAY_S: Final = 0.1
-_HINT_TTL_S: Final = 10.0
-"""How long a handoff hint says "released on a graceful stop" about a guild (it is claimed within a scan)."""
 _RESTART_BACKOFF_S: Final = (0.5, 30.0)
 """A crashed player is rebuilt after the first delay, doubling for each crash in a row up to the second."""
 _STABLE_RUN_S: Final = 60.0
@@ -129,8 +127,6 @@ class Supervisor:
         self._claims = TaskOwner()
         self._timed_claims: set[int] = set()
         self._wake = asyncio.Event()
-        self._handed_off: dict[int, float] = {}
-        """Guilds their owners announced as released, with when (monotonic): a takeover of one is a handoff."""
         self._stopped = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not security
 
@@ -172,18 +168,10 @@ class Supervisor:
                     while not self._stopping:
                         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                         if message is not None:
-                            self._note_handoff(message.get("data"))
                             self._wake.set()
             except (RedisError, OSError) as exc:
                 _log.warning("handoff hints unavailable: %s", exc)
                 await asyncio.sleep(1.0)
-
-    def _note_handoff(self, data: object) -> None:
-        """Remember the guilds of a hint (guild ids separated by spaces; anything else in it is ignored)."""
-        now = time.monotonic()
-        words = data.split() if isinstance(data, bytes) else []
-        self._handed_off = {gid: at for gid, at in self._handed_off.items() if now - at < _HINT_TTL_S}
-        self._handed_off.update((int(word), now) for word in words[:10_000] if word.isdigit())
 
     async def _renew_all(self) -> None:
         """Renew every owned lease in one round trip; a lost lease halts its player at once."""
@@ -294,11 +282,10 @@ class Supervisor:
         lease = await self._leases.acquire(guild_id, self._config.worker_id, self._config.lease_ms)
         if lease is None:
             return
-        noted = self._handed_off.pop(guild_id, None)
-        handed_over = noted is not None and time.monotonic() - noted < _HINT_TTL_S
         tracked = TrackedLease(
-            lease, self._config.lease_ms, sent_at, outage_grace_ms=self._config.outage_grace_ms, handed_over=handed_over
-        )
+            lease, self._config.lease_ms, sent_at, outage_grace_ms=self._config.outage_grace_ms,
+            handed_over=lease.after_handoff,
+        )  # fmt: skip
         _log.info("claimed guild with fence %d", lease.fence, extra={"guild_id": guild_id})
         try:
             player = await self._player_factory(guild_id, tracked)
@@ -394,7 +381,7 @@ class Supervisor:
             self._owned.pop(guild_id, None)
             if not owned.lease.lost:
                 with contextlib.suppress(RedisError, OSError):
-                    if await self._leases.release(owned.lease.lease):
+                    if await self._leases.release(owned.lease.lease, handoff=True):
                         released.append(guild_id)
         with contextlib.suppress(RedisError, OSError):
             await aw(self._redis.zrem(self._keys.workers(), self._config.worker_id))

@@ -61,8 +61,10 @@ async def _members_play_and_err(stack: Stack, tones: ChaosMedia) -> str:
     await stack.command("play", {"query": tones.url("ramp.webm")})  # long enough to outlast the whole test
     queued = await _until(stack, owner, "a queue of 1", lambda s: s.value("encore_queue_items") == 1)
     assert queued.value("encore_queue_items_max") == 1
+    skipped_at = stack.fake.clock()
     await stack.command("skip")
     await stack.until_state(lambda s: s.now_playing is not None and s.now_playing.track.url.endswith(".webm"))
+    await stack.hear(0.5, since=skipped_at)  # the next track plays (a kill while it opens would skip it)
     await stack.command("resume")  # not paused: refused
     await stack.redis.set(stack.keys.rate(guild, alice), "not a number")  # the rate check fails: an error
     await stack.command("volume", {"level": 80})
