@@ -34,7 +34,8 @@ from shared.keys import Keys
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
 from tests.chaos.media import RAMP_SECONDS, ChaosMedia, make_chaos_media, media_process
-from tests.chaos.timeline import Takeover, ramp_takeover, sounding_times
+from tests.chaos.timeline import Takeover, ramp_takeover
+from tests.e2e.analysis import sounding_times
 from tests.e2e.stack import Stack
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.voice.capture import HeardAudio
