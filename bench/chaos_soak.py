@@ -41,7 +41,7 @@ from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.voice.capture import HeardAudio
 from tests.fakediscord.world.models import Channel, Guild, Member
 from tests.gateway.e2e import EVERYONE, build_world
-from tests.support.redis_server import RedisServer, free_port
+from tests.services.redis_server import RedisServer, free_port
 
 KEEP_HEARD_S = 40.0
 """Decoded audio older than this is dropped (50 guilds × 10 min of PCM would not fit in memory)."""

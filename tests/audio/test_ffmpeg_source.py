@@ -10,8 +10,8 @@ import pytest
 
 from shared.models import FilterChain, FilterPreset
 from tests.audio.conftest import Media
+from tests.audio.draining import drain, process_exists, write_file
 from tests.audio.http_server import RangeServer
-from tests.audio.support import drain, process_exists, write_file
 from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, rms_dbfs
 from tests.fakediscord.voice.opus_codec import decode_packets
 from tests.media.server import MediaServer

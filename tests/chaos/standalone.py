@@ -19,7 +19,7 @@ from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.voice.capture import HeardAudio
 from tests.gateway.e2e import build_world
-from tests.support.redis_server import RedisServer
+from tests.services.redis_server import RedisServer
 
 FRAME_S = 0.02
 BYTES_PER_FRAME = 48_000 * 4 // 50

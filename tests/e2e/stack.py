@@ -22,7 +22,7 @@ from tests.fakediscord.world.interactions import Callback
 from tests.fakediscord.world.models import Message
 from tests.gateway.e2e import GatewayProcess, World, answer
 from tests.media.library import PLUGIN_DIR
-from tests.support.processes import ROOT, ServiceProcess
+from tests.services.processes import ROOT, ServiceProcess
 
 WORKER_READY = "ready"
 LEASE_MS = 1500

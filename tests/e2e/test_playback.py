@@ -11,7 +11,7 @@ from tests.e2e.media import E2EMedia
 from tests.e2e.stack import Stack
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
 from tests.fakediscord.voice.audio_analysis import peak_sample
-from tests.support.processes import child_commands
+from tests.services.processes import child_commands
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -21,7 +21,7 @@ from shared.commands import VoiceUpdateCommand
 from shared.events import VoiceStateRequest
 from shared.models import PlayerState, VoiceCredentials
 from tests.fakediscord.waiting import wait_until
-from tests.gateway.support import GUILD, OTHER_VOICE, VOICE, store_state
+from tests.gateway.doubles import GUILD, OTHER_VOICE, VOICE, store_state
 
 BOT = 4_000_000
 

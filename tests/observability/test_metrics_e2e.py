@@ -17,7 +17,7 @@ from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
 from tests.fakediscord.waiting import wait_until_async
 from tests.gateway.e2e import private_refusal
 from tests.observability.scrape import Scrape, scrape
-from tests.support.redis_server import free_port
+from tests.services.redis_server import free_port
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]
 

@@ -39,8 +39,8 @@ from shared.models import FilterChain, FilterPreset, LoopMode, PlayerState, Queu
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueLimits, QueueStore
 from shared.settings_store import SettingsStore
+from tests.factories import make_item, titles
 from tests.fakediscord.waiting import wait_until, wait_until_async
-from tests.support.factories import make_item, titles
 from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeStreams, FakeVoice, FixedLease
 from worker.player import GuildPlayer
