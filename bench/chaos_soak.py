@@ -34,13 +34,14 @@ from shared.keys import Keys
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
 from tests.chaos.media import RAMP_SECONDS, ChaosMedia, make_chaos_media, media_process
-from tests.chaos.timeline import Takeover, ramp_takeover, sounding_times
+from tests.chaos.timeline import Takeover, ramp_takeover
+from tests.e2e.analysis import sounding_times
 from tests.e2e.stack import Stack
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.voice.capture import HeardAudio
 from tests.fakediscord.world.models import Channel, Guild, Member
 from tests.gateway.e2e import EVERYONE, build_world
-from tests.support.redis_server import RedisServer, free_port
+from tests.services.redis_server import RedisServer, free_port
 
 KEEP_HEARD_S = 40.0
 """Decoded audio older than this is dropped (50 guilds × 10 min of PCM would not fit in memory)."""

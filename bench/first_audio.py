@@ -39,7 +39,7 @@ from tests.gateway.e2e import build_world
 from tests.media.fixtures import PLAYLIST_ITEMS
 from tests.media.library import write_library
 from tests.media.server import MediaServer
-from tests.support.redis_server import RedisServer
+from tests.services.redis_server import RedisServer
 
 
 @contextlib.asynccontextmanager

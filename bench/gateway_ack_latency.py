@@ -26,8 +26,8 @@ from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import GatewayProcess, World, answer, build_world
 from tests.media.library import write_library
 from tests.media.server import MediaServer
-from tests.support.processes import ServiceProcess
-from tests.support.redis_server import RedisServer
+from tests.services.processes import ServiceProcess
+from tests.services.redis_server import RedisServer
 
 COMMANDS = ("queue", "nowplaying", "history", "skip", "pause", "volume")
 

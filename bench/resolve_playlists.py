@@ -34,7 +34,7 @@ from shared.settings_store import SettingsStore
 from tests.media.documents import Feed
 from tests.media.library import PLUGIN_DIR, write_feed, write_library
 from tests.media.server import MediaServer
-from tests.support.redis_server import RedisServer
+from tests.services.redis_server import RedisServer
 from worker.resolve.jobs import build_resolve_service
 from worker.resolve.schedule_store import ArqChunkScheduler
 from worker.resolve.service import ResolveService

@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from shared.keys import Keys
-from tests.support.redis_server import RedisServer
+from tests.services.redis_server import RedisServer
 
 pytest_plugins: list[str] = [
     "tests.netguard",

@@ -9,10 +9,11 @@ from typing import override
 import pytest
 
 from shared.models import FilterChain, FilterPreset
-from tests.audio.analysis import decode_left, dominant_frequency, peak_dbfs, rms_dbfs, window
 from tests.audio.conftest import Media
+from tests.audio.draining import drain, process_exists, write_file
 from tests.audio.http_server import RangeServer
-from tests.audio.support import drain, process_exists, write_file
+from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, rms_dbfs
+from tests.fakediscord.voice.opus_codec import decode_packets
 from tests.media.server import MediaServer
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
@@ -69,7 +70,7 @@ async def test_decoded_output_keeps_the_tone(opener: SourceOpener, media: Media,
     assert {opus_packet_samples(f) for f in frames} == {960}
     assert 149 <= len(frames) <= 153
     assert position == pytest.approx(3000, abs=60)
-    assert dominant_frequency(window(decode_left(frames), 1.0, 0.2)) == pytest.approx(440, abs=2)
+    assert dominant_frequency(pcm_window(decode_packets(frames), 1.0, 0.2)) == pytest.approx(440, abs=2)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,7 @@ async def test_rate_presets_shift_pitch_and_length(
     request = TrackRequest(media.path(name), "t", filters=FilterChain(presets=(preset,)))
     mode, frames, position = await _play(opener, request)
     assert mode is PlaybackMode.TRANSCODE
-    assert dominant_frequency(window(decode_left(frames), 1.0, 0.2)) == pytest.approx(expected_hz, abs=5)
+    assert dominant_frequency(pcm_window(decode_packets(frames), 1.0, 0.2)) == pytest.approx(expected_hz, abs=5)
     assert len(frames) * 0.02 == pytest.approx(seconds, abs=0.1)
     assert position == pytest.approx(3000, abs=100), "position is kept in source time"
 
@@ -92,29 +93,29 @@ async def test_pitch_only_keeps_the_length(opener: SourceOpener, media: Media) -
     request = TrackRequest(media.path("tone440.mp3"), "t", filters=FilterChain(pitch=1.25))
     _, frames, _ = await _play(opener, request)
     assert len(frames) * 0.02 == pytest.approx(3.0, abs=0.1)
-    assert dominant_frequency(window(decode_left(frames), 1.0, 0.2)) == pytest.approx(550, abs=5)
+    assert dominant_frequency(pcm_window(decode_packets(frames), 1.0, 0.2)) == pytest.approx(550, abs=5)
 
 
 async def test_volume_50_is_ten_db_below_100(opener: SourceOpener, media: Media) -> None:
     levels = {}
     for volume in (100, 50, 25):
         _, frames, _ = await _play(opener, TrackRequest(media.path("tone440.wav"), "t", volume=volume))
-        levels[volume] = rms_dbfs(window(decode_left(frames), 0.5, 2.0))
+        levels[volume] = rms_dbfs(pcm_window(decode_packets(frames), 0.5, 2.0))
     assert levels[50] - levels[100] == pytest.approx(-10.0, abs=1.0)
     assert levels[25] - levels[100] == pytest.approx(-20.0, abs=1.0)
 
 
 async def test_volume_zero_is_silent(opener: SourceOpener, media: Media) -> None:
     _, frames, _ = await _play(opener, TrackRequest(media.path("tone440.wav"), "t", volume=0))
-    assert peak_dbfs(decode_left(frames)) < -80
+    assert peak_dbfs(decode_packets(frames)) < -80
 
 
 @pytest.mark.parametrize("chain", [FilterChain(), FilterChain(presets=(FilterPreset.BASSBOOST,), bass_gain_db=20)])
 async def test_volume_200_never_clips(opener: SourceOpener, media: Media, chain: FilterChain) -> None:
     _, frames, _ = await _play(opener, TrackRequest(media.path("loud440.wav"), "t", volume=200, filters=chain))
-    samples = decode_left(frames)
-    assert peak_dbfs(samples) <= -0.1
-    assert rms_dbfs(window(samples, 0.5, 2.0)) > -6, "the limiter must not just turn it down"
+    pcm = decode_packets(frames)
+    assert peak_dbfs(pcm) <= -0.1
+    assert rms_dbfs(pcm_window(pcm, 0.5, 2.0)) > -6, "the limiter must not just turn it down"
 
 
 @pytest.mark.parametrize("name", ["split.mp3", "split.webm"])
@@ -126,7 +127,7 @@ async def test_seek_starts_at_the_position(opener: SourceOpener, media: Media, n
     finally:
         await source.aclose()
     assert len(frames) * 0.02 == pytest.approx(0.8, abs=0.06)
-    assert dominant_frequency(window(decode_left(frames), 0.04, 0.1)) == pytest.approx(880, abs=3)
+    assert dominant_frequency(pcm_window(decode_packets(frames), 0.04, 0.1)) == pytest.approx(880, abs=3)
 
 
 @pytest.mark.parametrize(("name", "mode"), [("split.webm", "passthrough"), ("split.mp3", "transcode")])
@@ -141,7 +142,7 @@ async def test_http_source_with_seek(
         assert source.state is SourceState.ENDED
     finally:
         await source.aclose()
-    assert dominant_frequency(window(decode_left(frames), 0.04, 0.1)) == pytest.approx(880, abs=3)
+    assert dominant_frequency(pcm_window(decode_packets(frames), 0.04, 0.1)) == pytest.approx(880, abs=3)
     assert any(path.startswith(f"/{name}") and rng for path, rng in http_media.requests)
 
 

@@ -16,9 +16,9 @@ import pytest
 
 from tests.audio.conftest import Media
 from tests.audio.connect_trace import ConnectTrace
+from tests.audio.draining import drain
 from tests.audio.http_server import RangeServer, Redirect
 from tests.audio.sentinel import OUTSIDE_TARGETS, SENTINEL_HOSTS, Sentinel
-from tests.audio.support import drain
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
 from worker.audio.opener import SourceOpener

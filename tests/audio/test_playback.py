@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 
-from tests.audio.analysis import decode_left, dominant_frequency, rms_dbfs, window
 from tests.audio.conftest import Media
 from tests.audio.fakes import RecordingSink
+from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, rms_dbfs
+from tests.fakediscord.voice.opus_codec import decode_packets
 from worker.audio.ffmpeg_args import PlaybackMode, TrackRequest
 from worker.audio.frames import SILENCE_FRAME
 from worker.audio.opener import SourceOpener
@@ -39,9 +40,9 @@ async def test_gapless_change_between_a_passthrough_and_a_transcoded_track(opene
         assert pacer.counters.deficits == 0, "the next track's first frame went out on the tick after the last one"
     audio = [p for p in sink.packets if p != SILENCE_FRAME]
     assert len(audio) == pytest.approx(151 + 51, abs=3)
-    samples = decode_left(audio)
-    assert dominant_frequency(window(samples, 2.5, 0.2)) == pytest.approx(440, abs=3)
-    assert dominant_frequency(window(samples, 3.2, 0.2)) == pytest.approx(880, abs=3)
+    pcm = decode_packets(audio)
+    assert dominant_frequency(pcm_window(pcm, 2.5, 0.2)) == pytest.approx(440, abs=3)
+    assert dominant_frequency(pcm_window(pcm, 3.2, 0.2)) == pytest.approx(880, abs=3)
 
 
 async def test_volume_change_starts_the_new_pipeline_before_dropping_the_old(
@@ -62,10 +63,10 @@ async def test_volume_change_starts_the_new_pipeline_before_dropping_the_old(
         await asyncio.sleep(1.0)
         assert pacer.counters.deficits == 0
         stream.stop()
-    samples = decode_left(sink.packets)
+    pcm = decode_packets(sink.packets)
     swap_s = swapped_at * 0.02
-    before = rms_dbfs(window(samples, swap_s - 0.6, 0.5))
-    after = rms_dbfs(window(samples, swap_s + 0.1, 0.5))
+    before = rms_dbfs(pcm_window(pcm, swap_s - 0.6, 0.5))
+    after = rms_dbfs(pcm_window(pcm, swap_s + 0.1, 0.5))
     assert after - before == pytest.approx(-10, abs=1)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from tests.support.processes import ROOT
+from tests.services.processes import ROOT
 
 RAMP_BASE_HZ: Final = 200.0
 RAMP_SLOPE_HZ_PER_S: Final = 50.0

@@ -19,10 +19,10 @@ from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.voice.capture import HeardAudio
 from tests.gateway.e2e import build_world
-from tests.support.redis_server import RedisServer
+from tests.services.redis_server import RedisServer
+from worker.audio.frames import FRAME_S, FRAME_SAMPLES
 
-FRAME_S = 0.02
-BYTES_PER_FRAME = 48_000 * 4 // 50
+BYTES_PER_FRAME = FRAME_SAMPLES * 4  # stereo s16le
 
 
 @dataclass

@@ -16,7 +16,7 @@ from tests.e2e.stack import Stack
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
 from tests.gateway.e2e import build_world
-from tests.support.redis_server import RedisServer
+from tests.services.redis_server import RedisServer
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]
 

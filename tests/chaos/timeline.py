@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from tests.chaos.media import ramp_position_s
-from tests.e2e.analysis import SILENT_DBFS
+from tests.e2e.analysis import SILENT_DBFS, sounding_times
 from tests.fakediscord.voice.audio_analysis import dominant_frequency, rms_dbfs
 from tests.fakediscord.voice.capture import HeardAudio
 
@@ -49,10 +49,6 @@ class Takeover:
             f"event; stopped at {self.stopped_position_s:.2f} s, resumed at {self.resumed_position_s:.2f} s "
             f"(lost {self.position_lost_s * 1000:.0f} ms)"
         )
-
-
-def sounding_times(heard: HeardAudio, start: float, end: float) -> list[float]:
-    return [c.at for c in heard.between(start, end) if rms_dbfs(c.pcm) > SILENT_DBFS]
 
 
 def longest_gap(heard: HeardAudio, start: float, end: float) -> Gap:

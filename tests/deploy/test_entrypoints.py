@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from shared.observability import GatewayMetrics, HealthServer
 from tests.deploy.dockerfile import ROOT, Stage, copy_sources, exec_form, parse
-from tests.support.redis_server import RedisServer, free_port
+from tests.services.redis_server import RedisServer, free_port
 
 ENTRYPOINT_SH = ROOT / "deploy/docker/gateway-entrypoint.sh"
 HEALTHCHECK_PY = ROOT / "deploy/docker/healthcheck.py"

@@ -1,11 +1,9 @@
-"""What the listener heard, as a sequence: which tone when, silent stretches, peaks."""
+"""What the listener heard, as a sequence: which tone when, when it sounded, silent stretches."""
 
 from __future__ import annotations
 
-import array
 import itertools
 from dataclasses import dataclass
-from pathlib import Path
 
 from tests.fakediscord.voice.audio_analysis import dominant_frequency, rms_dbfs
 from tests.fakediscord.voice.capture import HeardAudio
@@ -37,29 +35,11 @@ def tone_segments(heard: HeardAudio, start: float, end: float, window_s: float =
     return [s for s in segments if s.end - s.start > window_s]
 
 
+def sounding_times(heard: HeardAudio, start: float | None, end: float | None) -> list[float]:
+    """Arrival times of the frames between `start` and `end` that are not silent."""
+    return [c.at for c in heard.between(start, end) if rms_dbfs(c.pcm) > SILENT_DBFS]
+
+
 def longest_silence_s(heard: HeardAudio, start: float, end: float) -> float:
     """The longest run of arrival time with no frame or only silent frames, between the first and last sound."""
-    sounding = [c.at for c in heard.between(start, end) if rms_dbfs(c.pcm) > SILENT_DBFS]
-    return max((b - a for a, b in itertools.pairwise(sounding)), default=0.0)
-
-
-def peak(pcm: bytes) -> int:
-    samples = array.array("h")
-    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
-    return max((abs(s) for s in samples), default=0)
-
-
-def child_commands(pid: int) -> list[list[str]]:
-    """The argv of every direct child process of `pid` (from /proc)."""
-    found: list[list[str]] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == pid:
-                found.append([part.decode() for part in (entry / "cmdline").read_bytes().split(b"\0") if part])
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+    return max((b - a for a, b in itertools.pairwise(sounding_times(heard, start, end))), default=0.0)

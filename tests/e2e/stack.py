@@ -5,8 +5,6 @@ Processes are real (`python -m gateway`, `python -m worker`) and can be killed, 
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +17,12 @@ from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.voice.capture import HeardAudio
+from tests.fakediscord.waiting import wait_until_async
 from tests.fakediscord.world.interactions import Callback
 from tests.fakediscord.world.models import Message
 from tests.gateway.e2e import GatewayProcess, World, answer
 from tests.media.library import PLUGIN_DIR
-from tests.support.processes import ROOT, ServiceProcess
+from tests.services.processes import ROOT, ServiceProcess
 
 WORKER_READY = "ready"
 LEASE_MS = 1500
@@ -93,24 +92,31 @@ class Stack:
         return await PlayerStore(self.redis, self.keys).load(self.world.guild.id)
 
     async def until_state(self, check: Callable[[PlayerState], bool], timeout_s: float = 20.0) -> PlayerState:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            state = await self.state()
-            if state is not None and check(state):
-                return state
-            if time.monotonic() > deadline:
-                raise AssertionError(f"player state not reached; last: {state}\n{self.tail_logs()}")
-            await asyncio.sleep(0.05)
+        last: list[PlayerState | None] = [None]
+
+        async def reached() -> PlayerState | None:
+            state = last[0] = await self.state()
+            return state if state is not None and check(state) else None
+
+        def what() -> str:
+            return f"player state; last: {last[0]}\n{self.tail_logs()}"
+
+        return await wait_until_async(reached, timeout_s, what, interval=0.05)
 
     async def until_history(self, count: int, timeout_s: float = 20.0) -> list[str]:
         """Wait until `count` tracks have finished (history holds them, newest first)."""
         players = PlayerStore(self.redis, self.keys)
-        deadline = time.monotonic() + timeout_s
-        while (page := await players.history(self.world.guild.id, 0, 100)).total < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"history has {page.total} of {count}\n{self.tail_logs()}")
-            await asyncio.sleep(0.05)
-        return [item.track.title for item in page.items]
+        total = [0]
+
+        async def finished() -> list[str] | None:
+            page = await players.history(self.world.guild.id, 0, 100)
+            total[0] = page.total
+            return [item.track.title for item in page.items] if page.total >= count else None
+
+        def what() -> str:
+            return f"history of {count}; has {total[0]}\n{self.tail_logs()}"
+
+        return await wait_until_async(finished, timeout_s, what, interval=0.05)
 
     async def queue_titles(self) -> list[str]:
         items = await QueueStore(self.redis, self.keys).all_items(self.world.guild.id)

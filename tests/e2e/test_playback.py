@@ -6,10 +6,12 @@ import asyncio
 
 import pytest
 
-from tests.e2e.analysis import child_commands, longest_silence_s, peak, tone_segments
+from tests.e2e.analysis import longest_silence_s, tone_segments
 from tests.e2e.media import E2EMedia
 from tests.e2e.stack import Stack
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
+from tests.fakediscord.voice.audio_analysis import peak_sample
+from tests.services.processes import child_commands
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -65,9 +67,9 @@ async def test_volume_200_never_clips(stack: Stack, e2e_media: E2EMedia) -> None
     await asyncio.sleep(2.0)
     pcm = heard.pcm(t0, stack.fake.clock())
     assert len(pcm) > 48_000 * 4
-    assert peak(pcm) < 32_767, "the limiter must keep the boosted signal below full scale"
+    assert peak_sample(pcm) < 32_767, "the limiter must keep the boosted signal below full scale"
     assert heard.rms_dbfs(t0, stack.fake.clock()) > -6, "200 must still be loud"
-    assert peak(pcm) > 0.8 * 32_767
+    assert peak_sample(pcm) > 0.8 * 32_767
 
 
 async def test_seek_pause_resume_skip_loop_and_previous(stack: Stack, e2e_media: E2EMedia) -> None:

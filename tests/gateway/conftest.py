@@ -26,7 +26,7 @@ from shared.jobs import JobName
 from shared.keys import Keys
 from shared.settings import GatewaySettings, RedisSettings
 from shared.tasks import TaskOwner
-from tests.gateway.support import stand_in_resolve, stand_in_search
+from tests.gateway.doubles import stand_in_resolve, stand_in_search
 
 SOAK: Final = os.environ.get("HYPOTHESIS_PROFILE") == "soak"
 """`HYPOTHESIS_PROFILE=soak` runs the interaction fuzzing of `test_e2e_fuzz.py` fifty times longer."""

@@ -22,7 +22,7 @@ from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.scenario.interactions import CommandNotRegisteredError
 from tests.fakediscord.world.interactions import APPLICATION_COMMAND, Callback, InteractionHandle
 from tests.fakediscord.world.models import Channel, Guild, Member, Message, Role
-from tests.support.processes import ServiceProcess
+from tests.services.processes import ServiceProcess
 
 MANAGE_GUILD: Final = 1 << 5
 EVERYONE: Final = (1 << 10) | (1 << 11) | (1 << 16) | (1 << 20) | (1 << 21) | (1 << 31)

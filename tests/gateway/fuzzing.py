@@ -18,7 +18,7 @@ type JSON = dict[str, Any]
 SPECIAL: Final = ("\x00", "\u202e", "\u2066", "\u2069", "\u200f", "\u0301", "\u0336", "\u200b", "\ufeff", "😀")
 SPECIAL_MORE: Final = ("👨\u200d👩\u200d👧", "`", "*", "\n", "\u0663", "ﷺ", ":", "+", "-", ".", ",", "=")
 STEERING: Final = ("slow:", "playlist:")
-"""Words the stand-in resolver obeys (see tests/gateway/support.py); a fuzzer must not make it sleep."""
+"""Words the stand-in resolver obeys (see tests/gateway/doubles.py); a fuzzer must not make it sleep."""
 OPTION_TYPES: Final = (3, 4, 5, 6, 7, 8, 9, 10, 11)
 
 

@@ -23,8 +23,8 @@ from shared.events import (
 )
 from shared.keys import Keys
 from shared.models import PlayerState
-from tests.gateway.support import GUILD, TEXT, RecordingSink, store_state
-from tests.support.factories import make_item
+from tests.factories import make_item
+from tests.gateway.doubles import GUILD, TEXT, RecordingSink, store_state
 
 ANNOUNCE = 777
 

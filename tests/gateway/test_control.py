@@ -26,8 +26,8 @@ from shared.commands import (
 from shared.errors import InvalidInputError, PermissionDeniedError
 from shared.models import FilterChain, FilterPreset, LoopMode, PlayerState, Track
 from shared.queue_store import QueueLimits
-from tests.gateway.support import GUILD, OTHER_VOICE, VOICE, invocation, store_state
-from tests.support.factories import make_item
+from tests.factories import make_item
+from tests.gateway.doubles import GUILD, OTHER_VOICE, VOICE, invocation, store_state
 
 DJ = 4242
 

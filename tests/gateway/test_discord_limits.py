@@ -12,7 +12,7 @@ from gateway.play_actions import PlayActions, autocomplete_choices
 from gateway.recent_store import CHOICE_KEY_PREFIX
 from gateway.render import Button, Card, CardField, Reply
 from shared.errors import InvalidInputError
-from tests.gateway.support import GUILD, RecordingResponder, invocation
+from tests.gateway.doubles import GUILD, RecordingResponder, invocation
 
 pytestmark = pytest.mark.usefixtures("resolver")
 

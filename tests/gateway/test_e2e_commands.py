@@ -1,7 +1,7 @@
 """End to end: the real gateway process (`python -m gateway`) against the fake Discord and a real Redis.
 
 The resolver is a stand-in arq job run by a real arq Worker in the test process (a fake of the worker, see
-`tests/gateway/support.py`); the player side is played by the test itself, which writes player state and publishes
+`tests/gateway/doubles.py`); the player side is played by the test itself, which writes player state and publishes
 events the way the worker's owner does. Every reply's acknowledgement delay (measured by the fake) is checked to be
 well inside Discord's 3 s.
 """
@@ -49,8 +49,10 @@ from shared.keys import Keys
 from shared.models import FilterChain, FilterPreset, GuildSettings, LoopMode, PlayerState
 from shared.queue_store import QueueLimits
 from shared.settings import GatewaySettings
+from tests.factories import make_item
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.world.models import Member, Message
+from tests.gateway.doubles import store_state
 from tests.gateway.e2e import (
     GatewayProcess,
     World,
@@ -62,8 +64,6 @@ from tests.gateway.e2e import (
     private_refusal,
     text_of,
 )
-from tests.gateway.support import store_state
-from tests.support.factories import make_item
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("resolver")]
 ACK_LIMIT_S = 1.5

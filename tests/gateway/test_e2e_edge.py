@@ -18,8 +18,10 @@ from gateway.deps import Stores
 from shared.keys import Keys
 from shared.models import PlayerState
 from shared.settings import GatewaySettings
+from tests.factories import make_item
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.world.interactions import MESSAGE_COMPONENT, InteractionHandle
+from tests.gateway.doubles import store_state
 from tests.gateway.e2e import (
     GatewayProcess,
     World,
@@ -34,8 +36,6 @@ from tests.gateway.e2e import (
     text_of,
     wait_registered,
 )
-from tests.gateway.support import store_state
-from tests.support.factories import make_item
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("resolver")]
 DISCORD_ACK_S: Final = 3.0

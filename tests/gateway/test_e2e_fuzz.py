@@ -25,11 +25,13 @@ from shared.keys import Keys
 from shared.models import PlayerState
 from shared.queue_store import QueueLimits
 from shared.settings import GatewaySettings
+from tests.factories import make_item
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.waiting import wait_until
 from tests.fakediscord.world.interactions import AUTOCOMPLETE, MESSAGE_COMPONENT, InteractionHandle
 from tests.fakediscord.world.models import LOADING, Member, Message
 from tests.gateway.conftest import fuzz_settings, fuzz_timeout_s
+from tests.gateway.doubles import store_state
 from tests.gateway.e2e import (
     GatewayProcess,
     World,
@@ -43,8 +45,6 @@ from tests.gateway.e2e import (
     wait_registered,
 )
 from tests.gateway.fuzzing import Ids, command_options, custom_ids, short_text, texts
-from tests.gateway.support import store_state
-from tests.support.factories import make_item
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("resolver")]
 DISCORD_ACK_S: Final = 3.0

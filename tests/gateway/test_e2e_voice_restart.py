@@ -24,13 +24,13 @@ from shared.keys import Keys
 from shared.models import PlayerState, VoiceCredentials
 from shared.queue_store import QueueLimits
 from shared.settings import GatewaySettings
+from tests.factories import make_item
 from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.fake_discord import FakeDiscord
+from tests.gateway.doubles import store_state
 from tests.gateway.e2e import GatewayProcess, World, answer, bot_joins, build_world, custom_ids, invoke, text_of
-from tests.gateway.support import store_state
-from tests.support.factories import make_item
-from tests.support.processes import ServiceProcess
-from tests.support.redis_server import RedisServer
+from tests.services.processes import ServiceProcess
+from tests.services.redis_server import RedisServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("resolver")]
 FAST = {"ENCORE_GATEWAY__RATE_LIMIT_COMMANDS": "1000"}

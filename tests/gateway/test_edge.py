@@ -28,8 +28,8 @@ from shared.errors import (
 from shared.keys import Keys
 from shared.observability import InteractionOutcome
 from shared.settings import RedisSettings
-from tests.gateway.support import invocation
-from tests.support.redis_server import free_port
+from tests.gateway.doubles import invocation
+from tests.services.redis_server import free_port
 
 DISCORD_ACK_DEADLINE_S = 3.0
 

@@ -7,7 +7,7 @@ from gateway.custom_ids import PlayerButton, SearchPick, parse
 from shared.events import PlaylistProgress, TrackFailed, TrackSubstituted
 from shared.jobs import ResolveResult, ResolveStatus, SkipKind, Skipped
 from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track
-from tests.support.factories import make_item
+from tests.factories import make_item
 
 GUILD = 42
 

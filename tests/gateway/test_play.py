@@ -17,7 +17,7 @@ from shared.commands import JoinCommand, PlayNowCommand, QueueChangedCommand
 from shared.errors import InvalidInputError, PermissionDeniedError
 from shared.models import InsertPosition, PlayerState
 from shared.tasks import TaskOwner
-from tests.gateway.support import GUILD, OTHER_VOICE, TEXT, VOICE, RecordingResponder, invocation, store_state
+from tests.gateway.doubles import GUILD, OTHER_VOICE, TEXT, VOICE, RecordingResponder, invocation, store_state
 
 pytestmark = pytest.mark.usefixtures("resolver")
 

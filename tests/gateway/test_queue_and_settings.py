@@ -14,8 +14,8 @@ from gateway.settings_actions import Resettable, SettingsActions, SettingsChange
 from shared.errors import InvalidInputError, PermissionDeniedError, RateLimitedError
 from shared.models import GuildSettings, PlayerState
 from shared.queue_store import QueueLimits
-from tests.gateway.support import GUILD, OTHER_VOICE, invocation, store_state
-from tests.support.factories import make_item, titles
+from tests.factories import make_item, titles
+from tests.gateway.doubles import GUILD, OTHER_VOICE, invocation, store_state
 
 DJ = 31337
 LIMITS = QueueLimits(max_length=1000, max_per_user=1000)

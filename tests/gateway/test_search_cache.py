@@ -14,7 +14,7 @@ from gateway.search_cache import ResolverSearchCache
 from shared.jobs import SEARCH_SIZE
 from shared.keys import Keys
 from shared.models import CachedTracks, Track
-from tests.gateway.support import GUILD
+from tests.gateway.doubles import GUILD
 from worker.resolve.cache_store import ResolveCache
 
 TRACKS = tuple(

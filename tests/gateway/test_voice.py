@@ -20,7 +20,8 @@ from gateway.voice_requests import VoiceRequests
 from shared.commands import VoiceUpdateCommand
 from shared.events import VoiceStateRequest
 from shared.models import PlayerState, VoiceCredentials
-from tests.gateway.support import GUILD, OTHER_VOICE, VOICE, store_state
+from tests.fakediscord.waiting import wait_until
+from tests.gateway.doubles import GUILD, OTHER_VOICE, VOICE, store_state
 
 BOT = 4_000_000
 
@@ -242,14 +243,14 @@ async def test_the_consumer_resumes_from_its_stored_cursor(deps: Deps) -> None:
     first = asyncio.create_task(VoiceRequests(deps, control).run(ready))
     await asyncio.wait_for(ready.wait(), 5)
     await deps.stores.voice.request(request(VOICE, 0, at_ms=deps.clock()))
-    await _until(lambda: len(control.calls) == 1)
+    await wait_until(lambda: len(control.calls) == 1, 5.0, "one control call")
     first.cancel()
     await asyncio.gather(first, return_exceptions=True)
     await deps.stores.voice.request(request(OTHER_VOICE, 0, at_ms=deps.clock()))  # while "down"
     ready = asyncio.Event()
     second = asyncio.create_task(VoiceRequests(deps, control).run(ready))
     try:
-        await _until(lambda: len(control.calls) == 2)
+        await wait_until(lambda: len(control.calls) == 2, 5.0, "two control calls")
         assert control.calls == [("join", GUILD, VOICE), ("join", GUILD, OTHER_VOICE)]
     finally:
         second.cancel()
@@ -265,12 +266,3 @@ async def test_rejoin_after_restart(deps: Deps) -> None:
     await store_state(deps.stores, PlayerState(voice_channel_id=VOICE))
     assert await requests.rejoin(GUILD)
     assert control.calls == [("join", GUILD, VOICE)]
-
-
-async def _until(condition: object, timeout_s: float = 5.0) -> None:
-    assert callable(condition)
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)

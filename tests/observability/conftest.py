@@ -13,7 +13,7 @@ from tests.chaos.media import ChaosMedia, make_chaos_media, media_process
 from tests.e2e.stack import Stack
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import build_world
-from tests.support.redis_server import free_port
+from tests.services.redis_server import free_port
 
 
 @pytest.fixture(scope="session")

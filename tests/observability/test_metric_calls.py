@@ -7,7 +7,7 @@ import ast
 import re
 from pathlib import Path
 
-from tests.support.processes import ROOT
+from tests.services.processes import ROOT
 
 METRICS = ROOT / "shared/observability_metrics.py"
 PRODUCT = ("gateway", "shared", "worker")

@@ -7,8 +7,6 @@ services' /metrics are scraped over HTTP and the labelled series are compared be
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 
 import pytest
@@ -16,9 +14,10 @@ import pytest
 from tests.chaos.media import ChaosMedia
 from tests.e2e.stack import Stack
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
+from tests.fakediscord.waiting import wait_until_async
 from tests.gateway.e2e import private_refusal
 from tests.observability.scrape import Scrape, scrape
-from tests.support.redis_server import free_port
+from tests.services.redis_server import free_port
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]
 
@@ -33,23 +32,20 @@ async def _until(
     stack: Stack, name: str, check: str, ready: Callable[[Scrape], bool], timeout_s: float = 10.0
 ) -> Scrape:
     """Scrape `name` until `ready(scrape)` holds (gauges are refreshed every second)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    async def probe() -> Scrape | None:
         found = await scrape(_port(stack, name))
-        if ready(found):
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name}: {check} not seen\n{stack.tail_logs()}")
-        await asyncio.sleep(0.2)
+        return found if ready(found) else None
+
+    return await wait_until_async(probe, timeout_s, lambda: f"{name}: {check}\n{stack.tail_logs()}", interval=0.2)
 
 
 async def _owner(stack: Stack, *, not_: str | None = None, timeout_s: float = 15.0) -> str:
-    deadline = time.monotonic() + timeout_s
-    while (owner := await stack.owner()) is None or owner == not_:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no new owner (still {owner})\n{stack.tail_logs()}")
-        await asyncio.sleep(0.05)
-    return owner
+    async def new_owner() -> str | None:
+        owner = await stack.owner()
+        return owner if owner != not_ else None
+
+    return await wait_until_async(new_owner, timeout_s, lambda: f"a new owner\n{stack.tail_logs()}", interval=0.05)
 
 
 async def _members_play_and_err(stack: Stack, tones: ChaosMedia) -> str:

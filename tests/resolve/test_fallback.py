@@ -15,7 +15,7 @@ from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
 from tests.media.server import MediaServer
 from tests.resolve.conftest import GUILD, USER, make_request
-from tests.support.redis_server import free_port
+from tests.services.redis_server import free_port
 from worker.bridges import ResolverStreams
 from worker.ports import StreamSource
 from worker.resolve.service import ResolveService

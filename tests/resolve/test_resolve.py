@@ -16,7 +16,7 @@ from shared.settings_store import SettingsStore
 from tests.media.server import MediaServer
 from tests.media.tones import CATALOG
 from tests.resolve.conftest import GUILD, make_request
-from tests.support.redis_server import free_port
+from tests.services.redis_server import free_port
 from worker.resolve.cache_store import ResolveCache
 from worker.resolve.service import ResolveService
 

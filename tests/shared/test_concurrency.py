@@ -15,7 +15,7 @@ from shared.models import PlayerState, QueueItem
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueLimits, QueueStore
 from shared.redis_typing import aw
-from tests.support.factories import make_item
+from tests.factories import make_item
 
 GUILD = 444
 CLIENTS = 8

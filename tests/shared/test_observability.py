@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
 from shared.observability import GatewayMetrics, HealthServer, LoopMonitor, Metrics, WorkerMetrics
-from tests.support.redis_server import free_port
+from tests.services.redis_server import free_port
 
 
 async def _always(value: bool) -> bool:

@@ -11,7 +11,7 @@ from shared.lease_store import LeaseStore
 from shared.models import LoopMode, PlayerState
 from shared.player_store import PlayerStore, Retire
 from shared.queue_store import QueueLimits, QueueStore
-from tests.support.factories import make_item, titles
+from tests.factories import make_item, titles
 
 GUILD = 333
 ROOMY = QueueLimits(max_length=1000, max_per_user=1000)

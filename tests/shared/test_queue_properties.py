@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from shared.keys import Keys
 from shared.models import InsertPosition, QueueItem
 from shared.queue_store import QueueLimits, QueueStore
-from tests.support.factories import make_item
+from tests.factories import make_item
 
 GUILD = 666
 LIMITS = QueueLimits(max_length=40, max_per_user=25)

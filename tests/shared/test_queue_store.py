@@ -11,7 +11,7 @@ from shared.keys import Keys
 from shared.models import InsertPosition
 from shared.queue_store import QueueLimits, QueueStore
 from shared.redis_typing import aw
-from tests.support.factories import make_item, titles
+from tests.factories import make_item, titles
 
 GUILD = 111
 ROOMY = QueueLimits(max_length=10_000, max_per_user=10_000)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.models import VoiceCredentials
@@ -131,10 +129,3 @@ class Events:
 
     def statuses(self) -> list[str]:
         return [event.status.value for event in self.seen]
-
-
-async def eventually(probe: Callable[[], bool], timeout: float = 2.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not probe():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.005)

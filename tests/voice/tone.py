@@ -12,11 +12,10 @@ from typing import Final
 from nextcord import opus
 
 from shared.errors import PlaybackError
+from worker.audio.frames import FRAME_MS, FRAME_S, FRAME_SAMPLES
 from worker.voice.connection import VoiceConnection
 
 RATE: Final = 48_000
-FRAME_SAMPLES: Final = 960
-FRAME_S: Final = 0.02
 
 
 def tone_frames(frequency: float = 440.0, seconds: float = 1.0, amplitude: float = 0.4) -> list[bytes]:
@@ -77,7 +76,7 @@ class ToneSource:
 
     @property
     def position_ms(self) -> int:
-        return self.read * 20
+        return self.read * FRAME_MS
 
     @property
     def exhausted(self) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -40,7 +39,8 @@ from shared.models import FilterChain, FilterPreset, LoopMode, PlayerState, Queu
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueLimits, QueueStore
 from shared.settings_store import SettingsStore
-from tests.support.factories import make_item, titles
+from tests.factories import make_item, titles
+from tests.fakediscord.waiting import wait_until, wait_until_async
 from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeStreams, FakeVoice, FixedLease
 from worker.player import GuildPlayer
@@ -84,21 +84,18 @@ class Rig:
         return [e.event for e in await self.stores.events.wait("0-0", block_ms=1, count=10_000) if e.event]
 
     async def until(self, predicate: Callable[[], object], limit_s: float = 5.0) -> None:
-        deadline = time.monotonic() + limit_s
-        while not predicate():
-            assert time.monotonic() < deadline, "condition not reached in time"
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: bool(predicate()), limit_s, "the player condition")
 
     async def until_state(self, check: Callable[[PlayerState], bool], limit_s: float = 5.0) -> PlayerState:
-        deadline = time.monotonic() + limit_s
-        while True:
-            state = await self.stores.players.load(GUILD)
+        last: list[PlayerState | None] = [None]
+
+        async def reached() -> PlayerState | None:
+            state = last[0] = await self.stores.players.load(GUILD)
             if self.task.done() and not self.task.cancelled() and self.task.exception():
                 raise AssertionError("the player crashed") from self.task.exception()
-            if state is not None and check(state):
-                return state
-            assert time.monotonic() < deadline, f"state not reached in time: {state}"
-            await asyncio.sleep(0.02)
+            return state if state is not None and check(state) else None
+
+        return await wait_until_async(reached, limit_s, lambda: f"state {last[0]}", interval=0.02)
 
 
 def _playing(title: str | None) -> Callable[[PlayerState], bool]:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from shared.commands import JoinCommand, ListenersCommand
-from tests.support.factories import make_item
+from tests.factories import make_item
 from tests.worker.test_player import GUILD, VOICE, Rig, rig  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.timeout(40)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from shared.commands import JoinCommand, VoiceUpdateCommand
-from tests.support.factories import make_item
+from tests.factories import make_item
 from tests.worker.test_player import VOICE, Rig, rig  # noqa: F401 - the rig fixture
 from worker.ports import HoldReason
 

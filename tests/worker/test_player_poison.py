@@ -17,7 +17,7 @@ from shared.commands import JoinCommand, SkipCommand, StopCommand
 from shared.events import PlaybackFailure, TrackFailed
 from shared.keys import Keys
 from shared.models import ItemTrouble, PlayerState
-from tests.support.factories import make_item, titles
+from tests.factories import make_item, titles
 from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeStreams, FakeVoice, FixedLease
 from tests.worker.test_player import GUILD, VOICE, Rig, _playing, rig

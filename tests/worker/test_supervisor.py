@@ -19,6 +19,7 @@ from shared.command_store import CommandStore, StreamEntry
 from shared.commands import SkipCommand
 from shared.keys import Keys
 from shared.lease_store import LeaseStore
+from tests.fakediscord.waiting import wait_until
 from tests.worker.configs import supervisor_config
 from worker.supervisor import Supervisor, TrackedLease
 
@@ -99,11 +100,9 @@ async def harness(redis_url: str, redis: Redis, keys: Keys) -> AsyncIterator[Har
 
 
 async def _until(predicate: Callable[[], bool], limit_s: float = 5.0) -> float:
+    """Seconds until `predicate` held."""
     start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > limit_s:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
+    await wait_until(predicate, limit_s, "the supervisor condition")
     return time.monotonic() - start
 
 

@@ -1,4 +1,4 @@
-"""Pure-Python audio measurements on 48 kHz s16le PCM: dominant frequency and RMS level."""
+"""Pure-Python audio measurements on 48 kHz s16le PCM: dominant frequency, RMS and peak level, time windows."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ def mono_samples(pcm: bytes, channels: int = 2) -> array.array[int]:
     return samples[::channels] if channels > 1 else samples
 
 
+def pcm_window(pcm: bytes, start_s: float, length_s: float, channels: int = 2) -> bytes:
+    """``length_s`` seconds of interleaved s16le PCM from ``start_s`` on."""
+    frame_bytes = 2 * channels
+    begin = round(start_s * SAMPLE_RATE) * frame_bytes
+    return pcm[begin : begin + round(length_s * SAMPLE_RATE) * frame_bytes]
+
+
 def rms_dbfs(pcm: bytes, channels: int = 2) -> float:
     """RMS level in dBFS (full-scale sine ≈ -3 dBFS); -120 for silence or no audio."""
     samples = mono_samples(pcm, channels)
@@ -26,6 +33,19 @@ def rms_dbfs(pcm: bytes, channels: int = 2) -> float:
     if mean_square <= 0:
         return _SILENCE_DBFS
     return 20 * math.log10(math.sqrt(mean_square) / 32768.0)
+
+
+def peak_dbfs(pcm: bytes, channels: int = 2) -> float:
+    """The left channel's peak level in dBFS (full scale = 0 dBFS); -120 for silence or no audio."""
+    peak = max((abs(s) for s in mono_samples(pcm, channels)), default=0)
+    return 20 * math.log10(peak / 32768.0) if peak > 0 else _SILENCE_DBFS
+
+
+def peak_sample(pcm: bytes) -> int:
+    """The largest absolute s16 sample of any channel."""
+    samples = array.array("h")
+    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+    return max((abs(s) for s in samples), default=0)
 
 
 def _decimate(samples: array.array[int], factor: int) -> list[float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+from collections.abc import Iterable
 from typing import Final
 
 SAMPLE_RATE: Final = 48_000
@@ -56,3 +57,12 @@ class OpusDecoder:
         if self._state is not None:
             self._libref.opus_decoder_destroy(self._state)
             self._state = None
+
+
+def decode_packets(packets: Iterable[bytes]) -> bytes:
+    """Interleaved stereo s16le PCM of ``packets``, decoded in order by one decoder (as one stream)."""
+    decoder = OpusDecoder()
+    try:
+        return b"".join(decoder.decode(packet) for packet in packets)
+    finally:
+        decoder.close()

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.fakediscord.config import AES_GCM, XCHACHA
-from tests.fakediscord.voice.audio_analysis import dominant_frequency, rms_dbfs
+from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, peak_sample, rms_dbfs
 from tests.fakediscord.voice.capture import StreamCapture
 from tests.fakediscord.voice.mls import (
     ExternalSender,
@@ -48,6 +48,14 @@ def test_rms_dbfs() -> None:
     assert rms_dbfs(_tone(440.0, amplitude=32767)) == pytest.approx(-3.01, abs=0.05)
     assert rms_dbfs(_tone(440.0, amplitude=3277)) == pytest.approx(-23.01, abs=0.05)
     assert rms_dbfs(bytes(9600)) == -120.0 and rms_dbfs(b"") == -120.0
+
+
+def test_peak_levels_and_windows() -> None:
+    tone = _tone(440.0, amplitude=16384)
+    assert peak_dbfs(tone) == pytest.approx(-6.02, abs=0.01)
+    assert peak_sample(tone) == 16384
+    assert peak_dbfs(bytes(9600)) == -120.0 and peak_sample(b"") == 0
+    assert pcm_window(tone, 0.5, 0.25) == tone[96_000:144_000]
 
 
 @pytest.mark.parametrize(
