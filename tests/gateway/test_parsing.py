@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.parsing import (
+from gateway.commands.parsing import (
     SeekTarget,
     describe_filters,
     parse_duration_ms,

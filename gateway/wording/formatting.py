@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from gateway.custom_ids import PlayerButton
-from gateway.parsing import describe_filters
-from gateway.render import Button, ButtonStyle, Card, CardField, Reply
+from gateway.commands.parsing import describe_filters
+from gateway.wording.custom_ids import PlayerButton
+from gateway.wording.reply import Button, ButtonStyle, Card, CardField, Reply
 from shared.events import PlaybackFailure, PlaylistProgress, TrackFailed, TrackSubstituted
 from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SkipKind
 from shared.models import GuildSettings, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track
