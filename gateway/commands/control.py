@@ -5,7 +5,6 @@ from __future__ import annotations
 from gateway.commands.admission import Gate, require_playing
 from gateway.commands.invocation import Invocation
 from gateway.commands.parsing import (
-    describe_filters,
     parse_filters,
     parse_loop,
     parse_seek,
@@ -15,7 +14,7 @@ from gateway.commands.parsing import (
 from gateway.commands.permissions import Access
 from gateway.deps import Deps
 from gateway.wording import formatting
-from gateway.wording.formatting import NEXT_LOOP
+from gateway.wording.formatting import NEXT_LOOP, describe_filters
 from gateway.wording.reply import Reply
 from shared.commands import (
     FiltersCommand,
