@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from gateway.app import GatewayApp, point_nextcord_at
 from gateway.health import Health
-from gateway.redis_client import command_client
+from gateway.stores.clients import command_client
 from shared.keys import Keys
 from shared.observability import GatewayMetrics, HealthServer, configure_logging
 from shared.settings import Settings

@@ -10,26 +10,26 @@ from typing import Any, Final
 import nextcord
 from arq.connections import ArqRedis
 
-from gateway.announcer import Announcer
-from gateway.client import EncoreClient, ShardedEncoreClient
-from gateway.components import ComponentRouter
-from gateway.control_actions import ControlActions
+from gateway.commands.admission import Gate
+from gateway.commands.control import ControlActions
+from gateway.commands.play import PlayActions
+from gateway.commands.queue import QueueActions
+from gateway.commands.settings import SettingsActions
 from gateway.deps import Deps, Stores, Streams
-from gateway.discord_messages import DiscordMessages
-from gateway.gate import Gate
+from gateway.discord.client import EncoreClient, ShardedEncoreClient
+from gateway.discord.components import ComponentRouter
+from gateway.discord.listeners import ListenerWatch
+from gateway.discord.messages import DiscordMessages
+from gateway.discord.playback_cog import PlaybackCog
+from gateway.discord.queue_cog import QueueCog
+from gateway.discord.voice import DiscordVoiceControl
+from gateway.events.announcer import Announcer
+from gateway.events.voice_forwarder import VoiceForwarder
+from gateway.events.voice_requests import VoiceRequests
 from gateway.health import Health
-from gateway.jobs_client import JobClient
-from gateway.listeners import ListenerWatch
-from gateway.play_actions import PlayActions
-from gateway.playback_cog import PlaybackCog
-from gateway.queue_actions import QueueActions
-from gateway.queue_cog import QueueCog
-from gateway.redis_client import command_client, stream_client
-from gateway.settings_actions import SettingsActions
 from gateway.shards import ShardFilter
-from gateway.voice_bridge import DiscordVoiceControl
-from gateway.voice_forwarder import VoiceForwarder
-from gateway.voice_requests import VoiceRequests
+from gateway.stores.clients import command_client, stream_client
+from gateway.stores.jobs import JobClient
 from shared.clock import now_ms
 from shared.keys import Keys
 from shared.observability import GatewayMetrics

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
-from gateway.cursor_store import CursorStore
-from gateway.jobs_client import Jobs
-from gateway.message_store import MessageStore
-from gateway.rate_store import RateLimitStore
-from gateway.recent_store import RecentStore
-from gateway.search_cache import ResolverSearchCache
 from gateway.shards import ShardFilter
+from gateway.stores.cursors import CursorStore
+from gateway.stores.jobs import Jobs
+from gateway.stores.messages import MessageStore
+from gateway.stores.rate import RateLimitStore
+from gateway.stores.recent import RecentStore
+from gateway.stores.search_cache import ResolverSearchCache
 from shared.active_store import ActiveGuildStore
 from shared.clock import now_ms
 from shared.command_store import CommandStore

@@ -12,15 +12,15 @@ from arq.connections import ArqRedis
 from arq.worker import Worker, func
 from hypothesis import HealthCheck, settings
 
-from gateway.control_actions import ControlActions
+from gateway.commands.admission import Gate
+from gateway.commands.control import ControlActions
+from gateway.commands.play import PlayActions
+from gateway.commands.queue import QueueActions
+from gateway.commands.settings import SettingsActions
 from gateway.deps import Deps, Stores, Streams
-from gateway.gate import Gate
-from gateway.jobs_client import JobClient
-from gateway.play_actions import PlayActions
-from gateway.queue_actions import QueueActions
-from gateway.redis_client import command_client
-from gateway.settings_actions import SettingsActions
 from gateway.shards import ShardFilter
+from gateway.stores.clients import command_client
+from gateway.stores.jobs import JobClient
 from shared import codec
 from shared.jobs import JobName
 from shared.keys import Keys

@@ -19,10 +19,10 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
-from gateway.context import Invocation
+from gateway.commands.invocation import Invocation
+from gateway.commands.permissions import Actor
 from gateway.deps import Stores
-from gateway.permissions import Actor
-from gateway.render import Reply
+from gateway.wording.reply import Reply
 from shared.jobs import ResolveRequest, ResolveResult, ResolveStatus, SearchRequest, SearchResult
 from shared.keys import Keys
 from shared.models import PlayerState, QueueItem, Track

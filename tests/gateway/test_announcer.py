@@ -7,10 +7,10 @@ import dataclasses
 
 from arq.connections import ArqRedis
 
-from gateway.announcer import Announcer
 from gateway.deps import Deps
-from gateway.render import Reply
+from gateway.events.announcer import Announcer
 from gateway.shards import ShardFilter
+from gateway.wording.reply import Reply
 from shared.event_store import EventStore
 from shared.events import (
     PlayerLeft,

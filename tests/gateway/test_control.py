@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.components import ComponentRouter
-from gateway.control_actions import ControlActions
-from gateway.custom_ids import PlayerButton
+from gateway.commands.control import ControlActions
+from gateway.commands.play import PlayActions
+from gateway.commands.queue import QueueActions
 from gateway.deps import Deps
-from gateway.play_actions import PlayActions
-from gateway.queue_actions import QueueActions
+from gateway.discord.components import ComponentRouter
+from gateway.wording.custom_ids import PlayerButton
 from shared.commands import (
     Command,
     FiltersCommand,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import discord_limits as limits
+from gateway.commands.play import PlayActions, autocomplete_choices
 from gateway.deps import Deps
-from gateway.discord_render import autocomplete, edit_kwargs, send_kwargs
-from gateway.play_actions import PlayActions, autocomplete_choices
-from gateway.recent_store import CHOICE_KEY_PREFIX
-from gateway.render import Button, Card, CardField, Reply
+from gateway.discord.render import autocomplete, edit_kwargs, send_kwargs
+from gateway.stores.recent import CHOICE_KEY_PREFIX
+from gateway.wording import limits
+from gateway.wording.reply import Button, Card, CardField, Reply
 from shared.errors import InvalidInputError
 from tests.gateway.doubles import GUILD, RecordingResponder, invocation
 

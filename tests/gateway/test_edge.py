@@ -11,13 +11,13 @@ import pytest
 from arq.connections import ArqRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from gateway.context import Responder
+from gateway.commands.admission import Gate
+from gateway.commands.answering import ACK_BUDGET_S, APOLOGY, CORRUPT, UNAVAILABLE, Handler, reply_for, run_interaction
+from gateway.commands.invocation import Responder
+from gateway.commands.queue import QueueActions
 from gateway.deps import Deps, Stores
-from gateway.edge import ACK_BUDGET_S, APOLOGY, CORRUPT, UNAVAILABLE, Handler, reply_for, run_interaction
-from gateway.gate import Gate
-from gateway.queue_actions import QueueActions
-from gateway.redis_client import command_client
-from gateway.render import Reply
+from gateway.stores.clients import command_client
+from gateway.wording.reply import Reply
 from shared.errors import (
     CorruptDataError,
     InvalidInputError,

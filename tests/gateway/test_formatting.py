@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gateway import formatting
-from gateway.custom_ids import PlayerButton, SearchPick, parse
+from gateway.wording import formatting
+from gateway.wording.custom_ids import PlayerButton, SearchPick, parse
 from shared.events import PlaylistProgress, TrackFailed, TrackSubstituted
 from shared.jobs import ResolveResult, ResolveStatus, SkipKind, Skipped
 from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track

@@ -6,14 +6,14 @@ from typing import Any, cast
 
 import pytest
 
-from gateway.control_actions import ControlActions
+from gateway.commands.control import ControlActions
+from gateway.commands.option_check import CommandSchemas
+from gateway.commands.play import PlayActions
+from gateway.commands.queue import QueueActions
+from gateway.commands.settings import SettingsActions
 from gateway.deps import Deps
-from gateway.option_check import CommandSchemas
-from gateway.play_actions import PlayActions
-from gateway.playback_cog import PlaybackCog
-from gateway.queue_actions import QueueActions
-from gateway.queue_cog import QueueCog
-from gateway.settings_actions import SettingsActions
+from gateway.discord.playback_cog import PlaybackCog
+from gateway.discord.queue_cog import QueueCog
 from shared.errors import InvalidInputError
 
 ROLE = 11

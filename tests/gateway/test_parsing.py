@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.parsing import (
+from gateway.commands.parsing import (
     SeekTarget,
-    describe_filters,
     parse_duration_ms,
     parse_filters,
     parse_loop,
@@ -21,6 +20,7 @@ from gateway.parsing import (
     parse_when,
     shown,
 )
+from gateway.wording.formatting import describe_filters
 from shared.errors import InvalidInputError
 from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode
 

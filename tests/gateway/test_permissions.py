@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.permissions import (
+from gateway.commands.permissions import (
     Access,
     Actor,
     VoiceSituation,

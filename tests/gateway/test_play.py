@@ -8,11 +8,11 @@ import dataclasses
 import pytest
 from arq.worker import Worker
 
-from gateway import formatting
-from gateway.custom_ids import SearchPick, parse
+from gateway.commands.admission import Gate
+from gateway.commands.play import PlayActions, suggestions
 from gateway.deps import Deps
-from gateway.gate import Gate
-from gateway.play_actions import PlayActions, suggestions
+from gateway.wording import formatting
+from gateway.wording.custom_ids import SearchPick, parse
 from shared.commands import JoinCommand, PlayNowCommand, QueueChangedCommand
 from shared.errors import InvalidInputError, PermissionDeniedError
 from shared.models import InsertPosition, PlayerState

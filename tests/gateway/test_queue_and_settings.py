@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 from arq.connections import ArqRedis
 
+from gateway.commands.admission import Gate
+from gateway.commands.queue import QueueActions
+from gateway.commands.settings import Resettable, SettingsActions, SettingsChange
 from gateway.deps import Deps, Stores
-from gateway.gate import Gate
-from gateway.queue_actions import QueueActions
-from gateway.settings_actions import Resettable, SettingsActions, SettingsChange
 from shared.errors import InvalidInputError, PermissionDeniedError, RateLimitedError
 from shared.models import GuildSettings, PlayerState
 from shared.queue_store import QueueLimits

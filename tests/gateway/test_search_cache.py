@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from gateway.commands.play import suggestions
 from gateway.deps import Deps
-from gateway.play_actions import suggestions
-from gateway.search_cache import ResolverSearchCache
+from gateway.stores.search_cache import ResolverSearchCache
 from shared.jobs import SEARCH_SIZE
 from shared.keys import Keys
 from shared.models import CachedTracks, Track

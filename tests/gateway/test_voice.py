@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from gateway import voice_forwarder
 from gateway.deps import Deps
+from gateway.events import voice_forwarder
+from gateway.events.voice_forwarder import VoiceForwarder
+from gateway.events.voice_requests import VoiceRequests
 from gateway.shards import ShardFilter
-from gateway.voice_forwarder import VoiceForwarder
-from gateway.voice_requests import VoiceRequests
 from shared.commands import VoiceUpdateCommand
 from shared.events import VoiceStateRequest
 from shared.models import PlayerState, VoiceCredentials

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from gateway import formatting
+from gateway.wording import formatting
 from shared.event_store import EventStore
 from shared.events import PlaylistProgress
 from shared.jobs import ResolveStatus, SearchRequest, SkipKind, Skipped

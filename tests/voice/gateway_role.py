@@ -1,9 +1,9 @@
 """Plays encore's gateway for voice tests: sends op 4 when the connection asks, feeds back the voice events.
 
-A raw gateway v10 client (no nextcord) logged in to the fake Discord as the bot. Like ``gateway/voice_forwarder``,
-it turns VOICE_STATE_UPDATE + VOICE_SERVER_UPDATE into ``VoiceCredentials``: a server update is fed with the last
-state; a state update that leaves (channel null) is fed at once. Everything fed is tagged with the id of the last
-request the connection made (what the gateway forwards follows that request).
+A raw gateway v10 client (no nextcord) logged in to the fake Discord as the bot. Like
+``gateway/events/voice_forwarder``, it turns VOICE_STATE_UPDATE + VOICE_SERVER_UPDATE into ``VoiceCredentials``: a
+server update is fed with the last state; a state update that leaves (channel null) is fed at once. Everything fed
+is tagged with the id of the last request the connection made (what the gateway forwards follows that request).
 """
 
 from __future__ import annotations

@@ -6,15 +6,15 @@ import logging
 import uuid
 from typing import Final
 
-from gateway import formatting
-from gateway.context import Invocation, Responder
-from gateway.custom_ids import SearchPick
+from gateway.commands.admission import Admission, Gate
+from gateway.commands.invocation import Invocation, Responder
+from gateway.commands.parsing import parse_query, parse_when
+from gateway.commands.permissions import Access, summon_target
 from gateway.deps import Deps
-from gateway.gate import Admission, Gate
-from gateway.parsing import parse_query, parse_when
-from gateway.permissions import Access, summon_target
-from gateway.recent_store import CHOICE_LENGTH, RecentEntry, SearchSession
-from gateway.render import Button, ButtonStyle, Reply
+from gateway.stores.recent import CHOICE_LENGTH, RecentEntry, SearchSession
+from gateway.wording import formatting
+from gateway.wording.custom_ids import SearchPick
+from gateway.wording.reply import Button, ButtonStyle, Reply
 from shared.commands import JoinCommand, PlayNowCommand, QueueChangedCommand
 from shared.errors import InvalidInputError, PermissionDeniedError
 from shared.jobs import MAX_QUERY_LENGTH, ResolveRequest, ResolveResult, ResolveStatus, SearchRequest

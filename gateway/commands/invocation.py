@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.permissions import Actor
-from gateway.render import Reply
+from gateway.commands.permissions import Actor
+from gateway.wording.reply import Reply
 
 
 @dataclass(frozen=True, slots=True)

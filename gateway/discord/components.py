@@ -7,15 +7,15 @@ from typing import Final
 
 import nextcord
 
-from gateway import custom_ids
-from gateway.context import Invocation, Responder
-from gateway.control_actions import ControlActions
-from gateway.custom_ids import PlayerButton, SearchPick
+from gateway.commands.control import ControlActions
+from gateway.commands.invocation import Invocation, Responder
+from gateway.commands.play import PlayActions
+from gateway.commands.queue import QueueActions
 from gateway.deps import Deps
-from gateway.discord_edge import Interaction, handle
-from gateway.play_actions import PlayActions
-from gateway.queue_actions import QueueActions
-from gateway.render import Reply
+from gateway.discord.interaction import Interaction, handle
+from gateway.wording import custom_ids
+from gateway.wording.custom_ids import PlayerButton, SearchPick
+from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 
 COMPONENT: Final = nextcord.InteractionType.component

@@ -1,10 +1,10 @@
 """The nextcord clients encore runs: one interaction entry point for commands and components.
 
 Component clicks go to the router by custom id; slash commands and autocomplete are first checked against the
-declarations the bot registered (`gateway.option_check`: a bad payload gets an ephemeral error naming the option, or
-no suggestions, and never reaches nextcord's conversions or a command), then go to nextcord's own dispatch. A
-failure inside nextcord before a command's callback runs is logged and answered with an apology, so no interaction
-is left to time out.
+declarations the bot registered (`gateway.commands.option_check`: a bad payload gets an ephemeral error naming the
+option, or no suggestions, and never reaches nextcord's conversions or a command), then go to nextcord's own
+dispatch. A failure inside nextcord before a command's callback runs is logged and answered with an apology, so no
+interaction is left to time out.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Any, Final, override
 
 import nextcord
 
-from gateway.components import ComponentRouter
-from gateway.discord_edge import OUTCOME, outcome
-from gateway.discord_render import send_kwargs
-from gateway.edge import APOLOGY
-from gateway.option_check import CommandSchemas
-from gateway.render import Reply
+from gateway.commands.answering import APOLOGY
+from gateway.commands.option_check import CommandSchemas
+from gateway.discord.components import ComponentRouter
+from gateway.discord.interaction import OUTCOME, outcome
+from gateway.discord.render import send_kwargs
+from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.observability import GatewayMetrics
 

@@ -2,7 +2,7 @@
 
 Discord rejects a whole request (HTTP 400, code 50035 "Invalid Form Body") when any part oversteps, so the member
 sees an error or "The application did not respond" instead of a slightly shorter message. Every reply, follow-up,
-edit, now-playing card and announcement passes through `fit_reply` (called by `gateway.discord_render`, where
+edit, now-playing card and announcement passes through `fit_reply` (called by `gateway.discord.render`, where
 nextcord objects are built), and every autocomplete answer through `fit_choices`. Text is cut with "…".
 
 The numbers are Discord's documented limits (developer docs: "Message Resource" for content, "Embed Limits" for
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Final
 
-from gateway.render import Button, Card, CardField, Reply
+from gateway.wording.reply import Button, Card, CardField, Reply
 
 _log: Final = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ AUTOCOMPLETE_CHOICES: Final = 25
 CHOICE_NAME: Final = 100
 CHOICE_VALUE: Final = 100
 """Characters of a string option's choice value. A longer value is never cut (that would be a different query):
-the caller maps it to a short key first (see `gateway.recent_store.RecentStore.shorten`)."""
+the caller maps it to a short key first (see `gateway.stores.recent.RecentStore.shorten`)."""
 BUTTON_LABEL: Final = 80
 CUSTOM_ID: Final = 100
 COMPONENTS: Final = 25

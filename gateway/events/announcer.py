@@ -14,11 +14,11 @@ from typing import Final, Protocol
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gateway import formatting
 from gateway.deps import Deps
-from gateway.message_store import MessageRef
-from gateway.redis_client import STREAM_BLOCK_MS
-from gateway.render import Reply
+from gateway.stores.clients import STREAM_BLOCK_MS
+from gateway.stores.messages import MessageRef
+from gateway.wording import formatting
+from gateway.wording.reply import Reply
 from shared.event_store import EventEntry
 from shared.events import (
     Event,

@@ -10,11 +10,11 @@ from typing import Any, Final
 
 import nextcord
 
-from gateway.context import Invocation, Responder
-from gateway.discord_render import edit_kwargs, send_kwargs
-from gateway.edge import run_interaction
-from gateway.permissions import Actor
-from gateway.render import Reply
+from gateway.commands.answering import run_interaction
+from gateway.commands.invocation import Invocation, Responder
+from gateway.commands.permissions import Actor
+from gateway.discord.render import edit_kwargs, send_kwargs
+from gateway.wording.reply import Reply
 from shared.observability import InteractionOutcome
 
 _log: Final = logging.getLogger(__name__)

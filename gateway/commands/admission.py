@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from gateway.context import Invocation
+from gateway.commands.invocation import Invocation
+from gateway.commands.permissions import Access, VoiceSituation, check
 from gateway.deps import Deps
-from gateway.permissions import Access, VoiceSituation, check
 from shared.commands import Command
 from shared.errors import InvalidInputError, RateLimitedError
 from shared.models import GuildSettings, PlayerState

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from gateway import formatting
-from gateway.context import Invocation
+from gateway.commands.admission import Gate, require_playing
+from gateway.commands.invocation import Invocation
+from gateway.commands.parsing import (
+    parse_filters,
+    parse_loop,
+    parse_seek,
+    parse_skip_count,
+    parse_volume,
+)
+from gateway.commands.permissions import Access
 from gateway.deps import Deps
-from gateway.formatting import NEXT_LOOP
-from gateway.gate import Gate, require_playing
-from gateway.parsing import describe_filters, parse_filters, parse_loop, parse_seek, parse_skip_count, parse_volume
-from gateway.permissions import Access
-from gateway.render import Reply
+from gateway.wording import formatting
+from gateway.wording.formatting import NEXT_LOOP, describe_filters
+from gateway.wording.reply import Reply
 from shared.commands import (
     FiltersCommand,
     LeaveCommand,

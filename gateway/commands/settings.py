@@ -8,13 +8,13 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from gateway import formatting
-from gateway.context import Invocation
+from gateway.commands.admission import Gate
+from gateway.commands.invocation import Invocation
+from gateway.commands.parsing import parse_duration_ms
+from gateway.commands.permissions import Access
 from gateway.deps import Deps
-from gateway.gate import Gate
-from gateway.parsing import parse_duration_ms
-from gateway.permissions import Access
-from gateway.render import Reply
+from gateway.wording import formatting
+from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.models import GuildSettings
 

@@ -9,15 +9,15 @@ import nextcord
 from nextcord import SlashOption
 from redis.exceptions import RedisError
 
-from gateway.context import Invocation, Responder
-from gateway.control_actions import ControlActions
+from gateway.commands.control import ControlActions
+from gateway.commands.invocation import Invocation, Responder
+from gateway.commands.parsing import MAX_TIME_TEXT, MAX_VOLUME
+from gateway.commands.play import PlayActions, autocomplete_choices
 from gateway.deps import Deps
-from gateway.discord_edge import Interaction, handle
-from gateway.discord_render import autocomplete as choices_payload
-from gateway.parsing import MAX_TIME_TEXT, MAX_VOLUME
-from gateway.play_actions import PlayActions, autocomplete_choices
-from gateway.render import Reply
-from gateway.slash import autocomplete, choices, slash
+from gateway.discord.interaction import Interaction, handle
+from gateway.discord.render import autocomplete as choices_payload
+from gateway.discord.slash import autocomplete, choices, slash
+from gateway.wording.reply import Reply
 from shared.commands import MAX_SKIP
 
 _log: Final = logging.getLogger(__name__)

@@ -7,12 +7,12 @@ from typing import Final
 import nextcord
 from nextcord import SlashOption
 
-from gateway.discord_edge import Interaction, handle
-from gateway.formatting import PAGE_SIZE
-from gateway.parsing import MAX_TIME_TEXT
-from gateway.queue_actions import QueueActions
-from gateway.settings_actions import Resettable, SettingsActions, SettingsChange
-from gateway.slash import choices, slash
+from gateway.commands.parsing import MAX_TIME_TEXT
+from gateway.commands.queue import QueueActions
+from gateway.commands.settings import Resettable, SettingsActions, SettingsChange
+from gateway.discord.interaction import Interaction, handle
+from gateway.discord.slash import choices, slash
+from gateway.wording.formatting import PAGE_SIZE
 from shared.models import MAX_QUEUE_LIMIT
 
 RESETTABLE: Final = choices(*(item.value for item in Resettable))

@@ -18,8 +18,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
-from gateway.context import Responder
-from gateway.render import Reply
+from gateway.commands.invocation import Responder
+from gateway.wording.reply import Reply
 from shared.errors import CorruptDataError, TemporarilyUnavailableError, UserFacingError
 from shared.observability import InteractionOutcome
 

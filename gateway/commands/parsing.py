@@ -223,20 +223,3 @@ def _build_chain(presets: tuple[FilterPreset, ...], values: dict[str, float]) ->
         problems = [_LIMITS[field] for field in sorted(fields) if field in _LIMITS]
         text = "; ".join(problems)
         raise InvalidInputError(text[:1].upper() + text[1:] + "." if problems else "Invalid filters.") from None
-
-
-def describe_filters(chain: FilterChain) -> str:
-    """The inverse of parse_filters, for showing the active chain."""
-    parts: list[str] = []
-    for preset in chain.presets:
-        if preset is FilterPreset.BASSBOOST:
-            parts.append(f"bassboost={chain.bass_gain_db:g}")
-        elif preset is FilterPreset.EIGHT_D:
-            parts.append(f"8d={chain.rotation_hz:g}")
-        else:
-            parts.append(preset.value)
-    if chain.speed != 1.0:
-        parts.append(f"speed={chain.speed:g}")
-    if chain.pitch != 1.0:
-        parts.append(f"pitch={chain.pitch:g}")
-    return ", ".join(parts) if parts else "none"

@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.deps import Deps
-from gateway.redis_client import STREAM_BLOCK_MS
+from gateway.stores.clients import STREAM_BLOCK_MS
 from shared.events import VoiceStateRequest
 
 _log: Final = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Turns render values into nextcord embeds and (presentational) views: the one door out of the gateway.
 
 Every message, edit and autocomplete answer is built here, so each is cut to Discord's limits here
-(`gateway.discord_limits`) and nowhere else.
+(`gateway.wording.limits`) and nowhere else.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any, Final
 
 import nextcord
 
-from gateway.discord_limits import fit_choices, fit_reply
-from gateway.render import Button, ButtonStyle, Card, Reply
+from gateway.wording.limits import fit_choices, fit_reply
+from gateway.wording.reply import Button, ButtonStyle, Card, Reply
 
 _STYLES: Final = {
     ButtonStyle.PRIMARY: nextcord.ButtonStyle.primary,

@@ -6,14 +6,14 @@ needed.
 
 from __future__ import annotations
 
-from gateway import formatting
-from gateway.context import Invocation
+from gateway.commands.admission import Gate
+from gateway.commands.invocation import Invocation
+from gateway.commands.parsing import parse_page, parse_position
+from gateway.commands.permissions import Access, may_remove
 from gateway.deps import Deps
-from gateway.formatting import PAGE_SIZE
-from gateway.gate import Gate
-from gateway.parsing import parse_page, parse_position
-from gateway.permissions import Access, may_remove
-from gateway.render import Reply
+from gateway.wording import formatting
+from gateway.wording.formatting import PAGE_SIZE
+from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError, PermissionDeniedError
 
 

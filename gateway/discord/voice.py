@@ -14,8 +14,8 @@ import nextcord
 from nextcord.types.voice import GuildVoiceState as GuildVoiceStatePayload
 from nextcord.types.voice import VoiceServerUpdate as VoiceServerUpdatePayload
 
-from gateway.discord_edge import bot_channel_id
-from gateway.voice_forwarder import VoiceForwarder
+from gateway.discord.interaction import bot_channel_id
+from gateway.events.voice_forwarder import VoiceForwarder
 
 _log: Final = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S: Final = 10.0

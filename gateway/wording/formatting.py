@@ -5,12 +5,21 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from gateway.custom_ids import PlayerButton
-from gateway.parsing import describe_filters
-from gateway.render import Button, ButtonStyle, Card, CardField, Reply
+from gateway.wording.custom_ids import PlayerButton
+from gateway.wording.reply import Button, ButtonStyle, Card, CardField, Reply
 from shared.events import PlaybackFailure, PlaylistProgress, TrackFailed, TrackSubstituted
 from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SkipKind
-from shared.models import GuildSettings, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track
+from shared.models import (
+    FilterChain,
+    FilterPreset,
+    GuildSettings,
+    InsertPosition,
+    LoopMode,
+    Page,
+    PlayerState,
+    QueueItem,
+    Track,
+)
 
 BAR_WIDTH: Final = 18
 PAGE_SIZE: Final = 10
@@ -237,3 +246,20 @@ def settings_card(settings: GuildSettings) -> Reply:
         CardField("Search fallback", "on" if settings.search_fallback else "off"),
     )
     return Reply(card=Card(title="Settings", fields=fields))
+
+
+def describe_filters(chain: FilterChain) -> str:
+    """The active chain as `/filter set` takes it (the inverse of `gateway.commands.parsing.parse_filters`)."""
+    parts: list[str] = []
+    for preset in chain.presets:
+        if preset is FilterPreset.BASSBOOST:
+            parts.append(f"bassboost={chain.bass_gain_db:g}")
+        elif preset is FilterPreset.EIGHT_D:
+            parts.append(f"8d={chain.rotation_hz:g}")
+        else:
+            parts.append(preset.value)
+    if chain.speed != 1.0:
+        parts.append(f"speed={chain.speed:g}")
+    if chain.pitch != 1.0:
+        parts.append(f"pitch={chain.pitch:g}")
+    return ", ".join(parts) if parts else "none"

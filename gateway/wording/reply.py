@@ -1,7 +1,7 @@
 """Library-free descriptions of what the bot says: replies, cards (embeds) and buttons.
 
 Everything the gateway shows is built as these values first, so formatting and command logic are tested without
-Discord; `gateway.discord_render` turns them into nextcord objects at the edge.
+Discord; `gateway.discord.render` turns them into nextcord objects at the edge.
 """
 
 from __future__ import annotations

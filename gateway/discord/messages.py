@@ -8,8 +8,8 @@ from typing import Final
 
 import nextcord
 
-from gateway.discord_render import edit_kwargs, send_kwargs
-from gateway.render import Reply
+from gateway.discord.render import edit_kwargs, send_kwargs
+from gateway.wording.reply import Reply
 
 _log: Final = logging.getLogger(__name__)
 REST_TIMEOUT_S: Final = 10.0
