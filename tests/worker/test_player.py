@@ -43,8 +43,8 @@ from shared.settings_store import SettingsStore
 from tests.support.factories import make_item, titles
 from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeStreams, FakeVoice, FixedLease
-from worker.player import GuildPlayer
-from worker.player_support import PlayerStores
+from worker.player.config import PlayerStores
+from worker.player.guild_player import GuildPlayer
 
 GUILD = 900
 VOICE = 901
