@@ -277,8 +277,9 @@ return 1
 )
 
 RESCUE: Final = r"""
--- Frees the jobs of a worker that stopped beating (worker/job_rescue.py): deletes arq's in-progress marker of each
--- of its recorded jobs, so arq runs them again. The markers are arq's keys (ARGV[3] .. job id), not encore's.
+-- Frees the jobs of a worker that stopped beating (worker/ownership/job_rescue.py): deletes arq's in-progress
+-- marker of each of its recorded jobs, so arq runs them again. The markers are arq's keys (ARGV[3] .. job id),
+-- not encore's.
 -- KEYS: workers (ZSET id -> heartbeat ms), the dead worker's jobs SET   ARGV: worker id, dead before (ms), prefix
 local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if beat and tonumber(beat) >= tonumber(ARGV[2]) then return -1 end

@@ -36,18 +36,18 @@ from shared.voice_store import VoiceStore
 from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.opener import SourceOpener
 from worker.audio.pacer import Pacer
-from worker.bridges import ResolverStreams, VoiceBridge, VoiceRequester
-from worker.job_rescue import JobRescue
-from worker.output import FencedSink, GuildAudio, VoiceHold
-from worker.player import GuildPlayer
-from worker.player_support import PlayerConfig, PlayerStores
-from worker.ports import HoldReason
+from worker.ownership.job_rescue import JobRescue
+from worker.ownership.supervisor import Supervisor, SupervisorConfig, TrackedLease
+from worker.player.config import PlayerConfig, PlayerStores
+from worker.player.guild_player import GuildPlayer
+from worker.player.output import FencedSink, GuildAudio, VoiceHold
+from worker.player.ports import HoldReason
+from worker.player.voice_link import ResolverStreams, VoiceBridge, VoiceRequester
 from worker.resolve.guard import UrlGuard
 from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
 from worker.resolve.proxy import GuardedProxy, ProxyLimits
 from worker.resolve.schedule_store import ArqChunkScheduler
 from worker.resolve.service import ResolveService
-from worker.supervisor import Supervisor, SupervisorConfig, TrackedLease
 from worker.voice.connection import VoiceConnectionFactory
 
 _log: Final = logging.getLogger(__name__)

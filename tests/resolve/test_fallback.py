@@ -16,8 +16,8 @@ from shared.settings_store import SettingsStore
 from tests.media.server import MediaServer
 from tests.resolve.conftest import GUILD, USER, make_request
 from tests.services.redis_server import free_port
-from worker.bridges import ResolverStreams
-from worker.ports import StreamSource
+from worker.player.ports import StreamSource
+from worker.player.voice_link import ResolverStreams
 from worker.resolve.service import ResolveService
 
 

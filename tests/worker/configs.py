@@ -6,8 +6,8 @@ import dataclasses
 from typing import Any
 
 from shared.settings import WorkerSettings
-from worker.player_support import PlayerConfig
-from worker.supervisor import SupervisorConfig
+from worker.ownership.supervisor import SupervisorConfig
+from worker.player.config import PlayerConfig
 
 
 def player_config(**changes: Any) -> PlayerConfig:

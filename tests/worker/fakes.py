@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from shared.models import FilterChain, QueueItem
 from worker.audio.errors import SourceError
-from worker.ports import HoldReason, PlayableStream, StreamOutcome, VoiceStatus
+from worker.player.ports import HoldReason, PlayableStream, StreamOutcome, VoiceStatus
 
 
 @dataclass

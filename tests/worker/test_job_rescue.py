@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from shared.keys import Keys
 from shared.redis_typing import aw
-from worker.job_rescue import JobRescue
+from worker.ownership.job_rescue import JobRescue
 
 DEAD_AFTER_MS = 500
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from shared.lease_store import Lease
-from worker.leases import SAFETY_MS, TrackedLease
+from worker.ownership.leases import SAFETY_MS, TrackedLease
 
 TTL_MS = 1500
 GRACE_MS = 5000

@@ -43,8 +43,8 @@ from tests.factories import make_item, titles
 from tests.fakediscord.waiting import wait_until, wait_until_async
 from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeStreams, FakeVoice, FixedLease
-from worker.player import GuildPlayer
-from worker.player_support import PlayerStores
+from worker.player.config import PlayerStores
+from worker.player.guild_player import GuildPlayer
 
 GUILD = 900
 VOICE = 901

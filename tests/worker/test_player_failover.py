@@ -8,7 +8,7 @@ import asyncio
 from shared.commands import JoinCommand, VoiceUpdateCommand
 from tests.factories import make_item
 from tests.worker.test_player import VOICE, Rig, rig  # noqa: F401 - the rig fixture
-from worker.ports import HoldReason
+from worker.player.ports import HoldReason
 
 
 async def _playing(rig: Rig) -> None:  # noqa: F811 - the fixture's name

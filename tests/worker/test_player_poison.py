@@ -21,7 +21,7 @@ from tests.factories import make_item, titles
 from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeStreams, FakeVoice, FixedLease
 from tests.worker.test_player import GUILD, VOICE, Rig, _playing, rig
-from worker.player import GuildPlayer
+from worker.player.guild_player import GuildPlayer
 
 __all__ = ["rig"]
 

@@ -21,7 +21,7 @@ from shared.keys import Keys
 from shared.lease_store import LeaseStore
 from tests.fakediscord.waiting import wait_until
 from tests.worker.configs import supervisor_config
-from worker.supervisor import Supervisor, TrackedLease
+from worker.ownership.supervisor import Supervisor, TrackedLease
 
 LEASE_MS = 600
 

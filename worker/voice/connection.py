@@ -9,7 +9,7 @@ from typing import Protocol
 
 from shared.errors import VoiceError
 from shared.models import VoiceCredentials
-from worker.ports import VoiceStatus
+from worker.player.ports import VoiceStatus
 
 __all__ = [
     "RequestVoiceState",

@@ -17,7 +17,7 @@ from worker.audio.ffmpeg_args import TrackRequest
 from worker.audio.frames import FrameSink
 from worker.audio.opener import SourceOpener
 from worker.audio.pacer import EndReason, GuildStream, Pacer, TrackEnded
-from worker.ports import HoldReason, LeaseView, PlayableStream, VoiceStatus
+from worker.player.ports import HoldReason, LeaseView, PlayableStream, VoiceStatus
 from worker.voice.connection import VoiceEvent
 
 _log: Final = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.models import PlayerState, QueueItem
-from worker.player_support import TrackDone
-from worker.ports import AudioOutput, HoldReason, PlayableStream, Playback, VoicePort, VoiceStatus
+from worker.player.config import TrackDone
+from worker.player.ports import AudioOutput, HoldReason, PlayableStream, Playback, VoicePort, VoiceStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,11 +45,11 @@ from shared.events import (
 )
 from shared.models import LoopMode, PlayerState, QueueItem
 from shared.player_store import Retire
-from worker import poison_policy
-from worker.player_core import FIRST_AUDIO_KINDS, PlayerCore
-from worker.player_support import CommandArrived, Fenced, Halt, Inbox, ItemFailed, TrackDone
-from worker.ports import VoiceStatus
-from worker.track_driver import next_after
+from worker.player import poison_policy
+from worker.player.config import CommandArrived, Fenced, Halt, Inbox, ItemFailed, TrackDone
+from worker.player.core import FIRST_AUDIO_KINDS, PlayerCore
+from worker.player.ports import VoiceStatus
+from worker.player.track_driver import next_after
 
 _log: Final = logging.getLogger(__name__)
 _REJOIN: Final = (VoiceStatus.CLOSED, VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)

@@ -27,7 +27,7 @@ from shared.lease_store import LeaseStore, RenewOutcome
 from shared.redis_typing import aw
 from shared.settings import WorkerSettings
 from shared.tasks import TaskOwner
-from worker.leases import TrackedLease
+from worker.ownership.leases import TrackedLease
 
 __all__ = ["OwnedPlayer", "PlayerFactory", "Supervisor", "SupervisorConfig", "TrackedLease"]
 

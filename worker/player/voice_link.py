@@ -11,7 +11,7 @@ from shared.clock import now_ms
 from shared.events import VoiceStateRequest
 from shared.models import QueueItem
 from shared.voice_store import VoiceStore
-from worker.ports import LeaseView, PlayableStream, StreamOutcome, VoiceStatus
+from worker.player.ports import LeaseView, PlayableStream, StreamOutcome, VoiceStatus
 from worker.resolve.service import ResolveService
 from worker.voice.connection import VoiceConnection
 

@@ -1,8 +1,8 @@
 """The player's core: its state and collaborators, fenced commits, the lease check and events.
 
-`GuildPlayer` (worker/player.py) builds the owner loop, the commands and playback on these primitives. Order of
-every change: compute the new state, commit it through a fenced script, then act (audio, voice, events). A rejected
-commit means another worker owns the guild: the player stops at once without writing anything.
+`GuildPlayer` (worker/player/guild_player.py) builds the owner loop, the commands and playback on these primitives.
+Order of every change: compute the new state, commit it through a fenced script, then act (audio, voice, events).
+A rejected commit means another worker owns the guild: the player stops at once without writing anything.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from shared.models import GuildSettings, ItemTrouble, LoopMode, PlayerState, Que
 from shared.observability import WorkerMetrics
 from shared.player_store import Retire, Transition
 from shared.tasks import TaskOwner
-from worker import poison_policy
-from worker.player_support import (
+from worker.player import poison_policy
+from worker.player.config import (
     CommandArrived,
     Fenced,
     Halt,
@@ -36,8 +36,8 @@ from worker.player_support import (
     PlayerStores,
     Rejoiner,
 )
-from worker.ports import AudioOutput, HoldReason, LeaseView, StreamSource, VoicePort
-from worker.track_driver import TrackDriver
+from worker.player.ports import AudioOutput, HoldReason, LeaseView, StreamSource, VoicePort
+from worker.player.track_driver import TrackDriver
 
 _log: Final = logging.getLogger(__name__)
 STALE_COMMAND_MS: Final = 60_000
