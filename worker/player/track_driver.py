@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.models import PlayerState, QueueItem
-from worker.player.config import TrackDone
+from worker.player.inbox import TrackDone
 from worker.player.ports import AudioOutput, HoldReason, PlayableStream, Playback, VoicePort, VoiceStatus
 
 
