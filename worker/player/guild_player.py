@@ -44,10 +44,11 @@ from worker.player.announcer import Announcer
 from worker.player.conductor import Conductor
 from worker.player.config import PlayerConfig, PlayerStores
 from worker.player.inbox import CommandArrived, Halt, Inbox, ItemFailed, LeaseDoubt, TrackDone
-from worker.player.ports import AudioOutput, HoldReason, LeaseView, StreamSource, VoicePort, VoiceStatus
+from worker.player.ports import AudioOutput, HoldReason, LeaseView, StreamSource, VoicePort
 from worker.player.presence import Presence, Rejoiner
 from worker.player.state import Fenced, FencedState
 from worker.player.track_driver import TrackDriver
+from worker.voice.connection import VoiceStatus
 
 _log: Final = logging.getLogger(__name__)
 STALE_COMMAND_MS: Final = 60_000

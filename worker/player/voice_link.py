@@ -11,8 +11,8 @@ from redis.exceptions import RedisError
 from shared.clock import now_ms
 from shared.events import VoiceStateRequest
 from shared.voice_store import VoiceStore
-from worker.player.ports import LeaseView, VoiceStatus
-from worker.voice.connection import VoiceConnection
+from worker.player.ports import LeaseView
+from worker.voice.connection import VoiceConnection, VoiceStatus
 
 _log: Final = logging.getLogger(__name__)
 
