@@ -42,7 +42,8 @@ from worker.player.config import PlayerConfig, PlayerStores
 from worker.player.guild_player import GuildPlayer
 from worker.player.output import FencedSink, GuildAudio, VoiceHold
 from worker.player.ports import HoldReason
-from worker.player.voice_link import ResolverStreams, VoiceBridge, VoiceRequester
+from worker.player.resolver_streams import ResolverStreams
+from worker.player.voice_link import VoiceBridge, VoiceRequester
 from worker.resolve.guard import UrlGuard
 from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
 from worker.resolve.proxy import GuardedProxy, ProxyLimits

@@ -17,7 +17,7 @@ from tests.media.server import MediaServer
 from tests.resolve.conftest import GUILD, USER, make_request
 from tests.services.redis_server import free_port
 from worker.player.ports import StreamSource
-from worker.player.voice_link import ResolverStreams
+from worker.player.resolver_streams import ResolverStreams
 from worker.resolve.service import ResolveService
 
 

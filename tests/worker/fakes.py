@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from shared.models import FilterChain, QueueItem
 from worker.audio.errors import SourceError
-from worker.player.ports import HoldReason, PlayableStream, StreamOutcome, VoiceStatus
+from worker.player.ports import HoldReason, PlayableStream, StreamOutcome
+from worker.voice.connection import VoiceStatus
 
 
 @dataclass

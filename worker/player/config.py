@@ -1,11 +1,11 @@
-"""Plumbing for guild players: their configuration, their inbox messages, and the stores they write through."""
+"""What a guild player is built from: its tunables and the stores it writes through."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from shared.active_store import ActiveGuildStore
-from shared.command_store import CommandStore, StreamEntry
+from shared.command_store import CommandStore
 from shared.event_store import EventStore
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
@@ -50,60 +50,3 @@ class PlayerStores:
     events: EventStore
     commands: CommandStore
     active: ActiveGuildStore
-
-
-@dataclass(frozen=True, slots=True)
-class CommandArrived:
-    entry: StreamEntry
-
-
-@dataclass(frozen=True, slots=True)
-class TrackDone:
-    generation: int
-    error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ItemFailed:
-    """Item `uid` could not be played (already announced): move on, in order with the commands around it."""
-
-    uid: str
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class Halt:
-    """Stop at the next safe point; `handoff` writes a final checkpoint and releases the guild."""
-
-    handoff: bool
-
-
-@dataclass(frozen=True, slots=True)
-class LeaseDoubt:
-    """The audio sink refused a frame (the lease was not renewed in time): look at the lease now."""
-
-
-Inbox = CommandArrived | TrackDone | ItemFailed | Halt | LeaseDoubt
-
-
-class Fenced(Exception):  # noqa: N818 - a signal, not an error condition of the caller
-    """The fence rejected a write: another worker owns the guild now. Stop without touching anything."""
-
-
-class Rejoiner:
-    """When to ask again for a voice connection that gave up: at once, then with a doubling backoff."""
-
-    def __init__(self, backoff_s: tuple[float, float]) -> None:
-        self._initial, self._max = backoff_s
-        self._delay = 0.0
-        self._next_at = 0.0
-
-    def due(self, now: float) -> bool:
-        if now < self._next_at:
-            return False
-        self._next_at = now + self._delay
-        self._delay = min(self._max, max(self._initial, self._delay * 2))
-        return True
-
-    def connected(self) -> None:
-        self._delay = self._next_at = 0.0

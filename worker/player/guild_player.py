@@ -1,7 +1,9 @@
 """A guild's player: the owner loop that applies commands in order, plays the queue and checkpoints position.
 
 Order of every change: compute the new state, commit it through a fenced script, then act (audio, voice, events).
-A rejected commit means another worker owns the guild: the player stops at once without writing anything.
+A rejected commit means another worker owns the guild: the player stops at once without writing anything. The
+player owns the loop, the commands, the lease check and leaving; its collaborators own the committed state
+(`FencedState`), the flow of tracks (`Conductor`, over the `TrackDriver`) and the events (`Announcer`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import time
 from typing import Final
 
+from shared.clock import now_ms
 from shared.command_store import StreamEntry
 from shared.commands import (
     Command,
@@ -31,33 +34,111 @@ from shared.commands import (
     VoiceUpdateCommand,
     VolumeCommand,
 )
-from shared.errors import PlaybackError
-from shared.events import (
-    PlaybackFailure,
-    PlayerLeft,
-    PlayerUpdated,
-    QueueFinished,
-    TrackEnded,
-    TrackEndReason,
-    TrackFailed,
-    TrackStarted,
-    TrackSubstituted,
-)
-from shared.models import LoopMode, PlayerState, QueueItem
-from shared.player_store import Retire
+from shared.errors import CorruptDataError, PlaybackError
+from shared.events import PlaybackFailure, PlayerLeft, PlayerUpdated, TrackEndReason
+from shared.models import GuildSettings, PlayerState
+from shared.observability import WorkerMetrics
+from shared.tasks import TaskOwner
 from worker.player import poison_policy
-from worker.player.config import CommandArrived, Fenced, Halt, Inbox, ItemFailed, TrackDone
-from worker.player.core import FIRST_AUDIO_KINDS, PlayerCore
-from worker.player.ports import VoiceStatus
-from worker.player.track_driver import next_after
+from worker.player.announcer import Announcer
+from worker.player.conductor import FIRST_AUDIO_KINDS, Conductor
+from worker.player.config import PlayerConfig, PlayerStores
+from worker.player.inbox import CommandArrived, Halt, Inbox, ItemFailed, LeaseDoubt, TrackDone
+from worker.player.ports import AudioOutput, HoldReason, LeaseView, StreamSource, VoicePort
+from worker.player.presence import Presence, Rejoiner
+from worker.player.state import Fenced, FencedState
+from worker.player.track_driver import TrackDriver
+from worker.voice.connection import VoiceStatus
 
 _log: Final = logging.getLogger(__name__)
+STALE_COMMAND_MS: Final = 60_000
+_LEASE_POLL_S: Final = 0.05
 _REJOIN: Final = (VoiceStatus.CLOSED, VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
 _GAVE_UP: Final = (VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
 
 
-class GuildPlayer(PlayerCore):
+class GuildPlayer:
     """Owns one guild while its worker holds the lease. `run()` returns when the guild is released or lost."""
+
+    def __init__(  # noqa: PLR0913 - a composition point: every collaborator is injected
+        self,
+        guild_id: int,
+        *,
+        lease: LeaseView,
+        stores: PlayerStores,
+        audio: AudioOutput,
+        voice: VoicePort,
+        streams: StreamSource,
+        config: PlayerConfig,
+        metrics: WorkerMetrics | None = None,
+    ) -> None:
+        """`metrics` are the worker's (a player built without them records into a registry of its own)."""
+        self.guild_id = guild_id
+        self._metrics = metrics or WorkerMetrics()
+        self._lease = lease
+        self._stores = stores
+        self._voice = voice
+        self._config = config
+        self._inbox: asyncio.Queue[Inbox] = asyncio.Queue()
+        self._driver = TrackDriver(
+            guild_id, audio=audio, voice=voice, on_done=self._inbox.put_nowait,
+            voice_timeout_s=config.voice_connect_timeout_s,
+        )  # fmt: skip
+        self._state = FencedState(guild_id, lease, stores.players, self._driver.position_ms)
+        self._announcer = Announcer(guild_id, stores.events, lambda: self._state.current.text_channel_id)
+        self._conductor = Conductor(
+            guild_id, state=self._state, driver=self._driver, streams=streams, queue=stores.queue,
+            announcer=self._announcer, moved_on=self._inbox.put_nowait, metrics=self._metrics,
+            prepare_ahead_ms=config.prepare_ahead_ms,
+        )  # fmt: skip
+        self._settings = GuildSettings()
+        self._last_settings = 0.0
+        self._presence = Presence()
+        self._rejoiner = Rejoiner(config.rejoin_backoff_s)
+        self.released = False
+        self._side_tasks = TaskOwner()
+        self._ignore_before_ms = 0
+        self._voice_closed = False
+        self._inherited_fence = 0
+        """The fence of the owner that wrote the state this player started from."""
+        self._extra = {"guild_id": guild_id}
+
+    @property
+    def cursor(self) -> str:
+        return self._state.current.cursor
+
+    def deliver(self, entries: list[StreamEntry]) -> None:
+        for entry in entries:
+            self._inbox.put_nowait(CommandArrived(entry))
+            if isinstance(entry.command, VoiceUpdateCommand) and self._lease.valid():
+                # Credentials must reach the voice connection even while the loop waits for that connection;
+                # feeding them is idempotent, so doing it ahead of the (ordered) cursor commit is safe. Never once
+                # the lease may have lapsed: they are the new owner's, and using them would take its voice over.
+                self._side_tasks.spawn(self._voice.refresh(), name=f"voice-refresh-{self.guild_id}")
+
+    def halt(self, *, handoff: bool) -> None:
+        self._inbox.put_nowait(Halt(handoff=handoff))
+
+    def lease_in_doubt(self) -> None:
+        """The fenced sink refused a frame: wake the loop, which holds the audio until the lease is known."""
+        self._inbox.put_nowait(LeaseDoubt())
+
+    async def prepare(self) -> None:
+        """Load the stored state (a fresh one if missing or corrupt) before commands are delivered."""
+        try:
+            stored = await self._stores.players.load(self.guild_id)
+        except CorruptDataError as exc:
+            _log.error("resetting corrupt player state: %s", exc, extra=self._extra)
+            stored = None
+        self._settings = await self._stores.settings.get(self.guild_id)
+        if stored is None:
+            # A guild without state reads its whole (capped) stream, but commands from before this player's time
+            # (a lost or reset state) are only skipped over, never replayed.
+            self._ignore_before_ms = now_ms() - STALE_COMMAND_MS
+            stored = PlayerState(volume=self._settings.default_volume)
+        self._inherited_fence = stored.fence
+        self._state.current = stored.model_copy(update={"fence": self._lease.fence})
+        self._last_settings = time.monotonic()
 
     async def run(self) -> None:
         try:
@@ -65,13 +146,13 @@ class GuildPlayer(PlayerCore):
             await self._loop()
         except Fenced:
             _log.warning("fenced out: another worker owns the guild now", extra=self._extra)
-            await self._silence()
+            await self._conductor.silence()
         except Exception:
             await self._note_crash()
             raise
         finally:
             await self._side_tasks.aclose()
-            await self._driver.close()
+            await self._conductor.close()
             if not self._voice_closed:
                 # fenced out or crashed: drop the voice connection (without leaving: that is the new owner's call)
                 with contextlib.suppress(Exception):
@@ -92,36 +173,53 @@ class GuildPlayer(PlayerCore):
                 await self._apply(message.entry)
             elif isinstance(message, TrackDone) and message.generation == self._driver.generation:
                 self._driver.ended()
-                await self._on_track_done(message.error, broke_off=True)
+                await self._conductor.track_done(message.error, broke_off=True)
             elif isinstance(message, ItemFailed):
-                await self._on_item_failed(message)
+                await self._conductor.item_failed(message)
             await self._housekeeping()
+
+    async def _await_lease(self) -> None:
+        """A lease not renewed in time (a stalled loop, a slow Redis) holds the audio until the supervisor knows:
+        renewed (play on, nothing lost) or lost (fenced out). An owner never acts while the lease is in doubt."""
+        if self._lease.valid():
+            self._driver.hold(HoldReason.LEASE, False)
+            return
+        _log.warning("lease not renewed in time: holding playback", extra=self._extra)
+        self._driver.hold(HoldReason.LEASE, True)
+        deadline = time.monotonic() + self._config.lease_doubt_s
+        while not self._lease.valid():
+            if self._lease.lost or time.monotonic() > deadline:
+                raise Fenced
+            await asyncio.sleep(_LEASE_POLL_S)
+        _log.info("lease renewed: playing on", extra=self._extra)
+        self._driver.hold(HoldReason.LEASE, False)
 
     # ---- commands ------------------------------------------------------------------------------------------
 
     async def _apply(self, entry: StreamEntry) -> None:
         command = entry.command
         if command is None or command.issued_at_ms < self._ignore_before_ms:
-            await self._commit(self._next_state(cursor=entry.entry_id))
+            await self._state.commit(self._state.next(cursor=entry.entry_id))
             return
-        if command.text_channel_id is not None and command.text_channel_id != self._state.text_channel_id:
-            self._state = self._state.model_copy(update={"text_channel_id": command.text_channel_id})
+        if command.text_channel_id is not None and command.text_channel_id != self._state.current.text_channel_id:
+            self._state.amend(text_channel_id=command.text_channel_id)
         self._metrics.observe_command(command.kind, command.issued_at_ms)
-        self._applying = command
-        if command.kind in FIRST_AUDIO_KINDS and self._state.now_playing is None:
-            self._awaiting_audio = command
+        self._conductor.applying = command
+        if command.kind in FIRST_AUDIO_KINDS and self._state.current.now_playing is None:
+            self._conductor.awaiting_audio = command
         try:
             await self._dispatch(command, entry.entry_id)
         finally:
-            self._applying = None
+            self._conductor.applying = None
 
     async def _dispatch(self, command: Command, cursor: str) -> None:  # noqa: C901, PLR0912 - one branch per kind
+        state, conductor = self._state, self._conductor
         match command:
             case JoinCommand():
                 await self._join(command.voice_channel_id, cursor)
             case QueueChangedCommand():
-                await self._commit(self._next_state(cursor=cursor))
-                await self._start_if_idle(cursor)
+                await state.commit(state.next(cursor=cursor))
+                await conductor.start_if_idle(cursor)
             case PlayNowCommand():
                 await self._jump(cursor, uid=command.uid)
             case SkipCommand():
@@ -131,238 +229,128 @@ class GuildPlayer(PlayerCore):
             case PauseCommand() | ResumeCommand():
                 await self._set_paused(isinstance(command, PauseCommand), cursor)
             case StopCommand():
-                await self._stop(cursor)
+                previous = state.current.now_playing
+                await state.stop(cursor)
+                await conductor.end_current(previous, TrackEndReason.STOPPED)
             case LeaveCommand():
                 await self._leave(cursor, "asked to leave")
             case SeekCommand():
-                await self._seek(command.target_ms(self._position()), cursor)
+                await self._seek(command.target_ms(state.position()), cursor)
             case VolumeCommand():
-                await self._restyle(self._next_state(cursor=cursor, volume=command.volume))
+                await self._restyle(state.next(cursor=cursor, volume=command.volume))
             case FiltersCommand():
-                await self._restyle(self._next_state(cursor=cursor, filters=command.filters))
+                await self._restyle(state.next(cursor=cursor, filters=command.filters))
             case LoopCommand():
-                await self._commit(self._next_state(cursor=cursor, loop=command.mode))
+                await state.commit(state.next(cursor=cursor, loop=command.mode))
                 self._driver.clear_prepared()
-                await self._publish(self._event(PlayerUpdated))
+                await self._announcer.publish(self._announcer.event(PlayerUpdated))
             case VoiceUpdateCommand():
-                await self._commit(self._next_state(cursor=cursor))
+                await state.commit(state.next(cursor=cursor))
             case ListenersCommand():
-                await self._commit(self._next_state(cursor=cursor))
-                self._alone_since = time.monotonic() if command.count == 0 else None
+                await state.commit(state.next(cursor=cursor))
+                self._presence.listeners(command.count, time.monotonic())
 
     async def _join(self, channel_id: int, cursor: str) -> None:
-        moved = channel_id != self._state.voice_channel_id
-        await self._commit(self._next_state(cursor=cursor, voice_channel_id=channel_id))
-        self._alone_since = None
+        moved = channel_id != self._state.current.voice_channel_id
+        await self._state.commit(self._state.next(cursor=cursor, voice_channel_id=channel_id))
+        self._presence.joined()
         if moved or self._voice.status() in _REJOIN:
             await self._voice.connect(channel_id)
-        if self._state.now_playing is None:
-            await self._start_if_idle(cursor)
+        now_playing = self._state.current.now_playing
+        if now_playing is None:
+            await self._conductor.start_if_idle(cursor)
         elif not self._driver.playing:
-            await self._play(self._state.now_playing, self._state.position_ms)
-
-    async def _start_if_idle(self, cursor: str) -> None:
-        if self._state.now_playing is not None or self._state.voice_channel_id is None:
-            return
-        item = await self._advance(cursor, retire=Retire.DROP)
-        if item is not None:
-            await self._play(item, 0)
+            await self._conductor.play(now_playing, self._state.current.position_ms)
 
     async def _jump(self, cursor: str, *, uid: str | None) -> None:
         """Play queued item `uid` now, or with None the newest history item (previous)."""
-        template = self._template(cursor)
-        current = template.model_copy(update={"now_playing": self._state.now_playing})
-        fence = self._lease.fence
-        players = self._stores.players
-        if uid is None:
-            transition = await players.previous(self.guild_id, fence, current)
-        else:
-            transition = await players.play_now(self.guild_id, fence, current, uid)
-        if transition.item is None and not transition.fenced_out:
-            await self._commit(self._next_state(cursor=cursor))
+        previous = self._state.current.now_playing
+        changed, item = await self._state.jump(cursor, uid=uid)
+        if not changed:
             return
-        previous = self._state.now_playing
-        item = await self._after(transition, template)
-        await self._end_current(previous, TrackEndReason.REPLACED)
+        await self._conductor.end_current(previous, TrackEndReason.REPLACED)
         if item is not None:
-            await self._play_or_adopt(item)
+            await self._conductor.play_or_adopt(item)
 
     async def _skip(self, count: int, cursor: str) -> None:
-        previous = self._state.now_playing
+        previous = self._state.current.now_playing
         if previous is None:
-            await self._commit(self._next_state(cursor=cursor))
+            await self._state.commit(self._state.next(cursor=cursor))
             return
-        item = await self._advance(cursor, retire=self._retire_mode(), skip_extra=count - 1)
-        await self._end_current(previous, TrackEndReason.SKIPPED, replaced=item is not None)
-        await self._play_or_finish(item)
+        item = await self._state.advance(cursor, retire=self._state.retire_mode(), skip_extra=count - 1)
+        await self._conductor.end_current(previous, TrackEndReason.SKIPPED, replaced=item is not None)
+        await self._conductor.play_or_finish(item)
 
     async def _set_paused(self, paused: bool, cursor: str) -> None:
-        await self._commit(self._next_state(cursor=cursor, paused=paused))
+        await self._state.commit(self._state.next(cursor=cursor, paused=paused))
         if paused:
             self._driver.pause()
         else:
             self._driver.resume()
-        await self._publish(self._event(PlayerUpdated))
-
-    async def _stop(self, cursor: str) -> None:
-        previous = self._state.now_playing
-        state = self._next_state(cursor=cursor, now_playing=None, position_ms=0, paused=False, trouble=None)
-        if not await self._stores.players.stop(self.guild_id, self._lease.fence, state):
-            raise Fenced
-        self._state = state
-        await self._end_current(previous, TrackEndReason.STOPPED)
+        await self._announcer.publish(self._announcer.event(PlayerUpdated))
 
     async def _seek(self, target_ms: int, cursor: str) -> None:
-        item = self._state.now_playing
+        item = self._state.current.now_playing
         if item is not None and item.track.duration_ms is not None:
             target_ms = min(target_ms, max(0, item.track.duration_ms - 1000))
-        await self._commit(self._next_state(cursor=cursor, position_ms=target_ms if item else 0))
+        await self._state.commit(self._state.next(cursor=cursor, position_ms=target_ms if item else 0))
         if item is not None:
             try:
-                await self._driver.seek(item.uid, target_ms, self._state)
+                await self._driver.seek(item.uid, target_ms, self._state.current)
             except PlaybackError as exc:  # the stream no longer opens (it changed its answer, or it is gone)
-                await self._failed(item, PlaybackFailure.BROKE_OFF, str(exc))
+                await self._conductor.failed(item, PlaybackFailure.BROKE_OFF, str(exc))
                 return
-            await self._publish(self._event(PlayerUpdated))
+            await self._announcer.publish(self._announcer.event(PlayerUpdated))
 
     async def _restyle(self, state: PlayerState) -> None:
         """Commit a volume or filter change, then swap the pipeline at the current position (no gap)."""
-        await self._commit(state)
+        await self._state.commit(state)
         self._driver.clear_prepared()
         try:
-            await self._driver.restyle(self._state)
+            await self._driver.restyle(self._state.current)
         except PlaybackError as exc:  # the old pipeline plays on: the change applies from the next track
             _log.warning("could not restyle the playing track: %s", exc, extra=self._extra)
-        await self._publish(self._event(PlayerUpdated))
+        await self._announcer.publish(self._announcer.event(PlayerUpdated))
 
-    # ---- playback ------------------------------------------------------------------------------------------
+    # ---- resuming, housekeeping, leaving, halting ----------------------------------------------------------
 
     async def _resume(self) -> None:
         """After a takeover or restart: reconnect voice and continue the stored track at the stored position."""
-        if self._state.voice_channel_id is None:
+        state = self._state.current
+        if state.voice_channel_id is None:
             return
         self._metrics.took_over("handoff" if self._lease.handed_over else "lost")
-        await self._voice.connect(self._state.voice_channel_id)
-        item = self._state.now_playing
-        if item is not None:
-            skip = poison_policy.verdict(
-                self._state.trouble, item, inherited_fence=self._inherited_fence, fence=self._lease.fence,
-                max_crashes=self._config.max_crashes,
-            )  # fmt: skip
-            if skip is not None:
-                await self._failed(item, skip, f"skipped after a restart or takeover: {skip.value}")
-            else:
-                await self._play(item, self._state.position_ms)
-        else:
-            await self._start_if_idle(self._state.cursor)
-
-    async def _play(self, item: QueueItem, position_ms: int) -> None:
-        """Open `item` and play it; one that cannot be opened is failed (announced, then skipped in order)."""
-        await self._set_trouble(poison_policy.opening(self._state.trouble, item))
-        outcome = await self._streams.stream_for(self.guild_id, item)
-        if not self._lease.valid():
-            raise Fenced
-        if outcome.stream is None:
-            await self._failed(item, PlaybackFailure.UNAVAILABLE, outcome.error or "could not play")
+        await self._voice.connect(state.voice_channel_id)
+        item = state.now_playing
+        if item is None:
+            await self._conductor.start_if_idle(state.cursor)
             return
-        if outcome.item != item:
-            await self._commit(self._next_state(now_playing=outcome.item))
-            reason = outcome.substituted_reason or "the link is broken"
-            substituted = self._event(TrackSubstituted, item=outcome.item, broken_url=item.track.url, reason=reason)
-            await self._publish(substituted)
-        try:
-            await self._driver.start(outcome.item.uid, outcome.stream, position_ms, self._state)
-        except PlaybackError as exc:
-            await self._failed(outcome.item, poison_policy.failure_of(exc), str(exc))
-            return
-        await self._set_trouble(poison_policy.playing(self._state.trouble))
-        self._watch_first_audio()
-        await self._announce_start(outcome.item, position_ms)
-
-    async def _on_item_failed(self, failed: ItemFailed) -> None:
-        current = self._state.now_playing
-        if current is not None and current.uid == failed.uid and not self._driver.playing:
-            await self._on_track_done(failed.detail)
-
-    async def _play_or_adopt(self, item: QueueItem) -> None:
-        """Continue with the prepared next track when it is `item` (gapless), else start `item`."""
-        if self._driver.take_prepared(item.uid):
-            await self._announce_start(item, 0)
-        else:
-            await self._play(item, 0)
-
-    async def _announce_start(self, item: QueueItem, position_ms: int) -> None:
-        await self._publish(self._event(TrackStarted, item=item, position_ms=position_ms, paused=self._state.paused))
-        page = await self._stores.queue.page(self.guild_id, 0, 1)
-        if page.items:
-            await self._streams.prefetch(self.guild_id, page.items[0])
-
-    async def _end_current(self, item: QueueItem | None, reason: TrackEndReason, *, replaced: bool = False) -> None:
-        """Announce the end of `item`; silence it unless a new track replaces it at once."""
-        if not replaced and reason is not TrackEndReason.REPLACED:
-            await self._driver.stop()
-        if item is not None:
-            await self._publish(self._event(TrackEnded, item=item, reason=reason))
-
-    async def _on_track_done(self, error: str | None, *, broke_off: bool = False) -> None:
-        finished = self._state.now_playing
-        if finished is None:
-            return
-        if error is not None and broke_off:
-            await self._publish(self._event(TrackFailed, item=finished, failure=PlaybackFailure.BROKE_OFF, error=error))
-        if error is None and self._state.loop is LoopMode.TRACK:
-            await self._commit(self._next_state(position_ms=0))
-            await self._play_or_adopt(finished)
-            return
-        reason = TrackEndReason.FINISHED if error is None else TrackEndReason.FAILED
-        # A failed item is not requeued by loop-queue: a queue of broken items would fail round and round.
-        item = await self._advance(self._state.cursor, retire=self._retire_mode() if error is None else Retire.HISTORY)
-        await self._publish(self._event(TrackEnded, item=finished, reason=reason))
-        await self._play_or_finish(item)
-
-    async def _play_or_finish(self, item: QueueItem | None) -> None:
-        if item is not None:
-            await self._play_or_adopt(item)
-            return
-        await self._driver.stop()
-        await self._publish(self._event(QueueFinished))
-
-    async def _prepare_next(self) -> None:
-        """Near the end of a track, open the next one so it follows without a gap."""
-        current = self._state.now_playing
-        if current is None or current.track.duration_ms is None or self._driver.prepared_uid or self._state.paused:
-            return
-        remaining_ms = (current.track.duration_ms - self._position()) / self._state.filters.rate_factor
-        if remaining_ms > self._config.prepare_ahead_ms:
-            return
-        page = await self._stores.queue.page(self.guild_id, 0, 1)
-        loop = self._state.loop
-        following = next_after(
-            current, page.items[0] if page.items else None, loop_track=loop is LoopMode.TRACK,
-            loop_queue=loop is LoopMode.QUEUE,
+        skip = poison_policy.verdict(
+            state.trouble, item, inherited_fence=self._inherited_fence, fence=self._lease.fence,
+            max_crashes=self._config.max_crashes,
         )  # fmt: skip
-        if following is None or following.uid == self._unpreparable:
-            return
-        outcome = await self._streams.stream_for(self.guild_id, following)
-        if outcome.stream is not None and outcome.item == following:
-            try:
-                await self._driver.prepare(following.uid, outcome.stream, self._state)
-            except PlaybackError as exc:  # not gapless then: it is opened (and failed, if it must) when its turn comes
-                _log.info("could not prepare the next track: %s", exc, extra=self._extra)
-                self._unpreparable = following.uid
+        if skip is not None:
+            await self._conductor.failed(item, skip, f"skipped after a restart or takeover: {skip.value}")
+        else:
+            await self._conductor.play(item, state.position_ms)
 
-    # ---- housekeeping, leaving, halting -------------------------------------------------------------------
+    async def _note_crash(self) -> None:
+        """Count a crash against the now-playing item (see poison_policy); the supervisor restarts the player."""
+        item = self._state.current.now_playing
+        if item is not None and self._lease.valid():
+            with contextlib.suppress(Exception):
+                await self._state.set_trouble(poison_policy.crashed(self._state.current.trouble, item))
 
     async def _housekeeping(self) -> None:
         now = time.monotonic()
         await self._watch_voice(now)
-        if self._driver.playing and now - self._last_checkpoint >= self._config.checkpoint_ms / 1000:
+        if self._driver.playing and now - self._state.last_commit >= self._config.checkpoint_ms / 1000:
             # a track that plays is no longer being opened (the mark must not outlive its opening)
-            await self._commit(self._next_state(trouble=poison_policy.playing(self._state.trouble)))
+            await self._state.commit(self._state.next(trouble=poison_policy.playing(self._state.current.trouble)))
         if self._driver.playing:
-            await self._check_overrun()
+            await self._conductor.check_overrun()
         if self._driver.playing:
-            await self._prepare_next()
+            await self._conductor.prepare_next()
         if now - self._last_settings >= self._config.settings_refresh_s:
             self._settings = await self._stores.settings.get(self.guild_id)
             self._last_settings = now
@@ -370,7 +358,7 @@ class GuildPlayer(PlayerCore):
 
     async def _watch_voice(self, now: float) -> None:
         """A voice connection that gave up is asked to rejoin (with backoff); playback holds meanwhile."""
-        channel_id = self._state.voice_channel_id
+        channel_id = self._state.current.voice_channel_id
         status = self._voice.status()
         if status is VoiceStatus.CONNECTED:
             self._rejoiner.connected()
@@ -379,30 +367,28 @@ class GuildPlayer(PlayerCore):
             await self._voice.connect(channel_id)
 
     async def _check_idle(self, now: float) -> None:
-        if self._state.now_playing is None and self._state.voice_channel_id is not None:
+        state = self._state.current
+        in_voice = state.voice_channel_id is not None
+        if state.now_playing is None and in_voice:
             if await self._stores.queue.length(self.guild_id):
-                await self._start_if_idle(self._state.cursor)
+                await self._conductor.start_if_idle(state.cursor)
                 return
-            self._idle_since = self._idle_since or now
+            self._presence.idle(True, now)
         else:
-            self._idle_since = None
-        if self._settings.always_on or self._state.voice_channel_id is None:
-            return
-        limit = self._settings.idle_timeout_s
-        if self._idle_since is not None and now - self._idle_since >= limit:
-            await self._leave(self._state.cursor, "nothing left to play")
-        elif self._alone_since is not None and now - self._alone_since >= limit:
-            await self._leave(self._state.cursor, "everybody left the voice channel")
+            self._presence.idle(False, now)
+        reason = self._presence.leave_reason(self._settings, in_voice=in_voice, now=now)
+        if reason is not None:
+            await self._leave(state.cursor, reason)
 
     async def _leave(self, cursor: str, reason: str) -> None:
-        await self._commit(self._next_state(cursor=cursor, voice_channel_id=None, paused=False))
-        await self._silence()
+        await self._state.commit(self._state.next(cursor=cursor, voice_channel_id=None, paused=False))
+        await self._conductor.silence()
         self._voice_closed = True
         await self._voice.disconnect(leave=True)
         await self._stores.active.unmark(self.guild_id)
         if await self._summoned_after(cursor):
             await self._stores.active.mark(self.guild_id)  # a /play raced this leave: the next owner carries it out
-        await self._publish(self._event(PlayerLeft, reason=reason))
+        await self._announcer.publish(self._announcer.event(PlayerLeft, reason=reason))
         self.released = True
 
     async def _summoned_after(self, cursor: str) -> bool:
@@ -416,7 +402,7 @@ class GuildPlayer(PlayerCore):
 
     async def _on_halt(self, halt: Halt) -> None:
         if halt.handoff and self._lease.valid():
-            await self._commit(self._next_state(trouble=poison_policy.handed_off(self._state.trouble)))
-        await self._silence()
+            await self._state.commit(self._state.next(trouble=poison_policy.handed_off(self._state.current.trouble)))
+        await self._conductor.silence()
         self._voice_closed = True
         await self._voice.disconnect(leave=False)

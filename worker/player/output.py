@@ -17,8 +17,8 @@ from worker.audio.ffmpeg_args import TrackRequest
 from worker.audio.frames import FrameSink
 from worker.audio.opener import SourceOpener
 from worker.audio.pacer import EndReason, GuildStream, Pacer, TrackEnded
-from worker.player.ports import HoldReason, LeaseView, PlayableStream, VoiceStatus
-from worker.voice.connection import VoiceEvent
+from worker.player.ports import HoldReason, LeaseView, PlayableStream
+from worker.voice.connection import VoiceEvent, VoiceStatus
 
 _log: Final = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from shared.models import FilterChain, QueueItem
+from worker.voice.connection import VoiceStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +109,6 @@ class AudioOutput(Protocol):
 class HoldReason(StrEnum):
     VOICE = "voice down"
     LEASE = "lease not renewed in time"
-
-
-class VoiceStatus(StrEnum):
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
-    NEEDS_REJOIN = "needs_rejoin"
-    FAILED = "failed"
-    CLOSED = "closed"
 
 
 class VoicePort(Protocol):

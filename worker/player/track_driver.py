@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.models import PlayerState, QueueItem
-from worker.player.config import TrackDone
-from worker.player.ports import AudioOutput, HoldReason, PlayableStream, Playback, VoicePort, VoiceStatus
+from worker.player.inbox import TrackDone
+from worker.player.ports import AudioOutput, HoldReason, PlayableStream, Playback, VoicePort
+from worker.voice.connection import VoiceStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Adapters from the worker's components to the player's ports: resolver streams and the voice connection."""
+"""The player's link to its guild's voice connection: credentials fed in and voice states asked for, both only
+while the lease is valid (whatever Redis holds for the guild belongs to its owner now)."""
 
 from __future__ import annotations
 
@@ -9,38 +10,11 @@ from redis.exceptions import RedisError
 
 from shared.clock import now_ms
 from shared.events import VoiceStateRequest
-from shared.models import QueueItem
 from shared.voice_store import VoiceStore
-from worker.player.ports import LeaseView, PlayableStream, StreamOutcome, VoiceStatus
-from worker.resolve.service import ResolveService
-from worker.voice.connection import VoiceConnection
+from worker.player.ports import LeaseView
+from worker.voice.connection import VoiceConnection, VoiceStatus
 
 _log: Final = logging.getLogger(__name__)
-
-
-class ResolverStreams:
-    """`StreamSource` over the resolver: stream URLs just before play, smart fallback, prefetch of the next item."""
-
-    def __init__(self, service: ResolveService) -> None:
-        self._service = service
-
-    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamOutcome:
-        result = await self._service.stream_for(item, guild_id, announce=False)
-        stream = result.stream
-        if stream is None:
-            return StreamOutcome(None, result.item, error=result.error or "this track cannot be played")
-        playable = PlayableStream(
-            url=stream.url,
-            is_opus=stream.is_opus,
-            http_headers=dict(stream.http_headers),
-            duration_ms=stream.duration_ms,
-            ext=stream.ext,
-        )
-        reason = (result.reason or "the link is broken") if result.substituted else None
-        return StreamOutcome(playable, result.item, substituted_reason=reason)
-
-    async def prefetch(self, guild_id: int, item: QueueItem) -> None:
-        await self._service.prefetch(item, guild_id)
 
 
 class VoiceBridge:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from shared.errors import VoiceError
 from shared.models import VoiceCredentials
-from worker.player.ports import VoiceStatus
 
 __all__ = [
     "RequestVoiceState",
@@ -35,6 +35,15 @@ forwards after carrying the request out with it (``VoiceCredentials.request_id``
 def new_request_id() -> str:
     """A fresh voice-state request id: random, so no other request of any session or owner carries it."""
     return secrets.token_hex(8)
+
+
+class VoiceStatus(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    NEEDS_REJOIN = "needs_rejoin"
+    FAILED = "failed"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,41 @@
+"""The messages a guild player's loop takes, one at a time and in order: commands, track ends, failures, halts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.command_store import StreamEntry
+
+
+@dataclass(frozen=True, slots=True)
+class CommandArrived:
+    entry: StreamEntry
+
+
+@dataclass(frozen=True, slots=True)
+class TrackDone:
+    generation: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFailed:
+    """Item `uid` could not be played (already announced): move on, in order with the commands around it."""
+
+    uid: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Halt:
+    """Stop at the next safe point; `handoff` writes a final checkpoint and releases the guild."""
+
+    handoff: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseDoubt:
+    """The audio sink refused a frame (the lease was not renewed in time): look at the lease now."""
+
+
+Inbox = CommandArrived | TrackDone | ItemFailed | Halt | LeaseDoubt

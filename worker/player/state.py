@@ -1,0 +1,103 @@
+"""A guild player's committed state: every change is computed here and committed through a fenced script.
+
+A rejected commit (`Fenced`) means another worker owns the guild now: the player stops at once without writing
+anything else. Queue transitions (advance, previous, play now, stop) are one script each, so the queue and the
+now-playing item never disagree.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from shared.clock import now_ms
+from shared.models import ItemTrouble, LoopMode, PlayerState, QueueItem
+from shared.player_store import PlayerStore, Retire, Transition
+from worker.player.ports import LeaseView
+
+
+class Fenced(Exception):  # noqa: N818 - a signal, not an error condition of the caller
+    """The fence rejected a write: another worker owns the guild now. Stop without touching anything."""
+
+
+class FencedState:
+    """The player's state as last committed (or adopted from a transition), and the writes that change it."""
+
+    def __init__(self, guild_id: int, lease: LeaseView, store: PlayerStore, position: Callable[[int], int]) -> None:
+        """`position(stored_ms)` is where the playing track is now (`stored_ms` when nothing plays)."""
+        self._guild_id = guild_id
+        self.lease = lease
+        self._store = store
+        self._position = position
+        self.current = PlayerState()
+        self.last_commit = 0.0
+        """When (monotonic) the state was last written: checkpoints are due `checkpoint_ms` after it."""
+
+    def position(self) -> int:
+        return self._position(self.current.position_ms)
+
+    def next(self, **changes: Any) -> PlayerState:
+        base = {"position_ms": self.position(), "fence": self.lease.fence, "updated_at_ms": now_ms()}
+        return self.current.model_copy(update={**base, **changes})
+
+    def amend(self, **changes: Any) -> None:
+        """Change the state in memory only; the next commit writes it."""
+        self.current = self.current.model_copy(update=changes)
+
+    async def commit(self, state: PlayerState) -> None:
+        if not await self._store.save(self._guild_id, self.lease.fence, state):
+            raise Fenced
+        self.current = state
+        self.last_commit = time.monotonic()
+
+    async def set_trouble(self, trouble: ItemTrouble | None) -> None:
+        """Record what went wrong with the now-playing item (nothing else changes: not even the position)."""
+        if trouble != self.current.trouble:
+            update = {"trouble": trouble, "fence": self.lease.fence, "updated_at_ms": now_ms()}
+            await self.commit(self.current.model_copy(update=update))
+
+    def retire_mode(self) -> Retire:
+        return Retire.REQUEUE if self.current.loop is LoopMode.QUEUE else Retire.HISTORY
+
+    async def advance(self, cursor: str, *, retire: Retire, skip_extra: int = 0) -> QueueItem | None:
+        template = self._template(cursor)
+        current = template.model_copy(update={"now_playing": self.current.now_playing})
+        transition = await self._store.advance(
+            self._guild_id, self.lease.fence, current, retire=retire, skip_extra=skip_extra
+        )
+        return self._after(transition, template)
+
+    async def jump(self, cursor: str, *, uid: str | None) -> tuple[bool, QueueItem | None]:
+        """Make queued item `uid` now-playing, or with None the newest history item (previous).
+
+        Returns whether anything changed (nothing to jump to commits the cursor only), and the new item."""
+        template = self._template(cursor)
+        current = template.model_copy(update={"now_playing": self.current.now_playing})
+        fence = self.lease.fence
+        if uid is None:
+            transition = await self._store.previous(self._guild_id, fence, current)
+        else:
+            transition = await self._store.play_now(self._guild_id, fence, current, uid)
+        if transition.item is None and not transition.fenced_out:
+            await self.commit(self.next(cursor=cursor))
+            return False, None
+        return True, self._after(transition, template)
+
+    async def stop(self, cursor: str) -> None:
+        """Clear the queue and what plays, atomically."""
+        state = self.next(cursor=cursor, now_playing=None, position_ms=0, paused=False, trouble=None)
+        if not await self._store.stop(self._guild_id, self.lease.fence, state):
+            raise Fenced
+        self.current = state
+
+    def _template(self, cursor: str) -> PlayerState:
+        """The state after a transition, around whatever item the transition makes now_playing."""
+        return self.next(cursor=cursor, position_ms=0, paused=False, trouble=None)
+
+    def _after(self, transition: Transition, template: PlayerState) -> QueueItem | None:
+        if transition.fenced_out:
+            raise Fenced
+        self.current = template.model_copy(update={"now_playing": transition.item})
+        self.last_commit = time.monotonic()
+        return transition.item
