@@ -15,3 +15,7 @@ class SourceError(PlaybackError):
 
 class SourceTimeoutError(SourceError):
     """The stream sent no audio (or ffprobe no answer) within the configured time."""
+
+
+class WebmError(PlaybackError):
+    """The WebM/Matroska byte stream is malformed (bad element, truncated, too large, no Opus track)."""
