@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -18,6 +19,7 @@ from redis.asyncio import Redis
 from gateway.deps import Stores
 from shared.events import VoiceStateRequest
 from shared.keys import Keys
+from shared.settings import GatewaySettings
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.scenario.interactions import CommandNotRegisteredError
 from tests.fakediscord.world.interactions import APPLICATION_COMMAND, Callback, InteractionHandle
@@ -29,6 +31,10 @@ EVERYONE: Final = (1 << 10) | (1 << 11) | (1 << 16) | (1 << 20) | (1 << 21) | (1
 """View channel, send messages, read history, connect, speak, use application commands: no Manage Server."""
 READY_LINE: Final = "gateway ready"
 START_TIMEOUT_S: Final = 30.0
+DISCORD_ACK_S: Final = 3.0
+"""How long Discord waits for an interaction's first answer."""
+DISCORD_CONTENT: Final = 2000
+"""The most characters a message's content may have."""
 
 
 @dataclass
@@ -106,6 +112,31 @@ class GatewayProcess:
 
     def log(self) -> str:
         return self.service.log() if self.service else ""
+
+
+@asynccontextmanager
+async def running_gateway(
+    world: World, redis_url: str, log_path: Path, log_level: str
+) -> AsyncIterator[GatewayProcess]:
+    """A started gateway whose commands are registered; the rate limit is out of the way (it has its own tests)."""
+    env = {"ENCORE_GATEWAY__RATE_LIMIT_COMMANDS": "1000", "ENCORE_LOG_LEVEL": log_level}
+    process = GatewayProcess(world.fake, redis_url, log_path, env)
+    try:
+        yield await process.start()
+        await wait_registered(world)
+    finally:
+        await process.close()
+
+
+def assert_quiet(log: str) -> None:
+    """No traceback and no ERROR record (text or JSON format) in this part of the gateway's log."""
+    assert "Traceback" not in log, log[-4000:]
+    assert " ERROR " not in log and '"ERROR"' not in log, log[-4000:]
+
+
+def redis_stores(redis: Redis, keys: Keys) -> Stores:
+    """The gateway's stores over the test Redis, to set up and read the state the gateway process sees."""
+    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
 
 
 async def invoke(
