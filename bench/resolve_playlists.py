@@ -24,7 +24,7 @@ from pathlib import Path
 from arq.connections import RedisSettings, create_pool
 from redis.asyncio import Redis
 
-from bench.stats import resolve_worker
+from bench.resolver import SETTINGS, resolve_service, resolve_worker
 from shared import codec
 from shared.jobs import ResolveRequest, SearchRequest
 from shared.keys import Keys
@@ -35,8 +35,6 @@ from tests.media.documents import Feed
 from tests.media.library import PLUGIN_DIR, write_feed, write_library
 from tests.media.server import MediaServer
 from tests.services.redis_server import RedisServer
-from worker.resolve.jobs import build_resolve_service
-from worker.resolve.schedule_store import ArqChunkScheduler
 from worker.resolve.service import ResolveService
 
 GUILD = 111_111_111_111_111_111
@@ -155,15 +153,7 @@ async def run_all(root: Path, redis_server: RedisServer, server: MediaServer, si
     pool = await create_pool(
         RedisSettings.from_dsn(redis_server.url), job_serializer=codec.dumps, job_deserializer=codec.loads
     )
-    settings = WorkerSettings(worker_id="bench", allowed_hosts=("127.0.0.1",))
-    service = build_resolve_service(
-        redis=redis,
-        keys=keys,
-        config=settings,
-        search_prefix="localsearch",
-        scheduler=ArqChunkScheduler(pool, keys.arq_queue()),
-        ytdlp_params={"extractor_args": {"localsearch": {"base": [server.base]}}},
-    )
+    service = resolve_service(redis, pool, keys, server.base)
     await service.start()
     await SettingsStore(redis, keys).update(GUILD, max_queue_length=max(sizes), user_share_percent=100)
     worker = resolve_worker(pool, keys, service, keep_result_s=10)
@@ -188,7 +178,7 @@ async def run_all(root: Path, redis_server: RedisServer, server: MediaServer, si
         await worker.close()
         service.close()
         await redis.aclose()
-    print_tables(rows, cache_lines, settings, runs)
+    print_tables(rows, cache_lines, SETTINGS, runs)
 
 
 def print_tables(rows: list[Row], cache_lines: list[str], settings: WorkerSettings, runs: int) -> None:
