@@ -22,6 +22,7 @@ from shared.keys import Keys
 from shared.settings import GatewaySettings
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.scenario.interactions import CommandNotRegisteredError
+from tests.fakediscord.waiting import wait_until
 from tests.fakediscord.world.interactions import APPLICATION_COMMAND, Callback, InteractionHandle
 from tests.fakediscord.world.models import Channel, Guild, Member, Message, Role
 from tests.services.processes import ServiceProcess
@@ -272,8 +273,8 @@ async def bot_joins(world: World, stores: Stores, channel_id: int | None, *, tim
         guild_id=world.guild.id, channel_id=channel_id, fence=fence, at_ms=int(time.time() * 1000)
     )
     await stores.voice.request(request)
-    deadline = time.monotonic() + timeout_s
-    while world.fake.world.voice_channel_of(world.guild, world.fake.bot_user_id) != channel_id:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the bot did not reach voice channel {channel_id}")
-        await asyncio.sleep(0.02)
+
+    def arrived() -> bool:
+        return world.fake.world.voice_channel_of(world.guild, world.fake.bot_user_id) == channel_id
+
+    await wait_until(arrived, timeout_s, f"the bot in voice channel {channel_id}", 0.02)
