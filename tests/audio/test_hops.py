@@ -39,6 +39,10 @@ def _no_hop_reached(sentinels: dict[str, Sentinel], trace: ConnectTrace) -> None
     assert trace.outside() == []
 
 
+def _assert_rule_applied(server: MediaServer, path: str, agent: str) -> None:
+    assert [a for seen, a in server.agents if seen == "/" + path and agent in a], "the rule never applied"
+
+
 @pytest.mark.parametrize("host", SENTINEL_HOSTS)
 @pytest.mark.parametrize(("agent", "headers"), IDENTITIES)
 async def test_ffprobe_does_not_follow_a_redirect_by_user_agent(
@@ -53,7 +57,7 @@ async def test_ffprobe_does_not_follow_a_redirect_by_user_agent(
     url = hop_server.redirect("tone440.webm", Redirect(to=sentinels[host].url(), agent=agent))
     with pytest.raises(SourceError, match="ffprobe failed"):
         await probe_audio(url, options, headers)
-    assert [a for path, a in hop_server.agents if path == "/tone440.webm" and agent in a], "the rule never applied"
+    _assert_rule_applied(hop_server, "tone440.webm", agent)
     _no_hop_reached(sentinels, connect_trace)
 
 
@@ -74,19 +78,24 @@ async def test_ffprobe_does_not_follow_a_redirect_outside(
 
 @pytest.mark.parametrize("host", SENTINEL_HOSTS)
 @pytest.mark.parametrize(("agent", "headers"), IDENTITIES)
+@pytest.mark.parametrize("through_proxy", [False, True], ids=["direct", "through-proxy"])
 async def test_ffmpeg_does_not_follow_a_redirect_by_user_agent(
     hop_server: MediaServer,
     sentinels: dict[str, Sentinel],
     connect_trace: ConnectTrace,
-    opener: SourceOpener,
+    options: PipelineOptions,
+    proxied_options: PipelineOptions,
     host: str,
     agent: str,
     headers: tuple[tuple[str, str], ...],
+    through_proxy: bool,
 ) -> None:
+    """Through the proxy the 302 comes back to FFmpeg (tests/resolve/test_proxy.py); `-max_redirects 0` stops it."""
     url = hop_server.redirect("tone440.mp3", Redirect(to=sentinels[host].url(), agent=agent))
     request = TrackRequest(url=url, track_id="hop", codec_hint="mp3", headers=headers)
     with pytest.raises(SourceError):
-        await opener.open(request, PlaybackMode.TRANSCODE)
+        await SourceOpener(proxied_options if through_proxy else options).open(request, PlaybackMode.TRANSCODE)
+    _assert_rule_applied(hop_server, "tone440.mp3", agent)
     _no_hop_reached(sentinels, connect_trace)
 
 
@@ -145,26 +154,6 @@ async def test_the_detectors_see_a_direct_connection(
         await probe_audio(sentinels[host].url(), options)
     assert sentinels[host].accepted == 1
     assert (host, sentinels[host].port) in connect_trace.connects()
-
-
-@pytest.mark.parametrize("host", SENTINEL_HOSTS)
-@pytest.mark.parametrize(("agent", "headers"), IDENTITIES)
-async def test_through_the_proxy_ffmpeg_still_follows_no_redirect(
-    hop_server: MediaServer,
-    sentinels: dict[str, Sentinel],
-    connect_trace: ConnectTrace,
-    proxied_options: PipelineOptions,
-    host: str,
-    agent: str,
-    headers: tuple[tuple[str, str], ...],
-) -> None:
-    """The proxy passes the 302 back (tests/resolve/test_proxy.py); the input's `-max_redirects 0` stops FFmpeg."""
-    url = hop_server.redirect("tone440.mp3", Redirect(to=sentinels[host].url(), agent=agent))
-    request = TrackRequest(url=url, track_id="hop", codec_hint="mp3", headers=headers)
-    with pytest.raises(SourceError):
-        await SourceOpener(proxied_options).open(request, PlaybackMode.TRANSCODE)
-    assert [a for path, a in hop_server.agents if path == "/tone440.mp3" and agent in a], "the rule never applied"
-    _no_hop_reached(sentinels, connect_trace)
 
 
 # HLS: the playlist's nested opens (segments, keys, their redirects) through the worker's guarded proxy

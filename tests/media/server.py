@@ -23,16 +23,11 @@ from aiohttp.typedefs import Handler
 
 from shared.codec import dumps
 from tests.media.hostile import HostileMedia, Redirect, RedirectRules
-from tests.media.tones import CATALOG
+from tests.media.tones import CATALOG, CODECS
 
 MIME_TYPES: Final = {
-    ".mp3": "audio/mpeg",
-    ".ogg": "audio/ogg",
+    **{f".{codec.ext}": codec.mime for codec in CODECS},
     ".opus": "audio/ogg",
-    ".webm": "audio/webm",
-    ".m4a": "audio/mp4",
-    ".flac": "audio/flac",
-    ".wav": "audio/wav",
     ".xml": "application/rss+xml",
     ".xspf": "application/xspf+xml",
     ".html": "text/html; charset=utf-8",
