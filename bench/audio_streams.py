@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -30,7 +29,9 @@ from typing import Any, Final
 
 import orjson
 
-from bench.audio_support import SenderSink, core_busy, core_sample, make_media, process_cpu_s, udp_blackhole
+from bench.cpu import children_cpu_s, core_busy, core_sample, process_cpu_s
+from bench.music import make_music
+from bench.voice_sink import SenderSink, udp_blackhole
 from shared.models import FilterChain, FilterPreset
 from worker.audio.ffmpeg_args import EncoderSettings, PipelineOptions, PlaybackMode, TrackRequest, ffmpeg_argv
 from worker.audio.ffmpeg_source import FFmpegSource
@@ -263,12 +264,10 @@ def ffmpeg_costs(plan: Plan, repeats: int = 3) -> tuple[float, float]:
         argv = _ceiling_argv(plan, 0, _options(plan))
         argv = [a for a in argv if a != "-re"]
         argv[-1:-1] = ["-t", f"{seconds:g}"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before = children_cpu_s()
         for _ in range(repeats):
             subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, timeout=600)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        used = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        return used / repeats
+        return (children_cpu_s() - before) / repeats
 
     spawn = cpu_of(0.1)
     return spawn, cpu_of(60.0) - spawn
@@ -452,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if len(os.sched_getaffinity(0)) > 1:
         # Keep the orchestrator (and its progress readers) off the measured core.
         os.sched_setaffinity(0, os.sched_getaffinity(0) - {args.core})
-    make_media(args.media, 240)
+    make_music(args.media, 240)
     print(
         f"core {args.core}, window {window:g} s, libopus complexity {args.complexity}, page {args.page_ms} ms, "
         f"pipe {args.pipe_bytes} B, ffmpeg nice +{args.nice}"

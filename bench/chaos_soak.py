@@ -28,7 +28,8 @@ from pathlib import Path
 import aiohttp
 from redis.asyncio import Redis
 
-from bench.soak_probes import LoopStallProbe, Window, clock_deltas, scrape_all, summarize, udp_receive_drops
+from bench.loop_stall import LoopStallProbe
+from bench.soak_probes import Window, clock_deltas, scrape_all, summarize, udp_receive_drops
 from bench.stats import percentile
 from shared.keys import Keys
 from shared.player_store import PlayerStore

@@ -35,6 +35,7 @@ from bench.stats import percentile
 from tests.e2e.media import E2EMedia, make_e2e_media
 from tests.e2e.stack import Stack
 from tests.fakediscord.fake_discord import FakeDiscord
+from tests.fakediscord.waiting import wait_until
 from tests.gateway.e2e import build_world
 from tests.media.fixtures import PLAYLIST_ITEMS
 from tests.media.library import write_library
@@ -78,13 +79,13 @@ async def first_audio(stack: Stack, query: str) -> float:
     """Seconds from the command reaching the bot to the first frame the listener receives."""
     start = stack.fake.clock()
     await stack.command("play", {"query": query})
-    while True:
+
+    def first_arrival() -> float | None:
         arrived = [chunk.at for chunk in stack.heard().between(start)]
-        if arrived:
-            return arrived[0] - start
-        if stack.fake.clock() - start > SILENT_AFTER_S:
-            raise TimeoutError(f"no audio for {query}\n{stack.tail_logs()}")
-        await asyncio.sleep(0.005)
+        return arrived[0] - start if arrived else None
+
+    remaining_s = SILENT_AFTER_S - (stack.fake.clock() - start)
+    return await wait_until(first_arrival, remaining_s, lambda: f"audio for {query}\n{stack.tail_logs()}", 0.005)
 
 
 async def reset(stack: Stack, *, leave: bool) -> None:

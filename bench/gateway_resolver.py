@@ -16,13 +16,10 @@ import sys
 from arq.connections import RedisSettings, create_pool
 from redis.asyncio import Redis
 
-from bench.stats import resolve_worker
+from bench.resolver import resolve_service, resolve_worker
 from shared import codec
 from shared.keys import Keys
-from shared.settings import WorkerSettings
 from tests.media.library import PLUGIN_DIR
-from worker.resolve.jobs import build_resolve_service
-from worker.resolve.schedule_store import ArqChunkScheduler
 
 
 async def serve(redis_url: str, media_base: str) -> None:
@@ -31,15 +28,7 @@ async def serve(redis_url: str, media_base: str) -> None:
     pool = await create_pool(
         RedisSettings.from_dsn(redis_url), job_serializer=codec.dumps, job_deserializer=codec.loads
     )
-    settings = WorkerSettings(worker_id="bench", allowed_hosts=("127.0.0.1",))
-    service = build_resolve_service(
-        redis=redis,
-        keys=keys,
-        config=settings,
-        search_prefix="localsearch",
-        scheduler=ArqChunkScheduler(pool, keys.arq_queue()),
-        ytdlp_params={"extractor_args": {"localsearch": {"base": [media_base]}}},
-    )
+    service = resolve_service(redis, pool, keys, media_base)
     await service.start()
     worker = resolve_worker(pool, keys, service, keep_result_s=60)
     stop = asyncio.Event()

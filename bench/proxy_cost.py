@@ -1,6 +1,7 @@
 """What the guarded FFmpeg proxy (worker/resolve/proxy.py) costs per stream.
 
-A file server runs in its own process (`python -m http.server`), so this process's CPU time is the proxy's alone.
+The loopback media server runs in its own process (tests/chaos/media_process.py), so this process's CPU time is the
+proxy's alone.
 FFmpeg copies a long mp3 (192 kbit/s, a typical stream rate) to `-f null` as fast as it can, `--streams` at a time,
 direct and through the proxy: the proxy's CPU per MiB relayed and FFmpeg's own CPU both ways. Then
 `--realtime-streams` FFmpegs read at playback speed (`-re`, smaller reads, as in playback) through the proxy: its CPU
@@ -13,26 +14,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.audio_support import make_media
+from bench.cpu import children_cpu_s
+from bench.music import make_music
+from tests.chaos.media import media_process
 from worker.audio.ffmpeg_args import PipelineOptions, input_args, subprocess_env
 from worker.resolve.guard import UrlGuard
 from worker.resolve.proxy import GuardedProxy
 
 _STREAM_BYTES_PER_S = 192_000 / 8
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _copy(url: str, options: PipelineOptions, realtime_s: int = 0) -> None:
@@ -46,31 +39,19 @@ async def _copy(url: str, options: PipelineOptions, realtime_s: int = 0) -> None
         raise SystemExit(f"ffmpeg failed on {url}")
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 async def _round(url: str, options: PipelineOptions, streams: int, realtime_s: int = 0) -> tuple[float, float, float]:
     """(this process's CPU s, FFmpeg's CPU s, wall s) for `streams` parallel copies."""
-    cpu, children, wall = time.process_time(), _children_cpu(), time.perf_counter()
+    cpu, children, wall = time.process_time(), children_cpu_s(), time.perf_counter()
     await asyncio.gather(*(_copy(url, options, realtime_s) for _ in range(streams)))
-    return time.process_time() - cpu, _children_cpu() - children, time.perf_counter() - wall
+    return time.process_time() - cpu, children_cpu_s() - children, time.perf_counter() - wall
 
 
 async def main(args: argparse.Namespace) -> None:
     root = Path(tempfile.gettempdir()) / "encore-bench-media"
-    path = make_media(root, args.seconds)["mp3"]
+    path = make_music(root, args.seconds)["mp3"]
     size_mib = path.stat().st_size / 2**20
-    port = _free_port()
-    server = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        await asyncio.sleep(1.0)
-        url = f"http://127.0.0.1:{port}/{path.name}"
+    with media_process(root) as base:
+        url = f"{base}/{path.name}"
         async with GuardedProxy(UrlGuard(("127.0.0.1",))) as proxy:
             for label, options in (("direct", PipelineOptions()), ("proxied", PipelineOptions(http_proxy=proxy.url))):
                 rounds = [await _round(url, options, args.streams) for _ in range(args.rounds)]
@@ -91,9 +72,6 @@ async def main(args: argparse.Namespace) -> None:
                 per_stream = mine / wall / args.realtime_streams
                 print(f"real time {args.realtime_streams} streams read at playback speed (-re) for {wall:.1f} s:")
                 print(f"         proxy CPU {per_stream * 1000:.3f} ms per second of audio per stream")
-    finally:
-        server.terminate()
-        await server.wait()
 
 
 if __name__ == "__main__":

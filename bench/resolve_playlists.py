@@ -24,19 +24,19 @@ from pathlib import Path
 from arq.connections import RedisSettings, create_pool
 from redis.asyncio import Redis
 
-from bench.stats import resolve_worker
+from bench.loop_stall import LoopStallProbe
+from bench.resolver import SETTINGS, resolve_service, resolve_worker
 from shared import codec
 from shared.jobs import ResolveRequest, SearchRequest
 from shared.keys import Keys
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
+from tests.fakediscord.waiting import wait_until_async
 from tests.media.documents import Feed
 from tests.media.library import PLUGIN_DIR, write_feed, write_library
 from tests.media.server import MediaServer
 from tests.services.redis_server import RedisServer
-from worker.resolve.jobs import build_resolve_service
-from worker.resolve.schedule_store import ArqChunkScheduler
 from worker.resolve.service import ResolveService
 
 GUILD = 111_111_111_111_111_111
@@ -53,25 +53,10 @@ class Row:
     stall_ms: float
 
 
-class LoopLag:
-    """A 10 ms ticker on the event loop; its worst lateness is how long resolving stalled the loop."""
-
-    def __init__(self) -> None:
-        self.worst_ms = 0.0
-
-    async def run(self) -> None:
-        while True:
-            start = time.perf_counter()
-            await asyncio.sleep(0.01)
-            self.worst_ms = max(self.worst_ms, (time.perf_counter() - start - 0.01) * 1000)
-
-
-async def wait_for(check: Callable[[], Awaitable[bool]], timeout_s: float, step_s: float = 0.002) -> float:
+async def elapsed_until(check: Callable[[], Awaitable[bool]], timeout_s: float, step_s: float = 0.002) -> float:
+    """Seconds until `check` holds, polled every `step_s`."""
     start = time.perf_counter()
-    while not await check():
-        if time.perf_counter() - start > timeout_s:
-            raise TimeoutError("benchmark step timed out")
-        await asyncio.sleep(step_s)
+    await wait_until_async(check, timeout_s, "a benchmark step", step_s)
     return time.perf_counter() - start
 
 
@@ -88,12 +73,12 @@ async def one_run(service: ResolveService, redis: Redis, keys: Keys, url: str, s
     async def has_all() -> bool:
         return await queue.length(GUILD) >= size
 
-    first_task = asyncio.create_task(wait_for(has_first, 120))
+    first_task = asyncio.create_task(elapsed_until(has_first, 120))
     result = await service.resolve(request)
     if result.queued == 0:
         raise RuntimeError(f"nothing queued for {url}: {result.message}")
     first = await first_task
-    await wait_for(has_all, 300, step_s=0.01)
+    await elapsed_until(has_all, 300, step_s=0.01)
     return first, time.perf_counter() - start
 
 
@@ -155,15 +140,7 @@ async def run_all(root: Path, redis_server: RedisServer, server: MediaServer, si
     pool = await create_pool(
         RedisSettings.from_dsn(redis_server.url), job_serializer=codec.dumps, job_deserializer=codec.loads
     )
-    settings = WorkerSettings(worker_id="bench", allowed_hosts=("127.0.0.1",))
-    service = build_resolve_service(
-        redis=redis,
-        keys=keys,
-        config=settings,
-        search_prefix="localsearch",
-        scheduler=ArqChunkScheduler(pool, keys.arq_queue()),
-        ytdlp_params={"extractor_args": {"localsearch": {"base": [server.base]}}},
-    )
+    service = resolve_service(redis, pool, keys, server.base)
     await service.start()
     await SettingsStore(redis, keys).update(GUILD, max_queue_length=max(sizes), user_share_percent=100)
     worker = resolve_worker(pool, keys, service, keep_result_s=10)
@@ -173,12 +150,12 @@ async def run_all(root: Path, redis_server: RedisServer, server: MediaServer, si
         for size in sizes:
             for source, url in (("RSS", server.url(f"n{size}/podcast.xml")), ("paged", server.url(f"paged/p{size}"))):
                 extract_s = await extract_only(service, url)
-                lag = LoopLag()
-                lag_task = asyncio.create_task(lag.run())
+                stalls = LoopStallProbe()
+                stalls_task = asyncio.create_task(stalls.run())
                 timings = [await one_run(service, redis, keys, url, size) for _ in range(runs)]
-                lag_task.cancel()
+                stalls_task.cancel()
                 first, every = [t[0] for t in timings], [t[1] for t in timings]
-                rows.append(Row(source, size, extract_s, first, every, lag.worst_ms))
+                rows.append(Row(source, size, extract_s, first, every, stalls.take_max() * 1000))
                 print(f"  measured {source} {size}", file=sys.stderr)
         cache_lines = await cache_latency(service, server, redis, keys)
     finally:
@@ -188,7 +165,7 @@ async def run_all(root: Path, redis_server: RedisServer, server: MediaServer, si
         await worker.close()
         service.close()
         await redis.aclose()
-    print_tables(rows, cache_lines, settings, runs)
+    print_tables(rows, cache_lines, SETTINGS, runs)
 
 
 def print_tables(rows: list[Row], cache_lines: list[str], settings: WorkerSettings, runs: int) -> None:

@@ -43,24 +43,6 @@ class Window:
     """The longest the soak's own event loop (the fake Discord's) was blocked in the window."""
 
 
-class LoopStallProbe:
-    """Measures how late this process's event loop runs a 10 ms timer; `take_max` reads and resets the worst."""
-
-    def __init__(self) -> None:
-        self._worst = 0.0
-
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            due = loop.time() + 0.01
-            await asyncio.sleep(0.01)
-            self._worst = max(self._worst, loop.time() - due)
-
-    def take_max(self) -> float:
-        worst, self._worst = self._worst, 0.0
-        return worst
-
-
 async def scrape(session: aiohttp.ClientSession, port: int) -> dict[str, float]:
     """The watched counters of the worker serving /metrics on `port` (empty if it does not answer)."""
     try:

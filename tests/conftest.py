@@ -13,6 +13,7 @@ from tests.services.redis_server import RedisServer
 
 pytest_plugins: list[str] = [
     "tests.netguard",
+    "tests.audio.hop_watch",
     "tests.media.fixtures",
     "tests.fakediscord.fixtures",
     "tests.voice.fixtures",

@@ -1,8 +1,7 @@
-"""Fixtures for audio tests: tones made with ffmpeg at test time, a Range-capable loopback server, leak checks."""
+"""Fixtures for audio tests: tones made with ffmpeg at test time, loopback media servers over them, leak checks."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -13,9 +12,7 @@ from typing import Final
 
 import pytest
 
-from tests.audio.connect_trace import ConnectTrace
-from tests.audio.http_server import RangeServer
-from tests.audio.sentinel import SENTINEL_HOSTS, Sentinel
+from tests.media.server import MediaServer
 from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.opener import SourceOpener
 from worker.resolve.guard import UrlGuard
@@ -72,8 +69,8 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
 
 
 @pytest.fixture(scope="session")
-def http_media(media: Media) -> Iterator[RangeServer]:
-    with RangeServer(media.root) as server:
+def http_media(media: Media) -> Iterator[MediaServer]:
+    with MediaServer(media.root) as server:
         yield server
 
 
@@ -124,22 +121,7 @@ def _no_leaked_ffmpeg() -> Iterator[None]:
 
 
 @pytest.fixture
-def hop_server(media: Media) -> Iterator[RangeServer]:
-    """A server of its own per test, for redirect rules (tests/audio/http_server.py)."""
-    with RangeServer(media.root) as server:
+def hop_server(media: Media) -> Iterator[MediaServer]:
+    """A server of its own per test, for redirect rules (tests/media/server.py)."""
+    with MediaServer(media.root) as server:
         yield server
-
-
-@pytest.fixture
-def sentinels() -> Iterator[dict[str, Sentinel]]:
-    """A listener on each loopback address the URL guard refuses; no test may leave one with a connection."""
-    with contextlib.ExitStack() as stack:
-        yield {host: stack.enter_context(Sentinel(host)) for host in SENTINEL_HOSTS}
-
-
-@pytest.fixture
-def connect_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConnectTrace:
-    """FFmpeg and ffprobe, started by name, run under strace for this test."""
-    trace = ConnectTrace(tmp_path / "trace")
-    trace.install(monkeypatch)
-    return trace

@@ -11,7 +11,6 @@ import pytest
 from shared.models import FilterChain, FilterPreset
 from tests.audio.conftest import Media
 from tests.audio.draining import drain, process_exists, write_file
-from tests.audio.http_server import RangeServer
 from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, rms_dbfs
 from tests.fakediscord.voice.opus_codec import decode_packets
 from tests.media.server import MediaServer
@@ -132,9 +131,9 @@ async def test_seek_starts_at_the_position(opener: SourceOpener, media: Media, n
 
 @pytest.mark.parametrize(("name", "mode"), [("split.webm", "passthrough"), ("split.mp3", "transcode")])
 async def test_http_source_with_seek(
-    opener: SourceOpener, http_media: RangeServer, name: str, mode: PlaybackMode
+    opener: SourceOpener, http_media: MediaServer, name: str, mode: PlaybackMode
 ) -> None:
-    url = f"{http_media.base_url}/{name}?token=abc"
+    url = f"{http_media.base}/{name}?token=abc"
     source = await opener.open(TrackRequest(url, "t", start_ms=1200))
     try:
         assert source.mode == mode
@@ -165,9 +164,9 @@ async def test_bad_files_give_a_clear_error(opener: SourceOpener, media: Media, 
         await opener.open(TrackRequest(media.path(url), "t", codec_hint="mp3"))
 
 
-async def test_http_404_gives_a_clear_error(opener: SourceOpener, http_media: RangeServer) -> None:
+async def test_http_404_gives_a_clear_error(opener: SourceOpener, http_media: MediaServer) -> None:
     with pytest.raises(SourceError, match="404") as caught:
-        await opener.open(TrackRequest(f"{http_media.base_url}/gone.webm?sig=secret", "t"))
+        await opener.open(TrackRequest(f"{http_media.base}/gone.webm?sig=secret", "t"))
     assert "secret" not in str(caught.value)
 
 

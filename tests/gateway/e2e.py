@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -18,8 +19,10 @@ from redis.asyncio import Redis
 from gateway.deps import Stores
 from shared.events import VoiceStateRequest
 from shared.keys import Keys
+from shared.settings import GatewaySettings
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.scenario.interactions import CommandNotRegisteredError
+from tests.fakediscord.waiting import wait_until
 from tests.fakediscord.world.interactions import APPLICATION_COMMAND, Callback, InteractionHandle
 from tests.fakediscord.world.models import Channel, Guild, Member, Message, Role
 from tests.services.processes import ServiceProcess
@@ -29,6 +32,10 @@ EVERYONE: Final = (1 << 10) | (1 << 11) | (1 << 16) | (1 << 20) | (1 << 21) | (1
 """View channel, send messages, read history, connect, speak, use application commands: no Manage Server."""
 READY_LINE: Final = "gateway ready"
 START_TIMEOUT_S: Final = 30.0
+DISCORD_ACK_S: Final = 3.0
+"""How long Discord waits for an interaction's first answer."""
+DISCORD_CONTENT: Final = 2000
+"""The most characters a message's content may have."""
 
 
 @dataclass
@@ -106,6 +113,31 @@ class GatewayProcess:
 
     def log(self) -> str:
         return self.service.log() if self.service else ""
+
+
+@asynccontextmanager
+async def running_gateway(
+    world: World, redis_url: str, log_path: Path, log_level: str
+) -> AsyncIterator[GatewayProcess]:
+    """A started gateway whose commands are registered; the rate limit is out of the way (it has its own tests)."""
+    env = {"ENCORE_GATEWAY__RATE_LIMIT_COMMANDS": "1000", "ENCORE_LOG_LEVEL": log_level}
+    process = GatewayProcess(world.fake, redis_url, log_path, env)
+    try:
+        yield await process.start()
+        await wait_registered(world)
+    finally:
+        await process.close()
+
+
+def assert_quiet(log: str) -> None:
+    """No traceback and no ERROR record (text or JSON format) in this part of the gateway's log."""
+    assert "Traceback" not in log, log[-4000:]
+    assert " ERROR " not in log and '"ERROR"' not in log, log[-4000:]
+
+
+def redis_stores(redis: Redis, keys: Keys) -> Stores:
+    """The gateway's stores over the test Redis, to set up and read the state the gateway process sees."""
+    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
 
 
 async def invoke(
@@ -241,8 +273,8 @@ async def bot_joins(world: World, stores: Stores, channel_id: int | None, *, tim
         guild_id=world.guild.id, channel_id=channel_id, fence=fence, at_ms=int(time.time() * 1000)
     )
     await stores.voice.request(request)
-    deadline = time.monotonic() + timeout_s
-    while world.fake.world.voice_channel_of(world.guild, world.fake.bot_user_id) != channel_id:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the bot did not reach voice channel {channel_id}")
-        await asyncio.sleep(0.02)
+
+    def arrived() -> bool:
+        return world.fake.world.voice_channel_of(world.guild, world.fake.bot_user_id) == channel_id
+
+    await wait_until(arrived, timeout_s, f"the bot in voice channel {channel_id}", 0.02)

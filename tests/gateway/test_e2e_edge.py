@@ -17,15 +17,17 @@ from redis.asyncio import Redis
 from gateway.deps import Stores
 from shared.keys import Keys
 from shared.models import PlayerState
-from shared.settings import GatewaySettings
 from tests.factories import make_item
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.world.interactions import MESSAGE_COMPONENT, InteractionHandle
 from tests.gateway.doubles import store_state
 from tests.gateway.e2e import (
+    DISCORD_ACK_S,
+    DISCORD_CONTENT,
     GatewayProcess,
     World,
     answer,
+    assert_quiet,
     build_world,
     changed,
     guild_state,
@@ -33,13 +35,12 @@ from tests.gateway.e2e import (
     invoke_raw,
     private_refusal,
     raw_command,
+    redis_stores,
+    running_gateway,
     text_of,
-    wait_registered,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("resolver")]
-DISCORD_ACK_S: Final = 3.0
-DISCORD_CONTENT: Final = 2000
 PICK: Final = "encore:pick:" + "ab" * 16
 
 
@@ -94,18 +95,13 @@ async def world(fake_discord: FakeDiscord) -> World:
 
 @pytest.fixture
 async def gateway(world: World, redis_url: str, redis: Redis, tmp_path: Path) -> AsyncIterator[GatewayProcess]:
-    env = {"ENCORE_GATEWAY__RATE_LIMIT_COMMANDS": "1000", "ENCORE_LOG_LEVEL": "DEBUG"}
-    process = GatewayProcess(world.fake, redis_url, tmp_path / "gateway.log", env)
-    try:
-        yield await process.start()
-        await wait_registered(world)
-    finally:
-        await process.close()
+    async with running_gateway(world, redis_url, tmp_path / "gateway.log", "DEBUG") as process:
+        yield process
 
 
 @pytest.fixture
 def stores(redis: Redis, keys: Keys) -> Stores:
-    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
+    return redis_stores(redis, keys)
 
 
 async def refusal_problem(handle: InteractionHandle, expected: str) -> str | None:
@@ -124,12 +120,6 @@ async def refusal_problem(handle: InteractionHandle, expected: str) -> str | Non
     return None
 
 
-def assert_quiet_log(gateway: GatewayProcess) -> None:
-    log = gateway.log()
-    assert "Traceback" not in log, log[-3000:]
-    assert " ERROR " not in log and '"ERROR"' not in log, log[-3000:]
-
-
 async def test_bad_options_are_refused_at_the_edge_and_change_nothing(
     world: World, gateway: GatewayProcess, stores: Stores, redis: Redis, keys: Keys
 ) -> None:
@@ -142,7 +132,7 @@ async def test_bad_options_are_refused_at_the_edge_and_change_nothing(
             problems.append(f"/{name} {options!r:.80}: {problem}")
     assert problems == [], "\n".join(problems)
     assert changed(before, await guild_state(redis, keys, world.guild.id)) == set()
-    assert_quiet_log(gateway)
+    assert_quiet(gateway.log())
 
 
 async def test_unknown_commands_and_malformed_payloads_are_answered(
@@ -162,7 +152,7 @@ async def test_unknown_commands_and_malformed_payloads_are_answered(
             problems.append(f"{label}: {problem}")
     assert problems == [], "\n".join(problems)
     assert changed(before, await guild_state(redis, keys, world.guild.id)) == set()
-    assert_quiet_log(gateway)
+    assert_quiet(gateway.log())
 
 
 async def test_malformed_custom_ids_get_an_ephemeral_answer(
@@ -196,7 +186,7 @@ async def test_malformed_custom_ids_get_an_ephemeral_answer(
             break
     assert problems == [], "\n".join(problems)
     assert changed(before, await guild_state(redis, keys, world.guild.id)) == set()
-    assert_quiet_log(gateway)
+    assert_quiet(gateway.log())
 
 
 async def test_refusals_after_the_public_defer_reach_only_the_member(

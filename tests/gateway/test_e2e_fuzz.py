@@ -24,7 +24,6 @@ from gateway.deps import Stores
 from shared.keys import Keys
 from shared.models import PlayerState
 from shared.queue_store import QueueLimits
-from shared.settings import GatewaySettings
 from tests.factories import make_item
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.waiting import wait_until
@@ -33,22 +32,24 @@ from tests.fakediscord.world.models import LOADING, Member, Message
 from tests.gateway.conftest import fuzz_settings, fuzz_timeout_s
 from tests.gateway.doubles import store_state
 from tests.gateway.e2e import (
+    DISCORD_ACK_S,
+    DISCORD_CONTENT,
     GatewayProcess,
     World,
+    assert_quiet,
     build_world,
     changed,
     guild_state,
     invoke_raw,
     raw_command,
+    redis_stores,
     registered,
+    running_gateway,
     text_of,
-    wait_registered,
 )
 from tests.gateway.fuzzing import Ids, command_options, custom_ids, short_text, texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("resolver")]
-DISCORD_ACK_S: Final = 3.0
-DISCORD_CONTENT: Final = 2000
 COMMAND_EXAMPLES: Final = 120
 COMPONENT_EXAMPLES: Final = 30
 AUTOCOMPLETE_EXAMPLES: Final = 20
@@ -71,19 +72,14 @@ async def world(fake_discord: FakeDiscord) -> World:
 
 @pytest.fixture
 async def gateway(world: World, redis_url: str, redis: Redis, tmp_path: Path) -> AsyncIterator[GatewayProcess]:
-    env = {"ENCORE_GATEWAY__RATE_LIMIT_COMMANDS": "1000", "ENCORE_LOG_LEVEL": "INFO"}
-    process = GatewayProcess(world.fake, redis_url, tmp_path / "gateway.log", env)
-    try:
-        yield await process.start()
-        await wait_registered(world)
-    finally:
-        await process.close()
+    async with running_gateway(world, redis_url, tmp_path / "gateway.log", "INFO") as process:
+        yield process
 
 
 @pytest.fixture
 async def stores(world: World, redis: Redis, keys: Keys) -> Stores:
     """Something plays and two tracks are queued, so control commands have something to act on."""
-    stores = Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
+    stores = redis_stores(redis, keys)
     await store_state(stores, PlayerState(now_playing=make_item(1), voice_channel_id=world.voice.id), world.guild.id)
     await stores.queue.append(world.guild.id, [make_item(2), make_item(3)], limits=QueueLimits(100, 100))
     return stores
@@ -152,8 +148,7 @@ class Checker:
                 allowed |= {self.keys.commands(guild), self.keys.active_guilds()}
             unexpected = changed(before, await guild_state(self.redis, self.keys, guild)) - allowed
             assert unexpected == set(), f"{outcome.text[:200]!r} changed {unexpected}"
-        log = self.gateway.log()[offset:]
-        assert "Traceback" not in log and " ERROR " not in log, log[-4000:]
+        assert_quiet(self.gateway.log()[offset:])
         assert self.gateway.service is not None and self.gateway.service.running
         self.seen += 1
 

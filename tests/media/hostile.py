@@ -10,6 +10,9 @@ Routes (each serves or mangles a real file of the server's root, `<file>`):
     /hostile/hang/<file>         the headers, then nothing (until the client goes away)
     /hostile/flip<N>/<file>      the file for the first N requests, then a redirect to /hostile/garbage/<file>
     /hostile/flipffmpeg/<file>   the file, but that redirect for FFmpeg (its Icy-MetaData header, or a Lavf agent)
+
+Any path can also be made to redirect somewhere of the test's choosing (a sentinel, an outside address), only for
+some user agents or only from the Nth request on: `MediaServer.redirect(path, Redirect(...))`, kept in `RedirectRules`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import asyncio
 import random
 import socket
 import struct
+import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -31,6 +36,42 @@ _HTML: Final = (
 )
 _HANG_POLL_S: Final = 0.1
 _TRUNCATED_BYTES: Final = 600
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """A 302 to `to` for requests whose User-Agent contains `agent` (any agent if None), from the `nth` request on."""
+
+    to: str
+    agent: str | None = None
+    nth: int = 1
+
+    def applies(self, user_agent: str, number: int) -> bool:
+        return number >= self.nth and (self.agent is None or self.agent in user_agent)
+
+
+class RedirectRules:
+    """Redirect rules per path, set from the test's thread and consulted by the server's; each counts its requests."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, Redirect] = {}
+        self._seen: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def set(self, path: str, rule: Redirect) -> None:
+        """Apply `rule` to requests for `path` (a leading "/", no query), counting from now."""
+        with self._lock:
+            self._rules[path] = rule
+            self._seen[path] = 0
+
+    def target(self, path: str, user_agent: str) -> str | None:
+        """Where this request is sent, if a rule applies to it (counting it either way)."""
+        with self._lock:
+            rule = self._rules.get(path)
+            if rule is None:
+                return None
+            self._seen[path] += 1
+            return rule.to if rule.applies(user_agent, self._seen[path]) else None
 
 
 class HostileMedia:

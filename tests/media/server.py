@@ -1,34 +1,33 @@
-"""A loopback HTTP server for offline media tests: real MIME types, HTTP Range, broken links, paged sources.
+"""A loopback HTTP(S) server for offline media tests: real MIME types, HTTP Range, broken links, paged sources.
 
 It runs aiohttp on its own event loop in a background thread, so session-scoped fixtures and benchmarks can use
-it from any test loop. It counts requests per path so tests can prove that a cache hit made no request.
+it from any test loop. It counts requests per path so tests can prove that a cache hit made no request, and logs
+each request's Range and User-Agent. Hostile answers (resets, hangs, garbage, redirects by user agent or from the
+Nth request on) are in tests/media/hostile.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from types import TracebackType
+from typing import Final, Self
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from shared.codec import dumps
-from tests.media.hostile import HostileMedia
-from tests.media.tones import CATALOG
+from tests.media.hostile import HostileMedia, Redirect, RedirectRules
+from tests.media.tones import CATALOG, CODECS
 
 MIME_TYPES: Final = {
-    ".mp3": "audio/mpeg",
-    ".ogg": "audio/ogg",
+    **{f".{codec.ext}": codec.mime for codec in CODECS},
     ".opus": "audio/ogg",
-    ".webm": "audio/webm",
-    ".m4a": "audio/mp4",
-    ".flac": "audio/flac",
-    ".wav": "audio/wav",
     ".xml": "application/rss+xml",
     ".xspf": "application/xspf+xml",
     ".html": "text/html; charset=utf-8",
@@ -36,33 +35,49 @@ MIME_TYPES: Final = {
     ".m3u": "audio/x-mpegurl",
     ".m3u8": "application/vnd.apple.mpegurl",
     ".pls": "audio/x-scpls",
+    ".txt": "text/plain",
 }
 PAGE_SIZE: Final = 100
 
 
 @dataclass
 class MediaServer:
-    """Serves `root` on 127.0.0.1 at a free port; `start()` returns once it accepts connections."""
+    """Serves `root` on 127.0.0.1 at a free port; `start()` (or `with`) returns once it accepts connections.
+
+    `tls`: serve https with this server context (tests/resolve/test_proxy.py makes a throwaway CA).
+    """
 
     root: Path
     port: int = 0
+    tls: ssl.SSLContext | None = None
     hits: Counter[str] = field(default_factory=Counter)
+    requests: list[tuple[str, str | None]] = field(default_factory=list)
+    """(path, Range header) of every request, redirected or not."""
+    agents: list[tuple[str, str]] = field(default_factory=list)
+    """(path, User-Agent) of every request, redirected or not."""
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
     _runner: web.AppRunner | None = None
     hostile: HostileMedia = field(init=False)
+    _redirects: RedirectRules = field(default_factory=RedirectRules)
 
     def __post_init__(self) -> None:
         self.hostile = HostileMedia(self.root)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def url(self, path: str) -> str:
         return f"{self.base}/{path.lstrip('/')}"
 
-    def start(self) -> MediaServer:
+    def redirect(self, path: str, rule: Redirect) -> str:
+        """Apply `rule` to requests for `path` (counting from now); returns the path's URL."""
+        self._redirects.set("/" + path.lstrip("/"), rule)
+        return self.url(path)
+
+    def start(self) -> Self:
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(target=loop.run_forever, name="media-server", daemon=True)
@@ -81,12 +96,20 @@ class MediaServer:
         self._loop = None
         self._thread = None
 
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
     def count(self, prefix: str) -> int:
         """Requests so far whose path starts with `prefix`."""
         return sum(n for path, n in self.hits.items() if path.startswith(prefix))
 
     async def _start(self) -> None:
-        app = web.Application(middlewares=[self._count_hits])
+        app = web.Application(middlewares=[self._log_and_redirect])
         app.router.add_get("/gone/{slug:.*}", _status(404))
         app.router.add_get("/removed/{slug:.*}", _status(410))
         app.router.add_get("/broken/{slug:.*}", _status(500))
@@ -98,7 +121,7 @@ class MediaServer:
         app.router.add_get("/{path:.*}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=self.tls)
         await site.start()
         server = site._server
         assert isinstance(server, asyncio.Server)
@@ -109,8 +132,14 @@ class MediaServer:
             await self._runner.cleanup()
 
     @web.middleware
-    async def _count_hits(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _log_and_redirect(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        agent = request.headers.get("User-Agent", "")
         self.hits[request.path] += 1
+        self.requests.append((request.path, request.headers.get("Range")))
+        self.agents.append((request.path, agent))
+        target = self._redirects.target(request.path, agent)
+        if target is not None:
+            raise web.HTTPFound(target)
         return await handler(request)
 
     async def _file(self, request: web.Request) -> web.StreamResponse:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +16,6 @@ from shared import codec
 from shared.jobs import IngestChunkRequest, ResolveRequest
 from shared.keys import Keys
 from shared.settings import WorkerSettings
-from tests.audio.connect_trace import ConnectTrace
-from tests.audio.http_server import RangeServer
-from tests.audio.sentinel import SENTINEL_HOSTS, Sentinel
 from tests.media.server import MediaServer
 from tests.netguard import NetGuard
 from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
@@ -152,25 +147,10 @@ def run_worker(redis_url: str, keys: Keys, arq_service: ResolveService) -> Worke
 
 
 @pytest.fixture
-def hop_server(media_server: MediaServer) -> Iterator[RangeServer]:
-    """A server of its own per test, for redirect rules (tests/audio/http_server.py)."""
-    with RangeServer(media_server.root) as server:
+def hop_server(media_server: MediaServer) -> Iterator[MediaServer]:
+    """A server of its own per test, for redirect rules (tests/media/server.py)."""
+    with MediaServer(media_server.root) as server:
         yield server
-
-
-@pytest.fixture
-def sentinels() -> Iterator[dict[str, Sentinel]]:
-    """A listener on each loopback address the URL guard refuses; no test may leave one with a connection."""
-    with contextlib.ExitStack() as stack:
-        yield {host: stack.enter_context(Sentinel(host)) for host in SENTINEL_HOSTS}
-
-
-@pytest.fixture
-def connect_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConnectTrace:
-    """FFmpeg and ffprobe, started by name, run under strace for this test."""
-    trace = ConnectTrace(tmp_path / "trace")
-    trace.install(monkeypatch)
-    return trace
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ from shared.jobs import JobName, ResolveResult, ResolveStatus
 from shared.keys import Keys
 from shared.queue_store import QueueStore
 from tests.audio.connect_trace import ConnectTrace
-from tests.audio.http_server import RangeServer, Redirect
 from tests.audio.sentinel import OUTSIDE_TARGETS, PRIVATE_TARGETS, SENTINEL_HOSTS, Sentinel
+from tests.media.hostile import Redirect
+from tests.media.server import MediaServer
 from tests.resolve.conftest import GUILD, WorkerRunner, make_request
 from worker.resolve.failures import Failure, classify
 from worker.resolve.probe import DirectProbe, probe
@@ -35,7 +36,7 @@ def no_hop_reached(sentinels: dict[str, Sentinel], trace: ConnectTrace | None = 
         assert trace.outside() == []
 
 
-def hits(server: RangeServer, path: str, agent: str = "") -> int:
+def hits(server: MediaServer, path: str, agent: str = "") -> int:
     return sum(1 for seen, ua in server.agents if seen == "/" + path and agent in ua)
 
 
@@ -48,7 +49,7 @@ def sentinel_targets(sentinels: dict[str, Sentinel]) -> list[str]:
 
 @pytest.mark.parametrize("host", SENTINEL_HOSTS)
 async def test_ffprobe_does_not_follow_a_redirect_by_user_agent(
-    hop_server: RangeServer, sentinels: dict[str, Sentinel], connect_trace: ConnectTrace, host: str
+    hop_server: MediaServer, sentinels: dict[str, Sentinel], connect_trace: ConnectTrace, host: str
 ) -> None:
     url = hop_server.redirect(TONE, Redirect(to=sentinels[host].url(), agent="Lavf"))
     probed = await probe(url)
@@ -59,7 +60,7 @@ async def test_ffprobe_does_not_follow_a_redirect_by_user_agent(
 
 @pytest.mark.parametrize("target", OUTSIDE_TARGETS)
 async def test_ffprobe_does_not_follow_a_redirect_outside(
-    hop_server: RangeServer, sentinels: dict[str, Sentinel], connect_trace: ConnectTrace, target: str
+    hop_server: MediaServer, sentinels: dict[str, Sentinel], connect_trace: ConnectTrace, target: str
 ) -> None:
     probed = await probe(hop_server.redirect(TONE, Redirect(to=target)))
     assert not probed.read
@@ -68,7 +69,7 @@ async def test_ffprobe_does_not_follow_a_redirect_outside(
 
 
 async def test_the_direct_probe_presents_yt_dlps_identity(
-    service: ResolveService, hop_server: RangeServer, sentinels: dict[str, Sentinel], connect_trace: ConnectTrace
+    service: ResolveService, hop_server: MediaServer, sentinels: dict[str, Sentinel], connect_trace: ConnectTrace
 ) -> None:
     """A server that redirects only FFmpeg's agent sees none: ffprobe sends the headers yt-dlp's stack sends."""
     url = hop_server.redirect(TONE, Redirect(to=sentinels["127.0.0.2"].url(), agent="Lavf"))
@@ -82,7 +83,7 @@ async def test_the_direct_probe_presents_yt_dlps_identity(
 @pytest.mark.parametrize("nth", [1, 2])
 async def test_the_direct_probe_refuses_a_link_that_redirects_later(
     service: ResolveService,
-    hop_server: RangeServer,
+    hop_server: MediaServer,
     sentinels: dict[str, Sentinel],
     connect_trace: ConnectTrace,
     nth: int,
@@ -100,7 +101,7 @@ async def test_the_direct_probe_refuses_a_link_that_redirects_later(
 @pytest.mark.parametrize("target", OUTSIDE_TARGETS)
 async def test_the_direct_probe_refuses_a_redirect_outside(
     service: ResolveService,
-    hop_server: RangeServer,
+    hop_server: MediaServer,
     sentinels: dict[str, Sentinel],
     connect_trace: ConnectTrace,
     target: str,
@@ -116,7 +117,7 @@ async def test_the_direct_probe_refuses_a_redirect_outside(
 
 @pytest.mark.parametrize("target", [*OUTSIDE_TARGETS, "sentinel"])
 async def test_extraction_refuses_a_redirect(
-    service: ResolveService, hop_server: RangeServer, sentinels: dict[str, Sentinel], target: str
+    service: ResolveService, hop_server: MediaServer, sentinels: dict[str, Sentinel], target: str
 ) -> None:
     targets = sentinel_targets(sentinels) if target == "sentinel" else [target]
     for to in targets:
@@ -130,7 +131,7 @@ async def test_extraction_refuses_a_redirect(
 @pytest.mark.parametrize("address", ["127.0.0.2", "::1", "10.0.0.8", "192.168.1.1", "fd00::1", "169.254.169.254"])
 async def test_a_name_that_resolves_to_a_refused_address_is_never_connected_to(
     service: ResolveService,
-    hop_server: RangeServer,
+    hop_server: MediaServer,
     sentinels: dict[str, Sentinel],
     fake_dns: dict[str, str],
     address: str,
@@ -154,7 +155,7 @@ async def test_a_name_that_resolves_to_a_refused_address_is_never_connected_to(
 
 @pytest.mark.parametrize("nth", [1, 2])
 async def test_fetching_a_playlist_file_refuses_a_redirect(
-    service: ResolveService, hop_server: RangeServer, sentinels: dict[str, Sentinel], nth: int
+    service: ResolveService, hop_server: MediaServer, sentinels: dict[str, Sentinel], nth: int
 ) -> None:
     for to in [*sentinel_targets(sentinels), *PRIVATE_TARGETS]:
         url = hop_server.redirect("lists/plain.m3u8", Redirect(to=to, nth=nth))
@@ -171,7 +172,7 @@ async def test_fetching_a_playlist_file_refuses_a_redirect(
 
 async def test_play_of_a_link_that_redirects_ffmpegs_agent_reaches_no_hop(
     service: ResolveService,
-    hop_server: RangeServer,
+    hop_server: MediaServer,
     sentinels: dict[str, Sentinel],
     connect_trace: ConnectTrace,
     redis: Redis,
@@ -190,7 +191,7 @@ async def test_play_of_a_link_that_redirects_ffmpegs_agent_reaches_no_hop(
 @pytest.mark.parametrize("host", SENTINEL_HOSTS)
 async def test_play_of_a_link_that_redirects_its_second_request_is_refused(
     service: ResolveService,
-    hop_server: RangeServer,
+    hop_server: MediaServer,
     sentinels: dict[str, Sentinel],
     connect_trace: ConnectTrace,
     redis: Redis,
@@ -210,7 +211,7 @@ async def test_a_resolve_job_for_such_a_link_is_refused(
     arq_service: ResolveService,
     arq_pool: ArqRedis,
     run_worker: WorkerRunner,
-    hop_server: RangeServer,
+    hop_server: MediaServer,
     sentinels: dict[str, Sentinel],
     connect_trace: ConnectTrace,
     redis: Redis,

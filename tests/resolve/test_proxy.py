@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.audio.connect_trace import ConnectTrace
-from tests.audio.http_server import RangeServer, Redirect
 from tests.audio.sentinel import PRIVATE_TARGETS, Sentinel
+from tests.media.hostile import Redirect
 from tests.media.server import MediaServer
 from tests.resolve.test_hops import TONE, no_hop_reached
 from worker.audio.ffmpeg_args import PROXY_TLS_SUFFIX, PipelineOptions, proxy_form
@@ -64,7 +64,7 @@ async def proxy() -> AsyncIterator[GuardedProxy]:
         yield running
 
 
-async def test_a_plain_request_is_forwarded_and_streamed(proxy: GuardedProxy, hop_server: RangeServer) -> None:
+async def test_a_plain_request_is_forwarded_and_streamed(proxy: GuardedProxy, hop_server: MediaServer) -> None:
     answer = await ask(proxy, get(hop_server.url(TONE), "Range: bytes=0-99"))
     assert answer.status == 206
     assert len(answer.body) == 100
@@ -72,7 +72,7 @@ async def test_a_plain_request_is_forwarded_and_streamed(proxy: GuardedProxy, ho
     assert ("/" + TONE, "bytes=0-99") in hop_server.requests
 
 
-async def test_requests_follow_one_another_on_a_kept_connection(proxy: GuardedProxy, hop_server: RangeServer) -> None:
+async def test_requests_follow_one_another_on_a_kept_connection(proxy: GuardedProxy, hop_server: MediaServer) -> None:
     """As FFmpeg's HLS demuxer sends them; each is checked and goes to its own upstream connection."""
     port = int(proxy.url.rsplit(":", 1)[1])
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -121,7 +121,7 @@ async def test_a_body_that_ends_short_closes_the_kept_connection(proxy: GuardedP
 
 @pytest.mark.parametrize("nth", [1, 2])
 async def test_a_redirect_is_passed_back_not_followed(
-    proxy: GuardedProxy, hop_server: RangeServer, sentinels: dict[str, Sentinel], nth: int
+    proxy: GuardedProxy, hop_server: MediaServer, sentinels: dict[str, Sentinel], nth: int
 ) -> None:
     target = sentinels["127.0.0.2"].url()
     url = hop_server.redirect(TONE, Redirect(to=target, nth=nth))
@@ -134,7 +134,7 @@ async def test_a_redirect_is_passed_back_not_followed(
     no_hop_reached(sentinels)
 
 
-async def test_an_https_redirect_comes_back_in_proxy_form(proxy: GuardedProxy, hop_server: RangeServer) -> None:
+async def test_an_https_redirect_comes_back_in_proxy_form(proxy: GuardedProxy, hop_server: MediaServer) -> None:
     url = hop_server.redirect(TONE, Redirect(to="https://cdn.example.org:8443/a.mp3?sig=1"))
     answer = await ask(proxy, get(url))
     assert answer.headers["location"] == f"http://cdn.example.org{PROXY_TLS_SUFFIX}:8443/a.mp3?sig=1"
@@ -154,11 +154,11 @@ async def test_a_name_that_resolves_to_a_refused_address_is_never_connected_to(
 
 
 async def test_the_proxy_connects_to_the_address_it_checked(
-    proxy: GuardedProxy, hop_server: RangeServer, fake_dns: dict[str, str]
+    proxy: GuardedProxy, hop_server: MediaServer, fake_dns: dict[str, str]
 ) -> None:
     """FFmpeg names the host; only the proxy resolves it (to the allowed 127.0.0.1 here) and connects there."""
     fake_dns["cdn.hops.test"] = "127.0.0.1"
-    port = hop_server.base_url.rsplit(":", 1)[1]
+    port = hop_server.base.rsplit(":", 1)[1]
     answer = await ask(proxy, get(f"http://cdn.hops.test:{port}/{TONE}"))
     assert answer.status == 200
     assert answer.body.startswith((b"ID3", b"\xff"))
@@ -187,7 +187,7 @@ async def test_bad_requests_get_clear_answers(proxy: GuardedProxy) -> None:
     assert (await ask(proxy, huge)).status == 431
 
 
-async def test_connections_beyond_the_limit_get_503(hop_server: RangeServer) -> None:
+async def test_connections_beyond_the_limit_get_503(hop_server: MediaServer) -> None:
     async with GuardedProxy(UrlGuard(("127.0.0.1",)), ProxyLimits(max_connections=2)) as small:
         port = int(small.url.rsplit(":", 1)[1])
         held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(2)]
@@ -197,7 +197,7 @@ async def test_connections_beyond_the_limit_get_503(hop_server: RangeServer) -> 
             writer.close()
 
 
-async def test_an_idle_connection_is_closed(hop_server: RangeServer) -> None:
+async def test_an_idle_connection_is_closed(hop_server: MediaServer) -> None:
     async with GuardedProxy(UrlGuard(("127.0.0.1",)), ProxyLimits(head_timeout_s=0.2)) as quick:
         port = int(quick.url.rsplit(":", 1)[1])
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -233,8 +233,8 @@ def test_ca(tmp_path_factory: pytest.TempPathFactory) -> ThrowawayCa:
 
 
 @pytest.fixture
-def tls_server(media_server: MediaServer, test_ca: ThrowawayCa) -> Iterator[RangeServer]:
-    with RangeServer(media_server.root, tls=test_ca.server) as server:
+def tls_server(media_server: MediaServer, test_ca: ThrowawayCa) -> Iterator[MediaServer]:
+    with MediaServer(media_server.root, tls=test_ca.server) as server:
         yield server
 
 
@@ -245,7 +245,7 @@ async def tls_proxy(test_ca: ThrowawayCa) -> AsyncIterator[GuardedProxy]:
 
 
 async def test_an_https_stream_is_fetched_over_tls_by_the_proxy(
-    tls_proxy: GuardedProxy, tls_server: RangeServer, connect_trace: ConnectTrace
+    tls_proxy: GuardedProxy, tls_server: MediaServer, connect_trace: ConnectTrace
 ) -> None:
     probed = await probe(tls_server.url(TONE), http_proxy=tls_proxy.url)
     assert probed.read
@@ -255,7 +255,7 @@ async def test_an_https_stream_is_fetched_over_tls_by_the_proxy(
 
 
 async def test_an_https_server_with_an_untrusted_certificate_is_not_read(
-    proxy: GuardedProxy, tls_server: RangeServer
+    proxy: GuardedProxy, tls_server: MediaServer
 ) -> None:
     answer = await ask(proxy, get(proxy_form(tls_server.url(TONE))))
     assert answer.status == 502
@@ -271,7 +271,7 @@ async def test_an_https_hls_playlist_with_absolute_https_segments_plays(
 ) -> None:
     """The proxy rewrites the playlist's https URIs to their proxy form: the segments come back through it."""
     shutil.copy(media_server.root / TONE, tmp_path / "segment.mp3")
-    with RangeServer(tmp_path, tls=test_ca.server) as server:
+    with MediaServer(tmp_path, tls=test_ca.server) as server:
         lines = ["#EXTM3U", "#EXT-X-TARGETDURATION:3", "#EXTINF:3,", server.url("segment.mp3"), "#EXT-X-ENDLIST"]
         (tmp_path / "list.m3u8").write_text("\n".join(lines) + "\n")
         options = PipelineOptions(http_proxy=tls_proxy.url)
@@ -295,7 +295,7 @@ async def test_the_tag_probe_of_a_link_serving_a_playlist_reaches_no_hop(
 ) -> None:
     """nth=1: the segment URL names a sentinel; nth=2: the segment is served once, then redirected to one."""
     shutil.copy(media_server.root / TONE, tmp_path / "segment.mp3")
-    with RangeServer(tmp_path) as server:
+    with MediaServer(tmp_path) as server:
         for sentinel in sentinels.values():
             if nth == 1:
                 segment = sentinel.url("a.mp3")
