@@ -12,6 +12,7 @@ from arq.connections import ArqRedis
 
 from gateway.commands.admission import Gate
 from gateway.commands.control import ControlActions
+from gateway.commands.issuing import Issuer
 from gateway.commands.play import PlayActions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
@@ -96,8 +97,9 @@ class GatewayApp:
             metrics=self._metrics,
         )
         gate = Gate(deps)
-        play = PlayActions(deps, gate, self._background)
-        control = ControlActions(deps, gate)
+        issuer = Issuer(deps.stores.commands, self._metrics)
+        play = PlayActions(deps, gate, issuer, self._background)
+        control = ControlActions(deps, gate, issuer)
         queue = QueueActions(deps, gate)
         client = build_client(gateway, ComponentRouter(deps, play, control, queue), self._metrics)
         client.add_cog(PlaybackCog(deps, play, control))

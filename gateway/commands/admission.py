@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from gateway.commands.invocation import Invocation
 from gateway.commands.permissions import Access, VoiceSituation, check
 from gateway.deps import Deps
-from shared.commands import Command
 from shared.errors import InvalidInputError, RateLimitedError
 from shared.models import GuildSettings, PlayerState
 
@@ -28,7 +27,6 @@ class Admission:
 
 class Gate:
     def __init__(self, deps: Deps) -> None:
-        self._deps = deps
         self._stores = deps.stores
 
     async def rate(self, invocation: Invocation) -> None:
@@ -46,15 +44,6 @@ class Gate:
         admission = Admission(settings, state, queued)
         check(access, invocation.actor, admission.situation(invocation), settings, what)
         return admission
-
-    async def send(self, invocation: Invocation, command: Command) -> str:
-        """Append a command to the guild's stream, stamped with who issued it from where."""
-        stamped = command.model_copy(
-            update={"issued_by": invocation.actor.user_id, "text_channel_id": invocation.text_channel_id}
-        )
-        entry_id = await self._stores.commands.append(invocation.guild_id, stamped)
-        self._deps.metrics.command_sent(command.kind)
-        return entry_id
 
 
 def require_playing(state: PlayerState) -> None:

@@ -8,6 +8,7 @@ from typing import Final
 
 from gateway.commands.admission import Admission, Gate
 from gateway.commands.invocation import Invocation, Responder
+from gateway.commands.issuing import Issuer
 from gateway.commands.parsing import parse_query, parse_when
 from gateway.commands.permissions import Access, summon_target
 from gateway.deps import Deps
@@ -33,9 +34,10 @@ def _choice(text: str) -> str:
 
 
 class PlayActions:
-    def __init__(self, deps: Deps, gate: Gate, background: TaskOwner) -> None:
+    def __init__(self, deps: Deps, gate: Gate, issuer: Issuer, background: TaskOwner) -> None:
         self._deps = deps
         self._gate = gate
+        self._issuer = issuer
         self._stores = deps.stores
         self._background = background
 
@@ -95,7 +97,7 @@ class PlayActions:
         # Sent even when Discord's cache shows the bot in that channel already: the cache can lag a leave that
         # just happened, and a Join to the channel the player is in only makes an idle player start.
         if target is not None:
-            await self._gate.send(invocation, JoinCommand(voice_channel_id=target))
+            await self._issuer.send(invocation, JoinCommand(voice_channel_id=target))
         await self._stores.active.mark(invocation.guild_id)
 
     async def _resolve(
@@ -143,9 +145,9 @@ class PlayActions:
                 await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, [typed])
             first = result.first
             if request.position is InsertPosition.NOW:
-                await self._gate.send(invocation, PlayNowCommand(uid=first.uid))
+                await self._issuer.send(invocation, PlayNowCommand(uid=first.uid))
             else:
-                await self._gate.send(invocation, QueueChangedCommand())
+                await self._issuer.send(invocation, QueueChangedCommand())
             entry = _track_entry(first.track)
             if entry is not None and (result.total is None or result.total <= 1):
                 await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, [entry])

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 
 from gateway.commands.admission import Gate
 from gateway.commands.control import ControlActions
+from gateway.commands.issuing import Issuer
 from gateway.commands.play import PlayActions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
@@ -89,13 +90,18 @@ def gate(deps: Deps) -> Gate:
 
 
 @pytest.fixture
-def play(deps: Deps, gate: Gate, background: TaskOwner) -> PlayActions:
-    return PlayActions(deps, gate, background)
+def issuer(deps: Deps) -> Issuer:
+    return Issuer(deps.stores.commands, deps.metrics)
 
 
 @pytest.fixture
-def control(deps: Deps, gate: Gate) -> ControlActions:
-    return ControlActions(deps, gate)
+def play(deps: Deps, gate: Gate, issuer: Issuer, background: TaskOwner) -> PlayActions:
+    return PlayActions(deps, gate, issuer, background)
+
+
+@pytest.fixture
+def control(deps: Deps, gate: Gate, issuer: Issuer) -> ControlActions:
+    return ControlActions(deps, gate, issuer)
 
 
 @pytest.fixture

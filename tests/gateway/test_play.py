@@ -9,6 +9,7 @@ import pytest
 from arq.worker import Worker
 
 from gateway.commands.admission import Gate
+from gateway.commands.issuing import Issuer
 from gateway.commands.play import PlayActions, suggestions
 from gateway.deps import Deps
 from gateway.wording import formatting
@@ -78,9 +79,11 @@ async def test_queue_full_is_reported(deps: Deps, play: PlayActions) -> None:
     assert reply.content == "🚫 The queue is full."
 
 
-async def test_slow_resolves_answer_then_follow_up(deps: Deps, gate: Gate, background: TaskOwner) -> None:
+async def test_slow_resolves_answer_then_follow_up(
+    deps: Deps, gate: Gate, issuer: Issuer, background: TaskOwner
+) -> None:
     fast = deps.settings.model_copy(update={"resolve_wait_s": 0.3})
-    patient = PlayActions(dataclasses.replace(deps, settings=fast), gate, background)
+    patient = PlayActions(dataclasses.replace(deps, settings=fast), gate, issuer, background)
     out = RecordingResponder()
     reply = await patient.play(invocation(), "slow:1.5 song", None, out)
     assert reply.content == formatting.STILL_WORKING
