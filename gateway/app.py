@@ -13,10 +13,9 @@ from arq.connections import ArqRedis
 from gateway.commands.admission import Gate
 from gateway.commands.control import ControlActions
 from gateway.commands.issuing import Issuer
-from gateway.commands.play import PlayActions
+from gateway.commands.play import PlayActions, Suggestions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
-from gateway.deps import Deps, Stores, Streams
 from gateway.discord.client import EncoreClient, ShardedEncoreClient
 from gateway.discord.components import ComponentRouter
 from gateway.discord.listeners import ListenerWatch
@@ -26,10 +25,10 @@ from gateway.discord.queue_cog import QueueCog
 from gateway.discord.voice import DiscordVoiceControl
 from gateway.events.announcer import Announcer
 from gateway.events.voice_forwarder import VoiceForwarder
-from gateway.events.voice_requests import VoiceRequests
+from gateway.events.voice_requests import Rejoiner, VoiceRequests
 from gateway.health import Health
 from gateway.shards import ShardFilter
-from gateway.stores.clients import command_client, stream_client
+from gateway.stores.clients import Stores, Streams, command_client, stream_client
 from gateway.stores.jobs import JobClient
 from shared.clock import now_ms
 from shared.keys import Keys
@@ -66,8 +65,9 @@ def build_client(settings: GatewaySettings, components: ComponentRouter, metrics
 @dataclass(frozen=True, slots=True)
 class Parts:
     client: nextcord.Client
-    deps: Deps
+    listeners: ListenerWatch
     voice_requests: VoiceRequests
+    rejoiner: Rejoiner
     announcer: Announcer
 
 
@@ -85,29 +85,29 @@ class GatewayApp:
         self._consumers_started = False
 
     def _assemble(self) -> Parts:
+        """Each component gets the stores, settings and helpers it uses; the clock is wall-clock milliseconds."""
         gateway = self._settings.gateway
-        deps = Deps(
-            settings=gateway,
-            keys=self._keys,
-            stores=Stores.build(self._redis, self._keys, gateway, search_prefix=self._settings.search_prefix),
-            streams=Streams.build(self._streams, self._keys),
-            jobs=JobClient(self._redis, self._keys),
-            shards=ShardFilter.from_settings(gateway),
-            clock=now_ms,
-            metrics=self._metrics,
+        stores = Stores.build(self._redis, self._keys, gateway, search_prefix=self._settings.search_prefix)
+        streams = Streams.build(self._streams, self._keys)
+        jobs = JobClient(self._redis, self._keys)
+        shards = ShardFilter.from_settings(gateway)
+        gate = Gate(stores.rate, stores.settings, stores.players, stores.queue)
+        issuer = Issuer(stores.commands, self._metrics)
+        play = PlayActions(gateway, gate, issuer, jobs, stores.recent, stores.active, self._background)
+        control = ControlActions(gate, issuer, stores.players)
+        queue = QueueActions(gate, stores.queue, stores.players, now_ms)
+        client = build_client(gateway, ComponentRouter(play, control, queue, stores.players), self._metrics)
+        client.add_cog(PlaybackCog(play, control, Suggestions(stores.searches, stores.recent)))
+        client.add_cog(QueueCog(queue, SettingsActions(gate, stores.settings)))
+        forwarder = VoiceForwarder(stores.voice, stores.commands, lambda: client.user.id if client.user else 0, now_ms)
+        voice = DiscordVoiceControl(client, forwarder)
+        return Parts(
+            client=client,
+            listeners=ListenerWatch(stores.commands, shards),
+            voice_requests=VoiceRequests(streams.voice_requests, stores.cursors, stores.leases, shards, now_ms, voice),
+            rejoiner=Rejoiner(stores.active, stores.players, shards, voice),
+            announcer=Announcer(stores, streams.events, shards, now_ms, DiscordMessages(client)),
         )
-        gate = Gate(deps)
-        issuer = Issuer(deps.stores.commands, self._metrics)
-        play = PlayActions(deps, gate, issuer, self._background)
-        control = ControlActions(deps, gate, issuer)
-        queue = QueueActions(deps, gate)
-        client = build_client(gateway, ComponentRouter(deps, play, control, queue), self._metrics)
-        client.add_cog(PlaybackCog(deps, play, control))
-        client.add_cog(QueueCog(queue, SettingsActions(deps, gate)))
-        forwarder = VoiceForwarder(deps.stores, lambda: client.user.id if client.user else 0, now_ms)
-        voice_requests = VoiceRequests(deps, DiscordVoiceControl(client, forwarder))
-        announcer = Announcer(deps, DiscordMessages(client))
-        return Parts(client, deps, voice_requests, announcer)
 
     async def run(self, stop: asyncio.Event) -> None:
         parts = self._assemble()
@@ -119,10 +119,10 @@ class GatewayApp:
 
         async def on_guild_available(guild: nextcord.Guild) -> None:
             if self._consumers_started:
-                self._background.spawn(parts.voice_requests.rejoin(guild.id), name=f"rejoin:{guild.id}")
+                self._background.spawn(parts.rejoiner.rejoin(guild.id), name=f"rejoin:{guild.id}")
 
         client.add_listener(on_ready, "on_ready")
-        client.add_listener(ListenerWatch(parts.deps.stores.commands, parts.deps.shards).on_voice_state_update)
+        client.add_listener(parts.listeners.on_voice_state_update)
         client.add_listener(on_guild_available, "on_guild_available")
         token = self._settings.discord_token.get_secret_value()
         discord = asyncio.create_task(client.start(token), name="discord")
@@ -151,7 +151,7 @@ class GatewayApp:
         await voice_ready.wait()
         await events_ready.wait()
         for guild in parts.client.guilds:
-            self._background.spawn(parts.voice_requests.rejoin(guild.id), name=f"rejoin:{guild.id}")
+            self._background.spawn(parts.rejoiner.rejoin(guild.id), name=f"rejoin:{guild.id}")
         self._health.consumers_running = True
         _log.info("gateway ready: %d guilds", len(parts.client.guilds))
 

@@ -13,7 +13,6 @@ from gateway.commands.parsing import (
     parse_volume,
 )
 from gateway.commands.permissions import Access
-from gateway.deps import Deps
 from gateway.wording import formatting
 from gateway.wording.formatting import NEXT_LOOP, describe_filters
 from gateway.wording.reply import Reply
@@ -31,6 +30,7 @@ from shared.commands import (
 )
 from shared.errors import InvalidInputError
 from shared.models import FilterChain, LoopMode
+from shared.player_store import PlayerStore
 
 _FILTER_HELP = (
     "nightcore, vaporwave, bassboost[=dB 0-20], 8d[=Hz 0.01-5], karaoke, tremolo, vibrato, "
@@ -39,10 +39,10 @@ _FILTER_HELP = (
 
 
 class ControlActions:
-    def __init__(self, deps: Deps, gate: Gate, issuer: Issuer) -> None:
-        self._deps = deps
+    def __init__(self, gate: Gate, issuer: Issuer, players: PlayerStore) -> None:
         self._gate = gate
         self._issuer = issuer
+        self._players = players
 
     async def skip(self, invocation: Invocation, raw_count: int | None) -> Reply:
         count = parse_skip_count(raw_count)
@@ -55,7 +55,7 @@ class ControlActions:
 
     async def previous(self, invocation: Invocation) -> Reply:
         await self._gate.admit(invocation, Access.CONTROL, "Going back")
-        history = await self._deps.stores.players.history(invocation.guild_id, 0, 1)
+        history = await self._players.history(invocation.guild_id, 0, 1)
         if not history.items:
             raise InvalidInputError("Nothing has been played yet, so there is nothing to go back to.")
         await self._issuer.send(invocation, PreviousCommand())

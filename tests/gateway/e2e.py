@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
-from gateway.deps import Stores
+from gateway.stores.clients import Stores
 from shared.events import VoiceStateRequest
 from shared.keys import Keys
 from tests.fakediscord.fake_discord import FakeDiscord

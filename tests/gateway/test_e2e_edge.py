@@ -14,7 +14,7 @@ from typing import Any, Final
 import pytest
 from redis.asyncio import Redis
 
-from gateway.deps import Stores
+from gateway.stores.clients import Stores
 from shared.keys import Keys
 from shared.models import PlayerState
 from shared.settings import GatewaySettings
