@@ -24,10 +24,10 @@ from gateway.discord.playback_cog import PlaybackCog
 from gateway.discord.queue_cog import QueueCog
 from gateway.discord.voice import DiscordVoiceControl
 from gateway.events.announcer import Announcer
+from gateway.events.shards import ShardFilter
 from gateway.events.voice_forwarder import VoiceForwarder
 from gateway.events.voice_requests import Rejoiner, VoiceRequests
 from gateway.health import Health
-from gateway.shards import ShardFilter
 from gateway.stores.clients import Stores, Streams, command_client, stream_client
 from gateway.stores.jobs import JobClient
 from shared.clock import now_ms

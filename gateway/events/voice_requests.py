@@ -16,7 +16,7 @@ from typing import Final, Protocol
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gateway.shards import ShardFilter
+from gateway.events.shards import ShardFilter
 from gateway.stores.clients import STREAM_BLOCK_MS
 from gateway.stores.cursors import CursorStore
 from shared.active_store import ActiveGuildStore

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from arq.connections import ArqRedis
 
 from gateway.events.announcer import Announcer
-from gateway.shards import ShardFilter
+from gateway.events.shards import ShardFilter
 from gateway.stores.clients import Stores, Streams
 from gateway.wording.reply import Reply
 from shared.clock import now_ms

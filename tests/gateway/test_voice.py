@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from gateway.events import voice_forwarder
+from gateway.events.shards import ShardFilter
 from gateway.events.voice_forwarder import VoiceForwarder
 from gateway.events.voice_requests import Rejoiner, VoiceRequests
-from gateway.shards import ShardFilter
 from gateway.stores.clients import Stores, Streams
 from shared.clock import now_ms
 from shared.commands import VoiceUpdateCommand
