@@ -17,8 +17,7 @@ import aiohttp
 import nextcord
 from pydantic import ValidationError
 
-from gateway.app import GatewayApp, point_nextcord_at
-from gateway.health import Health
+from gateway.app import GatewayApp, Health, point_nextcord_at
 from gateway.stores.clients import command_client
 from shared.keys import Keys
 from shared.observability import GatewayMetrics, HealthServer, configure_logging

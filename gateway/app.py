@@ -1,4 +1,5 @@
-"""Composition root: builds the Redis clients, stores, nextcord client, commands and consumers, and runs them."""
+"""Composition root: builds the Redis clients, stores, nextcord client, commands and consumers, and runs them; and
+the process's readiness, which it keeps up to date."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from gateway.events.announcer import Announcer
 from gateway.events.shards import ShardFilter
 from gateway.events.voice_forwarder import VoiceForwarder
 from gateway.events.voice_requests import Rejoiner, VoiceRequests
-from gateway.health import Health
 from gateway.stores.clients import Stores, Streams, command_client, stream_client
 from gateway.stores.jobs import JobClient
 from shared.clock import now_ms
@@ -60,6 +60,24 @@ def build_client(settings: GatewaySettings, components: ComponentRouter, metrics
         return EncoreClient(components, metrics, **options)
     shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
     return ShardedEncoreClient(components, metrics, shard_count=settings.shard_count, shard_ids=shard_ids, **options)
+
+
+@dataclass(slots=True)
+class Health:
+    """What the gateway knows about its own readiness: logged in to Discord and its consumers running. Updated by
+    the app, read by the readiness probe. Mutable on purpose: one instance per process.
+
+    When `health_port` is set, `gateway/__main__.py` serves it with `shared.observability.HealthServer`: `/readyz`
+    answers 200 only while Redis answers PING and `Health.ready` is true. Liveness (`/healthz`) is the server's own
+    event-loop monitor, not this object.
+    """
+
+    discord_ready: bool = False
+    consumers_running: bool = False
+
+    @property
+    def ready(self) -> bool:
+        return self.discord_ready and self.consumers_running
 
 
 @dataclass(frozen=True, slots=True)
