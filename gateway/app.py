@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-import nextcord
 from arq.connections import ArqRedis
 
 from gateway.commands.admission import Gate
@@ -17,7 +16,7 @@ from gateway.commands.issuing import Issuer
 from gateway.commands.play import PlayActions, Suggestions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
-from gateway.discord.client import EncoreClient, ShardedEncoreClient
+from gateway.discord.client import EncoreClient, build_client, on_guild_available
 from gateway.discord.components import ComponentRouter
 from gateway.discord.listeners import ListenerWatch
 from gateway.discord.messages import DiscordMessages
@@ -33,33 +32,11 @@ from gateway.stores.jobs import JobClient
 from shared.clock import now_ms
 from shared.keys import Keys
 from shared.observability import GatewayMetrics
-from shared.settings import GatewaySettings, Settings
+from shared.settings import Settings
 from shared.tasks import TaskOwner
 
 _log: Final = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S: Final = 10.0
-
-
-def point_nextcord_at(api_base: str) -> None:
-    """nextcord has no setting for the REST base; its Route class attribute is the documented hook."""
-    nextcord.http.Route.BASE = api_base.rstrip("/")
-
-
-def build_client(settings: GatewaySettings, components: ComponentRouter, metrics: GatewayMetrics) -> nextcord.Client:
-    """Guilds and voice states are the only intents needed: interactions carry the invoking member."""
-    intents = nextcord.Intents.none()
-    intents.guilds = True
-    intents.voice_states = True
-    options: dict[str, Any] = {
-        "intents": intents,
-        "default_guild_ids": list(settings.guild_ids) or None,
-        "allowed_mentions": nextcord.AllowedMentions.none(),
-        "max_messages": None,
-    }
-    if settings.shard_count is None:
-        return EncoreClient(components, metrics, **options)
-    shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
-    return ShardedEncoreClient(components, metrics, shard_count=settings.shard_count, shard_ids=shard_ids, **options)
 
 
 @dataclass(slots=True)
@@ -82,7 +59,7 @@ class Health:
 
 @dataclass(frozen=True, slots=True)
 class Parts:
-    client: nextcord.Client
+    client: EncoreClient
     listeners: ListenerWatch
     voice_requests: VoiceRequests
     rejoiner: Rejoiner
@@ -135,13 +112,13 @@ class GatewayApp:
             self._health.discord_ready = True
             await self._start_consumers(parts)
 
-        async def on_guild_available(guild: nextcord.Guild) -> None:
+        def guild_available(guild_id: int) -> None:
             if self._consumers_started:
-                self._background.spawn(parts.rejoiner.rejoin(guild.id), name=f"rejoin:{guild.id}")
+                self._background.spawn(parts.rejoiner.rejoin(guild_id), name=f"rejoin:{guild_id}")
 
         client.add_listener(on_ready, "on_ready")
         client.add_listener(parts.listeners.on_voice_state_update)
-        client.add_listener(on_guild_available, "on_guild_available")
+        on_guild_available(client, guild_available)
         token = self._settings.discord_token.get_secret_value()
         discord = asyncio.create_task(client.start(token), name="discord")
         stopping = asyncio.create_task(stop.wait(), name="stop")
@@ -173,7 +150,7 @@ class GatewayApp:
         self._health.consumers_running = True
         _log.info("gateway ready: %d guilds", len(parts.client.guilds))
 
-    async def _close(self, client: nextcord.Client, discord: asyncio.Task[None]) -> None:
+    async def _close(self, client: EncoreClient, discord: asyncio.Task[None]) -> None:
         self._health.consumers_running = False
         await self._background.aclose()
         try:
