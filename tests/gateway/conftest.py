@@ -75,7 +75,7 @@ async def background() -> AsyncIterator[TaskOwner]:
 
 @pytest.fixture
 def stores(command_redis: ArqRedis, keys: Keys, gateway_settings: GatewaySettings) -> Stores:
-    """The stores on the gateway's command client (a module may override this with stores on a plain client)."""
+    """The stores on the gateway's command client, as `gateway.app` builds them."""
     return Stores.build(command_redis, keys, gateway_settings, search_prefix="ytsearch")
 
 

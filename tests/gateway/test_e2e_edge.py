@@ -17,7 +17,6 @@ from redis.asyncio import Redis
 from gateway.stores.clients import Stores
 from shared.keys import Keys
 from shared.models import PlayerState
-from shared.settings import GatewaySettings
 from tests.factories import make_item
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.world.interactions import MESSAGE_COMPONENT, InteractionHandle
@@ -101,11 +100,6 @@ async def gateway(world: World, redis_url: str, redis: Redis, tmp_path: Path) ->
         await wait_registered(world)
     finally:
         await process.close()
-
-
-@pytest.fixture
-def stores(redis: Redis, keys: Keys) -> Stores:
-    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
 
 
 async def refusal_problem(handle: InteractionHandle, expected: str) -> str | None:

@@ -56,11 +56,6 @@ async def gateway(world: World, redis_url: str, redis: Redis, tmp_path: Path) ->
         await process.close()
 
 
-@pytest.fixture
-def stores(redis: Redis, keys: Keys) -> Stores:
-    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
-
-
 async def voice_updates(redis: Redis, keys: Keys, guild_id: int) -> int:
     entries = await CommandStore(redis, keys).read_after(guild_id, "0-0")
     return sum(isinstance(entry.command, VoiceUpdateCommand) for entry in entries)
