@@ -13,12 +13,10 @@ import signal
 import sys
 from typing import Final
 
-import aiohttp
-import nextcord
 from pydantic import ValidationError
 
-from gateway.app import GatewayApp, point_nextcord_at
-from gateway.health import Health
+from gateway.app import GatewayApp, Health
+from gateway.discord.client import CONNECT_FAILURES, LoginRefused, point_nextcord_at
 from gateway.stores.clients import command_client
 from shared.keys import Keys
 from shared.observability import GatewayMetrics, HealthServer, configure_logging
@@ -33,7 +31,6 @@ REFUSED_LOGIN_HELP: Final = (
     "encore gateway: Discord refused the bot token. Check ENCORE_DISCORD_TOKEN (reset the token in the developer "
     "portal if it leaked or changed)."
 )
-_RETRYABLE: Final = (aiohttp.ClientError, OSError, TimeoutError, nextcord.GatewayNotFound, nextcord.DiscordServerError)
 _MAX_BACKOFF_S: Final = 60.0
 
 
@@ -50,10 +47,10 @@ async def run_with_retries(settings: Settings, stop: asyncio.Event, health: Heal
         try:
             await app.run(stop)
             return 0
-        except nextcord.LoginFailure:
+        except LoginRefused:
             _log.critical(REFUSED_LOGIN_HELP)
             return 2
-        except _RETRYABLE as exc:
+        except CONNECT_FAILURES as exc:
             _log.warning("cannot reach Discord (%s); retrying in %.0f s", exc, backoff)
         await _wait_or_stop(stop, backoff)
         backoff = min(backoff * 2, _MAX_BACKOFF_S)

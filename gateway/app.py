@@ -1,22 +1,22 @@
-"""Composition root: builds the Redis clients, stores, nextcord client, commands and consumers, and runs them."""
+"""Composition root: builds the Redis clients, stores, nextcord client, commands and consumers, and runs them; and
+the process's readiness, which it keeps up to date."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-import nextcord
 from arq.connections import ArqRedis
 
 from gateway.commands.admission import Gate
 from gateway.commands.control import ControlActions
-from gateway.commands.play import PlayActions
+from gateway.commands.issuing import Issuer
+from gateway.commands.play import PlayActions, Suggestions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
-from gateway.deps import Deps, Stores, Streams
-from gateway.discord.client import EncoreClient, ShardedEncoreClient
+from gateway.discord.client import EncoreClient, build_client, on_guild_available
 from gateway.discord.components import ComponentRouter
 from gateway.discord.listeners import ListenerWatch
 from gateway.discord.messages import DiscordMessages
@@ -24,49 +24,45 @@ from gateway.discord.playback_cog import PlaybackCog
 from gateway.discord.queue_cog import QueueCog
 from gateway.discord.voice import DiscordVoiceControl
 from gateway.events.announcer import Announcer
+from gateway.events.shards import ShardFilter
 from gateway.events.voice_forwarder import VoiceForwarder
-from gateway.events.voice_requests import VoiceRequests
-from gateway.health import Health
-from gateway.shards import ShardFilter
-from gateway.stores.clients import command_client, stream_client
+from gateway.events.voice_requests import Rejoiner, VoiceRequests
+from gateway.stores.clients import Stores, Streams, command_client, stream_client
 from gateway.stores.jobs import JobClient
 from shared.clock import now_ms
 from shared.keys import Keys
 from shared.observability import GatewayMetrics
-from shared.settings import GatewaySettings, Settings
+from shared.settings import Settings
 from shared.tasks import TaskOwner
 
 _log: Final = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S: Final = 10.0
 
 
-def point_nextcord_at(api_base: str) -> None:
-    """nextcord has no setting for the REST base; its Route class attribute is the documented hook."""
-    nextcord.http.Route.BASE = api_base.rstrip("/")
+@dataclass(slots=True)
+class Health:
+    """What the gateway knows about its own readiness: logged in to Discord and its consumers running. Updated by
+    the app, read by the readiness probe. Mutable on purpose: one instance per process.
 
+    When `health_port` is set, `gateway/__main__.py` serves it with `shared.observability.HealthServer`: `/readyz`
+    answers 200 only while Redis answers PING and `Health.ready` is true. Liveness (`/healthz`) is the server's own
+    event-loop monitor, not this object.
+    """
 
-def build_client(settings: GatewaySettings, components: ComponentRouter, metrics: GatewayMetrics) -> nextcord.Client:
-    """Guilds and voice states are the only intents needed: interactions carry the invoking member."""
-    intents = nextcord.Intents.none()
-    intents.guilds = True
-    intents.voice_states = True
-    options: dict[str, Any] = {
-        "intents": intents,
-        "default_guild_ids": list(settings.guild_ids) or None,
-        "allowed_mentions": nextcord.AllowedMentions.none(),
-        "max_messages": None,
-    }
-    if settings.shard_count is None:
-        return EncoreClient(components, metrics, **options)
-    shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
-    return ShardedEncoreClient(components, metrics, shard_count=settings.shard_count, shard_ids=shard_ids, **options)
+    discord_ready: bool = False
+    consumers_running: bool = False
+
+    @property
+    def ready(self) -> bool:
+        return self.discord_ready and self.consumers_running
 
 
 @dataclass(frozen=True, slots=True)
 class Parts:
-    client: nextcord.Client
-    deps: Deps
+    client: EncoreClient
+    listeners: ListenerWatch
     voice_requests: VoiceRequests
+    rejoiner: Rejoiner
     announcer: Announcer
 
 
@@ -84,28 +80,29 @@ class GatewayApp:
         self._consumers_started = False
 
     def _assemble(self) -> Parts:
+        """Each component gets the stores, settings and helpers it uses; the clock is wall-clock milliseconds."""
         gateway = self._settings.gateway
-        deps = Deps(
-            settings=gateway,
-            keys=self._keys,
-            stores=Stores.build(self._redis, self._keys, gateway, search_prefix=self._settings.search_prefix),
-            streams=Streams.build(self._streams, self._keys),
-            jobs=JobClient(self._redis, self._keys),
-            shards=ShardFilter.from_settings(gateway),
-            clock=now_ms,
-            metrics=self._metrics,
+        stores = Stores.build(self._redis, self._keys, gateway, search_prefix=self._settings.search_prefix)
+        streams = Streams.build(self._streams, self._keys)
+        jobs = JobClient(self._redis, self._keys)
+        shards = ShardFilter.from_settings(gateway)
+        gate = Gate(stores.rate, stores.settings, stores.players, stores.queue)
+        issuer = Issuer(stores.commands, self._metrics)
+        play = PlayActions(gateway, gate, issuer, jobs, stores.recent, stores.active, self._background)
+        control = ControlActions(gate, issuer, stores.players)
+        queue = QueueActions(gate, stores.queue, stores.players, now_ms)
+        client = build_client(gateway, ComponentRouter(play, control, queue, stores.players), self._metrics)
+        client.add_cog(PlaybackCog(play, control, Suggestions(stores.searches, stores.recent)))
+        client.add_cog(QueueCog(queue, SettingsActions(gate, stores.settings)))
+        forwarder = VoiceForwarder(stores.voice, stores.commands, lambda: client.user.id if client.user else 0, now_ms)
+        voice = DiscordVoiceControl(client, forwarder)
+        return Parts(
+            client=client,
+            listeners=ListenerWatch(stores.commands, shards),
+            voice_requests=VoiceRequests(streams.voice_requests, stores.cursors, stores.leases, shards, now_ms, voice),
+            rejoiner=Rejoiner(stores.active, stores.players, shards, voice),
+            announcer=Announcer(stores, streams.events, shards, now_ms, DiscordMessages(client)),
         )
-        gate = Gate(deps)
-        play = PlayActions(deps, gate, self._background)
-        control = ControlActions(deps, gate)
-        queue = QueueActions(deps, gate)
-        client = build_client(gateway, ComponentRouter(deps, play, control, queue), self._metrics)
-        client.add_cog(PlaybackCog(deps, play, control))
-        client.add_cog(QueueCog(queue, SettingsActions(deps, gate)))
-        forwarder = VoiceForwarder(deps.stores, lambda: client.user.id if client.user else 0, now_ms)
-        voice_requests = VoiceRequests(deps, DiscordVoiceControl(client, forwarder))
-        announcer = Announcer(deps, DiscordMessages(client))
-        return Parts(client, deps, voice_requests, announcer)
 
     async def run(self, stop: asyncio.Event) -> None:
         parts = self._assemble()
@@ -115,13 +112,13 @@ class GatewayApp:
             self._health.discord_ready = True
             await self._start_consumers(parts)
 
-        async def on_guild_available(guild: nextcord.Guild) -> None:
+        def guild_available(guild_id: int) -> None:
             if self._consumers_started:
-                self._background.spawn(parts.voice_requests.rejoin(guild.id), name=f"rejoin:{guild.id}")
+                self._background.spawn(parts.rejoiner.rejoin(guild_id), name=f"rejoin:{guild_id}")
 
         client.add_listener(on_ready, "on_ready")
-        client.add_listener(ListenerWatch(parts.deps.stores.commands, parts.deps.shards).on_voice_state_update)
-        client.add_listener(on_guild_available, "on_guild_available")
+        client.add_listener(parts.listeners.on_voice_state_update)
+        on_guild_available(client, guild_available)
         token = self._settings.discord_token.get_secret_value()
         discord = asyncio.create_task(client.start(token), name="discord")
         stopping = asyncio.create_task(stop.wait(), name="stop")
@@ -149,11 +146,11 @@ class GatewayApp:
         await voice_ready.wait()
         await events_ready.wait()
         for guild in parts.client.guilds:
-            self._background.spawn(parts.voice_requests.rejoin(guild.id), name=f"rejoin:{guild.id}")
+            self._background.spawn(parts.rejoiner.rejoin(guild.id), name=f"rejoin:{guild.id}")
         self._health.consumers_running = True
         _log.info("gateway ready: %d guilds", len(parts.client.guilds))
 
-    async def _close(self, client: nextcord.Client, discord: asyncio.Task[None]) -> None:
+    async def _close(self, client: EncoreClient, discord: asyncio.Task[None]) -> None:
         self._health.consumers_running = False
         await self._background.aclose()
         try:

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from gateway.commands.invocation import Invocation
 from gateway.commands.permissions import Access, VoiceSituation, check
-from gateway.deps import Deps
-from shared.commands import Command
+from gateway.stores.rate import RateLimitStore
 from shared.errors import InvalidInputError, RateLimitedError
 from shared.models import GuildSettings, PlayerState
+from shared.player_store import PlayerStore
+from shared.queue_store import QueueStore
+from shared.settings_store import SettingsStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +29,14 @@ class Admission:
 
 
 class Gate:
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
-        self._stores = deps.stores
+    def __init__(self, rate: RateLimitStore, settings: SettingsStore, players: PlayerStore, queue: QueueStore) -> None:
+        self._rate = rate
+        self._settings = settings
+        self._players = players
+        self._queue = queue
 
     async def rate(self, invocation: Invocation) -> None:
-        decision = await self._stores.rate.hit(invocation.guild_id, invocation.actor.user_id)
+        decision = await self._rate.hit(invocation.guild_id, invocation.actor.user_id)
         if not decision.allowed:
             seconds = max(1, math.ceil(decision.retry_after_ms / 1000))
             raise RateLimitedError(f"You're going a bit fast — try again in {seconds} s.")
@@ -40,21 +44,12 @@ class Gate:
     async def admit(self, invocation: Invocation, access: Access, what: str) -> Admission:
         """Count the command against the member's rate, load what the rules need, apply them."""
         await self.rate(invocation)
-        settings = await self._stores.settings.get(invocation.guild_id)
-        state = await self._stores.players.load(invocation.guild_id) or PlayerState()
-        queued = await self._stores.queue.length(invocation.guild_id) if access is Access.SUMMON else None
+        settings = await self._settings.get(invocation.guild_id)
+        state = await self._players.load(invocation.guild_id) or PlayerState()
+        queued = await self._queue.length(invocation.guild_id) if access is Access.SUMMON else None
         admission = Admission(settings, state, queued)
         check(access, invocation.actor, admission.situation(invocation), settings, what)
         return admission
-
-    async def send(self, invocation: Invocation, command: Command) -> str:
-        """Append a command to the guild's stream, stamped with who issued it from where."""
-        stamped = command.model_copy(
-            update={"issued_by": invocation.actor.user_id, "text_channel_id": invocation.text_channel_id}
-        )
-        entry_id = await self._stores.commands.append(invocation.guild_id, stamped)
-        self._deps.metrics.command_sent(command.kind)
-        return entry_id
 
 
 def require_playing(state: PlayerState) -> None:

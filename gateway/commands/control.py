@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.commands.admission import Gate, require_playing
 from gateway.commands.invocation import Invocation
+from gateway.commands.issuing import Issuer
 from gateway.commands.parsing import (
     parse_filters,
     parse_loop,
@@ -12,7 +13,6 @@ from gateway.commands.parsing import (
     parse_volume,
 )
 from gateway.commands.permissions import Access
-from gateway.deps import Deps
 from gateway.wording import formatting
 from gateway.wording.formatting import NEXT_LOOP, describe_filters
 from gateway.wording.reply import Reply
@@ -30,6 +30,7 @@ from shared.commands import (
 )
 from shared.errors import InvalidInputError
 from shared.models import FilterChain, LoopMode
+from shared.player_store import PlayerStore
 
 _FILTER_HELP = (
     "nightcore, vaporwave, bassboost[=dB 0-20], 8d[=Hz 0.01-5], karaoke, tremolo, vibrato, "
@@ -38,25 +39,26 @@ _FILTER_HELP = (
 
 
 class ControlActions:
-    def __init__(self, deps: Deps, gate: Gate) -> None:
-        self._deps = deps
+    def __init__(self, gate: Gate, issuer: Issuer, players: PlayerStore) -> None:
         self._gate = gate
+        self._issuer = issuer
+        self._players = players
 
     async def skip(self, invocation: Invocation, raw_count: int | None) -> Reply:
         count = parse_skip_count(raw_count)
         admission = await self._gate.admit(invocation, Access.CONTROL, "Skipping")
         require_playing(admission.state)
-        await self._gate.send(invocation, SkipCommand(count=count))
+        await self._issuer.send(invocation, SkipCommand(count=count))
         if count == 1 and admission.state.now_playing is not None:
             return Reply(content=f"⏭ Skipped {formatting.track_link(admission.state.now_playing.track)}.")
         return Reply(content=f"⏭ Skipping {count} tracks.")
 
     async def previous(self, invocation: Invocation) -> Reply:
         await self._gate.admit(invocation, Access.CONTROL, "Going back")
-        history = await self._deps.stores.players.history(invocation.guild_id, 0, 1)
+        history = await self._players.history(invocation.guild_id, 0, 1)
         if not history.items:
             raise InvalidInputError("Nothing has been played yet, so there is nothing to go back to.")
-        await self._gate.send(invocation, PreviousCommand())
+        await self._issuer.send(invocation, PreviousCommand())
         return Reply(content=f"⏮ Back to {formatting.track_link(history.items[0].track)}.")
 
     async def pause(self, invocation: Invocation) -> Reply:
@@ -64,7 +66,7 @@ class ControlActions:
         require_playing(admission.state)
         if admission.state.paused:
             raise InvalidInputError("Already paused — use `/resume`.")
-        await self._gate.send(invocation, PauseCommand())
+        await self._issuer.send(invocation, PauseCommand())
         return Reply(content="⏸ Paused.")
 
     async def resume(self, invocation: Invocation) -> Reply:
@@ -72,19 +74,19 @@ class ControlActions:
         require_playing(admission.state)
         if not admission.state.paused:
             raise InvalidInputError("Not paused.")
-        await self._gate.send(invocation, ResumeCommand())
+        await self._issuer.send(invocation, ResumeCommand())
         return Reply(content="▶ Resumed.")
 
     async def stop(self, invocation: Invocation) -> Reply:
         await self._gate.admit(invocation, Access.DESTRUCTIVE, "Stopping")
-        await self._gate.send(invocation, StopCommand())
+        await self._issuer.send(invocation, StopCommand())
         return Reply(content="⏹ Stopped and cleared the queue.")
 
     async def leave(self, invocation: Invocation) -> Reply:
         admission = await self._gate.admit(invocation, Access.CONTROL, "Disconnecting me")
         if invocation.bot_channel_id is None and admission.state.voice_channel_id is None:
             raise InvalidInputError("I'm not in a voice channel.")
-        await self._gate.send(invocation, LeaveCommand())
+        await self._issuer.send(invocation, LeaveCommand())
         return Reply(content="👋 Leaving the voice channel (the queue is kept).")
 
     async def seek(self, invocation: Invocation, raw_position: str) -> Reply:
@@ -97,7 +99,7 @@ class ControlActions:
             raise InvalidInputError("This is a live stream; it cannot be seeked.")
         if not target.relative and target.position_ms >= length:
             raise InvalidInputError(f"That is past the end of the track ({formatting.duration(length)}).")
-        await self._gate.send(invocation, SeekCommand(position_ms=target.position_ms, relative=target.relative))
+        await self._issuer.send(invocation, SeekCommand(position_ms=target.position_ms, relative=target.relative))
         if target.relative:
             direction = "forward" if target.position_ms >= 0 else "back"
             return Reply(content=f"⏩ Seeking {direction} {formatting.duration(abs(target.position_ms))}.")
@@ -106,18 +108,18 @@ class ControlActions:
     async def volume(self, invocation: Invocation, raw_volume: int) -> Reply:
         volume = parse_volume(raw_volume)
         await self._gate.admit(invocation, Access.DESTRUCTIVE, "Changing the volume")
-        await self._gate.send(invocation, VolumeCommand(volume=volume))
+        await self._issuer.send(invocation, VolumeCommand(volume=volume))
         return Reply(content=f"🔊 Volume set to {volume}%.")
 
     async def set_filters(self, invocation: Invocation, spec: str) -> Reply:
         chain = parse_filters(spec)
         await self._gate.admit(invocation, Access.DESTRUCTIVE, "Changing filters")
-        await self._gate.send(invocation, FiltersCommand(filters=chain))
+        await self._issuer.send(invocation, FiltersCommand(filters=chain))
         return Reply(content=f"🎛 Filters: {describe_filters(chain)}.")
 
     async def clear_filters(self, invocation: Invocation) -> Reply:
         await self._gate.admit(invocation, Access.DESTRUCTIVE, "Changing filters")
-        await self._gate.send(invocation, FiltersCommand(filters=FilterChain()))
+        await self._issuer.send(invocation, FiltersCommand(filters=FilterChain()))
         return Reply(content="🎛 Filters cleared.")
 
     async def list_filters(self, invocation: Invocation) -> Reply:
@@ -129,7 +131,7 @@ class ControlActions:
         mode = parse_loop(raw_mode) if raw_mode else None
         admission = await self._gate.admit(invocation, Access.CONTROL, "Changing the loop mode")
         mode = mode or NEXT_LOOP[admission.state.loop]
-        await self._gate.send(invocation, LoopCommand(mode=mode))
+        await self._issuer.send(invocation, LoopCommand(mode=mode))
         return Reply(content=_LOOP_TEXT[mode])
 
 

@@ -1,4 +1,5 @@
-"""`/play`, `/search` and search picks: summon the bot, hand the query to a resolve job, report what was queued."""
+"""`/play`, `/search` and search picks: summon the bot, hand the query to a resolve job, report what was queued;
+and the suggestions `/play` offers while the member types."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ from typing import Final
 
 from gateway.commands.admission import Admission, Gate
 from gateway.commands.invocation import Invocation, Responder
+from gateway.commands.issuing import Issuer
 from gateway.commands.parsing import parse_query, parse_when
 from gateway.commands.permissions import Access, summon_target
-from gateway.deps import Deps
-from gateway.stores.recent import CHOICE_LENGTH, RecentEntry, SearchSession
+from gateway.stores.jobs import Jobs
+from gateway.stores.recent import CHOICE_LENGTH, RecentEntry, RecentStore, SearchSession
+from gateway.stores.search_cache import ResolverSearchCache
 from gateway.wording import formatting
 from gateway.wording.custom_ids import SearchPick
 from gateway.wording.reply import Button, ButtonStyle, Reply
+from shared.active_store import ActiveGuildStore
 from shared.commands import JoinCommand, PlayNowCommand, QueueChangedCommand
 from shared.errors import InvalidInputError, PermissionDeniedError
 from shared.jobs import MAX_QUERY_LENGTH, ResolveRequest, ResolveResult, ResolveStatus, SearchRequest
 from shared.models import InsertPosition, Track
+from shared.settings import GatewaySettings
 from shared.tasks import TaskOwner
 
 _log: Final = logging.getLogger(__name__)
@@ -33,14 +38,26 @@ def _choice(text: str) -> str:
 
 
 class PlayActions:
-    def __init__(self, deps: Deps, gate: Gate, background: TaskOwner) -> None:
-        self._deps = deps
+    def __init__(  # noqa: PLR0913 - one collaborator each, built once by gateway.app
+        self,
+        settings: GatewaySettings,
+        gate: Gate,
+        issuer: Issuer,
+        jobs: Jobs,
+        recent: RecentStore,
+        active: ActiveGuildStore,
+        background: TaskOwner,
+    ) -> None:
+        self._settings = settings
         self._gate = gate
-        self._stores = deps.stores
+        self._issuer = issuer
+        self._jobs = jobs
+        self._recent = recent
+        self._active = active
         self._background = background
 
     async def play(self, invocation: Invocation, raw_query: str, raw_when: str | None, out: Responder) -> Reply:
-        expanded = await self._stores.recent.expand(invocation.guild_id, invocation.actor.user_id, raw_query)
+        expanded = await self._recent.expand(invocation.guild_id, invocation.actor.user_id, raw_query)
         if expanded is None:
             raise InvalidInputError("That suggestion has expired; please type the query again.")
         query = parse_query(expanded)
@@ -57,15 +74,15 @@ class PlayActions:
         await out.defer(ephemeral=True)
         search_id = uuid.uuid4().hex
         request = SearchRequest(query=query, limit=SEARCH_LIMIT)
-        result = await self._deps.jobs.search(request, search_id, self._deps.settings.resolve_wait_s)
+        result = await self._jobs.search(request, search_id, self._settings.resolve_wait_s)
         if result is None:
             return Reply(content="⏳ The search is taking too long; please try again in a moment.")
         if not result.tracks:
             return Reply(content=f"🔍 {result.message or 'Nothing found.'}")
         session = SearchSession(user_id=invocation.actor.user_id, query=query, tracks=result.tracks, position=when)
-        await self._stores.recent.save_search(invocation.guild_id, search_id, session)
+        await self._recent.save_search(invocation.guild_id, search_id, session)
         entries = [entry for track in result.tracks if (entry := _track_entry(track)) is not None]
-        await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, entries)
+        await self._recent.remember(invocation.guild_id, invocation.actor.user_id, entries)
         lines = formatting.search_results(query, result)
         buttons = tuple(
             Button(SearchPick(search_id, index).custom_id, str(index + 1), ButtonStyle.PRIMARY)
@@ -74,7 +91,7 @@ class PlayActions:
         return Reply(content="Pick one:\n" + "\n".join(lines), buttons=buttons)
 
     async def pick(self, invocation: Invocation, pick: SearchPick, out: Responder) -> Reply:
-        session = await self._stores.recent.search(invocation.guild_id, pick.search_id)
+        session = await self._recent.search(invocation.guild_id, pick.search_id)
         if session is None:
             raise InvalidInputError("This search has expired; run `/search` again.")
         if session.user_id != invocation.actor.user_id:
@@ -95,8 +112,8 @@ class PlayActions:
         # Sent even when Discord's cache shows the bot in that channel already: the cache can lag a leave that
         # just happened, and a Join to the channel the player is in only makes an idle player start.
         if target is not None:
-            await self._gate.send(invocation, JoinCommand(voice_channel_id=target))
-        await self._stores.active.mark(invocation.guild_id)
+            await self._issuer.send(invocation, JoinCommand(voice_channel_id=target))
+        await self._active.mark(invocation.guild_id)
 
     async def _resolve(
         self,
@@ -115,8 +132,8 @@ class PlayActions:
             position=when,
             text_channel_id=invocation.text_channel_id,
         )
-        await self._deps.jobs.submit_resolve(request)
-        result = await self._deps.jobs.resolve_result(request_id, self._deps.settings.resolve_wait_s)
+        await self._jobs.submit_resolve(request)
+        result = await self._jobs.resolve_result(request_id, self._settings.resolve_wait_s)
         if result is None:
             late = self._late(invocation, request, out, typed)
             self._background.spawn(late, name=f"late-resolve:{request_id}")
@@ -126,7 +143,7 @@ class PlayActions:
     async def _late(
         self, invocation: Invocation, request: ResolveRequest, out: Responder, typed: RecentEntry | None
     ) -> None:
-        result = await self._deps.jobs.resolve_result(request.request_id, LATE_RESULT_WAIT_S)
+        result = await self._jobs.resolve_result(request.request_id, LATE_RESULT_WAIT_S)
         if result is None:
             _log.warning("resolve %s gave no result in time", request.request_id, extra={"guild_id": request.guild_id})
             await out.edit(Reply.error("That took too long and was given up. Please try again."))
@@ -140,15 +157,15 @@ class PlayActions:
         typed is remembered for autocomplete only once something was queued."""
         if result.status is ResolveStatus.QUEUED and result.first is not None:
             if typed is not None:
-                await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, [typed])
+                await self._recent.remember(invocation.guild_id, invocation.actor.user_id, [typed])
             first = result.first
             if request.position is InsertPosition.NOW:
-                await self._gate.send(invocation, PlayNowCommand(uid=first.uid))
+                await self._issuer.send(invocation, PlayNowCommand(uid=first.uid))
             else:
-                await self._gate.send(invocation, QueueChangedCommand())
+                await self._issuer.send(invocation, QueueChangedCommand())
             entry = _track_entry(first.track)
             if entry is not None and (result.total is None or result.total <= 1):
-                await self._stores.recent.remember(invocation.guild_id, invocation.actor.user_id, [entry])
+                await self._recent.remember(invocation.guild_id, invocation.actor.user_id, [entry])
         return formatting.resolve_outcome(result, request.position)
 
 
@@ -163,25 +180,30 @@ def _track_entry(track: Track) -> RecentEntry | None:
     return RecentEntry(label=_choice(track.title), value=track.url)
 
 
-async def suggestions(deps: Deps, guild_id: int, user_id: int, typed: str) -> list[RecentEntry]:
+class Suggestions:
     """Autocomplete for `/play query`: what was typed, the resolver's cached results for it, then the member's
     recent queries and picks that match it."""
-    text = " ".join(typed.split())[:MAX_QUERY_LENGTH]
-    needle = text.lower()
-    choices: list[RecentEntry] = [RecentEntry(label=_choice(text), value=text)] if text else []
-    found = [_track_entry(track) for track in await deps.stores.searches.tracks(text)]
-    choices.extend(entry for entry in found if entry is not None)
-    recent = await deps.stores.recent.recent(guild_id, user_id)
-    choices.extend(entry for entry in recent if needle in entry.label.lower() or needle in entry.value.lower())
-    unique: dict[str, RecentEntry] = {}
-    for entry in choices:
-        unique.setdefault(entry.value, entry)
-    return list(unique.values())[:25]
 
+    def __init__(self, searches: ResolverSearchCache, recent: RecentStore) -> None:
+        self._searches = searches
+        self._recent = recent
 
-async def autocomplete_choices(deps: Deps, guild_id: int, user_id: int, typed: str) -> list[tuple[str, str]]:
-    """`suggestions` as `(name, value)` pairs whose values fit Discord's 100 characters: a longer query or URL is
-    offered under a short key that `/play` maps back, so picking it plays exactly what was shown."""
-    found = await suggestions(deps, guild_id, user_id, typed)
-    values = await deps.stores.recent.shorten(guild_id, user_id, [entry.value for entry in found])
-    return [(entry.label, value) for entry, value in zip(found, values, strict=True)]
+    async def entries(self, guild_id: int, user_id: int, typed: str) -> list[RecentEntry]:
+        text = " ".join(typed.split())[:MAX_QUERY_LENGTH]
+        needle = text.lower()
+        choices: list[RecentEntry] = [RecentEntry(label=_choice(text), value=text)] if text else []
+        found = [_track_entry(track) for track in await self._searches.tracks(text)]
+        choices.extend(entry for entry in found if entry is not None)
+        recent = await self._recent.recent(guild_id, user_id)
+        choices.extend(entry for entry in recent if needle in entry.label.lower() or needle in entry.value.lower())
+        unique: dict[str, RecentEntry] = {}
+        for entry in choices:
+            unique.setdefault(entry.value, entry)
+        return list(unique.values())[:25]
+
+    async def choices(self, guild_id: int, user_id: int, typed: str) -> list[tuple[str, str]]:
+        """`entries` as `(name, value)` pairs whose values fit Discord's 100 characters: a longer query or URL is
+        offered under a short key that `/play` maps back, so picking it plays exactly what was shown."""
+        found = await self.entries(guild_id, user_id, typed)
+        values = await self._recent.shorten(guild_id, user_id, [entry.value for entry in found])
+        return [(entry.label, value) for entry, value in zip(found, values, strict=True)]

@@ -6,22 +6,27 @@ needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gateway.commands.admission import Gate
 from gateway.commands.invocation import Invocation
 from gateway.commands.parsing import parse_page, parse_position
 from gateway.commands.permissions import Access, may_remove
-from gateway.deps import Deps
 from gateway.wording import formatting
 from gateway.wording.formatting import PAGE_SIZE
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError, PermissionDeniedError
+from shared.player_store import PlayerStore
+from shared.queue_store import QueueStore
 
 
 class QueueActions:
-    def __init__(self, deps: Deps, gate: Gate) -> None:
-        self._deps = deps
+    def __init__(self, gate: Gate, queue: QueueStore, players: PlayerStore, clock: Callable[[], int]) -> None:
         self._gate = gate
-        self._queue = deps.stores.queue
+        self._queue = queue
+        self._players = players
+        self._clock = clock
+        """Wall-clock milliseconds (the progress bar of `/nowplaying`)."""
 
     async def show(self, invocation: Invocation, raw_page: int | None) -> Reply:
         page_index = parse_page(raw_page)
@@ -34,13 +39,13 @@ class QueueActions:
         if admission.state.now_playing is None:
             return Reply(content="Nothing is playing right now. Add music with `/play`.", ephemeral=True)
         queued = await self._queue.length(invocation.guild_id)
-        reply = formatting.now_playing(admission.state, self._deps.clock(), queued=queued)
+        reply = formatting.now_playing(admission.state, self._clock(), queued=queued)
         return Reply(card=reply.card)
 
     async def history(self, invocation: Invocation, raw_page: int | None) -> Reply:
         page_index = parse_page(raw_page)
         await self._gate.admit(invocation, Access.READ, "Viewing the history")
-        page = await self._deps.stores.players.history(invocation.guild_id, page_index * PAGE_SIZE, PAGE_SIZE)
+        page = await self._players.history(invocation.guild_id, page_index * PAGE_SIZE, PAGE_SIZE)
         return formatting.history_page(page, page_index)
 
     async def shuffle(self, invocation: Invocation) -> Reply:

@@ -12,11 +12,11 @@ from gateway.commands.admission import Gate
 from gateway.commands.invocation import Invocation
 from gateway.commands.parsing import parse_duration_ms
 from gateway.commands.permissions import Access
-from gateway.deps import Deps
 from gateway.wording import formatting
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.models import GuildSettings
+from shared.settings_store import SettingsStore
 
 _FIELD_TEXT: Final = {
     "dj_role_id": "DJ role",
@@ -63,9 +63,9 @@ class SettingsChange:
 
 
 class SettingsActions:
-    def __init__(self, deps: Deps, gate: Gate) -> None:
-        self._store = deps.stores.settings
+    def __init__(self, gate: Gate, store: SettingsStore) -> None:
         self._gate = gate
+        self._store = store
 
     async def show(self, invocation: Invocation) -> Reply:
         admission = await self._gate.admit(invocation, Access.READ, "Viewing settings")

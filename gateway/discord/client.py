@@ -1,4 +1,5 @@
-"""The nextcord clients encore runs: one interaction entry point for commands and components.
+"""The nextcord clients encore runs: how they are built and pointed at Discord, which connection failures are worth
+retrying, and one interaction entry point for commands and components.
 
 Component clicks go to the router by custom id; slash commands and autocomplete are first checked against the
 declarations the bot registered (`gateway.commands.option_check`: a bad payload gets an ephemeral error naming the
@@ -10,8 +11,10 @@ interaction is left to time out.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Final, override
 
+import aiohttp
 import nextcord
 
 from gateway.commands.answering import APOLOGY
@@ -22,12 +25,23 @@ from gateway.discord.render import send_kwargs
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.observability import GatewayMetrics
+from shared.settings import GatewaySettings
 
 _log: Final = logging.getLogger(__name__)
 Interaction = nextcord.Interaction[Any]
 COMMAND: Final = nextcord.InteractionType.application_command
 AUTOCOMPLETE: Final = nextcord.InteractionType.application_command_autocomplete
 UNKNOWN_INTERACTION: Final = "I don't know what to do with that (any more)."
+CONNECT_FAILURES: Final = (
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+    nextcord.GatewayNotFound,
+    nextcord.DiscordServerError,
+)
+"""Why a connection to Discord could not be made (network, Discord down): worth retrying from scratch."""
+LoginRefused: Final = nextcord.LoginFailure
+"""Discord refused the bot token: no retry can help."""
 
 
 class GuildIds:
@@ -175,3 +189,34 @@ class EncoreClient(nextcord.Client):
 class ShardedEncoreClient(EncoreClient, nextcord.AutoShardedClient):
     """Several shards in one process, with the same interaction entry point (the MRO puts the sharded client's
     connection handling under EncoreClient's `__init__` and `on_interaction`)."""
+
+
+def point_nextcord_at(api_base: str) -> None:
+    """nextcord has no setting for the REST base; its Route class attribute is the documented hook."""
+    nextcord.http.Route.BASE = api_base.rstrip("/")
+
+
+def build_client(settings: GatewaySettings, components: ComponentRouter, metrics: GatewayMetrics) -> EncoreClient:
+    """Guilds and voice states are the only intents needed: interactions carry the invoking member."""
+    intents = nextcord.Intents.none()
+    intents.guilds = True
+    intents.voice_states = True
+    options: dict[str, Any] = {
+        "intents": intents,
+        "default_guild_ids": list(settings.guild_ids) or None,
+        "allowed_mentions": nextcord.AllowedMentions.none(),
+        "max_messages": None,
+    }
+    if settings.shard_count is None:
+        return EncoreClient(components, metrics, **options)
+    shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+    return ShardedEncoreClient(components, metrics, shard_count=settings.shard_count, shard_ids=shard_ids, **options)
+
+
+def on_guild_available(client: EncoreClient, handler: Callable[[int], None]) -> None:
+    """Call `handler` with a guild's id whenever the guild becomes available (after a reconnect or an outage)."""
+
+    async def available(guild: nextcord.Guild) -> None:
+        handler(guild.id)
+
+    client.add_listener(available, "on_guild_available")

@@ -11,23 +11,23 @@ from gateway.commands.control import ControlActions
 from gateway.commands.invocation import Invocation, Responder
 from gateway.commands.play import PlayActions
 from gateway.commands.queue import QueueActions
-from gateway.deps import Deps
 from gateway.discord.interaction import Interaction, handle
 from gateway.wording import custom_ids
 from gateway.wording.custom_ids import PlayerButton, SearchPick
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
+from shared.player_store import PlayerStore
 
 COMPONENT: Final = nextcord.InteractionType.component
 STALE: Final = "This button is no longer available."
 
 
 class ComponentRouter:
-    def __init__(self, deps: Deps, play: PlayActions, control: ControlActions, queue: QueueActions) -> None:
-        self._deps = deps
+    def __init__(self, play: PlayActions, control: ControlActions, queue: QueueActions, players: PlayerStore) -> None:
         self._play = play
         self._control = control
         self._queue = queue
+        self._players = players
 
     async def on_interaction(self, interaction: Interaction) -> None:
         """Handle a component interaction; one whose custom id is not (or no longer) understood gets an ephemeral
@@ -68,7 +68,7 @@ class ComponentRouter:
             return await self._queue.shuffle(invocation)
         if button is PlayerButton.STOP:
             return await self._control.stop(invocation)
-        state = await self._deps.stores.players.load(invocation.guild_id)
+        state = await self._players.load(invocation.guild_id)
         if state is not None and state.paused:
             return await self._control.resume(invocation)
         return await self._control.pause(invocation)

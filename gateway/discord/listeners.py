@@ -12,7 +12,7 @@ from typing import Final
 import nextcord
 from redis.exceptions import RedisError
 
-from gateway.shards import ShardFilter
+from gateway.events.shards import ShardFilter
 from shared.command_store import CommandStore
 from shared.commands import ListenersCommand
 

@@ -12,8 +12,7 @@ from redis.exceptions import RedisError
 from gateway.commands.control import ControlActions
 from gateway.commands.invocation import Invocation, Responder
 from gateway.commands.parsing import MAX_TIME_TEXT, MAX_VOLUME
-from gateway.commands.play import PlayActions, autocomplete_choices
-from gateway.deps import Deps
+from gateway.commands.play import PlayActions, Suggestions
 from gateway.discord.interaction import Interaction, handle
 from gateway.discord.render import autocomplete as choices_payload
 from gateway.discord.slash import autocomplete, choices, slash
@@ -26,10 +25,10 @@ LOOP_MODES: Final = choices("off", "track", "queue")
 
 
 class PlaybackCog(nextcord.ClientCog):
-    def __init__(self, deps: Deps, play: PlayActions, control: ControlActions) -> None:
-        self._deps = deps
+    def __init__(self, play: PlayActions, control: ControlActions, suggestions: Suggestions) -> None:
         self._play = play
         self._control = control
+        self._suggestions = suggestions
 
     @slash("play", "Play a link or search words (YouTube, SoundCloud, playlists ...).")
     async def play(
@@ -48,7 +47,7 @@ class PlaybackCog(nextcord.ClientCog):
         found: list[tuple[str, str]] = []
         if interaction.guild_id is not None and interaction.user is not None:
             try:
-                found = await autocomplete_choices(self._deps, interaction.guild_id, interaction.user.id, query or "")
+                found = await self._suggestions.choices(interaction.guild_id, interaction.user.id, query or "")
             except RedisError:
                 _log.warning("autocomplete without suggestions: Redis unavailable")
         try:

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Final, Protocol
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gateway.deps import Deps
-from gateway.stores.clients import STREAM_BLOCK_MS
+from gateway.events.shards import ShardFilter
+from gateway.stores.clients import STREAM_BLOCK_MS, Stores
 from gateway.stores.messages import MessageRef
 from gateway.wording import formatting
 from gateway.wording.reply import Reply
-from shared.event_store import EventEntry
+from shared.event_store import EventEntry, EventStore
 from shared.events import (
     Event,
     PlayerLeft,
@@ -52,9 +53,15 @@ class MessageSink(Protocol):
 
 
 class Announcer:
-    def __init__(self, deps: Deps, sink: MessageSink) -> None:
-        self._deps = deps
-        self._stores = deps.stores
+    def __init__(
+        self, stores: Stores, events: EventStore, shards: ShardFilter, clock: Callable[[], int], sink: MessageSink
+    ) -> None:
+        self._stores = stores
+        self._events = events
+        """On the stream client (blocking reads)."""
+        self._shards = shards
+        self._clock = clock
+        """Wall-clock milliseconds (progress bars)."""
         self._sink = sink
         self._playing: set[int] = set()
         """Guilds whose now-playing message shows a running progress bar (refreshed by `tick`)."""
@@ -65,7 +72,7 @@ class Announcer:
             ready.set()
         while True:
             try:
-                entries = await self._deps.streams.events.wait(cursor, STREAM_BLOCK_MS)
+                entries = await self._events.wait(cursor, STREAM_BLOCK_MS)
             except (RedisConnectionError, RedisTimeoutError):
                 _log.warning("events: Redis unavailable, retrying")
                 await asyncio.sleep(RETRY_DELAY_S)
@@ -77,7 +84,7 @@ class Announcer:
     async def _start_cursor(self) -> str:
         while True:
             try:
-                return await self._deps.streams.events.latest_id()
+                return await self._events.latest_id()
             except (RedisConnectionError, RedisTimeoutError):
                 _log.warning("events: Redis unavailable at start, retrying")
                 await asyncio.sleep(RETRY_DELAY_S)
@@ -95,7 +102,7 @@ class Announcer:
                 _log.warning("could not handle %s", event.kind, exc_info=True, extra={"guild_id": event.guild_id})
 
     async def handle(self, event: Event) -> None:
-        if not self._deps.shards.serves(event.guild_id):
+        if not self._shards.serves(event.guild_id):
             return
         match event:
             case TrackStarted() | PlayerUpdated():
@@ -131,7 +138,7 @@ class Announcer:
         if channel is None:
             return
         queued = await self._stores.queue.length(event.guild_id)
-        reply = formatting.now_playing(state, self._deps.clock(), queued=queued)
+        reply = formatting.now_playing(state, self._clock(), queued=queued)
         await self._put_now_playing(event.guild_id, channel, reply)
         if state.paused:
             self._playing.discard(event.guild_id)
@@ -196,6 +203,6 @@ class Announcer:
                 self._playing.discard(guild_id)
                 continue
             queued = await self._stores.queue.length(guild_id)
-            reply = formatting.now_playing(state, self._deps.clock(), queued=queued)
+            reply = formatting.now_playing(state, self._clock(), queued=queued)
             if not await self._sink.edit(ref.channel_id, ref.message_id, reply):
                 self._playing.discard(guild_id)

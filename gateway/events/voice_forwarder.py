@@ -30,9 +30,10 @@ from typing import Final
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gateway.deps import Stores
+from shared.command_store import CommandStore
 from shared.commands import VoiceUpdateCommand
 from shared.models import VoiceCredentials
+from shared.voice_store import VoiceStore
 
 _log: Final = logging.getLogger(__name__)
 PUBLISH_ATTEMPTS: Final = 4
@@ -58,8 +59,11 @@ class _GuildVoice:
 
 
 class VoiceForwarder:
-    def __init__(self, stores: Stores, user_id: Callable[[], int], clock: Callable[[], int]) -> None:
-        self._stores = stores
+    def __init__(
+        self, voice: VoiceStore, commands: CommandStore, user_id: Callable[[], int], clock: Callable[[], int]
+    ) -> None:
+        self._voice = voice
+        self._commands = commands
         self._user_id = user_id
         self._clock = clock
         self._guilds: dict[int, _GuildVoice] = {}
@@ -146,8 +150,8 @@ class VoiceForwarder:
         )
         for attempt in range(1, PUBLISH_ATTEMPTS + 1):
             try:
-                await self._stores.voice.put_credentials(credentials)
-                await self._stores.commands.append(guild_id, VoiceUpdateCommand())
+                await self._voice.put_credentials(credentials)
+                await self._commands.append(guild_id, VoiceUpdateCommand())
             except (RedisConnectionError, RedisTimeoutError):
                 _log.warning("could not forward voice credentials (try %d)", attempt, extra={"guild_id": guild_id})
                 await asyncio.sleep(PUBLISH_BACKOFF_S * attempt)
@@ -163,7 +167,7 @@ class VoiceForwarder:
         if request_id is not None:
             return request_id
         try:
-            stored = await self._stores.voice.credentials(guild_id)
+            stored = await self._voice.credentials(guild_id)
         except (RedisConnectionError, RedisTimeoutError):
             return None
         if stored is not None and stored.request_id is not None:

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Final, Protocol
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gateway.deps import Deps
+from gateway.events.shards import ShardFilter
 from gateway.stores.clients import STREAM_BLOCK_MS
+from gateway.stores.cursors import CursorStore
+from shared.active_store import ActiveGuildStore
 from shared.events import VoiceStateRequest
+from shared.lease_store import LeaseStore
+from shared.player_store import PlayerStore
+from shared.voice_store import VoiceStore
 
 _log: Final = logging.getLogger(__name__)
 MAX_REQUEST_AGE_MS: Final = 60_000
@@ -39,9 +45,24 @@ class VoiceControl(Protocol):
 
 
 class VoiceRequests:
-    def __init__(self, deps: Deps, control: VoiceControl) -> None:
-        self._deps = deps
-        self._stores = deps.stores
+    """The consumer of the voice-request stream, for this process's shards."""
+
+    def __init__(
+        self,
+        requests: VoiceStore,
+        cursors: CursorStore,
+        leases: LeaseStore,
+        shards: ShardFilter,
+        clock: Callable[[], int],
+        control: VoiceControl,
+    ) -> None:
+        self._requests = requests
+        """On the stream client (blocking reads)."""
+        self._cursors = cursors
+        self._leases = leases
+        self._shards = shards
+        self._clock = clock
+        """Wall-clock milliseconds (request ages)."""
         self._control = control
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
@@ -51,13 +72,13 @@ class VoiceRequests:
             ready.set()
         while True:
             try:
-                entries = await self._deps.streams.voice_requests.wait_requests(cursor, STREAM_BLOCK_MS)
+                entries = await self._requests.wait_requests(cursor, STREAM_BLOCK_MS)
                 for entry in entries:
                     if entry.request is not None:
                         await self.handle(entry.request)
                     cursor = entry.entry_id
                 if entries:
-                    await self._stores.cursors.save_voice_cursor(self._deps.shards.key, cursor)
+                    await self._cursors.save_voice_cursor(self._shards.key, cursor)
             except (RedisConnectionError, RedisTimeoutError):
                 _log.warning("voice requests: Redis unavailable, retrying")
                 await asyncio.sleep(RETRY_DELAY_S)
@@ -65,8 +86,8 @@ class VoiceRequests:
     async def _start_cursor(self) -> str:
         while True:
             try:
-                stored = await self._stores.cursors.voice_cursor(self._deps.shards.key)
-                return stored or await self._stores.cursors.latest_voice_request()
+                stored = await self._cursors.voice_cursor(self._shards.key)
+                return stored or await self._cursors.latest_voice_request()
             except (RedisConnectionError, RedisTimeoutError):
                 _log.warning("voice requests: Redis unavailable at start, retrying")
                 await asyncio.sleep(RETRY_DELAY_S)
@@ -74,12 +95,12 @@ class VoiceRequests:
     async def handle(self, request: VoiceStateRequest) -> bool:
         """Carry out one request; False when it was dropped (other shard, too old, stale fence, unknown guild)."""
         guild_id = request.guild_id
-        if not self._deps.shards.serves(guild_id) or not self._control.knows(guild_id):
+        if not self._shards.serves(guild_id) or not self._control.knows(guild_id):
             return False
-        if request.at_ms and self._deps.clock() - request.at_ms > MAX_REQUEST_AGE_MS:
+        if request.at_ms and self._clock() - request.at_ms > MAX_REQUEST_AGE_MS:
             _log.info("dropping a voice request older than %d ms", MAX_REQUEST_AGE_MS, extra={"guild_id": guild_id})
             return False
-        current = await self._stores.leases.current_fence(guild_id)
+        current = await self._leases.current_fence(guild_id)
         if request.fence < current:
             extra = {"guild_id": guild_id}
             _log.info("dropping a voice request with stale fence %d < %d", request.fence, current, extra=extra)
@@ -94,13 +115,25 @@ class VoiceRequests:
             _log.warning("voice request failed", exc_info=True, extra={"guild_id": guild_id})
             return False
 
+
+class Rejoiner:
+    """After a (re)connect: back into the voice channel of each of this process's guilds that still needs a player."""
+
+    def __init__(
+        self, active: ActiveGuildStore, players: PlayerStore, shards: ShardFilter, control: VoiceControl
+    ) -> None:
+        self._active = active
+        self._players = players
+        self._shards = shards
+        self._control = control
+
     async def rejoin(self, guild_id: int) -> bool:
-        """After a (re)connect: join the channel the guild's player was in, if the guild still needs a player."""
-        if not self._deps.shards.serves(guild_id):
+        """Join the channel the guild's player was in, if the guild still needs a player."""
+        if not self._shards.serves(guild_id):
             return False
-        if not await self._stores.active.is_active(guild_id):
+        if not await self._active.is_active(guild_id):
             return False
-        state = await self._stores.players.load(guild_id)
+        state = await self._players.load(guild_id)
         if state is None or state.voice_channel_id is None:
             return False
         _log.info("rejoining voice channel %s after a reconnect", state.voice_channel_id, extra={"guild_id": guild_id})

@@ -1,4 +1,5 @@
-"""Fixtures for the gateway's Redis-side tests: real Redis, real arq queue, a stand-in resolver worker."""
+"""Fixtures for the gateway's Redis-side tests: real Redis, real arq queue, a stand-in resolver worker, and the
+gateway's commands built from them as `gateway.app` builds them."""
 
 from __future__ import annotations
 
@@ -14,16 +15,17 @@ from hypothesis import HealthCheck, settings
 
 from gateway.commands.admission import Gate
 from gateway.commands.control import ControlActions
-from gateway.commands.play import PlayActions
+from gateway.commands.issuing import Issuer
+from gateway.commands.play import PlayActions, Suggestions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
-from gateway.deps import Deps, Stores, Streams
-from gateway.shards import ShardFilter
-from gateway.stores.clients import command_client
+from gateway.stores.clients import Stores, Streams, command_client
 from gateway.stores.jobs import JobClient
 from shared import codec
+from shared.clock import now_ms
 from shared.jobs import JobName
 from shared.keys import Keys
+from shared.observability import GatewayMetrics
 from shared.settings import GatewaySettings, RedisSettings
 from shared.tasks import TaskOwner
 from tests.gateway.doubles import stand_in_resolve, stand_in_search
@@ -72,40 +74,76 @@ async def background() -> AsyncIterator[TaskOwner]:
 
 
 @pytest.fixture
-def deps(command_redis: ArqRedis, keys: Keys, gateway_settings: GatewaySettings) -> Deps:
-    return Deps(
-        settings=gateway_settings,
-        keys=keys,
-        stores=Stores.build(command_redis, keys, gateway_settings, search_prefix="ytsearch"),
-        streams=Streams.build(command_redis, keys),
-        jobs=JobClient(command_redis, keys),
-        shards=ShardFilter.from_settings(gateway_settings),
-    )
+def stores(command_redis: ArqRedis, keys: Keys, gateway_settings: GatewaySettings) -> Stores:
+    """The stores on the gateway's command client, as `gateway.app` builds them."""
+    return Stores.build(command_redis, keys, gateway_settings, search_prefix="ytsearch")
 
 
 @pytest.fixture
-def gate(deps: Deps) -> Gate:
-    return Gate(deps)
+def streams(command_redis: ArqRedis, keys: Keys) -> Streams:
+    return Streams.build(command_redis, keys)
 
 
 @pytest.fixture
-def play(deps: Deps, gate: Gate, background: TaskOwner) -> PlayActions:
-    return PlayActions(deps, gate, background)
+def metrics() -> GatewayMetrics:
+    """A registry of the test's own."""
+    return GatewayMetrics()
+
+
+def gate_on(stores: Stores) -> Gate:
+    return Gate(stores.rate, stores.settings, stores.players, stores.queue)
+
+
+def queue_actions(stores: Stores) -> QueueActions:
+    """The queue commands over `stores`, as `gateway.app` builds them (for a test with stores of its own)."""
+    return QueueActions(gate_on(stores), stores.queue, stores.players, now_ms)
 
 
 @pytest.fixture
-def control(deps: Deps, gate: Gate) -> ControlActions:
-    return ControlActions(deps, gate)
+def gate(stores: Stores) -> Gate:
+    return gate_on(stores)
 
 
 @pytest.fixture
-def queue(deps: Deps, gate: Gate) -> QueueActions:
-    return QueueActions(deps, gate)
+def issuer(stores: Stores, metrics: GatewayMetrics) -> Issuer:
+    return Issuer(stores.commands, metrics)
 
 
 @pytest.fixture
-def guild_settings(deps: Deps, gate: Gate) -> SettingsActions:
-    return SettingsActions(deps, gate)
+def jobs(command_redis: ArqRedis, keys: Keys) -> JobClient:
+    return JobClient(command_redis, keys)
+
+
+@pytest.fixture
+def play(
+    gateway_settings: GatewaySettings,
+    stores: Stores,
+    gate: Gate,
+    issuer: Issuer,
+    jobs: JobClient,
+    background: TaskOwner,
+) -> PlayActions:
+    return PlayActions(gateway_settings, gate, issuer, jobs, stores.recent, stores.active, background)
+
+
+@pytest.fixture
+def suggestions(stores: Stores) -> Suggestions:
+    return Suggestions(stores.searches, stores.recent)
+
+
+@pytest.fixture
+def control(stores: Stores, gate: Gate, issuer: Issuer) -> ControlActions:
+    return ControlActions(gate, issuer, stores.players)
+
+
+@pytest.fixture
+def queue(stores: Stores) -> QueueActions:
+    return queue_actions(stores)
+
+
+@pytest.fixture
+def guild_settings(stores: Stores, gate: Gate) -> SettingsActions:
+    return SettingsActions(gate, stores.settings)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from gateway.commands.invocation import Invocation
 from gateway.commands.permissions import Actor
-from gateway.deps import Stores
+from gateway.stores.clients import Stores
 from gateway.wording.reply import Reply
 from shared.jobs import ResolveRequest, ResolveResult, ResolveStatus, SearchRequest, SearchResult
 from shared.keys import Keys

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
-from gateway.deps import Stores
+from gateway.stores.clients import Stores
 from shared.events import VoiceStateRequest
 from shared.keys import Keys
 from shared.settings import GatewaySettings

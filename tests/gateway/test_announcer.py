@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+from collections.abc import Callable
 
 from arq.connections import ArqRedis
 
-from gateway.deps import Deps
 from gateway.events.announcer import Announcer
-from gateway.shards import ShardFilter
+from gateway.events.shards import ShardFilter
+from gateway.stores.clients import Stores, Streams
 from gateway.wording.reply import Reply
+from shared.clock import now_ms
 from shared.event_store import EventStore
 from shared.events import (
     PlayerLeft,
@@ -27,6 +28,18 @@ from tests.factories import make_item
 from tests.gateway.doubles import GUILD, TEXT, RecordingSink, store_state
 
 ANNOUNCE = 777
+EVERY_SHARD = ShardFilter(None, None)
+
+
+def build_announcer(
+    stores: Stores,
+    streams: Streams,
+    sink: RecordingSink,
+    *,
+    shards: ShardFilter = EVERY_SHARD,
+    clock: Callable[[], int] = now_ms,
+) -> Announcer:
+    return Announcer(stores, streams.events, shards, clock, sink)
 
 
 def card_title(reply: Reply) -> str:
@@ -34,12 +47,14 @@ def card_title(reply: Reply) -> str:
     return reply.card.title
 
 
-async def test_now_playing_is_one_message_edited_in_place(deps: Deps, command_redis: ArqRedis) -> None:
+async def test_now_playing_is_one_message_edited_in_place(
+    stores: Stores, streams: Streams, command_redis: ArqRedis
+) -> None:
     sink = RecordingSink()
-    announcer = Announcer(deps, sink)
+    announcer = build_announcer(stores, streams, sink)
     first, second = make_item(1), make_item(2)
     await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=first))
-    await store_state(deps.stores, PlayerState(now_playing=second, paused=True, text_channel_id=TEXT))
+    await store_state(stores, PlayerState(now_playing=second, paused=True, text_channel_id=TEXT))
     await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=second, paused=True))
     await announcer.handle(PlayerUpdated(guild_id=GUILD, at_ms=3))
     assert [kind for kind, _, _ in sink.history] == ["send", "edit", "edit"]
@@ -48,33 +63,35 @@ async def test_now_playing_is_one_message_edited_in_place(deps: Deps, command_re
     assert card_title(reply) == "⏸ Paused"
     assert reply.card is not None and "track 2" in reply.card.description
     assert [button.label for button in reply.buttons][:2] == ["Resume", "Skip"]
-    ref = await deps.stores.messages.now_playing(GUILD)
+    ref = await stores.messages.now_playing(GUILD)
     assert ref is not None and ref.message_id == message_id
     assert Keys().now_playing_message(GUILD) == f"encore:{{{GUILD}}}:npmsg"
     assert await command_redis.get(f"encore:{{{GUILD}}}:npmsg") is not None
 
 
-async def test_a_deleted_message_is_replaced(deps: Deps) -> None:
+async def test_a_deleted_message_is_replaced(stores: Stores, streams: Streams) -> None:
     sink = RecordingSink()
-    announcer = Announcer(deps, sink)
+    announcer = build_announcer(stores, streams, sink)
     await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=make_item(1)))
     sink.gone.update(sink.messages)
     await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=make_item(2)))
     assert [kind for kind, _, _ in sink.history] == ["send", "send"]
-    ref = await deps.stores.messages.now_playing(GUILD)
+    ref = await stores.messages.now_playing(GUILD)
     assert ref is not None and ref.message_id == max(sink.messages)
 
 
-async def test_announce_channel_wins(deps: Deps) -> None:
-    await deps.stores.settings.update(GUILD, announce_channel_id=ANNOUNCE)
+async def test_announce_channel_wins(stores: Stores, streams: Streams) -> None:
+    await stores.settings.update(GUILD, announce_channel_id=ANNOUNCE)
     sink = RecordingSink()
-    await Announcer(deps, sink).handle(TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=make_item(1)))
+    await build_announcer(stores, streams, sink).handle(
+        TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=make_item(1))
+    )
     assert [channel for _, channel, _ in sink.history] == [ANNOUNCE]
 
 
-async def test_notices(deps: Deps) -> None:
+async def test_notices(stores: Stores, streams: Streams) -> None:
     sink = RecordingSink()
-    announcer = Announcer(deps, sink)
+    announcer = build_announcer(stores, streams, sink)
     item = make_item(1)
     await announcer.handle(
         TrackSubstituted(
@@ -87,9 +104,9 @@ async def test_notices(deps: Deps) -> None:
     assert texts[1].startswith("❌ Couldn't play [track 1]")
 
 
-async def test_playlist_progress_is_one_notice(deps: Deps) -> None:
+async def test_playlist_progress_is_one_notice(stores: Stores, streams: Streams) -> None:
     sink = RecordingSink()
-    announcer = Announcer(deps, sink)
+    announcer = build_announcer(stores, streams, sink)
     for queued in (500, 2480, 5000):
         event = PlaylistProgress(
             guild_id=GUILD,
@@ -108,9 +125,9 @@ async def test_playlist_progress_is_one_notice(deps: Deps) -> None:
     assert reply.content == "📜 Finished queueing 5,000 of 5,000 tracks from **Mix**."
 
 
-async def test_queue_finished_and_player_left_close_the_message(deps: Deps) -> None:
+async def test_queue_finished_and_player_left_close_the_message(stores: Stores, streams: Streams) -> None:
     sink = RecordingSink()
-    announcer = Announcer(deps, sink)
+    announcer = build_announcer(stores, streams, sink)
     await announcer.handle(QueueFinished(guild_id=GUILD, at_ms=1, text_channel_id=TEXT))
     assert sink.history[-1][2].content == "Queue finished — add more with `/play`."
     await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=make_item(1)))
@@ -123,20 +140,24 @@ async def test_queue_finished_and_player_left_close_the_message(deps: Deps) -> N
     assert final.card is not None and final.card.description == "Left the voice channel (idle for 5 minutes)."
 
 
-async def test_other_shards_guilds_are_ignored(deps: Deps) -> None:
+async def test_other_shards_guilds_are_ignored(stores: Stores, streams: Streams) -> None:
     sink = RecordingSink()
-    other = dataclasses.replace(deps, shards=ShardFilter(2, frozenset({1 - (GUILD >> 22) % 2})))
-    await Announcer(other, sink).handle(TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=make_item(1)))
+    other = ShardFilter(2, frozenset({1 - (GUILD >> 22) % 2}))
+    await build_announcer(stores, streams, sink, shards=other).handle(
+        TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=make_item(1))
+    )
     assert sink.history == []
 
 
-async def test_the_consumer_reads_new_events_in_order(deps: Deps, command_redis: ArqRedis) -> None:
+async def test_the_consumer_reads_new_events_in_order(
+    stores: Stores, streams: Streams, command_redis: ArqRedis, keys: Keys
+) -> None:
     """Run the real stream consumer: it starts at the newest event and coalesces refreshes within a batch."""
-    events = EventStore(command_redis, deps.keys)
+    events = EventStore(command_redis, keys)
     await events.publish(TrackStarted(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=make_item(0)))
     sink = RecordingSink()
     ready = asyncio.Event()
-    task = asyncio.create_task(Announcer(deps, sink).run(ready))
+    task = asyncio.create_task(build_announcer(stores, streams, sink).run(ready))
     try:
         await asyncio.wait_for(ready.wait(), 5)
         await events.publish(TrackStarted(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=make_item(1)))
@@ -157,19 +178,18 @@ async def test_the_consumer_reads_new_events_in_order(deps: Deps, command_redis:
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_progress_bars_keep_moving_between_events(deps: Deps) -> None:
+async def test_progress_bars_keep_moving_between_events(stores: Stores, streams: Streams) -> None:
     sink = RecordingSink()
     now = [100_000]
-    ticking = dataclasses.replace(deps, clock=lambda: now[0])
-    announcer = Announcer(ticking, sink)
+    announcer = build_announcer(stores, streams, sink, clock=lambda: now[0])
     item = make_item(1).model_copy(update={"track": make_item(1).track.model_copy(update={"duration_ms": 60_000})})
-    await store_state(deps.stores, PlayerState(now_playing=item, position_ms=0, updated_at_ms=100_000))
+    await store_state(stores, PlayerState(now_playing=item, position_ms=0, updated_at_ms=100_000))
     await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=100_000, text_channel_id=TEXT, item=item))
     now[0] += 30_000
     await announcer.tick()
     [(_, reply)] = sink.messages.values()
     assert reply.card is not None and "0:30 / 1:00" in reply.card.description
-    await store_state(deps.stores, PlayerState(now_playing=item, paused=True, position_ms=31_000, updated_at_ms=1))
+    await store_state(stores, PlayerState(now_playing=item, paused=True, position_ms=31_000, updated_at_ms=1))
     await announcer.tick()
     await announcer.tick()
     assert [kind for kind, _, _ in sink.history] == ["send", "edit"]

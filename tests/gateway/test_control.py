@@ -7,8 +7,8 @@ import pytest
 from gateway.commands.control import ControlActions
 from gateway.commands.play import PlayActions
 from gateway.commands.queue import QueueActions
-from gateway.deps import Deps
 from gateway.discord.components import ComponentRouter
+from gateway.stores.clients import Stores
 from gateway.wording.custom_ids import PlayerButton
 from shared.commands import (
     Command,
@@ -32,74 +32,74 @@ from tests.gateway.doubles import GUILD, OTHER_VOICE, VOICE, invocation, store_s
 DJ = 4242
 
 
-async def sent(deps: Deps) -> list[Command | None]:
-    return [entry.command for entry in await deps.stores.commands.read_after(GUILD, "0-0")]
+async def sent(stores: Stores) -> list[Command | None]:
+    return [entry.command for entry in await stores.commands.read_after(GUILD, "0-0")]
 
 
-async def playing(deps: Deps, **changes: object) -> PlayerState:
+async def playing(stores: Stores, **changes: object) -> PlayerState:
     state = PlayerState(now_playing=make_item(1), voice_channel_id=VOICE).model_copy(update=changes)
-    await store_state(deps.stores, state)
+    await store_state(stores, state)
     return state
 
 
-async def test_skip(deps: Deps, control: ControlActions) -> None:
+async def test_skip(stores: Stores, control: ControlActions) -> None:
     with pytest.raises(InvalidInputError, match="Nothing is playing"):
         await control.skip(invocation(), None)
-    await playing(deps)
+    await playing(stores)
     assert (
         await control.skip(invocation(), None)
     ).content == "⏭ Skipped [track 1](<http://127.0.0.1:8765/media/t1.mp3>)."
     assert (await control.skip(invocation(), 3)).content == "⏭ Skipping 3 tracks."
     with pytest.raises(InvalidInputError):
         await control.skip(invocation(), 0)
-    commands = await sent(deps)
+    commands = await sent(stores)
     assert [(type(c), getattr(c, "count", None)) for c in commands] == [(SkipCommand, 1), (SkipCommand, 3)]
 
 
-async def test_control_needs_the_bots_channel(deps: Deps, control: ControlActions) -> None:
-    await playing(deps)
+async def test_control_needs_the_bots_channel(stores: Stores, control: ControlActions) -> None:
+    await playing(stores)
     with pytest.raises(PermissionDeniedError, match=f"Join <#{VOICE}>"):
         await control.skip(invocation(voice=OTHER_VOICE), None)
     with pytest.raises(PermissionDeniedError):
         await control.pause(invocation(voice=None))
-    assert await sent(deps) == []
+    assert await sent(stores) == []
     await control.pause(invocation(voice=None, manage=True))
-    assert [type(c) for c in await sent(deps)] == [PauseCommand]
+    assert [type(c) for c in await sent(stores)] == [PauseCommand]
 
 
-async def test_pause_and_resume_check_the_state(deps: Deps, control: ControlActions) -> None:
-    await playing(deps)
+async def test_pause_and_resume_check_the_state(stores: Stores, control: ControlActions) -> None:
+    await playing(stores)
     with pytest.raises(InvalidInputError, match="Not paused"):
         await control.resume(invocation())
     await control.pause(invocation())
-    await playing(deps, paused=True)
+    await playing(stores, paused=True)
     with pytest.raises(InvalidInputError, match="Already paused"):
         await control.pause(invocation())
     await control.resume(invocation())
-    assert [type(c) for c in await sent(deps)] == [PauseCommand, ResumeCommand]
+    assert [type(c) for c in await sent(stores)] == [PauseCommand, ResumeCommand]
 
 
-async def test_previous_needs_history(deps: Deps, control: ControlActions) -> None:
+async def test_previous_needs_history(stores: Stores, control: ControlActions) -> None:
     with pytest.raises(InvalidInputError, match="nothing to go back to"):
         await control.previous(invocation())
-    state = await playing(deps)
-    await deps.stores.queue.append(GUILD, [make_item(2)], limits=QueueLimits(max_length=100, max_per_user=100))
-    lease = await deps.stores.leases.holder(GUILD)
+    state = await playing(stores)
+    await stores.queue.append(GUILD, [make_item(2)], limits=QueueLimits(max_length=100, max_per_user=100))
+    lease = await stores.leases.holder(GUILD)
     assert lease is not None
-    await deps.stores.players.advance(GUILD, lease.fence, state)
+    await stores.players.advance(GUILD, lease.fence, state)
     reply = await control.previous(invocation())
     assert reply.content.startswith("⏮ Back to [track 1]")
-    assert [type(c) for c in await sent(deps)] == [PreviousCommand]
+    assert [type(c) for c in await sent(stores)] == [PreviousCommand]
 
 
 @pytest.mark.parametrize(
     ("raw", "position_ms", "relative"),
     [("1:23", 83_000, False), ("+15", 15_000, True), ("-10", -10_000, True), ("0", 0, False)],
 )
-async def test_seek(deps: Deps, control: ControlActions, raw: str, position_ms: int, relative: bool) -> None:
-    await store_state(deps.stores, PlayerState(now_playing=make_item(1).model_copy(update={"track": LONG})))
+async def test_seek(stores: Stores, control: ControlActions, raw: str, position_ms: int, relative: bool) -> None:
+    await store_state(stores, PlayerState(now_playing=make_item(1).model_copy(update={"track": LONG})))
     await control.seek(invocation(), raw)
-    [command] = await sent(deps)
+    [command] = await sent(stores)
     assert isinstance(command, SeekCommand)
     assert (command.position_ms, command.relative) == (position_ms, relative)
 
@@ -107,19 +107,19 @@ async def test_seek(deps: Deps, control: ControlActions, raw: str, position_ms: 
 LONG = Track(url="https://example.test/long", title="long", duration_ms=300_000)
 
 
-async def test_seek_rejections(deps: Deps, control: ControlActions) -> None:
+async def test_seek_rejections(stores: Stores, control: ControlActions) -> None:
     with pytest.raises(InvalidInputError, match="Nothing is playing"):
         await control.seek(invocation(), "10")
-    await playing(deps)
+    await playing(stores)
     with pytest.raises(InvalidInputError, match="past the end"):
         await control.seek(invocation(), "0:06")
     with pytest.raises(InvalidInputError, match="not a time"):
         await control.seek(invocation(), "soon")
     live = make_item(1).model_copy(update={"track": Track(url="https://example.test/live", title="radio")})
-    await store_state(deps.stores, PlayerState(now_playing=live))
+    await store_state(stores, PlayerState(now_playing=live))
     with pytest.raises(InvalidInputError, match="live stream"):
         await control.seek(invocation(), "10")
-    assert await sent(deps) == []
+    assert await sent(stores) == []
 
 
 @pytest.mark.parametrize(
@@ -127,22 +127,22 @@ async def test_seek_rejections(deps: Deps, control: ControlActions) -> None:
     [("-1:75", "`-1:75`"), ("-" + "9" * 3000, "`-" + "9" * 22 + "…` (3,001 characters)"), ("+x", "`+x`")],
 )
 async def test_a_refused_seek_is_echoed_with_its_sign_and_briefly(
-    deps: Deps, control: ControlActions, raw: str, echo: str
+    stores: Stores, control: ControlActions, raw: str, echo: str
 ) -> None:
-    await store_state(deps.stores, PlayerState(now_playing=make_item(1).model_copy(update={"track": LONG})))
+    await store_state(stores, PlayerState(now_playing=make_item(1).model_copy(update={"track": LONG})))
     with pytest.raises(InvalidInputError) as refused:
         await control.seek(invocation(), raw)
     assert str(refused.value).startswith(f"{echo} is ")
     assert len(str(refused.value)) < 120
 
 
-async def test_a_seek_back_says_back(deps: Deps, control: ControlActions) -> None:
-    await store_state(deps.stores, PlayerState(now_playing=make_item(1).model_copy(update={"track": LONG})))
+async def test_a_seek_back_says_back(stores: Stores, control: ControlActions) -> None:
+    await store_state(stores, PlayerState(now_playing=make_item(1).model_copy(update={"track": LONG})))
     assert (await control.seek(invocation(), "-1:23")).content == "⏩ Seeking back 1:23."
 
 
-async def test_volume_filters_and_stop_need_the_dj_role(deps: Deps, control: ControlActions) -> None:
-    await deps.stores.settings.update(GUILD, dj_role_id=DJ)
+async def test_volume_filters_and_stop_need_the_dj_role(stores: Stores, control: ControlActions) -> None:
+    await stores.settings.update(GUILD, dj_role_id=DJ)
     for attempt in (
         control.volume(invocation(), 50),
         control.set_filters(invocation(), "nightcore"),
@@ -151,13 +151,13 @@ async def test_volume_filters_and_stop_need_the_dj_role(deps: Deps, control: Con
     ):
         with pytest.raises(PermissionDeniedError, match=f"<@&{DJ}>"):
             await attempt
-    assert await sent(deps) == []
+    assert await sent(stores) == []
     dj = invocation(roles=(DJ,))
     assert (await control.volume(dj, 150)).content == "🔊 Volume set to 150%."
     assert (await control.set_filters(dj, "nightcore, bassboost=5")).content == "🎛 Filters: nightcore, bassboost=5."
     await control.clear_filters(invocation(manage=True))
     await control.stop(dj)
-    volume, filters, cleared, stop = await sent(deps)
+    volume, filters, cleared, stop = await sent(stores)
     assert isinstance(volume, VolumeCommand) and volume.volume == 150
     assert isinstance(filters, FiltersCommand)
     assert filters.filters == FilterChain(presets=(FilterPreset.NIGHTCORE, FilterPreset.BASSBOOST), bass_gain_db=5)
@@ -165,54 +165,54 @@ async def test_volume_filters_and_stop_need_the_dj_role(deps: Deps, control: Con
     assert isinstance(stop, StopCommand)
 
 
-async def test_bad_volume_and_filters_store_nothing(deps: Deps, control: ControlActions) -> None:
+async def test_bad_volume_and_filters_store_nothing(stores: Stores, control: ControlActions) -> None:
     with pytest.raises(InvalidInputError):
         await control.volume(invocation(), 201)
     with pytest.raises(InvalidInputError):
         await control.set_filters(invocation(), "nightcore, chipmunk")
-    assert await sent(deps) == []
+    assert await sent(stores) == []
 
 
-async def test_filter_list_shows_the_active_chain(deps: Deps, control: ControlActions) -> None:
-    await playing(deps, filters=FilterChain(presets=(FilterPreset.KARAOKE,), speed=1.5))
+async def test_filter_list_shows_the_active_chain(stores: Stores, control: ControlActions) -> None:
+    await playing(stores, filters=FilterChain(presets=(FilterPreset.KARAOKE,), speed=1.5))
     reply = await control.list_filters(invocation(voice=None))
     assert reply.ephemeral
     assert reply.content.startswith("🎛 Active: karaoke, speed=1.5\nAvailable: nightcore")
 
 
-async def test_loop_explicit_and_cycling(deps: Deps, control: ControlActions) -> None:
+async def test_loop_explicit_and_cycling(stores: Stores, control: ControlActions) -> None:
     await control.loop(invocation(), "queue")
-    await playing(deps, loop=LoopMode.TRACK)
+    await playing(stores, loop=LoopMode.TRACK)
     assert (await control.loop(invocation(), None)).content == "🔁 Looping the queue."
     with pytest.raises(InvalidInputError):
         await control.loop(invocation(), "sometimes")
-    modes = [c.mode for c in await sent(deps) if isinstance(c, LoopCommand)]
+    modes = [c.mode for c in await sent(stores) if isinstance(c, LoopCommand)]
     assert modes == [LoopMode.QUEUE, LoopMode.QUEUE]
 
 
-async def test_leave(deps: Deps, control: ControlActions) -> None:
+async def test_leave(stores: Stores, control: ControlActions) -> None:
     with pytest.raises(InvalidInputError, match="not in a voice channel"):
         await control.leave(invocation(bot=None))
     await control.leave(invocation())
-    assert [type(c) for c in await sent(deps)] == [LeaveCommand]
+    assert [type(c) for c in await sent(stores)] == [LeaveCommand]
 
 
 async def test_player_buttons_are_the_same_commands(
-    deps: Deps, play: PlayActions, control: ControlActions, queue: QueueActions
+    stores: Stores, play: PlayActions, control: ControlActions, queue: QueueActions
 ) -> None:
-    router = ComponentRouter(deps, play, control, queue)
-    await playing(deps)
+    router = ComponentRouter(play, control, queue, stores.players)
+    await playing(stores)
     await router.button(invocation(), PlayerButton.TOGGLE)
-    await playing(deps, paused=True)
+    await playing(stores, paused=True)
     await router.button(invocation(), PlayerButton.TOGGLE)
     await router.button(invocation(), PlayerButton.SKIP)
     await router.button(invocation(), PlayerButton.LOOP)
     await router.button(invocation(), PlayerButton.STOP)
     with pytest.raises(InvalidInputError, match="not enough"):
         await router.button(invocation(), PlayerButton.SHUFFLE)
-    kinds = [type(c) for c in await sent(deps)]
+    kinds = [type(c) for c in await sent(stores)]
     assert kinds == [PauseCommand, ResumeCommand, SkipCommand, LoopCommand, StopCommand]
-    await deps.stores.settings.update(GUILD, dj_role_id=DJ)
+    await stores.settings.update(GUILD, dj_role_id=DJ)
     with pytest.raises(PermissionDeniedError):
         await router.button(invocation(), PlayerButton.STOP)
     with pytest.raises(PermissionDeniedError):

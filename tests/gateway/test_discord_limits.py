@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.commands.play import PlayActions, autocomplete_choices
-from gateway.deps import Deps
+from gateway.commands.play import PlayActions, Suggestions
 from gateway.discord.render import autocomplete, edit_kwargs, send_kwargs
+from gateway.stores.clients import Stores
 from gateway.stores.recent import CHOICE_KEY_PREFIX
 from gateway.wording import limits
 from gateway.wording.reply import Button, Card, CardField, Reply
@@ -78,18 +78,20 @@ def test_autocomplete_payload_fits_discords_choice_limits() -> None:
     assert "long value" not in payload
 
 
-async def test_a_long_query_is_offered_under_a_key_that_plays_it(deps: Deps, play: PlayActions) -> None:
+async def test_a_long_query_is_offered_under_a_key_that_plays_it(
+    stores: Stores, play: PlayActions, suggestions: Suggestions
+) -> None:
     typed = "lofi " + "x" * 195  # the stand-in resolver names its track after the query (titles: 256 at most)
-    choices = await autocomplete_choices(deps, GUILD, 7, typed)
+    choices = await suggestions.choices(GUILD, 7, typed)
     name, value = choices[0]
     assert len(name) == 100 and name.endswith("…")
     assert len(value) <= limits.CHOICE_VALUE and value.startswith(CHOICE_KEY_PREFIX)
-    assert await deps.stores.recent.expand(GUILD, 7, value) == typed
-    assert await deps.stores.recent.expand(GUILD, 8, value) is None, "keys are per member"
+    assert await stores.recent.expand(GUILD, 7, value) == typed
+    assert await stores.recent.expand(GUILD, 8, value) is None, "keys are per member"
     reply = await play.play(invocation(), value, None, RecordingResponder())
-    page = await deps.stores.queue.page(GUILD)
+    page = await stores.queue.page(GUILD)
     assert page.items[0].track.title == typed, reply.content
-    short = await autocomplete_choices(deps, GUILD, 7, "daft punk")
+    short = await suggestions.choices(GUILD, 7, "daft punk")
     assert short[0] == ("daft punk", "daft punk")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from gateway.deps import Stores
+from gateway.stores.clients import Stores
 from shared.command_store import CommandStore
 from shared.commands import (
     Command,
@@ -48,7 +48,6 @@ from shared.events import (
 from shared.keys import Keys
 from shared.models import FilterChain, FilterPreset, GuildSettings, LoopMode, PlayerState
 from shared.queue_store import QueueLimits
-from shared.settings import GatewaySettings
 from tests.factories import make_item
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.world.models import Member, Message
@@ -90,11 +89,6 @@ async def gateway(
         yield await process.start()
     finally:
         await process.close()
-
-
-@pytest.fixture
-def stores(redis: Redis, keys: Keys) -> Stores:
-    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
 
 
 async def sent(redis: Redis, keys: Keys, world: World) -> list[Command | None]:

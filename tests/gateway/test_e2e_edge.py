@@ -14,7 +14,7 @@ from typing import Any, Final
 import pytest
 from redis.asyncio import Redis
 
-from gateway.deps import Stores
+from gateway.stores.clients import Stores
 from shared.keys import Keys
 from shared.models import PlayerState
 from tests.factories import make_item
@@ -35,7 +35,6 @@ from tests.gateway.e2e import (
     invoke_raw,
     private_refusal,
     raw_command,
-    redis_stores,
     running_gateway,
     text_of,
 )
@@ -97,11 +96,6 @@ async def world(fake_discord: FakeDiscord) -> World:
 async def gateway(world: World, redis_url: str, redis: Redis, tmp_path: Path) -> AsyncIterator[GatewayProcess]:
     async with running_gateway(world, redis_url, tmp_path / "gateway.log", "DEBUG") as process:
         yield process
-
-
-@pytest.fixture
-def stores(redis: Redis, keys: Keys) -> Stores:
-    return redis_stores(redis, keys)
 
 
 async def refusal_problem(handle: InteractionHandle, expected: str) -> str | None:

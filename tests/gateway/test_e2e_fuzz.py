@@ -20,7 +20,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from gateway.deps import Stores
+from gateway.stores.clients import Stores
 from shared.keys import Keys
 from shared.models import PlayerState
 from shared.queue_store import QueueLimits

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from gateway.deps import Stores
+from gateway.stores.clients import Stores
 from shared.command_store import CommandStore
 from shared.commands import ListenersCommand
 from shared.keys import Keys

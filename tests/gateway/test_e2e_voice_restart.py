@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from gateway.deps import Stores
+from gateway.stores.clients import Stores
 from shared.command_store import CommandStore
 from shared.commands import PauseCommand, SkipCommand, VoiceUpdateCommand
 from shared.event_store import EventStore
@@ -54,11 +54,6 @@ async def gateway(world: World, redis_url: str, redis: Redis, tmp_path: Path) ->
         yield await process.start()
     finally:
         await process.close()
-
-
-@pytest.fixture
-def stores(redis: Redis, keys: Keys) -> Stores:
-    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
 
 
 async def voice_updates(redis: Redis, keys: Keys, guild_id: int) -> int:

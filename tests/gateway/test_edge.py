@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -11,12 +10,9 @@ import pytest
 from arq.connections import ArqRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from gateway.commands.admission import Gate
 from gateway.commands.answering import ACK_BUDGET_S, APOLOGY, CORRUPT, UNAVAILABLE, Handler, reply_for, run_interaction
 from gateway.commands.invocation import Responder
-from gateway.commands.queue import QueueActions
-from gateway.deps import Deps, Stores
-from gateway.stores.clients import command_client
+from gateway.stores.clients import Stores, command_client
 from gateway.wording.reply import Reply
 from shared.errors import (
     CorruptDataError,
@@ -27,7 +23,8 @@ from shared.errors import (
 )
 from shared.keys import Keys
 from shared.observability import InteractionOutcome
-from shared.settings import RedisSettings
+from shared.settings import GatewaySettings, RedisSettings
+from tests.gateway.conftest import queue_actions
 from tests.gateway.doubles import invocation
 from tests.services.redis_server import free_port
 
@@ -130,12 +127,11 @@ async def test_a_hanging_handler_is_answered_within_the_budget() -> None:
     assert age_s + elapsed < DISCORD_ACK_DEADLINE_S
 
 
-async def test_redis_down_means_try_again(deps: Deps, keys: Keys) -> None:
+async def test_redis_down_means_try_again(gateway_settings: GatewaySettings, keys: Keys) -> None:
     """A Redis that refuses connections: the command answers 'temporarily unavailable' quickly and nothing crashes."""
     dead: ArqRedis = command_client(RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0"), keys)
     try:
-        offline = dataclasses.replace(deps, stores=Stores.build(dead, keys, deps.settings, search_prefix="ytsearch"))
-        actions = QueueActions(offline, Gate(offline))
+        actions = queue_actions(Stores.build(dead, keys, gateway_settings, search_prefix="ytsearch"))
         started = time.monotonic()
 
         async def show(_: Responder) -> Reply:

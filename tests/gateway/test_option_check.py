@@ -8,10 +8,9 @@ import pytest
 
 from gateway.commands.control import ControlActions
 from gateway.commands.option_check import CommandSchemas
-from gateway.commands.play import PlayActions
+from gateway.commands.play import PlayActions, Suggestions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
-from gateway.deps import Deps
 from gateway.discord.playback_cog import PlaybackCog
 from gateway.discord.queue_cog import QueueCog
 from shared.errors import InvalidInputError
@@ -34,7 +33,7 @@ def schemas() -> CommandSchemas:
     """The cogs only keep their collaborators; their declarations do not need them."""
     none: Any = None
     cogs = [
-        PlaybackCog(cast(Deps, none), cast(PlayActions, none), cast(ControlActions, none)),
+        PlaybackCog(cast(PlayActions, none), cast(ControlActions, none), cast(Suggestions, none)),
         QueueCog(cast(QueueActions, none), cast(SettingsActions, none)),
     ]
     return CommandSchemas(command.get_payload(None) for cog in cogs for command in cog.application_commands)

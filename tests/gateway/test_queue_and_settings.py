@@ -2,39 +2,39 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from arq.connections import ArqRedis
 
-from gateway.commands.admission import Gate
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import Resettable, SettingsActions, SettingsChange
-from gateway.deps import Deps, Stores
+from gateway.stores.clients import Stores
 from shared.errors import InvalidInputError, PermissionDeniedError, RateLimitedError
+from shared.keys import Keys
 from shared.models import GuildSettings, PlayerState
 from shared.queue_store import QueueLimits
+from shared.settings import GatewaySettings
 from tests.factories import make_item, titles
+from tests.gateway.conftest import queue_actions
 from tests.gateway.doubles import GUILD, OTHER_VOICE, invocation, store_state
 
 DJ = 31337
 LIMITS = QueueLimits(max_length=1000, max_per_user=1000)
 
 
-async def fill(deps: Deps, count: int, requester_id: int = 7) -> None:
+async def fill(stores: Stores, count: int, requester_id: int = 7) -> None:
     items = [make_item(n, requester_id=requester_id) for n in range(1, count + 1)]
-    await deps.stores.queue.append(GUILD, items, limits=LIMITS)
+    await stores.queue.append(GUILD, items, limits=LIMITS)
 
 
-async def queued_titles(deps: Deps) -> list[str]:
-    return titles((await deps.stores.queue.page(GUILD, 0, 100)).items)
+async def queued_titles(stores: Stores) -> list[str]:
+    return titles((await stores.queue.page(GUILD, 0, 100)).items)
 
 
-async def test_queue_pages(deps: Deps, queue: QueueActions) -> None:
+async def test_queue_pages(stores: Stores, queue: QueueActions) -> None:
     empty = await queue.show(invocation(voice=None), None)
     assert empty.card is not None and "empty" in empty.card.description
-    await fill(deps, 25)
-    await store_state(deps.stores, PlayerState(now_playing=make_item(99)))
+    await fill(stores, 25)
+    await store_state(stores, PlayerState(now_playing=make_item(99)))
     second = await queue.show(invocation(voice=None), 2)
     assert second.card is not None
     assert second.card.footer == "Page 2/3 · 25 queued"
@@ -44,20 +44,20 @@ async def test_queue_pages(deps: Deps, queue: QueueActions) -> None:
         await queue.show(invocation(), 0)
 
 
-async def test_now_playing_and_history(deps: Deps, queue: QueueActions) -> None:
+async def test_now_playing_and_history(stores: Stores, queue: QueueActions) -> None:
     assert (await queue.now_playing(invocation())).ephemeral
     state = PlayerState(now_playing=make_item(5), position_ms=1000)
-    await store_state(deps.stores, state)
+    await store_state(stores, state)
     reply = await queue.now_playing(invocation(voice=None))
     assert reply.card is not None and "track 5" in reply.card.description and reply.buttons == ()
     history = await queue.history(invocation(), None)
     assert history.card is not None and "Nothing has been played" in history.card.description
 
 
-async def test_remove_own_and_others(deps: Deps, queue: QueueActions) -> None:
-    await fill(deps, 2, requester_id=7)
-    await deps.stores.queue.append(GUILD, [make_item(3, requester_id=8)], limits=LIMITS)
-    await deps.stores.settings.update(GUILD, dj_role_id=DJ)
+async def test_remove_own_and_others(stores: Stores, queue: QueueActions) -> None:
+    await fill(stores, 2, requester_id=7)
+    await stores.queue.append(GUILD, [make_item(3, requester_id=8)], limits=LIMITS)
+    await stores.settings.update(GUILD, dj_role_id=DJ)
     reply = await queue.remove(invocation(), 1)
     assert reply.content.startswith("🗑 Removed [track 1]")
     with pytest.raises(PermissionDeniedError, match="other members' tracks"):
@@ -67,37 +67,37 @@ async def test_remove_own_and_others(deps: Deps, queue: QueueActions) -> None:
         await queue.remove(invocation(), 5)
     with pytest.raises(InvalidInputError):
         await queue.remove(invocation(), 0)
-    assert await queued_titles(deps) == ["track 2"]
-    assert await deps.stores.queue.user_count(GUILD, 8) == 0
+    assert await queued_titles(stores) == ["track 2"]
+    assert await stores.queue.user_count(GUILD, 8) == 0
 
 
-async def test_move_and_clear(deps: Deps, queue: QueueActions) -> None:
-    await fill(deps, 4)
+async def test_move_and_clear(stores: Stores, queue: QueueActions) -> None:
+    await fill(stores, 4)
     reply = await queue.move(invocation(), 4, 1)
     assert reply.content.startswith("↕️ Moved [track 4]") and reply.content.endswith("to position 1.")
     await queue.move(invocation(), 1, 99)
-    assert await queued_titles(deps) == ["track 1", "track 2", "track 3", "track 4"]
+    assert await queued_titles(stores) == ["track 1", "track 2", "track 3", "track 4"]
     with pytest.raises(InvalidInputError, match="no track at position 9"):
         await queue.move(invocation(), 9, 1)
-    await deps.stores.settings.update(GUILD, dj_role_id=DJ)
+    await stores.settings.update(GUILD, dj_role_id=DJ)
     with pytest.raises(PermissionDeniedError):
         await queue.clear(invocation())
     with pytest.raises(PermissionDeniedError):
         await queue.move(invocation(), 1, 2)
     assert (await queue.clear(invocation(manage=True))).content == "🧹 Cleared 4 queued tracks."
-    assert await deps.stores.queue.length(GUILD) == 0
+    assert await stores.queue.length(GUILD) == 0
 
 
-async def test_shuffle_keeps_the_items(deps: Deps, queue: QueueActions) -> None:
-    await fill(deps, 30)
+async def test_shuffle_keeps_the_items(stores: Stores, queue: QueueActions) -> None:
+    await fill(stores, 30)
     reply = await queue.shuffle(invocation())
     assert reply.content == "🔀 Shuffled 30 tracks."
-    assert sorted(await queued_titles(deps)) == sorted(f"track {n}" for n in range(1, 31))
+    assert sorted(await queued_titles(stores)) == sorted(f"track {n}" for n in range(1, 31))
     with pytest.raises(PermissionDeniedError):
         await queue.shuffle(invocation(voice=OTHER_VOICE))
 
 
-async def test_settings_show_change_reset(deps: Deps, guild_settings: SettingsActions) -> None:
+async def test_settings_show_change_reset(stores: Stores, guild_settings: SettingsActions) -> None:
     shown = await guild_settings.show(invocation())
     assert shown.ephemeral and shown.card is not None
     with pytest.raises(PermissionDeniedError, match="Manage Server"):
@@ -115,7 +115,7 @@ async def test_settings_show_change_reset(deps: Deps, guild_settings: SettingsAc
     )
     reply = await guild_settings.change(admin, change)
     assert reply.content == "✅ Settings saved."
-    stored = await deps.stores.settings.get(GUILD)
+    stored = await stores.settings.get(GUILD)
     assert stored == GuildSettings(
         dj_role_id=DJ,
         announce_channel_id=777,
@@ -128,9 +128,9 @@ async def test_settings_show_change_reset(deps: Deps, guild_settings: SettingsAc
     )
     await guild_settings.change(invocation(roles=(DJ,)), SettingsChange(default_volume=90))
     await guild_settings.reset(admin, Resettable.DJ_ROLE)
-    assert (await deps.stores.settings.get(GUILD)).dj_role_id is None
+    assert (await stores.settings.get(GUILD)).dj_role_id is None
     await guild_settings.reset(admin, Resettable.ALL)
-    assert await deps.stores.settings.get(GUILD) == GuildSettings()
+    assert await stores.settings.get(GUILD) == GuildSettings()
 
 
 @pytest.mark.parametrize(
@@ -145,23 +145,20 @@ async def test_settings_show_change_reset(deps: Deps, guild_settings: SettingsAc
     ],
 )
 async def test_bad_settings_store_nothing(
-    deps: Deps, guild_settings: SettingsActions, change: SettingsChange, message: str
+    stores: Stores, guild_settings: SettingsActions, change: SettingsChange, message: str
 ) -> None:
     with pytest.raises(InvalidInputError, match=message):
         await guild_settings.change(invocation(manage=True), change)
-    assert await deps.stores.settings.get(GUILD) == GuildSettings()
+    assert await stores.settings.get(GUILD) == GuildSettings()
 
 
-async def test_rate_limit_per_member(deps: Deps, command_redis: ArqRedis) -> None:
-    strict = deps.settings.model_copy(update={"rate_limit_commands": 3, "rate_limit_window_s": 30.0})
-    limited_deps = dataclasses.replace(
-        deps, settings=strict, stores=Stores.build(command_redis, deps.keys, strict, search_prefix="ytsearch")
-    )
-    limited = QueueActions(limited_deps, Gate(limited_deps))
+async def test_rate_limit_per_member(gateway_settings: GatewaySettings, command_redis: ArqRedis, keys: Keys) -> None:
+    strict = gateway_settings.model_copy(update={"rate_limit_commands": 3, "rate_limit_window_s": 30.0})
+    limited = queue_actions(Stores.build(command_redis, keys, strict, search_prefix="ytsearch"))
     for _ in range(3):
         await limited.show(invocation(), None)
     with pytest.raises(RateLimitedError, match=r"try again in (29|30) s"):
         await limited.show(invocation(), None)
     await limited.show(invocation(user_id=8), None)
-    ttl = await command_redis.pttl(deps.keys.rate(GUILD, 7))
+    ttl = await command_redis.pttl(keys.rate(GUILD, 7))
     assert 0 < ttl <= 30_000

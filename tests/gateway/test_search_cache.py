@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from gateway.commands.play import suggestions
-from gateway.deps import Deps
+from gateway.commands.play import Suggestions
 from gateway.stores.search_cache import ResolverSearchCache
 from shared.jobs import SEARCH_SIZE
 from shared.keys import Keys
@@ -36,8 +35,8 @@ async def test_reads_what_the_resolver_caches(redis: Redis, keys: Keys) -> None:
     assert await ResolverSearchCache(redis, keys, search_prefix="localsearch").tracks("daft punk") == ()
 
 
-async def test_autocomplete_offers_cached_results_first(deps: Deps, redis: Redis, keys: Keys) -> None:
+async def test_autocomplete_offers_cached_results_first(suggestions: Suggestions, redis: Redis, keys: Keys) -> None:
     await write_like_the_resolver(redis, keys, "ytsearch", "daft punk")
-    choices = await suggestions(deps, GUILD, 7, "daft punk")
+    choices = await suggestions.entries(GUILD, 7, "daft punk")
     assert [choice.label for choice in choices] == ["daft punk", *(track.title for track in TRACKS)]
     assert [choice.value for choice in choices][1:] == [track.url for track in TRACKS]

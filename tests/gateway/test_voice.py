@@ -7,16 +7,16 @@ The forwarder must publish VoiceCredentials and then a VoiceUpdateCommand once b
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from dataclasses import dataclass, field
 
 import pytest
 
-from gateway.deps import Deps
 from gateway.events import voice_forwarder
+from gateway.events.shards import ShardFilter
 from gateway.events.voice_forwarder import VoiceForwarder
-from gateway.events.voice_requests import VoiceRequests
-from gateway.shards import ShardFilter
+from gateway.events.voice_requests import Rejoiner, VoiceRequests
+from gateway.stores.clients import Stores, Streams
+from shared.clock import now_ms
 from shared.commands import VoiceUpdateCommand
 from shared.events import VoiceStateRequest
 from shared.models import PlayerState, VoiceCredentials
@@ -24,6 +24,7 @@ from tests.fakediscord.waiting import wait_until
 from tests.gateway.doubles import GUILD, OTHER_VOICE, VOICE, store_state
 
 BOT = 4_000_000
+EVERY_SHARD = ShardFilter(None, None)
 
 
 @dataclass
@@ -53,29 +54,35 @@ class RecordingVoice:
         self.channels[guild_id] = None
 
 
-def forwarder(deps: Deps) -> VoiceForwarder:
-    return VoiceForwarder(deps.stores, lambda: BOT, deps.clock)
+def forwarder(stores: Stores) -> VoiceForwarder:
+    return VoiceForwarder(stores.voice, stores.commands, lambda: BOT, now_ms)
 
 
-async def voice_updates(deps: Deps) -> int:
-    entries = await deps.stores.commands.read_after(GUILD, "0-0")
+def build_requests(
+    stores: Stores, streams: Streams, control: RecordingVoice, *, shards: ShardFilter = EVERY_SHARD
+) -> VoiceRequests:
+    return VoiceRequests(streams.voice_requests, stores.cursors, stores.leases, shards, now_ms, control)
+
+
+async def voice_updates(stores: Stores) -> int:
+    entries = await stores.commands.read_after(GUILD, "0-0")
     return sum(isinstance(entry.command, VoiceUpdateCommand) for entry in entries)
 
 
 @pytest.mark.parametrize("server_first", [False, True])
-async def test_join_publishes_once_both_events_arrived(deps: Deps, server_first: bool) -> None:
-    voice = forwarder(deps)
+async def test_join_publishes_once_both_events_arrived(stores: Stores, server_first: bool) -> None:
+    voice = forwarder(stores)
     voice.follow(GUILD, "join-1")
     voice.begin(GUILD)
     if server_first:
         await voice.server_update(GUILD, "tok-1", "voice.test:443")
-        assert await deps.stores.voice.credentials(GUILD) is None
+        assert await stores.voice.credentials(GUILD) is None
         await voice.state_update(GUILD, "sess-1", VOICE)
     else:
         await voice.state_update(GUILD, "sess-1", VOICE)
-        assert await deps.stores.voice.credentials(GUILD) is None
+        assert await stores.voice.credentials(GUILD) is None
         await voice.server_update(GUILD, "tok-1", "voice.test:443")
-    credentials = await deps.stores.voice.credentials(GUILD)
+    credentials = await stores.voice.credentials(GUILD)
     assert credentials is not None
     assert credentials.model_dump(exclude={"updated_at_ms"}) == {
         "guild_id": GUILD,
@@ -86,122 +93,122 @@ async def test_join_publishes_once_both_events_arrived(deps: Deps, server_first:
         "endpoint": "voice.test:443",
         "request_id": "join-1",
     }
-    assert await voice_updates(deps) == 1
+    assert await voice_updates(stores) == 1
 
 
-async def test_move_and_rejoin_publish_fresh_credentials(deps: Deps) -> None:
-    voice = forwarder(deps)
+async def test_move_and_rejoin_publish_fresh_credentials(stores: Stores) -> None:
+    voice = forwarder(stores)
     voice.begin(GUILD)
     await voice.state_update(GUILD, "sess-1", VOICE)
     await voice.server_update(GUILD, "tok-1", "voice.test:443")
     voice.begin(GUILD)  # the gateway moves the bot
     await voice.server_update(GUILD, "tok-2", "voice.test:443")
     await voice.state_update(GUILD, "sess-1", OTHER_VOICE)
-    moved = await deps.stores.voice.credentials(GUILD)
+    moved = await stores.voice.credentials(GUILD)
     assert moved is not None and (moved.channel_id, moved.token) == (OTHER_VOICE, "tok-2")
-    assert await voice_updates(deps) == 2
+    assert await voice_updates(stores) == 2
     await voice.state_update(GUILD, "sess-1", OTHER_VOICE)  # a mute toggle: nothing to forward
-    assert await voice_updates(deps) == 2
+    assert await voice_updates(stores) == 2
 
 
-async def test_discord_initiated_changes(deps: Deps, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_discord_initiated_changes(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(voice_forwarder, "PAIR_WINDOW_S", 0.05)
-    voice = forwarder(deps)
+    voice = forwarder(stores)
     voice.begin(GUILD)
     await voice.state_update(GUILD, "sess-1", VOICE)
     await voice.server_update(GUILD, "tok-1", "voice.test:443")
     await voice.server_update(GUILD, "tok-2", "voice2.test:443")  # voice server migration
-    migrated = await deps.stores.voice.credentials(GUILD)
+    migrated = await stores.voice.credentials(GUILD)
     assert migrated is not None and migrated.endpoint == "voice2.test:443"
     await asyncio.sleep(0.1)
     await voice.state_update(GUILD, "sess-1", OTHER_VOICE)  # a moderator moved the bot: wait for the server update
-    assert (await deps.stores.voice.credentials(GUILD)) == migrated
+    assert (await stores.voice.credentials(GUILD)) == migrated
     await voice.server_update(GUILD, "tok-3", "voice2.test:443")
-    moved = await deps.stores.voice.credentials(GUILD)
+    moved = await stores.voice.credentials(GUILD)
     assert moved is not None and (moved.channel_id, moved.token) == (OTHER_VOICE, "tok-3")
     await voice.state_update(GUILD, "sess-1", None)  # kicked
-    kicked = await deps.stores.voice.credentials(GUILD)
+    kicked = await stores.voice.credentials(GUILD)
     assert kicked is not None and kicked.channel_id is None and kicked.token is None
-    assert await voice_updates(deps) == 4
+    assert await voice_updates(stores) == 4
 
 
-async def test_a_move_whose_server_update_came_first(deps: Deps) -> None:
-    voice = forwarder(deps)
+async def test_a_move_whose_server_update_came_first(stores: Stores) -> None:
+    voice = forwarder(stores)
     voice.begin(GUILD)
     await voice.state_update(GUILD, "sess-1", VOICE)
     await voice.server_update(GUILD, "tok-1", "voice.test:443")
     await voice.server_update(GUILD, "tok-2", "voice.test:443")
     await voice.state_update(GUILD, "sess-1", OTHER_VOICE)
-    moved = await deps.stores.voice.credentials(GUILD)
+    moved = await stores.voice.credentials(GUILD)
     assert moved is not None and (moved.channel_id, moved.token) == (OTHER_VOICE, "tok-2")
 
 
-async def test_leaving_tells_the_owner(deps: Deps) -> None:
-    voice = forwarder(deps)
+async def test_leaving_tells_the_owner(stores: Stores) -> None:
+    voice = forwarder(stores)
     voice.begin(GUILD)
     await voice.state_update(GUILD, "sess-1", VOICE)
     await voice.server_update(GUILD, "tok-1", "voice.test:443")
     await voice.left(GUILD)
-    left = await deps.stores.voice.credentials(GUILD)
+    left = await stores.voice.credentials(GUILD)
     assert left is not None
     assert left == VoiceCredentials(
         guild_id=GUILD, user_id=BOT, channel_id=None, session_id="sess-1", updated_at_ms=left.updated_at_ms
     )
-    assert await voice_updates(deps) == 2
+    assert await voice_updates(stores) == 2
 
 
-async def test_what_is_forwarded_follows_the_last_request_carried_out(deps: Deps) -> None:
+async def test_what_is_forwarded_follows_the_last_request_carried_out(stores: Stores) -> None:
     """Discord's own changes (a moderator's move or kick) carry the tag of the last request; a leave its own."""
-    voice = forwarder(deps)
+    voice = forwarder(stores)
     voice.follow(GUILD, "join-1")
     voice.begin(GUILD)
     await voice.state_update(GUILD, "sess-1", VOICE)
     await voice.server_update(GUILD, "tok-1", "voice.test:443")
     await voice.server_update(GUILD, "tok-2", "voice2.test:443")  # voice server migration
-    migrated = await deps.stores.voice.credentials(GUILD)
+    migrated = await stores.voice.credentials(GUILD)
     assert migrated is not None and migrated.request_id == "join-1"
     voice.follow(GUILD, None)  # the gateway's own rejoin after a reconnect keeps the tag
     voice.begin(GUILD)
     await voice.state_update(GUILD, "sess-2", VOICE)
     await voice.server_update(GUILD, "tok-3", "voice.test:443")
-    rejoined = await deps.stores.voice.credentials(GUILD)
+    rejoined = await stores.voice.credentials(GUILD)
     assert rejoined is not None and (rejoined.token, rejoined.request_id) == ("tok-3", "join-1")
     voice.follow(GUILD, "leave-2")
     await voice.left(GUILD)
-    left = await deps.stores.voice.credentials(GUILD)
+    left = await stores.voice.credentials(GUILD)
     assert left is not None and (left.channel_id, left.request_id) == (None, "leave-2")
 
 
-async def test_a_leave_echo_before_the_joins_answer_is_not_forwarded(deps: Deps) -> None:
+async def test_a_leave_echo_before_the_joins_answer_is_not_forwarded(stores: Stores) -> None:
     """Discord answers op 4s in order: a channel-less state while a join waits for its state is an earlier leave."""
-    voice = forwarder(deps)
+    voice = forwarder(stores)
     voice.follow(GUILD, "leave-1")
     await voice.left(GUILD)
     voice.follow(GUILD, "join-2")
     voice.begin(GUILD)
     await voice.state_update(GUILD, "sess-1", None)  # the leave's own VOICE_STATE_UPDATE, late
-    assert await voice_updates(deps) == 1
+    assert await voice_updates(stores) == 1
     await voice.state_update(GUILD, "sess-1", VOICE)
     await voice.server_update(GUILD, "tok-1", "voice.test:443")
-    joined = await deps.stores.voice.credentials(GUILD)
+    joined = await stores.voice.credentials(GUILD)
     assert joined is not None and (joined.channel_id, joined.request_id) == (VOICE, "join-2")
     await voice.state_update(GUILD, "sess-1", None)  # after the join's answer: a kick, forwarded
-    kicked = await deps.stores.voice.credentials(GUILD)
+    kicked = await stores.voice.credentials(GUILD)
     assert kicked is not None and (kicked.channel_id, kicked.request_id) == (None, "join-2")
-    assert await voice_updates(deps) == 3
+    assert await voice_updates(stores) == 3
 
 
-async def test_a_restarted_gateway_tags_with_the_stored_request(deps: Deps) -> None:
-    before = forwarder(deps)
+async def test_a_restarted_gateway_tags_with_the_stored_request(stores: Stores) -> None:
+    before = forwarder(stores)
     before.follow(GUILD, "join-1")
     before.begin(GUILD)
     await before.state_update(GUILD, "sess-1", VOICE)
     await before.server_update(GUILD, "tok-1", "voice.test:443")
-    after = forwarder(deps)  # a new gateway process: nothing in memory
+    after = forwarder(stores)  # a new gateway process: nothing in memory
     after.begin(GUILD)  # its rejoin after the reconnect
     await after.state_update(GUILD, "sess-2", VOICE)
     await after.server_update(GUILD, "tok-2", "voice.test:443")
-    rejoined = await deps.stores.voice.credentials(GUILD)
+    rejoined = await stores.voice.credentials(GUILD)
     assert rejoined is not None and (rejoined.token, rejoined.request_id) == ("tok-2", "join-1")
 
 
@@ -211,13 +218,13 @@ def request(
     return VoiceStateRequest(guild_id=guild_id, channel_id=channel, fence=fence, at_ms=at_ms, request_id=request_id)
 
 
-async def test_requests_from_deposed_owners_are_dropped(deps: Deps) -> None:
+async def test_requests_from_deposed_owners_are_dropped(stores: Stores, streams: Streams) -> None:
     control = RecordingVoice()
-    requests = VoiceRequests(deps, control)
-    old = await deps.stores.leases.acquire(GUILD, "old", 100)
+    requests = build_requests(stores, streams, control)
+    old = await stores.leases.acquire(GUILD, "old", 100)
     assert old is not None
     await asyncio.sleep(0.15)
-    new = await deps.stores.leases.acquire(GUILD, "new", 10_000)
+    new = await stores.leases.acquire(GUILD, "new", 10_000)
     assert new is not None and new.fence > old.fence
     assert not await requests.handle(request(None, old.fence, request_id="old-leave"))
     assert await requests.handle(request(VOICE, new.fence, request_id="new-join"))
@@ -226,29 +233,29 @@ async def test_requests_from_deposed_owners_are_dropped(deps: Deps) -> None:
     assert control.request_ids == ["new-join", "new-leave"]
 
 
-async def test_other_shards_unknown_guilds_and_old_requests_are_dropped(deps: Deps) -> None:
+async def test_other_shards_unknown_guilds_and_old_requests_are_dropped(stores: Stores, streams: Streams) -> None:
     control = RecordingVoice()
-    assert not await VoiceRequests(deps, control).handle(request(VOICE, 0, guild_id=GUILD + 1))
-    other_shard = dataclasses.replace(deps, shards=ShardFilter(2, frozenset({1 - (GUILD >> 22) % 2})))
-    assert not await VoiceRequests(other_shard, control).handle(request(VOICE, 0))
-    stale = request(VOICE, 0, at_ms=deps.clock() - 120_000)
-    assert not await VoiceRequests(deps, control).handle(stale)
+    assert not await build_requests(stores, streams, control).handle(request(VOICE, 0, guild_id=GUILD + 1))
+    other_shard = ShardFilter(2, frozenset({1 - (GUILD >> 22) % 2}))
+    assert not await build_requests(stores, streams, control, shards=other_shard).handle(request(VOICE, 0))
+    stale = request(VOICE, 0, at_ms=now_ms() - 120_000)
+    assert not await build_requests(stores, streams, control).handle(stale)
     assert control.calls == []
 
 
-async def test_the_consumer_resumes_from_its_stored_cursor(deps: Deps) -> None:
+async def test_the_consumer_resumes_from_its_stored_cursor(stores: Stores, streams: Streams) -> None:
     """Requests made while the gateway was down are carried out after it starts again."""
     control = RecordingVoice()
     ready = asyncio.Event()
-    first = asyncio.create_task(VoiceRequests(deps, control).run(ready))
+    first = asyncio.create_task(build_requests(stores, streams, control).run(ready))
     await asyncio.wait_for(ready.wait(), 5)
-    await deps.stores.voice.request(request(VOICE, 0, at_ms=deps.clock()))
+    await stores.voice.request(request(VOICE, 0, at_ms=now_ms()))
     await wait_until(lambda: len(control.calls) == 1, 5.0, "one control call")
     first.cancel()
     await asyncio.gather(first, return_exceptions=True)
-    await deps.stores.voice.request(request(OTHER_VOICE, 0, at_ms=deps.clock()))  # while "down"
+    await stores.voice.request(request(OTHER_VOICE, 0, at_ms=now_ms()))  # while "down"
     ready = asyncio.Event()
-    second = asyncio.create_task(VoiceRequests(deps, control).run(ready))
+    second = asyncio.create_task(build_requests(stores, streams, control).run(ready))
     try:
         await wait_until(lambda: len(control.calls) == 2, 5.0, "two control calls")
         assert control.calls == [("join", GUILD, VOICE), ("join", GUILD, OTHER_VOICE)]
@@ -257,12 +264,12 @@ async def test_the_consumer_resumes_from_its_stored_cursor(deps: Deps) -> None:
         await asyncio.gather(second, return_exceptions=True)
 
 
-async def test_rejoin_after_restart(deps: Deps) -> None:
+async def test_rejoin_after_restart(stores: Stores) -> None:
     control = RecordingVoice()
-    requests = VoiceRequests(deps, control)
-    assert not await requests.rejoin(GUILD)  # not active
-    await deps.stores.active.mark(GUILD)
-    assert not await requests.rejoin(GUILD)  # no player state
-    await store_state(deps.stores, PlayerState(voice_channel_id=VOICE))
-    assert await requests.rejoin(GUILD)
+    rejoiner = Rejoiner(stores.active, stores.players, EVERY_SHARD, control)
+    assert not await rejoiner.rejoin(GUILD)  # not active
+    await stores.active.mark(GUILD)
+    assert not await rejoiner.rejoin(GUILD)  # no player state
+    await store_state(stores, PlayerState(voice_channel_id=VOICE))
+    assert await rejoiner.rejoin(GUILD)
     assert control.calls == [("join", GUILD, VOICE)]

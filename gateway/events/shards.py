@@ -1,4 +1,5 @@
-"""Which guilds this gateway process serves: Discord's shard formula over the configured shard ids."""
+"""Which guilds this gateway process serves: Discord's shard formula over the configured shard ids. The event and
+voice-request consumers (and the Discord edge's listener counts) act only on these guilds."""
 
 from __future__ import annotations
 
