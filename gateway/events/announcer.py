@@ -17,7 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from gateway.deps import Deps
 from gateway.stores.clients import STREAM_BLOCK_MS
 from gateway.stores.messages import MessageRef
-from gateway.wording import formatting
+from gateway.wording import failures, formatting
 from gateway.wording.reply import Reply
 from shared.event_store import EventEntry
 from shared.events import (
@@ -109,7 +109,7 @@ class Announcer:
             case QueueFinished():
                 await self._finish(event, "Queue finished — add more with `/play`.")
             case PlayerLeft():
-                await self._finish(event, f"Left the voice channel ({formatting.escape(event.reason)}).")
+                await self._finish(event, failures.left(event.reason))
 
     async def _channel(self, event: Event, state: PlayerState | None) -> int | None:
         settings = await self._stores.settings.get(event.guild_id)
