@@ -51,7 +51,7 @@ PROBLEM_WORDS: Final[dict[ProblemKind, str]] = {
     ProblemKind.SEARCH_UNAVAILABLE: "Search is not available right now.",
     ProblemKind.JOB_FAILED: "Something went wrong while looking that up. Please try again.",
 }
-"""Whole sentences; `{subject}` is "That link" (a /play reply) or "It" (a track that was skipped)."""
+"""Whole sentences; `{subject}` is "That link" (a /play reply) or "it" (after "Couldn't play <track>:")."""
 
 FALLBACK_WORDS: Final[dict[Fallback, str]] = {
     Fallback.OFF: "; search fallback is off on this server",
