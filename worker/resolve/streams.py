@@ -90,7 +90,8 @@ class StreamResolver:
         return CachedStream(substitute=match.track, substitute_stream=substitute, reason=dead.detail)
 
     async def _stream_info(self, track: Track) -> StreamInfo | Problem | Exception:
-        """A guarded, fully resolved stream; a refusal as text; a yt-dlp failure as the exception to classify."""
+        """A guarded, fully resolved stream; a refusal or a stream-less answer as a Problem; a yt-dlp failure as the
+        exception to classify."""
         verdict = await self._d.guard.check(track.url)
         if not verdict.allowed:
             return verdict.problem()
