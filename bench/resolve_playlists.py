@@ -76,7 +76,7 @@ async def one_run(service: ResolveService, redis: Redis, keys: Keys, url: str, s
     first_task = asyncio.create_task(elapsed_until(has_first, 120))
     result = await service.resolve(request)
     if result.queued == 0:
-        raise RuntimeError(f"nothing queued for {url}: {result.message}")
+        raise RuntimeError(f"nothing queued for {url}: {result.status.value} {result.problem}")
     first = await first_task
     await elapsed_until(has_all, 300, step_s=0.01)
     return first, time.perf_counter() - start

@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
+from shared.failures import Problem, Stop, StopKind, without_prose
 from shared.models import MAX_URL_LENGTH, QueueItem, Snowflake, WireModel
 
 
@@ -24,7 +25,7 @@ class PlaybackFailure(StrEnum):
     """Why a track was skipped without playing (to its end); the gateway puts it in words."""
 
     UNAVAILABLE = "unavailable"
-    """Resolving gave no stream; `error` holds the resolver's explanation."""
+    """Resolving gave no stream; `TrackFailed.problem` says why."""
     UNREADABLE = "unreadable"
     """The stream holds nothing FFmpeg can decode (not audio, empty, truncated, refused)."""
     TIMED_OUT = "timed_out"
@@ -59,9 +60,15 @@ class TrackEnded(EventBase):
 class TrackFailed(EventBase):
     kind: Literal["track_failed"] = "track_failed"
     item: QueueItem
-    error: str = Field(default="", max_length=500)
-    """Details (for UNAVAILABLE: the resolver's explanation, written for members)."""
     failure: PlaybackFailure = PlaybackFailure.UNAVAILABLE
+    problem: Problem | None = None
+    """For UNAVAILABLE: why resolving gave no stream (None: unknown)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_release(cls, data: object) -> object:
+        """Events of older workers (still in the stream) carried an `error` text: dropped."""
+        return without_prose(data, "error")
 
 
 class TrackSubstituted(EventBase):
@@ -80,8 +87,19 @@ class PlaylistProgress(EventBase):
     queued: int = Field(ge=0)
     total: int | None = Field(default=None, ge=0)
     done: bool = False
-    stopped_reason: str | None = Field(default=None, max_length=200)
-    """Why ingestion stopped early (queue full, per-user share, cap), if it did."""
+    stopped: Stop | None = None
+    """Why ingestion stopped early (queue full, per-user share, cap, a failed load), if it did."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_release(cls, data: object) -> object:
+        """Older workers put a `stopped_reason` text: it becomes a stop of unknown cause (generic words)."""
+        if isinstance(data, dict) and "stopped_reason" in data:
+            legacy = dict(data)
+            if legacy.pop("stopped_reason") and "stopped" not in legacy:
+                legacy["stopped"] = {"kind": StopKind.UNKNOWN.value}
+            return legacy
+        return data
 
 
 class PlayerUpdated(EventBase):
@@ -94,9 +112,24 @@ class QueueFinished(EventBase):
     kind: Literal["queue_finished"] = "queue_finished"
 
 
+class LeaveReason(StrEnum):
+    ASKED = "asked"
+    """A member used /leave (or /stop with leave)."""
+    IDLE = "idle"
+    """Nothing was left to play for the idle timeout."""
+    ALONE = "alone"
+    """Everybody else left the voice channel for the idle timeout."""
+
+
 class PlayerLeft(EventBase):
     kind: Literal["player_left"] = "player_left"
-    reason: str = Field(max_length=200)
+    reason: LeaveReason | None = None
+    """None: not known (an event of an older worker, which wrote the reason as text)."""
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _older_release(cls, value: object) -> object:
+        return value if value is None or value in LeaveReason._value2member_map_ else None
 
 
 Event = Annotated[

@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from shared.failures import Problem, Stop, without_prose
 from shared.models import InsertPosition, QueueItem, Snowflake, Track, WireModel
 
 MAX_QUERY_LENGTH: Final = 500
@@ -60,9 +61,13 @@ class ResolveRequest(WireModel):
 
 
 class ResolveResult(WireModel):
+    """What a resolve job did; the gateway words it."""
+
     status: ResolveStatus
-    message: str = Field(max_length=500)
-    """Text that is safe to show the user."""
+    problem: Problem | None = None
+    """Why nothing was queued (REFUSED, FAILED, NOTHING_FOUND)."""
+    stopped: Stop | None = None
+    """Why nothing (QUEUE_FULL) or not all of a playlist (QUEUED) was queued."""
     first: QueueItem | None = None
     queued: int = Field(default=0, ge=0)
     total: int | None = Field(default=None, ge=0)
@@ -73,6 +78,12 @@ class ResolveResult(WireModel):
     skipped: tuple[Skipped, ...] = Field(default=(), max_length=len(SkipKind))
     """Entries of the playlist that could not be played, per kind: all of them for documents and pages, those of
     the first chunk for paged sources (later chunks are not read yet when the result is sent)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_release(cls, data: object) -> object:
+        """Results of older workers (arq keeps them) carried a `message`: dropped, the gateway words the status."""
+        return without_prose(data, "message")
 
 
 class IngestChunkRequest(WireModel):
@@ -90,7 +101,23 @@ class SearchRequest(WireModel):
     limit: int = Field(default=5, ge=1, le=10)
 
 
+class SearchStatus(StrEnum):
+    FOUND = "found"
+    NOTHING_FOUND = "nothing_found"
+    FAILED = "failed"
+    """`SearchResult.problem` says why."""
+
+
 class SearchResult(WireModel):
-    status: ResolveStatus
-    message: str = Field(max_length=500)
+    status: SearchStatus
+    problem: Problem | None = None
     tracks: tuple[Track, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_release(cls, data: object) -> object:
+        """Older workers sent a `message` and reported success as "queued"."""
+        data = without_prose(data, "message")
+        if isinstance(data, dict) and data.get("status") == "queued":
+            return data | {"status": SearchStatus.FOUND.value}
+        return data

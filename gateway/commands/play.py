@@ -78,7 +78,7 @@ class PlayActions:
         if result is None:
             return Reply(content="⏳ The search is taking too long; please try again in a moment.")
         if not result.tracks:
-            return Reply(content=f"🔍 {result.message or 'Nothing found.'}")
+            return formatting.search_failed(query, result)
         session = SearchSession(user_id=invocation.actor.user_id, query=query, tracks=result.tracks, position=when)
         await self._recent.save_search(invocation.guild_id, search_id, session)
         entries = [entry for track in result.tracks if (entry := _track_entry(track)) is not None]
@@ -166,7 +166,7 @@ class PlayActions:
             entry = _track_entry(first.track)
             if entry is not None and (result.total is None or result.total <= 1):
                 await self._recent.remember(invocation.guild_id, invocation.actor.user_id, [entry])
-        return formatting.resolve_outcome(result, request.position)
+        return formatting.resolve_outcome(result, request.position, request.query)
 
 
 def _query_entry(query: str) -> RecentEntry:

@@ -18,7 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from gateway.events.shards import ShardFilter
 from gateway.stores.clients import STREAM_BLOCK_MS, Stores
 from gateway.stores.messages import MessageRef
-from gateway.wording import formatting
+from gateway.wording import failures, formatting
 from gateway.wording.reply import Reply
 from shared.event_store import EventEntry, EventStore
 from shared.events import (
@@ -116,7 +116,7 @@ class Announcer:
             case QueueFinished():
                 await self._finish(event, "Queue finished — add more with `/play`.")
             case PlayerLeft():
-                await self._finish(event, f"Left the voice channel ({formatting.escape(event.reason)}).")
+                await self._finish(event, failures.left(event.reason))
 
     async def _channel(self, event: Event, state: PlayerState | None) -> int | None:
         settings = await self._stores.settings.get(event.guild_id)

@@ -11,12 +11,23 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from shared import codec
-from shared.jobs import JobName, ResolveRequest, ResolveResult, ResolveStatus, SearchRequest, SearchResult
+from shared.failures import Problem, ProblemKind
+from shared.jobs import (
+    JobName,
+    ResolveRequest,
+    ResolveResult,
+    ResolveStatus,
+    SearchRequest,
+    SearchResult,
+    SearchStatus,
+)
 from shared.keys import Keys
 
 _log: Final = logging.getLogger(__name__)
 POLL_DELAY_S: Final = 0.05
-FAILED_TEXT: Final = "Something went wrong while looking that up. Please try again."
+_JOB_FAILED: Final = Problem(kind=ProblemKind.JOB_FAILED)
+_FAILED_JOB: Final = {"status": "failed", "problem": _JOB_FAILED.model_dump(mode="json")}
+"""What a job that raised or kept no result gives: a failure of kind JOB_FAILED (both result models read it)."""
 
 
 class Jobs(Protocol):
@@ -38,7 +49,8 @@ def search_job_id(search_id: str) -> str:
 
 
 class JobClient:
-    """Results come back as models; a job that raised or returned garbage becomes a FAILED result."""
+    """Results come back as models; a job that raised or returned garbage becomes a FAILED result of kind
+    JOB_FAILED (the gateway words it)."""
 
     def __init__(self, arq: ArqRedis, keys: Keys) -> None:
         self._arq = arq
@@ -62,7 +74,7 @@ class JobClient:
             return ResolveResult.model_validate(raw)
         except ValidationError:
             _log.error("resolve job %s returned a result that does not validate", request_id)
-            return ResolveResult(status=ResolveStatus.FAILED, message=FAILED_TEXT)
+            return ResolveResult(status=ResolveStatus.FAILED, problem=_JOB_FAILED)
 
     async def search(self, request: SearchRequest, search_id: str, timeout_s: float) -> SearchResult | None:
         job_id = search_job_id(search_id)
@@ -76,7 +88,7 @@ class JobClient:
             return SearchResult.model_validate(raw)
         except ValidationError:
             _log.error("search job %s returned a result that does not validate", search_id)
-            return SearchResult(status=ResolveStatus.FAILED, message=FAILED_TEXT)
+            return SearchResult(status=SearchStatus.FAILED, problem=_JOB_FAILED)
 
     async def _wait(self, job_id: str, timeout_s: float) -> object | None:
         job = Job(job_id, self._arq, _queue_name=self._queue, _deserializer=codec.loads)
@@ -86,12 +98,12 @@ class JobClient:
             return None
         except ResultNotFound:
             _log.warning("job %s has no result (is the worker keeping results?)", job_id)
-            return {"status": ResolveStatus.FAILED.value, "message": FAILED_TEXT}
+            return dict(_FAILED_JOB)
         except RedisError:
             raise
         except Exception:  # noqa: BLE001 - arq re-raises whatever exception the job stored
             # The job raised: arq re-raises whatever the worker stored. Expected failures are result values,
             # so this is a worker bug; the user gets a failure, the log gets the details.
             _log.error("job %s failed", job_id, exc_info=True)
-            return {"status": ResolveStatus.FAILED.value, "message": FAILED_TEXT}
+            return dict(_FAILED_JOB)
         return result

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from gateway.wording import failures
 from gateway.wording.custom_ids import PlayerButton
 from gateway.wording.reply import Button, ButtonStyle, Card, CardField, Reply
 from shared.events import PlaybackFailure, PlaylistProgress, TrackFailed, TrackSubstituted
-from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SkipKind
+from shared.failures import Problem, ProblemKind
+from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SearchStatus
 from shared.models import (
     FilterChain,
     FilterPreset,
@@ -136,11 +138,13 @@ def _item_line(number: int, item: QueueItem) -> str:
     return f"`{number}.` {track_link(item.track)} · {duration(item.track.duration_ms)} · <@{item.requester_id}>"
 
 
-def resolve_outcome(result: ResolveResult, position: InsertPosition) -> Reply:
-    """The `/play` reply for a finished resolve job; a refusal is for the member who asked only."""
+def resolve_outcome(result: ResolveResult, position: InsertPosition, query: str) -> Reply:
+    """The `/play` reply for a finished resolve job (`query` is what was asked for); a refusal is for the member who
+    asked only."""
     if result.status is not ResolveStatus.QUEUED or result.first is None:
         left_out = _left_out(result)
-        message = result.message.removesuffix(".") + left_out if left_out else result.message
+        message = _not_queued(result, query)
+        message = message.removesuffix(".") + left_out if left_out else message
         return Reply(content=f"{_STATUS_ICON[result.status]} {message}", ephemeral=True)
     first = result.first
     if result.playlist_title is not None or (result.total or 0) > 1 or result.skipped:
@@ -166,11 +170,28 @@ def _playlist_outcome(result: ResolveResult) -> str:
     return text
 
 
-_SKIP_WORDS: Final = {
-    SkipKind.REFUSED: "blocked (private or local address)",
-    SkipKind.NO_LINK: "without a playable link",
-    SkipKind.TOO_LONG: "longer than 24 hours",
+_UNWORDED: Final[dict[ResolveStatus, ProblemKind]] = {
+    ResolveStatus.QUEUED: ProblemKind.JOB_FAILED,
+    ResolveStatus.NOTHING_FOUND: ProblemKind.NO_RESULTS,
+    ResolveStatus.QUEUE_FULL: ProblemKind.JOB_FAILED,
+    ResolveStatus.REFUSED: ProblemKind.REFUSED,
+    ResolveStatus.FAILED: ProblemKind.JOB_FAILED,
 }
+"""The words of a result that says no more than its status (an older worker's, whose text was dropped)."""
+
+
+def _not_queued(result: ResolveResult, query: str) -> str:
+    if result.status is ResolveStatus.QUEUE_FULL:
+        return f"Nothing was added: {failures.stop(result.stopped)}."
+    problem = result.problem or Problem(kind=_UNWORDED[result.status])
+    return failures.sentence(problem, query=escape(" ".join(query.split())))
+
+
+def search_failed(query: str, result: SearchResult) -> Reply:
+    """The `/search` reply when there is nothing to pick from."""
+    unworded = ProblemKind.JOB_FAILED if result.status is SearchStatus.FAILED else ProblemKind.NO_RESULTS
+    problem = result.problem or Problem(kind=unworded)
+    return Reply(content=f"🔍 {failures.sentence(problem, query=escape(' '.join(query.split())))}")
 
 
 def _left_out(result: ResolveResult) -> str:
@@ -178,7 +199,7 @@ def _left_out(result: ResolveResult) -> str:
     count = sum(skip.count for skip in result.skipped)
     if not count:
         return ""
-    why = ", ".join(f"{skip.count:,} {_SKIP_WORDS[skip.kind]}" for skip in result.skipped)
+    why = ", ".join(f"{skip.count:,} {failures.SKIP_WORDS[skip.kind]}" for skip in result.skipped)
     return f"; {count:,} could not be played: {why}."
 
 
@@ -205,28 +226,20 @@ def substituted(event: TrackSubstituted) -> str:
     return f"↪️ Substituted {track_link(event.item.track)} for broken link <{event.broken_url}> ({event.reason})."
 
 
-_FAILURE_TEXT: Final = {
-    PlaybackFailure.UNREADABLE: "it holds no audio that can be played (a broken or unsupported file)",
-    PlaybackFailure.TIMED_OUT: "its server sent no audio in time",
-    PlaybackFailure.BROKE_OFF: "the stream broke off while playing",
-    PlaybackFailure.CRASHED: "it made the player fail again and again",
-    PlaybackFailure.INTERRUPTED: "the player stopped while opening it, so it is not tried again",
-}
-
-
 def failed(event: TrackFailed) -> str:
-    """Why a track was skipped: the resolver's explanation (UNAVAILABLE), else the failure kind in words."""
+    """Why a track was skipped: why it gave no stream (UNAVAILABLE), else the failure kind in words."""
     link = track_link(event.item.track)
     if event.failure is PlaybackFailure.UNAVAILABLE:
-        return f"❌ Couldn't play {link}: {escape(event.error)}"
-    return f"❌ Skipped {link}: {_FAILURE_TEXT[event.failure]}."
+        why = failures.sentence(event.problem, subject="it") if event.problem is not None else None
+        return f"❌ Couldn't play {link}: {why or failures.PLAYBACK_WORDS[event.failure] + '.'}"
+    return f"❌ Skipped {link}: {failures.PLAYBACK_WORDS[event.failure]}."
 
 
 def playlist_progress(event: PlaylistProgress) -> str:
     name = escape(clip(event.title or "the playlist"))
     total = f" of {event.total:,}" if event.total is not None else ""
-    if event.stopped_reason:
-        return f"⚠️ Stopped queueing **{name}** after {event.queued:,}{total}: {escape(event.stopped_reason)}"
+    if event.stopped is not None:
+        return f"⚠️ Stopped queueing **{name}** after {event.queued:,}{total}: {failures.stop(event.stopped)}"
     if event.done:
         return f"📜 Finished queueing {event.queued:,}{total} tracks from **{name}**."
     return f"📜 Queued {event.queued:,}{total} from **{name}**…"

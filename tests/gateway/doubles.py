@@ -5,6 +5,7 @@ gateway's enqueue-and-wait path is exercised for real. Queries steer them:
 
 - `nothing ...`      -> NOTHING_FOUND
 - `refused ...`      -> REFUSED
+- `older ...`        -> REFUSED as a worker of the previous release wrote it (English `message`, no problem)
 - `slow:<s> ...`     -> sleeps <s> seconds, then queues one track
 - `playlist:<n> ...` -> queues min(n, 20) tracks now and reports the rest as pending
 - anything else      -> queues one track titled after the query (limits from the guild's settings)
@@ -23,7 +24,8 @@ from gateway.commands.invocation import Invocation
 from gateway.commands.permissions import Actor
 from gateway.stores.clients import Stores
 from gateway.wording.reply import Reply
-from shared.jobs import ResolveRequest, ResolveResult, ResolveStatus, SearchRequest, SearchResult
+from shared.failures import Problem, ProblemKind, Refusal, Stop, StopKind
+from shared.jobs import ResolveRequest, ResolveResult, ResolveStatus, SearchRequest, SearchResult, SearchStatus
 from shared.keys import Keys
 from shared.models import PlayerState, QueueItem, Track
 from shared.queue_store import QueueLimits, QueueStore
@@ -51,9 +53,11 @@ async def stand_in_resolve(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str
     words = request.query.split()
     head = words[0] if words else ""
     if head == "nothing":
-        return _result(ResolveStatus.NOTHING_FOUND, f"Nothing found for {request.query!r}.")
+        return _result(ResolveStatus.NOTHING_FOUND, Problem(kind=ProblemKind.NO_RESULTS))
+    if head == "older":  # a worker of the previous release: English text in `message`, no problem
+        return {"status": ResolveStatus.REFUSED.value, "message": "That link can't be played: it is internal."}
     if head == "refused":
-        return _result(ResolveStatus.REFUSED, "That address is not allowed.")
+        return _result(ResolveStatus.REFUSED, Problem(kind=ProblemKind.REFUSED, refusal=Refusal.PRIVATE))
     if head.startswith("slow:"):
         await asyncio.sleep(float(head.removeprefix("slow:")))
     count, total = 1, None
@@ -73,10 +77,10 @@ async def stand_in_resolve(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str
     ]
     appended = await QueueStore(redis, keys).append(request.guild_id, items, limits=limits, position=request.position)
     if appended.appended == 0:
-        return _result(ResolveStatus.QUEUE_FULL, "The queue is full.")
+        stopped = Stop(kind=StopKind.QUEUE_FULL, limit=settings.max_queue_length)
+        return ResolveResult(status=ResolveStatus.QUEUE_FULL, stopped=stopped).model_dump(mode="json")
     result = ResolveResult(
         status=ResolveStatus.QUEUED,
-        message="queued",
         first=items[0],
         queued=appended.appended,
         total=total,
@@ -89,13 +93,13 @@ async def stand_in_resolve(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str
 async def stand_in_search(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     request = SearchRequest.model_validate(raw)
     if request.query.startswith("nothing"):
-        return SearchResult(status=ResolveStatus.NOTHING_FOUND, message="Nothing found.").model_dump(mode="json")
+        return SearchResult(status=SearchStatus.NOTHING_FOUND).model_dump(mode="json")
     tracks = tuple(track(f"{request.query} result {n}", n) for n in range(1, request.limit + 1))
-    return SearchResult(status=ResolveStatus.QUEUED, message="ok", tracks=tracks).model_dump(mode="json")
+    return SearchResult(status=SearchStatus.FOUND, tracks=tracks).model_dump(mode="json")
 
 
-def _result(status: ResolveStatus, message: str) -> dict[str, Any]:
-    return ResolveResult(status=status, message=message).model_dump(mode="json")
+def _result(status: ResolveStatus, problem: Problem) -> dict[str, Any]:
+    return ResolveResult(status=status, problem=problem).model_dump(mode="json")
 
 
 @dataclass

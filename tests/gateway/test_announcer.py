@@ -14,6 +14,7 @@ from gateway.wording.reply import Reply
 from shared.clock import now_ms
 from shared.event_store import EventStore
 from shared.events import (
+    LeaveReason,
     PlayerLeft,
     PlayerUpdated,
     PlaylistProgress,
@@ -22,6 +23,7 @@ from shared.events import (
     TrackStarted,
     TrackSubstituted,
 )
+from shared.failures import Problem, ProblemKind, Refusal
 from shared.keys import Keys
 from shared.models import PlayerState
 from tests.factories import make_item
@@ -98,10 +100,16 @@ async def test_notices(stores: Stores, streams: Streams) -> None:
             guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=item, broken_url="https://x.test/y", reason="gone"
         )
     )
-    await announcer.handle(TrackFailed(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=item, error="403"))
+    refused = Problem(kind=ProblemKind.REFUSED, refusal=Refusal.METADATA, redirect=True)
+    await announcer.handle(TrackFailed(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=item, problem=refused))
+    await announcer.handle(TrackFailed(guild_id=GUILD, at_ms=3, text_channel_id=TEXT, item=item))
     texts = [reply.content for _, _, reply in sink.history]
     assert texts[0].startswith("↪️ Substituted [track 1]") and "broken link <https://x.test/y>" in texts[0]
     assert texts[1].startswith("❌ Couldn't play [track 1]")
+    assert texts[1].endswith(
+        ": it can't be played: a redirect was refused: that host points to a cloud metadata address."
+    )
+    assert texts[2].endswith(": it could not be loaded.")
 
 
 async def test_playlist_progress_is_one_notice(stores: Stores, streams: Streams) -> None:
@@ -132,12 +140,12 @@ async def test_queue_finished_and_player_left_close_the_message(stores: Stores, 
     assert sink.history[-1][2].content == "Queue finished — add more with `/play`."
     await announcer.handle(TrackStarted(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=make_item(1)))
     await announcer.handle(QueueFinished(guild_id=GUILD, at_ms=3, text_channel_id=TEXT))
-    await announcer.handle(PlayerLeft(guild_id=GUILD, at_ms=4, text_channel_id=TEXT, reason="idle for 5 minutes"))
+    await announcer.handle(PlayerLeft(guild_id=GUILD, at_ms=4, text_channel_id=TEXT, reason=LeaveReason.ASKED))
     kinds = [kind for kind, _, _ in sink.history]
     assert kinds == ["send", "send", "edit", "edit"]
     final = sink.history[-1][2]
     assert card_title(final) == "⏹ Stopped" and final.buttons == ()
-    assert final.card is not None and final.card.description == "Left the voice channel (idle for 5 minutes)."
+    assert final.card is not None and final.card.description == "Left the voice channel (asked to leave)."
 
 
 async def test_other_shards_guilds_are_ignored(stores: Stores, streams: Streams) -> None:
@@ -163,7 +171,7 @@ async def test_the_consumer_reads_new_events_in_order(
         await events.publish(TrackStarted(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=make_item(1)))
         for at in range(3, 8):
             await events.publish(PlayerUpdated(guild_id=GUILD, at_ms=at))
-        await events.publish(TrackFailed(guild_id=GUILD, at_ms=9, text_channel_id=TEXT, item=make_item(2), error="x"))
+        await events.publish(TrackFailed(guild_id=GUILD, at_ms=9, text_channel_id=TEXT, item=make_item(2)))
         for _ in range(200):
             if any(reply.content.startswith("❌") for _, _, reply in sink.history):
                 break

@@ -16,6 +16,7 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.stores.clients import Stores
+from shared import codec
 from shared.command_store import CommandStore
 from shared.commands import (
     Command,
@@ -37,6 +38,7 @@ from shared.commands import (
 )
 from shared.event_store import EventStore
 from shared.events import (
+    LeaveReason,
     PlayerLeft,
     PlayerUpdated,
     PlaylistProgress,
@@ -45,6 +47,7 @@ from shared.events import (
     TrackStarted,
     TrackSubstituted,
 )
+from shared.failures import Problem, ProblemKind
 from shared.keys import Keys
 from shared.models import FilterChain, FilterPreset, GuildSettings, LoopMode, PlayerState
 from shared.queue_store import QueueLimits
@@ -153,7 +156,7 @@ async def test_play_and_search_bad_input_and_denials(
     assert "Join a voice channel first" in await refused(world, "search", world.carol, {"query": "lofi"})
     assert await sent(redis, keys, world) == []
     handle = await invoke(world, "play", world.alice, {"query": "nothing here"})
-    assert text_of(await private_refusal(world, handle)) == "🔍 Nothing found for 'nothing here'."
+    assert text_of(await private_refusal(world, handle)) == "🔍 No results for “nothing here”."
 
 
 async def test_control_commands(
@@ -335,7 +338,8 @@ async def test_notices(world: World, gateway: GatewayProcess, redis: Redis, keys
             guild_id=guild, at_ms=1, text_channel_id=text, item=item, broken_url="https://x.test/dead", reason="404"
         )
     )
-    await events.publish(TrackFailed(guild_id=guild, at_ms=2, text_channel_id=text, item=item, error="HTTP 403"))
+    problem = Problem(kind=ProblemKind.HTTP, http_status=403)
+    await events.publish(TrackFailed(guild_id=guild, at_ms=2, text_channel_id=text, item=item, problem=problem))
     for queued in (20, 2480):
         await events.publish(
             PlaylistProgress(
@@ -343,14 +347,37 @@ async def test_notices(world: World, gateway: GatewayProcess, redis: Redis, keys
             )
         )
     await events.publish(QueueFinished(guild_id=guild, at_ms=4, text_channel_id=text))
-    await events.publish(PlayerLeft(guild_id=guild, at_ms=5, text_channel_id=text, reason="idle"))
+    await events.publish(PlayerLeft(guild_id=guild, at_ms=5, text_channel_id=text, reason=LeaveReason.IDLE))
     await wait_for_message(world, lambda m: "Left the voice channel" in text_of(m))
     texts = [text_of(message) for message in world.fake.messages(world.text)]
     assert texts[0].startswith("↪️ Substituted [track 3]") and "broken link <https://x.test/dead>" in texts[0]
-    assert texts[1].startswith("❌ Couldn't play [track 3]") and texts[1].endswith(": HTTP 403")
+    assert texts[1].startswith("❌ Couldn't play [track 3]")
+    assert texts[1].endswith(": it can't be played: the site answered with an error (HTTP 403).")
     assert texts[2] == "📜 Queued 2,480 of 5,000 from **Mix**…"
     assert texts[3] == "Queue finished — add more with `/play`."
-    assert texts[4] == "Left the voice channel (idle)."
+    assert texts[4] == "Left the voice channel (nothing left to play)."
+
+
+async def test_events_of_an_older_release_get_generic_words(
+    world: World, gateway: GatewayProcess, redis: Redis, keys: Keys
+) -> None:
+    """Events still in the stream from a release whose workers wrote English text: worded, none dropped."""
+    guild, text, item = world.guild.id, world.text.id, make_item(4).model_dump(mode="json")
+    base = {"guild_id": guild, "at_ms": 1, "text_channel_id": text}
+    gone = "That link can't be played: gone."
+    older = [
+        base | {"kind": "track_failed", "item": item, "error": gone, "failure": "unavailable"},
+        base | {"kind": "playlist_progress", "request_id": "r", "title": "Old", "queued": 3, "total": 9,
+                "done": True, "stopped_reason": "the queue is full (3 items)"},
+        base | {"kind": "player_left", "reason": "everybody left the voice channel"},
+    ]  # fmt: skip
+    for payload in older:
+        await redis.xadd(keys.events(), {b"e": codec.dumps(payload)})
+    await wait_for_message(world, lambda m: "Left the voice channel" in text_of(m))
+    texts = [text_of(message) for message in world.fake.messages(world.text)]
+    assert texts[0].startswith("❌ Couldn't play [track 4]") and texts[0].endswith(": it could not be loaded.")
+    assert texts[1] == "⚠️ Stopped queueing **Old** after 3 of 9: queueing could not go on"
+    assert texts[2] == "Left the voice channel."
 
 
 async def test_search_pick_and_autocomplete(world: World, gateway: GatewayProcess, stores: Stores) -> None:

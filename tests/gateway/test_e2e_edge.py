@@ -187,9 +187,9 @@ async def test_refusals_after_the_public_defer_reach_only_the_member(
     world: World, gateway: GatewayProcess, stores: Stores
 ) -> None:
     handle = await invoke(world, "play", world.alice, {"query": "nothing at all"})
-    assert text_of(await private_refusal(world, handle)).startswith("🔍 Nothing found")
+    assert text_of(await private_refusal(world, handle)).startswith("🔍 No results for")
     handle = await invoke(world, "play", world.alice, {"query": "refused link"})
-    assert "not allowed" in text_of(await private_refusal(world, handle))
+    assert "points to a private address" in text_of(await private_refusal(world, handle))
     await stores.settings.update(world.guild.id, max_queue_length=1)
     _, first = await answer(world, "play", world.alice, {"query": "first song"})
     assert not first.ephemeral, text_of(first)

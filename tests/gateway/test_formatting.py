@@ -5,6 +5,7 @@ from __future__ import annotations
 from gateway.wording import formatting
 from gateway.wording.custom_ids import PlayerButton, SearchPick, parse
 from shared.events import PlaylistProgress, TrackFailed, TrackSubstituted
+from shared.failures import Problem, ProblemKind, Stop, StopKind
 from shared.jobs import ResolveResult, ResolveStatus, SkipKind, Skipped
 from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track
 from tests.factories import make_item
@@ -73,22 +74,23 @@ def test_queue_page() -> None:
 
 def test_resolve_outcomes() -> None:
     first = make_item(1)
-    single = ResolveResult(status=ResolveStatus.QUEUED, message="ok", first=first, queued=1, total=1)
-    assert formatting.resolve_outcome(single, InsertPosition.END).content.startswith("🎶 Queued [track 1]")
-    assert formatting.resolve_outcome(single, InsertPosition.NOW).content.startswith("🎶 Playing now: [track 1]")
+    single = ResolveResult(status=ResolveStatus.QUEUED, first=first, queued=1, total=1)
+    assert formatting.resolve_outcome(single, InsertPosition.END, "q").content.startswith("🎶 Queued [track 1]")
+    assert formatting.resolve_outcome(single, InsertPosition.NOW, "q").content.startswith("🎶 Playing now: [track 1]")
     playlist = ResolveResult(
         status=ResolveStatus.QUEUED,
-        message="ok",
         first=first,
         queued=20,
         total=5000,
         playlist_title="Mix",
         pending=True,
     )
-    text = formatting.resolve_outcome(playlist, InsertPosition.END).content
+    text = formatting.resolve_outcome(playlist, InsertPosition.END, "q").content
     assert text == "📜 Queued 20 of 5,000 tracks from **Mix** — adding the rest in the background."
-    nothing = ResolveResult(status=ResolveStatus.NOTHING_FOUND, message="Nothing found for 'zzz'.")
-    assert formatting.resolve_outcome(nothing, InsertPosition.END).content == "🔍 Nothing found for 'zzz'."
+    nothing = ResolveResult(status=ResolveStatus.NOTHING_FOUND, problem=Problem(kind=ProblemKind.NO_RESULTS))
+    assert formatting.resolve_outcome(nothing, InsertPosition.END, " zzz  *top*").content == (
+        "🔍 No results for “zzz \\*top\\*”."
+    )
 
 
 def test_notices() -> None:
@@ -101,13 +103,15 @@ def test_notices() -> None:
     assert formatting.substituted(substituted) == (
         "↪️ Substituted [New Song](<https://example.test/new>) for broken link <https://example.test/gone> (404)."
     )
-    assert "Couldn't play" in formatting.failed(TrackFailed(guild_id=GUILD, at_ms=1, item=item, error="boom"))
+    assert "Couldn't play" in formatting.failed(TrackFailed(guild_id=GUILD, at_ms=1, item=item))
     progress = PlaylistProgress(guild_id=GUILD, at_ms=1, request_id="r", title="Mix", queued=2480, total=5000)
     assert formatting.playlist_progress(progress) == "📜 Queued 2,480 of 5,000 from **Mix**…"
     done = progress.model_copy(update={"queued": 5000, "done": True})
     assert formatting.playlist_progress(done) == "📜 Finished queueing 5,000 of 5,000 tracks from **Mix**."
-    stopped = progress.model_copy(update={"stopped_reason": "queue full"})
-    assert formatting.playlist_progress(stopped).startswith("⚠️ Stopped queueing **Mix** after 2,480")
+    stopped = progress.model_copy(update={"stopped": Stop(kind=StopKind.USER_SHARE, limit=600)})
+    assert formatting.playlist_progress(stopped) == (
+        "⚠️ Stopped queueing **Mix** after 2,480 of 5,000: your share of the queue is used up (600 items)"
+    )
 
 
 def test_custom_ids_round_trip() -> None:
@@ -122,21 +126,21 @@ def test_custom_ids_round_trip() -> None:
 
 def test_partial_results_say_what_was_left_out() -> None:
     skipped = (Skipped(kind=SkipKind.NO_LINK, count=2), Skipped(kind=SkipKind.REFUSED, count=3))
-    result = ResolveResult(
-        status=ResolveStatus.QUEUED, message="x", first=make_item(1), queued=6, total=6, skipped=skipped
-    )
-    assert formatting.resolve_outcome(result, InsertPosition.END).content == (
+    result = ResolveResult(status=ResolveStatus.QUEUED, first=make_item(1), queued=6, total=6, skipped=skipped)
+    assert formatting.resolve_outcome(result, InsertPosition.END, "q").content == (
         "📜 Queued 6 of 11 tracks from **the playlist**; 5 could not be played: "
         "2 without a playable link, 3 blocked (private or local address)."
     )
     paged = result.model_copy(update={"total": 20, "pending": True, "skipped": skipped[:1]})
-    assert formatting.resolve_outcome(paged, InsertPosition.END).content == (
+    assert formatting.resolve_outcome(paged, InsertPosition.END, "q").content == (
         "📜 Queued 6 of 22 tracks from **the playlist**; 2 could not be played: 2 without a playable link."
         "\nThe rest is being added in the background."
     )
     too_long = (Skipped(kind=SkipKind.TOO_LONG, count=1),)
-    none = ResolveResult(status=ResolveStatus.NOTHING_FOUND, message="That playlist has no playable entries.")
-    assert formatting.resolve_outcome(none.model_copy(update={"skipped": too_long}), InsertPosition.END).content == (
-        "🔍 That playlist has no playable entries; 1 could not be played: 1 longer than 24 hours."
+    none = ResolveResult(status=ResolveStatus.NOTHING_FOUND, problem=Problem(kind=ProblemKind.EMPTY_PLAYLIST))
+    assert formatting.resolve_outcome(
+        none.model_copy(update={"skipped": too_long}), InsertPosition.END, "q"
+    ).content == ("🔍 That playlist has no playable entries; 1 could not be played: 1 longer than 24 hours.")
+    assert (
+        formatting.resolve_outcome(none, InsertPosition.END, "q").content == "🔍 That playlist has no playable entries."
     )
-    assert formatting.resolve_outcome(none, InsertPosition.END).content == "🔍 That playlist has no playable entries."

@@ -68,8 +68,17 @@ async def test_playlists_report_background_ingestion(play: PlayActions) -> None:
 
 async def test_nothing_found_queues_nothing(stores: Stores, play: PlayActions) -> None:
     reply = await play.play(invocation(), "nothing at all", None, RecordingResponder())
-    assert reply.content == "🔍 Nothing found for 'nothing at all'."
+    assert reply.content == "🔍 No results for “nothing at all”."
     assert [type(command) for command in await commands(stores)] == [JoinCommand], "the summon comes before resolving"
+    assert await stores.queue.length(GUILD) == 0
+
+
+async def test_an_older_workers_result_gets_the_gateways_generic_words(stores: Stores, play: PlayActions) -> None:
+    """A result arq kept from a worker of the previous release (its `message` was English text) through the real
+    enqueue-and-wait path: the gateway words its status, the worker's text is not shown."""
+    reply = await play.play(invocation(), "older link", None, RecordingResponder())
+    assert reply.content == "🚫 That link can't be played: it is not allowed."
+    assert reply.ephemeral
     assert await stores.queue.length(GUILD) == 0
 
 
@@ -77,7 +86,7 @@ async def test_queue_full_is_reported(stores: Stores, play: PlayActions) -> None
     await stores.settings.update(GUILD, max_queue_length=1)
     await play.play(invocation(), "first", None, RecordingResponder())
     reply = await play.play(invocation(), "second", None, RecordingResponder())
-    assert reply.content == "🚫 The queue is full."
+    assert reply.content == "🚫 Nothing was added: the queue is full (1 items)."
 
 
 async def test_slow_resolves_answer_then_follow_up(
@@ -151,7 +160,7 @@ async def test_search_then_pick(stores: Stores, play: PlayActions) -> None:
 
 async def test_search_without_results_and_expired_picks(play: PlayActions) -> None:
     reply = await play.search(invocation(), "nothing here", None, RecordingResponder())
-    assert reply.content == "🔍 Nothing found." and reply.buttons == ()
+    assert reply.content == "🔍 No results for “nothing here”." and reply.buttons == ()
     with pytest.raises(InvalidInputError, match="expired"):
         await play.pick(invocation(), SearchPick("0" * 32, 0), RecordingResponder())
 

@@ -6,8 +6,10 @@ import uuid
 
 from redis.asyncio import Redis
 
+from gateway.wording import failures
 from shared.event_store import EventStore
 from shared.events import TrackSubstituted
+from shared.failures import Fallback, ProblemKind
 from shared.jobs import ResolveStatus
 from shared.keys import Keys
 from shared.models import QueueItem, Track
@@ -40,12 +42,11 @@ async def test_a_dead_link_is_replaced_by_the_best_search_match(
     ]:
         url = media_server.url(path)
         result = await service.resolve(make_request(url))
-        assert result.status is ResolveStatus.QUEUED, result.message
+        assert result.status is ResolveStatus.QUEUED, result.problem
         assert result.substituted_for == url
         assert result.first is not None
         assert result.first.track.title == expected
         assert result.first.substituted_for == url
-        assert "closest match" in result.message
     items = await QueueStore(redis, keys).all_items(GUILD)
     assert [i.substituted_for for i in items] == [
         media_server.url(p) for p in ("gone/Test-Tone-2-330-Hz-webm.webm", "removed/test_tone_1_220_hz_flac")
@@ -67,7 +68,9 @@ async def test_weak_or_missing_matches_are_a_clear_failure(
     unrelated = await service.resolve(make_request(media_server.url("pages/unrelated.html")))
     for result in (weak, unrelated):
         assert result.status is ResolveStatus.FAILED
-        assert "no close match" in result.message
+        assert result.problem is not None
+        assert result.problem.fallback is Fallback.NO_MATCH
+        assert "no close match" in failures.sentence(result.problem)
     assert media_server.count("/search/") > searches
     assert await QueueStore(redis, keys).all_items(GUILD) == []
 
@@ -79,10 +82,15 @@ async def test_the_guild_can_opt_out(
     searches = media_server.count("/search/")
     result = await service.resolve(make_request(media_server.url("gone/test-tone-2-330-hz-webm")))
     assert result.status is ResolveStatus.FAILED
-    assert "fallback is off" in result.message
+    assert result.problem is not None
+    assert (result.problem.kind, result.problem.fallback) == (ProblemKind.NOT_FOUND, Fallback.OFF)
+    assert failures.sentence(result.problem) == (
+        "That link is unavailable (HTTP 404); search fallback is off on this server."
+    )
     outcome = await service.stream_for(item_for(media_server.url("gone/x"), "Test Tone 1 (220 Hz, ogg)"), GUILD)
     assert outcome.stream is None
-    assert outcome.error is not None
+    assert outcome.problem is not None
+    assert outcome.problem.fallback is Fallback.OFF
     assert media_server.count("/search/") == searches
 
 
@@ -112,8 +120,8 @@ async def test_a_duration_mismatch_blocks_the_substitute(service: ResolveService
     item = item_for(media_server.url("gone/abc"), "Test Tone 1 (220 Hz, ogg)", duration_ms=240_000)
     outcome = await service.stream_for(item, GUILD)
     assert outcome.stream is None
-    assert outcome.error is not None
-    assert "no close match" in outcome.error
+    assert outcome.problem is not None
+    assert outcome.problem.fallback is Fallback.NO_MATCH
 
 
 async def test_network_errors_at_play_time_are_not_searched(service: ResolveService, media_server: MediaServer) -> None:
@@ -121,8 +129,9 @@ async def test_network_errors_at_play_time_are_not_searched(service: ResolveServ
     item = item_for(f"http://127.0.0.1:{free_port()}/test-tone-1.mp3", "Test Tone 1 (220 Hz, mp3)")
     outcome = await service.stream_for(item, GUILD)
     assert outcome.stream is None
-    assert outcome.error is not None
-    assert "could not be reached" in outcome.error
+    assert outcome.problem is not None
+    assert outcome.problem.kind is ProblemKind.NETWORK
+    assert "could not be reached" in failures.sentence(outcome.problem, subject="It")
     assert media_server.count("/search/") == searches
 
 

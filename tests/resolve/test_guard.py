@@ -6,6 +6,7 @@ import socket
 
 import pytest
 
+from shared.failures import Refusal
 from worker.resolve.guard import UrlGuard, parse_ip
 
 FAKE_DNS: dict[str, list[str]] = {
@@ -102,7 +103,36 @@ HOSTILE = [
 async def test_hostile_urls_are_refused(guard: UrlGuard, url: str) -> None:
     verdict = await guard.check(url)
     assert not verdict.allowed, url
-    assert verdict.reason
+    assert verdict.refusal is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "refusal", "host"),
+    [
+        ("file:///etc/passwd", Refusal.LOCAL_FILE, None),
+        ("gopher://127.0.0.1:6379/_INFO", Refusal.BAD_SCHEME, None),
+        ("https://music.example/" + "a" * 2100, Refusal.URL_TOO_LONG, None),
+        ("http://music.example /a.mp3", Refusal.BAD_CHARACTERS, None),
+        ("http://music.example:99999/", Refusal.UNPARSABLE, None),
+        ("http://a@127.0.0.1/", Refusal.CREDENTIALS, None),
+        ("http:///nohost", Refusal.NO_HOST, None),
+        ("http://0x7f000001/", Refusal.NUMERIC_HOST, "0x7f000001"),
+        ("http://router.local/", Refusal.INTERNAL_HOST, "router.local"),
+        ("http://does-not-resolve.example/", Refusal.UNRESOLVABLE, "does-not-resolve.example"),
+        ("http://metadata.google.internal/computeMetadata/v1/", Refusal.INTERNAL_HOST, "metadata.google.internal"),
+        ("http://169.254.169.254/latest/meta-data/", Refusal.METADATA, "169.254.169.254"),
+        ("http://[::ffff:127.0.0.1]/", Refusal.LOOPBACK, "::ffff:7f00:1"),
+        ("http://rebind.example/", Refusal.LOOPBACK, "127.0.0.1"),
+        ("http://[fe80::1]/", Refusal.LINK_LOCAL, "fe80::1"),
+        ("http://0.0.0.0/", Refusal.UNSPECIFIED, "0.0.0.0"),
+        ("http://224.0.0.1/", Refusal.MULTICAST, "224.0.0.1"),
+        ("http://private.example/", Refusal.PRIVATE, "10.1.2.3"),
+        ("http://cgnat.example/", Refusal.CARRIER_NAT, "100.64.0.1"),
+    ],
+)
+async def test_a_refusal_says_its_kind_and_host(guard: UrlGuard, url: str, refusal: Refusal, host: str | None) -> None:
+    verdict = await guard.check(url)
+    assert (verdict.allowed, verdict.refusal, verdict.host) == (False, refusal, host)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +172,7 @@ async def test_slow_resolution_times_out() -> None:
     guard = UrlGuard((), resolver=slow, timeout_s=0.05)
     verdict = await guard.check("http://slow.example/")
     assert not verdict.allowed
-    assert "resolved" in verdict.reason
+    assert verdict.refusal is Refusal.UNRESOLVABLE
 
 
 def test_peer_check_sees_the_connected_address(guard: UrlGuard) -> None:

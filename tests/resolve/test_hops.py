@@ -12,6 +12,7 @@ from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from yt_dlp.utils import YoutubeDLError
 
+from shared.failures import ProblemKind, Refusal
 from shared.jobs import JobName, ResolveResult, ResolveStatus
 from shared.keys import Keys
 from shared.queue_store import QueueStore
@@ -20,7 +21,7 @@ from tests.audio.sentinel import OUTSIDE_TARGETS, PRIVATE_TARGETS, SENTINEL_HOST
 from tests.media.hostile import Redirect
 from tests.media.server import MediaServer
 from tests.resolve.conftest import GUILD, WorkerRunner, make_request
-from worker.resolve.failures import Failure, classify
+from worker.resolve.failures import classify
 from worker.resolve.probe import DirectProbe, probe
 from worker.resolve.service import ResolveService
 
@@ -93,8 +94,8 @@ async def test_the_direct_probe_refuses_a_link_that_redirects_later(
         url = hop_server.redirect(TONE, Redirect(to=sentinel.url(), nth=nth))
         probed = await DirectProbe(service.deps.ytdlp)(url)
         assert probed.refused is not None, host
-        assert "redirect was refused" in probed.refused
-        assert "loopback" in probed.refused
+        assert probed.refused.redirect, host
+        assert probed.refused.refusal is Refusal.LOOPBACK, host
     no_hop_reached(sentinels, connect_trace)
 
 
@@ -124,7 +125,7 @@ async def test_extraction_refuses_a_redirect(
         url = hop_server.redirect(TONE, Redirect(to=to, agent=BROWSER))
         with pytest.raises(YoutubeDLError) as caught:
             await service.deps.ytdlp.extract(url, first=5, cap=5)
-        assert classify(caught.value)[0] is Failure.REFUSED
+        assert classify(caught.value)[0].kind is ProblemKind.REFUSED
     no_hop_reached(sentinels)
 
 
@@ -149,7 +150,7 @@ async def test_a_name_that_resolves_to_a_refused_address_is_never_connected_to(
     ):
         with pytest.raises(YoutubeDLError) as caught:
             await call()
-        assert classify(caught.value)[0] is Failure.REFUSED
+        assert classify(caught.value)[0].kind is ProblemKind.REFUSED
     no_hop_reached(sentinels)
 
 
@@ -163,7 +164,7 @@ async def test_fetching_a_playlist_file_refuses_a_redirect(
             await service.deps.ytdlp.fetch_text(url)
         with pytest.raises(YoutubeDLError) as caught:
             await service.deps.ytdlp.fetch_text(url)
-        assert classify(caught.value)[0] is Failure.REFUSED
+        assert classify(caught.value)[0].kind is ProblemKind.REFUSED
     no_hop_reached(sentinels)
 
 
@@ -180,7 +181,7 @@ async def test_play_of_a_link_that_redirects_ffmpegs_agent_reaches_no_hop(
 ) -> None:
     url = hop_server.redirect(TONE, Redirect(to=sentinels["127.0.0.2"].url(), agent="Lavf"))
     result = await service.resolve(make_request(url))
-    assert result.status is ResolveStatus.QUEUED, result.message
+    assert result.status is ResolveStatus.QUEUED, result.problem
     assert result.first is not None
     assert result.first.track.title == TONE_TITLE
     assert hits(hop_server, TONE, "Lavf") == 0
@@ -201,8 +202,9 @@ async def test_play_of_a_link_that_redirects_its_second_request_is_refused(
     """yt-dlp's extraction is served; every later request (the probe's) is redirected to a refused address."""
     url = hop_server.redirect(TONE, Redirect(to=sentinels[host].url(), nth=2))
     result = await service.resolve(make_request(url))
-    assert result.status is ResolveStatus.REFUSED, result.message
-    assert "redirect was refused" in result.message
+    assert result.status is ResolveStatus.REFUSED, result.problem
+    assert result.problem is not None
+    assert result.problem.redirect
     assert await QueueStore(redis, keys).all_items(GUILD) == []
     no_hop_reached(sentinels, connect_trace)
 
@@ -224,6 +226,6 @@ async def test_a_resolve_job_for_such_a_link_is_refused(
     worker = await run_worker()
     assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
     result = ResolveResult.model_validate(await job.result(timeout=10))
-    assert result.status is ResolveStatus.REFUSED, result.message
+    assert result.status is ResolveStatus.REFUSED, result.problem
     assert await QueueStore(redis, keys).all_items(GUILD) == []
     no_hop_reached(sentinels, connect_trace)

@@ -11,9 +11,11 @@ import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio import Redis
 
+from gateway.wording import failures, formatting
 from shared.codec import dumps, loads
 from shared.event_store import EventStore
 from shared.events import PlaylistProgress
+from shared.failures import Stop, StopKind
 from shared.jobs import IngestChunkRequest, ResolveStatus
 from shared.keys import Keys
 from shared.models import InsertPosition
@@ -79,7 +81,7 @@ async def test_5000_entries_arrive_in_order_through_chunk_jobs(
     events = await progress_events(redis, keys)
     assert [e.queued for e in events] == [20, *range(520, 5000, 500), 5000]
     assert events[-1].done
-    assert events[-1].stopped_reason is None
+    assert events[-1].stopped is None
     assert not await redis.exists(keys.staged(GUILD, request.request_id))
 
 
@@ -92,7 +94,7 @@ async def test_unusable_entries_are_skipped_without_ending_a_paged_playlist(
     assert numbers(await queued(redis, keys)) == [n for n in range(1, 1201) if n % 10]
     events = await progress_events(redis, keys)
     assert events[-1].done
-    assert events[-1].stopped_reason is None
+    assert events[-1].stopped is None
 
 
 async def test_a_duplicated_or_early_chunk_job_appends_nothing(
@@ -173,7 +175,8 @@ async def test_user_share_stops_a_giant_playlist_and_says_why(
     assert numbers(await queued(redis, keys)) == list(range(1, 601))
     events = await progress_events(redis, keys)
     assert events[-1].done
-    assert events[-1].stopped_reason == "your share of the queue is used up (600 items)"
+    assert events[-1].stopped == Stop(kind=StopKind.USER_SHARE, limit=600)
+    assert formatting.playlist_progress(events[-1]).endswith(": your share of the queue is used up (600 items)")
     other = await arq_service.resolve(make_request("tone 1 mp3", requester_id=OTHER_USER))
     assert other.status is ResolveStatus.QUEUED
     assert len(await queued(redis, keys)) == 601
@@ -195,8 +198,11 @@ async def test_max_playlist_entries_caps_the_request(
     assert (paged.total, feed.total) == (150, 150)
     await run_worker()
     assert len(await queued(redis, keys)) == 300
-    reasons = {e.stopped_reason for e in await progress_events(redis, keys) if e.done}
-    assert reasons == {"only the first 150 of 5000 entries are added", "only the first 150 of 1200 entries are added"}
+    stops = {e.stopped for e in await progress_events(redis, keys) if e.done}
+    assert stops == {Stop(kind=StopKind.CAPPED, limit=150, of=5000), Stop(kind=StopKind.CAPPED, limit=150, of=1200)}
+    assert failures.stop(Stop(kind=StopKind.CAPPED, limit=150, of=5000)) == (
+        "only the first 150 of 5000 entries are added"
+    )
 
 
 async def test_play_next_keeps_playlist_order_across_chunks(

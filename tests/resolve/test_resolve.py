@@ -8,7 +8,8 @@ from redis.asyncio import Redis
 from gateway.wording import formatting
 from shared.event_store import EventStore
 from shared.events import PlaylistProgress
-from shared.jobs import ResolveStatus, SearchRequest, SkipKind, Skipped
+from shared.failures import ProblemKind, Refusal, StopKind
+from shared.jobs import ResolveStatus, SearchRequest, SearchStatus, SkipKind, Skipped
 from shared.keys import Keys
 from shared.models import CachedTracks, InsertPosition
 from shared.queue_store import QueueStore
@@ -33,7 +34,7 @@ async def test_direct_files_resolve_with_tags_and_stream(
 ) -> None:
     url = media_server.url(f"media/tone2_330hz.{fmt}")
     result = await service.resolve(make_request(url))
-    assert result.status is ResolveStatus.QUEUED, result.message
+    assert result.status is ResolveStatus.QUEUED, result.problem
     assert result.first is not None
     track = result.first.track
     assert (track.url, track.title, track.artist) == (url, f"Test Tone 2 (330 Hz, {fmt})", "Encore Test Artist")
@@ -42,7 +43,7 @@ async def test_direct_files_resolve_with_tags_and_stream(
     assert await queued_titles(redis, keys) == [track.title]
 
     outcome = await service.stream_for(result.first, GUILD)
-    assert outcome.stream is not None, outcome.error
+    assert outcome.stream is not None, outcome.problem
     assert outcome.stream.url == url
     assert outcome.stream.is_opus is {"webm": True, "ogg": None}.get(fmt, False)
     assert outcome.stream.expires_at > 0
@@ -80,7 +81,7 @@ async def test_search_text_queues_the_best_result(service: ResolveService, redis
 
 async def test_search_job_returns_up_to_the_limit(service: ResolveService) -> None:
     result = await service.search(SearchRequest(query="tone 1", limit=5))
-    assert result.status is ResolveStatus.QUEUED
+    assert result.status is SearchStatus.FOUND
     assert [t.title for t in result.tracks] == [
         "Test Tone 1 (220 Hz, mp3)",
         "Test Tone 1 (220 Hz, ogg)",
@@ -90,7 +91,7 @@ async def test_search_job_returns_up_to_the_limit(service: ResolveService) -> No
     ]
     assert all(t.duration_ms == 5000 for t in result.tracks)
     assert (await service.search(SearchRequest(query="tone 1", limit=2))).tracks == result.tracks[:2]
-    assert (await service.search(SearchRequest(query="zzz"))).status is ResolveStatus.NOTHING_FOUND
+    assert (await service.search(SearchRequest(query="zzz"))).status is SearchStatus.NOTHING_FOUND
 
 
 async def test_m3u_and_pls_are_parsed_and_each_entry_guarded(
@@ -131,21 +132,29 @@ async def test_hostile_links_are_refused_before_yt_dlp(service: ResolveService, 
     calls = service.ytdlp_calls
     result = await service.resolve(make_request(query))
     assert result.status is ResolveStatus.REFUSED
+    assert result.problem is not None
+    assert result.problem.refusal is not None
     assert service.ytdlp_calls == calls
 
 
 async def test_a_redirect_to_a_refused_host_is_intercepted(service: ResolveService, media_server: MediaServer) -> None:
     target = f"http://127.0.0.2:{media_server.port}/media/tone1_220hz.mp3"
     result = await service.resolve(make_request(media_server.url(f"redirect?to={target}")))
-    assert result.status is ResolveStatus.REFUSED, result.message
-    assert "redirect" in result.message
+    assert result.status is ResolveStatus.REFUSED, result.problem
+    assert result.problem is not None
+    assert (result.problem.refusal, result.problem.redirect) == (Refusal.LOOPBACK, True)
+    assert formatting.resolve_outcome(result, InsertPosition.END, "x").content == (
+        "🚫 That link can't be played: a redirect was refused: that host points to a loopback address."
+    )
 
 
 async def test_network_errors_are_reported_not_searched(service: ResolveService, media_server: MediaServer) -> None:
     searches = media_server.count("/search/")
     result = await service.resolve(make_request(f"http://127.0.0.1:{free_port()}/song-title.mp3"))
     assert result.status is ResolveStatus.FAILED
-    assert "could not be reached" in result.message
+    assert result.problem is not None
+    assert result.problem.kind is ProblemKind.NETWORK
+    assert "could not be reached" in formatting.resolve_outcome(result, InsertPosition.END, "x").content
     assert media_server.count("/search/") == searches
 
 
@@ -178,7 +187,11 @@ async def test_queue_limits_are_respected(
     url = media_server.url("media/tone1_220hz.mp3")
     results = [await service.resolve(make_request(url)) for _ in range(3)]
     assert [r.status for r in results] == [ResolveStatus.QUEUED, ResolveStatus.QUEUED, ResolveStatus.QUEUE_FULL]
-    assert results[2].message.startswith("Nothing was added")
+    assert results[2].stopped is not None
+    assert (results[2].stopped.kind, results[2].stopped.limit) == (StopKind.USER_SHARE, 2)
+    assert formatting.resolve_outcome(results[2], InsertPosition.END, url).content == (
+        "🚫 Nothing was added: your share of the queue is used up (2 items)."
+    )
     assert len(await QueueStore(redis, keys).all_items(GUILD)) == 2
 
 
@@ -226,7 +239,7 @@ async def test_a_page_of_links_says_how_many_could_not_be_played(
     result = await service.resolve(make_request(media_server.url("pages/links.html")))
     assert (result.status, result.queued, result.total) == (ResolveStatus.QUEUED, 6, 6)
     assert result.skipped == (Skipped(kind=SkipKind.REFUSED, count=5),)
-    assert formatting.resolve_outcome(result, InsertPosition.END).content.startswith(
+    assert formatting.resolve_outcome(result, InsertPosition.END, "links").content.startswith(
         "📜 Queued 6 of 11 tracks from **Links**; 5 could not be played: 5 blocked (private or local address)."
     )
     m3u = await service.resolve(make_request(media_server.url("lists/mix.m3u")))

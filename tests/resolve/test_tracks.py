@@ -8,10 +8,11 @@ import pytest
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, UnsupportedError
 
+from shared.failures import Problem, ProblemKind, Refusal
 from shared.models import MAX_TITLE_LENGTH, Track
-from worker.resolve.failures import Failure, GuardRefusedError, classify
+from worker.resolve.failures import SEARCHABLE, GuardRefusedError, classify
 from worker.resolve.fallback import Hint, best_match, hints, page_title, score, slug, youtube_id
-from worker.resolve.guard import UrlGuard
+from worker.resolve.guard import UrlGuard, Verdict
 from worker.resolve.probe import parse_probe
 from worker.resolve.service import parse_input
 from worker.resolve.tracks import clean_text, duration_ms, entry_url, make_track, parse_playlist_file, usable_tracks
@@ -134,14 +135,16 @@ def test_failures_are_classified_for_the_fallback() -> None:
         def close(self) -> None:
             pass
 
-    assert classify(wrapped(UnsupportedError("http://h/x")))[0] is Failure.UNSUPPORTED
-    assert classify(wrapped(HTTPError(Response())))[0] is Failure.NOT_FOUND
-    assert classify(wrapped(TransportError(cause=ConnectionRefusedError())))[0] is Failure.NETWORK
-    assert classify(ExtractorError("'x' is not a valid URL", expected=True))[0] is Failure.NOT_A_URL
-    refused = TransportError(cause=GuardRefusedError("that host points to a loopback address"))
-    assert classify(wrapped(refused)) == (Failure.REFUSED, "that host points to a loopback address")
-    assert not Failure.NETWORK.searchable
-    assert Failure.NOT_FOUND.searchable
+    assert classify(wrapped(UnsupportedError("http://h/x")))[0].kind is ProblemKind.UNSUPPORTED
+    assert classify(wrapped(HTTPError(Response())))[0] == Problem(kind=ProblemKind.NOT_FOUND, http_status=404)
+    assert classify(wrapped(TransportError(cause=ConnectionRefusedError())))[0].kind is ProblemKind.NETWORK
+    assert classify(ExtractorError("'x' is not a valid URL", expected=True))[0].kind is ProblemKind.NOT_A_URL
+    verdict = Verdict(allowed=False, refusal=Refusal.LOOPBACK, host="127.0.0.2")
+    refused = TransportError(cause=GuardRefusedError(verdict, redirect=True))
+    problem = Problem(kind=ProblemKind.REFUSED, refusal=Refusal.LOOPBACK, redirect=True)
+    assert classify(wrapped(refused)) == (problem, "a redirect was refused: loopback (127.0.0.2)")
+    assert ProblemKind.NETWORK not in SEARCHABLE
+    assert ProblemKind.NOT_FOUND in SEARCHABLE
 
 
 def test_probe_output_reads_format_and_stream_tags() -> None:

@@ -7,8 +7,9 @@ import http.client
 import pytest
 from yt_dlp.utils import YoutubeDLError
 
+from shared.failures import Problem, ProblemKind, Refusal
 from tests.media.server import MediaServer
-from worker.resolve.failures import Failure, GuardRefusedError, classify
+from worker.resolve.failures import GuardRefusedError, classify
 from worker.resolve.guard import UrlGuard
 from worker.resolve.service import ResolveService
 from worker.resolve.ytdlp import _guarded_connection
@@ -33,4 +34,4 @@ async def test_yt_dlp_cannot_open_local_files(service: ResolveService) -> None:
 async def test_yt_dlp_requests_pass_the_guard(service: ResolveService) -> None:
     with pytest.raises(YoutubeDLError) as caught:
         await service.deps.ytdlp.extract("http://10.0.0.1/a.mp3", first=1, cap=1)
-    assert classify(caught.value) == (Failure.REFUSED, "that host points to a private address")
+    assert classify(caught.value) == (Problem(kind=ProblemKind.REFUSED, refusal=Refusal.PRIVATE), "private (10.0.0.1)")

@@ -17,7 +17,8 @@ from shared.events import (
     TrackFailed,
     VoiceStateRequest,
 )
-from shared.jobs import IngestChunkRequest, ResolveRequest, ResolveResult, ResolveStatus
+from shared.failures import Problem, ProblemKind, Refusal, Stop, StopKind
+from shared.jobs import IngestChunkRequest, ResolveRequest, ResolveResult, ResolveStatus, SearchResult, SearchStatus
 from shared.models import (
     FilterChain,
     FilterPreset,
@@ -78,9 +79,15 @@ CASES: list[tuple[BaseModel, bytes]] = [
         b'"requester_id":5,"position":"end","text_channel_id":null}',
     ),
     (
-        ResolveResult(status=ResolveStatus.NOTHING_FOUND, message="Nothing found."),
-        b'{"status":"nothing_found","message":"Nothing found.","first":null,"queued":0,"total":null,'
+        ResolveResult(status=ResolveStatus.REFUSED, problem=Problem(kind=ProblemKind.REFUSED, refusal=Refusal.PRIVATE)),
+        b'{"status":"refused","problem":{"kind":"refused","refusal":"private","redirect":false,"http_status":null,'
+        b'"fallback":null},"stopped":null,"first":null,"queued":0,"total":null,'
         b'"playlist_title":null,"pending":false,"substituted_for":null,"skipped":[]}',
+    ),
+    (
+        SearchResult(status=SearchStatus.FAILED, problem=Problem(kind=ProblemKind.SEARCH_UNAVAILABLE)),
+        b'{"status":"failed","problem":{"kind":"search_unavailable","refusal":null,"redirect":false,'
+        b'"http_status":null,"fallback":null},"tracks":[]}',
     ),
     (
         IngestChunkRequest(guild_id=1, request_id=UID, chunk_index=3),
@@ -126,10 +133,10 @@ UNION_CASES = [
     ),
     (
         EVENT_ADAPTER,
-        TrackFailed(guild_id=1, at_ms=5, item=ITEM, failure=PlaybackFailure.TIMED_OUT, error="no audio"),
+        TrackFailed(guild_id=1, at_ms=5, item=ITEM, failure=PlaybackFailure.TIMED_OUT),
         b'{"guild_id":1,"at_ms":5,"text_channel_id":null,"kind":"track_failed","item":'
         + ITEM_JSON
-        + b',"error":"no audio","failure":"timed_out"}',
+        + b',"failure":"timed_out","problem":null}',
     ),
     (
         EVENT_ADAPTER,
@@ -140,9 +147,16 @@ UNION_CASES = [
     ),
     (
         EVENT_ADAPTER,
-        PlaylistProgress(guild_id=1, at_ms=5, request_id="r", queued=2480, total=5000),
+        PlaylistProgress(
+            guild_id=1,
+            at_ms=5,
+            request_id="r",
+            queued=600,
+            total=5000,
+            stopped=Stop(kind=StopKind.USER_SHARE, limit=600),
+        ),
         b'{"guild_id":1,"at_ms":5,"text_channel_id":null,"kind":"playlist_progress","request_id":"r","title":null,'
-        b'"queued":2480,"total":5000,"done":false,"stopped_reason":null}',
+        b'"queued":600,"total":5000,"done":false,"stopped":{"kind":"user_share","limit":600,"of":null,"problem":null}}',
     ),
 ]
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
+from shared.failures import Problem, ProblemKind
 from shared.models import FilterChain, QueueItem
 from worker.audio.errors import SourceError
 from worker.player.ports import HoldReason, PlayableStream, StreamOutcome
@@ -194,7 +195,7 @@ class FakeStreams:
             substitute = self.substitutes[item.track.url]
             return StreamOutcome(PlayableStream(substitute.track.url), substitute, substituted_reason="404")
         if item.track.url in self.broken:
-            return StreamOutcome(None, item, error="HTTP Error 404")
+            return StreamOutcome(None, item, problem=Problem(kind=ProblemKind.NOT_FOUND, http_status=404))
         return StreamOutcome(PlayableStream(item.track.url), item)
 
     async def prefetch(self, guild_id: int, item: QueueItem) -> None:

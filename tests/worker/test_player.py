@@ -32,7 +32,7 @@ from shared.commands import (
     VolumeCommand,
 )
 from shared.event_store import EventStore
-from shared.events import Event
+from shared.events import Event, LeaveReason
 from shared.keys import Keys
 from shared.lease_store import LeaseStore
 from shared.models import FilterChain, FilterPreset, LoopMode, PlayerState, QueueItem
@@ -301,4 +301,4 @@ async def test_idle_player_leaves_after_the_timeout(rig: Rig) -> None:
     await asyncio.wait_for(rig.task, 4)
     assert rig.player.released
     left = [e for e in await rig.events() if e.kind == "player_left"]
-    assert [e.reason for e in left] == ["nothing left to play"]
+    assert [e.reason for e in left] == [LeaveReason.IDLE]

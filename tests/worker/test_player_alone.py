@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from shared.commands import JoinCommand, ListenersCommand
+from shared.events import LeaveReason
 from tests.factories import make_item
 from tests.worker.test_player import GUILD, VOICE, Rig, rig  # noqa: F401 - the fixture is used by name
 
@@ -27,7 +28,7 @@ async def test_alone_for_the_timeout_leaves_even_while_playing(rig: Rig) -> None
     await rig.send(ListenersCommand(count=0))
     await asyncio.wait_for(rig.task, 12)
     left = [e for e in await rig.events() if e.kind == "player_left"]
-    assert [e.reason for e in left] == ["everybody left the voice channel"]
+    assert [e.reason for e in left] == [LeaveReason.ALONE]
 
 
 async def test_always_on_stays_alone(rig: Rig) -> None:  # noqa: F811 - fixture

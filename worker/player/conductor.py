@@ -25,6 +25,7 @@ from shared.events import (
     TrackStarted,
     TrackSubstituted,
 )
+from shared.failures import Problem
 from shared.models import LoopMode, QueueItem
 from shared.observability import WorkerMetrics
 from shared.player_store import Retire
@@ -84,7 +85,7 @@ class Conductor:
         if not self._state.lease.valid():
             raise Fenced
         if outcome.stream is None:
-            await self.failed(item, PlaybackFailure.UNAVAILABLE, outcome.error or "could not play")
+            await self.failed(item, PlaybackFailure.UNAVAILABLE, repr(outcome.problem), problem=outcome.problem)
             return
         if outcome.item != item:
             await self._state.commit(self._state.next(now_playing=outcome.item))
@@ -141,9 +142,7 @@ class Conductor:
             return
         if error is not None and broke_off:
             failure = PlaybackFailure.BROKE_OFF
-            await self._announcer.publish(
-                self._announcer.event(TrackFailed, item=finished, failure=failure, error=error)
-            )
+            await self._announcer.publish(self._announcer.event(TrackFailed, item=finished, failure=failure))
         if error is None and state.loop is LoopMode.TRACK:
             await self._state.commit(self._state.next(position_ms=0))
             await self.play_or_adopt(finished)
@@ -191,11 +190,13 @@ class Conductor:
                 _log.info("could not prepare the next track: %s", exc, extra=self._extra)
                 self._unpreparable = following.uid
 
-    async def failed(self, item: QueueItem, failure: PlaybackFailure, detail: str) -> None:
+    async def failed(
+        self, item: QueueItem, failure: PlaybackFailure, detail: str, problem: Problem | None = None
+    ) -> None:
         """Announce why `item` cannot play and silence what still plays; the loop then moves on (ItemFailed)."""
         _log.warning("track failed (%s): %s", failure.value, detail, extra=self._extra)
         await self._driver.stop()
-        event = self._announcer.event(TrackFailed, item=item, failure=failure, error=detail[:500])
+        event = self._announcer.event(TrackFailed, item=item, failure=failure, problem=problem)
         await self._announcer.publish(event)
         self._moved_on(ItemFailed(item.uid, detail))
 

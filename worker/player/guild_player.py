@@ -35,7 +35,7 @@ from shared.commands import (
     VolumeCommand,
 )
 from shared.errors import CorruptDataError, PlaybackError
-from shared.events import PlaybackFailure, PlayerLeft, PlayerUpdated, TrackEndReason
+from shared.events import LeaveReason, PlaybackFailure, PlayerLeft, PlayerUpdated, TrackEndReason
 from shared.models import GuildSettings, PlayerState
 from shared.observability import WorkerMetrics
 from shared.tasks import TaskOwner
@@ -233,7 +233,7 @@ class GuildPlayer:
                 await state.stop(cursor)
                 await conductor.end_current(previous, TrackEndReason.STOPPED)
             case LeaveCommand():
-                await self._leave(cursor, "asked to leave")
+                await self._leave(cursor, LeaveReason.ASKED)
             case SeekCommand():
                 await self._seek(command.target_ms(state.position()), cursor)
             case VolumeCommand():
@@ -380,7 +380,7 @@ class GuildPlayer:
         if reason is not None:
             await self._leave(state.cursor, reason)
 
-    async def _leave(self, cursor: str, reason: str) -> None:
+    async def _leave(self, cursor: str, reason: LeaveReason) -> None:
         await self._state.commit(self._state.next(cursor=cursor, voice_channel_id=None, paused=False))
         await self._conductor.silence()
         self._voice_closed = True

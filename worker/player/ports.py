@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from shared.failures import Problem
 from shared.models import FilterChain, QueueItem
 from worker.voice.connection import VoiceStatus
 
@@ -32,7 +33,8 @@ class StreamOutcome:
     item: QueueItem
     """The item to play: the queued one, or a substitute found by smart fallback."""
     substituted_reason: str | None = None
-    error: str | None = None
+    problem: Problem | None = None
+    """Why there is no stream (None: not known)."""
 
 
 class StreamSource(Protocol):

@@ -3,6 +3,7 @@ that gave up."""
 
 from __future__ import annotations
 
+from shared.events import LeaveReason
 from shared.models import GuildSettings
 
 
@@ -23,14 +24,14 @@ class Presence:
         """Whether nothing plays (nor waits in the queue) in a voice channel."""
         self._idle_since = (self._idle_since or now) if idle else None
 
-    def leave_reason(self, settings: GuildSettings, *, in_voice: bool, now: float) -> str | None:
+    def leave_reason(self, settings: GuildSettings, *, in_voice: bool, now: float) -> LeaveReason | None:
         if settings.always_on or not in_voice:
             return None
         limit = settings.idle_timeout_s
         if self._idle_since is not None and now - self._idle_since >= limit:
-            return "nothing left to play"
+            return LeaveReason.IDLE
         if self._alone_since is not None and now - self._alone_since >= limit:
-            return "everybody left the voice channel"
+            return LeaveReason.ALONE
         return None
 
 

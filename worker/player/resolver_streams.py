@@ -17,7 +17,7 @@ class ResolverStreams:
         result = await self._service.stream_for(item, guild_id, announce=False)
         stream = result.stream
         if stream is None:
-            return StreamOutcome(None, result.item, error=result.error or "this track cannot be played")
+            return StreamOutcome(None, result.item, problem=result.problem)
         playable = PlayableStream(
             url=stream.url,
             is_opus=stream.is_opus,

@@ -4,45 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, UnsupportedError
 
+from shared.failures import Fallback, Problem, ProblemKind
+from worker.resolve.guard import Verdict
+
 _MAX_CHAIN: Final = 12
 
 
-class Failure(StrEnum):
-    UNSUPPORTED = "unsupported"
-    NOT_FOUND = "not_found"
-    HTTP = "http"
-    NETWORK = "network"
-    NOT_A_URL = "not_a_url"
-    REFUSED = "refused"
-    """The URL guard stopped a request yt-dlp was about to make (a redirect, an entry, a rebinding host)."""
-    OTHER = "other"
-
-    @property
-    def searchable(self) -> bool:
-        """Whether searching for the item may help: the link is dead or unsupported, not the network."""
-        return self in (Failure.UNSUPPORTED, Failure.NOT_FOUND, Failure.NOT_A_URL)
-
-
-FAILURE_TEXT: Final = {
-    Failure.NETWORK: "the site could not be reached; please try again later",
-    Failure.HTTP: "the site answered with an error",
-    Failure.OTHER: "it could not be read",
-}
-"""What to tell the user about a failure that is not searched for."""
+SEARCHABLE: Final = frozenset({ProblemKind.UNSUPPORTED, ProblemKind.NOT_FOUND, ProblemKind.NOT_A_URL})
+"""Failures a search may help with: the link is dead or unsupported, not the network."""
 
 
 class GuardRefusedError(OSError):
     """Raised inside yt-dlp's HTTP stack when the guard refuses a request, redirect or connected address."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, verdict: Verdict, *, redirect: bool = False) -> None:
+        super().__init__(f"a redirect was refused: {verdict}" if redirect else str(verdict))
+        self.verdict = verdict
+        self.redirect = redirect
+
+    def problem(self) -> Problem:
+        return self.verdict.problem(redirect=self.redirect)
 
 
 def _chain(err: BaseException) -> Iterator[BaseException]:
@@ -72,54 +58,53 @@ def _close_responses(chain: list[BaseException]) -> None:
             error.response.close()
 
 
-def classify(err: BaseException) -> tuple[Failure, str]:
-    """The failure class and a short detail for logs and messages; releases any HTTP response the error holds."""
+def classify(err: BaseException) -> tuple[Problem, str]:
+    """What failed, and a short detail for logs; releases any HTTP response the error holds."""
     chain = list(_chain(err))
     _close_responses(chain)
     refused = next((e for e in chain if isinstance(e, GuardRefusedError)), None)
     if refused is not None:
-        return Failure.REFUSED, refused.reason
+        return refused.problem(), str(refused)
     if any(isinstance(e, UnsupportedError) for e in chain):
-        return Failure.UNSUPPORTED, "unsupported"
+        return Problem(kind=ProblemKind.UNSUPPORTED), "unsupported"
     http = next((e for e in chain if isinstance(e, HTTPError)), None)
     if http is not None:
         status = int(http.status)
-        return (Failure.NOT_FOUND if status in (404, 410) else Failure.HTTP), f"HTTP {status}"
+        kind = ProblemKind.NOT_FOUND if status in (404, 410) else ProblemKind.HTTP
+        return Problem(kind=kind, http_status=status if 100 <= status <= 599 else None), f"HTTP {status}"
     if any(isinstance(e, TransportError) for e in chain):
-        return Failure.NETWORK, "network error"
+        return Problem(kind=ProblemKind.NETWORK), "network error"
     if any(isinstance(e, ExtractorError) and "is not a valid URL" in str(e) for e in chain):
-        return Failure.NOT_A_URL, "not a URL"
-    return Failure.OTHER, type(err).__name__
+        return Problem(kind=ProblemKind.NOT_A_URL), "not a URL"
+    return Problem(kind=ProblemKind.OTHER), type(err).__name__
 
 
 @dataclass(frozen=True, slots=True)
 class DeadLink:
     """The one ladder for a link that failed: a refused link or an unreachable site is reported at once; a dead or
     unsupported link is searched for (smart fallback) unless the guild turned that off, and reported when no search
-    result is close enough. `subject` names the link in messages ("That link", or the queued track's title)."""
+    result is close enough."""
 
-    failure: Failure
+    problem: Problem
     detail: str
-    subject: str
+    """For logs (and the substitution notice): `HTTP 404`, `unsupported`, ..."""
 
     @classmethod
-    def of(cls, err: BaseException, subject: str) -> DeadLink:
-        failure, detail = classify(err)
-        return cls(failure, detail, subject)
+    def of(cls, err: BaseException) -> DeadLink:
+        return cls(*classify(err))
 
-    def unsearchable(self) -> str | None:
-        """Why no search is tried whatever the guild's setting, or None when a search may find a substitute."""
-        if self.failure is Failure.REFUSED:
-            return f"That link can't be played: {self.detail}."
-        if not self.failure.searchable:
-            return f"{self.subject} can't be played: {FAILURE_TEXT.get(self.failure, self.detail)} ({self.detail})."
-        return None
+    @property
+    def failure(self) -> ProblemKind:
+        return self.problem.kind
 
-    def fallback_off(self) -> str:
-        return f"{self.subject} is unavailable ({self.detail}); search fallback is off on this server."
+    def unsearchable(self) -> Problem | None:
+        """The failure when no search is tried whatever the guild's setting, or None when a search may find a
+        substitute."""
+        return None if self.failure in SEARCHABLE else self.problem
 
-    def no_match(self) -> str:
-        return f"{self.subject} is unavailable ({self.detail}) and no close match was found by search."
+    def unplayed(self, fallback: Fallback) -> Problem:
+        """The failure of a searchable link that is not replaced: the fallback was off or found no match."""
+        return self.problem.model_copy(update={"fallback": fallback})
 
 
-__all__ = ["DeadLink", "DownloadError", "Failure", "GuardRefusedError", "classify", "refusal"]
+__all__ = ["SEARCHABLE", "DeadLink", "DownloadError", "GuardRefusedError", "classify", "refusal"]

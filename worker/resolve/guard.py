@@ -13,9 +13,10 @@ import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, override
 from urllib.parse import SplitResult, urlsplit
 
+from shared.failures import Problem, ProblemKind, Refusal
 from shared.models import MAX_URL_LENGTH
 
 type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -31,22 +32,40 @@ _INTERNAL_SUFFIXES: Final = (".localhost", ".local", ".internal", ".home.arpa", 
 _METADATA: Final = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")})
 _NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE: Final = ipaddress.ip_network("::/96")
-_EXTRA_BLOCKED: Final[tuple[tuple[IPNetwork, str], ...]] = (
-    (ipaddress.ip_network("100.64.0.0/10"), "a carrier-grade NAT address"),
-    (ipaddress.ip_network("0.0.0.0/8"), "an unspecified address"),
-    (ipaddress.ip_network("192.0.0.0/24"), "a reserved address"),
-    (ipaddress.ip_network("198.18.0.0/15"), "a reserved address"),
+_EXTRA_BLOCKED: Final[tuple[tuple[IPNetwork, Refusal], ...]] = (
+    (ipaddress.ip_network("100.64.0.0/10"), Refusal.CARRIER_NAT),
+    (ipaddress.ip_network("0.0.0.0/8"), Refusal.UNSPECIFIED),
+    (ipaddress.ip_network("192.0.0.0/24"), Refusal.RESERVED),
+    (ipaddress.ip_network("198.18.0.0/15"), Refusal.RESERVED),
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     allowed: bool
-    reason: str = ""
-    """Why the URL was refused, safe to show the user."""
+    refusal: Refusal | None = None
+    """Why the URL was refused (the gateway words it)."""
+    host: str | None = None
+    """The host (or connected address) the refusal is about, for logs."""
+
+    def problem(self, *, redirect: bool = False) -> Problem:
+        """A refusal as it travels to the gateway."""
+        return Problem(kind=ProblemKind.REFUSED, refusal=self.refusal, redirect=redirect)
+
+    @override
+    def __str__(self) -> str:
+        """For logs: `private (10.0.0.1)`."""
+        if self.allowed:
+            return "allowed"
+        refusal = self.refusal.value if self.refusal is not None else "refused"
+        return f"{refusal} ({self.host})" if self.host else refusal
 
 
 ALLOWED: Final = Verdict(allowed=True)
+
+
+def refused(refusal: Refusal, host: str | None = None) -> Verdict:
+    return Verdict(allowed=False, refusal=refusal, host=host)
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -82,19 +101,19 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def blocked_reason(ip: IPAddress) -> str | None:
+def blocked_reason(ip: IPAddress) -> Refusal | None:
     """Why an address must not be fetched from, or None for a public unicast address."""
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(ip)
         if embedded is not None:
             return blocked_reason(embedded)
     checks = (
-        (ip in _METADATA, "a cloud metadata address"),
-        (ip.is_loopback, "a loopback address"),
-        (ip.is_link_local, "a link-local address"),
-        (ip.is_unspecified, "an unspecified address"),
-        (ip.is_multicast, "a multicast address"),
-        (ip.is_private, "a private address"),
+        (ip in _METADATA, Refusal.METADATA),
+        (ip.is_loopback, Refusal.LOOPBACK),
+        (ip.is_link_local, Refusal.LINK_LOCAL),
+        (ip.is_unspecified, Refusal.UNSPECIFIED),
+        (ip.is_multicast, Refusal.MULTICAST),
+        (ip.is_private, Refusal.PRIVATE),
     )
     for hit, reason in checks:
         if hit:
@@ -103,7 +122,7 @@ def blocked_reason(ip: IPAddress) -> str | None:
         if ip.version == network.version and ip in network:
             return reason
     if ip.is_reserved or not ip.is_global:
-        return "a non-public address"
+        return Refusal.NON_PUBLIC
     return None
 
 
@@ -139,11 +158,11 @@ class UrlGuard:
             return ALLOWED
         ip = parse_ip(host)
         if ip is not None and not _canonical(host, ip):
-            return Verdict(allowed=False, reason="numeric hosts must be written as plain IP addresses")
+            return refused(Refusal.NUMERIC_HOST, host)
         if ip is not None:
             return self._ip_verdict(ip)
         if host == "localhost" or host.endswith(_INTERNAL_SUFFIXES):
-            return Verdict(allowed=False, reason="that host is internal")
+            return refused(Refusal.INTERNAL_HOST, host)
         return ALLOWED
 
     async def check(self, url: str) -> Verdict:
@@ -177,13 +196,13 @@ class UrlGuard:
             async with asyncio.timeout(self._timeout_s):
                 addresses = await loop.run_in_executor(None, self._resolver, host, port)
         except (OSError, TimeoutError):
-            return Verdict(allowed=False, reason="that host name could not be resolved"), ()
+            return refused(Refusal.UNRESOLVABLE, host), ()
         verdict = self.check_addresses(host, addresses)
         return verdict, tuple(dict.fromkeys(addresses)) if verdict.allowed else ()
 
     def check_addresses(self, host: str, addresses: Sequence[str]) -> Verdict:
         if not addresses:
-            return Verdict(allowed=False, reason="that host name could not be resolved")
+            return refused(Refusal.UNRESOLVABLE, host)
         for address in addresses:
             verdict = self.check_peer(host, address)
             if not verdict.allowed:
@@ -196,47 +215,41 @@ class UrlGuard:
             return ALLOWED
         ip = parse_ip(address)
         if ip is None:
-            return Verdict(allowed=False, reason="the address is not an IP address")
+            return refused(Refusal.NOT_AN_ADDRESS, address[:64])
         return self._ip_verdict(ip)
 
     def _ip_verdict(self, ip: IPAddress) -> Verdict:
         if any(ip.version == net.version and ip in net for net in self._networks):
             return ALLOWED
-        reason = blocked_reason(ip)
-        if reason is None:
-            return ALLOWED
-        return Verdict(allowed=False, reason=f"that host points to {reason}")
+        refusal = blocked_reason(ip)
+        return ALLOWED if refusal is None else refused(refusal, str(ip))
 
     def _name_allowed(self, host: str) -> bool:
         return host in self._names
 
     def _parse(self, url: str) -> tuple[SplitResult | None, Verdict]:
-        parts: SplitResult | None = None
         if len(url) > MAX_URL_LENGTH:
-            reason = "that URL is too long"
-        elif _BAD_CHARS.search(url):
-            reason = "that URL contains characters that are not allowed"
-        else:
-            parts, reason = _split(url)
-        if parts is None:
-            return None, Verdict(allowed=False, reason=reason)
-        return parts, ALLOWED
+            return None, refused(Refusal.URL_TOO_LONG)
+        if _BAD_CHARS.search(url):
+            return None, refused(Refusal.BAD_CHARACTERS)
+        return _split(url)
 
 
-def _split(url: str) -> tuple[SplitResult | None, str]:
+def _split(url: str) -> tuple[SplitResult | None, Verdict]:
     try:
         parts = urlsplit(url)
         _ = parts.port
     except ValueError:
-        return None, "that URL does not parse"
-    if parts.scheme.lower() not in SCHEMES:
-        return None, "only http and https links can be played"
+        return None, refused(Refusal.UNPARSABLE)
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        return None, refused(Refusal.LOCAL_FILE if scheme == "file" else Refusal.BAD_SCHEME)
     if "@" in parts.netloc:
-        return None, "links with a user name or password are not allowed"
+        return None, refused(Refusal.CREDENTIALS)
     host = _host(parts)
     if not host or not (_HOST_CHARS.match(host) or _is_bracketed_ipv6(parts)):
-        return None, "that URL has no valid host"
-    return parts, ""
+        return None, refused(Refusal.NO_HOST, host[:253] or None)
+    return parts, ALLOWED
 
 
 def _canonical(host: str, ip: IPAddress) -> bool:

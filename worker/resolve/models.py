@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from shared.failures import Problem, Stop
 from shared.models import MAX_DURATION_MS, MAX_URL_LENGTH, QueueItem, Track, WireModel
 
 
@@ -28,8 +29,8 @@ class StreamResult(WireModel):
     item: QueueItem
     """The item to announce as playing: the original, or its substitute with `substituted_for` set."""
     stream: StreamInfo | None = None
-    error: str | None = Field(default=None, max_length=500)
-    """Why nothing can be played (safe to show), when `stream` is None."""
+    problem: Problem | None = None
+    """Why nothing can be played, when `stream` is None."""
     substituted: bool = False
     reason: str | None = Field(default=None, max_length=200)
     """Why the original could not be played, when `substituted` (e.g. "HTTP 404")."""
@@ -52,7 +53,7 @@ class ChunkOutcome(WireModel):
     appended: int = Field(default=0, ge=0)
     duplicate: bool = False
     done: bool = False
-    stopped_reason: str | None = None
+    stopped: Stop | None = None
     retry_after_s: float | None = None
     """Run this chunk job again after this many seconds (its entries could not be fetched, or it came early)."""
 

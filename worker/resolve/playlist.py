@@ -23,11 +23,12 @@ from yt_dlp.utils import YoutubeDLError
 
 from shared.clock import now_ms
 from shared.events import PlaylistProgress
+from shared.failures import Problem, ProblemKind, Stop, StopKind
 from shared.jobs import IngestChunkRequest, ResolveRequest, ResolveResult, ResolveStatus
 from shared.models import GuildSettings, InsertPosition, QueueItem, Track
 from shared.queue_store import AppendResult, QueueLimits
 from worker.resolve.deps import ResolveDeps
-from worker.resolve.failures import Failure, classify
+from worker.resolve.failures import classify
 from worker.resolve.models import ChunkOutcome, RequestMeta
 from worker.resolve.request_store import RequestState
 from worker.resolve.tracks import SkipTally, skipped_list, usable_tracks
@@ -36,10 +37,8 @@ _log: Final = logging.getLogger(__name__)
 
 MAX_CHUNK_ATTEMPTS: Final = 3
 RETRY_AFTER_S: Final = 2.0
-_LIMIT_REASONS: Final = {
-    "queue": "the queue is full ({limit} items)",
-    "user_share": "your share of the queue is used up ({limit} items)",
-}
+_RETRIED: Final = frozenset({ProblemKind.NETWORK, ProblemKind.HTTP, ProblemKind.OTHER})
+"""Chunk failures worth another attempt (the site may answer next time)."""
 
 
 def _no_more() -> list[Track]:
@@ -69,11 +68,13 @@ def limits_for(settings: GuildSettings) -> QueueLimits:
     return QueueLimits(max_length=settings.max_queue_length, max_per_user=settings.max_items_per_user)
 
 
-def limit_reason(limited_by: str | None, settings: GuildSettings) -> str | None:
+def limit_stop(limited_by: str | None, settings: GuildSettings) -> Stop | None:
+    """The queue limit an append ran into, if any."""
     if limited_by is None:
         return None
-    limit = settings.max_queue_length if limited_by == "queue" else settings.max_items_per_user
-    return _LIMIT_REASONS.get(limited_by, "a queue limit was reached ({limit})").format(limit=limit)
+    if limited_by == "user_share":
+        return Stop(kind=StopKind.USER_SHARE, limit=settings.max_items_per_user)
+    return Stop(kind=StopKind.QUEUE_FULL, limit=settings.max_queue_length)
 
 
 class PlaylistIngest:
@@ -93,15 +94,16 @@ class PlaylistIngest:
         gid, rid = request.guild_id, request.request_id
         first = source.head[: self._config.first_chunk_size]
         if not first:
-            message = "That playlist has no playable entries."
             return ResolveResult(
-                status=ResolveStatus.NOTHING_FOUND, message=message, skipped=skipped_list(source.skipped)
+                status=ResolveStatus.NOTHING_FOUND,
+                problem=Problem(kind=ProblemKind.EMPTY_PLAYLIST),
+                skipped=skipped_list(source.skipped),
             )
         meta = self._meta(request, source)
         await self._requests.save_meta(gid, rid, meta)
         items = _items(first, request.requester_id, rid)
         appended = await self._append(gid, rid, 0, items, meta, settings)
-        stopped = limit_reason(appended.limited_by, settings)
+        stopped = limit_stop(appended.limited_by, settings)
         more = not source.exhausted and (meta.total is None or meta.total > meta.first_size)
         if more and not stopped and not source.lazy:
             rest = await asyncio.to_thread(source.rest)  # CPU-bound for big feeds: keep the players' loop free
@@ -149,14 +151,14 @@ class PlaylistIngest:
         if result.duplicate:
             await self._scheduler.schedule(_next(gid, rid, k))
             return outcome.model_copy(update={"duplicate": True})
-        stopped = limit_reason(result.limited_by, settings)
+        stopped = limit_stop(result.limited_by, settings)
         queued = state.queued + result.appended
         if stopped or last:
             await self._finish(gid, rid, meta, stopped, queued=queued)
         else:
             await self._publish(gid, rid, meta, done=False, queued=queued)
             await self._scheduler.schedule(_next(gid, rid, k))
-        update = {"appended": result.appended, "done": bool(stopped or last), "stopped_reason": stopped}
+        update = {"appended": result.appended, "done": bool(stopped or last), "stopped": stopped}
         return outcome.model_copy(update=update)
 
     async def _entries(self, gid: int, rid: str, meta: RequestMeta, start: int, end: int) -> tuple[list[Track], bool]:
@@ -171,16 +173,16 @@ class PlaylistIngest:
     async def _entries_failed(
         self, request: IngestChunkRequest, meta: RequestMeta, err: Exception, attempt: int
     ) -> ChunkOutcome:
-        failure, detail = classify(err)
-        self._metrics.resolve_failed(failure.value)
+        problem, detail = classify(err)
+        self._metrics.resolve_failed(problem.kind.value)
         _log.warning("chunk %d of request %s failed: %s", request.chunk_index, request.request_id, detail)
         outcome = ChunkOutcome(request_id=request.request_id, chunk_index=request.chunk_index)
-        if failure in (Failure.NETWORK, Failure.HTTP, Failure.OTHER) and attempt < MAX_CHUNK_ATTEMPTS:
+        if problem.kind in _RETRIED and attempt < MAX_CHUNK_ATTEMPTS:
             return outcome.model_copy(update={"retry_after_s": RETRY_AFTER_S * attempt})
-        reason = f"the rest of the playlist could not be loaded ({detail})"
+        stopped = Stop(kind=StopKind.LOAD_FAILED, problem=problem)
         state = await self._requests.state(request.guild_id, request.request_id)
-        await self._finish(request.guild_id, request.request_id, meta, reason, queued=state.queued)
-        return outcome.model_copy(update={"done": True, "stopped_reason": reason})
+        await self._finish(request.guild_id, request.request_id, meta, stopped, queued=state.queued)
+        return outcome.model_copy(update={"done": True, "stopped": stopped})
 
     async def _append(
         self, gid: int, rid: str, k: int, items: Sequence[QueueItem], meta: RequestMeta, settings: GuildSettings
@@ -197,11 +199,11 @@ class PlaylistIngest:
         return result
 
     async def _finish(
-        self, gid: int, rid: str, meta: RequestMeta, stopped: str | None, *, queued: int | None = None
+        self, gid: int, rid: str, meta: RequestMeta, stopped: Stop | None, *, queued: int | None = None
     ) -> None:
         await self._requests.finish(gid, rid, "stopped" if stopped else "done")
         if stopped is None and meta.capped_from is not None:
-            stopped = f"only the first {meta.total} of {meta.capped_from} entries are added"
+            stopped = Stop(kind=StopKind.CAPPED, limit=meta.total, of=meta.capped_from)
         await self._publish(gid, rid, meta, done=True, queued=queued, stopped=stopped)
 
     async def _publish(
@@ -212,7 +214,7 @@ class PlaylistIngest:
         *,
         done: bool,
         queued: int | None = None,
-        stopped: str | None = None,
+        stopped: Stop | None = None,
     ) -> None:
         if queued is None:
             queued = (await self._requests.state(gid, rid)).queued
@@ -225,7 +227,7 @@ class PlaylistIngest:
             queued=queued,
             total=meta.total,
             done=done,
-            stopped_reason=stopped,
+            stopped=stopped,
         )
         await self._events.publish(event)
 
@@ -272,26 +274,15 @@ def _items(tracks: Sequence[Track], requester_id: int, request_id: str) -> list[
 
 
 def _start_result(
-    first: QueueItem, appended: AppendResult, meta: RequestMeta, *, pending: bool, stopped: str | None
+    first: QueueItem, appended: AppendResult, meta: RequestMeta, *, pending: bool, stopped: Stop | None
 ) -> ResolveResult:
-    title = f"“{meta.title[:150]}”" if meta.title else "the playlist"
     if appended.appended == 0 and not appended.duplicate:
-        message = f"Nothing was added: {stopped}."
-        return ResolveResult(status=ResolveStatus.QUEUE_FULL, message=message, total=meta.total)
-    count = appended.appended
-    message = f"Queued {count} from {title}"
-    if pending:
-        rest = "entries" if meta.total is None else meta.total - count
-        message += f"; adding the remaining {rest} in the background."
-    elif stopped:
-        message += f"; stopped: {stopped}."
-    else:
-        message += "."
+        return ResolveResult(status=ResolveStatus.QUEUE_FULL, stopped=stopped, total=meta.total)
     return ResolveResult(
         status=ResolveStatus.QUEUED,
-        message=message,
+        stopped=stopped,
         first=first,
-        queued=count,
+        queued=appended.appended,
         total=meta.total,
         playlist_title=meta.title,
         pending=pending,

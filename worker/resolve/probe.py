@@ -23,9 +23,10 @@ from typing import Any, Final
 import orjson
 from yt_dlp.utils import YoutubeDLError
 
+from shared.failures import Problem, ProblemKind
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import PipelineOptions, input_args, subprocess_env
-from worker.resolve.failures import Failure, classify
+from worker.resolve.failures import classify
 from worker.resolve.ytdlp import YtDlp
 
 _log: Final = logging.getLogger(__name__)
@@ -47,8 +48,8 @@ class ProbeResult:
     seconds: float | None = None
     read: bool = False
     """ffprobe read the file (it exited 0)."""
-    refused: str | None = None
-    """Why the URL guard refused a hop of the link; the link must not be queued."""
+    refused: Problem | None = None
+    """The URL guard refused a hop of the link (why); the link must not be queued."""
 
 
 def parse_probe(data: bytes) -> ProbeResult:
@@ -127,10 +128,10 @@ class DirectProbe:
         _, refused = await self._follow(final)
         return ProbeResult(refused=refused)
 
-    async def _follow(self, url: str) -> tuple[str, str | None]:
-        """Where `url` leads through the guarded stack, and the guard's reason if it refused a hop on the way."""
+    async def _follow(self, url: str) -> tuple[str, Problem | None]:
+        """Where `url` leads through the guarded stack, and the guard's refusal if it refused a hop on the way."""
         try:
             return await self._ytdlp.final_url(url, {}), None
         except (YoutubeDLError, TimeoutError) as err:
-            failure, detail = classify(err)
-            return url, detail if failure is Failure.REFUSED else None
+            problem, _ = classify(err)
+            return url, problem if problem.kind is ProblemKind.REFUSED else None

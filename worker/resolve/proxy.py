@@ -180,7 +180,7 @@ class GuardedProxy:
         """A connection to a checked address of the origin's host; `_RefusedError` (403) if the guard refuses."""
         url = origin.geturl()
         verdict, addresses = await self._guard.resolve_checked(url)
-        reason = verdict.reason
+        reason = str(verdict)
         port = (origin.port or _DEFAULT_PORT[origin.scheme]) if verdict.allowed else 0
         if port == self._port and "127.0.0.1" in addresses:
             reason, addresses = "that is the proxy itself", ()

@@ -44,8 +44,8 @@ class Searcher:
         try:
             entries = await self._d.ytdlp.search(prefix, query, limit)
         except (YoutubeDLError, TimeoutError) as err:
-            failure, detail = classify(err)
-            self._d.metrics.resolve_failed(failure.value)
+            problem, detail = classify(err)
+            self._d.metrics.resolve_failed(problem.kind.value)
             _log.warning("search %r failed: %s", query, detail)
             return None
         tracks = usable_tracks(entries, self._d.guard)[:limit]

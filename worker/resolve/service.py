@@ -19,6 +19,7 @@ from typing import Final, Literal
 
 from yt_dlp.utils import YoutubeDLError
 
+from shared.failures import Fallback, Problem, ProblemKind
 from shared.jobs import (
     SEARCH_SIZE,
     IngestChunkRequest,
@@ -27,15 +28,16 @@ from shared.jobs import (
     ResolveStatus,
     SearchRequest,
     SearchResult,
+    SearchStatus,
     SkipKind,
 )
 from shared.models import CachedTracks, GuildSettings, QueueItem, Track
 from shared.observability import ResolveKind, ResolveOutcome
 from worker.resolve.deps import ResolveDeps
-from worker.resolve.failures import DeadLink, Failure
+from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints, page_title
 from worker.resolve.models import ChunkOutcome, StreamResult
-from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_reason, limits_for
+from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_stop, limits_for
 from worker.resolve.probe import DirectProbe
 from worker.resolve.search import Searcher
 from worker.resolve.streams import StreamResolver
@@ -48,7 +50,6 @@ from worker.resolve.tracks import (
     is_playlist_file,
     make_track,
     parse_playlist_file,
-    quoted,
     too_long,
     usable_tracks,
 )
@@ -88,12 +89,25 @@ _OUTCOMES: Final[dict[ResolveStatus, ResolveOutcome]] = {
 }
 
 
+_SEARCH_OUTCOMES: Final[dict[SearchStatus, ResolveOutcome]] = {
+    SearchStatus.FOUND: "ok",
+    SearchStatus.NOTHING_FOUND: "nothing_found",
+    SearchStatus.FAILED: "failed",
+}
+_SEARCH_DOWN: Final = Problem(kind=ProblemKind.SEARCH_UNAVAILABLE)
+_NO_RESULTS: Final = Problem(kind=ProblemKind.NO_RESULTS)
+
+
 def _outcome(status: ResolveStatus) -> ResolveOutcome:
     return _OUTCOMES[status]
 
 
-def _refused(reason: str) -> ResolveResult:
-    return ResolveResult(status=ResolveStatus.REFUSED, message=f"That link can't be played: {reason}."[:500])
+def _refused(problem: Problem) -> ResolveResult:
+    return ResolveResult(status=ResolveStatus.REFUSED, problem=problem)
+
+
+def _failed(problem: Problem) -> ResolveResult:
+    return ResolveResult(status=ResolveStatus.FAILED, problem=problem)
 
 
 class ResolveService:
@@ -151,7 +165,8 @@ class ResolveService:
             return await self._resolve_text(request, settings, value)
         verdict = await self._d.guard.check(value)
         if not verdict.allowed:
-            return _refused(verdict.reason)
+            _log.info("refused %s: %s", value[:300], verdict)
+            return _refused(verdict.problem())
         if is_playlist_file(value):
             return await self._resolve_list_file(request, settings, value)
         return await self._resolve_url(request, settings, value)
@@ -159,32 +174,32 @@ class ResolveService:
     async def ingest_chunk(self, request: IngestChunkRequest, *, attempt: int = 1) -> ChunkOutcome:
         with self._timed("chunk") as verdict:
             outcome = await self._ingest.chunk(request, attempt=attempt)
-            verdict.outcome = "failed" if outcome.retry_after_s is not None or outcome.stopped_reason else "ok"
+            failed = outcome.retry_after_s is not None or outcome.stopped is not None
+            verdict.outcome = "failed" if failed else "ok"
             return outcome
 
     async def search(self, request: SearchRequest) -> SearchResult:
-        """Up to `limit` results. Success is reported as QUEUED (ResolveStatus has no "found")."""
+        """Up to `limit` results."""
         with self._timed("search") as verdict:
             result = await self._search(request)
-            verdict.outcome = _outcome(result.status)
+            verdict.outcome = _SEARCH_OUTCOMES[result.status]
             return result
 
     async def _search(self, request: SearchRequest) -> SearchResult:
         text = " ".join(request.query.split())
         tracks = await self._searcher.tracks(text, max(request.limit, SEARCH_SIZE))
         if tracks is None:
-            return SearchResult(status=ResolveStatus.FAILED, message="Search is not available right now.")
+            return SearchResult(status=SearchStatus.FAILED, problem=_SEARCH_DOWN)
         if not tracks:
-            return SearchResult(status=ResolveStatus.NOTHING_FOUND, message=f"No results for {quoted(text)}.")
-        found = tuple(tracks[: request.limit])
-        return SearchResult(status=ResolveStatus.QUEUED, message=f"{len(found)} results.", tracks=found)
+            return SearchResult(status=SearchStatus.NOTHING_FOUND, problem=_NO_RESULTS)
+        return SearchResult(status=SearchStatus.FOUND, tracks=tuple(tracks[: request.limit]))
 
     async def _resolve_text(self, request: ResolveRequest, settings: GuildSettings, text: str) -> ResolveResult:
         tracks = await self._searcher.tracks(text, SEARCH_SIZE)
         if tracks is None:
-            return ResolveResult(status=ResolveStatus.FAILED, message="Search is not available right now.")
+            return _failed(_SEARCH_DOWN)
         if not tracks:
-            return ResolveResult(status=ResolveStatus.NOTHING_FOUND, message=f"No results for {quoted(text)}.")
+            return ResolveResult(status=ResolveStatus.NOTHING_FOUND, problem=_NO_RESULTS)
         return await self._queue_one(request, settings, tracks[0])
 
     async def _resolve_url(self, request: ResolveRequest, settings: GuildSettings, url: str) -> ResolveResult:
@@ -200,7 +215,7 @@ class ResolveService:
         if extraction.entries is not None:
             return await self._ingest.start(request, settings, self._playlist_source(url, extraction))
         if too_long(extraction.info.get("duration")):
-            return _refused("it is longer than 24 hours")
+            return _refused(Problem(kind=ProblemKind.TOO_LONG))
         track = make_track(extraction.info, url)
         if extraction.info.get("direct"):
             probed = await self._probe(str(extraction.info.get("url") or url))
@@ -259,20 +274,20 @@ class ResolveService:
     async def _resolve_failed(
         self, request: ResolveRequest, settings: GuildSettings, url: str, err: Exception
     ) -> ResolveResult:
-        dead = DeadLink.of(err, "That link")
+        dead = DeadLink.of(err)
         self._d.metrics.resolve_failed(dead.failure.value)
         _log.info("resolving %s failed: %s (%s)", url, dead.failure.value, dead.detail)
-        if dead.failure is Failure.REFUSED:
-            return _refused(dead.detail)
-        if (reason := dead.unsearchable()) is not None:
-            return ResolveResult(status=ResolveStatus.FAILED, message=reason)
+        if dead.failure is ProblemKind.REFUSED:
+            return _refused(dead.problem)
+        if (problem := dead.unsearchable()) is not None:
+            return _failed(problem)
         if not settings.search_fallback:
-            return ResolveResult(status=ResolveStatus.FAILED, message=dead.fallback_off())
-        html_title = await self._page_title(url) if dead.failure is Failure.UNSUPPORTED else None
+            return _failed(dead.unplayed(Fallback.OFF))
+        html_title = await self._page_title(url) if dead.failure is ProblemKind.UNSUPPORTED else None
         match = await self._searcher.substitute(hints(url, html_title=html_title))
         if match is None:
-            return ResolveResult(status=ResolveStatus.FAILED, message=dead.no_match())
-        return await self._queue_one(request, settings, match.track, substituted_for=url, reason=dead.detail)
+            return _failed(dead.unplayed(Fallback.NO_MATCH))
+        return await self._queue_one(request, settings, match.track, substituted_for=url)
 
     async def _page_title(self, url: str) -> str | None:
         try:
@@ -288,7 +303,6 @@ class ResolveService:
         track: Track,
         *,
         substituted_for: str | None = None,
-        reason: str | None = None,
     ) -> ResolveResult:
         item = QueueItem(
             uid=uuid.uuid4().hex,
@@ -307,14 +321,9 @@ class ResolveService:
         )
         await self._d.requests.expire(request.guild_id, request.request_id)
         if result.appended == 0 and not result.duplicate:
-            message = f"Nothing was added: {limit_reason(result.limited_by, settings) or 'the queue is full'}."
-            return ResolveResult(status=ResolveStatus.QUEUE_FULL, message=message)
-        message = f"Queued {quoted(track.title)}."
-        if substituted_for is not None:
-            message = f"That link is unavailable ({reason}); queued the closest match {quoted(track.title)} instead."
+            return ResolveResult(status=ResolveStatus.QUEUE_FULL, stopped=limit_stop(result.limited_by, settings))
         return ResolveResult(
             status=ResolveStatus.QUEUED,
-            message=message,
             first=item,
             queued=0 if result.duplicate else 1,
             total=1,

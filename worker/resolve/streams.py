@@ -10,13 +10,14 @@ from yt_dlp.utils import YoutubeDLError
 
 from shared.clock import now_ms
 from shared.events import TrackSubstituted
+from shared.failures import Fallback, Problem, ProblemKind
 from shared.models import QueueItem, Track
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints
 from worker.resolve.models import CachedStream, StreamInfo, StreamResult
 from worker.resolve.search import Searcher
-from worker.resolve.tracks import duration_ms, quoted
+from worker.resolve.tracks import duration_ms
 from worker.resolve.ytdlp import InfoDict
 
 STREAM_CACHE_TTL_S: Final = 300.0
@@ -42,8 +43,8 @@ class StreamResolver:
         cached = await self._d.cache.get(self._d.keys.stream(url), CachedStream)
         if cached is None:
             found = await self._lookup_stream(item.track, guild_id)
-            if isinstance(found, str):
-                return StreamResult(item=item, error=found[:500])
+            if isinstance(found, Problem):
+                return StreamResult(item=item, problem=found)
             cached = found
             await self._d.cache.put(self._d.keys.stream(url), cached, _stream_ttl(cached))
         if cached.substitute is None or cached.substitute_stream is None:
@@ -72,37 +73,38 @@ class StreamResolver:
         """Resolve the next item ahead of time; the result waits in the stream cache for `stream_for`."""
         await self.stream_for(item, guild_id, announce=False)
 
-    async def _lookup_stream(self, track: Track, guild_id: int) -> CachedStream | str:
+    async def _lookup_stream(self, track: Track, guild_id: int) -> CachedStream | Problem:
         found = await self._stream_info(track)
         if not isinstance(found, Exception):
-            return found if isinstance(found, str) else CachedStream(stream=found)
-        dead = DeadLink.of(found, quoted(track.title))
+            return found if isinstance(found, Problem) else CachedStream(stream=found)
+        dead = DeadLink.of(found)
         self._d.metrics.resolve_failed(dead.failure.value)
         if (reason := dead.unsearchable()) is not None:
             return reason
         if not (await self._d.settings_store.get(guild_id)).search_fallback:
-            return dead.fallback_off()
+            return dead.unplayed(Fallback.OFF)
         match = await self._searcher.substitute(hints(track.url, known=track))
         substitute = None if match is None else await self._stream_info(match.track)
         if match is None or not isinstance(substitute, StreamInfo):
-            return dead.no_match()
+            return dead.unplayed(Fallback.NO_MATCH)
         return CachedStream(substitute=match.track, substitute_stream=substitute, reason=dead.detail)
 
-    async def _stream_info(self, track: Track) -> StreamInfo | str | Exception:
-        """A guarded, fully resolved stream; a refusal as text; a yt-dlp failure as the exception to classify."""
+    async def _stream_info(self, track: Track) -> StreamInfo | Problem | Exception:
+        """A guarded, fully resolved stream; a refusal or a stream-less answer as a Problem; a yt-dlp failure as the
+        exception to classify."""
         verdict = await self._d.guard.check(track.url)
         if not verdict.allowed:
-            return f"That link can't be played: {verdict.reason}."
+            return verdict.problem()
         try:
             info = await self._d.ytdlp.stream(track.url)
         except (YoutubeDLError, TimeoutError) as err:
             return err
         stream = make_stream(info, track)
         if stream is None:
-            return f"{quoted(track.title)} has no playable audio stream."
+            return Problem(kind=ProblemKind.NO_AUDIO)
         verdict = await self._d.guard.check(stream.url)
         if not verdict.allowed:
-            return f"That stream can't be played: {verdict.reason}."
+            return verdict.problem()
         try:
             final = await self._d.ytdlp.final_url(stream.url, stream.http_headers)
         except (YoutubeDLError, TimeoutError) as err:

@@ -35,11 +35,6 @@ def clean_text(value: object, limit: int = MAX_TITLE_LENGTH) -> str | None:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def quoted(title: str) -> str:
-    """A title in quotes for a user message (short enough for the 500-character message fields)."""
-    return f"“{title[:150]}”"
-
-
 def duration_ms(seconds: object) -> int | None:
     """Milliseconds from yt-dlp's seconds; None when unknown or absurd."""
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):

@@ -110,7 +110,7 @@ def _checked_connection(guard: UrlGuard, address: tuple[str, int], *args: Any, *
     def connect(ip_addr: Any, timeout: Any, source_address: Any) -> socket.socket:
         verdict = guard.check_peer(host, str(ip_addr[4][0]))
         if not verdict.allowed:
-            raise GuardRefusedError(verdict.reason)
+            raise GuardRefusedError(verdict)
         sock: socket.socket = _socket_connect(ip_addr, timeout, source_address)
         return sock
 
@@ -143,7 +143,7 @@ class _GuardedRedirectHandler(RedirectHandler):  # type: ignore[misc]  # yt_dlp 
         verdict = self._guard.check_static(newurl)
         if not verdict.allowed:
             fp.close()  # urllib closes the redirect's response only after following it
-            raise urllib.error.URLError(GuardRefusedError(f"a redirect was refused: {verdict.reason}"))
+            raise urllib.error.URLError(GuardRefusedError(verdict, redirect=True))
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -177,7 +177,7 @@ class GuardedUrllibRH(UrllibRH):  # type: ignore[misc]  # yt_dlp is untyped
     def _send(self, request: Any) -> Any:
         verdict = self.guard.check_static(request.url)
         if not verdict.allowed:
-            raise RequestError(verdict.reason, cause=GuardRefusedError(verdict.reason))
+            raise RequestError(str(verdict), cause=GuardRefusedError(verdict))
         return super()._send(request)
 
 
