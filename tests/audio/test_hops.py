@@ -19,6 +19,7 @@ from tests.audio.connect_trace import ConnectTrace
 from tests.audio.draining import drain
 from tests.audio.http_server import RangeServer, Redirect
 from tests.audio.sentinel import OUTSIDE_TARGETS, SENTINEL_HOSTS, Sentinel
+from tests.factories import make_stream
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
 from worker.audio.opener import SourceOpener
@@ -83,7 +84,7 @@ async def test_ffmpeg_does_not_follow_a_redirect_by_user_agent(
     headers: tuple[tuple[str, str], ...],
 ) -> None:
     url = hop_server.redirect("tone440.mp3", Redirect(to=sentinels[host].url(), agent=agent))
-    request = TrackRequest(url=url, track_id="hop", codec_hint="mp3", headers=headers)
+    request = TrackRequest(make_stream(url, ext="mp3", headers=headers), "hop")
     with pytest.raises(SourceError):
         await opener.open(request, PlaybackMode.TRANSCODE)
     _no_hop_reached(sentinels, connect_trace)
@@ -99,7 +100,7 @@ async def test_ffmpeg_does_not_follow_a_redirect_outside(
 ) -> None:
     url = hop_server.redirect("tone440.mp3", Redirect(to=target))
     with pytest.raises(SourceError):
-        await opener.open(TrackRequest(url=url, track_id="hop", codec_hint="mp3"), PlaybackMode.TRANSCODE)
+        await opener.open(TrackRequest(make_stream(url, ext="mp3"), "hop"), PlaybackMode.TRANSCODE)
     assert connect_trace.connects(), "ffmpeg was not traced"
     _no_hop_reached(sentinels, connect_trace)
 
@@ -114,7 +115,7 @@ async def test_ffmpeg_does_not_follow_a_redirect_of_a_later_request(
 ) -> None:
     """The first request is served; the seek's range request (the 2nd) is redirected."""
     url = hop_server.redirect("long.mp3", Redirect(to=sentinels[host].url(), nth=2))
-    request = TrackRequest(url=url, track_id="hop", codec_hint="mp3", start_ms=20_000)
+    request = TrackRequest(make_stream(url, ext="mp3"), "hop", start_ms=20_000)
     try:
         source = await opener.open(request, PlaybackMode.TRANSCODE)
     except SourceError:
@@ -149,7 +150,7 @@ async def test_through_the_proxy_ffmpeg_still_follows_no_redirect(
 ) -> None:
     """The proxy passes the 302 back (tests/resolve/test_proxy.py); the input's `-max_redirects 0` stops FFmpeg."""
     url = hop_server.redirect("tone440.mp3", Redirect(to=sentinels[host].url(), agent=agent))
-    request = TrackRequest(url=url, track_id="hop", codec_hint="mp3", headers=headers)
+    request = TrackRequest(make_stream(url, ext="mp3", headers=headers), "hop")
     with pytest.raises(SourceError):
         await SourceOpener(proxied_options).open(request, PlaybackMode.TRANSCODE)
     assert [a for path, a in hop_server.agents if path == "/tone440.mp3" and agent in a], "the rule never applied"
@@ -214,7 +215,7 @@ async def test_hls_segment_and_key_urls_are_checked(
             _hls(hls_root, *lines)
             with contextlib.suppress(SourceError):
                 await probe_audio(server.url("list.m3u8"), proxied_options)
-            request = TrackRequest(url=server.url("list.m3u8"), track_id="hls", codec_hint="mp3")
+            request = TrackRequest(make_stream(server.url("list.m3u8"), ext="mp3"), "hls")
             with pytest.raises(SourceError):
                 await proxied.open(request, PlaybackMode.TRANSCODE)
     _no_hop_reached(sentinels, connect_trace)
@@ -239,7 +240,7 @@ async def test_a_good_hls_playlist_plays_through_the_proxy(
         _hls(hls_root, "#EXTINF:3,", "segment.mp3")
         probed = await probe_audio(server.url("list.m3u8"), proxied_options)
         assert probed.codec == "mp3"
-        request = TrackRequest(url=server.url("list.m3u8"), track_id="hls", codec_hint="mp3")
+        request = TrackRequest(make_stream(server.url("list.m3u8"), ext="mp3"), "hls")
         source = await SourceOpener(proxied_options).open(request, PlaybackMode.TRANSCODE)
         frames = await drain(source)
         await source.aclose()

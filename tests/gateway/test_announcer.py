@@ -17,6 +17,7 @@ from shared.events import (
     PlayerUpdated,
     PlaylistProgress,
     QueueFinished,
+    SubstitutionReason,
     TrackFailed,
     TrackStarted,
     TrackSubstituted,
@@ -78,7 +79,12 @@ async def test_notices(deps: Deps) -> None:
     item = make_item(1)
     await announcer.handle(
         TrackSubstituted(
-            guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=item, broken_url="https://x.test/y", reason="gone"
+            guild_id=GUILD,
+            at_ms=1,
+            text_channel_id=TEXT,
+            item=item,
+            broken_url="https://x.test/y",
+            reason=SubstitutionReason.GONE,
         )
     )
     await announcer.handle(TrackFailed(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=item, error="403"))

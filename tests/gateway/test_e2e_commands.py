@@ -41,6 +41,7 @@ from shared.events import (
     PlayerUpdated,
     PlaylistProgress,
     QueueFinished,
+    SubstitutionReason,
     TrackFailed,
     TrackStarted,
     TrackSubstituted,
@@ -338,7 +339,12 @@ async def test_notices(world: World, gateway: GatewayProcess, redis: Redis, keys
     guild, text, item = world.guild.id, world.text.id, make_item(3)
     await events.publish(
         TrackSubstituted(
-            guild_id=guild, at_ms=1, text_channel_id=text, item=item, broken_url="https://x.test/dead", reason="404"
+            guild_id=guild,
+            at_ms=1,
+            text_channel_id=text,
+            item=item,
+            broken_url="https://x.test/dead",
+            reason=SubstitutionReason.GONE,
         )
     )
     await events.publish(TrackFailed(guild_id=guild, at_ms=2, text_channel_id=text, item=item, error="HTTP 403"))

@@ -11,9 +11,13 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
+from shared.events import SubstitutionReason
 from shared.models import FilterChain, QueueItem
+from tests.factories import make_stream
 from worker.audio.errors import SourceError
-from worker.player.ports import HoldReason, PlayableStream, StreamOutcome
+from worker.audio.stream import PlayableStream
+from worker.player.ports import HoldReason
+from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
 
 
@@ -189,13 +193,14 @@ class FakeStreams:
     substitutes: dict[str, QueueItem] = field(default_factory=dict)
     prefetched: list[str] = field(default_factory=list)
 
-    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamOutcome:
+    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamResult:
         if item.track.url in self.substitutes:
             substitute = self.substitutes[item.track.url]
-            return StreamOutcome(PlayableStream(substitute.track.url), substitute, substituted_reason="404")
+            stream = make_stream(substitute.track.url)
+            return StreamResult(item=substitute, stream=stream, substitution=SubstitutionReason.GONE, detail="HTTP 404")
         if item.track.url in self.broken:
-            return StreamOutcome(None, item, error="HTTP Error 404")
-        return StreamOutcome(PlayableStream(item.track.url), item)
+            return StreamResult(item=item, error="HTTP Error 404")
+        return StreamResult(item=item, stream=make_stream(item.track.url))
 
     async def prefetch(self, guild_id: int, item: QueueItem) -> None:
         self.prefetched.append(item.track.url)

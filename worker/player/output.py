@@ -17,7 +17,8 @@ from worker.audio.ffmpeg_args import TrackRequest
 from worker.audio.frames import FrameSink
 from worker.audio.opener import SourceOpener
 from worker.audio.pacer import EndReason, GuildStream, Pacer, TrackEnded
-from worker.player.ports import HoldReason, LeaseView, PlayableStream
+from worker.audio.stream import PlayableStream
+from worker.player.ports import HoldReason, LeaseView
 from worker.voice.connection import VoiceEvent, VoiceStatus
 
 _log: Final = logging.getLogger(__name__)
@@ -109,16 +110,7 @@ class GuildAudio:
     def _request(
         self, stream: PlayableStream, key: str, position_ms: int, filters: FilterChain, volume: int
     ) -> TrackRequest:
-        return TrackRequest(
-            url=stream.url,
-            track_id=key,
-            start_ms=position_ms,
-            filters=filters,
-            volume=volume,
-            codec_hint="opus" if stream.is_opus else None,
-            ext_hint=stream.ext,
-            headers=tuple(stream.http_headers.items()),
-        )
+        return TrackRequest(stream, key, start_ms=position_ms, filters=filters, volume=volume)
 
     async def start(  # noqa: PLR0913 - keyword-only, each one a property of the pipeline
         self,

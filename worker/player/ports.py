@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from enum import StrEnum
 from typing import Protocol
 
 from shared.models import FilterChain, QueueItem
+from worker.audio.stream import PlayableStream
+from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
 
 
-@dataclass(frozen=True, slots=True)
-class PlayableStream:
-    """A stream URL for FFmpeg, resolved just before play (such URLs expire)."""
-
-    url: str
-    is_opus: bool | None = None
-    """True when the source is Opus in Ogg/WebM (passthrough possible); None when unknown (probe)."""
-    http_headers: Mapping[str, str] = field(default_factory=dict)
-    duration_ms: int | None = None
-    ext: str | None = None
-    """The container's extension when known ("mp3", "webm"): a container that never holds Opus is not probed."""
-
-
-@dataclass(frozen=True, slots=True)
-class StreamOutcome:
-    """What resolving an item for play gave: a stream, possibly for a substitute item, or an error for the user."""
-
-    stream: PlayableStream | None
-    item: QueueItem
-    """The item to play: the queued one, or a substitute found by smart fallback."""
-    substituted_reason: str | None = None
-    error: str | None = None
-
-
 class StreamSource(Protocol):
-    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamOutcome: ...
+    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamResult:
+        """The stream to play `item` with (or a substitute's, with why), or the error to fail it with."""
+        ...
 
     async def prefetch(self, guild_id: int, item: QueueItem) -> None: ...
 

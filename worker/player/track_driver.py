@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.models import PlayerState, QueueItem
+from worker.audio.stream import PlayableStream
 from worker.player.inbox import TrackDone
-from worker.player.ports import AudioOutput, HoldReason, PlayableStream, Playback, VoicePort
+from worker.player.ports import AudioOutput, HoldReason, Playback, VoicePort
 from worker.voice.connection import VoiceStatus
 
 

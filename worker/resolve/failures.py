@@ -10,6 +10,8 @@ from typing import Final
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, UnsupportedError
 
+from shared.events import SubstitutionReason
+
 _MAX_CHAIN: Final = 12
 
 
@@ -26,7 +28,15 @@ class Failure(StrEnum):
     @property
     def searchable(self) -> bool:
         """Whether searching for the item may help: the link is dead or unsupported, not the network."""
-        return self in (Failure.UNSUPPORTED, Failure.NOT_FOUND, Failure.NOT_A_URL)
+        return self in _SUBSTITUTION
+
+
+_SUBSTITUTION: Final = {
+    Failure.NOT_FOUND: SubstitutionReason.GONE,
+    Failure.UNSUPPORTED: SubstitutionReason.UNSUPPORTED,
+    Failure.NOT_A_URL: SubstitutionReason.NOT_A_URL,
+}
+"""The failures a search may help with, and what a substitute found for each is announced as."""
 
 
 FAILURE_TEXT: Final = {
@@ -114,6 +124,11 @@ class DeadLink:
         if not self.failure.searchable:
             return f"{self.subject} can't be played: {FAILURE_TEXT.get(self.failure, self.detail)} ({self.detail})."
         return None
+
+    @property
+    def substitution(self) -> SubstitutionReason:
+        """Why a substitute replaced this link (only asked of a searchable failure; anything else reads as gone)."""
+        return _SUBSTITUTION.get(self.failure, SubstitutionReason.GONE)
 
     def fallback_off(self) -> str:
         return f"{self.subject} is unavailable ({self.detail}); search fallback is off on this server."

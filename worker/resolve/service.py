@@ -321,12 +321,10 @@ class ResolveService:
             substituted_for=substituted_for,
         )
 
-    async def stream_for(
-        self, item: QueueItem, guild_id: int, *, announce: bool = True, text_channel_id: int | None = None
-    ) -> StreamResult:
+    async def stream_for(self, item: QueueItem, guild_id: int) -> StreamResult:
         """See `StreamResolver.stream_for`: the stream to play for `item` now, or why not."""
         with self._timed("stream") as verdict:
-            result = await self._streams.stream_for(item, guild_id, announce=announce, text_channel_id=text_channel_id)
+            result = await self._streams.stream_for(item, guild_id)
             verdict.outcome = "ok" if result.stream is not None else "failed"
             return result
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
 from yt_dlp.utils import YoutubeDLError
 
-from shared.clock import now_ms
-from shared.events import TrackSubstituted
 from shared.models import QueueItem, Track
+from worker.audio.stream import PlayableStream
 from worker.resolve.deps import ResolveDeps
-from worker.resolve.failures import DeadLink
+from worker.resolve.failures import DeadLink, Failure, classify
 from worker.resolve.fallback import hints
-from worker.resolve.models import CachedStream, StreamInfo, StreamResult
+from worker.resolve.models import CachedStream, StreamResult
 from worker.resolve.search import Searcher
 from worker.resolve.tracks import duration_ms, quoted
 from worker.resolve.ytdlp import InfoDict
@@ -24,19 +25,42 @@ STREAM_LIFETIME_S: Final = 6 * 3600.0
 """Assumed life of a stream URL that carries no `expire=` parameter."""
 
 
+class StreamFailureKind(StrEnum):
+    """Why a track gave no stream."""
+
+    LINK_REFUSED = "link_refused"
+    """The URL guard refused the track's link."""
+    NO_AUDIO = "no_audio"
+    """yt-dlp's answer names no http(s) audio stream."""
+    STREAM_REFUSED = "stream_refused"
+    """The URL guard refused the stream URL yt-dlp gave."""
+    EXTRACTION_FAILED = "extraction_failed"
+    """yt-dlp failed on the link: `failure` says how (a dead or unsupported link may be searched for)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFailure:
+    kind: StreamFailureKind
+    detail: str
+    """The guard's reason, or the classified yt-dlp failure's detail ("HTTP 404")."""
+    failure: Failure | None = None
+    """For EXTRACTION_FAILED: the failure class."""
+
+
+type StreamLookup = PlayableStream | StreamFailure
+"""A track's guarded, fully resolved stream, or why there is none."""
+
+
 class StreamResolver:
     def __init__(self, deps: ResolveDeps, searcher: Searcher) -> None:
         self._d = deps
         self._searcher = searcher
 
-    async def stream_for(
-        self, item: QueueItem, guild_id: int, *, announce: bool = True, text_channel_id: int | None = None
-    ) -> StreamResult:
+    async def stream_for(self, item: QueueItem, guild_id: int) -> StreamResult:
         """The stream to play for a queue item, resolved now (or from the short stream cache).
 
         A dead link is replaced by a search match unless the guild opted out; the returned item then carries
-        `substituted_for`, and a TrackSubstituted event is published when `announce` is true (the player passes
-        False when prefetching the next item and True when it starts playing it).
+        `substituted_for` and the result says why. Announcing it is the player's (it commits the substitute first).
         """
         url = item.track.url
         cached = await self._d.cache.get(self._d.keys.stream(url), CachedStream)
@@ -46,7 +70,7 @@ class StreamResolver:
                 return StreamResult(item=item, error=found[:500])
             cached = found
             await self._d.cache.put(self._d.keys.stream(url), cached, _stream_ttl(cached))
-        if cached.substitute is None or cached.substitute_stream is None:
+        if cached.substitute is None or cached.substitute_stream is None or cached.reason is None:
             return StreamResult(item=item, stream=cached.stream)
         substitute = QueueItem(
             uid=item.uid,
@@ -55,28 +79,22 @@ class StreamResolver:
             request_id=item.request_id,
             substituted_for=url,
         )
-        reason = (cached.reason or "unavailable")[:200]
-        if announce:
-            event = TrackSubstituted(
-                guild_id=guild_id,
-                at_ms=now_ms(),
-                text_channel_id=text_channel_id,
-                item=substitute,
-                broken_url=url,
-                reason=reason,
-            )
-            await self._d.events.publish(event)
-        return StreamResult(item=substitute, stream=cached.substitute_stream, substituted=True, reason=reason)
+        return StreamResult(
+            item=substitute, stream=cached.substitute_stream, substitution=cached.reason, detail=cached.detail
+        )
 
     async def prefetch(self, item: QueueItem, guild_id: int) -> None:
         """Resolve the next item ahead of time; the result waits in the stream cache for `stream_for`."""
-        await self.stream_for(item, guild_id, announce=False)
+        await self.stream_for(item, guild_id)
 
     async def _lookup_stream(self, track: Track, guild_id: int) -> CachedStream | str:
+        """The cache entry for `track`: its stream or a substitute's; or why nothing plays, for the member."""
         found = await self._stream_info(track)
-        if not isinstance(found, Exception):
-            return found if isinstance(found, str) else CachedStream(stream=found)
-        dead = DeadLink.of(found, quoted(track.title))
+        if isinstance(found, PlayableStream):
+            return CachedStream(stream=found)
+        if found.failure is None:
+            return _refusal_text(found, track)
+        dead = DeadLink(found.failure, found.detail, quoted(track.title))
         self._d.metrics.resolve_failed(dead.failure.value)
         if (reason := dead.unsearchable()) is not None:
             return reason
@@ -84,33 +102,48 @@ class StreamResolver:
             return dead.fallback_off()
         match = await self._searcher.substitute(hints(track.url, known=track))
         substitute = None if match is None else await self._stream_info(match.track)
-        if match is None or not isinstance(substitute, StreamInfo):
+        if match is None or not isinstance(substitute, PlayableStream):
             return dead.no_match()
-        return CachedStream(substitute=match.track, substitute_stream=substitute, reason=dead.detail)
+        return CachedStream(
+            substitute=match.track, substitute_stream=substitute, reason=dead.substitution, detail=dead.detail[:200]
+        )
 
-    async def _stream_info(self, track: Track) -> StreamInfo | str | Exception:
-        """A guarded, fully resolved stream; a refusal as text; a yt-dlp failure as the exception to classify."""
+    async def _stream_info(self, track: Track) -> StreamLookup:
+        """A guarded, fully resolved stream, or the kind of failure that stopped it (yt-dlp's classified)."""
         verdict = await self._d.guard.check(track.url)
         if not verdict.allowed:
-            return f"That link can't be played: {verdict.reason}."
+            return StreamFailure(StreamFailureKind.LINK_REFUSED, verdict.reason)
         try:
             info = await self._d.ytdlp.stream(track.url)
         except (YoutubeDLError, TimeoutError) as err:
-            return err
+            return _extraction_failed(err)
         stream = make_stream(info, track)
         if stream is None:
-            return f"{quoted(track.title)} has no playable audio stream."
+            return StreamFailure(StreamFailureKind.NO_AUDIO, "no http(s) audio URL")
         verdict = await self._d.guard.check(stream.url)
         if not verdict.allowed:
-            return f"That stream can't be played: {verdict.reason}."
+            return StreamFailure(StreamFailureKind.STREAM_REFUSED, verdict.reason)
         try:
             final = await self._d.ytdlp.final_url(stream.url, stream.http_headers)
         except (YoutubeDLError, TimeoutError) as err:
-            return err
+            return _extraction_failed(err)
         return stream if final == stream.url else stream.model_copy(update={"url": final})
 
 
-def make_stream(info: InfoDict, track: Track) -> StreamInfo | None:
+def _extraction_failed(err: BaseException) -> StreamFailure:
+    failure, detail = classify(err)
+    return StreamFailure(StreamFailureKind.EXTRACTION_FAILED, detail, failure)
+
+
+def _refusal_text(refused: StreamFailure, track: Track) -> str:
+    """What the member is told about a refused track (the wording of TrackFailed.error, for now written here)."""
+    if refused.kind is StreamFailureKind.NO_AUDIO:
+        return f"{quoted(track.title)} has no playable audio stream."
+    subject = "link" if refused.kind is StreamFailureKind.LINK_REFUSED else "stream"
+    return f"That {subject} can't be played: {refused.detail}."
+
+
+def make_stream(info: InfoDict, track: Track) -> PlayableStream | None:
     url = info.get("url")
     if not isinstance(url, str) or not url or urlsplit(url).scheme not in ("http", "https"):
         return None
@@ -120,7 +153,7 @@ def make_stream(info: InfoDict, track: Track) -> StreamInfo | None:
     if not is_opus and not acodec and ext == "ogg":
         is_opus = None  # Ogg holds Opus or Vorbis and yt-dlp does not say which
     headers = info.get("http_headers") or {}
-    return StreamInfo(
+    return PlayableStream(
         url=url,
         is_opus=is_opus,
         http_headers={str(k): str(v) for k, v in headers.items()},
