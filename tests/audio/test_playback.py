@@ -26,12 +26,14 @@ async def test_gapless_change_between_a_passthrough_and_a_transcoded_track(opene
     sink = RecordingSink()
     async with Pacer() as pacer:
         stream = pacer.attach(1, sink)
+        seen: asyncio.Queue[StreamEvent] = asyncio.Queue()
+        stream.on_event = seen.put_nowait
         first = await opener.open(TrackRequest(make_stream(media.path("tone440.webm")), "first"))
         second = await opener.open(TrackRequest(make_stream(media.path("split.mp3")), "second", start_ms=1000))
         assert (first.mode, second.mode) == (PlaybackMode.PASSTHROUGH, PlaybackMode.TRANSCODE)
         stream.play(first)
         stream.set_next(second)
-        events = [await _next_event(stream.events) for _ in range(4)]
+        events = [await _next_event(seen) for _ in range(4)]
         assert events[:3] == [TrackStarted("first"), events[1], TrackStarted("second")]
         assert isinstance(events[1], TrackEnded)
         assert events[1].reason is EndReason.FINISHED

@@ -305,3 +305,19 @@ async def test_idle_player_leaves_after_the_timeout(rig: Rig) -> None:
     assert rig.player.released
     left = [e for e in await rig.events() if e.kind == "player_left"]
     assert [e.reason for e in left] == ["nothing left to play"]
+
+
+async def test_a_track_awaits_voice_readiness_instead_of_polling_it(rig: Rig) -> None:
+    rig.voice.answers = False
+    await rig.queue(make_item(1))
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(_playing("track 1"))  # committed: the track now opens and waits for voice
+    await asyncio.sleep(0.05)
+    reads = rig.voice.status_reads
+    await asyncio.sleep(0.2)  # ten polls' worth of time for a poller; an awaiting driver reads nothing meanwhile
+    assert rig.voice.status_reads == reads, "the voice status was polled while the track waited for voice"
+    assert rig.voice.waiting == 1
+    assert rig.audio.starts == [], "no frame before voice is ready"
+    rig.voice.become_ready()
+    await rig.until(lambda: rig.audio.starts)
+    assert rig.voice.waiting == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Protocol
 
@@ -10,6 +10,10 @@ from shared.models import FilterChain, QueueItem
 from worker.audio.stream import PlayableStream
 from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
+
+type TrackEndListener = Callable[[str, str | None], None]
+"""Called with a track's key when it left the audio output: with None when it finished (or was stopped or
+replaced), else with why it broke off. Called inside the pacer's tick: it must return at once."""
 
 
 class StreamSource(Protocol):
@@ -26,10 +30,6 @@ class Playback(Protocol):
     @property
     def position_ms(self) -> int:
         """Position in the source's timeline."""
-        ...
-
-    async def wait_done(self) -> str | None:
-        """Wait for the end of the stream: None when it ended normally, else an error message."""
         ...
 
     async def first_frame(self) -> bool:
@@ -59,9 +59,13 @@ class AudioOutput(Protocol):
         filters: FilterChain,
         volume: int,
         paused: bool,
-        ready: Awaitable[None] | None = None,
+        ready: Awaitable[object] | None = None,
     ) -> Playback:
         """Open the pipeline, then wait for `ready` (the voice connection) before its first frame is sent."""
+        ...
+
+    def on_track_end(self, listener: TrackEndListener) -> None:
+        """Report every end of a track to `listener`, in the step that ends it (no task or queue in between)."""
         ...
 
     async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
@@ -100,6 +104,11 @@ class VoicePort(Protocol):
         ...
 
     def status(self) -> VoiceStatus: ...
+
+    async def wait_ready(self, timeout_s: float) -> bool:
+        """Wait until voice is connected (woken by the voice session, not polled); False on timeout or when the
+        connection gave up (failed, needs a rejoin, closed)."""
+        ...
 
     async def disconnect(self, *, leave: bool) -> None: ...
 
