@@ -25,6 +25,7 @@ from shared.commands import (
     PauseCommand,
     PlayNowCommand,
     PreviousCommand,
+    QueueChangedCommand,
     ResumeCommand,
     SeekCommand,
     SkipCommand,
@@ -321,3 +322,13 @@ async def test_a_track_awaits_voice_readiness_instead_of_polling_it(rig: Rig) ->
     rig.voice.become_ready()
     await rig.until(lambda: rig.audio.starts)
     assert rig.voice.waiting == 0
+
+
+async def test_an_idle_player_wakes_on_queue_changed_and_does_not_watch_the_queue(rig: Rig) -> None:
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until(lambda: rig.voice.connects)
+    await rig.queue(make_item(1))
+    await asyncio.sleep(0.3)  # six checkpoint ticks: a player watching the queue would have started by now
+    assert rig.audio.starts == [], "nothing told the owner yet"
+    await rig.send(QueueChangedCommand())  # what the resolve job that queued the item appends
+    await rig.until_state(_playing("track 1"))
