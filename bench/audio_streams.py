@@ -38,6 +38,7 @@ from worker.audio.ffmpeg_source import FFmpegSource
 from worker.audio.filters import build_filter_graph
 from worker.audio.opener import SourceOpener
 from worker.audio.pacer import Pacer
+from worker.audio.stream import PlayableStream
 
 MODES: Final = ("passthrough", "transcode", "filtered")
 DEFAULT_COUNTS: Final = {
@@ -64,15 +65,19 @@ class Plan:
     pipe_bytes: int
 
 
+def _stream(path: Path, *, is_opus: bool | None = None) -> PlayableStream:
+    return PlayableStream(url=str(path), is_opus=is_opus, expires_at=time.time() + 3600)
+
+
 def _request(plan: Plan, index: int) -> tuple[TrackRequest, PlaybackMode]:
     if plan.mode == "passthrough":
-        return TrackRequest(str(plan.media / "music240.webm"), f"g{index}", codec_hint="opus"), PlaybackMode.PASSTHROUGH
+        return TrackRequest(_stream(plan.media / "music240.webm", is_opus=True), f"g{index}"), PlaybackMode.PASSTHROUGH
     chain = FilterChain(presets=(FilterPreset.BASSBOOST,)) if plan.mode == "filtered" else FilterChain()
     volume = 80 if plan.mode == "filtered" else 100
     # Staggered start positions so the streams do not all hit the same audio at once.
     start_ms = (index * 1370) % 60_000
     request = TrackRequest(
-        str(plan.media / "music240.mp3"), f"g{index}", start_ms=start_ms, filters=chain, volume=volume
+        _stream(plan.media / "music240.mp3"), f"g{index}", start_ms=start_ms, filters=chain, volume=volume
     )
     return request, PlaybackMode.TRANSCODE
 

@@ -71,13 +71,26 @@ class TrackFailed(EventBase):
         return without_prose(data, "error")
 
 
+class SubstitutionReason(StrEnum):
+    """Why smart fallback replaced a queued link with a search result; the gateway puts it in words."""
+
+    GONE = "gone"
+    """The link's page or media no longer exists (HTTP 404 or 410)."""
+    UNSUPPORTED = "unsupported"
+    """The link is on a site (or is a file) nothing in encore can stream from."""
+    NOT_A_URL = "not_a_url"
+    """What was queued as a link is not one yt-dlp can read."""
+
+
 class TrackSubstituted(EventBase):
     """Smart fallback replaced a broken link with a search result."""
 
     kind: Literal["track_substituted"] = "track_substituted"
     item: QueueItem
     broken_url: str = Field(max_length=MAX_URL_LENGTH)
-    reason: str = Field(max_length=200)
+    reason: SubstitutionReason
+    detail: str = Field(default="", max_length=200)
+    """What the site answered, for logs and curious members (e.g. "HTTP 404"); never needed for the wording."""
 
 
 class PlaylistProgress(EventBase):

@@ -8,7 +8,7 @@ from typing import Final
 from gateway.wording import failures
 from gateway.wording.custom_ids import PlayerButton
 from gateway.wording.reply import Button, ButtonStyle, Card, CardField, Reply
-from shared.events import PlaybackFailure, PlaylistProgress, TrackFailed, TrackSubstituted
+from shared.events import PlaybackFailure, PlaylistProgress, SubstitutionReason, TrackFailed, TrackSubstituted
 from shared.failures import Problem, ProblemKind
 from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SearchStatus
 from shared.models import (
@@ -222,8 +222,16 @@ def search_results(query: str, result: SearchResult) -> list[str]:
     ] or [f"🔍 Nothing found for **{escape(clip(query))}**."]
 
 
+_SUBSTITUTION_TEXT: Final = {
+    SubstitutionReason.GONE: "it is gone",
+    SubstitutionReason.UNSUPPORTED: "its site can't be streamed from",
+    SubstitutionReason.NOT_A_URL: "it is not a link that can be read",
+}
+
+
 def substituted(event: TrackSubstituted) -> str:
-    return f"↪️ Substituted {track_link(event.item.track)} for broken link <{event.broken_url}> ({event.reason})."
+    why = _SUBSTITUTION_TEXT[event.reason]
+    return f"↪️ Substituted {track_link(event.item.track)} for broken link <{event.broken_url}> ({why})."
 
 
 def failed(event: TrackFailed) -> str:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import make_stream
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import (
     EncoderSettings,
@@ -26,7 +27,7 @@ def _value(argv: list[str], flag: str) -> str:
 
 
 def test_network_input_gets_reconnect_whitelist_timeout_and_seek_before_input() -> None:
-    argv = ffmpeg_argv(TrackRequest(URL, "t", start_ms=61_500), PlaybackMode.PASSTHROUGH, None, NET)
+    argv = ffmpeg_argv(TrackRequest(make_stream(URL), "t", start_ms=61_500), PlaybackMode.PASSTHROUGH, None, NET)
     assert argv[:5] == ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error"]
     assert (_value(argv, "-threads"), _value(argv, "-filter_threads")) == ("1", "1")
     assert _value(argv, "-reconnect") == "1"
@@ -43,7 +44,7 @@ def test_network_input_gets_reconnect_whitelist_timeout_and_seek_before_input() 
 
 
 def test_transcode_uses_libopus_20ms_frames_and_the_filter_graph() -> None:
-    argv = ffmpeg_argv(TrackRequest(URL, "t"), PlaybackMode.TRANSCODE, "volume=0.5", NET)
+    argv = ffmpeg_argv(TrackRequest(make_stream(URL), "t"), PlaybackMode.TRANSCODE, "volume=0.5", NET)
     assert "-ss" not in argv
     assert _value(argv, "-af") == "volume=0.5"
     assert _value(argv, "-c:a") == "libopus"
@@ -54,26 +55,26 @@ def test_transcode_uses_libopus_20ms_frames_and_the_filter_graph() -> None:
 
 def test_fec_is_opt_in() -> None:
     options = PipelineOptions(encoder=EncoderSettings(fec=True, packet_loss_percent=10, complexity=5))
-    argv = ffmpeg_argv(TrackRequest(URL, "t"), PlaybackMode.TRANSCODE, None, options)
+    argv = ffmpeg_argv(TrackRequest(make_stream(URL), "t"), PlaybackMode.TRANSCODE, None, options)
     assert (_value(argv, "-fec"), _value(argv, "-packet_loss")) == ("1", "10")
     assert _value(argv, "-compression_level") == "5"
 
 
 def test_passthrough_never_takes_a_filter_graph() -> None:
     with pytest.raises(ValueError, match="passthrough"):
-        ffmpeg_argv(TrackRequest(URL, "t"), PlaybackMode.PASSTHROUGH, "volume=0.5", NET)
+        ffmpeg_argv(TrackRequest(make_stream(URL), "t"), PlaybackMode.PASSTHROUGH, "volume=0.5", NET)
 
 
 def test_files_are_refused_unless_allowed() -> None:
     with pytest.raises(SourceError, match="local files are not allowed"):
-        ffmpeg_argv(TrackRequest("/etc/passwd", "t"), PlaybackMode.TRANSCODE, None, NET)
+        ffmpeg_argv(TrackRequest(make_stream("/etc/passwd"), "t"), PlaybackMode.TRANSCODE, None, NET)
     with pytest.raises(SourceError, match="local files are not allowed"):
-        ffmpeg_argv(TrackRequest("file:///etc/passwd", "t"), PlaybackMode.TRANSCODE, None, NET)
+        ffmpeg_argv(TrackRequest(make_stream("file:///etc/passwd"), "t"), PlaybackMode.TRANSCODE, None, NET)
 
 
 def test_allowed_files_use_the_file_protocol_without_reconnect_options() -> None:
     options = PipelineOptions(allow_file=True)
-    argv = ffmpeg_argv(TrackRequest("file:///tmp/a%20b.mp3", "t"), PlaybackMode.TRANSCODE, None, options)
+    argv = ffmpeg_argv(TrackRequest(make_stream("file:///tmp/a%20b.mp3"), "t"), PlaybackMode.TRANSCODE, None, options)
     assert _value(argv, "-i") == "file:/tmp/a b.mp3"
     assert _value(argv, "-protocol_whitelist") == "http,https,tcp,tls,crypto,file"
     assert "-reconnect" not in argv
@@ -82,14 +83,14 @@ def test_allowed_files_use_the_file_protocol_without_reconnect_options() -> None
 @pytest.mark.parametrize("url", ["ftp://host/a.mp3", "concat:a.mp3|b.mp3", "rtmp://host/live", "https:///nohost"])
 def test_other_schemes_are_refused(url: str) -> None:
     with pytest.raises(SourceError):
-        ffmpeg_argv(TrackRequest(url, "t"), PlaybackMode.TRANSCODE, None, PipelineOptions(allow_file=True))
+        ffmpeg_argv(TrackRequest(make_stream(url), "t"), PlaybackMode.TRANSCODE, None, PipelineOptions(allow_file=True))
 
 
 def test_headers_are_passed_and_injection_refused() -> None:
-    request = TrackRequest(URL, "t", headers=(("User-Agent", "encore"), ("Referer", "https://x/")))
+    request = TrackRequest(make_stream(URL, headers=(("User-Agent", "encore"), ("Referer", "https://x/"))), "t")
     argv = ffmpeg_argv(request, PlaybackMode.PASSTHROUGH, None, NET)
     assert _value(argv, "-headers") == "User-Agent: encore\r\nReferer: https://x/\r\n"
-    evil = TrackRequest(URL, "t", headers=(("X", "a\r\nHost: evil"),))
+    evil = TrackRequest(make_stream(URL, headers=(("X", "a\r\nHost: evil"),)), "t")
     with pytest.raises(SourceError, match="invalid HTTP header"):
         ffmpeg_argv(evil, PlaybackMode.PASSTHROUGH, None, NET)
 
@@ -107,11 +108,11 @@ def test_redaction_drops_query_and_credentials() -> None:
 
 def test_a_passthrough_from_a_position_drops_what_precedes_it_after_the_container_seek() -> None:
     """Stream copy keeps the packets between the WebM cluster it seeks to and the target; an output seek drops them."""
-    argv = ffmpeg_argv(TrackRequest(URL, "t", start_ms=7_500), PlaybackMode.PASSTHROUGH, None, NET)
+    argv = ffmpeg_argv(TrackRequest(make_stream(URL), "t", start_ms=7_500), PlaybackMode.PASSTHROUGH, None, NET)
     seeks = [i for i, arg in enumerate(argv) if arg == "-ss"]
     assert [argv[i + 1] for i in seeks] == ["7.500", "0"]
     assert seeks[0] < argv.index("-i") < seeks[1]
-    assert "-ss" not in ffmpeg_argv(TrackRequest(URL, "t"), PlaybackMode.PASSTHROUGH, None, NET)
+    assert "-ss" not in ffmpeg_argv(TrackRequest(make_stream(URL), "t"), PlaybackMode.PASSTHROUGH, None, NET)
 
 
 def test_with_the_proxy_ffmpeg_speaks_plain_http_to_it_only() -> None:

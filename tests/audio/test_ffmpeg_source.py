@@ -11,6 +11,7 @@ import pytest
 from shared.models import FilterChain, FilterPreset
 from tests.audio.conftest import Media
 from tests.audio.draining import drain, process_exists, write_file
+from tests.factories import make_stream
 from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, rms_dbfs
 from tests.fakediscord.voice.opus_codec import decode_packets
 from tests.media.server import MediaServer
@@ -42,7 +43,7 @@ async def _play(opener: SourceOpener, request: TrackRequest) -> tuple[PlaybackMo
     ],
 )
 async def test_mode_is_chosen_by_probing(opener: SourceOpener, media: Media, name: str, mode: str) -> None:
-    assert await opener.choose_mode(TrackRequest(media.path(name), "t")) == mode
+    assert await opener.choose_mode(TrackRequest(make_stream(media.path(name)), "t")) == mode
 
 
 async def test_hints_skip_the_probe(opener: SourceOpener) -> None:
@@ -50,22 +51,27 @@ async def test_hints_skip_the_probe(opener: SourceOpener) -> None:
         raise AssertionError("probed")
 
     hinted = SourceOpener(opener.options, prober=no_probe)
-    assert await hinted.choose_mode(TrackRequest("https://h/x", "t", codec_hint="opus")) is PlaybackMode.PASSTHROUGH
-    assert await hinted.choose_mode(TrackRequest("https://h/x", "t", codec_hint="mp4a.40.2")) is PlaybackMode.TRANSCODE
-    assert await hinted.choose_mode(TrackRequest("https://h/x.mp3", "t", ext_hint="mp3")) is PlaybackMode.TRANSCODE
-    volume = TrackRequest("https://h/x", "t", codec_hint="opus", volume=90)
+    assert (
+        await hinted.choose_mode(TrackRequest(make_stream("https://h/x", is_opus=True), "t"))
+        is PlaybackMode.PASSTHROUGH
+    )
+    assert await hinted.choose_mode(TrackRequest(make_stream("https://h/x", ext="m4a"), "t")) is PlaybackMode.TRANSCODE
+    assert (
+        await hinted.choose_mode(TrackRequest(make_stream("https://h/x.mp3", ext="mp3"), "t")) is PlaybackMode.TRANSCODE
+    )
+    volume = TrackRequest(make_stream("https://h/x", is_opus=True), "t", volume=90)
     assert await hinted.choose_mode(volume) is PlaybackMode.TRANSCODE
 
 
 async def test_passthrough_emits_the_source_packets_unchanged(opener: SourceOpener, media: Media) -> None:
-    mode, frames, _ = await _play(opener, TrackRequest(media.path("tone440.ogg"), "t"))
+    mode, frames, _ = await _play(opener, TrackRequest(make_stream(media.path("tone440.ogg")), "t"))
     assert mode is PlaybackMode.PASSTHROUGH
     assert frames == OggOpusDemuxer().feed(media.read("tone440.ogg"))
 
 
 @pytest.mark.parametrize("name", ["tone440.mp3", "tone440.webm", "tone440.wav", "mono440.mp3"])
 async def test_decoded_output_keeps_the_tone(opener: SourceOpener, media: Media, name: str) -> None:
-    _, frames, position = await _play(opener, TrackRequest(media.path(name), "t"))
+    _, frames, position = await _play(opener, TrackRequest(make_stream(media.path(name)), "t"))
     assert {opus_packet_samples(f) for f in frames} == {960}
     assert 149 <= len(frames) <= 153
     assert position == pytest.approx(3000, abs=60)
@@ -80,7 +86,7 @@ async def test_decoded_output_keeps_the_tone(opener: SourceOpener, media: Media,
 async def test_rate_presets_shift_pitch_and_length(
     opener: SourceOpener, media: Media, name: str, preset: FilterPreset, expected_hz: float, seconds: float
 ) -> None:
-    request = TrackRequest(media.path(name), "t", filters=FilterChain(presets=(preset,)))
+    request = TrackRequest(make_stream(media.path(name)), "t", filters=FilterChain(presets=(preset,)))
     mode, frames, position = await _play(opener, request)
     assert mode is PlaybackMode.TRANSCODE
     assert dominant_frequency(pcm_window(decode_packets(frames), 1.0, 0.2)) == pytest.approx(expected_hz, abs=5)
@@ -89,7 +95,7 @@ async def test_rate_presets_shift_pitch_and_length(
 
 
 async def test_pitch_only_keeps_the_length(opener: SourceOpener, media: Media) -> None:
-    request = TrackRequest(media.path("tone440.mp3"), "t", filters=FilterChain(pitch=1.25))
+    request = TrackRequest(make_stream(media.path("tone440.mp3")), "t", filters=FilterChain(pitch=1.25))
     _, frames, _ = await _play(opener, request)
     assert len(frames) * 0.02 == pytest.approx(3.0, abs=0.1)
     assert dominant_frequency(pcm_window(decode_packets(frames), 1.0, 0.2)) == pytest.approx(550, abs=5)
@@ -98,20 +104,22 @@ async def test_pitch_only_keeps_the_length(opener: SourceOpener, media: Media) -
 async def test_volume_50_is_ten_db_below_100(opener: SourceOpener, media: Media) -> None:
     levels = {}
     for volume in (100, 50, 25):
-        _, frames, _ = await _play(opener, TrackRequest(media.path("tone440.wav"), "t", volume=volume))
+        _, frames, _ = await _play(opener, TrackRequest(make_stream(media.path("tone440.wav")), "t", volume=volume))
         levels[volume] = rms_dbfs(pcm_window(decode_packets(frames), 0.5, 2.0))
     assert levels[50] - levels[100] == pytest.approx(-10.0, abs=1.0)
     assert levels[25] - levels[100] == pytest.approx(-20.0, abs=1.0)
 
 
 async def test_volume_zero_is_silent(opener: SourceOpener, media: Media) -> None:
-    _, frames, _ = await _play(opener, TrackRequest(media.path("tone440.wav"), "t", volume=0))
+    _, frames, _ = await _play(opener, TrackRequest(make_stream(media.path("tone440.wav")), "t", volume=0))
     assert peak_dbfs(decode_packets(frames)) < -80
 
 
 @pytest.mark.parametrize("chain", [FilterChain(), FilterChain(presets=(FilterPreset.BASSBOOST,), bass_gain_db=20)])
 async def test_volume_200_never_clips(opener: SourceOpener, media: Media, chain: FilterChain) -> None:
-    _, frames, _ = await _play(opener, TrackRequest(media.path("loud440.wav"), "t", volume=200, filters=chain))
+    _, frames, _ = await _play(
+        opener, TrackRequest(make_stream(media.path("loud440.wav")), "t", volume=200, filters=chain)
+    )
     pcm = decode_packets(frames)
     assert peak_dbfs(pcm) <= -0.1
     assert rms_dbfs(pcm_window(pcm, 0.5, 2.0)) > -6, "the limiter must not just turn it down"
@@ -119,7 +127,7 @@ async def test_volume_200_never_clips(opener: SourceOpener, media: Media, chain:
 
 @pytest.mark.parametrize("name", ["split.mp3", "split.webm"])
 async def test_seek_starts_at_the_position(opener: SourceOpener, media: Media, name: str) -> None:
-    source = await opener.open(TrackRequest(media.path(name), "t", start_ms=1200))
+    source = await opener.open(TrackRequest(make_stream(media.path(name)), "t", start_ms=1200))
     try:
         assert source.position_ms == 1200
         frames = await drain(source)
@@ -134,7 +142,7 @@ async def test_http_source_with_seek(
     opener: SourceOpener, http_media: MediaServer, name: str, mode: PlaybackMode
 ) -> None:
     url = f"{http_media.base}/{name}?token=abc"
-    source = await opener.open(TrackRequest(url, "t", start_ms=1200))
+    source = await opener.open(TrackRequest(make_stream(url), "t", start_ms=1200))
     try:
         assert source.mode == mode
         frames = await drain(source)
@@ -146,7 +154,7 @@ async def test_http_source_with_seek(
 
 
 async def test_passthrough_with_odd_frame_sizes_falls_back_to_transcode(opener: SourceOpener, media: Media) -> None:
-    mode, frames, _ = await _play(opener, TrackRequest(media.path("frames60.ogg"), "t"))
+    mode, frames, _ = await _play(opener, TrackRequest(make_stream(media.path("frames60.ogg")), "t"))
     assert mode is PlaybackMode.TRANSCODE
     assert {opus_packet_samples(f) for f in frames} == {960}
 
@@ -161,28 +169,28 @@ async def test_passthrough_with_odd_frame_sizes_falls_back_to_transcode(opener: 
 )
 async def test_bad_files_give_a_clear_error(opener: SourceOpener, media: Media, url: str, message: str) -> None:
     with pytest.raises(SourceError, match=message):
-        await opener.open(TrackRequest(media.path(url), "t", codec_hint="mp3"))
+        await opener.open(TrackRequest(make_stream(media.path(url), ext="mp3"), "t"))
 
 
 async def test_http_404_gives_a_clear_error(opener: SourceOpener, http_media: MediaServer) -> None:
     with pytest.raises(SourceError, match="404") as caught:
-        await opener.open(TrackRequest(f"{http_media.base}/gone.webm?sig=secret", "t"))
+        await opener.open(TrackRequest(make_stream(f"{http_media.base}/gone.webm?sig=secret"), "t"))
     assert "secret" not in str(caught.value)
 
 
 async def test_refused_connection_gives_a_clear_error(opener: SourceOpener) -> None:
     with pytest.raises(SourceError, match="Connection refused"):
-        await opener.open(TrackRequest("http://127.0.0.1:9/x.mp3", "t", codec_hint="mp3"))
+        await opener.open(TrackRequest(make_stream("http://127.0.0.1:9/x.mp3", ext="mp3"), "t"))
 
 
 async def test_missing_ffmpeg_binary_is_a_source_error(media: Media) -> None:
     opener = SourceOpener(PipelineOptions(allow_file=True, ffmpeg="/nonexistent/ffmpeg"))
     with pytest.raises(SourceError, match="cannot run"):
-        await opener.open(TrackRequest(media.path("tone440.mp3"), "t", codec_hint="mp3"))
+        await opener.open(TrackRequest(make_stream(media.path("tone440.mp3"), ext="mp3"), "t"))
 
 
 async def test_read_ahead_is_bounded_and_close_reaps_a_blocked_ffmpeg(opener: SourceOpener, media: Media) -> None:
-    source = await opener.open(TrackRequest(media.path("long.mp3"), "t"))
+    source = await opener.open(TrackRequest(make_stream(media.path("long.mp3")), "t"))
     await asyncio.sleep(1.0)
     pid = source.pid
     assert pid is not None
@@ -196,7 +204,7 @@ async def test_read_ahead_is_bounded_and_close_reaps_a_blocked_ffmpeg(opener: So
 
 
 async def test_ffmpeg_killed_mid_track_is_a_failure(opener: SourceOpener, media: Media) -> None:
-    source = await opener.open(TrackRequest(media.path("long.mp3"), "t"))
+    source = await opener.open(TrackRequest(make_stream(media.path("long.mp3")), "t"))
     try:
         assert source.pid is not None
         os.kill(source.pid, 9)
@@ -212,7 +220,7 @@ async def test_a_corrupt_stream_from_the_process_is_a_clear_failure(media: Media
     ogg = bytearray(media.read("tone440.ogg"))
     ogg[-5] ^= 0xFF  # breaks the last page's checksum
     broken = write_file(tmp_path / "broken.ogg", bytes(ogg))
-    request = TrackRequest(broken, "t")
+    request = TrackRequest(make_stream(broken), "t")
     # Any process writing Ogg to stdout will do: `cat` replays the damaged file.
     source = FFmpegSource(["cat", broken], request=request, mode=PlaybackMode.PASSTHROUGH, options=PipelineOptions())
     try:
@@ -229,10 +237,10 @@ async def test_a_corrupt_stream_from_the_process_is_a_clear_failure(media: Media
 async def test_ffmpeg_follows_no_redirect(opener: SourceOpener, media_server: MediaServer) -> None:
     """Redirects are followed (and checked by the URL guard) when the stream is resolved, never by FFmpeg."""
     target = media_server.url("media/tone3_440hz.mp3")
-    direct = await opener.open(TrackRequest(target, "direct", codec_hint="mp3"))
+    direct = await opener.open(TrackRequest(make_stream(target, ext="mp3"), "direct"))
     await direct.aclose()
     with pytest.raises(SourceError):
-        await opener.open(TrackRequest(media_server.url(f"redirect?to={target}"), "t", codec_hint="mp3"))
+        await opener.open(TrackRequest(make_stream(media_server.url(f"redirect?to={target}"), ext="mp3"), "t"))
 
 
 class _ClosedPipeTransport(asyncio.BaseTransport):

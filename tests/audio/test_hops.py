@@ -18,6 +18,7 @@ from tests.audio.conftest import Media
 from tests.audio.connect_trace import ConnectTrace
 from tests.audio.draining import drain
 from tests.audio.sentinel import OUTSIDE_TARGETS, SENTINEL_HOSTS, Sentinel
+from tests.factories import make_stream
 from tests.media.hostile import Redirect
 from tests.media.server import MediaServer
 from worker.audio.errors import SourceError
@@ -92,7 +93,7 @@ async def test_ffmpeg_does_not_follow_a_redirect_by_user_agent(
 ) -> None:
     """Through the proxy the 302 comes back to FFmpeg (tests/resolve/test_proxy.py); `-max_redirects 0` stops it."""
     url = hop_server.redirect("tone440.mp3", Redirect(to=sentinels[host].url(), agent=agent))
-    request = TrackRequest(url=url, track_id="hop", codec_hint="mp3", headers=headers)
+    request = TrackRequest(make_stream(url, ext="mp3", headers=headers), "hop")
     with pytest.raises(SourceError):
         await SourceOpener(proxied_options if through_proxy else options).open(request, PlaybackMode.TRANSCODE)
     _assert_rule_applied(hop_server, "tone440.mp3", agent)
@@ -109,7 +110,7 @@ async def test_ffmpeg_does_not_follow_a_redirect_outside(
 ) -> None:
     url = hop_server.redirect("tone440.mp3", Redirect(to=target))
     with pytest.raises(SourceError):
-        await opener.open(TrackRequest(url=url, track_id="hop", codec_hint="mp3"), PlaybackMode.TRANSCODE)
+        await opener.open(TrackRequest(make_stream(url, ext="mp3"), "hop"), PlaybackMode.TRANSCODE)
     assert connect_trace.connects(), "ffmpeg was not traced"
     _no_hop_reached(sentinels, connect_trace)
 
@@ -129,7 +130,7 @@ async def test_ffmpeg_does_not_follow_a_redirect_of_a_later_request(
     """
     path = "hostile/reset/long.mp3"
     url = hop_server.redirect(path, Redirect(to=sentinels[host].url(), nth=2))
-    request = TrackRequest(url=url, track_id="hop", codec_hint="mp3")
+    request = TrackRequest(make_stream(url, ext="mp3"), "hop")
     try:
         source = await opener.open(request, PlaybackMode.TRANSCODE)
     except SourceError:
@@ -214,7 +215,7 @@ async def test_hls_segment_and_key_urls_are_checked(
             _hls(hls_root, *lines)
             with contextlib.suppress(SourceError):
                 await probe_audio(server.url("list.m3u8"), proxied_options)
-            request = TrackRequest(url=server.url("list.m3u8"), track_id="hls", codec_hint="mp3")
+            request = TrackRequest(make_stream(server.url("list.m3u8"), ext="mp3"), "hls")
             with pytest.raises(SourceError):
                 await proxied.open(request, PlaybackMode.TRANSCODE)
     _no_hop_reached(sentinels, connect_trace)
@@ -239,7 +240,7 @@ async def test_a_good_hls_playlist_plays_through_the_proxy(
         _hls(hls_root, "#EXTINF:3,", "segment.mp3")
         probed = await probe_audio(server.url("list.m3u8"), proxied_options)
         assert probed.codec == "mp3"
-        request = TrackRequest(url=server.url("list.m3u8"), track_id="hls", codec_hint="mp3")
+        request = TrackRequest(make_stream(server.url("list.m3u8"), ext="mp3"), "hls")
         source = await SourceOpener(proxied_options).open(request, PlaybackMode.TRANSCODE)
         frames = await drain(source)
         await source.aclose()

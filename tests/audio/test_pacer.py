@@ -20,6 +20,8 @@ class Harness:
         self.retired: list[FrameSource] = []
         self.counters = PacerCounters()
         self.stream = GuildStream(1, self.sink, retire=self.retired.append, counters=self.counters)
+        self._events: list[object] = []
+        self.stream.on_event = self._events.append
 
     def tick(self, times: int = 1) -> None:
         for _ in range(times):
@@ -29,9 +31,7 @@ class Harness:
         return self.stream.next
 
     def events(self) -> list[object]:
-        out: list[object] = []
-        while not self.stream.events.empty():
-            out.append(self.stream.events.get_nowait())
+        out, self._events[:] = list(self._events), []
         return out
 
 
@@ -157,13 +157,15 @@ async def test_one_broken_sink_does_not_stop_other_guilds() -> None:
     async with Pacer() as pacer:
         good, bad = RecordingSink(), RecordingSink()
         s1, s2 = pacer.attach(1, good), pacer.attach(2, bad)
+        seen: list[object] = []
+        s2.on_event = seen.append
         bad.fail = True
         s1.play(FakeSource("a", None))
         s2.play(FakeSource("b", None))
         await asyncio.sleep(0.2)
         assert len(good.packets) >= 5
-        events = [s2.events.get_nowait(), s2.events.get_nowait()]
-        assert events[1] == TrackEnded("b", EndReason.FAILED, 20, "voice send failed: socket closed")
+        assert len(seen) == 2
+        assert seen[1] == TrackEnded("b", EndReason.FAILED, 20, "voice send failed: socket closed")
 
 
 async def test_attach_twice_is_refused_and_detach_closes_sources() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.audio.conftest import Media
 from tests.audio.fakes import RecordingSink
+from tests.factories import make_stream
 from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, rms_dbfs
 from tests.fakediscord.voice.opus_codec import decode_packets
 from worker.audio.ffmpeg_args import PlaybackMode, TrackRequest
@@ -25,12 +26,14 @@ async def test_gapless_change_between_a_passthrough_and_a_transcoded_track(opene
     sink = RecordingSink()
     async with Pacer() as pacer:
         stream = pacer.attach(1, sink)
-        first = await opener.open(TrackRequest(media.path("tone440.webm"), "first"))
-        second = await opener.open(TrackRequest(media.path("split.mp3"), "second", start_ms=1000))
+        seen: asyncio.Queue[StreamEvent] = asyncio.Queue()
+        stream.on_event = seen.put_nowait
+        first = await opener.open(TrackRequest(make_stream(media.path("tone440.webm")), "first"))
+        second = await opener.open(TrackRequest(make_stream(media.path("split.mp3")), "second", start_ms=1000))
         assert (first.mode, second.mode) == (PlaybackMode.PASSTHROUGH, PlaybackMode.TRANSCODE)
         stream.play(first)
         stream.set_next(second)
-        events = [await _next_event(stream.events) for _ in range(4)]
+        events = [await _next_event(seen) for _ in range(4)]
         assert events[:3] == [TrackStarted("first"), events[1], TrackStarted("second")]
         assert isinstance(events[1], TrackEnded)
         assert events[1].reason is EndReason.FINISHED
@@ -51,11 +54,13 @@ async def test_volume_change_starts_the_new_pipeline_before_dropping_the_old(
     sink = RecordingSink()
     async with Pacer() as pacer:
         stream = pacer.attach(1, sink)
-        stream.play(await opener.open(TrackRequest(media.path("long.mp3"), "t")))
+        stream.play(await opener.open(TrackRequest(make_stream(media.path("long.mp3")), "t")))
         await asyncio.sleep(1.0)
         position = stream.position_ms
         assert position is not None
-        quieter = await opener.open(TrackRequest(media.path("long.mp3"), "t", start_ms=position, volume=50))
+        quieter = await opener.open(
+            TrackRequest(make_stream(media.path("long.mp3")), "t", start_ms=position, volume=50)
+        )
         swapped_at = len(sink.packets)
         played_meanwhile = stream.position_ms
         assert stream.swap_pipeline(quieter)
@@ -74,7 +79,7 @@ async def test_pause_and_resume_on_a_real_track(opener: SourceOpener, media: Med
     sink = RecordingSink()
     async with Pacer() as pacer:
         stream = pacer.attach(1, sink)
-        stream.play(await opener.open(TrackRequest(media.path("long.mp3"), "t")))
+        stream.play(await opener.open(TrackRequest(make_stream(media.path("long.mp3")), "t")))
         await asyncio.sleep(0.3)
         stream.pause()
         await asyncio.sleep(0.3)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from tests.factories import make_stream
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
 from worker.audio.ffmpeg_source import FFmpegSource, SourceState
 
@@ -16,7 +17,7 @@ URL = "http://127.0.0.1:9/song.mp3?token=secret"
 
 async def _judged(script: str, *, start_ms: int = 0) -> tuple[SourceState, str | None]:
     argv = [sys.executable, "-c", script, "-i", URL]
-    request = TrackRequest(url=URL, track_id="t", start_ms=start_ms)
+    request = TrackRequest(make_stream(URL), "t", start_ms=start_ms)
     source = FFmpegSource(argv, request=request, mode=PlaybackMode.TRANSCODE, options=PipelineOptions(niceness=0))
     await source.start()
     try:

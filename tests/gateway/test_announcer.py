@@ -19,6 +19,7 @@ from shared.events import (
     PlayerUpdated,
     PlaylistProgress,
     QueueFinished,
+    SubstitutionReason,
     TrackFailed,
     TrackStarted,
     TrackSubstituted,
@@ -97,7 +98,12 @@ async def test_notices(stores: Stores, streams: Streams) -> None:
     item = make_item(1)
     await announcer.handle(
         TrackSubstituted(
-            guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=item, broken_url="https://x.test/y", reason="gone"
+            guild_id=GUILD,
+            at_ms=1,
+            text_channel_id=TEXT,
+            item=item,
+            broken_url="https://x.test/y",
+            reason=SubstitutionReason.GONE,
         )
     )
     refused = Problem(kind=ProblemKind.REFUSED, refusal=Refusal.METADATA, redirect=True)

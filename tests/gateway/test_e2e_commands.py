@@ -43,6 +43,7 @@ from shared.events import (
     PlayerUpdated,
     PlaylistProgress,
     QueueFinished,
+    SubstitutionReason,
     TrackFailed,
     TrackStarted,
     TrackSubstituted,
@@ -335,7 +336,12 @@ async def test_notices(world: World, gateway: GatewayProcess, redis: Redis, keys
     guild, text, item = world.guild.id, world.text.id, make_item(3)
     await events.publish(
         TrackSubstituted(
-            guild_id=guild, at_ms=1, text_channel_id=text, item=item, broken_url="https://x.test/dead", reason="404"
+            guild_id=guild,
+            at_ms=1,
+            text_channel_id=text,
+            item=item,
+            broken_url="https://x.test/dead",
+            reason=SubstitutionReason.GONE,
         )
     )
     problem = Problem(kind=ProblemKind.HTTP, http_status=403)

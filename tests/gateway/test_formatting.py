@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.wording import formatting
 from gateway.wording.custom_ids import PlayerButton, SearchPick, parse
-from shared.events import PlaylistProgress, TrackFailed, TrackSubstituted
+from shared.events import PlaylistProgress, SubstitutionReason, TrackFailed, TrackSubstituted
 from shared.failures import Problem, ProblemKind, Stop, StopKind
 from shared.jobs import ResolveResult, ResolveStatus, SkipKind, Skipped
 from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track
@@ -98,10 +98,15 @@ def test_notices() -> None:
         uid="a" * 32, track=Track(url="https://example.test/new", title="New Song"), requester_id=1, request_id=None
     )
     substituted = TrackSubstituted(
-        guild_id=GUILD, at_ms=1, item=item, broken_url="https://example.test/gone", reason="404"
+        guild_id=GUILD,
+        at_ms=1,
+        item=item,
+        broken_url="https://example.test/gone",
+        reason=SubstitutionReason.GONE,
+        detail="HTTP 404",
     )
     assert formatting.substituted(substituted) == (
-        "↪️ Substituted [New Song](<https://example.test/new>) for broken link <https://example.test/gone> (404)."
+        "↪️ Substituted [New Song](<https://example.test/new>) for broken link <https://example.test/gone> (it is gone)."
     )
     assert "Couldn't play" in formatting.failed(TrackFailed(guild_id=GUILD, at_ms=1, item=item))
     progress = PlaylistProgress(guild_id=GUILD, at_ms=1, request_id="r", title="Mix", queued=2480, total=5000)

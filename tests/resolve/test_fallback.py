@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from gateway.wording import failures
 from shared.event_store import EventStore
-from shared.events import TrackSubstituted
+from shared.events import SubstitutionReason, TrackSubstituted
 from shared.failures import Fallback, ProblemKind
 from shared.jobs import ResolveStatus
 from shared.keys import Keys
@@ -94,26 +94,21 @@ async def test_the_guild_can_opt_out(
     assert media_server.count("/search/") == searches
 
 
-async def test_play_time_substitution_is_announced_once(
+async def test_a_play_time_substitution_says_why_and_leaves_the_announcement_to_the_player(
     service: ResolveService, media_server: MediaServer, redis: Redis, keys: Keys
 ) -> None:
     broken = media_server.url("gone/f00d")
     item = item_for(broken, "Test Tone 1 (220 Hz, ogg)")
     await service.prefetch(item, GUILD)
-    assert await substitutions(redis, keys) == []
 
-    outcome = await service.stream_for(item, GUILD, text_channel_id=444_444_444_444_444_444)
+    outcome = await service.stream_for(item, GUILD)
 
-    assert outcome.substituted
+    assert (outcome.substitution, outcome.detail) == (SubstitutionReason.GONE, "HTTP 404")
     assert outcome.stream is not None
     assert outcome.stream.url == media_server.url("media/tone1_220hz.ogg")
     assert (outcome.item.uid, outcome.item.substituted_for) == (item.uid, broken)
     assert outcome.item.track.title == "Test Tone 1 (220 Hz, ogg)"
-    events = await substitutions(redis, keys)
-    assert [(e.broken_url, e.item.track.title, e.reason) for e in events] == [
-        (broken, outcome.item.track.title, "HTTP 404")
-    ]
-    assert events[0].text_channel_id == 444_444_444_444_444_444
+    assert await substitutions(redis, keys) == [], "the player announces it, once it committed the substitute"
 
 
 async def test_a_duration_mismatch_blocks_the_substitute(service: ResolveService, media_server: MediaServer) -> None:
@@ -148,9 +143,9 @@ async def test_the_players_stream_source_port_leaves_the_announcement_to_the_pla
 
     assert played.stream is not None
     assert (played.stream.url, played.stream.is_opus, played.item) == (ok.track.url, True, ok)
-    assert played.substituted_reason is None
+    assert played.substitution is None
     assert substituted.stream is not None
     assert substituted.item.track.title == "Test Tone 2 (330 Hz, mp3)"
     assert substituted.item.substituted_for == broken.track.url
-    assert substituted.substituted_reason == "HTTP 404"
+    assert (substituted.substitution, substituted.detail) == (SubstitutionReason.GONE, "HTTP 404")
     assert await substitutions(redis, keys) == []

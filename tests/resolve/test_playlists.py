@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from gateway.wording import failures, formatting
 from shared.codec import dumps, loads
+from shared.command_store import CommandStore
 from shared.event_store import EventStore
 from shared.events import PlaylistProgress
 from shared.failures import Stop, StopKind
@@ -25,7 +26,7 @@ from shared.settings_store import SettingsStore
 from tests.media.documents import Feed
 from tests.media.library import write_feed
 from tests.media.server import MediaServer
-from tests.resolve.conftest import GUILD, OTHER_USER, RecordingScheduler, WorkerRunner, make_request, make_worker
+from tests.resolve.conftest import GUILD, OTHER_USER, USER, RecordingScheduler, WorkerRunner, make_request, make_worker
 from worker.resolve.schedule_store import ArqChunkScheduler, chunk_job_id
 from worker.resolve.service import ResolveService
 
@@ -115,6 +116,25 @@ async def test_a_duplicated_or_early_chunk_job_appends_nothing(
     assert (again.appended, again.duplicate) == (0, True)
     assert numbers(await queued(redis, keys)) == list(range(1, 521))
     assert [c.chunk_index for c in scheduler.scheduled] == [1, 2, 2]
+
+
+async def announced(redis: Redis, keys: Keys) -> list[tuple[str, int | None, int | None]]:
+    """The commands the owner was sent: (kind, issued by, text channel)."""
+    entries = await CommandStore(redis, keys).read_after(GUILD, "0-0")
+    return [(e.command.kind, e.command.issued_by, e.command.text_channel_id) for e in entries if e.command]
+
+
+async def test_each_chunk_job_that_queued_items_tells_the_owner(
+    service: ResolveService, scheduler: RecordingScheduler, small_feed: Callable[[int], str], redis: Redis, keys: Keys
+) -> None:
+    """An idle owner wakes on these (it does not watch the queue), however late the chunk lands."""
+    await service.resolve(make_request(small_feed(1200), text_channel_id=777))
+    assert await announced(redis, keys) == [("queue_changed", USER, 777)]
+    chunk = scheduler.scheduled[0]
+    await service.ingest_chunk(chunk)
+    assert await announced(redis, keys) == [("queue_changed", USER, 777), ("queue_changed", USER, None)]
+    await service.ingest_chunk(chunk)  # a retried job (its worker died after the append) announces it again
+    assert len(await announced(redis, keys)) == 3
 
 
 class DyingScheduler(RecordingScheduler):

@@ -6,6 +6,7 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.wording import formatting
+from shared.command_store import CommandStore
 from shared.event_store import EventStore
 from shared.events import PlaylistProgress
 from shared.failures import ProblemKind, Refusal, StopKind
@@ -16,7 +17,7 @@ from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
 from tests.media.server import MediaServer
 from tests.media.tones import CATALOG
-from tests.resolve.conftest import GUILD, make_request
+from tests.resolve.conftest import GUILD, USER, make_request
 from tests.services.redis_server import free_port
 from worker.resolve.cache_store import ResolveCache
 from worker.resolve.service import ResolveService
@@ -47,6 +48,18 @@ async def test_direct_files_resolve_with_tags_and_stream(
     assert outcome.stream.url == url
     assert outcome.stream.is_opus is {"webm": True, "ogg": None}.get(fmt, False)
     assert outcome.stream.expires_at > 0
+
+
+async def test_the_job_that_queued_an_item_tells_the_owner_and_one_that_did_not_stays_quiet(
+    service: ResolveService, media_server: MediaServer, redis: Redis, keys: Keys
+) -> None:
+    commands = CommandStore(redis, keys)
+    queued = await service.resolve(make_request(media_server.url("media/tone2_330hz.mp3"), text_channel_id=777))
+    assert queued.status is ResolveStatus.QUEUED
+    failed = await service.resolve(make_request(media_server.url("missing/nothing-here.mp3")))
+    assert failed.status is not ResolveStatus.QUEUED
+    sent = [entry.command for entry in await commands.read_after(GUILD, "0-0")]
+    assert [(c.kind, c.issued_by, c.text_channel_id) for c in sent if c] == [("queue_changed", USER, 777)]
 
 
 async def test_html_pages_give_one_item_or_a_playlist(

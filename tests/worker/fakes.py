@@ -11,10 +11,14 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
+from shared.events import SubstitutionReason
 from shared.failures import Problem, ProblemKind
 from shared.models import FilterChain, QueueItem
+from tests.factories import make_stream
 from worker.audio.errors import SourceError
-from worker.player.ports import HoldReason, PlayableStream, StreamOutcome
+from worker.audio.stream import PlayableStream
+from worker.player.ports import HoldReason, TrackEndListener
+from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
 
 
@@ -31,13 +35,14 @@ class Start:
 class FakePlayback:
     """Advances in real time from its start position; ends at `length_ms` or when stopped."""
 
-    def __init__(self, start: Start, length_ms: int) -> None:
+    def __init__(self, start: Start, length_ms: int, on_end: TrackEndListener) -> None:
         self.start = start
         self.length_ms = length_ms
+        self._on_end = on_end
+        self._ended = False
         self._base_ms = start.position_ms
         self._since = time.monotonic()
         self._paused = start.paused
-        self._done: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._ender = asyncio.get_running_loop().call_later(self._remaining_s(), self._finish, None)
         if self._paused:
             self._ender.cancel()
@@ -47,17 +52,15 @@ class FakePlayback:
         return max(0.0, (self.length_ms - self.position_ms) / 1000)
 
     def _finish(self, error: str | None) -> None:
-        if not self._done.done():
-            self._done.set_result(error)
+        if not self._ended:
+            self._ended = True
+            self._on_end(self.start.key, error)
 
     @property
     def position_ms(self) -> int:
         if self._paused:
             return self._base_ms
         return min(self.length_ms, self._base_ms + int((time.monotonic() - self._since) * 1000))
-
-    async def wait_done(self) -> str | None:
-        return await self._done
 
     async def first_frame(self) -> bool:
         """A fake track "sends" from its start."""
@@ -94,6 +97,14 @@ class FakeAudio:
     """URLs whose pipeline fails to open (SourceError), like a file that holds no audio."""
     crashing: set[str] = field(default_factory=set)
     """URLs whose opening raises an unexpected error (a bug): the player crashes."""
+    listener: TrackEndListener | None = None
+
+    def on_track_end(self, listener: TrackEndListener) -> None:
+        self.listener = listener
+
+    def _ended(self, key: str, error: str | None) -> None:
+        if self.listener is not None:
+            self.listener(key, error)
 
     def _open(self, stream: PlayableStream) -> None:
         if stream.url in self.unopenable:
@@ -110,7 +121,7 @@ class FakeAudio:
         filters: FilterChain,
         volume: int,
         paused: bool,
-        ready: Awaitable[None] | None = None,
+        ready: Awaitable[object] | None = None,
     ) -> FakePlayback:
         self._open(stream)
         if ready is not None:
@@ -119,7 +130,7 @@ class FakeAudio:
         self.starts.append(start)
         if self.playbacks:
             self.playbacks[-1]._ender.cancel()  # replaced or swapped: the old pipeline never reports an end
-        playback = FakePlayback(start, self.length_ms)
+        playback = FakePlayback(start, self.length_ms, self._ended)
         self.playbacks.append(playback)
         return playback
 
@@ -132,7 +143,7 @@ class FakeAudio:
         if start is None:
             return None
         self.starts.append(start)
-        playback = FakePlayback(start, self.length_ms)
+        playback = FakePlayback(start, self.length_ms, self._ended)
         self.playbacks.append(playback)
         self.gapless += 1
         return playback
@@ -164,24 +175,53 @@ class FakeAudio:
 
 @dataclass
 class FakeVoice:
+    """Connects at once, unless `answers` is False: then it stays connecting until `become_ready()`."""
+
     current: VoiceStatus = VoiceStatus.CLOSED
     connects: list[int] = field(default_factory=list)
     refreshes: int = 0
     disconnects: list[bool] = field(default_factory=list)
+    answers: bool = True
+    status_reads: int = 0
+    waiting: int = 0
+    """How many `wait_ready` calls are waiting now."""
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def connect(self, channel_id: int) -> None:
         self.connects.append(channel_id)
+        if self.answers:
+            self.become_ready()
+        else:
+            self.current = VoiceStatus.CONNECTING
+
+    def become_ready(self) -> None:
         self.current = VoiceStatus.CONNECTED
+        self._ready.set()
 
     async def refresh(self) -> None:
         self.refreshes += 1
 
     def status(self) -> VoiceStatus:
+        self.status_reads += 1
         return self.current
+
+    async def wait_ready(self, timeout_s: float) -> bool:
+        if self.current in (VoiceStatus.FAILED, VoiceStatus.CLOSED):
+            return False
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._ready.wait()
+        except TimeoutError:
+            return False
+        finally:
+            self.waiting -= 1
+        return True
 
     async def disconnect(self, *, leave: bool) -> None:
         self.disconnects.append(leave)
         self.current = VoiceStatus.CLOSED
+        self._ready.clear()
 
 
 @dataclass
@@ -190,13 +230,14 @@ class FakeStreams:
     substitutes: dict[str, QueueItem] = field(default_factory=dict)
     prefetched: list[str] = field(default_factory=list)
 
-    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamOutcome:
+    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamResult:
         if item.track.url in self.substitutes:
             substitute = self.substitutes[item.track.url]
-            return StreamOutcome(PlayableStream(substitute.track.url), substitute, substituted_reason="404")
+            stream = make_stream(substitute.track.url)
+            return StreamResult(item=substitute, stream=stream, substitution=SubstitutionReason.GONE, detail="HTTP 404")
         if item.track.url in self.broken:
-            return StreamOutcome(None, item, problem=Problem(kind=ProblemKind.NOT_FOUND, http_status=404))
-        return StreamOutcome(PlayableStream(item.track.url), item)
+            return StreamResult(item=item, problem=Problem(kind=ProblemKind.NOT_FOUND, http_status=404))
+        return StreamResult(item=item, stream=make_stream(item.track.url))
 
     async def prefetch(self, guild_id: int, item: QueueItem) -> None:
         self.prefetched.append(item.track.url)

@@ -25,6 +25,7 @@ from shared.commands import (
     PauseCommand,
     PlayNowCommand,
     PreviousCommand,
+    QueueChangedCommand,
     ResumeCommand,
     SeekCommand,
     SkipCommand,
@@ -32,7 +33,7 @@ from shared.commands import (
     VolumeCommand,
 )
 from shared.event_store import EventStore
-from shared.events import Event, LeaveReason
+from shared.events import Event, LeaveReason, SubstitutionReason, TrackSubstituted
 from shared.keys import Keys
 from shared.lease_store import LeaseStore
 from shared.models import FilterChain, FilterPreset, LoopMode, PlayerState, QueueItem
@@ -241,9 +242,12 @@ async def test_broken_links_fail_or_get_substituted(rig: Rig) -> None:
     await rig.send(JoinCommand(voice_channel_id=VOICE))
     await rig.until_state(_playing("track 22"))
     await rig.until_state(_playing("track 3"))
-    kinds = [e.kind for e in await rig.events()]
-    assert "track_failed" in kinds
-    assert "track_substituted" in kinds
+    events = await rig.events()
+    assert "track_failed" in [e.kind for e in events]
+    substituted = [e for e in events if isinstance(e, TrackSubstituted)]
+    assert [(e.item.uid, e.broken_url, e.reason, e.detail) for e in substituted] == [
+        (substitute.uid, replaced.track.url, SubstitutionReason.GONE, "HTTP 404")
+    ], "announced once, by the player"
     assert titles((await rig.stores.players.history(GUILD)).items)[-2:] == ["track 22", "track 1"]
 
 
@@ -302,3 +306,29 @@ async def test_idle_player_leaves_after_the_timeout(rig: Rig) -> None:
     assert rig.player.released
     left = [e for e in await rig.events() if e.kind == "player_left"]
     assert [e.reason for e in left] == [LeaveReason.IDLE]
+
+
+async def test_a_track_awaits_voice_readiness_instead_of_polling_it(rig: Rig) -> None:
+    rig.voice.answers = False
+    await rig.queue(make_item(1))
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(_playing("track 1"))  # committed: the track now opens and waits for voice
+    await asyncio.sleep(0.05)
+    reads = rig.voice.status_reads
+    await asyncio.sleep(0.2)  # ten polls' worth of time for a poller; an awaiting driver reads nothing meanwhile
+    assert rig.voice.status_reads == reads, "the voice status was polled while the track waited for voice"
+    assert rig.voice.waiting == 1
+    assert rig.audio.starts == [], "no frame before voice is ready"
+    rig.voice.become_ready()
+    await rig.until(lambda: rig.audio.starts)
+    assert rig.voice.waiting == 0
+
+
+async def test_an_idle_player_wakes_on_queue_changed_and_does_not_watch_the_queue(rig: Rig) -> None:
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until(lambda: rig.voice.connects)
+    await rig.queue(make_item(1))
+    await asyncio.sleep(0.3)  # six checkpoint ticks: a player watching the queue would have started by now
+    assert rig.audio.starts == [], "nothing told the owner yet"
+    await rig.send(QueueChangedCommand())  # what the resolve job that queued the item appends
+    await rig.until_state(_playing("track 1"))

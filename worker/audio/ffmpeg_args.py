@@ -27,6 +27,7 @@ from shared.models import FilterChain
 from worker.audio.errors import SourceError
 from worker.audio.filters import SAMPLE_RATE
 from worker.audio.frames import FRAME_MS
+from worker.audio.stream import PlayableStream
 from worker.audio.volume import UNITY_VOLUME
 
 NETWORK_PROTOCOLS: Final = "http,https,tcp,tls,crypto"
@@ -94,19 +95,17 @@ class PipelineOptions:
 
 @dataclass(frozen=True, slots=True)
 class TrackRequest:
-    """What the player wants played: a resolved stream URL plus where and how."""
+    """What the player wants played: a resolved stream plus where and how (the stream itself is not copied)."""
 
-    url: str
+    stream: PlayableStream
     track_id: str
     start_ms: int = 0
     filters: FilterChain = field(default_factory=FilterChain)
     volume: int = UNITY_VOLUME
-    codec_hint: str | None = None
-    """yt-dlp's `acodec` if known (e.g. "opus"); empty or None when unknown."""
-    ext_hint: str | None = None
-    """yt-dlp's `ext` (e.g. "webm"); used to decide whether probing for Opus is worthwhile."""
-    headers: tuple[tuple[str, str], ...] = ()
-    """HTTP headers yt-dlp says the stream URL needs."""
+
+    @property
+    def url(self) -> str:
+        return self.stream.url
 
 
 def input_args(url: str, options: PipelineOptions, headers: tuple[tuple[str, str], ...] = ()) -> list[str]:
@@ -161,7 +160,7 @@ def ffmpeg_argv(request: TrackRequest, mode: PlaybackMode, graph: str | None, op
     argv = [options.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-filter_threads", "1", "-threads", "1"]
     if request.start_ms > 0:
         argv += ["-ss", f"{request.start_ms / 1000:.3f}"]
-    argv += input_args(request.url, options, request.headers)
+    argv += input_args(request.url, options, request.stream.headers)
     argv += ["-map", "0:a:0", "-map_metadata", "-1", "-map_chapters", "-1"]
     if mode is PlaybackMode.PASSTHROUGH:
         if request.start_ms > 0:

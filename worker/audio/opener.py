@@ -29,18 +29,18 @@ class SourceOpener:
     async def choose_mode(self, request: TrackRequest) -> PlaybackMode:
         """Passthrough iff no filter or volume stage applies and the source is (at most stereo) Opus.
 
-        yt-dlp's `acodec` decides when present; otherwise extensions that never hold Opus skip the probe, and
-        Opus-capable containers (webm and ogg may also hold Vorbis) are probed.
+        A stream the resolver knows to be Opus (yt-dlp's `acodec`) plays through; otherwise extensions that never
+        hold Opus skip the probe, and Opus-capable containers (webm and ogg may also hold Vorbis) are probed.
         """
         if build_filter_graph(request.filters, request.volume) is not None:
             return PlaybackMode.TRANSCODE
-        codec = (request.codec_hint or "").lower()
-        if codec and codec != "none":
-            return PlaybackMode.PASSTHROUGH if codec == "opus" else PlaybackMode.TRANSCODE
-        ext = (request.ext_hint or "").lower()
+        stream = request.stream
+        if stream.is_opus:
+            return PlaybackMode.PASSTHROUGH
+        ext = (stream.ext or "").lower()
         if ext and ext not in OPUS_CONTAINERS:
             return PlaybackMode.TRANSCODE
-        probed = await self._probe(request.url, self.options, request.headers)
+        probed = await self._probe(stream.url, self.options, stream.headers)
         if probed.codec == "opus" and (probed.channels or 2) <= 2:
             return PlaybackMode.PASSTHROUGH
         return PlaybackMode.TRANSCODE

@@ -73,7 +73,8 @@ class GuildStream:
     """One guild's slot on the pacer: the playing source, the prepared next one, pause state, events.
 
     Control methods are synchronous and act between two ticks, so every switch happens at a frame boundary.
-    Events (`TrackStarted`, `TrackEnded`) go to `events` in order; each started track ends exactly once.
+    Events (`TrackStarted`, `TrackEnded`) go to `on_event` in order, as they happen; each started track ends exactly
+    once.
     """
 
     def __init__(
@@ -86,7 +87,8 @@ class GuildStream:
         silence_frames: int = SILENCE_FRAMES,
     ) -> None:
         self.guild_id = guild_id
-        self.events: asyncio.Queue[StreamEvent] = asyncio.Queue()
+        self.on_event: Callable[[StreamEvent], None] | None = None
+        """Called with each event as it happens (inside the tick or the control method): must return at once."""
         self.counters = StreamCounters()
         self._sink = sink
         self._retire = retire
@@ -230,14 +232,18 @@ class GuildStream:
             self._next = None
         self._current = source
         self._unsent = source
-        self.events.put_nowait(TrackStarted(source.track_id))
+        self._emit(TrackStarted(source.track_id))
 
     def _end(self, reason: EndReason, error: str | None = None) -> None:
         source = self._current
         assert source is not None
         self._current = None
-        self.events.put_nowait(TrackEnded(source.track_id, reason, source.position_ms, error))
+        self._emit(TrackEnded(source.track_id, reason, source.position_ms, error))
         self._retire(source)
+
+    def _emit(self, event: StreamEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
 
     def _deficit(self) -> None:
         self.counters.deficits += 1

@@ -87,13 +87,14 @@ class Conductor:
         if outcome.stream is None:
             await self.failed(item, PlaybackFailure.UNAVAILABLE, repr(outcome.problem), problem=outcome.problem)
             return
-        if outcome.item != item:
+        if outcome.substitution is not None:
+            # The one origin of TrackSubstituted: after the substitute is committed as what plays.
             await self._state.commit(self._state.next(now_playing=outcome.item))
-            reason = outcome.substituted_reason or "the link is broken"
-            event = self._announcer.event
-            await self._announcer.publish(
-                event(TrackSubstituted, item=outcome.item, broken_url=item.track.url, reason=reason)
-            )
+            event = self._announcer.event(
+                TrackSubstituted, item=outcome.item, broken_url=item.track.url, reason=outcome.substitution,
+                detail=outcome.detail,
+            )  # fmt: skip
+            await self._announcer.publish(event)
         try:
             await self._driver.start(outcome.item.uid, outcome.stream, position_ms, self._state.current)
         except PlaybackError as exc:
@@ -183,7 +184,7 @@ class Conductor:
         if following is None or following.uid == self._unpreparable:
             return
         outcome = await self._streams.stream_for(self.guild_id, following)
-        if outcome.stream is not None and outcome.item == following:
+        if outcome.stream is not None and outcome.substitution is None:
             try:
                 await self._driver.prepare(following.uid, outcome.stream, self._state.current)
             except PlaybackError as exc:  # not gapless then: it is opened (and failed, if it must) when its turn comes

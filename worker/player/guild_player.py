@@ -54,7 +54,6 @@ _log: Final = logging.getLogger(__name__)
 STALE_COMMAND_MS: Final = 60_000
 _LEASE_POLL_S: Final = 0.05
 _REJOIN: Final = (VoiceStatus.CLOSED, VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
-_GAVE_UP: Final = (VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
 
 
 class GuildPlayer:
@@ -94,7 +93,7 @@ class GuildPlayer:
         self._settings = GuildSettings()
         self._last_settings = 0.0
         self._presence = Presence()
-        self._rejoiner = Rejoiner(config.rejoin_backoff_s)
+        self._rejoiner = Rejoiner(guild_id, config.rejoin_backoff_s)
         self.released = False
         self._side_tasks = TaskOwner()
         self._ignore_before_ms = 0
@@ -343,7 +342,7 @@ class GuildPlayer:
 
     async def _housekeeping(self) -> None:
         now = time.monotonic()
-        await self._watch_voice(now)
+        await self._rejoiner.watch(self._voice, self._state.current.voice_channel_id, now)
         if self._driver.playing and now - self._state.last_commit >= self._config.checkpoint_ms / 1000:
             # a track that plays is no longer being opened (the mark must not outlive its opening)
             await self._state.commit(self._state.next(trouble=poison_policy.playing(self._state.current.trouble)))
@@ -356,26 +355,12 @@ class GuildPlayer:
             self._last_settings = now
         await self._check_idle(now)
 
-    async def _watch_voice(self, now: float) -> None:
-        """A voice connection that gave up is asked to rejoin (with backoff); playback holds meanwhile."""
-        channel_id = self._state.current.voice_channel_id
-        status = self._voice.status()
-        if status is VoiceStatus.CONNECTED:
-            self._rejoiner.connected()
-        elif channel_id is not None and status in _GAVE_UP and self._rejoiner.due(now):
-            _log.info("voice %s: asking to rejoin channel %d", status.value, channel_id, extra=self._extra)
-            await self._voice.connect(channel_id)
-
     async def _check_idle(self, now: float) -> None:
+        """Idle time counts towards leaving. The queue is not watched here: whatever queues items appends a command
+        (QueueChanged from the resolve job, Join, PlayNow) that starts an idle player in its turn."""
         state = self._state.current
         in_voice = state.voice_channel_id is not None
-        if state.now_playing is None and in_voice:
-            if await self._stores.queue.length(self.guild_id):
-                await self._conductor.start_if_idle(state.cursor)
-                return
-            self._presence.idle(True, now)
-        else:
-            self._presence.idle(False, now)
+        self._presence.idle(state.now_playing is None and in_voice, now)
         reason = self._presence.leave_reason(self._settings, in_voice=in_voice, now=now)
         if reason is not None:
             await self._leave(state.cursor, reason)

@@ -7,7 +7,6 @@ guild goes silent at the very next frame, whatever the rest of the player is doi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
@@ -16,8 +15,9 @@ from shared.models import FilterChain
 from worker.audio.ffmpeg_args import TrackRequest
 from worker.audio.frames import FrameSink
 from worker.audio.opener import SourceOpener
-from worker.audio.pacer import EndReason, GuildStream, Pacer, TrackEnded
-from worker.player.ports import HoldReason, LeaseView, PlayableStream
+from worker.audio.pacer import EndReason, GuildStream, Pacer, StreamEvent, TrackEnded
+from worker.audio.stream import PlayableStream
+from worker.player.ports import HoldReason, LeaseView, TrackEndListener
 from worker.voice.connection import VoiceEvent, VoiceStatus
 
 _log: Final = logging.getLogger(__name__)
@@ -74,9 +74,6 @@ class PipelinePlayback:
     def position_ms(self) -> int:
         return self._output.position_of(self.key)
 
-    async def wait_done(self) -> str | None:
-        return await self._output.wait_done(self.key)
-
     async def first_frame(self) -> bool:
         return await self._output.first_frame(self.key)
 
@@ -98,27 +95,24 @@ class GuildAudio:
         self.stream: GuildStream = pacer.attach(guild_id, sink)
         self._paused = False
         self._holds: set[HoldReason] = set()
-        self._done: dict[str, asyncio.Future[str | None]] = {}
+        self._live: set[str] = set()
+        """Keys started or prepared that did not end yet."""
         self._last_position: dict[str, int] = {}
         self._sent: dict[str, None] = {}
         """Keys whose first frame went out (the newest few)."""
         self._first: dict[str, asyncio.Future[bool]] = {}
+        self._on_end: TrackEndListener | None = None
         self.stream.on_first_frame = self._first_frame_sent
-        self._events = asyncio.create_task(self._dispatch(), name=f"audio-events-{guild_id}")
+        self.stream.on_event = self._stream_event
+
+    def on_track_end(self, listener: TrackEndListener) -> None:
+        """`listener` hears of every end of a track, straight from the pacer (see `TrackEndListener`)."""
+        self._on_end = listener
 
     def _request(
         self, stream: PlayableStream, key: str, position_ms: int, filters: FilterChain, volume: int
     ) -> TrackRequest:
-        return TrackRequest(
-            url=stream.url,
-            track_id=key,
-            start_ms=position_ms,
-            filters=filters,
-            volume=volume,
-            codec_hint="opus" if stream.is_opus else None,
-            ext_hint=stream.ext,
-            headers=tuple(stream.http_headers.items()),
-        )
+        return TrackRequest(stream, key, start_ms=position_ms, filters=filters, volume=volume)
 
     async def start(  # noqa: PLR0913 - keyword-only, each one a property of the pipeline
         self,
@@ -129,7 +123,7 @@ class GuildAudio:
         filters: FilterChain,
         volume: int,
         paused: bool,
-        ready: Awaitable[None] | None = None,
+        ready: Awaitable[object] | None = None,
     ) -> PipelinePlayback:
         """Start `key` at `position_ms`; a playing pipeline of the same key is swapped without a gap.
 
@@ -149,7 +143,7 @@ class GuildAudio:
         if current is not None and current.track_id == key and self.stream.swap_pipeline(source):
             self._apply_pause()
             return PipelinePlayback(self, key)
-        self._future(key)
+        self._live.add(key)
         self.stream.play(source)
         self._apply_pause()
         return PipelinePlayback(self, key)
@@ -178,7 +172,7 @@ class GuildAudio:
     async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
         """Open the following track now so it starts on the frame after the current one ends."""
         source = await self._opener.open(self._request(stream, key, 0, filters, volume))
-        self._future(key)
+        self._live.add(key)
         self.stream.set_next(source)
 
     def promote_next(self, key: str) -> PipelinePlayback | None:
@@ -197,7 +191,7 @@ class GuildAudio:
     def clear_next(self) -> None:
         prepared = self.stream.next
         if prepared is not None:
-            self._resolve(prepared.track_id, None)
+            self._forget(prepared.track_id)
         self.stream.set_next(None)
 
     def position_of(self, key: str) -> int:
@@ -212,20 +206,11 @@ class GuildAudio:
         if current is not None and current.track_id == key:
             self.stream.stop()
 
-    async def wait_done(self, key: str) -> str | None:
-        return await asyncio.shield(self._future(key))
-
-    def _future(self, key: str) -> asyncio.Future[str | None]:
-        future = self._done.get(key)
-        if future is None:
-            future = self._done[key] = asyncio.get_running_loop().create_future()
-        return future
-
     async def first_frame(self, key: str) -> bool:
         """Wait until the first frame of `key` went out; False when the track ended (or was replaced) first."""
         if key in self._sent:
             return True
-        if key not in self._done:
+        if key not in self._live:
             return False
         waiter = self._first.get(key)
         if waiter is None:
@@ -240,33 +225,28 @@ class GuildAudio:
         if waiter is not None and not waiter.done():
             waiter.set_result(True)
 
-    def _resolve(self, key: str, error: str | None) -> None:
-        future = self._done.pop(key, None)
-        if future is not None and not future.done():
-            future.set_result(error)
+    def _forget(self, key: str) -> None:
+        self._live.discard(key)
         waiter = self._first.pop(key, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(key in self._sent)
 
-    async def _dispatch(self) -> None:
-        while True:
-            event = await self.stream.events.get()
-            if isinstance(event, TrackEnded):
-                self._last_position[event.track_id] = event.position_ms
-                error = (event.error or "playback failed") if event.reason is EndReason.FAILED else None
-                self._resolve(event.track_id, error)
-                if len(self._last_position) > 64:
-                    self._last_position.pop(next(iter(self._last_position)))
+    def _stream_event(self, event: StreamEvent) -> None:
+        """The pacer's event, inside its tick: an end goes to the listener in this same step."""
+        if not isinstance(event, TrackEnded):
+            return
+        self._last_position[event.track_id] = event.position_ms
+        if len(self._last_position) > 64:
+            self._last_position.pop(next(iter(self._last_position)))
+        self._forget(event.track_id)
+        if self._on_end is not None:
+            error = (event.error or "playback failed") if event.reason is EndReason.FAILED else None
+            self._on_end(event.track_id, error)
 
     async def close(self) -> None:
         self._pacer.detach(self.guild_id)
-        self._events.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._events
-        for future in self._done.values():
-            if not future.done():
-                future.set_result(None)
-        self._done.clear()
+        self._on_end = None
+        self._live.clear()
         for waiter in self._first.values():
             if not waiter.done():
                 waiter.set_result(False)

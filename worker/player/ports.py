@@ -2,43 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Protocol
 
-from shared.failures import Problem
 from shared.models import FilterChain, QueueItem
+from worker.audio.stream import PlayableStream
+from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
 
-
-@dataclass(frozen=True, slots=True)
-class PlayableStream:
-    """A stream URL for FFmpeg, resolved just before play (such URLs expire)."""
-
-    url: str
-    is_opus: bool | None = None
-    """True when the source is Opus in Ogg/WebM (passthrough possible); None when unknown (probe)."""
-    http_headers: Mapping[str, str] = field(default_factory=dict)
-    duration_ms: int | None = None
-    ext: str | None = None
-    """The container's extension when known ("mp3", "webm"): a container that never holds Opus is not probed."""
-
-
-@dataclass(frozen=True, slots=True)
-class StreamOutcome:
-    """What resolving an item for play gave: a stream, possibly for a substitute item, or an error for the user."""
-
-    stream: PlayableStream | None
-    item: QueueItem
-    """The item to play: the queued one, or a substitute found by smart fallback."""
-    substituted_reason: str | None = None
-    problem: Problem | None = None
-    """Why there is no stream (None: not known)."""
+type TrackEndListener = Callable[[str, str | None], None]
+"""Called with a track's key when it left the audio output: with None when it finished (or was stopped or
+replaced), else with why it broke off. Called inside the pacer's tick: it must return at once."""
 
 
 class StreamSource(Protocol):
-    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamOutcome: ...
+    async def stream_for(self, guild_id: int, item: QueueItem) -> StreamResult:
+        """The stream to play `item` with (or a substitute's, with why), or the error to fail it with."""
+        ...
 
     async def prefetch(self, guild_id: int, item: QueueItem) -> None: ...
 
@@ -49,10 +30,6 @@ class Playback(Protocol):
     @property
     def position_ms(self) -> int:
         """Position in the source's timeline."""
-        ...
-
-    async def wait_done(self) -> str | None:
-        """Wait for the end of the stream: None when it ended normally, else an error message."""
         ...
 
     async def first_frame(self) -> bool:
@@ -82,9 +59,13 @@ class AudioOutput(Protocol):
         filters: FilterChain,
         volume: int,
         paused: bool,
-        ready: Awaitable[None] | None = None,
+        ready: Awaitable[object] | None = None,
     ) -> Playback:
         """Open the pipeline, then wait for `ready` (the voice connection) before its first frame is sent."""
+        ...
+
+    def on_track_end(self, listener: TrackEndListener) -> None:
+        """Report every end of a track to `listener`, in the step that ends it (no task or queue in between)."""
         ...
 
     async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
@@ -123,6 +104,11 @@ class VoicePort(Protocol):
         ...
 
     def status(self) -> VoiceStatus: ...
+
+    async def wait_ready(self, timeout_s: float) -> bool:
+        """Wait until voice is connected (woken by the voice session, not polled); False on timeout or when the
+        connection gave up (failed, needs a rejoin, closed)."""
+        ...
 
     async def disconnect(self, *, leave: bool) -> None: ...
 

@@ -3,8 +3,16 @@ that gave up."""
 
 from __future__ import annotations
 
+import logging
+from typing import Final
+
 from shared.events import LeaveReason
 from shared.models import GuildSettings
+from worker.player.ports import VoicePort
+from worker.voice.connection import VoiceStatus
+
+_log: Final = logging.getLogger(__name__)
+_GAVE_UP: Final = (VoiceStatus.FAILED, VoiceStatus.NEEDS_REJOIN)
 
 
 class Presence:
@@ -38,10 +46,20 @@ class Presence:
 class Rejoiner:
     """When to ask again for a voice connection that gave up: at once, then with a doubling backoff."""
 
-    def __init__(self, backoff_s: tuple[float, float]) -> None:
+    def __init__(self, guild_id: int, backoff_s: tuple[float, float]) -> None:
         self._initial, self._max = backoff_s
         self._delay = 0.0
         self._next_at = 0.0
+        self._extra = {"guild_id": guild_id}
+
+    async def watch(self, voice: VoicePort, channel_id: int | None, now: float) -> None:
+        """A voice connection that gave up is asked to rejoin (with backoff); playback holds meanwhile."""
+        status = voice.status()
+        if status is VoiceStatus.CONNECTED:
+            self.connected()
+        elif channel_id is not None and status in _GAVE_UP and self.due(now):
+            _log.info("voice %s: asking to rejoin channel %d", status.value, channel_id, extra=self._extra)
+            await voice.connect(channel_id)
 
     def due(self, now: float) -> bool:
         if now < self._next_at:

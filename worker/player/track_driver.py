@@ -1,21 +1,21 @@
 """The playing track of one guild: starting, swapping and stopping pipelines, and preparing the next track.
 
 The player decides *what* plays (and commits it first); the driver makes it play and reports every end of the
-current track to the player's inbox exactly once, tagged with a generation so stale ends are ignored.
+current track to the player's inbox exactly once, in the step the audio output reports it (straight from the
+pacer's tick), tagged with a generation so ends the player already moved past are ignored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.models import PlayerState, QueueItem
+from worker.audio.stream import PlayableStream
 from worker.player.inbox import TrackDone
-from worker.player.ports import AudioOutput, HoldReason, PlayableStream, Playback, VoicePort
-from worker.voice.connection import VoiceStatus
+from worker.player.ports import AudioOutput, HoldReason, Playback, VoicePort
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class TrackDriver:
         self._key: str | None = None
         self._prepared: _Prepared | None = None
         self.generation = 0
-        self._watchers: set[asyncio.Task[None]] = set()
+        audio.on_track_end(self._track_ended)
 
     @property
     def playing(self) -> bool:
@@ -63,7 +63,8 @@ class TrackDriver:
         """Play a new track (replacing the current one) from `position_ms`; FFmpeg starts while voice connects."""
         self.clear_prepared()
         key = f"{uid}:{next(self._counter)}"
-        voice = asyncio.create_task(self._voice_ready(), name=f"voice-ready-{self._guild_id}")
+        # Readiness is awaited (the voice session wakes it), from now: FFmpeg opens while voice connects.
+        voice = asyncio.create_task(self._voice.wait_ready(self._voice_timeout_s), name=f"voice-{self._guild_id}")
         try:
             playback = await self._audio.start(
                 stream, key=key, position_ms=position_ms, filters=state.filters, volume=state.volume,
@@ -106,12 +107,12 @@ class TrackDriver:
     async def stop(self) -> None:
         """Silence the current track; its end is not reported."""
         self.clear_prepared()
-        if self.playback is not None:
-            self.generation += 1
-            await self.playback.stop()
-        self.playback = None
+        playback, self.playback = self.playback, None
         self._stream = None
         self._key = None
+        if playback is not None:
+            self.generation += 1
+            await playback.stop()
 
     def ended(self) -> None:
         """The current track ended by itself (the player got its TrackDone)."""
@@ -145,26 +146,14 @@ class TrackDriver:
         self._stream = stream
         self._key = key
         self.generation += 1
-        generation = self.generation
 
-        async def watch() -> None:
-            error = await playback.wait_done()
-            self._on_done(TrackDone(generation, error))
-
-        task = asyncio.create_task(watch(), name=f"track-{self._guild_id}-{generation}")
-        self._watchers.add(task)
-        task.add_done_callback(self._watchers.discard)
-
-    async def _voice_ready(self) -> None:
-        deadline = time.monotonic() + self._voice_timeout_s
-        while self._voice.status() is not VoiceStatus.CONNECTED and time.monotonic() < deadline:
-            if self._voice.status() in (VoiceStatus.FAILED, VoiceStatus.CLOSED):
-                return
-            await asyncio.sleep(0.02)
+    def _track_ended(self, key: str, error: str | None) -> None:
+        """From the audio output, inside the pacer's tick: the current track's end goes to the inbox at once."""
+        if key == self._key and self.playback is not None:
+            self._on_done(TrackDone(self.generation, error))
 
     async def close(self) -> None:
-        for task in self._watchers:
-            task.cancel()
+        self._key = None
         await self._audio.close()
 
 

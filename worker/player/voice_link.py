@@ -43,6 +43,9 @@ class VoiceBridge:
     def status(self) -> VoiceStatus:
         return self._connection.status()
 
+    async def wait_ready(self, timeout_s: float) -> bool:
+        return await self._connection.wait_connected(timeout_s)
+
     async def disconnect(self, *, leave: bool) -> None:
         await self._connection.disconnect(leave=leave)
 

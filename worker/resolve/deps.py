@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.command_store import CommandStore
 from shared.event_store import EventStore
 from shared.keys import Keys
 from shared.observability import WorkerMetrics
@@ -26,6 +27,8 @@ class ResolveDeps:
     ytdlp: YtDlp
     guard: UrlGuard
     queue: QueueStore
+    commands: CommandStore
+    """The guilds' command streams: a job that queued items appends QueueChanged (worker/resolve/enqueue.py)."""
     settings_store: SettingsStore
     events: EventStore
     cache: ResolveCache

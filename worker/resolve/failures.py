@@ -9,14 +9,21 @@ from typing import Final
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, UnsupportedError
 
+from shared.events import SubstitutionReason
 from shared.failures import Fallback, Problem, ProblemKind
 from worker.resolve.guard import Verdict
 
 _MAX_CHAIN: Final = 12
 
 
-SEARCHABLE: Final = frozenset({ProblemKind.UNSUPPORTED, ProblemKind.NOT_FOUND, ProblemKind.NOT_A_URL})
-"""Failures a search may help with: the link is dead or unsupported, not the network."""
+_SUBSTITUTION: Final = {
+    ProblemKind.NOT_FOUND: SubstitutionReason.GONE,
+    ProblemKind.UNSUPPORTED: SubstitutionReason.UNSUPPORTED,
+    ProblemKind.NOT_A_URL: SubstitutionReason.NOT_A_URL,
+}
+"""The failures a search may help with (the link is dead or unsupported, not the network), and what a substitute
+found for each is announced as."""
+SEARCHABLE: Final = frozenset(_SUBSTITUTION)
 
 
 class GuardRefusedError(OSError):
@@ -101,6 +108,11 @@ class DeadLink:
         """The failure when no search is tried whatever the guild's setting, or None when a search may find a
         substitute."""
         return None if self.failure in SEARCHABLE else self.problem
+
+    @property
+    def substitution(self) -> SubstitutionReason:
+        """Why a substitute replaced this link (only asked of a searchable failure; anything else reads as gone)."""
+        return _SUBSTITUTION.get(self.failure, SubstitutionReason.GONE)
 
     def unplayed(self, fallback: Fallback) -> Problem:
         """The failure of a searchable link that is not replaced: the fallback was off or found no match."""

@@ -25,6 +25,7 @@ from arq.worker import Function, func
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from shared.command_store import CommandStore
 from shared.event_store import EventStore
 from shared.jobs import IngestChunkRequest, JobName, ResolveRequest, SearchRequest
 from shared.keys import Keys
@@ -125,6 +126,7 @@ def build_resolve_service(  # noqa: PLR0913 - keyword-only; the last three have 
         ytdlp=YtDlp(guard, threads=config.ytdlp_threads, params=ytdlp_params, timeout_s=YTDLP_CALL_TIMEOUT_S),
         guard=guard,
         queue=QueueStore(redis, keys),
+        commands=CommandStore(redis, keys),
         settings_store=SettingsStore(redis, keys),
         events=EventStore(redis, keys),
         cache=ResolveCache(redis),

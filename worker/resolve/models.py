@@ -4,45 +4,36 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from shared.events import SubstitutionReason
 from shared.failures import Problem, Stop
-from shared.models import MAX_DURATION_MS, MAX_URL_LENGTH, QueueItem, Track, WireModel
-
-
-class StreamInfo(WireModel):
-    """A playable stream URL for FFmpeg. It expires: ask `ResolveService.stream_for` again after `expires_at`."""
-
-    url: str = Field(min_length=1, max_length=8192)
-    is_opus: bool | None
-    """True: Opus in WebM/Opus (passthrough possible when no filter is active); None: unknown (an Ogg direct link
-    reports no codec; probe it); False: anything else."""
-    http_headers: dict[str, str] = Field(default_factory=dict)
-    """Headers FFmpeg must send (`-headers`), e.g. the User-Agent yt-dlp used."""
-    duration_ms: int | None = Field(default=None, ge=0, le=MAX_DURATION_MS)
-    expires_at: float
-    """Unix time after which the URL should be resolved again."""
-    ext: str | None = Field(default=None, max_length=16)
+from shared.models import MAX_URL_LENGTH, QueueItem, Track, WireModel
+from worker.audio.stream import PlayableStream
 
 
 class StreamResult(WireModel):
-    """What `stream_for` returns: a stream for the item (possibly a substitute found by search), or why not."""
+    """What `stream_for` gives the player: a stream for the item (possibly a substitute found by search), or why not.
+
+    This is the player's `StreamSource` answer as it is: the player commits a substitute and announces it."""
 
     item: QueueItem
-    """The item to announce as playing: the original, or its substitute with `substituted_for` set."""
-    stream: StreamInfo | None = None
+    """The item to play: the original, or its substitute with `substituted_for` set."""
+    stream: PlayableStream | None = None
     problem: Problem | None = None
     """Why nothing can be played, when `stream` is None."""
-    substituted: bool = False
-    reason: str | None = Field(default=None, max_length=200)
-    """Why the original could not be played, when `substituted` (e.g. "HTTP 404")."""
+    substitution: SubstitutionReason | None = None
+    """Why the original could not be played, when `item` is a substitute."""
+    detail: str = Field(default="", max_length=200)
+    """What the original's site answered (e.g. "HTTP 404"), when `item` is a substitute."""
 
 
 class CachedStream(WireModel):
     """Cache entry `cache("stream", sha256(url))`: the stream, or the substitute track a fallback chose."""
 
-    stream: StreamInfo | None = None
+    stream: PlayableStream | None = None
     substitute: Track | None = None
-    substitute_stream: StreamInfo | None = None
-    reason: str | None = Field(default=None, max_length=200)
+    substitute_stream: PlayableStream | None = None
+    reason: SubstitutionReason | None = None
+    detail: str = Field(default="", max_length=200)
 
 
 class ChunkOutcome(WireModel):

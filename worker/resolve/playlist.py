@@ -28,6 +28,7 @@ from shared.jobs import IngestChunkRequest, ResolveRequest, ResolveResult, Resol
 from shared.models import GuildSettings, InsertPosition, QueueItem, Track
 from shared.queue_store import AppendResult, QueueLimits
 from worker.resolve.deps import ResolveDeps
+from worker.resolve.enqueue import Enqueuer, Placement
 from worker.resolve.failures import classify
 from worker.resolve.models import ChunkOutcome, RequestMeta
 from worker.resolve.request_store import RequestState
@@ -78,8 +79,8 @@ def limit_stop(limited_by: str | None, settings: GuildSettings) -> Stop | None:
 
 
 class PlaylistIngest:
-    def __init__(self, deps: ResolveDeps) -> None:
-        self._queue = deps.queue
+    def __init__(self, deps: ResolveDeps, enqueuer: Enqueuer) -> None:
+        self._enqueuer = enqueuer
         self._requests = deps.requests
         self._settings_store = deps.settings_store
         self._events = deps.events
@@ -127,7 +128,8 @@ class PlaylistIngest:
         outcome = ChunkOutcome(request_id=rid, chunk_index=k)
         if meta is None or state.status != "running":
             return outcome.model_copy(update={"duplicate": True, "done": True})
-        if state.next_chunk > k:
+        if state.next_chunk > k:  # appended before: its worker may have died before it announced or enqueued
+            await self._enqueuer.announce(self._placement(gid, rid, k, meta, await self._settings_store.get(gid)))
             await self._scheduler.schedule(_next(gid, rid, k))
             return outcome.model_copy(update={"duplicate": True})
         if state.next_chunk < k:
@@ -187,16 +189,17 @@ class PlaylistIngest:
     async def _append(
         self, gid: int, rid: str, k: int, items: Sequence[QueueItem], meta: RequestMeta, settings: GuildSettings
     ) -> AppendResult:
-        result = await self._queue.append(
-            gid,
-            items,
-            limits=limits_for(settings),
-            position=InsertPosition(meta.position),
+        return await self._enqueuer.append(self._placement(gid, rid, k, meta, settings), items, chunk_index=k)
+
+    def _placement(self, gid: int, rid: str, k: int, meta: RequestMeta, settings: GuildSettings) -> Placement:
+        return Placement(
+            guild_id=gid,
             request_id=rid,
-            chunk_index=k,
+            position=InsertPosition(meta.position),
+            limits=limits_for(settings),
+            requester_id=meta.requester_id,
+            text_channel_id=meta.text_channel_id if k == 0 else None,
         )
-        await self._requests.expire(gid, rid)
-        return result
 
     async def _finish(
         self, gid: int, rid: str, meta: RequestMeta, stopped: Stop | None, *, queued: int | None = None

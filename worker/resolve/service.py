@@ -34,6 +34,7 @@ from shared.jobs import (
 from shared.models import CachedTracks, GuildSettings, QueueItem, Track
 from shared.observability import ResolveKind, ResolveOutcome
 from worker.resolve.deps import ResolveDeps
+from worker.resolve.enqueue import Enqueuer, Placement
 from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints, page_title
 from worker.resolve.models import ChunkOutcome, StreamResult
@@ -116,7 +117,8 @@ class ResolveService:
     def __init__(self, deps: ResolveDeps) -> None:
         self._d = deps
         self._config = deps.config
-        self._ingest = PlaylistIngest(deps)
+        self._enqueuer = Enqueuer(deps.queue, deps.commands, deps.requests)
+        self._ingest = PlaylistIngest(deps, self._enqueuer)
         self._searcher = Searcher(deps)
         self._streams = StreamResolver(deps, self._searcher)
         self._probe = DirectProbe(deps.ytdlp, http_proxy=deps.ffmpeg_proxy)
@@ -311,15 +313,15 @@ class ResolveService:
             request_id=request.request_id,
             substituted_for=substituted_for,
         )
-        result = await self._d.queue.append(
-            request.guild_id,
-            [item],
-            limits=limits_for(settings),
-            position=request.position,
+        placement = Placement(
+            guild_id=request.guild_id,
             request_id=request.request_id,
-            chunk_index=0,
+            position=request.position,
+            limits=limits_for(settings),
+            requester_id=request.requester_id,
+            text_channel_id=request.text_channel_id,
         )
-        await self._d.requests.expire(request.guild_id, request.request_id)
+        result = await self._enqueuer.append(placement, [item], chunk_index=0)
         if result.appended == 0 and not result.duplicate:
             return ResolveResult(status=ResolveStatus.QUEUE_FULL, stopped=limit_stop(result.limited_by, settings))
         return ResolveResult(
@@ -330,12 +332,10 @@ class ResolveService:
             substituted_for=substituted_for,
         )
 
-    async def stream_for(
-        self, item: QueueItem, guild_id: int, *, announce: bool = True, text_channel_id: int | None = None
-    ) -> StreamResult:
+    async def stream_for(self, item: QueueItem, guild_id: int) -> StreamResult:
         """See `StreamResolver.stream_for`: the stream to play for `item` now, or why not."""
         with self._timed("stream") as verdict:
-            result = await self._streams.stream_for(item, guild_id, announce=announce, text_channel_id=text_channel_id)
+            result = await self._streams.stream_for(item, guild_id)
             verdict.outcome = "ok" if result.stream is not None else "failed"
             return result
 

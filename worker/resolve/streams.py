@@ -8,14 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from yt_dlp.utils import YoutubeDLError
 
-from shared.clock import now_ms
-from shared.events import TrackSubstituted
 from shared.failures import Fallback, Problem, ProblemKind
 from shared.models import QueueItem, Track
+from worker.audio.stream import PlayableStream
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints
-from worker.resolve.models import CachedStream, StreamInfo, StreamResult
+from worker.resolve.models import CachedStream, StreamResult
 from worker.resolve.search import Searcher
 from worker.resolve.tracks import duration_ms
 from worker.resolve.ytdlp import InfoDict
@@ -25,19 +24,21 @@ STREAM_LIFETIME_S: Final = 6 * 3600.0
 """Assumed life of a stream URL that carries no `expire=` parameter."""
 
 
+type StreamLookup = PlayableStream | Problem | DeadLink
+"""A track's guarded, fully resolved stream; or a refusal or a stream-less answer (a Problem, reported as it is);
+or a yt-dlp failure, classified (a dead or unsupported link may be searched for)."""
+
+
 class StreamResolver:
     def __init__(self, deps: ResolveDeps, searcher: Searcher) -> None:
         self._d = deps
         self._searcher = searcher
 
-    async def stream_for(
-        self, item: QueueItem, guild_id: int, *, announce: bool = True, text_channel_id: int | None = None
-    ) -> StreamResult:
+    async def stream_for(self, item: QueueItem, guild_id: int) -> StreamResult:
         """The stream to play for a queue item, resolved now (or from the short stream cache).
 
         A dead link is replaced by a search match unless the guild opted out; the returned item then carries
-        `substituted_for`, and a TrackSubstituted event is published when `announce` is true (the player passes
-        False when prefetching the next item and True when it starts playing it).
+        `substituted_for` and the result says why. Announcing it is the player's (it commits the substitute first).
         """
         url = item.track.url
         cached = await self._d.cache.get(self._d.keys.stream(url), CachedStream)
@@ -47,7 +48,7 @@ class StreamResolver:
                 return StreamResult(item=item, problem=found)
             cached = found
             await self._d.cache.put(self._d.keys.stream(url), cached, _stream_ttl(cached))
-        if cached.substitute is None or cached.substitute_stream is None:
+        if cached.substitute is None or cached.substitute_stream is None or cached.reason is None:
             return StreamResult(item=item, stream=cached.stream)
         substitute = QueueItem(
             uid=item.uid,
@@ -56,49 +57,42 @@ class StreamResolver:
             request_id=item.request_id,
             substituted_for=url,
         )
-        reason = (cached.reason or "unavailable")[:200]
-        if announce:
-            event = TrackSubstituted(
-                guild_id=guild_id,
-                at_ms=now_ms(),
-                text_channel_id=text_channel_id,
-                item=substitute,
-                broken_url=url,
-                reason=reason,
-            )
-            await self._d.events.publish(event)
-        return StreamResult(item=substitute, stream=cached.substitute_stream, substituted=True, reason=reason)
+        return StreamResult(
+            item=substitute, stream=cached.substitute_stream, substitution=cached.reason, detail=cached.detail
+        )
 
     async def prefetch(self, item: QueueItem, guild_id: int) -> None:
         """Resolve the next item ahead of time; the result waits in the stream cache for `stream_for`."""
-        await self.stream_for(item, guild_id, announce=False)
+        await self.stream_for(item, guild_id)
 
     async def _lookup_stream(self, track: Track, guild_id: int) -> CachedStream | Problem:
+        """The cache entry for `track`: its stream or a substitute's; or why nothing plays."""
         found = await self._stream_info(track)
-        if not isinstance(found, Exception):
-            return found if isinstance(found, Problem) else CachedStream(stream=found)
-        dead = DeadLink.of(found)
-        self._d.metrics.resolve_failed(dead.failure.value)
-        if (reason := dead.unsearchable()) is not None:
-            return reason
+        if isinstance(found, PlayableStream):
+            return CachedStream(stream=found)
+        if isinstance(found, Problem):
+            return found
+        self._d.metrics.resolve_failed(found.failure.value)
+        if (problem := found.unsearchable()) is not None:
+            return problem
         if not (await self._d.settings_store.get(guild_id)).search_fallback:
-            return dead.unplayed(Fallback.OFF)
+            return found.unplayed(Fallback.OFF)
         match = await self._searcher.substitute(hints(track.url, known=track))
         substitute = None if match is None else await self._stream_info(match.track)
-        if match is None or not isinstance(substitute, StreamInfo):
-            return dead.unplayed(Fallback.NO_MATCH)
-        return CachedStream(substitute=match.track, substitute_stream=substitute, reason=dead.detail)
+        if match is None or not isinstance(substitute, PlayableStream):
+            return found.unplayed(Fallback.NO_MATCH)
+        return CachedStream(
+            substitute=match.track, substitute_stream=substitute, reason=found.substitution, detail=found.detail[:200]
+        )
 
-    async def _stream_info(self, track: Track) -> StreamInfo | Problem | Exception:
-        """A guarded, fully resolved stream; a refusal or a stream-less answer as a Problem; a yt-dlp failure as the
-        exception to classify."""
+    async def _stream_info(self, track: Track) -> StreamLookup:
         verdict = await self._d.guard.check(track.url)
         if not verdict.allowed:
             return verdict.problem()
         try:
             info = await self._d.ytdlp.stream(track.url)
         except (YoutubeDLError, TimeoutError) as err:
-            return err
+            return DeadLink.of(err)
         stream = make_stream(info, track)
         if stream is None:
             return Problem(kind=ProblemKind.NO_AUDIO)
@@ -108,11 +102,11 @@ class StreamResolver:
         try:
             final = await self._d.ytdlp.final_url(stream.url, stream.http_headers)
         except (YoutubeDLError, TimeoutError) as err:
-            return err
+            return DeadLink.of(err)
         return stream if final == stream.url else stream.model_copy(update={"url": final})
 
 
-def make_stream(info: InfoDict, track: Track) -> StreamInfo | None:
+def make_stream(info: InfoDict, track: Track) -> PlayableStream | None:
     url = info.get("url")
     if not isinstance(url, str) or not url or urlsplit(url).scheme not in ("http", "https"):
         return None
@@ -122,7 +116,7 @@ def make_stream(info: InfoDict, track: Track) -> StreamInfo | None:
     if not is_opus and not acodec and ext == "ogg":
         is_opus = None  # Ogg holds Opus or Vorbis and yt-dlp does not say which
     headers = info.get("http_headers") or {}
-    return StreamInfo(
+    return PlayableStream(
         url=url,
         is_opus=is_opus,
         http_headers={str(k): str(v) for k, v in headers.items()},
