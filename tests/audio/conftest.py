@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,6 @@ import pytest
 from tests.media.server import MediaServer
 from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.opener import SourceOpener
-from worker.resolve.guard import UrlGuard
 from worker.resolve.proxy import GuardedProxy
 
 _TONE: Final = "aevalsrc=0.5*sin(2*PI*{f}*t)|0.5*sin(2*PI*{f}*t):s={rate}:d={d}"
@@ -77,13 +76,6 @@ def http_media(media: Media) -> Iterator[MediaServer]:
 @pytest.fixture
 def options() -> PipelineOptions:
     return PipelineOptions(allow_file=True, ready_timeout_s=10.0)
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[GuardedProxy]:
-    """The worker's guarded proxy, with the tests' allow-list (127.0.0.1)."""
-    async with GuardedProxy(UrlGuard(("127.0.0.1",))) as running:
-        yield running
 
 
 @pytest.fixture
