@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
-import struct
-import warnings
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -13,13 +10,10 @@ import orjson
 import pytest
 
 from tests.fakediscord.clients.raw import RawGateway, RawVoice, raw_join
+from tests.fakediscord.clients.tone import tone_frames
 from tests.fakediscord.config import AES_GCM, XCHACHA, FakeConfig
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.world.models import Channel, Guild, Member
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from nextcord.opus import Encoder
 
 TRANSPORT_ONLY = FakeConfig(dave_version=0, require_dave=False)
 
@@ -53,16 +47,6 @@ async def _voice(
     return gateway, voice
 
 
-def _tone_frames(count: int, frequency: float = 440.0) -> list[bytes]:
-    encoder = Encoder()
-    frames = []
-    for n in range(count):
-        samples = [int(12000 * math.sin(2 * math.pi * frequency * (n * 960 + i) / 48000)) for i in range(960)]
-        pcm = struct.pack(f"<{2 * 960}h", *(s for s in samples for _ in range(2)))
-        frames.append(encoder.encode(pcm, 960))
-    return frames
-
-
 @pytest.mark.parametrize("mode", [XCHACHA, AES_GCM])
 async def test_rtp_in_both_aead_modes_is_decrypted_decoded_and_counted(http: aiohttp.ClientSession, mode: str) -> None:
     async with FakeDiscord(TRANSPORT_ONLY) as fake:
@@ -74,7 +58,7 @@ async def test_rtp_in_both_aead_modes_is_decrypted_decoded_and_counted(http: aio
             assert voice.discovered == ("127.0.0.1", voice.udp.get_extra_info("sockname")[1])  # type: ignore[union-attr]
             voice.udp.sendto(b"\x01\x00\x00\x00\x00\x00\x00\x00", (voice.ready["ip"], voice.ready["port"]))  # type: ignore[union-attr]
             assert await asyncio.wait_for(voice.proto.received.get(), 2) == b"\x01\x00\x00\x00\x00\x00\x00\x00"
-            frames = _tone_frames(50)
+            frames = tone_frames(seconds=1.0)
             voice.send_frame(frames[0])  # before SPEAKING: a protocol error the fake counts
             await asyncio.sleep(0.05)  # let the fake's UDP reader take it in before the op arrives
             await voice.send(5, {"speaking": 1, "delay": 0, "ssrc": voice.ready["ssrc"]})
