@@ -88,6 +88,11 @@ def opener(options: PipelineOptions) -> SourceOpener:
     return SourceOpener(options)
 
 
+def process_exists(pid: int) -> bool:
+    """True while `pid` exists, zombies included."""
+    return Path(f"/proc/{pid}").exists()
+
+
 def ffmpeg_children() -> list[str]:
     """ffmpeg/ffprobe processes (zombies included) whose parent is this test process."""
     found = []
