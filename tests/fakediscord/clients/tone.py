@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import array
 import math
-import warnings
 from collections.abc import Callable
 from typing import Final
 
-from tests.fakediscord.voice.opus_codec import CHANNELS, SAMPLE_RATE
+from nextcord.opus import Encoder
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # nextcord imports audioop
-    from nextcord.opus import Encoder
+from tests.fakediscord.voice.opus_codec import CHANNELS, SAMPLE_RATE
 
 FRAME_SAMPLES: Final = SAMPLE_RATE // 50
 """Samples per channel in one 20 ms frame."""

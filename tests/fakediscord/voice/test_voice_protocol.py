@@ -28,12 +28,6 @@ async def _world(fake: FakeDiscord) -> tuple[Guild, Channel, Member]:
     return guild, music, alice
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 class _Joined(NamedTuple):
     fake: FakeDiscord
     guild: Guild
