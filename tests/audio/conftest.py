@@ -13,6 +13,7 @@ from typing import Final
 import pytest
 
 from tests.media.server import MediaServer
+from tests.services.proc import children
 from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.opener import SourceOpener
 from worker.resolve.proxy import GuardedProxy
@@ -88,27 +89,13 @@ def opener(options: PipelineOptions) -> SourceOpener:
     return SourceOpener(options)
 
 
-def process_exists(pid: int) -> bool:
-    """True while `pid` exists, zombies included."""
-    return Path(f"/proc/{pid}").exists()
-
-
 def ffmpeg_children() -> list[str]:
     """ffmpeg/ffprobe processes (zombies included) whose parent is this test process."""
-    found = []
-    me = str(os.getpid())
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[1] == me and comm in ("ffmpeg", "ffprobe"):
-            found.append(f"{entry.name} {comm} state={fields[0]}")
-    return found
+    return [
+        f"{child.pid} {child.name} state={child.state}"
+        for child in children(os.getpid())
+        if child.name in ("ffmpeg", "ffprobe")
+    ]
 
 
 @pytest.fixture(autouse=True)

@@ -9,11 +9,12 @@ from typing import override
 import pytest
 
 from shared.models import FilterChain, FilterPreset
-from tests.audio.conftest import Media, process_exists
+from tests.audio.conftest import Media
 from tests.audio.draining import drain
 from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, rms_dbfs
 from tests.fakediscord.voice.opus_codec import decode_packets
 from tests.media.server import MediaServer
+from tests.services.proc import process_exists
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
 from worker.audio.ffmpeg_source import FFmpegSource, SourceState, _shrink_pipe
