@@ -17,6 +17,8 @@ pytest_plugins: list[str] = [
     "tests.media.fixtures",
     "tests.fakediscord.fixtures",
     "tests.voice.fixtures",
+    "tests.e2e.fixtures",
+    "tests.chaos.fixtures",
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +13,9 @@ from typing import Final
 import pytest
 
 from tests.media.server import MediaServer
+from tests.services.proc import children
 from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.opener import SourceOpener
-from worker.resolve.guard import UrlGuard
 from worker.resolve.proxy import GuardedProxy
 
 _TONE: Final = "aevalsrc=0.5*sin(2*PI*{f}*t)|0.5*sin(2*PI*{f}*t):s={rate}:d={d}"
@@ -80,13 +80,6 @@ def options() -> PipelineOptions:
 
 
 @pytest.fixture
-async def proxy() -> AsyncIterator[GuardedProxy]:
-    """The worker's guarded proxy, with the tests' allow-list (127.0.0.1)."""
-    async with GuardedProxy(UrlGuard(("127.0.0.1",))) as running:
-        yield running
-
-
-@pytest.fixture
 def proxied_options(proxy: GuardedProxy) -> PipelineOptions:
     return PipelineOptions(allow_file=True, ready_timeout_s=10.0, http_proxy=proxy.url)
 
@@ -98,20 +91,11 @@ def opener(options: PipelineOptions) -> SourceOpener:
 
 def ffmpeg_children() -> list[str]:
     """ffmpeg/ffprobe processes (zombies included) whose parent is this test process."""
-    found = []
-    me = str(os.getpid())
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[1] == me and comm in ("ffmpeg", "ffprobe"):
-            found.append(f"{entry.name} {comm} state={fields[0]}")
-    return found
+    return [
+        f"{child.pid} {child.name} state={child.state}"
+        for child in children(os.getpid())
+        if child.name in ("ffmpeg", "ffprobe")
+    ]
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,8 @@
-"""Helpers shared by the audio tests."""
+"""Reading a FrameSource dry as fast as it gives frames: for tests that check what a source yields, not when."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from worker.audio.frames import FrameSource
 
@@ -21,13 +20,3 @@ async def drain(source: FrameSource, timeout_s: float = 20.0, limit: int | None 
             else:
                 await asyncio.sleep(0.002)
     return frames
-
-
-def process_exists(pid: int) -> bool:
-    """True while `pid` exists, zombies included."""
-    return Path(f"/proc/{pid}").exists()
-
-
-def write_file(path: Path, data: bytes) -> str:
-    path.write_bytes(data)
-    return str(path)

@@ -10,11 +10,12 @@ import pytest
 
 from shared.models import FilterChain, FilterPreset
 from tests.audio.conftest import Media
-from tests.audio.draining import drain, process_exists, write_file
+from tests.audio.draining import drain
 from tests.factories import make_stream
 from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, rms_dbfs
 from tests.fakediscord.voice.opus_codec import decode_packets
 from tests.media.server import MediaServer
+from tests.services.proc import process_exists
 from worker.audio.errors import SourceError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
 from worker.audio.ffmpeg_source import FFmpegSource, SourceState, _shrink_pipe
@@ -219,7 +220,8 @@ async def test_ffmpeg_killed_mid_track_is_a_failure(opener: SourceOpener, media:
 async def test_a_corrupt_stream_from_the_process_is_a_clear_failure(media: Media, tmp_path: Path) -> None:
     ogg = bytearray(media.read("tone440.ogg"))
     ogg[-5] ^= 0xFF  # breaks the last page's checksum
-    broken = write_file(tmp_path / "broken.ogg", bytes(ogg))
+    (tmp_path / "broken.ogg").write_bytes(ogg)
+    broken = str(tmp_path / "broken.ogg")
     request = TrackRequest(make_stream(broken), "t")
     # Any process writing Ogg to stdout will do: `cat` replays the damaged file.
     source = FFmpegSource(["cat", broken], request=request, mode=PlaybackMode.PASSTHROUGH, options=PipelineOptions())

@@ -17,6 +17,7 @@ import pytest
 from tests.audio.conftest import Media
 from tests.audio.connect_trace import ConnectTrace
 from tests.audio.draining import drain
+from tests.audio.hop_watch import no_hop_reached
 from tests.audio.sentinel import OUTSIDE_TARGETS, SENTINEL_HOSTS, Sentinel
 from tests.factories import make_stream
 from tests.media.hostile import Redirect
@@ -33,11 +34,6 @@ IDENTITIES = [
     pytest.param("Lavf", (), id="ffmpeg-own-agent"),
     pytest.param("Mozilla", (("User-Agent", BROWSER_UA),), id="stream-headers-agent"),
 ]
-
-
-def _no_hop_reached(sentinels: dict[str, Sentinel], trace: ConnectTrace) -> None:
-    assert {host: s.accepted for host, s in sentinels.items()} == dict.fromkeys(sentinels, 0)
-    assert trace.outside() == []
 
 
 def _assert_rule_applied(server: MediaServer, path: str, agent: str) -> None:
@@ -59,7 +55,7 @@ async def test_ffprobe_does_not_follow_a_redirect_by_user_agent(
     with pytest.raises(SourceError, match="ffprobe failed"):
         await probe_audio(url, options, headers)
     _assert_rule_applied(hop_server, "tone440.webm", agent)
-    _no_hop_reached(sentinels, connect_trace)
+    no_hop_reached(sentinels, connect_trace)
 
 
 @pytest.mark.parametrize("target", OUTSIDE_TARGETS)
@@ -74,7 +70,7 @@ async def test_ffprobe_does_not_follow_a_redirect_outside(
     with pytest.raises(SourceError):
         await probe_audio(url, options)
     assert connect_trace.connects(), "ffprobe was not traced"
-    _no_hop_reached(sentinels, connect_trace)
+    no_hop_reached(sentinels, connect_trace)
 
 
 @pytest.mark.parametrize("host", SENTINEL_HOSTS)
@@ -97,7 +93,7 @@ async def test_ffmpeg_does_not_follow_a_redirect_by_user_agent(
     with pytest.raises(SourceError):
         await SourceOpener(proxied_options if through_proxy else options).open(request, PlaybackMode.TRANSCODE)
     _assert_rule_applied(hop_server, "tone440.mp3", agent)
-    _no_hop_reached(sentinels, connect_trace)
+    no_hop_reached(sentinels, connect_trace)
 
 
 @pytest.mark.parametrize("target", OUTSIDE_TARGETS)
@@ -112,7 +108,7 @@ async def test_ffmpeg_does_not_follow_a_redirect_outside(
     with pytest.raises(SourceError):
         await opener.open(TrackRequest(make_stream(url, ext="mp3"), "hop"), PlaybackMode.TRANSCODE)
     assert connect_trace.connects(), "ffmpeg was not traced"
-    _no_hop_reached(sentinels, connect_trace)
+    no_hop_reached(sentinels, connect_trace)
 
 
 @pytest.mark.parametrize("host", SENTINEL_HOSTS)
@@ -143,7 +139,7 @@ async def test_ffmpeg_does_not_follow_a_redirect_of_a_later_request(
         finally:
             await source.aclose()
     assert sum(1 for seen, _ in hop_server.agents if seen == "/" + path) >= 2, "FFmpeg made no second request"
-    _no_hop_reached(sentinels, connect_trace)
+    no_hop_reached(sentinels, connect_trace)
 
 
 @pytest.mark.parametrize("host", SENTINEL_HOSTS)
@@ -193,7 +189,7 @@ async def test_a_redirect_of_an_hls_segment_is_checked(
         with contextlib.suppress(SourceError):
             await probe_audio(server.url("list.m3u8"), proxied_options)
         assert sum(1 for path, _ in server.agents if path == "/segment.mp3") >= 1, "the segment was never asked for"
-    _no_hop_reached(sentinels, connect_trace)
+    no_hop_reached(sentinels, connect_trace)
     assert proxy.refusals >= 1
 
 
@@ -218,7 +214,7 @@ async def test_hls_segment_and_key_urls_are_checked(
             request = TrackRequest(make_stream(server.url("list.m3u8"), ext="mp3"), "hls")
             with pytest.raises(SourceError):
                 await proxied.open(request, PlaybackMode.TRANSCODE)
-    _no_hop_reached(sentinels, connect_trace)
+    no_hop_reached(sentinels, connect_trace)
     assert proxy.refusals >= len(playlists)
 
 
@@ -230,7 +226,7 @@ async def test_an_httpproxy_segment_is_not_opened(
         _hls(hls_root, "#EXTINF:3,", f"httpproxy://127.0.0.2:{sentinels['127.0.0.2'].port}/x.mp3")
         with pytest.raises(SourceError):
             await probe_audio(server.url("list.m3u8"), proxied_options)
-    _no_hop_reached(sentinels, connect_trace)
+    no_hop_reached(sentinels, connect_trace)
 
 
 async def test_a_good_hls_playlist_plays_through_the_proxy(
@@ -249,4 +245,4 @@ async def test_a_good_hls_playlist_plays_through_the_proxy(
     assert proxied_options.http_proxy is not None
     proxy_port = int(proxied_options.http_proxy.rsplit(":", 1)[1])
     assert {port for _, port in connect_trace.connects()} == {proxy_port}, "FFmpeg connected past the proxy"
-    _no_hop_reached(sentinels, connect_trace)
+    no_hop_reached(sentinels, connect_trace)

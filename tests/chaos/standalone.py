@@ -3,7 +3,6 @@ DAVE, the chaos media in a server process, the gateway and workers as real proce
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import wave
 from collections.abc import AsyncIterator
@@ -14,11 +13,10 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from tests.chaos.media import ChaosMedia, make_chaos_media, media_process
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, started_stack
 from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.voice.capture import HeardAudio
-from tests.gateway.e2e import build_world
 from tests.services.redis_server import RedisServer
 from worker.audio.frames import FRAME_S, FRAME_SAMPLES
 
@@ -42,15 +40,11 @@ async def running_stack(
     try:
         async with FakeDiscord(fake_config or FakeConfig()) as fake:
             with media_process(workdir / "media") as base:
-                client: Redis = Redis.from_url(redis_server.url, socket_timeout=5)
-                stack = Stack(fake, await build_world(fake), client, redis_server.url, workdir / "logs")
-                try:
-                    names = [f"w{i}" for i in range(1, workers + 1)]
-                    await asyncio.gather(stack.start_gateway(), *(stack.start_worker(name) for name in names))
+                async with (
+                    Redis.from_url(redis_server.url, socket_timeout=5) as client,
+                    started_stack(fake, client, redis_server.url, workdir / "logs", workers=workers) as stack,
+                ):
                     yield Running(stack, ChaosMedia(base), redis_server)
-                finally:
-                    await stack.close()
-                    await client.aclose()
     finally:
         redis_server.stop()
 

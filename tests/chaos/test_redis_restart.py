@@ -12,10 +12,9 @@ from redis.asyncio import Redis
 from tests.chaos.ledger import ledger
 from tests.chaos.media import ChaosMedia
 from tests.chaos.timeline import longest_gap, ramp_position_at
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, started_stack
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.gateway.e2e import build_world
 from tests.services.redis_server import RedisServer
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]
@@ -36,14 +35,11 @@ async def aof_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
 
 @pytest.fixture
 async def aof_stack(fake_discord: FakeDiscord, aof_redis: RedisServer, tmp_path: Path) -> AsyncIterator[Stack]:
-    client: Redis = Redis.from_url(aof_redis.url, socket_timeout=5)
-    stack = Stack(fake_discord, await build_world(fake_discord), client, aof_redis.url, tmp_path / "logs")
-    try:
-        await asyncio.gather(stack.start_gateway(), stack.start_worker("w1"), stack.start_worker("w2"))
+    async with (
+        Redis.from_url(aof_redis.url, socket_timeout=5) as client,
+        started_stack(fake_discord, client, aof_redis.url, tmp_path / "logs") as stack,
+    ):
         yield stack
-    finally:
-        await stack.close()
-        await client.aclose()
 
 
 async def test_a_redis_restart_loses_nothing_and_playback_continues(

@@ -9,29 +9,14 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.e2e.media import E2EMedia, make_e2e_media
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, started_stack
 from tests.fakediscord.fake_discord import FakeDiscord
-from tests.gateway.e2e import build_world
 from tests.media.server import MediaServer
 
 
 @pytest.fixture(scope="session")
 def e2e_media(media_server: MediaServer) -> E2EMedia:
     return make_e2e_media(media_server)
-
-
-@pytest.fixture
-async def stack(fake_discord: FakeDiscord, redis: Redis, redis_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
-    """Gateway and two workers, started; the test adds or kills processes as it needs."""
-    world = await build_world(fake_discord)
-    stack = Stack(fake_discord, world, redis, redis_url, tmp_path / "logs")
-    try:
-        await stack.start_gateway()
-        await stack.start_worker("w1")
-        await stack.start_worker("w2")
-        yield stack
-    finally:
-        await stack.close()
 
 
 HOSTILE_STREAM_TIMEOUT_S = "2"
@@ -42,14 +27,7 @@ HOSTILE_STREAM_TIMEOUT_S = "2"
 async def hostile_stack(
     fake_discord: FakeDiscord, redis: Redis, redis_url: str, tmp_path: Path
 ) -> AsyncIterator[Stack]:
-    """Like `stack`, with a short stream timeout."""
-    world = await build_world(fake_discord)
+    """Like `stack` (tests/e2e/fixtures.py), with a short stream timeout."""
     env = {"ENCORE_WORKER__STREAM_TIMEOUT_S": HOSTILE_STREAM_TIMEOUT_S}
-    stack = Stack(fake_discord, world, redis, redis_url, tmp_path / "logs", worker_env=env)
-    try:
-        await stack.start_gateway()
-        await stack.start_worker("w1")
-        await stack.start_worker("w2")
-        yield stack
-    finally:
-        await stack.close()
+    async with started_stack(fake_discord, redis, redis_url, tmp_path / "logs", worker_env=env) as running:
+        yield running

@@ -5,9 +5,12 @@ Processes are real (`python -m gateway`, `python -m worker`) and can be killed, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from redis.asyncio import Redis
 
@@ -20,7 +23,7 @@ from tests.fakediscord.voice.capture import HeardAudio
 from tests.fakediscord.waiting import wait_until_async
 from tests.fakediscord.world.interactions import Callback
 from tests.fakediscord.world.models import Message
-from tests.gateway.e2e import GatewayProcess, World, answer
+from tests.gateway.e2e import GatewayProcess, World, answer, build_world
 from tests.media.library import PLUGIN_DIR
 from tests.services.processes import ROOT, ServiceProcess
 
@@ -148,3 +151,26 @@ class Stack:
             parts.append(f"--- gateway\n{self.gateway.log()[-chars:]}")
         parts += [f"--- {name}\n{worker.log()[-chars:]}" for name, worker in self.workers.items()]
         return "\n".join(parts)
+
+
+class StackOptions(TypedDict, total=False):
+    """What `started_stack` passes on to `Stack` besides the parts every stack has."""
+
+    worker_env: Mapping[str, str]
+    worker_health_ports: Mapping[str, int]
+    gateway_health_port: int | None
+
+
+@asynccontextmanager
+async def started_stack(
+    fake: FakeDiscord, redis: Redis, redis_url: str, logs: Path, *, workers: int = 2, **options: Unpack[StackOptions]
+) -> AsyncIterator[Stack]:
+    """A stack over a new world (tests/gateway/e2e.py's `build_world`) with the gateway and workers w1..wN started
+    side by side; every process closed on exit."""
+    stack = Stack(fake, await build_world(fake), redis, redis_url, logs, **options)
+    try:
+        names = [f"w{index}" for index in range(1, workers + 1)]
+        await asyncio.gather(stack.start_gateway(), *(stack.start_worker(name) for name in names))
+        yield stack
+    finally:
+        await stack.close()

@@ -11,7 +11,7 @@ from tests.e2e.media import E2EMedia
 from tests.e2e.stack import Stack
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
 from tests.fakediscord.voice.audio_analysis import peak_sample
-from tests.services.processes import child_commands
+from tests.services.proc import children
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -114,7 +114,7 @@ async def test_an_opus_source_is_passed_through_without_an_encoder(stack: Stack,
     assert abs(heard.dominant_frequency() - 440) < 5
     owner = await stack.owner()
     assert owner is not None
-    pipelines = [argv for argv in child_commands(stack.workers[owner].pid) if url in argv]
+    pipelines = [child.argv for child in children(stack.workers[owner].pid) if url in child.argv]
     assert len(pipelines) == 1, pipelines
     argv = pipelines[0]
     assert argv[argv.index("-c:a") + 1] == "copy", argv
@@ -122,6 +122,6 @@ async def test_an_opus_source_is_passed_through_without_an_encoder(stack: Stack,
     await stack.command("volume", {"level": 80})
     await stack.until_state(lambda s: s.volume == 80)
     await asyncio.sleep(0.5)
-    transcoding = [argv for argv in child_commands(stack.workers[owner].pid) if url in argv]
+    transcoding = [child.argv for child in children(stack.workers[owner].pid) if url in child.argv]
     assert len(transcoding) == 1
     assert "libopus" in transcoding[0], "a volume change needs the encoder"

@@ -10,6 +10,7 @@ import warnings
 from collections.abc import AsyncIterator
 from typing import Final
 
+import aiohttp
 import pytest
 
 with warnings.catch_warnings():
@@ -41,3 +42,10 @@ async def fake_discord(fake_discord_config: FakeConfig) -> AsyncIterator[FakeDis
     """A running fake Discord with no guilds yet."""
     async with FakeDiscord(fake_discord_config) as fake:
         yield fake
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A client session for the hand-written clients (tests/fakediscord/clients/raw.py)."""
+    async with aiohttp.ClientSession() as session:
+        yield session

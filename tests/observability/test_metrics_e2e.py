@@ -48,13 +48,13 @@ async def _owner(stack: Stack, *, not_: str | None = None, timeout_s: float = 15
     return await wait_until_async(new_owner, timeout_s, lambda: f"a new owner\n{stack.tail_logs()}", interval=0.05)
 
 
-async def _members_play_and_err(stack: Stack, tones: ChaosMedia) -> str:
+async def _members_play_and_err(stack: Stack, chaos_media: ChaosMedia) -> str:
     """/play, a queued /play, /skip, a refused /resume, a /volume that fails, a /play whose resolve fails."""
     guild, alice = stack.world.guild.id, stack.world.alice.user.id
-    await stack.command("play", {"query": tones.url("ramp.mp3")})
+    await stack.command("play", {"query": chaos_media.url("ramp.mp3")})
     await stack.hear(1.0)
     owner = await _owner(stack)
-    await stack.command("play", {"query": tones.url("ramp.webm")})  # long enough to outlast the whole test
+    await stack.command("play", {"query": chaos_media.url("ramp.webm")})  # long enough to outlast the whole test
     queued = await _until(stack, owner, "a queue of 1", lambda s: s.value("encore_queue_items") == 1)
     assert queued.value("encore_queue_items_max") == 1
     skipped_at = stack.fake.clock()
@@ -97,9 +97,9 @@ def _check_workers(owner: Scrape, other: Scrape) -> None:
     assert all(w.value("encore_takeovers_total") == 0 for w in both)
 
 
-async def test_the_series_behind_every_alert_move(metered_stack: Stack, tones: ChaosMedia) -> None:
+async def test_the_series_behind_every_alert_move(metered_stack: Stack, chaos_media: ChaosMedia) -> None:
     stack = metered_stack
-    owner = await _members_play_and_err(stack, tones)
+    owner = await _members_play_and_err(stack, chaos_media)
     other = "w2" if owner == "w1" else "w1"
     _check_gateway(await scrape(_port(stack, "gateway")))
     _check_workers(await scrape(_port(stack, owner)), await scrape(_port(stack, other)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -60,14 +61,19 @@ def ytdlp_params(media_server: MediaServer) -> Mapping[str, Any]:
     return {"extractor_args": {"localsearch": {"base": [media_server.base]}}, "socket_timeout": 5}
 
 
-@pytest.fixture
-async def arq_pool(redis_url: str, keys: Keys) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(
+async def open_pool(redis_url: str, keys: Keys) -> ArqRedis:
+    """An arq pool with encore's job codec, enqueueing on the resolve queue."""
+    return await create_pool(
         RedisSettings.from_dsn(redis_url),
         job_serializer=codec.dumps,
         job_deserializer=codec.loads,
         default_queue_name=keys.arq_queue(),
     )
+
+
+@pytest.fixture
+async def arq_pool(redis_url: str, keys: Keys) -> AsyncIterator[ArqRedis]:
+    pool = await open_pool(redis_url, keys)
     yield pool
     await pool.aclose()
 
@@ -128,22 +134,20 @@ def make_worker(pool: ArqRedis, keys: Keys, service: ResolveService, *, max_jobs
     )
 
 
+async def run_burst_worker(redis_url: str, keys: Keys, service: ResolveService) -> Worker:
+    """Runs a burst arq Worker for `service` (on its own pool, which it closes) until the queue is empty."""
+    worker = make_worker(await open_pool(redis_url, keys), keys, service)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    return worker
+
+
 @pytest.fixture
 def run_worker(redis_url: str, keys: Keys, arq_service: ResolveService) -> WorkerRunner:
-    """Runs a burst arq Worker (on its own pool, which it closes) until the queue is empty."""
-
-    async def run() -> Worker:
-        pool = await create_pool(
-            RedisSettings.from_dsn(redis_url), job_serializer=codec.dumps, job_deserializer=codec.loads
-        )
-        worker = make_worker(pool, keys, arq_service)
-        try:
-            await worker.main()
-        finally:
-            await worker.close()
-        return worker
-
-    return run
+    """`run_burst_worker` for the arq service."""
+    return functools.partial(run_burst_worker, redis_url, keys, arq_service)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from shared.jobs import JobName, ResolveResult, ResolveStatus
 from shared.keys import Keys
 from shared.queue_store import QueueStore
 from tests.audio.connect_trace import ConnectTrace
+from tests.audio.hop_watch import no_hop_reached
 from tests.audio.sentinel import OUTSIDE_TARGETS, PRIVATE_TARGETS, SENTINEL_HOSTS, Sentinel
 from tests.media.hostile import Redirect
 from tests.media.server import MediaServer
@@ -29,12 +30,6 @@ TONE = "media/tone2_330hz.mp3"
 TONE_TITLE = "Test Tone 2 (330 Hz, mp3)"
 BROWSER = "Mozilla"
 """What yt-dlp's User-Agent contains (a browser's)."""
-
-
-def no_hop_reached(sentinels: dict[str, Sentinel], trace: ConnectTrace | None = None) -> None:
-    assert {host: s.accepted for host, s in sentinels.items()} == dict.fromkeys(sentinels, 0)
-    if trace is not None:
-        assert trace.outside() == []
 
 
 def hits(server: MediaServer, path: str, agent: str = "") -> int:

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from typing import override
 
 import pytest
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 from redis.asyncio import Redis
 
 from gateway.wording import failures, formatting
-from shared.codec import dumps, loads
 from shared.command_store import CommandStore
 from shared.event_store import EventStore
 from shared.events import PlaylistProgress
@@ -26,7 +25,15 @@ from shared.settings_store import SettingsStore
 from tests.media.documents import Feed
 from tests.media.library import write_feed
 from tests.media.server import MediaServer
-from tests.resolve.conftest import GUILD, OTHER_USER, USER, RecordingScheduler, WorkerRunner, make_request, make_worker
+from tests.resolve.conftest import (
+    GUILD,
+    OTHER_USER,
+    USER,
+    RecordingScheduler,
+    WorkerRunner,
+    make_request,
+    run_burst_worker,
+)
 from worker.resolve.schedule_store import ArqChunkScheduler, chunk_job_id
 from worker.resolve.service import ResolveService
 
@@ -266,12 +273,7 @@ async def test_a_chunk_job_that_hits_a_redis_error_is_retried_by_arq(
     flaky = FlakyScheduler(ArqChunkScheduler(arq_pool, keys.arq_queue()))
     service = ResolveService(dataclasses.replace(arq_service.deps, scheduler=flaky))
     await service.resolve(make_request(small_feed(1200)))
-    pool = await create_pool(RedisSettings.from_dsn(redis_url), job_serializer=dumps, job_deserializer=loads)
-    worker = make_worker(pool, keys, service)
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
+    worker = await run_burst_worker(redis_url, keys, service)
     assert flaky.failures == 1
     assert worker.jobs_retried == 1
     assert numbers(await queued(redis, keys)) == list(range(1, 1201))

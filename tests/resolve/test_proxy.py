@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from tests.audio.connect_trace import ConnectTrace
+from tests.audio.hop_watch import no_hop_reached
 from tests.audio.sentinel import PRIVATE_TARGETS, Sentinel
 from tests.media.hostile import Redirect
 from tests.media.server import MediaServer
-from tests.resolve.test_hops import TONE, no_hop_reached
+from tests.resolve.test_hops import TONE
 from worker.audio.ffmpeg_args import PROXY_TLS_SUFFIX, PipelineOptions, proxy_form
 from worker.audio.probe import probe_audio
 from worker.resolve.guard import UrlGuard
@@ -56,12 +57,6 @@ async def ask(proxy: GuardedProxy, raw: bytes) -> Answer:
 def get(url: str, *extra: str, close: bool = True) -> bytes:
     lines = [f"GET {url} HTTP/1.1", "User-Agent: Lavf/59", *extra, *(["Connection: close"] if close else [])]
     return "\r\n".join([*lines, "", ""]).encode()
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[GuardedProxy]:
-    async with GuardedProxy(UrlGuard(("127.0.0.1",))) as running:
-        yield running
 
 
 async def test_a_plain_request_is_forwarded_and_streamed(proxy: GuardedProxy, hop_server: MediaServer) -> None:

@@ -93,19 +93,3 @@ class ServiceProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGCONT)
             await self.terminate(10)
-
-
-def child_commands(pid: int) -> list[list[str]]:
-    """The argv of every direct child process of `pid` (from /proc)."""
-    found: list[list[str]] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == pid:
-                found.append([part.decode() for part in (entry / "cmdline").read_bytes().split(b"\0") if part])
-        except (OSError, ValueError, IndexError):
-            continue
-    return found

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 import aiohttp
 import pytest
 
+from tests.fakediscord.clients.tone import tone_frames
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.voice.capture import HeardAudio
 from tests.fakediscord.voice.connection import VoiceConnection as FakeVoiceSession
 from tests.fakediscord.waiting import wait_until
 from tests.fakediscord.world.models import Channel, Guild, Member
 from tests.voice.gateway_role import GatewayRole
-from tests.voice.tone import TestPacer, tone_frames
+from tests.voice.tone import TestPacer
 from worker.voice.connection import VoiceConnection, VoiceEvent, VoiceStatus, VoiceTimings
 from worker.voice.nextcord_adapter import build_voice_connection, check_voice_support, voice_ssl_context
 

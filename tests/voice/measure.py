@@ -16,10 +16,11 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 
+from tests.fakediscord.clients.tone import tone_frames
 from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.voice.fixtures import VoiceRig, open_voice_rig
-from tests.voice.tone import ToneSource, tone_frames
+from tests.voice.tone import ToneSource
 from worker.audio.pacer import Pacer
 from worker.voice.connection import VoiceTimings
 from worker.voice.nextcord_adapter import check_voice_support

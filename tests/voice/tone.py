@@ -1,35 +1,15 @@
-"""A 440 Hz test tone as 20 ms Opus frames, a test pacer, and the tone as a FrameSource for the worker's pacer."""
+"""The fake's test tone (tests/fakediscord/clients/tone.py) played through the worker's voice connection: a test
+pacer that sends its frames, and the tone as a FrameSource for the worker's own pacer."""
 
 from __future__ import annotations
 
-import array
 import asyncio
 import contextlib
-import math
 from dataclasses import dataclass
-from typing import Final
-
-from nextcord import opus
 
 from shared.errors import PlaybackError
-from worker.audio.frames import FRAME_MS, FRAME_S, FRAME_SAMPLES
+from worker.audio.frames import FRAME_MS, FRAME_S
 from worker.voice.connection import VoiceConnection
-
-RATE: Final = 48_000
-
-
-def tone_frames(frequency: float = 440.0, seconds: float = 1.0, amplitude: float = 0.4) -> list[bytes]:
-    """Opus frames of a stereo sine, encoded with nextcord's encoder (libopus)."""
-    encoder = opus.Encoder()
-    frames: list[bytes] = []
-    step = 2 * math.pi * frequency / RATE
-    for index in range(round(seconds / FRAME_S)):
-        pcm = array.array("h")
-        for n in range(index * FRAME_SAMPLES, (index + 1) * FRAME_SAMPLES):
-            value = round(amplitude * 32767 * math.sin(step * n))
-            pcm.extend((value, value))
-        frames.append(encoder.encode(pcm.tobytes(), FRAME_SAMPLES))
-    return frames
 
 
 class TestPacer:

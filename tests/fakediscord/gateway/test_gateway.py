@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
 
 from tests.fakediscord.clients.raw import RawGateway
 from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.fake_discord import FakeDiscord
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.mark.parametrize("compress", [True, False], ids=["zlib-stream", "plain"])

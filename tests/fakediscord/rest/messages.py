@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -15,6 +16,10 @@ from tests.fakediscord.world.models import EPHEMERAL, LOADING, Message
 _TRUE = ("1", "true", "True")
 
 
+def _unknown_channel() -> web.Response:
+    return error_reply(404, 10003, "Unknown Channel")
+
+
 def _unknown_message() -> web.Response:
     return error_reply(404, 10008, "Unknown Message")
 
@@ -22,6 +27,32 @@ def _unknown_message() -> web.Response:
 def _attachment(attachment_id: int, filename: str, size: int) -> JSON:
     url = f"https://cdn.invalid/attachments/{attachment_id}/{filename}"
     return {"id": str(attachment_id), "filename": filename, "size": size, "url": url, "proxy_url": url}
+
+
+def _one_message_routes(path: str, find: Callable[[web.Request], Message | web.Response]) -> list[web.RouteDef]:
+    """GET, PATCH and DELETE of the one message at `path`; `find` gives it, or the error reply when there is none."""
+
+    async def read(request: web.Request) -> web.Response:
+        message = find(request)
+        return message if isinstance(message, web.Response) else json_reply(message.payload())
+
+    async def edit(request: web.Request) -> web.Response:
+        message = find(request)
+        if isinstance(message, web.Response):
+            return message
+        if oversize := message_errors(body_json(request)):
+            return invalid_form_body(oversize)
+        message.apply(body_json(request), edit=True)
+        return json_reply(message.payload())
+
+    async def delete(request: web.Request) -> web.Response:
+        message = find(request)
+        if isinstance(message, web.Response):
+            return message
+        message.deleted = True
+        return no_content()
+
+    return [web.get(path, read), web.patch(path, edit), web.delete(path, delete)]
 
 
 class MessageRoutes:
@@ -33,15 +64,11 @@ class MessageRoutes:
         return [
             web.post("/interactions/{interaction_id}/{token}/callback", self.callback),
             web.post(hook, self.followup),
-            web.get(hook + "/messages/{message_id}", self.get_webhook_message),
-            web.patch(hook + "/messages/{message_id}", self.edit_webhook_message),
-            web.delete(hook + "/messages/{message_id}", self.delete_webhook_message),
+            *_one_message_routes(hook + "/messages/{message_id}", self._webhook_message),
             web.get("/channels/{channel_id}", self.get_channel),
             web.get("/channels/{channel_id}/messages", self.list_messages),
             web.post("/channels/{channel_id}/messages", self.create_message),
-            web.get("/channels/{channel_id}/messages/{message_id}", self.get_message),
-            web.patch("/channels/{channel_id}/messages/{message_id}", self.edit_message),
-            web.delete("/channels/{channel_id}/messages/{message_id}", self.delete_message),
+            *_one_message_routes("/channels/{channel_id}/messages/{message_id}", self._channel_message),
         ]
 
     # interaction callbacks
@@ -129,31 +156,11 @@ class MessageRoutes:
             return _unknown_message()
         return message
 
-    async def get_webhook_message(self, request: web.Request) -> web.Response:
-        message = self._webhook_message(request)
-        return message if isinstance(message, web.Response) else json_reply(message.payload())
-
-    async def edit_webhook_message(self, request: web.Request) -> web.Response:
-        message = self._webhook_message(request)
-        if isinstance(message, web.Response):
-            return message
-        if oversize := message_errors(body_json(request)):
-            return invalid_form_body(oversize)
-        message.apply(body_json(request), edit=True)
-        return json_reply(message.payload())
-
-    async def delete_webhook_message(self, request: web.Request) -> web.Response:
-        message = self._webhook_message(request)
-        if isinstance(message, web.Response):
-            return message
-        message.deleted = True
-        return no_content()
-
     # channel messages
 
     async def get_channel(self, request: web.Request) -> web.Response:
         channel = self.core.world.channels.get(int(request.match_info["channel_id"]))
-        return json_reply(channel.payload()) if channel else error_reply(404, 10003, "Unknown Channel")
+        return json_reply(channel.payload()) if channel else _unknown_channel()
 
     def _channel_message(self, request: web.Request) -> Message | web.Response:
         message = self.core.world.messages.get(int(request.match_info["message_id"]))
@@ -164,7 +171,7 @@ class MessageRoutes:
     async def list_messages(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel_id"])
         if channel_id not in self.core.world.channels:
-            return error_reply(404, 10003, "Unknown Channel")
+            return _unknown_channel()
         limit = int(request.query.get("limit", "50"))
         found = [
             m.payload()
@@ -176,7 +183,7 @@ class MessageRoutes:
     async def create_message(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel_id"])
         if channel_id not in self.core.world.channels:
-            return error_reply(404, 10003, "Unknown Channel")
+            return _unknown_channel()
         body = body_json(request)
         if oversize := message_errors(body):
             return invalid_form_body(oversize)
@@ -187,23 +194,3 @@ class MessageRoutes:
                 _attachment(message.id + i, name or field, len(data)) for i, (field, name, data) in enumerate(files)
             ]
         return json_reply(message.payload())
-
-    async def get_message(self, request: web.Request) -> web.Response:
-        message = self._channel_message(request)
-        return message if isinstance(message, web.Response) else json_reply(message.payload())
-
-    async def edit_message(self, request: web.Request) -> web.Response:
-        message = self._channel_message(request)
-        if isinstance(message, web.Response):
-            return message
-        if oversize := message_errors(body_json(request)):
-            return invalid_form_body(oversize)
-        message.apply(body_json(request), edit=True)
-        return json_reply(message.payload())
-
-    async def delete_message(self, request: web.Request) -> web.Response:
-        message = self._channel_message(request)
-        if isinstance(message, web.Response):
-            return message
-        message.deleted = True
-        return no_content()

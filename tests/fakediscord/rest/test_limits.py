@@ -9,16 +9,16 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.fakediscord.clients.rest import RestClient, invoked_command
 from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.rest.test_rest import Api
 
 TOO_LONG: dict[str, Any] = {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[Api]:
+async def api() -> AsyncIterator[RestClient]:
     async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
-        yield Api(http, fake)
+        yield RestClient(http, fake)
 
 
 def _invalid(status: int, error: Any) -> Any:
@@ -82,7 +82,7 @@ OVERSIZE: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("body", "errors"), [case[1:] for case in OVERSIZE], ids=[case[0] for case in OVERSIZE])
 async def test_oversize_channel_messages_and_edits_are_refused(
-    api: Api, body: dict[str, Any], errors: dict[str, Any]
+    api: RestClient, body: dict[str, Any], errors: dict[str, Any]
 ) -> None:
     guild = await api.fake.create_guild("g")
     text = await api.fake.create_text_channel(guild, "general")
@@ -95,16 +95,8 @@ async def test_oversize_channel_messages_and_edits_are_refused(
     assert [m.content for m in api.fake.messages(text)] == ["fits"]
 
 
-async def _command(api: Api) -> Any:
-    guild = await api.fake.create_guild("g")
-    text = await api.fake.create_text_channel(guild, "general")
-    alice = await api.fake.create_member(guild, "alice")
-    await api.call("POST", f"/applications/{api.fake.application_id}/commands", {"name": "hi", "description": "hi"})
-    return await api.fake.invoke("hi", member=alice, channel=text), text, alice
-
-
-async def test_oversize_replies_followups_and_original_edits_are_refused(api: Api) -> None:
-    handle, _text, _alice = await _command(api)
+async def test_oversize_replies_followups_and_original_edits_are_refused(api: RestClient) -> None:
+    _text, _alice, handle = await invoked_command(api)
     token = handle.interaction.token
     callback = f"/interactions/{handle.id}/{token}/callback"
     status, error, _ = await api.call("POST", callback, {"type": 4, "data": {"content": "x" * 2001}}, auth=False)
@@ -121,8 +113,8 @@ async def test_oversize_replies_followups_and_original_edits_are_refused(api: Ap
     assert status == 200 and len(fits["content"]) == 2000
 
 
-async def test_oversize_autocomplete_answers_are_refused(api: Api) -> None:
-    _handle, text, alice = await _command(api)
+async def test_oversize_autocomplete_answers_are_refused(api: RestClient) -> None:
+    text, alice, _handle = await invoked_command(api)
     auto = await api.fake.interactions.autocomplete("hi", member=alice, channel=text, focused="q", options={"q": "ab"})
     path = f"/interactions/{auto.id}/{auto.interaction.token}/callback"
     choices = [{"name": "ok", "value": "ok"}, {"name": "n" * 101, "value": "v" * 101}, {"name": "", "value": "e"}]

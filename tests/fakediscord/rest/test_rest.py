@@ -5,40 +5,24 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import orjson
 import pytest
 
+from tests.fakediscord.clients.rest import RestClient, invoked_command
 from tests.fakediscord.config import FakeConfig
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.world.ids import snowflake_time_ms
-from tests.fakediscord.world.models import Channel, Member
-
-
-class Api:
-    def __init__(self, http: aiohttp.ClientSession, fake: FakeDiscord) -> None:
-        self.http, self.fake = http, fake
-        self.auth = {"Authorization": f"Bot {fake.token}"}
-
-    async def call(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> tuple[int, Any, Any]:
-        headers = self.auth if auth else {}
-        data = orjson.dumps(body) if body is not None else None
-        if data is not None:
-            headers = headers | {"Content-Type": "application/json"}
-        async with self.http.request(method, self.fake.rest_base + path, data=data, headers=headers) as reply:
-            raw = await reply.read()
-            return reply.status, (orjson.loads(raw) if raw else None), reply.headers
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[Api]:
+async def api() -> AsyncIterator[RestClient]:
     async with FakeDiscord(FakeConfig(interaction_deadline=0.5)) as fake, aiohttp.ClientSession() as http:
-        yield Api(http, fake)
+        yield RestClient(http, fake)
 
 
-async def test_conventions_content_type_rate_limits_auth_and_errors(api: Api) -> None:
+async def test_conventions_content_type_rate_limits_auth_and_errors(api: RestClient) -> None:
     status, me, headers = await api.call("GET", "/users/@me")
     assert status == 200 and me["id"] == str(api.fake.bot_user_id) and me["bot"] is True
     assert headers["Content-Type"] == "application/json"
@@ -58,7 +42,7 @@ async def test_conventions_content_type_rate_limits_auth_and_errors(api: Api) ->
 
 
 @pytest.mark.parametrize("scoped", [False, True], ids=["global", "guild"])
-async def test_application_commands_are_stored_verbatim(api: Api, scoped: bool) -> None:
+async def test_application_commands_are_stored_verbatim(api: RestClient, scoped: bool) -> None:
     guild = await api.fake.create_guild("g")
     app = api.fake.application_id
     base = f"/applications/{app}/guilds/{guild.id}/commands" if scoped else f"/applications/{app}/commands"
@@ -83,17 +67,8 @@ async def test_application_commands_are_stored_verbatim(api: Api, scoped: bool) 
     assert (await api.call("DELETE", f"{base}/{created['id']}"))[0] == 404
 
 
-async def _interaction(api: Api) -> tuple[Channel, Member, Any]:
-    guild = await api.fake.create_guild("g")
-    text = await api.fake.create_text_channel(guild, "general")
-    alice = await api.fake.create_member(guild, "alice")
-    await api.call("POST", f"/applications/{api.fake.application_id}/commands", {"name": "hi", "description": "hi"})
-    handle = await api.fake.invoke("hi", member=alice, channel=text)
-    return text, alice, handle
-
-
-async def test_callback_rules_one_callback_within_the_deadline(api: Api) -> None:
-    text, alice, handle = await _interaction(api)
+async def test_callback_rules_one_callback_within_the_deadline(api: RestClient) -> None:
+    text, alice, handle = await invoked_command(api)
     path = f"/interactions/{handle.id}/{handle.interaction.token}/callback"
     assert (await api.call("POST", path, {"type": 4, "data": {"content": "hi", "flags": 64}}, auth=False))[0] == 204
     status, error, _ = await api.call("POST", path, {"type": 4, "data": {"content": "again"}}, auth=False)
@@ -109,8 +84,8 @@ async def test_callback_rules_one_callback_within_the_deadline(api: Api) -> None
     assert (await api.call("POST", f"/interactions/{late.id}/wrong/callback", {"type": 5}, auth=False))[0] == 404
 
 
-async def test_deferred_reply_followups_and_original(api: Api) -> None:
-    text, _alice, handle = await _interaction(api)
+async def test_deferred_reply_followups_and_original(api: RestClient) -> None:
+    text, _alice, handle = await invoked_command(api)
     token = handle.interaction.token
     hook = f"/webhooks/{api.fake.application_id}/{token}"
     assert (await api.call("POST", f"/interactions/{handle.id}/{token}/callback", {"type": 5}, auth=False))[0] == 204
@@ -132,8 +107,8 @@ async def test_deferred_reply_followups_and_original(api: Api) -> None:
     assert [m.content for m in api.fake.messages(text)] == []
 
 
-async def test_component_update_autocomplete_and_modal_callbacks(api: Api) -> None:
-    text, alice, _handle = await _interaction(api)
+async def test_component_update_autocomplete_and_modal_callbacks(api: RestClient) -> None:
+    text, alice, _handle = await invoked_command(api)
     _, message, _ = await api.call("POST", f"/channels/{text.id}/messages", {"content": "pick", "components": []})
     stored = api.fake.core.world.messages[int(message["id"])]
     click = await api.fake.click(stored, "next", member=alice)
@@ -161,7 +136,7 @@ async def test_component_update_autocomplete_and_modal_callbacks(api: Api) -> No
     assert (await modal.response()).type == 9
 
 
-async def test_channel_messages_json_and_multipart(api: Api) -> None:
+async def test_channel_messages_json_and_multipart(api: RestClient) -> None:
     guild = await api.fake.create_guild("g")
     text = await api.fake.create_text_channel(guild, "general")
     base = f"/channels/{text.id}/messages"

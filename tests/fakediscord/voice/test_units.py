@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import array
-import math
 import struct
 import time
 
@@ -12,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.fakediscord.clients.tone import tone_pcm
 from tests.fakediscord.config import AES_GCM, XCHACHA
 from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, peak_sample, rms_dbfs
 from tests.fakediscord.voice.capture import StreamCapture
@@ -29,29 +28,21 @@ from tests.fakediscord.voice.transport import decrypt, discovery_reply, encrypt,
 from tests.fakediscord.world.ids import Snowflakes, snowflake_time_ms
 
 
-def _tone(frequency: float, seconds: float = 1.0, amplitude: int = 16000) -> bytes:
-    samples = array.array("h")
-    for i in range(int(48000 * seconds)):
-        value = int(amplitude * math.sin(2 * math.pi * frequency * i / 48000))
-        samples.extend((value, value))
-    return samples.tobytes()
-
-
 @pytest.mark.parametrize("frequency", [97.0, 440.0, 443.5, 1000.0, 3150.0])
 def test_dominant_frequency_finds_the_tone(frequency: float) -> None:
     started = time.perf_counter()
-    assert abs(dominant_frequency(_tone(frequency)) - frequency) <= 0.5
+    assert abs(dominant_frequency(tone_pcm(frequency)) - frequency) <= 0.5
     assert time.perf_counter() - started < 1.0
 
 
 def test_rms_dbfs() -> None:
-    assert rms_dbfs(_tone(440.0, amplitude=32767)) == pytest.approx(-3.01, abs=0.05)
-    assert rms_dbfs(_tone(440.0, amplitude=3277)) == pytest.approx(-23.01, abs=0.05)
+    assert rms_dbfs(tone_pcm(440.0, amplitude=32767)) == pytest.approx(-3.01, abs=0.05)
+    assert rms_dbfs(tone_pcm(440.0, amplitude=3277)) == pytest.approx(-23.01, abs=0.05)
     assert rms_dbfs(bytes(9600)) == -120.0 and rms_dbfs(b"") == -120.0
 
 
 def test_peak_levels_and_windows() -> None:
-    tone = _tone(440.0, amplitude=16384)
+    tone = tone_pcm(440.0, amplitude=16384)
     assert peak_dbfs(tone) == pytest.approx(-6.02, abs=0.01)
     assert peak_sample(tone) == 16384
     assert peak_dbfs(bytes(9600)) == -120.0 and peak_sample(b"") == 0
