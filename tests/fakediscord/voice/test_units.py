@@ -30,9 +30,7 @@ from tests.fakediscord.world.ids import Snowflakes, snowflake_time_ms
 
 @pytest.mark.parametrize("frequency", [97.0, 440.0, 443.5, 1000.0, 3150.0])
 def test_dominant_frequency_finds_the_tone(frequency: float) -> None:
-    started = time.perf_counter()
     assert abs(dominant_frequency(tone_pcm(frequency)) - frequency) <= 0.5
-    assert time.perf_counter() - started < 1.0
 
 
 def test_rms_dbfs() -> None:
