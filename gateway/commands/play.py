@@ -19,7 +19,7 @@ from gateway.wording import formatting
 from gateway.wording.custom_ids import SearchPick
 from gateway.wording.reply import Button, ButtonStyle, Reply
 from shared.active_store import ActiveGuildStore
-from shared.commands import JoinCommand, PlayNowCommand, QueueChangedCommand
+from shared.commands import JoinCommand, PlayNowCommand
 from shared.errors import InvalidInputError, PermissionDeniedError
 from shared.jobs import MAX_QUERY_LENGTH, ResolveRequest, ResolveResult, ResolveStatus, SearchRequest
 from shared.models import InsertPosition, Track
@@ -153,16 +153,14 @@ class PlayActions:
     async def _finish(
         self, invocation: Invocation, request: ResolveRequest, result: ResolveResult, typed: RecentEntry | None
     ) -> Reply:
-        """Tell the owner about the new items (the job queued them already) and word the reply; what the member
-        typed is remembered for autocomplete only once something was queued."""
+        """Word the reply (the job queued the items and told the owner itself); `/play now` also tells the owner to
+        jump to the first; what the member typed is remembered for autocomplete only once something was queued."""
         if result.status is ResolveStatus.QUEUED and result.first is not None:
             if typed is not None:
                 await self._recent.remember(invocation.guild_id, invocation.actor.user_id, [typed])
             first = result.first
             if request.position is InsertPosition.NOW:
                 await self._issuer.send(invocation, PlayNowCommand(uid=first.uid))
-            else:
-                await self._issuer.send(invocation, QueueChangedCommand())
             entry = _track_entry(first.track)
             if entry is not None and (result.total is None or result.total <= 1):
                 await self._recent.remember(invocation.guild_id, invocation.actor.user_id, [entry])

@@ -24,6 +24,8 @@ from gateway.commands.invocation import Invocation
 from gateway.commands.permissions import Actor
 from gateway.stores.clients import Stores
 from gateway.wording.reply import Reply
+from shared.command_store import CommandStore
+from shared.commands import QueueChangedCommand
 from shared.failures import Problem, ProblemKind, Refusal, Stop, StopKind
 from shared.jobs import ResolveRequest, ResolveResult, ResolveStatus, SearchRequest, SearchResult, SearchStatus
 from shared.keys import Keys
@@ -79,6 +81,9 @@ async def stand_in_resolve(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str
     if appended.appended == 0:
         stopped = Stop(kind=StopKind.QUEUE_FULL, limit=settings.max_queue_length)
         return ResolveResult(status=ResolveStatus.QUEUE_FULL, stopped=stopped).model_dump(mode="json")
+    # as the worker's resolve job does: the job that queued the items tells the owner
+    changed = QueueChangedCommand(issued_by=request.requester_id, text_channel_id=request.text_channel_id)
+    await CommandStore(redis, keys).append(request.guild_id, changed)
     result = ResolveResult(
         status=ResolveStatus.QUEUED,
         first=items[0],

@@ -54,8 +54,9 @@ async def test_play_in_the_bots_channel_joins_that_channel_again(stores: Stores,
 async def test_play_now_plays_the_first_new_item(stores: Stores, play: PlayActions) -> None:
     reply = await play.play(invocation(), "urgent song", "now", RecordingResponder())
     assert reply.content.startswith("🎶 Playing now:")
-    join, command = await commands(stores)
+    join, changed, command = await commands(stores)
     assert isinstance(join, JoinCommand)
+    assert isinstance(changed, QueueChangedCommand), "the job that queued the item tells the owner"
     assert isinstance(command, PlayNowCommand)
     page = await stores.queue.page(GUILD)
     assert command.uid == page.items[0].uid
