@@ -36,7 +36,7 @@ _log: Final = logging.getLogger(__name__)
 REFUSED_FOR_S: Final = 3600.0
 """How long a guild whose status Discord refused is not asked again (a permission is rarely granted at once)."""
 CLEAR_BEFORE_LEAVE_S: Final = 3.0
-"""How long leaving waits for the status to be cleared."""
+"""How long leaving or moving waits for the status to be cleared."""
 
 
 class StatusOutcome(Enum):
@@ -94,17 +94,25 @@ class VoiceStatus:
                 pass
 
     async def before_voice_change(self, guild_id: int, channel_id: int | None) -> None:
-        """The bot is about to leave (`channel_id` None) or move: clear the status it set in its current channel
-        and wait (bounded) until that is done, while the bot is still connected there."""
-        shown = self._shown.get(guild_id)
-        if guild_id not in self._running and (shown is None or shown.channel_id == channel_id):
+        """The bot is about to leave (`channel_id` None) or move: clear the status it set in the channel it leaves
+        and wait (bounded) until that is done, while the bot is still connected there. A join of the channel it
+        is in (fresh credentials) changes nothing and drops no change still being sent."""
+        if channel_id is not None:
+            await self._settle_for_voice(guild_id)
+            shown = self._shown.get(guild_id)
+            if shown is None or shown.channel_id == channel_id:
+                return
+        elif guild_id not in self._shown and guild_id not in self._running:
             return
         self._want(guild_id, None)
+        await self._settle_for_voice(guild_id)
+
+    async def _settle_for_voice(self, guild_id: int) -> None:
         try:
             async with asyncio.timeout(CLEAR_BEFORE_LEAVE_S):
                 await self.settled(guild_id)
         except TimeoutError:
-            _log.info("leaving before the voice status was cleared", extra={"guild_id": guild_id})
+            _log.info("changing voice channels before the voice status was updated", extra={"guild_id": guild_id})
 
     async def settled(self, guild_id: int) -> None:
         """Until every change asked for in the guild so far has been applied (or given up)."""

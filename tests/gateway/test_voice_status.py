@@ -200,6 +200,22 @@ async def test_leaving_or_moving_clears_the_old_channel_first(
     assert len(sink.sent) == 4
 
 
+async def test_a_rejoin_of_the_same_channel_keeps_a_change_being_sent(
+    stores: Stores, status: VoiceStatus, sink: StatusRecorder
+) -> None:
+    sink.gate = asyncio.Event()
+    item = make_item(1)
+    await playing(stores, item)
+    status.follow(started(item))
+    await asyncio.sleep(0.01)
+    rejoin = asyncio.create_task(status.before_voice_change(GUILD, VOICE))
+    await asyncio.sleep(0.01)
+    sink.gate.set()
+    await rejoin
+    await status.settled(GUILD)
+    assert sink.sent == [(VOICE, "♪ track 1")]
+
+
 def test_status_words_one_line_with_the_artist_cut_to_the_limit() -> None:
     url = "http://127.0.0.1/a.mp3"
     assert now_playing_status(Track(url=url, title="Song", artist="Band")) == "♪ Song — Band"
