@@ -46,5 +46,5 @@ class DiscordVoiceStatus:
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, nextcord.HTTPException):
-        return f"HTTP {exc.status} (code {exc.code}): {exc.text[:200]}"
+        return f"HTTP {exc.status} (code {exc.code}): " + " ".join(exc.text.split())[:200]
     return type(exc).__name__ if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
