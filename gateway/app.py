@@ -23,10 +23,12 @@ from gateway.discord.messages import DiscordMessages
 from gateway.discord.playback_cog import PlaybackCog
 from gateway.discord.queue_cog import QueueCog
 from gateway.discord.voice import DiscordVoiceControl
+from gateway.discord.voice_status import DiscordVoiceStatus
 from gateway.events.announcer import Announcer
 from gateway.events.shards import ShardFilter
 from gateway.events.voice_forwarder import VoiceForwarder
 from gateway.events.voice_requests import Rejoiner, VoiceRequests
+from gateway.events.voice_status import VoiceStatus
 from gateway.stores.clients import Stores, Streams, command_client, stream_client
 from gateway.stores.jobs import JobClient
 from shared.clock import now_ms
@@ -64,6 +66,7 @@ class Parts:
     voice_requests: VoiceRequests
     rejoiner: Rejoiner
     announcer: Announcer
+    voice_status: VoiceStatus
 
 
 class GatewayApp:
@@ -96,12 +99,15 @@ class GatewayApp:
         client.add_cog(QueueCog(queue, SettingsActions(gate, stores.settings)))
         forwarder = VoiceForwarder(stores.voice, stores.commands, lambda: client.user.id if client.user else 0, now_ms)
         voice = DiscordVoiceControl(client, forwarder)
+        status = VoiceStatus(stores.settings, stores.players, DiscordVoiceStatus(client), self._background)
+        requests = streams.voice_requests
         return Parts(
             client=client,
             listeners=ListenerWatch(stores.commands, shards),
-            voice_requests=VoiceRequests(streams.voice_requests, stores.cursors, stores.leases, shards, now_ms, voice),
+            voice_requests=VoiceRequests(requests, stores.cursors, stores.leases, shards, now_ms, voice, status),
             rejoiner=Rejoiner(stores.active, stores.players, shards, voice),
-            announcer=Announcer(stores, streams.events, shards, now_ms, DiscordMessages(client)),
+            announcer=Announcer(stores, streams.events, shards, now_ms, DiscordMessages(client), status),
+            voice_status=status,
         )
 
     async def run(self, stop: asyncio.Event) -> None:

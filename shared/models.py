@@ -156,6 +156,8 @@ class GuildSettings(WireModel):
     always_on: bool = False
     """24/7 mode: never leave for idleness."""
     search_fallback: bool = True
+    voice_status: bool = True
+    """Show the current track as the voice channel's status (when the bot has the permission)."""
 
     @property
     def max_items_per_user(self) -> int:

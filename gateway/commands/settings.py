@@ -46,6 +46,7 @@ class SettingsChange:
     idle_timeout: str | None = None
     always_on: bool | None = None
     search_fallback: bool | None = None
+    voice_status: bool | None = None
 
     def changes(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -56,6 +57,7 @@ class SettingsChange:
             "user_share_percent": self.user_share_percent,
             "always_on": self.always_on,
             "search_fallback": self.search_fallback,
+            "voice_status": self.voice_status,
         }
         if self.idle_timeout is not None:
             values["idle_timeout_s"] = parse_duration_ms(self.idle_timeout) // 1000

@@ -100,6 +100,9 @@ class QueueCog(nextcord.ClientCog):
         ),
         always_on: bool | None = SlashOption(name="24_7", description="Never leave for idleness", required=False),
         search_fallback: bool | None = SlashOption(description="Replace broken links by a search", required=False),
+        voice_status: bool | None = SlashOption(
+            description="Show the current track as the voice channel's status", required=False
+        ),
     ) -> None:
         change = SettingsChange(
             dj_role_id=dj_role.id if dj_role is not None else None,
@@ -110,6 +113,7 @@ class QueueCog(nextcord.ClientCog):
             idle_timeout=idle_timeout,
             always_on=always_on,
             search_fallback=search_fallback,
+            voice_status=voice_status,
         )
         await handle(interaction, "settings set", lambda invocation, _: self._settings.change(invocation, change))
 

@@ -16,6 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.events.shards import ShardFilter
+from gateway.events.voice_status import VoiceStatus
 from gateway.stores.clients import STREAM_BLOCK_MS, Stores
 from gateway.stores.messages import MessageRef
 from gateway.wording import failures, formatting
@@ -54,7 +55,13 @@ class MessageSink(Protocol):
 
 class Announcer:
     def __init__(
-        self, stores: Stores, events: EventStore, shards: ShardFilter, clock: Callable[[], int], sink: MessageSink
+        self,
+        stores: Stores,
+        events: EventStore,
+        shards: ShardFilter,
+        clock: Callable[[], int],
+        sink: MessageSink,
+        voice_status: VoiceStatus | None = None,
     ) -> None:
         self._stores = stores
         self._events = events
@@ -63,6 +70,8 @@ class Announcer:
         self._clock = clock
         """Wall-clock milliseconds (progress bars)."""
         self._sink = sink
+        self._voice_status = voice_status
+        """Now playing in the voice channel's status (None: not shown)."""
         self._playing: set[int] = set()
         """Guilds whose now-playing message shows a running progress bar (refreshed by `tick`)."""
 
@@ -104,6 +113,8 @@ class Announcer:
     async def handle(self, event: Event) -> None:
         if not self._shards.serves(event.guild_id):
             return
+        if self._voice_status is not None:
+            self._voice_status.follow(event)
         match event:
             case TrackStarted() | PlayerUpdated():
                 await self.refresh(event)

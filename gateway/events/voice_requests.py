@@ -17,6 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.events.shards import ShardFilter
+from gateway.events.voice_status import VoiceStatus
 from gateway.stores.clients import STREAM_BLOCK_MS
 from gateway.stores.cursors import CursorStore
 from shared.active_store import ActiveGuildStore
@@ -47,7 +48,7 @@ class VoiceControl(Protocol):
 class VoiceRequests:
     """The consumer of the voice-request stream, for this process's shards."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - a composition point
         self,
         requests: VoiceStore,
         cursors: CursorStore,
@@ -55,6 +56,7 @@ class VoiceRequests:
         shards: ShardFilter,
         clock: Callable[[], int],
         control: VoiceControl,
+        voice_status: VoiceStatus | None = None,
     ) -> None:
         self._requests = requests
         """On the stream client (blocking reads)."""
@@ -64,6 +66,8 @@ class VoiceRequests:
         self._clock = clock
         """Wall-clock milliseconds (request ages)."""
         self._control = control
+        self._voice_status = voice_status
+        """Cleared before the bot leaves or moves (only a member of the channel may change it)."""
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         """Consume requests until cancelled; Redis outages are waited out."""
@@ -106,6 +110,8 @@ class VoiceRequests:
             _log.info("dropping a voice request with stale fence %d < %d", request.fence, current, extra=extra)
             return False
         try:
+            if self._voice_status is not None:
+                await self._voice_status.before_voice_change(guild_id, request.channel_id)
             async with asyncio.timeout(VOICE_OP_TIMEOUT_S):
                 if request.channel_id is None:
                     await self._control.leave(guild_id, request.request_id)

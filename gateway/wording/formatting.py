@@ -265,6 +265,7 @@ def settings_card(settings: GuildSettings) -> Reply:
         CardField("Idle timeout", duration(settings.idle_timeout_s * 1000)),
         CardField("24/7", "on" if settings.always_on else "off"),
         CardField("Search fallback", "on" if settings.search_fallback else "off"),
+        CardField("Voice channel status", "on" if settings.voice_status else "off"),
     )
     return Reply(card=Card(title="Settings", fields=fields))
 

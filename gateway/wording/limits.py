@@ -44,6 +44,9 @@ CUSTOM_ID: Final = 100
 COMPONENTS: Final = 25
 """Buttons per message (5 action rows of 5)."""
 SELECT_OPTIONS: Final = 25
+VOICE_STATUS: Final = 500
+"""Characters of a voice channel's status (`PUT /channels/{id}/voice-status`, not in Discord's docs: the limit is
+the one Discord enforces with a 400). Applied in `gateway.wording.voice_status`."""
 
 
 def cut(text: str, limit: int) -> str:

@@ -74,7 +74,7 @@ class FakeDiscord:
     async def start(self) -> Self:
         app = web.Application()
         app.router.add_get("/gateway", self.hub.handle)
-        app.add_subapp(API_PREFIX, RestApi(self.core).app())
+        app.add_subapp(API_PREFIX, RestApi(self.core, self.hub.dispatch_guild).app())
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         sock = bind_tcp(self.config.host, self.config.port)

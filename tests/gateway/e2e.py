@@ -57,7 +57,8 @@ class World:
 async def build_world(fake: FakeDiscord) -> World:
     guild = await fake.create_guild("encore test")
     # The fake gives @everyone every permission (Manage Server included); members here must be ordinary members.
-    # There is no scenario call for role permissions yet, so the world is adjusted before the bot connects.
+    # Set before the bot connects (`fake.world.set_role_permissions` would dispatch GUILD_ROLE_UPDATE later on).
+    # The bot has @everyone's permissions only: no Set Voice Channel Status, no Manage Channels.
     guild.roles[guild.id].permissions = EVERYONE
     text = await fake.create_text_channel(guild, "music")
     voice = await fake.create_voice_channel(guild, "Lounge")

@@ -79,6 +79,8 @@ BAD_OPTIONS: Final[list[tuple[str, object, str]]] = [
     ("settings", [{"name": "set", "type": 1, "options": [opt("dj_role", 8, "role")]}], "`dj_role` must be a role"),
     ("settings", [{"name": "set", "type": 1, "options": [opt("dj_role", 8, "12345")]}], "`dj_role` must be a role"),
     ("settings", [{"name": "set", "type": 1, "options": [opt("24_7", 5, 1)]}], "`24_7` must be true or false"),
+    ("settings", [{"name": "set", "type": 1, "options": [opt("voice_status", 5, "off")]}], "must be true or false"),
+    ("settings", [{"name": "set", "type": 1, "options": [opt("voice_status", 3, "no")]}], "must be true or false"),
     ("settings", [{"name": "set", "type": 1, "options": [opt("idle_timeout", 3, "5" * 3000)]}], "at most 20"),
     ("settings", [{"name": "set", "type": 1, "options": [opt("user_share", 4, 1000)]}], "from 1 to 100."),
     ("settings", [{"name": "reset", "type": 1, "options": [opt("setting", 3, "everything")]}], "must be one of"),

@@ -112,6 +112,7 @@ async def test_settings_show_change_reset(stores: Stores, guild_settings: Settin
         idle_timeout="2m",
         always_on=True,
         search_fallback=False,
+        voice_status=False,
     )
     reply = await guild_settings.change(admin, change)
     assert reply.content == "✅ Settings saved."
@@ -125,6 +126,7 @@ async def test_settings_show_change_reset(stores: Stores, guild_settings: Settin
         idle_timeout_s=120,
         always_on=True,
         search_fallback=False,
+        voice_status=False,
     )
     await guild_settings.change(invocation(roles=(DJ,)), SettingsChange(default_volume=90))
     await guild_settings.reset(admin, Resettable.DJ_ROLE)

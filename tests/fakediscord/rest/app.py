@@ -11,6 +11,7 @@ from aiohttp import web
 
 from tests.fakediscord.fake_state import Core
 from tests.fakediscord.records import RequestRecord
+from tests.fakediscord.rest.channels import ChannelRoutes, Dispatch
 from tests.fakediscord.rest.messages import MessageRoutes
 from tests.fakediscord.rest.replies import (
     BODY,
@@ -30,13 +31,14 @@ type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class RestApi:
     """Builds the ``/api/v10`` sub-application."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, dispatch: Dispatch) -> None:
         self.core = core
         self.messages = MessageRoutes(core)
+        self.channels = ChannelRoutes(core, dispatch)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
-        app.add_routes(self._routes() + self.messages.routes())
+        app.add_routes(self._routes() + self.messages.routes() + self.channels.routes())
         return app
 
     def _routes(self) -> list[web.RouteDef]:

@@ -12,7 +12,7 @@ from tests.fakediscord.fake_state import Core
 from tests.fakediscord.gateway.hub import GatewayHub
 from tests.fakediscord.voice.router import VoiceRouter
 from tests.fakediscord.waiting import wait_until
-from tests.fakediscord.world.models import CATEGORY, TEXT, VOICE, Channel, Guild, Member, Message, Role
+from tests.fakediscord.world.models import CATEGORY, TEXT, VOICE, Channel, Guild, Member, Message, Overwrite, Role
 
 
 class WorldBuilder:
@@ -51,6 +51,38 @@ class WorldBuilder:
             guild.id, "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.payload()}
         )
         return role
+
+    async def set_role_permissions(self, guild: Guild, role: Role, permissions: int) -> None:
+        """Change a role's permissions (``guild.roles[guild.id]`` is @everyone); GUILD_ROLE_UPDATE."""
+        role.permissions = permissions
+        await self.hub.dispatch_guild(
+            guild.id, "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.payload()}
+        )
+
+    async def set_overwrite(
+        self, channel: Channel, target_id: int, *, member: bool = False, allow: int = 0, deny: int = 0
+    ) -> None:
+        """Set (replace) the channel's overwrite for a role, or a member if ``member``; CHANNEL_UPDATE."""
+        kind = Overwrite.MEMBER if member else Overwrite.ROLE
+        kept = [o for o in channel.overwrites if (o.type, o.id) != (kind, target_id)]
+        channel.overwrites = [*kept, Overwrite(target_id, kind, allow, deny)]
+        await self.hub.dispatch_guild(channel.guild_id, "CHANNEL_UPDATE", channel.payload())
+
+    async def wait_for_voice_status(
+        self,
+        channel: Channel,
+        status: str | None,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> None:
+        """Until the voice channel's status (set with ``PUT /channels/{id}/voice-status``) is ``status``."""
+
+        def probe() -> bool:
+            return channel.status == status
+
+        def what() -> str:
+            return f"status {status!r} on #{channel.name} (it is {channel.status!r})"
+
+        await wait_until(probe, timeout, what)
 
     async def create_member(self, guild: Guild, name: str, roles: Iterable[Role] = ()) -> Member:
         user = self.core.world.add_user(name)

@@ -66,6 +66,22 @@ class Role:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Overwrite:
+    """A channel's permission overwrite for a role (type 0) or a member (type 1)."""
+
+    ROLE = 0
+    MEMBER = 1
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    def payload(self) -> JSON:
+        return {"id": str(self.id), "type": self.type, "allow": str(self.allow), "deny": str(self.deny)}
+
+
 @dataclass(slots=True)
 class Channel:
     id: int
@@ -74,6 +90,9 @@ class Channel:
     type: int
     position: int = 0
     parent_id: int | None = None
+    overwrites: list[Overwrite] = field(default_factory=list)
+    status: str | None = None
+    """A voice channel's status (`PUT /channels/{id}/voice-status`); None when cleared."""
 
     def payload(self) -> JSON:
         data: JSON = {
@@ -83,12 +102,13 @@ class Channel:
             "name": self.name,
             "position": self.position,
             "parent_id": str(self.parent_id) if self.parent_id else None,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.payload() for o in self.overwrites],
             "nsfw": False,
             "flags": 0,
         }
         if self.type == VOICE:
             data |= {"bitrate": 64000, "user_limit": 0, "rtc_region": None, "rate_limit_per_user": 0}
+            data["status"] = self.status
         elif self.type == TEXT:
             data |= {"topic": None, "last_message_id": None, "rate_limit_per_user": 0}
         return data
