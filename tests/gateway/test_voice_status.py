@@ -17,7 +17,7 @@ from gateway.events.voice_status import REFUSED_FOR_S, StatusOutcome, VoiceStatu
 from gateway.stores.clients import Stores, Streams
 from gateway.wording.limits import VOICE_STATUS
 from gateway.wording.voice_status import now_playing_status
-from shared.events import PlayerLeft, QueueFinished, TrackEnded, TrackEndReason, TrackStarted
+from shared.events import LeaveReason, PlayerLeft, QueueFinished, TrackEnded, TrackEndReason, TrackStarted
 from shared.models import PlayerState, QueueItem, Track
 from shared.tasks import TaskOwner
 from tests.factories import make_item
@@ -90,7 +90,7 @@ async def test_set_once_per_track_changed_on_the_next_and_cleared_on_stop(
     await follow(status, TrackEnded(guild_id=GUILD, at_ms=3, item=second, reason=TrackEndReason.STOPPED))
     assert sink.sent[1:] == [(VOICE, "♪ track 2"), (VOICE, "")]
     await follow(status, QueueFinished(guild_id=GUILD, at_ms=4))
-    await follow(status, PlayerLeft(guild_id=GUILD, at_ms=5, reason="x"))
+    await follow(status, PlayerLeft(guild_id=GUILD, at_ms=5, reason=LeaveReason.IDLE))
     assert len(sink.sent) == 3, "nothing shown: nothing to clear"
 
 
@@ -100,7 +100,7 @@ async def test_queue_end_and_leave_clear_it(stores: Stores, status: VoiceStatus,
     await follow(status, started(item))
     await follow(status, QueueFinished(guild_id=GUILD, at_ms=2))
     await follow(status, started(item))
-    await follow(status, PlayerLeft(guild_id=GUILD, at_ms=3, reason="asked to leave"))
+    await follow(status, PlayerLeft(guild_id=GUILD, at_ms=3, reason=LeaveReason.ASKED))
     assert sink.sent == [(VOICE, "♪ track 1"), (VOICE, "")] * 2
 
 
@@ -147,7 +147,7 @@ async def test_a_failure_keeps_what_is_shown_so_it_is_still_cleared(
     await playing(stores, second)
     await follow(status, started(second))
     sink.outcome = StatusOutcome.SET
-    await follow(status, PlayerLeft(guild_id=GUILD, at_ms=3, reason="x"))
+    await follow(status, PlayerLeft(guild_id=GUILD, at_ms=3, reason=LeaveReason.IDLE))
     assert sink.sent == [(VOICE, "♪ track 1"), (VOICE, "♪ track 2"), (VOICE, "")]
 
 

@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 
 from tests.fakediscord.clients.raw import RawGateway, raw_join
+from tests.fakediscord.clients.rest import RestClient
 from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.rest.test_rest import Api
 from tests.fakediscord.world.models import Channel, Guild
 from tests.fakediscord.world.permissions import (
     ADMINISTRATOR,
@@ -26,12 +26,12 @@ SET_VOICE_CHANNEL_STATUS)."""
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[Api]:
+async def api() -> AsyncIterator[RestClient]:
     async with FakeDiscord(dave_version=0) as fake, aiohttp.ClientSession() as http:
-        yield Api(http, fake)
+        yield RestClient(http, fake)
 
 
-async def _guild(api: Api) -> tuple[Guild, Channel, Channel]:
+async def _guild(api: RestClient) -> tuple[Guild, Channel, Channel]:
     guild = await api.fake.create_guild("g")
     return guild, await api.fake.create_voice_channel(guild, "music"), await api.fake.create_text_channel(guild, "t")
 
@@ -40,12 +40,12 @@ def _status(channel: Channel) -> str | None:
     return channel.status
 
 
-async def _joined(api: Api, guild: Guild, channel: Channel) -> RawGateway:
+async def _joined(api: RestClient, guild: Guild, channel: Channel) -> RawGateway:
     gateway, _ = await raw_join(api.http, api.fake.gateway_url, api.fake.token, guild.id, channel.id)
     return gateway
 
 
-async def test_set_and_clear_is_stored_and_dispatched(api: Api) -> None:
+async def test_set_and_clear_is_stored_and_dispatched(api: RestClient) -> None:
     guild, music, _ = await _guild(api)
     gateway = await _joined(api, guild, music)
     try:
@@ -65,7 +65,7 @@ async def test_set_and_clear_is_stored_and_dispatched(api: Api) -> None:
         await gateway.close()
 
 
-async def test_bad_bodies_unknown_and_wrong_channels(api: Api) -> None:
+async def test_bad_bodies_unknown_and_wrong_channels(api: RestClient) -> None:
     guild, music, text = await _guild(api)
     gateway = await _joined(api, guild, music)
     try:
@@ -85,7 +85,7 @@ async def test_bad_bodies_unknown_and_wrong_channels(api: Api) -> None:
         await gateway.close()
 
 
-async def test_refused_without_the_permission_or_when_not_connected(api: Api) -> None:
+async def test_refused_without_the_permission_or_when_not_connected(api: RestClient) -> None:
     guild, music, _ = await _guild(api)
     other = await api.fake.create_voice_channel(guild, "other")
     everyone = guild.roles[guild.id]
@@ -117,7 +117,7 @@ async def test_refused_without_the_permission_or_when_not_connected(api: Api) ->
     ]
 
 
-async def test_permission_arithmetic(api: Api) -> None:
+async def test_permission_arithmetic(api: RestClient) -> None:
     guild, music, _ = await _guild(api)
     everyone = guild.roles[guild.id]
     await api.fake.world.set_role_permissions(guild, everyone, VIEW_CHANNEL)
