@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
-from shared.models import FilterChain, QueueItem
+from shared.models import Equalizer, FilterChain, QueueItem
 from worker.audio.errors import SourceError
 from worker.player.ports import HoldReason, PlayableStream, StreamOutcome
 from worker.voice.connection import VoiceStatus
@@ -25,6 +25,7 @@ class Start:
     volume: int
     paused: bool
     key: str = ""
+    equalizer: Equalizer = field(default_factory=Equalizer)
 
 
 class FakePlayback:
@@ -107,6 +108,7 @@ class FakeAudio:
         key: str,
         position_ms: int,
         filters: FilterChain,
+        equalizer: Equalizer,
         volume: int,
         paused: bool,
         ready: Awaitable[None] | None = None,
@@ -114,7 +116,7 @@ class FakeAudio:
         self._open(stream)
         if ready is not None:
             await ready
-        start = Start(stream.url, position_ms, filters, volume, paused, key)
+        start = Start(stream.url, position_ms, filters, volume, paused, key, equalizer)
         self.starts.append(start)
         if self.playbacks:
             self.playbacks[-1]._ender.cancel()  # replaced or swapped: the old pipeline never reports an end
@@ -122,9 +124,11 @@ class FakeAudio:
         self.playbacks.append(playback)
         return playback
 
-    async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
+    async def prepare_next(
+        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+    ) -> None:
         self._open(stream)
-        self.prepared = {key: Start(stream.url, 0, filters, volume, False, key)}
+        self.prepared = {key: Start(stream.url, 0, filters, volume, False, key, equalizer)}
 
     def promote_next(self, key: str) -> FakePlayback | None:
         start = self.prepared.pop(key, None)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from shared.models import FilterChain
+from shared.models import Equalizer, FilterChain
 from worker.audio.ffmpeg_args import TrackRequest
 from worker.audio.frames import FrameSink
 from worker.audio.opener import SourceOpener
@@ -107,13 +107,20 @@ class GuildAudio:
         self._events = asyncio.create_task(self._dispatch(), name=f"audio-events-{guild_id}")
 
     def _request(
-        self, stream: PlayableStream, key: str, position_ms: int, filters: FilterChain, volume: int
+        self,
+        stream: PlayableStream,
+        key: str,
+        position_ms: int,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
     ) -> TrackRequest:
         return TrackRequest(
             url=stream.url,
             track_id=key,
             start_ms=position_ms,
             filters=filters,
+            equalizer=equalizer,
             volume=volume,
             codec_hint="opus" if stream.is_opus else None,
             ext_hint=stream.ext,
@@ -127,6 +134,7 @@ class GuildAudio:
         key: str,
         position_ms: int,
         filters: FilterChain,
+        equalizer: Equalizer,
         volume: int,
         paused: bool,
         ready: Awaitable[None] | None = None,
@@ -135,7 +143,7 @@ class GuildAudio:
 
         FFmpeg starts at once; the first frame waits for `ready` (a takeover opens voice and FFmpeg side by side).
         """
-        source = await self._opener.open(self._request(stream, key, position_ms, filters, volume))
+        source = await self._opener.open(self._request(stream, key, position_ms, filters, equalizer, volume))
         if ready is not None:
             try:
                 await ready
@@ -175,9 +183,11 @@ class GuildAudio:
         else:
             self.stream.resume()
 
-    async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
+    async def prepare_next(
+        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+    ) -> None:
         """Open the following track now so it starts on the frame after the current one ends."""
-        source = await self._opener.open(self._request(stream, key, 0, filters, volume))
+        source = await self._opener.open(self._request(stream, key, 0, filters, equalizer, volume))
         self._future(key)
         self.stream.set_next(source)
 
