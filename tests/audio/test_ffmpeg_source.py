@@ -8,7 +8,7 @@ from typing import override
 
 import pytest
 
-from shared.models import FilterChain, FilterPreset
+from shared.models import Equalizer, EqualizerPreset, FilterChain, FilterPreset
 from tests.audio.conftest import Media
 from tests.audio.draining import drain, process_exists, write_file
 from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, rms_dbfs
@@ -55,6 +55,10 @@ async def test_hints_skip_the_probe(opener: SourceOpener) -> None:
     assert await hinted.choose_mode(TrackRequest("https://h/x.mp3", "t", ext_hint="mp3")) is PlaybackMode.TRANSCODE
     volume = TrackRequest("https://h/x", "t", codec_hint="opus", volume=90)
     assert await hinted.choose_mode(volume) is PlaybackMode.TRANSCODE
+    flat = TrackRequest("https://h/x", "t", codec_hint="opus", equalizer=Equalizer())
+    assert await hinted.choose_mode(flat) is PlaybackMode.PASSTHROUGH, "a flat equalizer keeps passthrough"
+    bass = TrackRequest("https://h/x", "t", codec_hint="opus", equalizer=Equalizer.of_preset(EqualizerPreset.BASS))
+    assert await hinted.choose_mode(bass) is PlaybackMode.TRANSCODE
 
 
 async def test_passthrough_emits_the_source_packets_unchanged(opener: SourceOpener, media: Media) -> None:
