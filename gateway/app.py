@@ -12,12 +12,14 @@ from arq.connections import ArqRedis
 
 from gateway.commands.admission import Gate
 from gateway.commands.control import ControlActions
+from gateway.commands.equalizer import EqualizerActions
 from gateway.commands.issuing import Issuer
 from gateway.commands.play import PlayActions, Suggestions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
 from gateway.discord.client import EncoreClient, build_client, on_guild_available
 from gateway.discord.components import ComponentRouter
+from gateway.discord.equalizer_cog import EqualizerCog
 from gateway.discord.listeners import ListenerWatch
 from gateway.discord.messages import DiscordMessages
 from gateway.discord.playback_cog import PlaybackCog
@@ -97,6 +99,7 @@ class GatewayApp:
         client = build_client(gateway, ComponentRouter(play, control, queue, stores.players), self._metrics)
         client.add_cog(PlaybackCog(play, control, Suggestions(stores.searches, stores.recent)))
         client.add_cog(QueueCog(queue, SettingsActions(gate, stores.settings)))
+        client.add_cog(EqualizerCog(EqualizerActions(gate, issuer)))
         forwarder = VoiceForwarder(stores.voice, stores.commands, lambda: client.user.id if client.user else 0, now_ms)
         voice = DiscordVoiceControl(client, forwarder)
         status = VoiceStatus(stores.settings, stores.players, DiscordVoiceStatus(client), self._background)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Final, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, field_validator
 
-from shared.models import FilterChain, ItemId, LoopMode, Snowflake, WireModel
+from shared.models import EQ_BANDS_HZ, BandGain, Equalizer, FilterChain, ItemId, LoopMode, Snowflake, WireModel
 
 MAX_SKIP: Final = 1000
 MAX_SEEK_MS: Final = 24 * 3600 * 1000
@@ -88,6 +88,33 @@ class FiltersCommand(_CommandBase):
     filters: FilterChain
 
 
+class BandGainSetting(WireModel):
+    """One equalizer band's new gain."""
+
+    hz: int
+    gain_db: BandGain
+
+    @field_validator("hz")
+    @classmethod
+    def _known_band(cls, hz: int) -> int:
+        if hz not in EQ_BANDS_HZ:
+            raise ValueError(f"{hz} Hz is not an equalizer band")
+        return hz
+
+
+class EqualizerCommand(_CommandBase):
+    """Change the equalizer: start from flat when `replace` (a preset, a reset), then set `bands`; the bands not
+    named keep their gain. Applied by the owner in stream order, so two members setting two bands both count."""
+
+    kind: Literal["equalizer"] = "equalizer"
+    replace: bool = False
+    bands: tuple[BandGainSetting, ...] = Field(default=(), max_length=len(EQ_BANDS_HZ))
+
+    def applied_to(self, current: Equalizer) -> Equalizer:
+        start = Equalizer() if self.replace else current
+        return start.with_gains({band.hz: band.gain_db for band in self.bands})
+
+
 class LoopCommand(_CommandBase):
     kind: Literal["loop"] = "loop"
     mode: LoopMode
@@ -119,6 +146,7 @@ Command = Annotated[
     | SeekCommand
     | VolumeCommand
     | FiltersCommand
+    | EqualizerCommand
     | LoopCommand
     | VoiceUpdateCommand
     | ListenersCommand,

@@ -73,6 +73,27 @@ class FilterPreset(StrEnum):
     VIBRATO = "vibrato"
 
 
+EQ_BANDS_HZ: Final = (25, 40, 63, 100, 160, 250, 400, 630, 1000, 1600, 2500, 4000, 6300, 10000, 16000)
+"""The equalizer's 15 band centres, about 2/3 octave apart (Lavalink's bands)."""
+EQ_MAX_GAIN_DB: Final = 12.0
+
+BandGain = Annotated[float, Field(ge=-EQ_MAX_GAIN_DB, le=EQ_MAX_GAIN_DB, allow_inf_nan=False)]
+"""One band's gain in dB: −12 (cut) … 0 (unchanged) … +12 (boost)."""
+
+
+class EqualizerPreset(StrEnum):
+    """Named equalizer curves (`EQUALIZER_PRESETS`)."""
+
+    FLAT = "flat"
+    BASS = "bass"
+    TREBLE = "treble"
+    VOCAL = "vocal"
+    ROCK = "rock"
+    POP = "pop"
+    CLASSICAL = "classical"
+    ELECTRONIC = "electronic"
+
+
 class Track(WireModel):
     """Stable metadata of something playable. Never holds an expiring stream URL."""
 
@@ -143,6 +164,61 @@ class FilterChain(WireModel):
         return factor
 
 
+class Equalizer(WireModel):
+    """A 15-band graphic equalizer: one gain in dB per band of `EQ_BANDS_HZ`, in that order, kept to 0.1 dB; all 0
+    is flat."""
+
+    gains_db: tuple[BandGain, ...] = (0.0,) * len(EQ_BANDS_HZ)
+
+    @field_validator("gains_db")
+    @classmethod
+    def _one_gain_per_band(cls, gains: tuple[float, ...]) -> tuple[float, ...]:
+        if len(gains) != len(EQ_BANDS_HZ):
+            raise ValueError(f"the equalizer has {len(EQ_BANDS_HZ)} bands")
+        return tuple(round(gain, 1) + 0.0 for gain in gains)  # 0.1 dB steps; + 0.0 turns −0.0 into 0.0
+
+    @classmethod
+    def of_preset(cls, preset: EqualizerPreset) -> Equalizer:
+        return cls(gains_db=EQUALIZER_PRESETS[preset])
+
+    @property
+    def is_flat(self) -> bool:
+        """True when no band changes anything (no filter stage, passthrough stays possible)."""
+        return not any(self.gains_db)
+
+    @property
+    def bands(self) -> tuple[tuple[int, float], ...]:
+        """(band in Hz, gain in dB) for every band."""
+        return tuple(zip(EQ_BANDS_HZ, self.gains_db, strict=True))
+
+    def with_gains(self, gains: dict[int, float]) -> Equalizer:
+        """This curve with the bands named in `gains` (Hz → dB) set; the other bands keep their gain."""
+        unknown = set(gains) - set(EQ_BANDS_HZ)
+        if unknown:
+            raise ValueError(f"not equalizer bands: {sorted(unknown)}")
+        return Equalizer(gains_db=tuple(gains.get(hz, gain) for hz, gain in self.bands))
+
+    @property
+    def preset(self) -> EqualizerPreset | None:
+        """The preset this curve is exactly, if any."""
+        return next((name for name, curve in EQUALIZER_PRESETS.items() if curve == self.gains_db), None)
+
+
+#                                   25   40   63  100  160  250  400  630   1k 1.6k 2.5k   4k 6.3k  10k  16k
+EQUALIZER_PRESETS: Final[dict[EqualizerPreset, tuple[float, ...]]] = {
+    EqualizerPreset.FLAT:       (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    EqualizerPreset.BASS:       (6.0, 6.0, 5.0, 4.0, 2.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    EqualizerPreset.TREBLE:     (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.5, 3.0, 4.5, 5.5, 6.0, 6.0),
+    EqualizerPreset.VOCAL:      (-3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.5, 3.5, 4.0, 3.5, 2.5, 1.0, 0.0, -1.0, -1.5),
+    EqualizerPreset.ROCK:       (4.5, 4.0, 3.0, 1.5, 0.0, -1.0, -1.5, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 4.5, 4.5),
+    EqualizerPreset.POP:        (-1.0, -0.5, 0.0, 1.0, 2.5, 3.5, 3.5, 2.5, 1.0, 0.0, -0.5, -0.5, 0.0, 1.0, 1.0),
+    EqualizerPreset.CLASSICAL:  (3.0, 2.5, 2.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0),
+    EqualizerPreset.ELECTRONIC: (5.0, 5.0, 4.0, 2.0, 0.0, -1.0, -1.0, 0.0, 0.0, 1.0, 2.0, 2.0, 3.0, 4.0, 4.5),
+}  # fmt: skip
+"""Each preset's gain per band in dB. Neighbouring bands overlap, so a run of equal gains sounds 1.5–3 dB louder
+than one band alone (docs/design.md, "Equalizer")."""
+
+
 class GuildSettings(WireModel):
     """Per-guild configuration set with `/settings`."""
 
@@ -183,6 +259,7 @@ class PlayerState(WireModel):
     paused: bool = False
     loop: LoopMode = LoopMode.OFF
     filters: FilterChain = FilterChain()
+    equalizer: Equalizer = Equalizer()
     volume: int = Field(default=100, ge=0, le=200)
     voice_channel_id: Snowflake | None = None
     text_channel_id: Snowflake | None = None

@@ -142,9 +142,11 @@ def check_value(spec: JSON, value: object, guild: GuildLookup) -> None:
     if kind == STRING:
         valid = _valid_string(spec, value)
     elif kind == INTEGER:
-        valid = type(value) is int and _in_range(spec, value)
+        valid = type(value) is int and _in_range(spec, value) and _chosen(spec, value)
     elif kind == NUMBER:
-        valid = type(value) in (int, float) and math.isfinite(value) and _in_range(spec, value)  # type: ignore[arg-type]
+        valid = (
+            type(value) in (int, float) and math.isfinite(value) and _in_range(spec, value) and _chosen(spec, value)  # type: ignore[arg-type]
+        )
     elif kind == BOOLEAN:
         valid = type(value) is bool
     elif kind == ROLE:
@@ -162,6 +164,11 @@ def _valid_string(spec: JSON, value: object) -> bool:
         return False
     if not int(spec.get("min_length") or 0) <= len(value) <= int(spec.get("max_length") or MAX_STRING):
         return False
+    return _chosen(spec, value)
+
+
+def _chosen(spec: JSON, value: object) -> bool:
+    """Among the declared choices, if there are any (strings, integers and numbers can have them)."""
     choices = spec.get("choices")
     return not choices or value in {choice["value"] for choice in choices}
 
@@ -175,6 +182,11 @@ def _bounds(spec: JSON) -> tuple[float, float]:
     low = spec.get("min_value")
     high = spec.get("max_value")
     return (-MAX_SAFE_INTEGER if low is None else low, MAX_SAFE_INTEGER if high is None else high)
+
+
+def _plain(number: object) -> str:
+    """`-12` for -12.0, `0.5` for 0.5, integers as they are (never in exponent notation)."""
+    return str(int(number)) if isinstance(number, float) and number.is_integer() else str(number)
 
 
 def _channel_allowed(spec: JSON, channel_type: int | None) -> bool:
@@ -203,14 +215,14 @@ _SIMPLE: Final = {
 def _expected(spec: JSON) -> str:
     """What the option takes, as the member should read it."""
     kind = spec.get("type")
+    choices = spec.get("choices")
+    if choices and kind in (STRING, INTEGER, NUMBER):
+        return "must be one of: " + ", ".join(str(choice["value"]) for choice in choices)
     if kind == STRING:
-        choices = spec.get("choices")
-        if choices:
-            return "must be one of: " + ", ".join(str(choice["value"]) for choice in choices)
         return f"must be text of at most {int(spec.get('max_length') or MAX_STRING):,} characters"
     if kind in (INTEGER, NUMBER):
         low, high = _bounds(spec)
-        return f"must be {'a whole number' if kind == INTEGER else 'a number'} from {low} to {high}"
+        return f"must be {'a whole number' if kind == INTEGER else 'a number'} from {_plain(low)} to {_plain(high)}"
     if kind == CHANNEL:
         words = " or ".join(_CHANNEL_WORDS.get(t, "other") for t in spec.get("channel_types") or [])
         return f"must be a {words} channel of this server" if words else "must be a channel of this server"

@@ -13,7 +13,15 @@ from pydantic import ValidationError
 from shared.commands import MAX_SEEK_MS, MAX_SKIP
 from shared.errors import InvalidInputError
 from shared.jobs import MAX_QUERY_LENGTH
-from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode
+from shared.models import (
+    EQ_BANDS_HZ,
+    EQ_MAX_GAIN_DB,
+    EqualizerPreset,
+    FilterChain,
+    FilterPreset,
+    InsertPosition,
+    LoopMode,
+)
 
 MIN_SPEED: Final = 0.5
 MAX_SPEED: Final = 2.0
@@ -223,3 +231,20 @@ def _build_chain(presets: tuple[FilterPreset, ...], values: dict[str, float]) ->
         problems = [_LIMITS[field] for field in sorted(fields) if field in _LIMITS]
         text = "; ".join(problems)
         raise InvalidInputError(text[:1].upper() + text[1:] + "." if problems else "Invalid filters.") from None
+
+
+def parse_equalizer_preset(raw: str) -> EqualizerPreset:
+    try:
+        return EqualizerPreset(raw.strip().lower())
+    except ValueError:
+        known = ", ".join(preset.value for preset in EqualizerPreset)
+        raise InvalidInputError(f"`{shown(raw)}` is not an equalizer preset. Known: {known}.") from None
+
+
+def parse_equalizer_band(hz: int, gain_db: float) -> tuple[int, float]:
+    """A band in Hz (one of `EQ_BANDS_HZ`) and a gain in dB (−12 to +12, kept to 0.1 dB)."""
+    if hz not in EQ_BANDS_HZ:
+        raise InvalidInputError(f"{hz} Hz is not a band. Bands: {', '.join(map(str, EQ_BANDS_HZ))} Hz.")
+    if not math.isfinite(gain_db) or abs(gain_db) > EQ_MAX_GAIN_DB:
+        raise InvalidInputError(f"The gain must be from −{EQ_MAX_GAIN_DB:g} to +{EQ_MAX_GAIN_DB:g} dB.")
+    return hz, round(gain_db, 1) + 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from gateway.wording import failures
+from gateway.wording import equalizer, failures
 from gateway.wording.custom_ids import PlayerButton
 from gateway.wording.reply import Button, ButtonStyle, Card, CardField, Reply
 from shared.events import PlaybackFailure, PlaylistProgress, SubstitutionReason, TrackFailed, TrackSubstituted
@@ -87,6 +87,8 @@ def now_playing(state: PlayerState, now_ms: int, *, queued: int | None = None) -
     ]
     if not state.filters.is_identity:
         fields.append(CardField("Filters", describe_filters(state.filters)))
+    if not state.equalizer.is_flat:
+        fields.append(CardField("Equalizer", equalizer.summary(state.equalizer)))
     if queued is not None:
         fields.append(CardField("Up next", f"{queued} queued"))
     description = f"{track_link(item.track)}\n{progress_bar(estimated_position(state, now_ms), item.track.duration_ms)}"

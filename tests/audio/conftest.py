@@ -37,6 +37,12 @@ MEDIA: Final[dict[str, tuple[str, list[str]]]] = {
     "loud440.wav": ("aevalsrc=0.999*sin(2*PI*440*t)|0.999*sin(2*PI*440*t):s=48000:d=3", ["-c:a", "pcm_s16le"]),
     "split.mp3": (_SPLIT, ["-c:a", "libmp3lame", "-b:a", "192k"]),
     "split.webm": (_SPLIT, [*_OPUS, "-f", "webm"]),
+    # 60 Hz, 1 kHz and 8 kHz at once: where an equalizer acts is measurable per tone
+    "tones3.wav": (
+        "aevalsrc=0.15*(sin(2*PI*60*t)+sin(2*PI*1000*t)+sin(2*PI*8000*t))|"
+        "0.15*(sin(2*PI*60*t)+sin(2*PI*1000*t)+sin(2*PI*8000*t)):s=48000:d=3",
+        ["-c:a", "pcm_s16le"],
+    ),
     "long.mp3": (_TONE.format(f=440, rate=48000, d=30), ["-c:a", "libmp3lame"]),
 }
 

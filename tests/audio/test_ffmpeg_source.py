@@ -7,7 +7,7 @@ from typing import override
 
 import pytest
 
-from shared.models import FilterChain, FilterPreset
+from shared.models import Equalizer, EqualizerPreset, FilterChain, FilterPreset
 from tests.audio.conftest import Media
 from tests.audio.draining import drain
 from tests.factories import make_stream
@@ -61,6 +61,12 @@ async def test_hints_skip_the_probe(opener: SourceOpener) -> None:
     )
     volume = TrackRequest(make_stream("https://h/x", is_opus=True), "t", volume=90)
     assert await hinted.choose_mode(volume) is PlaybackMode.TRANSCODE
+    flat = TrackRequest(make_stream("https://h/x", is_opus=True), "t", equalizer=Equalizer())
+    assert await hinted.choose_mode(flat) is PlaybackMode.PASSTHROUGH, "a flat equalizer keeps passthrough"
+    bass = TrackRequest(
+        make_stream("https://h/x", is_opus=True), "t", equalizer=Equalizer.of_preset(EqualizerPreset.BASS)
+    )
+    assert await hinted.choose_mode(bass) is PlaybackMode.TRANSCODE
 
 
 async def test_passthrough_emits_the_source_packets_unchanged(opener: SourceOpener, media: Media) -> None:

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from shared.models import FilterChain, FilterPreset
-from worker.audio.filters import LIMITER, atempo_stages, build_filter_graph
+from shared.models import EQ_BANDS_HZ, Equalizer, EqualizerPreset, FilterChain, FilterPreset
+from worker.audio.filters import LIMITER, atempo_stages, build_filter_graph, equalizer_stages
 from worker.audio.volume import volume_gain_db, volume_stage
 
 
@@ -80,3 +80,42 @@ def test_speed_and_pitch_multiply_to_the_rate_factor() -> None:
     relabel = float(graph.split("asetrate=")[1].split(",")[0]) / 48000
     tempo = math.prod(float(s.removeprefix("atempo=")) for s in graph.split(",") if s.startswith("atempo="))
     assert relabel * tempo == pytest.approx(chain.rate_factor, rel=1e-5)
+
+
+def test_a_flat_equalizer_adds_no_stage() -> None:
+    assert build_filter_graph(FilterChain(), 100, Equalizer()) is None
+    assert build_filter_graph(FilterChain(), 100, Equalizer.of_preset(EqualizerPreset.FLAT)) is None
+    assert equalizer_stages(Equalizer()) == []
+
+
+def test_the_bass_preset_is_one_peaking_band_per_raised_band_then_the_limiter() -> None:
+    graph = build_filter_graph(FilterChain(), 100, Equalizer.of_preset(EqualizerPreset.BASS))
+    assert graph == (
+        "equalizer=f=25:t=o:w=0.67:g=6,equalizer=f=40:t=o:w=0.67:g=6,equalizer=f=63:t=o:w=0.67:g=5,"
+        f"equalizer=f=100:t=o:w=0.67:g=4,equalizer=f=160:t=o:w=0.67:g=2.5,equalizer=f=250:t=o:w=0.67:g=1,{LIMITER}"
+    )
+
+
+def test_one_cut_band_is_one_stage_and_needs_no_limiter() -> None:
+    graph = build_filter_graph(FilterChain(), 100, Equalizer().with_gains({1000: -3.5}))
+    assert graph == "equalizer=f=1000:t=o:w=0.67:g=-3.5"
+
+
+@pytest.mark.parametrize("preset", list(EqualizerPreset))
+def test_every_preset_names_only_known_bands_within_range(preset: EqualizerPreset) -> None:
+    stages = equalizer_stages(Equalizer.of_preset(preset))
+    for stage in stages:
+        fields = dict(part.split("=") for part in stage.removeprefix("equalizer=").split(":"))
+        assert int(fields["f"]) in EQ_BANDS_HZ
+        assert -12 <= float(fields["g"]) <= 12 and float(fields["g"]) != 0
+    assert (stages == []) == (preset is EqualizerPreset.FLAT)
+
+
+def test_the_equalizer_follows_tone_and_precedes_modulation_and_volume() -> None:
+    chain = FilterChain(presets=(FilterPreset.TREMOLO, FilterPreset.NIGHTCORE, FilterPreset.KARAOKE))
+    graph = build_filter_graph(chain, 50, Equalizer().with_gains({63: 3.0, 16000: -12.0}))
+    assert graph is not None
+    names = [stage.split("=")[0] for stage in graph.split(",")]
+    assert names == [
+        "aresample", "asetrate", "aresample", "stereotools", "equalizer", "equalizer", "tremolo", "volume", "alimiter",
+    ]  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.models import FilterChain
+from shared.models import Equalizer, FilterChain
 from tests.audio.conftest import Media
 from tests.audio.fakes import RecordingSink
 from tests.factories import make_stream
@@ -26,7 +26,9 @@ async def test_the_end_of_a_track_reaches_the_listener_in_the_tick_that_ends_it(
     audio.on_track_end(lambda key, error: ended.append((key, error)))
     try:
         stream = make_stream(media.path("tone440.mp3"), ext="mp3")
-        await audio.start(stream, key="k", position_ms=0, filters=FilterChain(), volume=100, paused=False)
+        await audio.start(
+            stream, key="k", position_ms=0, filters=FilterChain(), equalizer=Equalizer(), volume=100, paused=False
+        )
         for _ in range(5000):
             audio.stream.tick()
             if audio.stream.current is None:
@@ -49,7 +51,9 @@ async def test_a_broken_off_track_reports_why(opener: SourceOpener, media: Media
     audio.on_track_end(lambda key, error: ended.append((key, error)))
     try:
         stream = make_stream(media.path("tone440.mp3"), ext="mp3")
-        await audio.start(stream, key="k", position_ms=0, filters=FilterChain(), volume=100, paused=False)
+        await audio.start(
+            stream, key="k", position_ms=0, filters=FilterChain(), equalizer=Equalizer(), volume=100, paused=False
+        )
         audio.stream.fail(OSError("socket closed"))
         assert ended == [("k", "voice send failed: socket closed")]
     finally:

@@ -35,6 +35,8 @@ def make_e2e_media(server: MediaServer) -> E2EMedia:
     _ffmpeg(root / "steps.mp3", "sine=f=330:d=8[a];sine=f=660:d=22[b];[a][b]concat=n=2:v=0:a=1", *mp3)
     # lavfi's sine is at 1/8 of full scale; this one peaks at 0.99
     _ffmpeg(root / "loud.wav", "aevalsrc=0.99*sin(2*PI*440*t):d=30:s=48000", "-c:a", "pcm_s16le")
+    # 60 Hz and 8 kHz at once: an equalizer's effect on each is measurable in what the listener hears
+    _ffmpeg(root / "bands.mp3", "aevalsrc=0.2*sin(2*PI*60*t)+0.2*sin(2*PI*8000*t):d=30:s=48000", *mp3)
     _ffmpeg(root / "opus440.webm", "sine=f=440:d=30", "-c:a", "libopus", "-b:a", "96k", "-f", "webm")
     lines = ["#EXTM3U"] + [f"#EXTINF:2,{name}\n{server.url(f'e2e/{name}.mp3')}" for name in TONES]
     (root / "three.m3u").write_text("\n".join(lines) + "\n")

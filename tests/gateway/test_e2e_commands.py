@@ -220,7 +220,13 @@ async def test_bad_control_input_stores_nothing(
     assert "must be one of" in await refused(world, "loop", world.alice, {"mode": "sometimes"})
     assert "`position` must be a whole number from 1 to" in await refused(world, "remove", world.alice, {"position": 0})
     assert "Already paused" not in await refused(world, "resume", world.alice)
+    preset = await refused(world, "eq", world.alice, {"name": "metal"}, subcommand="preset")
+    assert "`name` must be one of: flat, bass" in preset
+    for band, gain, problem in ((50, 3.0, "`band` must be one of: 25, 40"), (63, 12.5, "`gain` must be a number")):
+        assert problem in await refused(world, "eq", world.alice, {"band": band, "gain": gain}, subcommand="band")
     assert await sent(redis, keys, world) == []
+    stored = await stores.players.load(world.guild.id)
+    assert stored is not None and stored.equalizer.is_flat
 
 
 async def test_permissions_and_dj_role(
@@ -236,6 +242,9 @@ async def test_permissions_and_dj_role(
         ("stop", None, None),
         ("clear", None, None),
         ("filter", {"filters": "karaoke"}, "set"),
+        ("eq", {"name": "rock"}, "preset"),
+        ("eq", {"band": 63, "gain": 3.0}, "band"),
+        ("eq", None, "reset"),
         ("move", {"from": 1, "to": 2}, None),
     ):
         handle = await invoke(world, name, world.alice, options, subcommand=subcommand)

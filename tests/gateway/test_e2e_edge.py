@@ -86,6 +86,12 @@ BAD_OPTIONS: Final[list[tuple[str, object, str]]] = [
     ("settings", [{"name": "reset", "type": 1, "options": [opt("setting", 3, "everything")]}], "must be one of"),
     ("settings", [{"name": "show", "type": 1, "options": [opt("x", 3, "y")]}], "an option it does not have"),
     ("volume", "level=50", "options of this command are malformed"),
+    ("eq", [{"name": "preset", "type": 1, "options": [opt("name", 3, "metal")]}], "`name` must be one of: flat,"),
+    ("eq", [{"name": "band", "type": 1, "options": [opt("band", 4, 50), opt("gain", 10, 3)]}], "`band` must be one"),
+    ("eq", [{"name": "band", "type": 1, "options": [opt("band", 4, 63), opt("gain", 10, 13)]}], "from -12 to 12."),
+    ("eq", [{"name": "band", "type": 1, "options": [opt("band", 4, 63), opt("gain", 10, "NaN")]}], "from -12 to 12."),
+    ("eq", [{"name": "band", "type": 1, "options": [opt("band", 4, 63)]}], "`gain` is required"),
+    ("eq", [{"name": "reset", "type": 1, "options": [opt("all", 5, True)]}], "an option it does not have"),
 ]
 
 

@@ -7,7 +7,18 @@ from gateway.wording.custom_ids import PlayerButton, SearchPick, parse
 from shared.events import PlaylistProgress, SubstitutionReason, TrackFailed, TrackSubstituted
 from shared.failures import Problem, ProblemKind, Stop, StopKind
 from shared.jobs import ResolveResult, ResolveStatus, SkipKind, Skipped
-from shared.models import FilterChain, FilterPreset, InsertPosition, LoopMode, Page, PlayerState, QueueItem, Track
+from shared.models import (
+    Equalizer,
+    EqualizerPreset,
+    FilterChain,
+    FilterPreset,
+    InsertPosition,
+    LoopMode,
+    Page,
+    PlayerState,
+    QueueItem,
+    Track,
+)
 from tests.factories import make_item
 
 GUILD = 42
@@ -55,6 +66,14 @@ def test_paused_card_shows_resume_and_filters() -> None:
     assert "0:01 / 0:05" in reply.card.description
     assert reply.buttons[0].label == "Resume"
     assert ("Filters", "nightcore") in [(field.name, field.value) for field in reply.card.fields]
+
+
+def test_a_card_names_the_equalizer_only_when_it_is_not_flat() -> None:
+    rock = Equalizer.of_preset(EqualizerPreset.ROCK)
+    for curve, shown in ((Equalizer(), None), (rock, "rock"), (rock.with_gains({63: 0.0}), "custom (12 bands)")):
+        reply = formatting.now_playing(PlayerState(now_playing=make_item(1), equalizer=curve), now_ms=0)
+        assert reply.card is not None
+        assert {field.name: field.value for field in reply.card.fields}.get("Equalizer") == shown
 
 
 def test_queue_page() -> None:

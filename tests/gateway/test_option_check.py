@@ -7,10 +7,12 @@ from typing import Any, cast
 import pytest
 
 from gateway.commands.control import ControlActions
+from gateway.commands.equalizer import EqualizerActions
 from gateway.commands.option_check import CommandSchemas
 from gateway.commands.play import PlayActions, Suggestions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
+from gateway.discord.equalizer_cog import EqualizerCog
 from gateway.discord.playback_cog import PlaybackCog
 from gateway.discord.queue_cog import QueueCog
 from shared.errors import InvalidInputError
@@ -35,6 +37,7 @@ def schemas() -> CommandSchemas:
     cogs = [
         PlaybackCog(cast(PlayActions, none), cast(ControlActions, none), cast(Suggestions, none)),
         QueueCog(cast(QueueActions, none), cast(SettingsActions, none)),
+        EqualizerCog(cast(EqualizerActions, none)),
     ]
     return CommandSchemas(command.get_payload(None) for cog in cogs for command in cog.application_commands)
 
@@ -48,6 +51,10 @@ def data(name: str, options: object = None) -> dict[str, Any]:
 
 def opt(name: str, kind: int, value: object, **extra: object) -> dict[str, Any]:
     return {"name": name, "type": kind, "value": value, **extra}
+
+
+def eq_band(*options: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": "band", "type": 1, "options": list(options)}]
 
 
 def settings_set(*options: dict[str, Any]) -> list[dict[str, Any]]:
@@ -68,6 +75,10 @@ def settings_set(*options: dict[str, Any]) -> list[dict[str, Any]]:
         ("settings", settings_set(opt("dj_role", 8, str(ROLE)), opt("announce_channel", 7, str(TEXT)))),
         ("settings", settings_set(opt("24_7", 5, False), opt("user_share", 4, 100))),
         ("move", [opt("to", 4, 1), opt("from", 4, 100_000)]),
+        ("eq", [{"name": "preset", "type": 1, "options": [opt("name", 3, "electronic")]}]),
+        ("eq", eq_band(opt("band", 4, 25), opt("gain", 10, -12))),
+        ("eq", eq_band(opt("band", 4, 16000), opt("gain", 10, 11.5))),
+        ("eq", [{"name": "show", "type": 1}]),
     ],
 )
 def test_what_discord_sends_passes(schemas: CommandSchemas, name: str, options: object) -> None:
@@ -100,6 +111,13 @@ def test_what_discord_sends_passes(schemas: CommandSchemas, name: str, options: 
         ("pause", [opt("x", 3, "y")], "an option it does not have"),
         ("volume", {"level": 5}, "malformed"),
         ("volume", [5], "malformed"),
+        ("eq", [{"name": "preset", "type": 1, "options": [opt("name", 3, "metal")]}], "`name` must be one of: flat,"),
+        ("eq", eq_band(opt("band", 4, 50), opt("gain", 10, 3)), "`band` must be one of: 25, 40, 63"),
+        ("eq", eq_band(opt("band", 4, 63), opt("gain", 10, 12.5)), "`gain` must be a number from -12 to 12."),
+        ("eq", eq_band(opt("band", 4, 63), opt("gain", 10, -13)), "`gain` must be a number from -12 to 12."),
+        ("eq", eq_band(opt("band", 4, 63), opt("gain", 10, "3")), "`gain` must be a number"),
+        ("eq", eq_band(opt("band", 4, 63.0), opt("gain", 10, 3)), "`band` must be one of"),
+        ("eq", eq_band(opt("band", 4, 63)), "`gain` is required."),
     ],
 )
 def test_what_discord_would_not_send_is_refused(
@@ -135,7 +153,7 @@ def test_autocomplete_accepts_partial_text_in_the_focused_option_only(schemas: C
 
 
 def test_every_registered_option_has_a_bounded_range(schemas: CommandSchemas) -> None:
-    """Integers carry a max (so no message says "up to 2^53"), free text a max_length."""
+    """Integers carry a max or choices (so no message says "up to 2^53"), free text a max_length."""
     leaves: list[dict[str, Any]] = []
     for name in schemas.names:
         declaration = schemas.declaration(name)
@@ -147,6 +165,6 @@ def test_every_registered_option_has_a_bounded_range(schemas: CommandSchemas) ->
             leaves.append(option)
     for option in leaves:
         if option["type"] == 4:
-            assert option.get("max_value") is not None, option["name"]
+            assert option.get("max_value") is not None or option.get("choices"), option["name"]
         if option["type"] == 3 and not option.get("choices"):
             assert option.get("max_length") is not None, option["name"]

@@ -7,7 +7,15 @@ import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared import codec
-from shared.commands import COMMAND_ADAPTER, FiltersCommand, JoinCommand, SeekCommand, SkipCommand
+from shared.commands import (
+    COMMAND_ADAPTER,
+    BandGainSetting,
+    EqualizerCommand,
+    FiltersCommand,
+    JoinCommand,
+    SeekCommand,
+    SkipCommand,
+)
 from shared.events import (
     EVENT_ADAPTER,
     PlaybackFailure,
@@ -20,6 +28,10 @@ from shared.events import (
 from shared.failures import Problem, ProblemKind, Refusal, Stop, StopKind
 from shared.jobs import IngestChunkRequest, ResolveRequest, ResolveResult, ResolveStatus, SearchResult, SearchStatus
 from shared.models import (
+    EQ_BANDS_HZ,
+    EQUALIZER_PRESETS,
+    Equalizer,
+    EqualizerPreset,
     FilterChain,
     FilterPreset,
     GuildSettings,
@@ -41,6 +53,8 @@ ITEM_JSON = (
     b'"request_id":null,"substituted_for":null}'
 )
 
+FLAT_JSON = b'{"gains_db":[' + b",".join([b"0.0"] * 15) + b"]}"
+
 CASES: list[tuple[BaseModel, bytes]] = [
     (ITEM, ITEM_JSON),
     (
@@ -55,14 +69,18 @@ CASES: list[tuple[BaseModel, bytes]] = [
     (
         PlayerState(now_playing=ITEM, position_ms=61_000, loop=LoopMode.QUEUE, cursor="17-2", fence=9),
         b'{"now_playing":' + ITEM_JSON + b',"position_ms":61000,"paused":false,"loop":"queue","filters":'
-        b'{"presets":[],"speed":1.0,"pitch":1.0,"bass_gain_db":10.0,"rotation_hz":0.125},"volume":100,'
+        b'{"presets":[],"speed":1.0,"pitch":1.0,"bass_gain_db":10.0,"rotation_hz":0.125},"equalizer":'
+        + FLAT_JSON
+        + b',"volume":100,'
         b'"voice_channel_id":null,"text_channel_id":null,"cursor":"17-2","fence":9,"updated_at_ms":0,'
         b'"trouble":null}',
     ),
     (
         PlayerState(trouble=ItemTrouble(uid=UID, crashes=2, opening=True)),
         b'{"now_playing":null,"position_ms":0,"paused":false,"loop":"off","filters":'
-        b'{"presets":[],"speed":1.0,"pitch":1.0,"bass_gain_db":10.0,"rotation_hz":0.125},"volume":100,'
+        b'{"presets":[],"speed":1.0,"pitch":1.0,"bass_gain_db":10.0,"rotation_hz":0.125},"equalizer":'
+        + FLAT_JSON
+        + b',"volume":100,'
         b'"voice_channel_id":null,"text_channel_id":null,"cursor":"0-0","fence":0,"updated_at_ms":0,'
         b'"trouble":{"uid":"0123456789abcdef0123456789abcdef","crashes":2,"opening":true}}',
     ),
@@ -113,6 +131,14 @@ def test_player_state_written_before_item_trouble_still_reads() -> None:
     assert PlayerState.model_validate_json(literal.replace(b',"trouble":null', b"")) == model
 
 
+def test_player_state_written_before_the_equalizer_reads_as_flat() -> None:
+    model, literal = next((m, lit) for m, lit in CASES if isinstance(m, PlayerState))
+    older = literal.replace(b',"equalizer":' + FLAT_JSON, b"")
+    assert older != literal
+    assert PlayerState.model_validate_json(older) == model
+    assert model.equalizer.is_flat
+
+
 UNION_CASES = [
     (
         COMMAND_ADAPTER,
@@ -130,6 +156,12 @@ UNION_CASES = [
         JoinCommand(voice_channel_id=BIG),
         b'{"issued_by":null,"text_channel_id":null,'
         b'"issued_at_ms":0,"kind":"join","voice_channel_id":1234567890123456789}',
+    ),
+    (
+        COMMAND_ADAPTER,
+        EqualizerCommand(bands=(BandGainSetting(hz=1000, gain_db=-3.5),)),
+        b'{"issued_by":null,"text_channel_id":null,'
+        b'"issued_at_ms":0,"kind":"equalizer","replace":false,"bands":[{"hz":1000,"gain_db":-3.5}]}',
     ),
     (
         EVENT_ADAPTER,
@@ -176,6 +208,11 @@ def test_tagged_unions_round_trip(adapter: TypeAdapter[object], value: object, l
         b'{"kind":"rm -rf"}',
         b'{"kind":"filters","filters":{"presets":["nightcore","nightcore"]}}',
         b'{"kind":"filters","filters":{"speed":9}}',
+        b'{"kind":"equalizer","bands":[{"hz":1001,"gain_db":1}]}',
+        b'{"kind":"equalizer","bands":[{"hz":1000,"gain_db":12.5}]}',
+        b'{"kind":"equalizer","bands":[{"hz":1000,"gain_db":-13}]}',
+        b'{"kind":"equalizer","bands":[{"hz":1000,"gain_db":"NaN"}]}',
+        b'{"kind":"equalizer","bands":[{"hz":1000}]}',
         b"[]",
         b"not json",
     ],
@@ -195,3 +232,23 @@ def test_models_are_frozen_and_filters_know_their_rate() -> None:
 
 def test_codec_keeps_64_bit_ids() -> None:
     assert codec.loads(codec.dumps({"guild_id": BIG})) == {"guild_id": BIG}
+
+
+def test_equalizer_curves_and_commands() -> None:
+    bass = Equalizer.of_preset(EqualizerPreset.BASS)
+    assert bass.preset is EqualizerPreset.BASS and not bass.is_flat
+    assert Equalizer().preset is EqualizerPreset.FLAT and Equalizer().is_flat
+    assert all(len(curve) == len(EQ_BANDS_HZ) for curve in EQUALIZER_PRESETS.values())
+    assert set(EQUALIZER_PRESETS) == set(EqualizerPreset)
+    one_band = EqualizerCommand(bands=(BandGainSetting(hz=16000, gain_db=-2.04),)).applied_to(bass)
+    assert one_band.gains_db == (*bass.gains_db[:-1], -2.0), "one band changes, the others keep their gain"
+    assert one_band.preset is None
+    preset = EqualizerCommand(replace=True, bands=tuple(BandGainSetting(hz=hz, gain_db=g) for hz, g in bass.bands))
+    assert preset.applied_to(one_band) == bass
+    assert EqualizerCommand(replace=True).applied_to(bass).is_flat
+    with pytest.raises(ValidationError):
+        Equalizer(gains_db=(1.0,) * 14)
+    with pytest.raises(ValidationError):
+        Equalizer(gains_db=(float("inf"),) * 15)
+    with pytest.raises(ValueError, match="not equalizer bands"):
+        bass.with_gains({50: 1.0})

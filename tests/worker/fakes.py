@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from shared.events import SubstitutionReason
 from shared.failures import Problem, ProblemKind
-from shared.models import FilterChain, QueueItem
+from shared.models import Equalizer, FilterChain, QueueItem
 from tests.factories import make_stream
 from worker.audio.errors import SourceError
 from worker.audio.stream import PlayableStream
@@ -30,6 +30,7 @@ class Start:
     volume: int
     paused: bool
     key: str = ""
+    equalizer: Equalizer = field(default_factory=Equalizer)
 
 
 class FakePlayback:
@@ -119,6 +120,7 @@ class FakeAudio:
         key: str,
         position_ms: int,
         filters: FilterChain,
+        equalizer: Equalizer,
         volume: int,
         paused: bool,
         ready: Awaitable[object] | None = None,
@@ -126,7 +128,7 @@ class FakeAudio:
         self._open(stream)
         if ready is not None:
             await ready
-        start = Start(stream.url, position_ms, filters, volume, paused, key)
+        start = Start(stream.url, position_ms, filters, volume, paused, key, equalizer)
         self.starts.append(start)
         if self.playbacks:
             self.playbacks[-1]._ender.cancel()  # replaced or swapped: the old pipeline never reports an end
@@ -134,9 +136,11 @@ class FakeAudio:
         self.playbacks.append(playback)
         return playback
 
-    async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
+    async def prepare_next(
+        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+    ) -> None:
         self._open(stream)
-        self.prepared = {key: Start(stream.url, 0, filters, volume, False, key)}
+        self.prepared = {key: Start(stream.url, 0, filters, volume, False, key, equalizer)}
 
     def promote_next(self, key: str) -> FakePlayback | None:
         start = self.prepared.pop(key, None)

@@ -17,7 +17,9 @@ from redis.asyncio import Redis
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore
 from shared.commands import (
+    BandGainSetting,
     Command,
+    EqualizerCommand,
     FiltersCommand,
     JoinCommand,
     LeaveCommand,
@@ -36,7 +38,7 @@ from shared.event_store import EventStore
 from shared.events import Event, LeaveReason, SubstitutionReason, TrackSubstituted
 from shared.keys import Keys
 from shared.lease_store import LeaseStore
-from shared.models import FilterChain, FilterPreset, LoopMode, PlayerState, QueueItem
+from shared.models import Equalizer, EqualizerPreset, FilterChain, FilterPreset, LoopMode, PlayerState, QueueItem
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueLimits, QueueStore
 from shared.settings_store import SettingsStore
@@ -187,6 +189,32 @@ async def test_pause_resume_seek_volume_filters(rig: Rig) -> None:
     assert rig.audio.starts[-1].position_ms >= 19_000, "filters restart at the current position"
     state = await rig.until_state(lambda s: s.filters == nightcore)
     assert state.volume == 50
+
+
+async def test_equalizer_commands_apply_in_order_and_swap_the_pipeline_at_the_position(rig: Rig) -> None:
+    rig.audio.length_ms = 60_000
+    await rig.queue(make_item(1, duration_ms=60_000), make_item(2, duration_ms=60_000))
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(_playing("track 1"))
+    await rig.send(SeekCommand(position_ms=20_000))
+    await rig.until(lambda: rig.audio.starts[-1].position_ms == 20_000)
+    seek_key = rig.audio.starts[-1].key
+    bass = Equalizer.of_preset(EqualizerPreset.BASS)
+    await rig.send(EqualizerCommand(replace=True, bands=tuple(BandGainSetting(hz=h, gain_db=g) for h, g in bass.bands)))
+    await rig.send(EqualizerCommand(bands=(BandGainSetting(hz=16000, gain_db=-4),)))
+    await rig.send(EqualizerCommand(bands=(BandGainSetting(hz=25, gain_db=1.5),)))
+    curve = bass.with_gains({16000: -4.0, 25: 1.5})
+    state = await rig.until_state(lambda s: s.equalizer == curve)
+    await rig.until(lambda: rig.audio.starts[-1].equalizer == curve)
+    swap = rig.audio.starts[-1]
+    assert swap.position_ms >= 20_000 and swap.key == seek_key, "the same track, swapped in place"
+    assert state.now_playing is not None and state.now_playing.track.title == "track 1"
+    await rig.send(SkipCommand())
+    await rig.until_state(_playing("track 2"))
+    await rig.until(lambda: rig.audio.starts[-1].url.endswith("/t2.mp3"))
+    assert rig.audio.starts[-1].equalizer == curve, "the equalizer stays for the next track"
+    await rig.send(EqualizerCommand(replace=True))
+    await rig.until_state(lambda s: s.equalizer.is_flat)
 
 
 async def test_loop_track_and_loop_queue(rig: Rig) -> None:

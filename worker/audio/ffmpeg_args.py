@@ -23,7 +23,7 @@ from typing import Final, Literal
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import url2pathname
 
-from shared.models import FilterChain
+from shared.models import Equalizer, FilterChain
 from worker.audio.errors import SourceError
 from worker.audio.filters import SAMPLE_RATE
 from worker.audio.frames import FRAME_MS
@@ -101,6 +101,7 @@ class TrackRequest:
     track_id: str
     start_ms: int = 0
     filters: FilterChain = field(default_factory=FilterChain)
+    equalizer: Equalizer = field(default_factory=Equalizer)
     volume: int = UNITY_VOLUME
 
     @property

@@ -1,11 +1,11 @@
-"""Turns a `FilterChain` plus a volume into the one FFmpeg `-af` chain the track's pipeline runs."""
+"""Turns a `FilterChain`, an `Equalizer` and a volume into the one FFmpeg `-af` chain the track's pipeline runs."""
 
 from __future__ import annotations
 
 import math
 from typing import Final
 
-from shared.models import FilterChain, FilterPreset
+from shared.models import Equalizer, FilterChain, FilterPreset
 from worker.audio.volume import UNITY_VOLUME, volume_stage
 
 SAMPLE_RATE: Final = 48_000
@@ -16,21 +16,29 @@ LIMITER: Final = "alimiter=limit=0.891:attack=5:release=50:level=disabled"
 KARAOKE: Final = "stereotools=mlev=0.015625"
 TREMOLO: Final = "tremolo=f=5:d=0.5"
 VIBRATO: Final = "vibrato=f=6.5:d=0.5"
+EQ_BAND_WIDTH_OCTAVES: Final = 0.67
+"""Each band's peaking filter is as wide as the spacing of the bands (about 2/3 octave): a band alone reaches its
+gain at its centre and half of it at the neighbouring centres."""
 _ATEMPO_MAX: Final = 2.0
 _EPSILON: Final = 1e-9
 
 
-def build_filter_graph(chain: FilterChain, volume: int = UNITY_VOLUME) -> str | None:
-    """The `-af` value for these effects and volume, or None when nothing applies (passthrough possible).
+def build_filter_graph(
+    chain: FilterChain, volume: int = UNITY_VOLUME, equalizer: Equalizer | None = None
+) -> str | None:
+    """The `-af` value for these effects, equalizer and volume, or None when nothing applies (passthrough possible).
 
-    Stage order: rate/pitch → mix and EQ (karaoke, bass) → modulation (tremolo, vibrato) → spatial (8d) → volume →
-    limiter. Within a stage the user's preset order is kept. The limiter follows anything that can add gain.
+    Stage order: rate/pitch → mix and tone (karaoke, bass) → equalizer → modulation (tremolo, vibrato) → spatial
+    (8d) → volume → limiter. Within a stage the user's preset order is kept. The equalizer works on what is heard
+    (after any rate change). The limiter follows anything that can add gain.
     """
-    stages = [*_rate_stages(chain), *_tone_stages(chain), *_spatial_stages(chain)]
+    equalizer = equalizer or Equalizer()
+    stages = [*_rate_stages(chain), *_tone_stages(chain, equalizer), *_spatial_stages(chain)]
     gain = volume_stage(volume)
     if gain is not None:
         stages.append(gain)
-    if volume > UNITY_VOLUME or FilterPreset.BASSBOOST in chain.presets:
+    boosts = FilterPreset.BASSBOOST in chain.presets or any(g > 0 for g in equalizer.gains_db)
+    if volume > UNITY_VOLUME or boosts:
         stages.append(LIMITER)
     return ",".join(stages) if stages else None
 
@@ -60,7 +68,12 @@ def atempo_stages(tempo: float) -> list[str]:
     return [f"atempo={step:.6f}"] * steps
 
 
-def _tone_stages(chain: FilterChain) -> list[str]:
+def equalizer_stages(equalizer: Equalizer) -> list[str]:
+    """One peaking biquad per band whose gain is not 0 (a flat equalizer adds no stage)."""
+    return [f"equalizer=f={hz}:t=o:w={EQ_BAND_WIDTH_OCTAVES:g}:g={gain:g}" for hz, gain in equalizer.bands if gain != 0]
+
+
+def _tone_stages(chain: FilterChain, equalizer: Equalizer) -> list[str]:
     mix: list[str] = []
     modulation: list[str] = []
     for preset in chain.presets:
@@ -72,7 +85,7 @@ def _tone_stages(chain: FilterChain) -> list[str]:
             modulation.append(TREMOLO)
         elif preset is FilterPreset.VIBRATO:
             modulation.append(VIBRATO)
-    return mix + modulation
+    return mix + equalizer_stages(equalizer) + modulation
 
 
 def _spatial_stages(chain: FilterChain) -> list[str]:

@@ -27,12 +27,12 @@ class SourceOpener:
         self._probe = prober
 
     async def choose_mode(self, request: TrackRequest) -> PlaybackMode:
-        """Passthrough iff no filter or volume stage applies and the source is (at most stereo) Opus.
+        """Passthrough iff no filter, equalizer or volume stage applies and the source is (at most stereo) Opus.
 
         A stream the resolver knows to be Opus (yt-dlp's `acodec`) plays through; otherwise extensions that never
         hold Opus skip the probe, and Opus-capable containers (webm and ogg may also hold Vorbis) are probed.
         """
-        if build_filter_graph(request.filters, request.volume) is not None:
+        if build_filter_graph(request.filters, request.volume, request.equalizer) is not None:
             return PlaybackMode.TRANSCODE
         stream = request.stream
         if stream.is_opus:
@@ -63,7 +63,7 @@ class SourceOpener:
 
     async def _start(self, request: TrackRequest, mode: PlaybackMode) -> FFmpegSource:
         transcode = mode is PlaybackMode.TRANSCODE
-        graph = build_filter_graph(request.filters, request.volume) if transcode else None
+        graph = build_filter_graph(request.filters, request.volume, request.equalizer) if transcode else None
         argv = ffmpeg_argv(request, mode, graph, self.options)
         source = FFmpegSource(argv, request=request, mode=mode, options=self.options)
         try:

@@ -18,6 +18,7 @@ from shared.clock import now_ms
 from shared.command_store import StreamEntry
 from shared.commands import (
     Command,
+    EqualizerCommand,
     FiltersCommand,
     JoinCommand,
     LeaveCommand,
@@ -239,6 +240,8 @@ class GuildPlayer:
                 await self._restyle(state.next(cursor=cursor, volume=command.volume))
             case FiltersCommand():
                 await self._restyle(state.next(cursor=cursor, filters=command.filters))
+            case EqualizerCommand():
+                await self._restyle(state.next(cursor=cursor, equalizer=command.applied_to(state.current.equalizer)))
             case LoopCommand():
                 await state.commit(state.next(cursor=cursor, loop=command.mode))
                 self._driver.clear_prepared()
@@ -302,7 +305,7 @@ class GuildPlayer:
             await self._announcer.publish(self._announcer.event(PlayerUpdated))
 
     async def _restyle(self, state: PlayerState) -> None:
-        """Commit a volume or filter change, then swap the pipeline at the current position (no gap)."""
+        """Commit a volume, filter or equalizer change, then swap the pipeline at the current position (no gap)."""
         await self._state.commit(state)
         self._driver.clear_prepared()
         try:

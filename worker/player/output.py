@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from shared.models import FilterChain
+from shared.models import Equalizer, FilterChain
 from worker.audio.ffmpeg_args import TrackRequest
 from worker.audio.frames import FrameSink
 from worker.audio.opener import SourceOpener
@@ -110,9 +110,15 @@ class GuildAudio:
         self._on_end = listener
 
     def _request(
-        self, stream: PlayableStream, key: str, position_ms: int, filters: FilterChain, volume: int
+        self,
+        stream: PlayableStream,
+        key: str,
+        position_ms: int,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
     ) -> TrackRequest:
-        return TrackRequest(stream, key, start_ms=position_ms, filters=filters, volume=volume)
+        return TrackRequest(stream, key, start_ms=position_ms, filters=filters, equalizer=equalizer, volume=volume)
 
     async def start(  # noqa: PLR0913 - keyword-only, each one a property of the pipeline
         self,
@@ -121,6 +127,7 @@ class GuildAudio:
         key: str,
         position_ms: int,
         filters: FilterChain,
+        equalizer: Equalizer,
         volume: int,
         paused: bool,
         ready: Awaitable[object] | None = None,
@@ -129,7 +136,7 @@ class GuildAudio:
 
         FFmpeg starts at once; the first frame waits for `ready` (a takeover opens voice and FFmpeg side by side).
         """
-        source = await self._opener.open(self._request(stream, key, position_ms, filters, volume))
+        source = await self._opener.open(self._request(stream, key, position_ms, filters, equalizer, volume))
         if ready is not None:
             try:
                 await ready
@@ -169,9 +176,11 @@ class GuildAudio:
         else:
             self.stream.resume()
 
-    async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
+    async def prepare_next(
+        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+    ) -> None:
         """Open the following track now so it starts on the frame after the current one ends."""
-        source = await self._opener.open(self._request(stream, key, 0, filters, volume))
+        source = await self._opener.open(self._request(stream, key, 0, filters, equalizer, volume))
         self._live.add(key)
         self.stream.set_next(source)
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Protocol
 
-from shared.models import FilterChain, QueueItem
+from shared.models import Equalizer, FilterChain, QueueItem
 from worker.audio.stream import PlayableStream
 from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
@@ -46,8 +46,8 @@ class Playback(Protocol):
 class AudioOutput(Protocol):
     """A guild's audio output: tracks on the worker's pacer, sent to the guild's voice connection.
 
-    A track is identified by a key; starting a key that is playing swaps its pipeline (new filters, volume) at a
-    frame boundary without a gap, starting another key replaces the playing track.
+    A track is identified by a key; starting a key that is playing swaps its pipeline (new filters, equalizer,
+    volume) at a frame boundary without a gap, starting another key replaces the playing track.
     """
 
     async def start(  # noqa: PLR0913 - keyword-only, each one a property of the pipeline
@@ -57,6 +57,7 @@ class AudioOutput(Protocol):
         key: str,
         position_ms: int,
         filters: FilterChain,
+        equalizer: Equalizer,
         volume: int,
         paused: bool,
         ready: Awaitable[object] | None = None,
@@ -68,7 +69,9 @@ class AudioOutput(Protocol):
         """Report every end of a track to `listener`, in the step that ends it (no task or queue in between)."""
         ...
 
-    async def prepare_next(self, stream: PlayableStream, *, key: str, filters: FilterChain, volume: int) -> None:
+    async def prepare_next(
+        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+    ) -> None:
         """Open the following track so it starts on the frame after the current one ends (gapless)."""
         ...
 

@@ -67,15 +67,15 @@ class TrackDriver:
         voice = asyncio.create_task(self._voice.wait_ready(self._voice_timeout_s), name=f"voice-{self._guild_id}")
         try:
             playback = await self._audio.start(
-                stream, key=key, position_ms=position_ms, filters=state.filters, volume=state.volume,
-                paused=state.paused, ready=voice,
+                stream, key=key, position_ms=position_ms, filters=state.filters, equalizer=state.equalizer,
+                volume=state.volume, paused=state.paused, ready=voice,
             )  # fmt: skip
         finally:
             voice.cancel()
         self._became(playback, stream, key)
 
     async def restyle(self, state: PlayerState) -> None:
-        """Apply new filters or volume to the playing track from where it is now, without a gap."""
+        """Apply new filters, equalizer or volume to the playing track from where it is now, without a gap."""
         if self.playback is None or self._stream is None or self._key is None:
             return
         position = self.playback.position_ms
@@ -84,6 +84,7 @@ class TrackDriver:
             key=self._key,
             position_ms=position,
             filters=state.filters,
+            equalizer=state.equalizer,
             volume=state.volume,
             paused=state.paused,
         )
@@ -120,7 +121,9 @@ class TrackDriver:
 
     async def prepare(self, uid: str, stream: PlayableStream, state: PlayerState) -> None:
         key = f"{uid}:{next(self._counter)}"
-        await self._audio.prepare_next(stream, key=key, filters=state.filters, volume=state.volume)
+        await self._audio.prepare_next(
+            stream, key=key, filters=state.filters, equalizer=state.equalizer, volume=state.volume
+        )
         self._prepared = _Prepared(uid, key, stream)
 
     def take_prepared(self, uid: str) -> bool:

@@ -65,6 +65,17 @@ def _scan(samples: list[float], rate: float, freqs: list[float]) -> float:
     return max(freqs, key=lambda f: _goertzel_power(samples, rate, f))
 
 
+def tone_level_db(pcm: bytes, frequency: float, channels: int = 2) -> float:
+    """The level of one frequency in the left channel, in dB relative to a full-scale sine at it (0 dB); for
+    comparing the same frequency between two takes (spectral leakage of other tones is small over whole seconds)."""
+    samples = [float(s) for s in mono_samples(pcm, channels)]
+    if not samples:
+        return _SILENCE_DBFS
+    power = _goertzel_power(samples, SAMPLE_RATE, frequency)
+    amplitude = 2 * math.sqrt(max(power, 0.0)) / len(samples) / 32768.0
+    return 20 * math.log10(amplitude) if amplitude > 0 else _SILENCE_DBFS
+
+
 def dominant_frequency(
     pcm: bytes, channels: int = 2, *, low: float = 20.0, high: float = 4000.0, max_seconds: float = 1.0
 ) -> float:
