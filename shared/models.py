@@ -156,6 +156,9 @@ class GuildSettings(WireModel):
     always_on: bool = False
     """24/7 mode: never leave for idleness."""
     search_fallback: bool = True
+    vote_skip_percent: int = Field(default=50, ge=0, le=100)
+    """Vote skip: the share of the listeners in the bot's voice channel whose votes skip a track; 0 = off (every
+    `/skip` skips at once, as for the track's requester and DJs)."""
 
     @property
     def max_items_per_user(self) -> int:

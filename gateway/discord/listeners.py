@@ -19,17 +19,29 @@ from shared.commands import ListenersCommand
 _log: Final = logging.getLogger(__name__)
 
 
-def listeners_in(channel: nextcord.abc.GuildChannel | None) -> int:
-    """Users in the channel other than bots; a user whose member object is not cached counts as a person."""
+def _humans(channel: nextcord.abc.GuildChannel | None) -> dict[int, nextcord.VoiceState]:
+    """Voice states of the users in the channel other than bots; a user whose member object is not cached counts
+    as a person."""
     if not isinstance(channel, nextcord.VoiceChannel | nextcord.StageChannel):
-        return 0
+        return {}
     guild = channel.guild
-    count = 0
-    for user_id in channel.voice_states:
+    humans: dict[int, nextcord.VoiceState] = {}
+    for user_id, state in channel.voice_states.items():
         member = guild.get_member(user_id)
         is_bot = member.bot if member is not None else user_id == guild.me.id
-        count += not is_bot
-    return count
+        if not is_bot:
+            humans[user_id] = state
+    return humans
+
+
+def listeners_in(channel: nextcord.abc.GuildChannel | None) -> int:
+    """Users in the channel other than bots (deafened ones too: they are still there for the alone-idle timer)."""
+    return len(_humans(channel))
+
+
+def hearing_in(channel: nextcord.abc.GuildChannel | None) -> frozenset[int]:
+    """The humans in the channel who can hear it: not deafened by themselves or by a moderator (vote skip)."""
+    return frozenset(uid for uid, state in _humans(channel).items() if not (state.self_deaf or state.deaf))
 
 
 class ListenerWatch:

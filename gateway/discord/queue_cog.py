@@ -100,6 +100,12 @@ class QueueCog(nextcord.ClientCog):
         ),
         always_on: bool | None = SlashOption(name="24_7", description="Never leave for idleness", required=False),
         search_fallback: bool | None = SlashOption(description="Replace broken links by a search", required=False),
+        vote_skip: int | None = SlashOption(
+            description="Share of listeners whose votes skip a track, in % (0 = off)",
+            required=False,
+            min_value=0,
+            max_value=100,
+        ),
     ) -> None:
         change = SettingsChange(
             dj_role_id=dj_role.id if dj_role is not None else None,
@@ -110,6 +116,7 @@ class QueueCog(nextcord.ClientCog):
             idle_timeout=idle_timeout,
             always_on=always_on,
             search_fallback=search_fallback,
+            vote_skip_percent=vote_skip,
         )
         await handle(interaction, "settings set", lambda invocation, _: self._settings.change(invocation, change))
 
