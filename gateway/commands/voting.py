@@ -7,9 +7,7 @@
 - Everyone else votes. Listeners are the humans in the bot's voice channel who can hear it: bots (encore
   included) and deafened members (deafened by themselves or by a moderator) do not count, as in Red's and
   Vocard's vote skips: a member who cannot hear the track has no say in skipping it. Only listeners may vote, and
-  only the votes of members who still listen count. (The gateway has no members intent, so it knows a member, and
-  whether it is a bot, from that member's voice state updates: a bot that sat in the channel before the gateway
-  connected counts as a listener until it next moves, mutes or deafens.)
+  only the votes of members who still listen count.
 - A track is skipped once ceil(percent × listeners / 100) listeners (at least one) voted for it. Votes belong to
   one now-playing item and start from none when the track changes.
 """

@@ -33,19 +33,17 @@ NEEDS_ONE_MORE = "1 of 2 votes — 1 more needed."
 
 @pytest.fixture
 async def world(fake_discord: FakeDiscord) -> World:
+    """The robot (a bot) sits in the voice channel before the gateway connects: only GUILD_CREATE says it is a bot."""
     world = await build_world(fake_discord)
     robot = await fake_discord.create_member(world.guild, "robot")
     robot.user.bot = True
+    await fake_discord.join_voice(robot, world.voice)
     return world
 
 
 @pytest.fixture
 async def gateway(world: World, redis_url: str, redis: Redis, tmp_path: Path) -> AsyncIterator[GatewayProcess]:
-    """The robot (a bot) joins the voice channel once the gateway is connected: the gateway knows a member only
-    from a voice state update (no members intent), see `gateway.commands.voting`."""
     async with running_gateway(world, redis_url, tmp_path / "gateway.log", "DEBUG") as process:
-        robot = next(member for member in world.guild.members.values() if member.user.username == "robot")
-        await world.fake.join_voice(robot, world.voice)
         yield process
 
 
@@ -65,7 +63,7 @@ async def skips(redis: Redis, keys: Keys, world: World) -> int:
 async def test_half_of_three_listeners_skip_with_two_votes(
     world: World, gateway: GatewayProcess, stores: Stores, redis: Redis, keys: Keys
 ) -> None:
-    """The robot (a bot) does not count: three listeners, 50 % → two votes."""
+    """Three listeners (the robot does not count), 50 %: two votes."""
     await now_playing(world, stores, world.carol)
     assert (await ok(world, "skip", world.bob)).endswith(NEEDS_ONE_MORE)
     assert "already voted to skip this track (1 of 2 votes" in await refused(world, "skip", world.bob)
@@ -97,13 +95,13 @@ async def test_the_dj_role_and_manage_server_skip_at_once_and_off_skips_as_befor
     assert await skips(redis, keys, world) == 3
 
 
-async def test_deafened_members_do_not_count(
+async def test_deafened_members_and_bots_do_not_count(
     world: World, gateway: GatewayProcess, stores: Stores, redis: Redis, keys: Keys
 ) -> None:
     await now_playing(world, stores, world.carol)
     await world.fake.join_voice(world.dave, world.voice, self_deaf=True)
     assert "deafened" in await refused(world, "skip", world.dave)
-    assert (await ok(world, "skip", world.bob)).startswith("⏭ Vote passed (1 of 1 vote)"), "two listeners left"
+    assert (await ok(world, "skip", world.bob)).startswith("⏭ Vote passed (1 of 1 vote)"), "alice and bob listen"
     assert await skips(redis, keys, world) == 1
 
 
