@@ -94,7 +94,7 @@ class GatewayApp:
         gate = Gate(stores.rate, stores.settings, stores.players, stores.queue)
         issuer = Issuer(stores.commands, self._metrics)
         play = PlayActions(gateway, gate, issuer, jobs, stores.recent, stores.active, self._background)
-        control = ControlActions(gate, issuer, stores.players)
+        control = ControlActions(gate, issuer, stores.players, stores.votes)
         queue = QueueActions(gate, stores.queue, stores.players, now_ms)
         client = build_client(gateway, ComponentRouter(play, control, queue, stores.players), self._metrics)
         client.add_cog(PlaybackCog(play, control, Suggestions(stores.searches, stores.recent)))

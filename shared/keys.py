@@ -92,6 +92,11 @@ class Keys:
         """STRING with a TTL: SearchSession JSON, the results a `/search` offered (gateway)."""
         return self._guild(guild_id, f"search:{search_id}")
 
+    def skip_votes(self, guild_id: int, item_uid: str) -> str:
+        """SET with a TTL: the members who voted to skip one now-playing item (by its uid, so a new track starts
+        with no votes), plus a marker once the vote passed (gateway)."""
+        return self._guild(guild_id, f"skipvotes:{item_uid}")
+
     def active_guilds(self) -> str:
         """ZSET guild id -> time it became active: guilds that need a player."""
         return f"{self.prefix}:guilds:active"

@@ -234,6 +234,9 @@ class GuildSettings(WireModel):
     search_fallback: bool = True
     voice_status: bool = True
     """Show the current track as the voice channel's status (when the bot has the permission)."""
+    vote_skip_percent: int = Field(default=50, ge=0, le=100)
+    """Vote skip: the share of the listeners in the bot's voice channel whose votes skip a track; 0 = off (every
+    `/skip` skips at once, as for the track's requester and DJs)."""
 
     @property
     def max_items_per_user(self) -> int:

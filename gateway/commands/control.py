@@ -13,7 +13,10 @@ from gateway.commands.parsing import (
     parse_volume,
 )
 from gateway.commands.permissions import Access
+from gateway.commands.voting import Ballot, votes_needed
+from gateway.stores.votes import SkipVoteStore, VoteOutcome
 from gateway.wording import formatting
+from gateway.wording import votes as vote_words
 from gateway.wording.formatting import NEXT_LOOP, describe_filters
 from gateway.wording.reply import Reply
 from shared.commands import (
@@ -29,7 +32,7 @@ from shared.commands import (
     VolumeCommand,
 )
 from shared.errors import InvalidInputError
-from shared.models import FilterChain, LoopMode
+from shared.models import FilterChain, LoopMode, QueueItem
 from shared.player_store import PlayerStore
 
 _FILTER_HELP = (
@@ -39,19 +42,39 @@ _FILTER_HELP = (
 
 
 class ControlActions:
-    def __init__(self, gate: Gate, issuer: Issuer, players: PlayerStore) -> None:
+    def __init__(self, gate: Gate, issuer: Issuer, players: PlayerStore, votes: SkipVoteStore) -> None:
         self._gate = gate
         self._issuer = issuer
         self._players = players
+        self._votes = votes
 
     async def skip(self, invocation: Invocation, raw_count: int | None) -> Reply:
+        """Skip at once, or count the member's vote when vote skip asks for one (`gateway.commands.voting`)."""
         count = parse_skip_count(raw_count)
         admission = await self._gate.admit(invocation, Access.CONTROL, "Skipping")
         require_playing(admission.state)
+        item = admission.state.now_playing
+        assert item is not None
+        ballot = Ballot(invocation.actor, item.requester_id, count, invocation.listeners, invocation.bot_channel_id)
+        needed = votes_needed(ballot, admission.settings)
+        if needed is not None:
+            return await self._vote(invocation, item, needed)
         await self._issuer.send(invocation, SkipCommand(count=count))
-        if count == 1 and admission.state.now_playing is not None:
-            return Reply(content=f"⏭ Skipped {formatting.track_link(admission.state.now_playing.track)}.")
+        if count == 1:
+            return Reply(content=f"⏭ Skipped {formatting.track_link(item.track)}.")
         return Reply(content=f"⏭ Skipping {count} tracks.")
+
+    async def _vote(self, invocation: Invocation, item: QueueItem, needed: int) -> Reply:
+        voter = invocation.actor.user_id
+        count = await self._votes.vote(invocation.guild_id, item.uid, voter, invocation.listeners, needed)
+        if count.outcome is VoteOutcome.PASSED:
+            await self._issuer.send(invocation, SkipCommand(count=1))
+            return Reply(content=vote_words.passed(item.track, count.votes, needed))
+        if count.outcome is VoteOutcome.PASSED_BEFORE:
+            return Reply(content=vote_words.passed_before(item.track), ephemeral=True)
+        if count.outcome is VoteOutcome.ALREADY_VOTED:
+            raise InvalidInputError(vote_words.already_voted(count.votes, needed))
+        return Reply(content=vote_words.counted(item.track, count.votes, needed))
 
     async def previous(self, invocation: Invocation) -> Reply:
         await self._gate.admit(invocation, Access.CONTROL, "Going back")

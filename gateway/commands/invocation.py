@@ -16,6 +16,8 @@ class Invocation:
     text_channel_id: int | None
     bot_channel_id: int | None
     """The voice channel the bot is in (from the gateway's cache), None when it is not connected."""
+    listeners: frozenset[int] = frozenset()
+    """Who listens in the bot's voice channel: humans who are not deafened (the voters of vote skip)."""
 
 
 class Responder(Protocol):

@@ -25,6 +25,7 @@ _FIELD_TEXT: Final = {
     "max_queue_length": "max queue length must be 1-100,000",
     "user_share_percent": "per-user share must be 1-100 %",
     "idle_timeout_s": "idle timeout must be between 10 s and 24 h",
+    "vote_skip_percent": "vote skip must be 0 (off) or 1-100 %",
 }
 
 
@@ -47,6 +48,7 @@ class SettingsChange:
     always_on: bool | None = None
     search_fallback: bool | None = None
     voice_status: bool | None = None
+    vote_skip_percent: int | None = None
 
     def changes(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -58,6 +60,7 @@ class SettingsChange:
             "always_on": self.always_on,
             "search_fallback": self.search_fallback,
             "voice_status": self.voice_status,
+            "vote_skip_percent": self.vote_skip_percent,
         }
         if self.idle_timeout is not None:
             values["idle_timeout_s"] = parse_duration_ms(self.idle_timeout) // 1000

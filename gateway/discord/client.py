@@ -21,6 +21,7 @@ from gateway.commands.answering import APOLOGY
 from gateway.commands.option_check import CommandSchemas
 from gateway.discord.components import ComponentRouter
 from gateway.discord.interaction import OUTCOME, outcome
+from gateway.discord.listeners import cache_voice_members
 from gateway.discord.render import send_kwargs
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
@@ -180,6 +181,7 @@ class EncoreClient(nextcord.Client):
         self.metrics = metrics
         self.declarations = Declarations(self)
         guard_interaction_parser(self)
+        cache_voice_members(self)
 
     @override
     async def on_interaction(self, interaction: Interaction) -> None:

@@ -13,6 +13,7 @@ import nextcord
 from gateway.commands.answering import run_interaction
 from gateway.commands.invocation import Invocation, Responder
 from gateway.commands.permissions import Actor
+from gateway.discord.listeners import hearing_in
 from gateway.discord.render import edit_kwargs, send_kwargs
 from gateway.wording.reply import Reply
 from shared.observability import InteractionOutcome
@@ -108,10 +109,14 @@ def actor_of(member: nextcord.Member) -> Actor:
     )
 
 
-def bot_channel_id(guild: nextcord.Guild | None) -> int | None:
+def bot_channel(guild: nextcord.Guild | None) -> nextcord.abc.GuildChannel | None:
     me = guild.me if guild is not None else None
     voice = me.voice if me is not None else None
-    channel = voice.channel if voice is not None else None
+    return voice.channel if voice is not None else None
+
+
+def bot_channel_id(guild: nextcord.Guild | None) -> int | None:
+    channel = bot_channel(guild)
     return channel.id if channel is not None else None
 
 
@@ -120,11 +125,13 @@ def invocation_of(interaction: Interaction) -> Invocation | None:
     member = interaction.user
     if interaction.guild_id is None or not isinstance(member, nextcord.Member):
         return None
+    voice = bot_channel(interaction.guild)
     invocation = Invocation(
         guild_id=interaction.guild_id,
         actor=actor_of(member),
         text_channel_id=interaction.channel_id,
-        bot_channel_id=bot_channel_id(interaction.guild),
+        bot_channel_id=voice.id if voice is not None else None,
+        listeners=hearing_in(voice),
     )
     _log.debug(
         "interaction by %s in voice %s; bot in %s",

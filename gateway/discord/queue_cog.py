@@ -103,6 +103,12 @@ class QueueCog(nextcord.ClientCog):
         voice_status: bool | None = SlashOption(
             description="Show the current track as the voice channel's status", required=False
         ),
+        vote_skip: int | None = SlashOption(
+            description="Share of listeners whose votes skip a track, in % (0 = off)",
+            required=False,
+            min_value=0,
+            max_value=100,
+        ),
     ) -> None:
         change = SettingsChange(
             dj_role_id=dj_role.id if dj_role is not None else None,
@@ -114,6 +120,7 @@ class QueueCog(nextcord.ClientCog):
             always_on=always_on,
             search_fallback=search_fallback,
             voice_status=voice_status,
+            vote_skip_percent=vote_skip,
         )
         await handle(interaction, "settings set", lambda invocation, _: self._settings.change(invocation, change))
 

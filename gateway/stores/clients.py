@@ -15,6 +15,7 @@ from gateway.stores.messages import MessageStore
 from gateway.stores.rate import RateLimitStore
 from gateway.stores.recent import RecentStore
 from gateway.stores.search_cache import ResolverSearchCache
+from gateway.stores.votes import SkipVoteStore
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore
 from shared.event_store import EventStore
@@ -62,6 +63,7 @@ class Stores:
     recent: RecentStore
     cursors: CursorStore
     searches: ResolverSearchCache
+    votes: SkipVoteStore
 
     @classmethod
     def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings, *, search_prefix: str) -> Stores:
@@ -79,6 +81,7 @@ class Stores:
             recent=RecentStore(redis, keys),
             cursors=CursorStore(redis, keys),
             searches=ResolverSearchCache(redis, keys, search_prefix=search_prefix),
+            votes=SkipVoteStore(redis, keys),
         )
 
 

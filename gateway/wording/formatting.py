@@ -268,6 +268,7 @@ def settings_card(settings: GuildSettings) -> Reply:
         CardField("24/7", "on" if settings.always_on else "off"),
         CardField("Search fallback", "on" if settings.search_fallback else "off"),
         CardField("Voice channel status", "on" if settings.voice_status else "off"),
+        CardField("Vote skip", f"{settings.vote_skip_percent}% of listeners" if settings.vote_skip_percent else "off"),
     )
     return Reply(card=Card(title="Settings", fields=fields))
 

@@ -188,8 +188,8 @@ class FakeDiscord:
     async def create_member(self, guild: Guild, name: str, roles: Iterable[Role] = ()) -> Member:
         return await self.world.create_member(guild, name, roles)
 
-    async def join_voice(self, member: Member, channel: Channel) -> None:
-        await self.world.join_voice(member, channel)
+    async def join_voice(self, member: Member, channel: Channel, *, self_deaf: bool = False) -> None:
+        await self.world.join_voice(member, channel, self_deaf=self_deaf)
 
     async def leave_voice(self, member: Member) -> None:
         await self.world.leave_voice(member)

@@ -133,7 +133,7 @@ def suggestions(stores: Stores) -> Suggestions:
 
 @pytest.fixture
 def control(stores: Stores, gate: Gate, issuer: Issuer) -> ControlActions:
-    return ControlActions(gate, issuer, stores.players)
+    return ControlActions(gate, issuer, stores.players, stores.votes)
 
 
 @pytest.fixture

@@ -154,9 +154,13 @@ def invocation(
     roles: tuple[int, ...] = (),
     manage: bool = False,
     guild_id: int = GUILD,
+    listeners: frozenset[int] | None = None,
 ) -> Invocation:
+    """`listeners` default: the member alone with the bot when both are in the same channel, else nobody."""
     actor = Actor(user_id=user_id, role_ids=frozenset(roles), manage_guild=manage, voice_channel_id=voice)
-    return Invocation(guild_id=guild_id, actor=actor, text_channel_id=TEXT, bot_channel_id=bot)
+    if listeners is None:
+        listeners = frozenset({user_id}) if bot is not None and voice == bot else frozenset()
+    return Invocation(guild_id=guild_id, actor=actor, text_channel_id=TEXT, bot_channel_id=bot, listeners=listeners)
 
 
 async def store_state(stores: Stores, state: PlayerState, guild_id: int = GUILD) -> None:

@@ -42,7 +42,8 @@ async def playing(stores: Stores, **changes: object) -> PlayerState:
     return state
 
 
-async def test_skip(stores: Stores, control: ControlActions) -> None:
+async def test_skip_with_vote_skip_off(stores: Stores, control: ControlActions) -> None:
+    await stores.settings.update(GUILD, vote_skip_percent=0)
     with pytest.raises(InvalidInputError, match="Nothing is playing"):
         await control.skip(invocation(), None)
     await playing(stores)
@@ -54,6 +55,30 @@ async def test_skip(stores: Stores, control: ControlActions) -> None:
         await control.skip(invocation(), 0)
     commands = await sent(stores)
     assert [(type(c), getattr(c, "count", None)) for c in commands] == [(SkipCommand, 1), (SkipCommand, 3)]
+
+
+async def test_skip_votes(stores: Stores, control: ControlActions) -> None:
+    """Three listeners at the default 50 %: two votes skip; the requester skips at once; votes belong to a track."""
+    state = await playing(stores)
+    assert state.now_playing is not None
+    three = frozenset({7, 8, 9})
+    first = await control.skip(invocation(7, listeners=three), None)
+    assert first.content.endswith(": 1 of 2 votes — 1 more needed.") and not first.ephemeral
+    with pytest.raises(InvalidInputError, match=r"already voted to skip this track \(1 of 2 votes"):
+        await control.skip(invocation(7, listeners=three), None)
+    with pytest.raises(InvalidInputError, match="only the current track"):
+        await control.skip(invocation(8, listeners=three), 2)
+    assert await sent(stores) == []
+    second = await control.skip(invocation(8, listeners=three), None)
+    assert second.content.startswith("⏭ Vote passed (2 of 2 votes): skipped [track 1]")
+    late = await control.skip(invocation(9, listeners=three), None)
+    assert "has passed already" in late.content and late.ephemeral
+    assert [type(c) for c in await sent(stores)] == [SkipCommand]
+    await playing(stores)  # the next track: nobody has voted for it yet
+    assert (await control.skip(invocation(7, listeners=three), None)).content.endswith("1 more needed.")
+    requester = state.now_playing.requester_id
+    await control.skip(invocation(requester, listeners=three | {requester}), None)
+    assert [type(c) for c in await sent(stores)] == [SkipCommand, SkipCommand]
 
 
 async def test_control_needs_the_bots_channel(stores: Stores, control: ControlActions) -> None:

@@ -164,6 +164,7 @@ async def test_control_commands(
     world: World, gateway: GatewayProcess, stores: Stores, redis: Redis, keys: Keys
 ) -> None:
     assert "Nothing is playing" in await refused(world, "skip", world.alice)
+    await stores.settings.update(world.guild.id, vote_skip_percent=0)  # vote skip off: /skip skips as ever
     await playing(world, stores)
     await stores.queue.append(world.guild.id, [make_item(2)], limits=QueueLimits(100, 100))
     assert (await ok(world, "skip", world.alice)).startswith("⏭ Skipped [track 1]")

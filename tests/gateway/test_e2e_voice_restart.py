@@ -131,7 +131,8 @@ async def test_kill_and_restart_loses_nothing(
     """SIGKILL the gateway mid-session: state, buttons, search picks and voice all come back with a new process."""
     guild = world.guild.id
     await answer(world, "play", world.alice, {"query": "first song"})
-    state = PlayerState(now_playing=make_item(1), voice_channel_id=world.voice.id, text_channel_id=world.text.id)
+    item = make_item(1, requester_id=world.alice.user.id)  # alice's own track: her /skip needs no vote
+    state = PlayerState(now_playing=item, voice_channel_id=world.voice.id, text_channel_id=world.text.id)
     await store_state(stores, state, guild)
     await bot_joins(world, stores, world.voice.id)
     before = await credentials_after(stores, guild, 1, redis, keys)

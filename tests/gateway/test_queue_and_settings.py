@@ -144,6 +144,8 @@ async def test_settings_show_change_reset(stores: Stores, guild_settings: Settin
         (SettingsChange(max_queue_length=200_000), "max queue length"),
         (SettingsChange(user_share_percent=150), "per-user share"),
         (SettingsChange(default_volume=300), "default volume"),
+        (SettingsChange(vote_skip_percent=101), r"vote skip must be 0 \(off\) or 1-100 %"),
+        (SettingsChange(vote_skip_percent=-1), "vote skip"),
     ],
 )
 async def test_bad_settings_store_nothing(

@@ -91,9 +91,11 @@ class WorldBuilder:
         await self.hub.dispatch_guild(guild.id, "GUILD_MEMBER_ADD", member.payload() | {"guild_id": str(guild.id)})
         return member
 
-    async def join_voice(self, member: Member, channel: Channel) -> None:
-        """Put a simulated member into a voice channel (or move it there); it listens to the call."""
-        await self.router.member_voice(self.core.world.guilds[channel.guild_id], member.user.id, channel.id)
+    async def join_voice(self, member: Member, channel: Channel, *, self_deaf: bool = False) -> None:
+        """Put a simulated member into a voice channel (or move it there, or change its `self_deaf` there); it
+        listens to the call."""
+        guild = self.core.world.guilds[channel.guild_id]
+        await self.router.member_voice(guild, member.user.id, channel.id, self_deaf=self_deaf)
 
     async def leave_voice(self, member: Member) -> None:
         await self.router.member_voice(self.core.world.guilds[member.guild_id], member.user.id, None)

@@ -66,16 +66,22 @@ class VoiceRouter:
         await session.dispatch("VOICE_SERVER_UPDATE", update)
         return grant
 
-    async def member_voice(self, guild: Guild, user_id: int, channel_id: int | None) -> None:
-        """A simulated member joins, moves or leaves (``None``) a voice channel."""
+    async def member_voice(
+        self, guild: Guild, user_id: int, channel_id: int | None, *, self_deaf: bool = False
+    ) -> None:
+        """A simulated member joins, moves or leaves (``None``) a voice channel, or (un)deafens itself there."""
         old = guild.voice_states.get(user_id)
         old_channel = old.channel_id if old else None
+        deafening = old is not None and old_channel == channel_id and old.self_deaf != self_deaf
         if channel_id is None:
             guild.voice_states.pop(user_id, None)
         else:
-            guild.voice_states[user_id] = VoiceState(guild.id, user_id, channel_id, secrets.token_hex(16))
+            session_id = old.session_id if old is not None and deafening else secrets.token_hex(16)
+            guild.voice_states[user_id] = VoiceState(guild.id, user_id, channel_id, session_id, self_deaf=self_deaf)
         state = guild.voice_states.get(user_id) or VoiceState(guild.id, user_id, None, secrets.token_hex(16))
         await self._dispatch(guild.id, "VOICE_STATE_UPDATE", state.payload(guild.members.get(user_id)))
+        if deafening:
+            return  # (un)deafening in place: the member stays in the call
         for server in self.servers:
             if old_channel is not None and (call := server.calls.get(old_channel)) is not None:
                 await call.listener_left(user_id)
