@@ -64,7 +64,8 @@ CASES: list[tuple[BaseModel, bytes]] = [
     (
         GuildSettings(dj_role_id=BIG, always_on=True),
         b'{"dj_role_id":1234567890123456789,"announce_channel_id":null,"default_volume":100,"max_queue_length":5000,'
-        b'"user_share_percent":50,"idle_timeout_s":300,"always_on":true,"search_fallback":true}',
+        b'"user_share_percent":50,"idle_timeout_s":300,"always_on":true,"search_fallback":true,"voice_status":true,'
+        b'"vote_skip_percent":50}',
     ),
     (
         PlayerState(now_playing=ITEM, position_ms=61_000, loop=LoopMode.QUEUE, cursor="17-2", fence=9),
