@@ -84,9 +84,9 @@ async def one_run(service: ResolveService, redis: Redis, keys: Keys, url: str, s
 
 async def extract_only(service: ResolveService, url: str) -> float:
     """The second of two warm extractions (the first pays for this feed's code paths)."""
-    await service.deps.ytdlp.extract(url, first=20, cap=100_000)
+    await service.parts.ytdlp.extract(url, first=20, cap=100_000)
     start = time.perf_counter()
-    await service.deps.ytdlp.extract(url, first=20, cap=100_000)
+    await service.parts.ytdlp.extract(url, first=20, cap=100_000)
     return time.perf_counter() - start
 
 

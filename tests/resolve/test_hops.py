@@ -69,7 +69,7 @@ async def test_the_direct_probe_presents_yt_dlps_identity(
 ) -> None:
     """A server that redirects only FFmpeg's agent sees none: ffprobe sends the headers yt-dlp's stack sends."""
     url = hop_server.redirect(TONE, Redirect(to=sentinels["127.0.0.2"].url(), agent="Lavf"))
-    probed = await DirectProbe(service.deps.ytdlp)(url)
+    probed = await DirectProbe(service.parts.ytdlp)(url)
     assert (probed.read, probed.title, probed.refused) == (True, TONE_TITLE, None)
     assert hits(hop_server, TONE, "Lavf") == 0
     assert hits(hop_server, TONE, BROWSER) >= 2  # the guarded hop check, then ffprobe
@@ -87,7 +87,7 @@ async def test_the_direct_probe_refuses_a_link_that_redirects_later(
     """nth=2: the guarded check is served, ffprobe is redirected (and stops); the check after it sees the hop."""
     for host, sentinel in sentinels.items():
         url = hop_server.redirect(TONE, Redirect(to=sentinel.url(), nth=nth))
-        probed = await DirectProbe(service.deps.ytdlp)(url)
+        probed = await DirectProbe(service.parts.ytdlp)(url)
         assert probed.refused is not None, host
         assert probed.refused.redirect, host
         assert probed.refused.refusal is Refusal.LOOPBACK, host
@@ -102,7 +102,7 @@ async def test_the_direct_probe_refuses_a_redirect_outside(
     connect_trace: ConnectTrace,
     target: str,
 ) -> None:
-    probed = await DirectProbe(service.deps.ytdlp)(hop_server.redirect(TONE, Redirect(to=target, agent=BROWSER)))
+    probed = await DirectProbe(service.parts.ytdlp)(hop_server.redirect(TONE, Redirect(to=target, agent=BROWSER)))
     assert probed.refused is not None
     assert connect_trace.connects() == [], "ffprobe ran on a link the guard refused"
     no_hop_reached(sentinels, connect_trace)
@@ -119,7 +119,7 @@ async def test_extraction_refuses_a_redirect(
     for to in targets:
         url = hop_server.redirect(TONE, Redirect(to=to, agent=BROWSER))
         with pytest.raises(YoutubeDLError) as caught:
-            await service.deps.ytdlp.extract(url, first=5, cap=5)
+            await service.parts.ytdlp.extract(url, first=5, cap=5)
         assert classify(caught.value)[0].kind is ProblemKind.REFUSED
     no_hop_reached(sentinels)
 
@@ -137,11 +137,11 @@ async def test_a_name_that_resolves_to_a_refused_address_is_never_connected_to(
     port = sentinels[address].port if address in sentinels else 80
     target = f"http://cdn.hops.test:{port}/latest/meta-data/"
     url = hop_server.redirect(TONE, Redirect(to=target, nth=2))
-    assert await service.deps.ytdlp.final_url(url, {}) == url  # served; the 2nd request is redirected to the name
+    assert await service.parts.ytdlp.final_url(url, {}) == url  # served; the 2nd request is redirected to the name
     for call in (
-        lambda: service.deps.ytdlp.extract(target, first=5, cap=5),
-        lambda: service.deps.ytdlp.fetch_text(target),
-        lambda: service.deps.ytdlp.final_url(url, {}),
+        lambda: service.parts.ytdlp.extract(target, first=5, cap=5),
+        lambda: service.parts.ytdlp.fetch_text(target),
+        lambda: service.parts.ytdlp.final_url(url, {}),
     ):
         with pytest.raises(YoutubeDLError) as caught:
             await call()
@@ -156,9 +156,9 @@ async def test_fetching_a_playlist_file_refuses_a_redirect(
     for to in [*sentinel_targets(sentinels), *PRIVATE_TARGETS]:
         url = hop_server.redirect("lists/plain.m3u8", Redirect(to=to, nth=nth))
         for _ in range(nth - 1):
-            await service.deps.ytdlp.fetch_text(url)
+            await service.parts.ytdlp.fetch_text(url)
         with pytest.raises(YoutubeDLError) as caught:
-            await service.deps.ytdlp.fetch_text(url)
+            await service.parts.ytdlp.fetch_text(url)
         assert classify(caught.value)[0].kind is ProblemKind.REFUSED
     no_hop_reached(sentinels)
 

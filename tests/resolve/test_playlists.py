@@ -171,7 +171,7 @@ async def test_a_chunk_job_rerun_after_its_worker_died_completes_the_playlist_on
     await arq_service.resolve(request)
     chunk1 = IngestChunkRequest(guild_id=GUILD, request_id=request.request_id, chunk_index=1)
     # First attempt of chunk 1 on a worker that dies after appending, before enqueueing chunk 2.
-    dying = ResolveService(dataclasses.replace(arq_service.deps, scheduler=DyingScheduler()))
+    dying = ResolveService(dataclasses.replace(arq_service.parts, scheduler=DyingScheduler()))
     with pytest.raises(ConnectionError):
         await dying.ingest_chunk(chunk1)
     assert len(await queued(redis, keys)) == 520
@@ -219,7 +219,7 @@ async def test_max_playlist_entries_caps_the_request(
     small_feed: Callable[[int], str],
 ) -> None:
     config = worker_settings.model_copy(update={"max_playlist_entries": 150})
-    capped = ResolveService(dataclasses.replace(arq_service.deps, config=config))
+    capped = ResolveService(dataclasses.replace(arq_service.parts, config=config))
     paged = await capped.resolve(make_request(media_server.url("paged/p5000")))
     feed = await capped.resolve(make_request(small_feed(1200)))
     assert (paged.total, feed.total) == (150, 150)
@@ -271,7 +271,7 @@ async def test_a_chunk_job_that_hits_a_redis_error_is_retried_by_arq(
     keys: Keys,
 ) -> None:
     flaky = FlakyScheduler(ArqChunkScheduler(arq_pool, keys.arq_queue()))
-    service = ResolveService(dataclasses.replace(arq_service.deps, scheduler=flaky))
+    service = ResolveService(dataclasses.replace(arq_service.parts, scheduler=flaky))
     await service.resolve(make_request(small_feed(1200)))
     worker = await run_burst_worker(redis_url, keys, service)
     assert flaky.failures == 1

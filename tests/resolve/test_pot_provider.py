@@ -26,10 +26,10 @@ async def test_the_provider_is_configured_and_only_its_host_is_allowed(redis: Re
     service = build_resolve_service(
         redis=redis, keys=keys, config=config, search_prefix="ytsearch", scheduler=_NoChunks(), resolver=_compose_dns
     )
-    guard = service.deps.guard
+    guard = service.parts.guard
     assert (await guard.check("http://pot-provider:4416/get_pot")).allowed
     assert not (await guard.check("http://redis:6379/")).allowed
     assert not (await guard.check("http://172.18.0.7:4416/")).allowed, "the address itself is not allow-listed"
-    params = service.deps.ytdlp._params
+    params = service.parts.ytdlp._params
     assert params["extractor_args"] == {"youtubepot-bgutilhttp": {"base_url": ["http://pot-provider:4416"]}}
     service.close()

@@ -13,7 +13,7 @@ async def test_redirects_end_at_the_final_url(service: ResolveService, media_ser
     target = media_server.url("media/tone3_440hz.mp3")
     hop = media_server.url(f"redirect?to={target}")
     twice = media_server.url(f"redirect?to={hop}")
-    assert await service.deps.ytdlp.final_url(twice, {}) == target
+    assert await service.parts.ytdlp.final_url(twice, {}) == target
 
 
 @pytest.mark.parametrize(
@@ -23,4 +23,4 @@ async def test_a_redirect_to_a_private_address_is_refused(
     service: ResolveService, media_server: MediaServer, target: str
 ) -> None:
     with pytest.raises((YoutubeDLError, OSError)):
-        await service.deps.ytdlp.final_url(media_server.url(f"redirect?to={target}"), {})
+        await service.parts.ytdlp.final_url(media_server.url(f"redirect?to={target}"), {})

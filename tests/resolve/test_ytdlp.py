@@ -27,11 +27,11 @@ def test_the_connected_peer_is_checked_before_a_request_is_sent(media_server: Me
 
 async def test_yt_dlp_cannot_open_local_files(service: ResolveService) -> None:
     with pytest.raises(YoutubeDLError) as caught:
-        await service.deps.ytdlp.extract("file:///etc/passwd", first=1, cap=1)
+        await service.parts.ytdlp.extract("file:///etc/passwd", first=1, cap=1)
     assert 'Unsupported url scheme: "file"' in str(caught.value)
 
 
 async def test_yt_dlp_requests_pass_the_guard(service: ResolveService) -> None:
     with pytest.raises(YoutubeDLError) as caught:
-        await service.deps.ytdlp.extract("http://10.0.0.1/a.mp3", first=1, cap=1)
+        await service.parts.ytdlp.extract("http://10.0.0.1/a.mp3", first=1, cap=1)
     assert classify(caught.value) == (Problem(kind=ProblemKind.REFUSED, refusal=Refusal.PRIVATE), "private (10.0.0.1)")

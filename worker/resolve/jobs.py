@@ -34,8 +34,8 @@ from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
 from worker.resolve.cache_store import ResolveCache
-from worker.resolve.deps import ResolveDeps
 from worker.resolve.guard import HostResolver, UrlGuard, system_resolver
+from worker.resolve.parts import ResolverParts
 from worker.resolve.playlist import MAX_CHUNK_ATTEMPTS, RETRY_AFTER_S
 from worker.resolve.request_store import RequestStore
 from worker.resolve.schedule_store import ChunkScheduler
@@ -119,7 +119,7 @@ def build_resolve_service(  # noqa: PLR0913 - keyword-only; the last three have 
         extractor_args = {"youtubepot-bgutilhttp": {"base_url": [config.pot_provider_url.rstrip("/")]}}
         ytdlp_params = {**(ytdlp_params or {}), "extractor_args": extractor_args}
     guard = UrlGuard(allowed, resolver=resolver)
-    deps = ResolveDeps(
+    parts = ResolverParts(
         config=config,
         keys=keys,
         search_prefix=search_prefix,
@@ -135,4 +135,4 @@ def build_resolve_service(  # noqa: PLR0913 - keyword-only; the last three have 
         metrics=metrics or WorkerMetrics(),
         ffmpeg_proxy=ffmpeg_proxy,
     )
-    return ResolveService(deps)
+    return ResolveService(parts)

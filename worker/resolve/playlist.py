@@ -27,10 +27,10 @@ from shared.failures import Problem, ProblemKind, Stop, StopKind
 from shared.jobs import IngestChunkRequest, ResolveRequest, ResolveResult, ResolveStatus
 from shared.models import GuildSettings, InsertPosition, QueueItem, Track
 from shared.queue_store import AppendResult, QueueLimits
-from worker.resolve.deps import ResolveDeps
 from worker.resolve.enqueue import Enqueuer, Placement
 from worker.resolve.failures import classify
 from worker.resolve.models import ChunkOutcome, RequestMeta
+from worker.resolve.parts import ResolverParts
 from worker.resolve.request_store import RequestState
 from worker.resolve.tracks import SkipTally, skipped_list, usable_tracks
 
@@ -79,16 +79,16 @@ def limit_stop(limited_by: str | None, settings: GuildSettings) -> Stop | None:
 
 
 class PlaylistIngest:
-    def __init__(self, deps: ResolveDeps, enqueuer: Enqueuer) -> None:
+    def __init__(self, parts: ResolverParts, enqueuer: Enqueuer) -> None:
         self._enqueuer = enqueuer
-        self._requests = deps.requests
-        self._settings_store = deps.settings_store
-        self._events = deps.events
-        self._ytdlp = deps.ytdlp
-        self._scheduler = deps.scheduler
-        self._guard = deps.guard
-        self._config = deps.config
-        self._metrics = deps.metrics
+        self._requests = parts.requests
+        self._settings_store = parts.settings_store
+        self._events = parts.events
+        self._ytdlp = parts.ytdlp
+        self._scheduler = parts.scheduler
+        self._guard = parts.guard
+        self._config = parts.config
+        self._metrics = parts.metrics
 
     async def start(self, request: ResolveRequest, settings: GuildSettings, source: PlaylistSource) -> ResolveResult:
         """Queue chunk 0 now; then stage the rest (documents) and enqueue chunk 1."""

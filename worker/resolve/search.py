@@ -9,9 +9,9 @@ from yt_dlp.utils import YoutubeDLError
 
 from shared.jobs import MAX_QUERY_LENGTH, SEARCH_SIZE
 from shared.models import CachedTracks, Track
-from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import classify
 from worker.resolve.fallback import Hint, Match, best_match
+from worker.resolve.parts import ResolverParts
 from worker.resolve.tracks import usable_tracks
 
 _log: Final = logging.getLogger(__name__)
@@ -20,8 +20,8 @@ MAX_FALLBACK_SEARCHES: Final = 2
 
 
 class Searcher:
-    def __init__(self, deps: ResolveDeps) -> None:
-        self._d = deps
+    def __init__(self, parts: ResolverParts) -> None:
+        self._d = parts
 
     async def substitute(self, candidates: list[Hint]) -> Match | None:
         """The first confident match for the recovered queries, trying at most two of them."""

@@ -33,11 +33,11 @@ from shared.jobs import (
 )
 from shared.models import CachedTracks, GuildSettings, QueueItem, Track
 from shared.observability import ResolveKind, ResolveOutcome
-from worker.resolve.deps import ResolveDeps
 from worker.resolve.enqueue import Enqueuer, Placement
 from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints, page_title
 from worker.resolve.models import ChunkOutcome, StreamResult
+from worker.resolve.parts import ResolverParts
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_stop, limits_for
 from worker.resolve.probe import DirectProbe
 from worker.resolve.search import Searcher
@@ -114,14 +114,14 @@ def _failed(problem: Problem) -> ResolveResult:
 class ResolveService:
     """Everything the resolve jobs and the player ask of the resolver; all state lives in Redis."""
 
-    def __init__(self, deps: ResolveDeps) -> None:
-        self._d = deps
-        self._config = deps.config
-        self._enqueuer = Enqueuer(deps.queue, deps.commands, deps.requests)
-        self._ingest = PlaylistIngest(deps, self._enqueuer)
-        self._searcher = Searcher(deps)
-        self._streams = StreamResolver(deps, self._searcher)
-        self._probe = DirectProbe(deps.ytdlp, http_proxy=deps.ffmpeg_proxy)
+    def __init__(self, parts: ResolverParts) -> None:
+        self._d = parts
+        self._config = parts.config
+        self._enqueuer = Enqueuer(parts.queue, parts.commands, parts.requests)
+        self._ingest = PlaylistIngest(parts, self._enqueuer)
+        self._searcher = Searcher(parts)
+        self._streams = StreamResolver(parts, self._searcher)
+        self._probe = DirectProbe(parts.ytdlp, http_proxy=parts.ffmpeg_proxy)
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""
@@ -131,7 +131,7 @@ class ResolveService:
         self._d.ytdlp.close()
 
     @property
-    def deps(self) -> ResolveDeps:
+    def parts(self) -> ResolverParts:
         return self._d
 
     @property

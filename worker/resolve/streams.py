@@ -11,10 +11,10 @@ from yt_dlp.utils import YoutubeDLError
 from shared.failures import Fallback, Problem, ProblemKind
 from shared.models import QueueItem, Track
 from worker.audio.stream import PlayableStream
-from worker.resolve.deps import ResolveDeps
 from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints
 from worker.resolve.models import CachedStream, StreamResult
+from worker.resolve.parts import ResolverParts
 from worker.resolve.search import Searcher
 from worker.resolve.tracks import duration_ms
 from worker.resolve.ytdlp import InfoDict
@@ -30,8 +30,8 @@ or a yt-dlp failure, classified (a dead or unsupported link may be searched for)
 
 
 class StreamResolver:
-    def __init__(self, deps: ResolveDeps, searcher: Searcher) -> None:
-        self._d = deps
+    def __init__(self, parts: ResolverParts, searcher: Searcher) -> None:
+        self._d = parts
         self._searcher = searcher
 
     async def stream_for(self, item: QueueItem, guild_id: int) -> StreamResult:

@@ -1,4 +1,5 @@
-"""What the resolver is built from: one frozen object the service and the playlist ingest share."""
+"""The parts a resolver is built from (yt-dlp, the URL guard, its stores and caches): one frozen object, built once
+by the composition root, that the service, the stream resolver and the playlist ingest share."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from worker.resolve.ytdlp import YtDlp
 
 
 @dataclass(frozen=True, slots=True)
-class ResolveDeps:
+class ResolverParts:
     config: WorkerSettings
     keys: Keys
     search_prefix: str
