@@ -1,26 +1,39 @@
-"""Opens a track: chooses passthrough or transcode, starts FFmpeg, and returns it once frames are buffered."""
+"""Opens a track: chooses passthrough or transcode, starts its source, and returns it once frames are buffered.
+
+A passthrough of an http(s) WebM source is read in process (`WebmSource`, no FFmpeg) when
+`PipelineOptions.inprocess_passthrough` is on; when that source cannot serve the track for a reason FFmpeg can
+overcome (`PassthroughUnavailableError`: no cues to seek with, no proxy for a remote host, a chunked answer), FFmpeg's
+passthrough plays it instead. Everything that needs decoding runs in FFmpeg.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
+from urllib.parse import urlsplit
 
-from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest, ffmpeg_argv
+from worker.audio.errors import PassthroughUnavailableError
+from worker.audio.ffmpeg_args import NETWORK_SCHEMES, PipelineOptions, PlaybackMode, TrackRequest, ffmpeg_argv
 from worker.audio.ffmpeg_source import FFmpegSource
 from worker.audio.filters import build_filter_graph
 from worker.audio.frames import FRAME_SAMPLES
 from worker.audio.ogg import opus_packet_samples
 from worker.audio.probe import ProbeResult, probe_audio
+from worker.audio.webm_source import WebmSource
 
 _log: Final = logging.getLogger(__name__)
 OPUS_CONTAINERS: Final = frozenset({"webm", "weba", "opus", "ogg", "oga", "mka", "mkv"})
+WEBM_CONTAINERS: Final = frozenset({"webm", "weba"})
+"""Containers the in-process passthrough reads."""
+
+type OpenedSource = FFmpegSource | WebmSource
 
 type Prober = Callable[[str, PipelineOptions, tuple[tuple[str, str], ...]], Awaitable[ProbeResult]]
 
 
 class SourceOpener:
-    """Builds `FFmpegSource`s for the player; one per worker, configured once."""
+    """Builds the player's sources (`WebmSource` or `FFmpegSource`); one per worker, configured once."""
 
     def __init__(self, options: PipelineOptions, *, prober: Prober = probe_audio) -> None:
         self.options = options
@@ -45,20 +58,47 @@ class SourceOpener:
             return PlaybackMode.PASSTHROUGH
         return PlaybackMode.TRANSCODE
 
-    async def open(self, request: TrackRequest, mode: PlaybackMode | None = None) -> FFmpegSource:
+    async def open(self, request: TrackRequest, mode: PlaybackMode | None = None) -> OpenedSource:
         """Start the track's pipeline and wait for its first frames; `SourceError` if it cannot play.
 
         The caller owns the result and must `aclose()` it (handing it to a `GuildStream` does that).
         """
         if mode is None:
             mode = await self.choose_mode(request)
-        source = await self._start(request, mode)
+        source: OpenedSource | None = None
+        if mode is PlaybackMode.PASSTHROUGH:
+            source = await self._start_passthrough(request)
+        if source is None:
+            source = await self._start(request, mode)
         first = source.peek_frame()
         if mode is PlaybackMode.PASSTHROUGH and first is not None and opus_packet_samples(first) != FRAME_SAMPLES:
             # Discord wants 20 ms packets; a source encoded with other frame sizes is re-encoded instead.
             _log.info("%s has %d-sample Opus frames: transcoding", source.track_id, opus_packet_samples(first))
             await source.aclose()
             source = await self._start(request, PlaybackMode.TRANSCODE)
+        return source
+
+    def in_process(self, request: TrackRequest) -> bool:
+        """Whether a passthrough of `request` is read in process: an http(s) WebM stream, when enabled."""
+        stream = request.stream
+        scheme = urlsplit(stream.url).scheme.lower()
+        return self.options.inprocess_passthrough and scheme in NETWORK_SCHEMES and stream.ext in WEBM_CONTAINERS
+
+    async def _start_passthrough(self, request: TrackRequest) -> WebmSource | None:
+        """The in-process source, ready; None when FFmpeg's passthrough must play it."""
+        if not self.in_process(request):
+            return None
+        source = WebmSource(request, self.options)
+        try:
+            await source.start()
+            await source.wait_ready(self.options.ready_timeout_s)
+        except PassthroughUnavailableError as why:
+            _log.info("%s: FFmpeg plays it (%s)", request.track_id, why)
+            await source.aclose()
+            return None
+        except BaseException:
+            await source.aclose()
+            raise
         return source
 
     async def _start(self, request: TrackRequest, mode: PlaybackMode) -> FFmpegSource:
