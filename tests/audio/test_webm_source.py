@@ -183,7 +183,8 @@ async def test_reading_pauses_at_the_read_ahead_bound(
     try:
         assert isinstance(source, WebmSource)
         await asyncio.sleep(1.0)
-        assert source.buffered_frames <= 2 * proxied_options.readahead_frames, "the whole file was read ahead"
+        # one read past the bound brings at most what the 32 KiB socket buffer held (about 100 frames)
+        assert source.buffered_frames <= proxied_options.readahead_frames + 100, "the whole file was read ahead"
         assert len(await drain(source)) == pytest.approx(1000, abs=2)
     finally:
         await source.aclose()

@@ -122,7 +122,8 @@ class HttpRangeReader:
         self.requests += 1
         try:
             async with asyncio.timeout(self.limits.connect_timeout_s):
-                _, connection = await loop.create_connection(lambda: _Connection(self.limits), host, port)
+                sock = await _connected_socket(host, port, self.limits.receive_buffer_bytes)
+                _, connection = await loop.create_connection(lambda: _Connection(self.limits), sock=sock)
         except TimeoutError:
             timeout_s = self.limits.connect_timeout_s
             raise SourceTimeoutError(f"cannot connect for {self._label} within {timeout_s:g} s") from None
@@ -210,9 +211,6 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None and self._limits.receive_buffer_bytes:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._limits.receive_buffer_bytes)
         self._timer = self._loop.call_later(self._limits.idle_timeout_s / 4, self._watch)
 
     @override
@@ -332,10 +330,31 @@ def _checked_headers(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, s
     return tuple((name, value) for name, value in headers if name.lower() not in reserved)
 
 
+async def _connected_socket(host: str, port: int, receive_buffer: int) -> socket.socket:
+    """A TCP socket connected to the IP literal `host`, its receive buffer set before the connect (so the window
+    the server may fill while reading is paused is that small from the start)."""
+    family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        if receive_buffer:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        await asyncio.get_running_loop().sock_connect(sock, (host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def _proxy_address(proxy: str) -> tuple[str, int]:
+    """The proxy's address; it is the worker's own, on an IP literal (anything else is left to FFmpeg)."""
     parts = urlsplit(proxy)
     if parts.scheme != "http" or not parts.hostname:
         raise SourceError(f"the proxy must be an http URL: {redact_url(proxy)}")
+    try:
+        ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        raise PassthroughUnavailableError(f"the proxy {redact_url(proxy)} is not an IP address") from None
     return parts.hostname, parts.port or 80
 
 

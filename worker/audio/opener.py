@@ -88,16 +88,19 @@ class SourceOpener:
         """The in-process source, ready; None when FFmpeg's passthrough must play it."""
         if not self.in_process(request):
             return None
-        source = WebmSource(request, self.options)
+        source: WebmSource | None = None
         try:
+            source = WebmSource(request, self.options)
             await source.start()
             await source.wait_ready(self.options.ready_timeout_s)
         except PassthroughUnavailableError as why:
             _log.info("%s: FFmpeg plays it (%s)", request.track_id, why)
-            await source.aclose()
+            if source is not None:
+                await source.aclose()
             return None
         except BaseException:
-            await source.aclose()
+            if source is not None:
+                await source.aclose()
             raise
         return source
 
