@@ -133,7 +133,7 @@ class WebmSource:
                 await self._ready.wait()
         except TimeoutError:
             if not self._frames:
-                self._fail(SourceError(f"no audio from {self._label} within {timeout_s:g} s"))
+                self._fail(SourceTimeoutError(f"no audio from {self._label} within {timeout_s:g} s"))
         if self._error is not None and not self._frames:
             raise self._error
 
