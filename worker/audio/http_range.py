@@ -221,10 +221,11 @@ class _Connection(asyncio.Protocol):
             return
         self._buf += data
         end = self._buf.find(_HEAD_END)
+        if (end if end >= 0 else len(self._buf)) > self._limits.max_head_bytes:
+            self._head.set_exception(SourceError("the response head is too large"))
+            self._abort()
+            return
         if end < 0:
-            if len(self._buf) > self._limits.max_head_bytes:
-                self._head.set_exception(SourceError("the response head is too large"))
-                self._abort()
             return
         try:
             head = _parse_head(bytes(self._buf[:end]))
