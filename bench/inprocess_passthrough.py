@@ -1,4 +1,4 @@
-"""Bench: N passthrough streams read in process (`WebmSource`) against N FFmpeg passthrough streams, same run.
+"""Bench: N passthrough streams read in process (`InProcessSource`) against N FFmpeg passthrough streams, same run.
 
 The parent serves a 4-minute WebM/Opus file (synthetic music, 128 kbit/s) from the loopback media server through
 the worker's real guarded proxy, both on threads of their own. For each N and each side a child Python opens N

@@ -47,6 +47,7 @@ MEDIA: Final[dict[str, tuple[str, list[str]]]] = {
     "long.mp3": (_TONE.format(f=440, rate=48000, d=30), ["-c:a", "libmp3lame"]),
     # a rising sweep (every packet differs) in 2 s clusters, cues at the end as FFmpeg writes them
     "sweep.webm": (_SWEEP, [*_OPUS, "-cluster_time_limit", "2000", "-f", "webm"]),
+    "sweep.ogg": (_SWEEP, [*_OPUS, "-f", "ogg"]),
     "live.webm": (_TONE.format(f=440, rate=48000, d=6), [*_OPUS, "-live", "1", "-f", "webm"]),
     "frames60.webm": (_TONE.format(f=440, rate=48000, d=3), [*_OPUS, "-frame_duration", "60", "-f", "webm"]),
 }

@@ -108,8 +108,8 @@ async def test_seek_pause_resume_skip_loop_and_previous(stack: Stack, e2e_media:
 
 
 async def test_an_opus_source_is_passed_through_in_the_worker_without_ffmpeg(stack: Stack, e2e_media: E2EMedia) -> None:
-    """A WebM/Opus track that needs no decoding is read and demuxed inside the worker (worker/audio/webm_source.py):
-    heard at its pitch while the worker has no FFmpeg child; a volume change needs the encoder, so FFmpeg starts."""
+    """A WebM/Opus track that needs no decoding is read and demuxed inside the worker (inprocess_source.py): heard
+    at its pitch while the worker has no FFmpeg child; a volume change needs the encoder, so FFmpeg starts."""
     url = e2e_media.url("opus440.webm")
     await stack.command("play", {"query": url})
     heard = await stack.hear(1.0)

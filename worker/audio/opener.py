@@ -1,6 +1,6 @@
 """Opens a track: chooses passthrough or transcode, starts its source, and returns it once frames are buffered.
 
-A passthrough of an http(s) WebM source is read in process (`WebmSource`, no FFmpeg) when
+A passthrough of an http(s) WebM or Ogg source is read in process (`InProcessSource`, no FFmpeg) when
 `PipelineOptions.inprocess_passthrough` is on; when that source cannot serve the track for a reason FFmpeg can
 overcome (`PassthroughUnavailableError`: no cues to seek with, no proxy for a remote host, a chunked answer), FFmpeg's
 passthrough plays it instead. Everything that needs decoding runs in FFmpeg.
@@ -18,22 +18,22 @@ from worker.audio.ffmpeg_args import NETWORK_SCHEMES, PipelineOptions, PlaybackM
 from worker.audio.ffmpeg_source import FFmpegSource
 from worker.audio.filters import build_filter_graph
 from worker.audio.frames import FRAME_SAMPLES
+from worker.audio.inprocess_source import Container, InProcessSource
 from worker.audio.ogg import opus_packet_samples
 from worker.audio.probe import ProbeResult, probe_audio
-from worker.audio.webm_source import WebmSource
 
 _log: Final = logging.getLogger(__name__)
 OPUS_CONTAINERS: Final = frozenset({"webm", "weba", "opus", "ogg", "oga", "mka", "mkv"})
-WEBM_CONTAINERS: Final = frozenset({"webm", "weba"})
-"""Containers the in-process passthrough reads."""
+IN_PROCESS_CONTAINERS: Final[dict[str, Container]] = {"webm": "webm", "weba": "webm", "opus": "ogg", "ogg": "ogg"}
+"""Extensions the in-process passthrough reads, and as what (an ogg is Opus here: the mode is passthrough)."""
 
-type OpenedSource = FFmpegSource | WebmSource
+type OpenedSource = FFmpegSource | InProcessSource
 
 type Prober = Callable[[str, PipelineOptions, tuple[tuple[str, str], ...]], Awaitable[ProbeResult]]
 
 
 class SourceOpener:
-    """Builds the player's sources (`WebmSource` or `FFmpegSource`); one per worker, configured once."""
+    """Builds the player's sources (`InProcessSource` or `FFmpegSource`); one per worker, configured once."""
 
     def __init__(self, options: PipelineOptions, *, prober: Prober = probe_audio) -> None:
         self.options = options
@@ -78,19 +78,21 @@ class SourceOpener:
             source = await self._start(request, PlaybackMode.TRANSCODE)
         return source
 
-    def in_process(self, request: TrackRequest) -> bool:
-        """Whether a passthrough of `request` is read in process: an http(s) WebM stream, when enabled."""
+    def in_process(self, request: TrackRequest) -> Container | None:
+        """As what a passthrough of `request` is read in process (an http(s) WebM or Ogg stream), if enabled."""
         stream = request.stream
-        scheme = urlsplit(stream.url).scheme.lower()
-        return self.options.inprocess_passthrough and scheme in NETWORK_SCHEMES and stream.ext in WEBM_CONTAINERS
-
-    async def _start_passthrough(self, request: TrackRequest) -> WebmSource | None:
-        """The in-process source, ready; None when FFmpeg's passthrough must play it."""
-        if not self.in_process(request):
+        if not self.options.inprocess_passthrough or urlsplit(stream.url).scheme.lower() not in NETWORK_SCHEMES:
             return None
-        source: WebmSource | None = None
+        return IN_PROCESS_CONTAINERS.get((stream.ext or "").lower())
+
+    async def _start_passthrough(self, request: TrackRequest) -> InProcessSource | None:
+        """The in-process source, ready; None when FFmpeg's passthrough must play it."""
+        container = self.in_process(request)
+        if container is None:
+            return None
+        source: InProcessSource | None = None
         try:
-            source = WebmSource(request, self.options)
+            source = InProcessSource(request, self.options, container)
             await source.start()
             await source.wait_ready(self.options.ready_timeout_s)
         except PassthroughUnavailableError as why:

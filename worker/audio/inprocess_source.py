@@ -1,14 +1,16 @@
-"""The in-process passthrough: a WebM/Opus source fetched with Range requests and demuxed in the event loop.
+"""The in-process passthrough: a WebM/Opus or Ogg/Opus source fetched with Range requests and demuxed in the loop.
 
 For a track that needs no decoding (no filter, no equalizer, volume 100) FFmpeg only copies packets; this does the
-same without a process: `HttpRangeReader` brings the bytes, `WebmOpusDemuxer` cuts them into packets, and the
-packets are buffered like `FFmpegSource` buffers them (the same read-ahead bound, pause and jittered resume).
+same without a process: `HttpRangeReader` brings the bytes, `WebmOpusDemuxer` (or `OggOpusDemuxer`) cuts them into
+packets, and the packets are buffered like `FFmpegSource` buffers them (the same read-ahead bound, pause and
+jittered resume).
 
 Policy:
 - A start position is reached through the Cues: the head is read (SeekHead, Tracks), the Cues are fetched where the
   SeekHead says (a Range request near the end, where FFmpeg puts them), the Cluster holding `start_ms` is fetched,
   and packets before `start_ms` are dropped, so the first frame is the one FFmpeg's stream copy starts with.
-  No Cues: `PassthroughUnavailableError` (the opener lets FFmpeg seek).
+  No Cues, or an Ogg stream (no index: a seek would bisect over pages): `PassthroughUnavailableError` (the opener
+  lets FFmpeg seek).
 - A connection that drops (or stalls) mid-track is reopened at `resume_offset()`, up to `_RECONNECTS` times in a
   row with a doubling delay; the demuxer keeps its place, so nothing is lost or repeated. A connection dropped while
   reading is paused is reopened only when reading resumes.
@@ -21,18 +23,46 @@ import asyncio
 import logging
 import random
 from collections import deque
-from typing import Final
+from typing import Final, Literal, Protocol
 
-from worker.audio.errors import PassthroughUnavailableError, SourceError, SourceTimeoutError, WebmError
+from worker.audio.errors import OggError, PassthroughUnavailableError, SourceError, SourceTimeoutError, WebmError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest, redact_url
 from worker.audio.ffmpeg_source import SourceState
 from worker.audio.frames import FRAME_MS
 from worker.audio.http_range import HttpRangeReader, RangeLimits, RangeResponse
+from worker.audio.ogg import OggOpusDemuxer
 from worker.audio.webm import CUES, TimedPacket, WebmOpusDemuxer
 
 _log: Final = logging.getLogger(__name__)
 _RECONNECTS: Final = 3
 _BACKOFF_S: Final = 0.25
+
+
+type Container = Literal["webm", "ogg"]
+
+
+class _PacketDemuxer(Protocol):
+    def feed(self, data: bytes) -> list[TimedPacket]: ...
+
+    def close(self) -> None: ...
+
+    def resume_offset(self) -> int: ...
+
+
+class _OggPackets:
+    """`OggOpusDemuxer` with the WebM demuxer's packet type (an Ogg stream is only played from its start)."""
+
+    def __init__(self) -> None:
+        self._demux = OggOpusDemuxer()
+
+    def feed(self, data: bytes) -> list[TimedPacket]:
+        return [TimedPacket(0, packet) for packet in self._demux.feed(data)]
+
+    def close(self) -> None:
+        self._demux.close()
+
+    def resume_offset(self) -> int:
+        return self._demux.resume_offset()
 
 
 class _Phase:
@@ -41,21 +71,23 @@ class _Phase:
     PLAY = "play"
 
 
-class WebmSource:
+class InProcessSource:
     """A `FrameSource` over a WebM/Opus URL, read in process (see the module docstring)."""
 
     mode: Final = PlaybackMode.PASSTHROUGH
     rate_factor: Final = 1.0
 
-    def __init__(self, request: TrackRequest, options: PipelineOptions) -> None:
+    def __init__(self, request: TrackRequest, options: PipelineOptions, container: Container = "webm") -> None:
         self.track_id = request.track_id
         self.start_ms = request.start_ms
         self._label = redact_url(request.url)
+        self._kind = "WebM/Opus" if container == "webm" else "Ogg/Opus"
         self._options = options
         timeout_s = options.io_timeout_s
         limits = RangeLimits(connect_timeout_s=timeout_s, head_timeout_s=timeout_s, idle_timeout_s=timeout_s)
         self.reader = HttpRangeReader(request.url, request.stream.headers, proxy=options.http_proxy, limits=limits)
-        self._demux = WebmOpusDemuxer()
+        self._webm = WebmOpusDemuxer() if container == "webm" else None
+        self._demux: _PacketDemuxer = self._webm or _OggPackets()
         self._frames: deque[bytes] = deque()
         self._phase = _Phase.HEAD
         self._response: RangeResponse | None = None
@@ -119,8 +151,10 @@ class WebmSource:
         """Open the stream at `start_ms`; `PassthroughUnavailableError` if only FFmpeg can, `SourceError` if none."""
         offset = 0
         if self.start_ms > 0:
-            offset = await self._find_cluster()
-            self._demux.restart_at(offset)
+            if self._webm is None:
+                raise PassthroughUnavailableError(f"{self._label} is Ogg: FFmpeg seeks in it")
+            offset = await self._find_cluster(self._webm)
+            self._webm.restart_at(offset)
         self._phase = _Phase.PLAY
         self._received = 0
         self._state = SourceState.STREAMING
@@ -150,16 +184,16 @@ class WebmSource:
 
     # -- seeking ----------------------------------------------------------------------------------------------------
 
-    async def _find_cluster(self) -> int:
+    async def _find_cluster(self, demux: WebmOpusDemuxer) -> int:
         """The head, then the Cues, then the offset of the Cluster that holds `start_ms`."""
         await self._run_phase(_Phase.HEAD, 0)
-        if not self._demux.cues:
-            cues_at = self._demux.seek_heads.get(CUES)
+        if not demux.cues:
+            cues_at = demux.seek_heads.get(CUES)
             if cues_at is None:
                 raise PassthroughUnavailableError(f"{self._label} has no cues to seek with")
-            self._demux.restart_at(cues_at)
+            demux.restart_at(cues_at)
             await self._run_phase(_Phase.CUES, cues_at)
-        cue = self._demux.cluster_for(self.start_ms) or (self._demux.cues[0] if self._demux.cues else None)
+        cue = demux.cluster_for(self.start_ms) or (demux.cues[0] if demux.cues else None)
         if cue is None:
             raise PassthroughUnavailableError(f"{self._label} has no cues to seek with")
         return cue.cluster_offset
@@ -178,7 +212,9 @@ class WebmSource:
             raise self._error
 
     def _phase_complete(self) -> bool:
-        demux = self._demux
+        demux = self._webm
+        if demux is None:
+            return True
         if self._phase == _Phase.CUES:
             return bool(demux.cues)
         return demux.ready and (bool(demux.cues) or CUES in demux.seek_heads or self._received > 0)
@@ -198,8 +234,8 @@ class WebmSource:
     def body_received(self, data: bytes) -> None:
         try:
             packets = self._demux.feed(data)
-        except WebmError as exc:
-            self._fail(SourceError(f"{self._label} is not a playable WebM/Opus stream: {exc}"))
+        except (WebmError, OggError) as exc:
+            self._fail(SourceError(f"{self._label} is not a playable {self._kind} stream: {exc}"))
             return
         if self._phase != _Phase.PLAY:
             self._received += len(packets)
@@ -244,8 +280,8 @@ class WebmSource:
     def _finish(self) -> None:
         try:
             self._demux.close()
-        except WebmError as exc:
-            self._fail(SourceError(f"{self._label} is not a complete WebM/Opus stream: {exc}"))
+        except (WebmError, OggError) as exc:
+            self._fail(SourceError(f"{self._label} is not a complete {self._kind} stream: {exc}"))
             return
         if not self._received and self.start_ms == 0:
             self._fail(SourceError(f"no audio in {self._label}"))
