@@ -36,7 +36,7 @@ from shared.models import FilterChain, FilterPreset
 from worker.audio.ffmpeg_args import EncoderSettings, PipelineOptions, PlaybackMode, TrackRequest, ffmpeg_argv
 from worker.audio.ffmpeg_source import FFmpegSource
 from worker.audio.filters import build_filter_graph
-from worker.audio.opener import SourceOpener
+from worker.audio.opener import OpenedSource, SourceOpener
 from worker.audio.pacer import Pacer
 from worker.audio.stream import PlayableStream
 
@@ -103,7 +103,7 @@ async def encore_run(plan: Plan) -> dict[str, Any]:
     sinks = [SenderSink(i + 1, hole.getsockname()) for i in range(plan.count)]
     gate = asyncio.Semaphore(OPEN_CONCURRENCY)
 
-    async def open_one(index: int) -> FFmpegSource:
+    async def open_one(index: int) -> OpenedSource:
         request, mode = _request(plan, index)
         async with gate:
             return await opener.open(request, mode)
@@ -128,8 +128,8 @@ async def encore_run(plan: Plan) -> dict[str, Any]:
     return result
 
 
-async def _measure(plan: Plan, pacer: Pacer, sources: Sequence[FFmpegSource]) -> dict[str, Any]:
-    pids = [s.pid for s in sources if s.pid is not None]
+async def _measure(plan: Plan, pacer: Pacer, sources: Sequence[OpenedSource]) -> dict[str, Any]:
+    pids = [s.pid for s in sources if isinstance(s, FFmpegSource) and s.pid is not None]
     pacer.counters.max_lateness_s = 0.0
     c0, core0, ff0, py0 = replace(pacer.counters), core_sample(plan.core), _cpu(pids), time.process_time()
     started = time.monotonic()

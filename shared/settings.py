@@ -82,6 +82,9 @@ class WorkerSettings(_Section):
     opus_library: str = "libopus.so.0"
     stream_timeout_s: float = Field(default=10.0, ge=0.5, le=120)
     """FFmpeg gives up on a stream that stalls (connect, read) this long; a track with no audio by then is skipped."""
+    inprocess_passthrough: bool = True
+    """Play WebM and Ogg Opus streams that need no decoding inside the worker (Range requests, no FFmpeg process);
+    off: FFmpeg copies them as before."""
     pot_provider_url: str | None = Field(default=None, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")
     """Base URL of a YouTube PO-token provider (bgutil-ytdlp-pot-provider, compose profile "youtube")."""
     health_port: int | None = Field(default=None, ge=0, le=65535)

@@ -189,7 +189,12 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
 def pipeline_options(settings: Settings, http_proxy: str) -> PipelineOptions:
     timeout_s = settings.worker.stream_timeout_s
     return PipelineOptions(
-        niceness=5, io_timeout_s=timeout_s, probe_timeout_s=timeout_s, ready_timeout_s=timeout_s, http_proxy=http_proxy
+        niceness=5,
+        io_timeout_s=timeout_s,
+        probe_timeout_s=timeout_s,
+        ready_timeout_s=timeout_s,
+        http_proxy=http_proxy,
+        inprocess_passthrough=settings.worker.inprocess_passthrough,
     )
 
 

@@ -22,6 +22,7 @@ _TONE: Final = "aevalsrc=0.5*sin(2*PI*{f}*t)|0.5*sin(2*PI*{f}*t):s={rate}:d={d}"
 _SPLIT: Final = (
     "aevalsrc=0.5*sin(2*PI*if(lt(t\\,1)\\,220\\,880)*t)|0.5*sin(2*PI*if(lt(t\\,1)\\,220\\,880)*t):s=48000:d=2"
 )
+_SWEEP: Final = "aevalsrc=0.5*sin(2*PI*(200+40*t)*t)|0.5*sin(2*PI*(300+40*t)*t):s=48000:d=20"
 _OPUS: Final = ["-c:a", "libopus", "-b:a", "128k"]
 
 # name → (lavfi source, output arguments)
@@ -44,6 +45,11 @@ MEDIA: Final[dict[str, tuple[str, list[str]]]] = {
         ["-c:a", "pcm_s16le"],
     ),
     "long.mp3": (_TONE.format(f=440, rate=48000, d=30), ["-c:a", "libmp3lame"]),
+    # a rising sweep (every packet differs) in 2 s clusters, cues at the end as FFmpeg writes them
+    "sweep.webm": (_SWEEP, [*_OPUS, "-cluster_time_limit", "2000", "-f", "webm"]),
+    "sweep.ogg": (_SWEEP, [*_OPUS, "-f", "ogg"]),
+    "live.webm": (_TONE.format(f=440, rate=48000, d=6), [*_OPUS, "-live", "1", "-f", "webm"]),
+    "frames60.webm": (_TONE.format(f=440, rate=48000, d=3), [*_OPUS, "-frame_duration", "60", "-f", "webm"]),
 }
 
 

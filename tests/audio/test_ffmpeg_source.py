@@ -197,6 +197,7 @@ async def test_missing_ffmpeg_binary_is_a_source_error(media: Media) -> None:
 
 async def test_read_ahead_is_bounded_and_close_reaps_a_blocked_ffmpeg(opener: SourceOpener, media: Media) -> None:
     source = await opener.open(TrackRequest(make_stream(media.path("long.mp3")), "t"))
+    assert isinstance(source, FFmpegSource)
     await asyncio.sleep(1.0)
     pid = source.pid
     assert pid is not None
@@ -210,6 +211,7 @@ async def test_read_ahead_is_bounded_and_close_reaps_a_blocked_ffmpeg(opener: So
 async def test_ffmpeg_killed_mid_track_is_a_failure(opener: SourceOpener, media: Media) -> None:
     source = await opener.open(TrackRequest(make_stream(media.path("long.mp3")), "t"))
     try:
+        assert isinstance(source, FFmpegSource)
         assert source.pid is not None
         os.kill(source.pid, 9)
         frames = await drain(source)

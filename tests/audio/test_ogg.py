@@ -107,3 +107,17 @@ def test_missing_tags_header_is_rejected() -> None:
 )
 def test_opus_packet_duration(packet: bytes, samples: int) -> None:
     assert opus_packet_samples(packet) == samples
+
+
+@pytest.mark.parametrize("cut", [30, 700, 1500, 3100, 5000])
+def test_a_dropped_connection_resumes_at_the_last_whole_page(cut: int) -> None:
+    """Packets spanning pages (max 7 segments a page): the bytes from `resume_offset()` on complete the stream."""
+    packets = [bytes([n]) * (n * 97 % 900 + 1) for n in range(1, 30)]
+    data = write_ogg(packets, max_segments=7)
+    demux = OggOpusDemuxer()
+    out = demux.feed(data[:cut])
+    offset = demux.resume_offset()
+    assert offset <= cut
+    out += demux.feed(data[offset:])
+    demux.close()
+    assert out == packets

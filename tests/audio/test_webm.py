@@ -165,3 +165,20 @@ def test_malformed_files_say_what_is_wrong(data: bytes, words: str) -> None:
 def test_seeking_before_the_head_is_refused() -> None:
     with pytest.raises(WebmError, match="before the head"):
         WebmOpusDemuxer().restart_at(100)
+
+
+def test_cue_and_block_times_follow_the_timecode_scale() -> None:
+    """A segment counting in 0.1 ms units: cues and packets are in ms all the same."""
+    first = w.cluster(0, [w.block(0, [b"\xfc\x01"])])
+    data = (
+        w.head(scale_ns=100_000)
+        + w.cues([(0, 0), (50_000, 1234)])
+        + first
+        + w.cluster(50_000, [w.block(200, [b"\xfc\x02"])])
+    )
+    demux = WebmOpusDemuxer()
+    packets = demux.feed(data)
+    assert [cue.at_ms for cue in demux.cues] == [0, 5000]
+    assert [packet.at_ms for packet in packets] == [0, 5020]
+    cue = demux.cluster_for(6000)
+    assert cue is not None and cue.at_ms == 5000

@@ -27,12 +27,12 @@ def uint(element_id: int, value: int) -> bytes:
     return element(element_id, value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big"))
 
 
-def head(*, codec: bytes = b"A_OPUS", doc_type: bytes = b"webm") -> bytes:
+def head(*, codec: bytes = b"A_OPUS", doc_type: bytes = b"webm", scale_ns: int = 1_000_000) -> bytes:
     """EBML header, then the start of a Segment of unknown size with Info and one audio track (number 1)."""
     ebml = element(0x1A45DFA3, element(0x4282, doc_type))
     entry = uint(0xD7, 1) + uint(0x83, 2) + element(0x86, codec) + element(0x63A2, OPUS_HEAD)
     tracks = element(0x1654AE6B, element(0xAE, entry))
-    info = element(0x1549A966, uint(0x2AD7B1, 1_000_000))
+    info = element(0x1549A966, uint(0x2AD7B1, scale_ns))
     return ebml + element(0x18538067, info + tracks, size=UNKNOWN)
 
 
@@ -60,3 +60,11 @@ def _lace_sizes(frames: list[bytes], lacing: str) -> bytes:
 
 def cluster(time_ms: int, blocks: list[bytes], *, live: bool = False) -> bytes:
     return element(0x1F43B675, uint(0xE7, time_ms) + b"".join(blocks), size=UNKNOWN if live else None)
+
+
+def cues(points: list[tuple[int, int]]) -> bytes:
+    """A Cues element: (time in the segment's timecode scale, cluster position from the segment's data) for track 1."""
+    body = b""
+    for time, position in points:
+        body += element(0xBB, uint(0xB3, time) + element(0xB7, uint(0xF7, 1) + uint(0xF1, position)))
+    return element(0x1C53BB6B, body)

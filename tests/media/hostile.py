@@ -8,6 +8,8 @@ Routes (each serves or mangles a real file of the server's root, `<file>`):
     /hostile/html/<file>         an HTML page served as audio/mpeg
     /hostile/reset/<file>        the first 30 % of the file, then a TCP reset; a request for the rest is reset at once
     /hostile/hang/<file>         the headers, then nothing (until the client goes away)
+    /hostile/drop/<file>         the first request gets 40 % of the file, then a TCP reset; later ones are served
+                                 whole, with HTTP Range (a connection lost once mid-stream, a client that resumes)
     /hostile/flip<N>/<file>      the file for the first N requests, then a redirect to /hostile/garbage/<file>
     /hostile/flipffmpeg/<file>   the file, but that redirect for FFmpeg (its Icy-MetaData header, or a Lavf agent)
 
@@ -101,6 +103,8 @@ class HostileMedia:
             return _flip(request, behaviour, relative, data, seen)
         if behaviour == "reset":
             return await _reset(request, data, 0 if request.http_range.start else len(data) * 3 // 10)
+        if behaviour == "drop":
+            return await _reset(request, data, len(data) * 4 // 10) if seen == 1 else web.FileResponse(path)
         if behaviour == "hang":
             return await _hang(request, len(data))
         bodies: dict[str, Callable[[], bytes]] = {

@@ -19,3 +19,8 @@ class SourceTimeoutError(SourceError):
 
 class WebmError(PlaybackError):
     """The WebM/Matroska byte stream is malformed (bad element, truncated, too large, no Opus track)."""
+
+
+class PassthroughUnavailableError(SourceError):
+    """The in-process passthrough cannot play this source (no cues to seek with, an unsupported answer): FFmpeg
+    can, so the opener falls back to it. Never raised for a source that is bad."""

@@ -88,6 +88,9 @@ class PipelineOptions:
     """Frames a prepared track holds before `open` returns (10 = 200 ms)."""
     http_proxy: str | None = None
     """The worker's guarded proxy (`http://127.0.0.1:PORT`) that every network open goes through; None: direct."""
+    inprocess_passthrough: bool = True
+    """Passthrough of an http(s) WebM or Ogg Opus stream is read in the worker (worker/audio/inprocess_source.py),
+    without FFmpeg."""
     niceness: int = 10
     """Added to each FFmpeg's nice value: FFmpeg has seconds of buffer, the pacer has none, so the pacer must win the
     CPU when a core is busy (bench: 0 late ticks at nice 10 where nice 0 had stalls of 100+ ms)."""

@@ -63,6 +63,12 @@ class OggOpusDemuxer:
             self._consumed += pos
         return out
 
+    def resume_offset(self) -> int:
+        """Where a Range request continues after a dropped connection: the end of the last whole page. A page cut
+        off is dropped and fetched again; a packet continued from the last whole page stays open for the next."""
+        self._buf.clear()
+        return self._consumed
+
     def close(self) -> None:
         """Declare end of input; raise `OggError` if it stopped inside a page or a packet."""
         if self._buf:

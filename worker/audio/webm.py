@@ -224,7 +224,7 @@ class WebmOpusDemuxer:
         elif element == TRACKS:
             self._read_tracks(data, start)
         elif element == CUES:
-            self.cues = _read_cues(data, start, self._segment_data, self._track)
+            self.cues = _read_cues(data, start, self._segment_data, self._track, self._scale_ns)
         elif element == _TIMECODE:
             self._cluster_time = uint(data)
         elif self._track is None:
@@ -277,7 +277,8 @@ class WebmOpusDemuxer:
         out.extend(TimedPacket(at_ms, frame) for frame in unlace(data, length + 3, data[length + 2], start) if frame)
 
 
-def _read_cues(data: bytes, start: int, segment_data: int, track: int | None) -> list[CuePoint]:
+def _read_cues(data: bytes, start: int, segment_data: int, track: int | None, scale_ns: int) -> list[CuePoint]:
+    """The cue points, their times in ms (CueTime counts in the segment's timecode scale, like block times)."""
     points: list[CuePoint] = []
     for element, point in children(data, start):
         if element != _CUE_POINT:
@@ -291,5 +292,6 @@ def _read_cues(data: bytes, start: int, segment_data: int, track: int | None) ->
             if track is not None and uint(position.get(_CUE_TRACK, b"")) not in (track, 0):
                 continue
             if _CUE_CLUSTER_POSITION in position:
-                points.append(CuePoint(time, segment_data + uint(position[_CUE_CLUSTER_POSITION])))
+                at_ms = time * scale_ns // 1_000_000
+                points.append(CuePoint(at_ms, segment_data + uint(position[_CUE_CLUSTER_POSITION])))
     return sorted(points, key=lambda cue: cue.at_ms)
