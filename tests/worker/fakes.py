@@ -17,7 +17,7 @@ from shared.models import Equalizer, FilterChain, QueueItem
 from tests.factories import make_stream
 from worker.audio.errors import SourceError
 from worker.audio.stream import PlayableStream
-from worker.player.ports import HoldReason, TrackEndListener
+from worker.player.ports import HoldReason, SpliceListener, TrackEndListener
 from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
 
@@ -99,6 +99,30 @@ class FakeAudio:
     crashing: set[str] = field(default_factory=set)
     """URLs whose opening raises an unexpected error (a bug): the player crashes."""
     listener: TrackEndListener | None = None
+    splices: list[tuple[str, int, int | None]] = field(default_factory=list)
+    """Splices prepared (key, at, resume); the fake never passes them (the pacer's tests and the e2e tests do)."""
+    splice_listener: SpliceListener | None = None
+
+    def on_splice(self, listener: SpliceListener) -> None:
+        self.splice_listener = listener
+
+    async def prepare_splice(
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        at_ms: int,
+        resume_ms: int | None,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
+    ) -> bool:
+        self._open(stream)
+        self.splices.append((key, at_ms, resume_ms))
+        return True
+
+    def clear_splice(self) -> None:
+        self.splices.clear()
 
     def on_track_end(self, listener: TrackEndListener) -> None:
         self.listener = listener
