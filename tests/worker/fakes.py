@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 from shared.events import SubstitutionReason
 from shared.failures import Problem, ProblemKind
-from shared.models import Equalizer, FilterChain, QueueItem
+from shared.models import Equalizer, FilterChain, QueueItem, SkipSegment
 from tests.factories import make_stream
 from worker.audio.errors import SourceError
 from worker.audio.stream import PlayableStream
 from worker.player.ports import HoldReason, SpliceListener, TrackEndListener
 from worker.resolve.models import StreamResult
+from worker.resolve.sponsorblock import video_id
 from worker.voice.connection import VoiceStatus
 
 
@@ -62,6 +63,9 @@ class FakePlayback:
         if self._paused:
             return self._base_ms
         return min(self.length_ms, self._base_ms + int((time.monotonic() - self._since) * 1000))
+
+    def jump(self, position_ms: int) -> None:
+        self._base_ms, self._since = position_ms, time.monotonic()
 
     async def first_frame(self) -> bool:
         """A fake track "sends" from its start."""
@@ -123,6 +127,15 @@ class FakeAudio:
 
     def clear_splice(self) -> None:
         self.splices.clear()
+
+    def pass_splice(self) -> None:
+        """The playing track reaches its prepared cut: it jumps to the resume position (like the pacer's splice)."""
+        key, at_ms, resume_ms = self.splices.pop()
+        playback = self.playbacks[-1]
+        assert playback.start.key == key and resume_ms is not None
+        playback.jump(resume_ms)
+        if self.splice_listener is not None:
+            self.splice_listener(key, at_ms, resume_ms)
 
     def on_track_end(self, listener: TrackEndListener) -> None:
         self.listener = listener
@@ -269,6 +282,28 @@ class FakeStreams:
 
     async def prefetch(self, guild_id: int, item: QueueItem) -> None:
         self.prefetched.append(item.track.url)
+
+
+@dataclass
+class FakeSegments:
+    """SponsorBlock segments by track URL: `cached` ones are known at once, the others arrive when `release`d."""
+
+    segments: dict[str, tuple[SkipSegment, ...]] = field(default_factory=dict)
+    cached: set[str] = field(default_factory=set)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    fetches: list[str] = field(default_factory=list)
+
+    def applies(self, item: QueueItem) -> bool:
+        return video_id(item.track) is not None
+
+    async def known(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
+        return self.segments.get(item.track.url) if item.track.url in self.cached else None
+
+    async def fetch(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
+        self.fetches.append(item.track.url)
+        if item.track.url not in self.cached:
+            await self.release.wait()
+        return self.segments.get(item.track.url, ())
 
 
 @dataclass
