@@ -174,10 +174,17 @@ class FakeAudio:
         return playback
 
     async def prepare_next(
-        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
+        position_ms: int = 0,
     ) -> None:
         self._open(stream)
-        self.prepared = {key: Start(stream.url, 0, filters, volume, False, key, equalizer)}
+        self.prepared = {key: Start(stream.url, position_ms, filters, volume, False, key, equalizer)}
 
     def promote_next(self, key: str) -> FakePlayback | None:
         start = self.prepared.pop(key, None)

@@ -23,6 +23,7 @@ from shared.models import PlayerState, QueueItem, SkipSegment, SponsorCategory, 
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
+from tests.fakediscord.waiting import wait_until_async
 from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeSegments, FakeStreams, FakeVoice, FixedLease
 from tests.worker.test_player import GUILD, ROOMY, VOICE, Rig
@@ -175,3 +176,19 @@ async def test_off_or_not_youtube_looks_nothing_up(
         await asyncio.sleep(0.3)
         assert segments.fetches == [] and sr.rig.audio.splices == []
         assert sr.rig.audio.starts[0].position_ms == 0
+
+
+async def test_the_next_track_prepared_ahead_starts_after_a_segment_at_its_start(make_rig: RigFactory) -> None:
+    first, second = video(5, duration_ms=3000), video(6)
+    intro = seg(S.SPONSOR, 0, 2000)
+    segments = FakeSegments(segments={second.track.url: (intro,)}, cached={second.track.url})
+    async with make_rig(segments) as sr:
+        rig = sr.rig
+        rig.audio.length_ms = 3000
+        await rig.stores.queue.append(GUILD, [first, second], limits=ROOMY)
+        await rig.send(JoinCommand(voice_channel_id=VOICE))
+        await rig.until(lambda: len(rig.audio.starts) == 2)
+        assert rig.audio.gapless == 1, "the second video followed gaplessly"
+        assert rig.audio.starts[1].position_ms == 2000, "it was prepared to start after its intro segment"
+        await wait_until_async(sr.skips, 5, "the skip's event")
+        assert [(e.item.uid, e.segment, e.first) for e in await sr.skips()] == [(second.uid, intro, True)]

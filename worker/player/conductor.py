@@ -122,9 +122,10 @@ class Conductor:
     async def play_or_adopt(self, item: QueueItem) -> None:
         """Continue with the prepared next track when it is `item` (gapless), else start `item`."""
         if self._driver.take_prepared(item.uid):
+            start_ms, skipped = self._skipper.take_prepared(item.uid)
             self._skipper.look_up(item)
-            await self._skipper.began(item)
-            await self._announce_start(item, 0)
+            await self._skipper.began(item, skipped)
+            await self._announce_start(item, start_ms)
         else:
             await self.play(item, 0)
 
@@ -196,8 +197,9 @@ class Conductor:
             return
         outcome = await self._streams.stream_for(self.guild_id, following)
         if outcome.stream is not None and outcome.substitution is None:
+            start_ms = await self._skipper.prepare_start(following)
             try:
-                await self._driver.prepare(following.uid, outcome.stream, self._state.current)
+                await self._driver.prepare(following.uid, outcome.stream, self._state.current, start_ms)
             except PlaybackError as exc:  # not gapless then: it is opened (and failed, if it must) when its turn comes
                 _log.info("could not prepare the next track: %s", exc, extra=self._extra)
                 self._unpreparable = following.uid

@@ -182,10 +182,17 @@ class GuildAudio:
             self.stream.resume()
 
     async def prepare_next(
-        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
+        position_ms: int = 0,
     ) -> None:
-        """Open the following track now so it starts on the frame after the current one ends."""
-        source = await self._opener.open(self._request(stream, key, 0, filters, equalizer, volume))
+        """Open the following track now (from `position_ms`) so it starts on the frame after the current one ends."""
+        source = await self._opener.open(self._request(stream, key, position_ms, filters, equalizer, volume))
         self._live.add(key)
         self.stream.set_next(source)
 

@@ -90,9 +90,16 @@ class AudioOutput(Protocol):
         ...
 
     async def prepare_next(
-        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
+        position_ms: int = 0,
     ) -> None:
-        """Open the following track so it starts on the frame after the current one ends (gapless)."""
+        """Open the following track (from `position_ms`) so it starts on the frame after the current one ends."""
         ...
 
     def promote_next(self, key: str) -> Playback | None:

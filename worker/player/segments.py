@@ -66,6 +66,8 @@ class SegmentSkipper:
         self._segments: tuple[SkipSegment, ...] | None = None
         """Every category's segments of the playing item, once known."""
         self._armed: SkipSegment | None = None
+        self._prepared: tuple[str, SkipSegment] | None = None
+        """The next track (uid) prepared to start after this segment at its start."""
         self._ends_at: int | None = None
         self._tasks = TaskOwner()
         self._extra = {"guild_id": guild_id}
@@ -107,6 +109,19 @@ class SegmentSkipper:
         if under is None or self._reaches_end(item, under):
             return position_ms, None
         return under.end_ms, under
+
+    async def prepare_start(self, item: QueueItem) -> int:
+        """Where the next track, prepared ahead, starts: after a known segment at its start."""
+        start_ms, skipped = await self.start_position(item, 0)
+        self._prepared = None if skipped is None else (item.uid, skipped)
+        return start_ms
+
+    def take_prepared(self, uid: str) -> tuple[int, SkipSegment | None]:
+        """The prepared next track `uid` plays now: where it started, and the segment that start skipped."""
+        prepared, self._prepared = self._prepared, None
+        if prepared is None or prepared[0] != uid:
+            return 0, None
+        return prepared[1].end_ms, prepared[1]
 
     async def began(self, item: QueueItem, skipped: SkipSegment | None = None) -> None:
         """The driver plays `item` (anew, or after a seek): cut at what is known; record a skip made at start."""

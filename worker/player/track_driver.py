@@ -120,11 +120,12 @@ class TrackDriver:
         """The current track ended by itself (the player got its TrackDone)."""
         self.playback = None
 
-    async def prepare(self, uid: str, stream: PlayableStream, state: PlayerState) -> None:
+    async def prepare(self, uid: str, stream: PlayableStream, state: PlayerState, position_ms: int = 0) -> None:
         key = f"{uid}:{next(self._counter)}"
         await self._audio.prepare_next(
-            stream, key=key, filters=state.filters, equalizer=state.equalizer, volume=state.volume
-        )
+            stream, key=key, filters=state.filters, equalizer=state.equalizer, volume=state.volume,
+            position_ms=position_ms,
+        )  # fmt: skip
         self._prepared = _Prepared(uid, key, stream)
 
     def take_prepared(self, uid: str) -> bool:
