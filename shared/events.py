@@ -8,7 +8,7 @@ from typing import Annotated, Final, Literal
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from shared.failures import Problem, Stop, StopKind, without_prose
-from shared.models import MAX_URL_LENGTH, QueueItem, Snowflake, WireModel
+from shared.models import MAX_URL_LENGTH, QueueItem, SkipSegment, Snowflake, WireModel
 
 
 class TrackEndReason(StrEnum):
@@ -121,6 +121,15 @@ class PlayerUpdated(EventBase):
     kind: Literal["player_updated"] = "player_updated"
 
 
+class SegmentSkipped(EventBase):
+    """A SponsorBlock segment of the now-playing item was skipped; `first` for the item's first skip."""
+
+    kind: Literal["segment_skipped"] = "segment_skipped"
+    item: QueueItem
+    segment: SkipSegment
+    first: bool = True
+
+
 class QueueFinished(EventBase):
     kind: Literal["queue_finished"] = "queue_finished"
 
@@ -152,6 +161,7 @@ Event = Annotated[
     | TrackSubstituted
     | PlaylistProgress
     | PlayerUpdated
+    | SegmentSkipped
     | QueueFinished
     | PlayerLeft,
     Field(discriminator="kind"),

@@ -137,6 +137,11 @@ class Keys:
         """STRING with a TTL: CachedStream JSON, a track's short-lived stream URL (or its substitute's)."""
         return self._cache("stream", url)
 
+    def sponsor_segments(self, video_id: str) -> str:
+        """STRING with a TTL: SponsorSegments JSON, a YouTube video's SponsorBlock skip segments (empty when it has
+        none: negative answers are cached too)."""
+        return self._cache("sponsor", video_id)
+
     def search_results(self, search_prefix: str, size: int, query: str) -> str:
         """STRING with a TTL: CachedTracks JSON, the first `size` results of a yt-dlp search for `query`.
 

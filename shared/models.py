@@ -219,6 +219,27 @@ EQUALIZER_PRESETS: Final[dict[EqualizerPreset, tuple[float, ...]]] = {
 than one band alone (docs/design.md, "Equalizer")."""
 
 
+class SponsorCategory(StrEnum):
+    """SponsorBlock's segment categories a guild may skip (https://wiki.sponsor.ajay.app/w/Segment_Categories)."""
+
+    SPONSOR = "sponsor"
+    INTRO = "intro"
+    OUTRO = "outro"
+    SELFPROMO = "selfpromo"
+    INTERACTION = "interaction"
+    PREVIEW = "preview"
+    FILLER = "filler"
+    MUSIC_OFFTOPIC = "music_offtopic"
+
+
+class SkipSegment(WireModel):
+    """A stretch of a video to skip: [start_ms, end_ms) of one SponsorBlock category."""
+
+    category: SponsorCategory
+    start_ms: int = Field(ge=0, le=MAX_DURATION_MS)
+    end_ms: int = Field(ge=0, le=MAX_DURATION_MS)
+
+
 class GuildSettings(WireModel):
     """Per-guild configuration set with `/settings`."""
 
@@ -237,6 +258,8 @@ class GuildSettings(WireModel):
     vote_skip_percent: int = Field(default=50, ge=0, le=100)
     """Vote skip: the share of the listeners in the bot's voice channel whose votes skip a track; 0 = off (every
     `/skip` skips at once, as for the track's requester and DJs)."""
+    sponsorblock: tuple[SponsorCategory, ...] = Field(default=(SponsorCategory.MUSIC_OFFTOPIC,), max_length=8)
+    """SponsorBlock categories skipped in YouTube videos; empty = off."""
 
     @property
     def max_items_per_user(self) -> int:
@@ -273,6 +296,8 @@ class PlayerState(WireModel):
     """The fence token of the owner that wrote this state."""
     updated_at_ms: int = Field(default=0, ge=0)
     trouble: ItemTrouble | None = None
+    skipped: tuple[SkipSegment, ...] = Field(default=(), max_length=32)
+    """SponsorBlock segments skipped so far in the now-playing item (cleared when another item plays)."""
 
 
 class VoiceCredentials(WireModel):

@@ -88,6 +88,11 @@ class WorkerSettings(_Section):
     pot_provider_url: str | None = Field(default=None, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")
     """Base URL of a YouTube PO-token provider (bgutil-ytdlp-pot-provider, compose profile "youtube")."""
     health_port: int | None = Field(default=None, ge=0, le=65535)
+    sponsorblock_url: str = Field(default="https://sponsor.ajay.app", pattern=r"^https?://[A-Za-z0-9.\[\]:-]+/?$")
+    """Base URL of the SponsorBlock API (segments of YouTube videos to skip); fetched through the URL guard."""
+    sponsorblock_ttl_s: int = Field(default=6 * 3600, ge=0, le=7 * 24 * 3600)
+    """How long a video's segments (or that it has none) stay cached in Redis."""
+    sponsorblock_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

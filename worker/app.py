@@ -42,7 +42,7 @@ from worker.player.config import PlayerConfig, PlayerStores
 from worker.player.guild_player import GuildPlayer
 from worker.player.output import FencedSink, GuildAudio, VoiceHold
 from worker.player.ports import HoldReason
-from worker.player.resolver_streams import ResolverStreams
+from worker.player.resolver_streams import ResolverSegments, ResolverStreams
 from worker.player.voice_link import VoiceBridge, VoiceRequester
 from worker.resolve.guard import UrlGuard
 from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
@@ -113,6 +113,7 @@ class WorkerParts:
             streams=ResolverStreams(self.resolver),
             config=config,
             metrics=self.metrics,
+            segments=ResolverSegments(self.resolver.sponsorblock),
         )
 
         def lease_in_doubt() -> None:

@@ -21,12 +21,14 @@ from shared.models import (
     FilterPreset,
     InsertPosition,
     LoopMode,
+    SponsorCategory,
 )
 
 MIN_SPEED: Final = 0.5
 MAX_SPEED: Final = 2.0
 MAX_VOLUME: Final = 200
 MAX_TIME_TEXT: Final = 20
+MAX_SPONSOR_TEXT: Final = 200
 """A time is short text (`1:02:03.500` is 11 characters); anything longer is refused before parsing."""
 _SHOWN: Final = 20
 ECHO_LENGTH: Final = 24
@@ -89,6 +91,31 @@ def echo(raw: str) -> str:
 
 def _printable(raw: str) -> str:
     return "".join(c for c in raw.strip() if c != "`" and unicodedata.category(c) not in ("Cc", "Cf"))
+
+
+SPONSOR_NAMES: Final = tuple(category.value for category in SponsorCategory)
+_SPONSOR_OFF: Final = frozenset({"off", "none"})
+_SPONSOR_ALIASES: Final = {"nonmusic": "music_offtopic", "non_music": "music_offtopic", "self_promo": "selfpromo"}
+
+
+def parse_sponsorblock(spec: str) -> tuple[SponsorCategory, ...]:
+    """`sponsor, intro` -> those categories in SponsorBlock's order; `all`; `off` or `none` -> none (off)."""
+    tokens = [token.replace("-", "_") for token in re.split(r"[,\s]+", spec.strip().lower()) if token]
+    if not tokens:
+        raise InvalidInputError(f"Name SponsorBlock categories ({', '.join(SPONSOR_NAMES)}), `all` or `off`.")
+    if len(tokens) == 1 and tokens[0] in _SPONSOR_OFF:
+        return ()
+    if len(tokens) == 1 and tokens[0] == "all":
+        return tuple(SponsorCategory)
+    chosen: set[SponsorCategory] = set()
+    for token in tokens:
+        name = _SPONSOR_ALIASES.get(token, token)
+        if name not in SPONSOR_NAMES:
+            raise InvalidInputError(
+                f"`{shown(token)}` is not a SponsorBlock category. Known: {', '.join(SPONSOR_NAMES)}."
+            )
+        chosen.add(SponsorCategory(name))
+    return tuple(category for category in SponsorCategory if category in chosen)
 
 
 def parse_duration_ms(raw: str, shown_as: str | None = None) -> int:

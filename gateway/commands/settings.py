@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from gateway.commands.admission import Gate
 from gateway.commands.invocation import Invocation
-from gateway.commands.parsing import parse_duration_ms
+from gateway.commands.parsing import parse_duration_ms, parse_sponsorblock
 from gateway.commands.permissions import Access
 from gateway.wording import formatting
 from gateway.wording.reply import Reply
@@ -49,6 +49,8 @@ class SettingsChange:
     search_fallback: bool | None = None
     voice_status: bool | None = None
     vote_skip_percent: int | None = None
+    sponsorblock: str | None = None
+    """SponsorBlock categories as the member typed them (`parse_sponsorblock`)."""
 
     def changes(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -64,6 +66,8 @@ class SettingsChange:
         }
         if self.idle_timeout is not None:
             values["idle_timeout_s"] = parse_duration_ms(self.idle_timeout) // 1000
+        if self.sponsorblock is not None:
+            values["sponsorblock"] = parse_sponsorblock(self.sponsorblock)
         return {name: value for name, value in values.items() if value is not None}
 
 

@@ -7,7 +7,7 @@ from typing import Final
 import nextcord
 from nextcord import SlashOption
 
-from gateway.commands.parsing import MAX_TIME_TEXT
+from gateway.commands.parsing import MAX_SPONSOR_TEXT, MAX_TIME_TEXT
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import Resettable, SettingsActions, SettingsChange
 from gateway.discord.interaction import Interaction, handle
@@ -109,6 +109,11 @@ class QueueCog(nextcord.ClientCog):
             min_value=0,
             max_value=100,
         ),
+        sponsorblock: str | None = SlashOption(
+            description="SponsorBlock categories skipped in YouTube videos, e.g. sponsor, intro (all, off)",
+            required=False,
+            max_length=MAX_SPONSOR_TEXT,
+        ),
     ) -> None:
         change = SettingsChange(
             dj_role_id=dj_role.id if dj_role is not None else None,
@@ -121,6 +126,7 @@ class QueueCog(nextcord.ClientCog):
             search_fallback=search_fallback,
             voice_status=voice_status,
             vote_skip_percent=vote_skip,
+            sponsorblock=sponsorblock,
         )
         await handle(interaction, "settings set", lambda invocation, _: self._settings.change(invocation, change))
 

@@ -28,6 +28,7 @@ from shared.events import (
     PlayerUpdated,
     PlaylistProgress,
     QueueFinished,
+    SegmentSkipped,
     TrackFailed,
     TrackStarted,
     TrackSubstituted,
@@ -122,6 +123,8 @@ class Announcer:
                 await self._notice(event, formatting.substituted(event))
             case TrackFailed():
                 await self._notice(event, formatting.failed(event))
+            case SegmentSkipped():
+                await self._skipped(event)
             case PlaylistProgress():
                 await self._progress(event)
             case QueueFinished():
@@ -168,6 +171,15 @@ class Announcer:
         if message_id is not None:
             ref = MessageRef(channel_id=channel_id, message_id=message_id)
             await self._stores.messages.set_now_playing(guild_id, ref)
+
+    async def _skipped(self, event: SegmentSkipped) -> None:
+        """The now-playing card lists the skip; only a track's first skip is also posted (a video with several
+        sponsor reads does not fill the channel)."""
+        await self.refresh(
+            PlayerUpdated(guild_id=event.guild_id, at_ms=event.at_ms, text_channel_id=event.text_channel_id)
+        )
+        if event.first:
+            await self._notice(event, formatting.segment_skipped(event))
 
     async def _finish(self, event: QueueFinished | PlayerLeft, text: str) -> None:
         self._playing.discard(event.guild_id)

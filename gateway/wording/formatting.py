@@ -8,7 +8,14 @@ from typing import Final
 from gateway.wording import equalizer, failures
 from gateway.wording.custom_ids import PlayerButton
 from gateway.wording.reply import Button, ButtonStyle, Card, CardField, Reply
-from shared.events import PlaybackFailure, PlaylistProgress, SubstitutionReason, TrackFailed, TrackSubstituted
+from shared.events import (
+    PlaybackFailure,
+    PlaylistProgress,
+    SegmentSkipped,
+    SubstitutionReason,
+    TrackFailed,
+    TrackSubstituted,
+)
 from shared.failures import Problem, ProblemKind
 from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SearchStatus
 from shared.models import (
@@ -20,6 +27,7 @@ from shared.models import (
     Page,
     PlayerState,
     QueueItem,
+    SkipSegment,
     Track,
 )
 
@@ -89,12 +97,26 @@ def now_playing(state: PlayerState, now_ms: int, *, queued: int | None = None) -
         fields.append(CardField("Filters", describe_filters(state.filters)))
     if not state.equalizer.is_flat:
         fields.append(CardField("Equalizer", equalizer.summary(state.equalizer)))
+    if state.skipped:
+        fields.append(CardField("Skipped", clip("; ".join(skipped_segment(s) for s in state.skipped[-3:]))))
     if queued is not None:
         fields.append(CardField("Up next", f"{queued} queued"))
     description = f"{track_link(item.track)}\n{progress_bar(estimated_position(state, now_ms), item.track.duration_ms)}"
     title = "⏸ Paused" if state.paused else "▶ Now playing"
     card = Card(title=title, description=description, fields=tuple(fields))
     return Reply(card=card, buttons=player_buttons(state))
+
+
+def skipped_segment(segment: SkipSegment) -> str:
+    """`sponsor 0:30–1:10`."""
+    return f"{segment.category.value} {duration(segment.start_ms)}–{duration(segment.end_ms)}"
+
+
+def segment_skipped(event: SegmentSkipped) -> str:
+    """The channel's one notice of a track's SponsorBlock skips."""
+    return (
+        f"⏩ Skipped {skipped_segment(event.segment)} of **{clip(escape(event.item.track.title), 80)}** (SponsorBlock)."
+    )
 
 
 def player_buttons(state: PlayerState) -> tuple[Button, ...]:
@@ -269,6 +291,9 @@ def settings_card(settings: GuildSettings) -> Reply:
         CardField("Search fallback", "on" if settings.search_fallback else "off"),
         CardField("Voice channel status", "on" if settings.voice_status else "off"),
         CardField("Vote skip", f"{settings.vote_skip_percent}% of listeners" if settings.vote_skip_percent else "off"),
+        CardField(
+            "SponsorBlock", ", ".join(c.value for c in settings.sponsorblock) if settings.sponsorblock else "off"
+        ),
     )
     return Reply(card=Card(title="Settings", fields=fields))
 

@@ -7,7 +7,7 @@ import pytest
 from tests.audio.fakes import FakeSource, RecordingSink
 from worker.audio.errors import SourceError
 from worker.audio.frames import SILENCE_FRAME, FrameSource
-from worker.audio.pacer import EndReason, GuildStream, Pacer, PacerCounters, TrackEnded, TrackStarted
+from worker.audio.pacer import EndReason, GuildStream, Pacer, PacerCounters, Splice, Spliced, TrackEnded, TrackStarted
 
 SILENCE = [("opus", SILENCE_FRAME)] * 5 + [("speaking", False)]
 
@@ -238,3 +238,46 @@ def test_the_first_frame_of_each_track_is_reported_once_when_it_is_sent() -> Non
     h.stream.swap_pipeline(FakeSource("c", 5))
     h.tick(2)
     assert sent == ["a", "b", "c"], "a new pipeline of the same track before its first frame: reported once"
+
+
+# ---- splices (SponsorBlock cuts) ------------------------------------------------------------------------------
+
+
+def test_a_splice_continues_from_the_prepared_pipeline_on_the_frame_at_the_cut() -> None:
+    h = Harness()
+    a = FakeSource("a", None)
+    h.stream.play(a)
+    later = FakeSource("a", None)
+    later.start_ms = 2000
+    h.stream.set_splice(Splice("a", 100, later))
+    h.tick(7)
+    assert h.sink.packets == [b"a:0", b"a:1", b"a:2", b"a:3", b"a:4", b"a:0", b"a:1"], "no gap, no extra frame"
+    assert h.stream.current is later and h.retired == [a]
+    assert h.events() == [TrackStarted("a"), Spliced("a", 100, 2000)], "a splice is not a track change"
+    assert h.stream.position_ms == 2040
+    assert h.counters.deficits == 0
+
+
+def test_a_splice_without_a_source_finishes_the_track_and_the_next_follows_gaplessly() -> None:
+    h = Harness()
+    h.stream.play(FakeSource("a", None))
+    h.stream.set_next(FakeSource("b", None))
+    h.stream.set_splice(Splice("a", 60, None))
+    h.tick(5)
+    assert h.sink.packets == [b"a:0", b"a:1", b"a:2", b"b:0", b"b:1"]
+    assert h.events() == [TrackStarted("a"), TrackEnded("a", EndReason.FINISHED, 60), TrackStarted("b")]
+
+
+def test_a_splice_is_dropped_with_its_track_and_never_applies_to_another() -> None:
+    h = Harness()
+    h.stream.play(FakeSource("a", None))
+    stale = FakeSource("a", None)
+    h.stream.set_splice(Splice("a", 40, stale))
+    h.stream.play(FakeSource("b", None))
+    assert stale in h.retired, "the cut's pipeline is closed with its track"
+    h.tick(5)
+    assert h.sink.packets == [b"b:0", b"b:1", b"b:2", b"b:3", b"b:4"]
+    replaced = FakeSource("a", None)
+    h.stream.set_splice(Splice("b", 10**6, replaced))
+    h.stream.set_splice(None)
+    assert replaced in h.retired

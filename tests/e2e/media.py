@@ -33,6 +33,9 @@ def make_e2e_media(server: MediaServer) -> E2EMedia:
         _ffmpeg(root / f"{name}.mp3", f"sine=f={freq}:d=2.5", *mp3)
     # 8 s of 330 Hz then 22 s of 660 Hz: where a seek lands is audible
     _ffmpeg(root / "steps.mp3", "sine=f=330:d=8[a];sine=f=660:d=22[b];[a][b]concat=n=2:v=0:a=1", *mp3)
+    # 6 s of 440 Hz, 5 s of 880 Hz (the "sponsor read" the fake SponsorBlock marks), then 19 s of 440 Hz
+    tones = "sine=f=440:d=6[a];sine=f=880:d=5[b];sine=f=440:d=19[c];[a][b][c]concat=n=3:v=0:a=1"
+    _ffmpeg(root / "sponsored.mp3", tones, *mp3)
     # lavfi's sine is at 1/8 of full scale; this one peaks at 0.99
     _ffmpeg(root / "loud.wav", "aevalsrc=0.99*sin(2*PI*440*t):d=30:s=48000", "-c:a", "pcm_s16le")
     # 60 Hz and 8 kHz at once: an equalizer's effect on each is measurable in what the listener hears

@@ -19,6 +19,7 @@ from shared.events import (
     PlayerUpdated,
     PlaylistProgress,
     QueueFinished,
+    SegmentSkipped,
     SubstitutionReason,
     TrackFailed,
     TrackStarted,
@@ -26,7 +27,7 @@ from shared.events import (
 )
 from shared.failures import Problem, ProblemKind, Refusal
 from shared.keys import Keys
-from shared.models import PlayerState
+from shared.models import PlayerState, SkipSegment, SponsorCategory
 from tests.factories import make_item
 from tests.gateway.doubles import GUILD, TEXT, RecordingSink, store_state
 
@@ -207,3 +208,24 @@ async def test_progress_bars_keep_moving_between_events(stores: Stores, streams:
     await announcer.tick()
     await announcer.tick()
     assert [kind for kind, _, _ in sink.history] == ["send", "edit"]
+
+
+async def test_a_tracks_first_sponsorblock_skip_is_posted_and_every_skip_is_on_the_card(
+    stores: Stores, streams: Streams
+) -> None:
+    sink = RecordingSink()
+    announcer = build_announcer(stores, streams, sink)
+    item = make_item(1, duration_ms=300_000)
+    first = SkipSegment(category=SponsorCategory.SPONSOR, start_ms=30_000, end_ms=70_500)
+    second = SkipSegment(category=SponsorCategory.OUTRO, start_ms=250_000, end_ms=260_000)
+    await store_state(stores, PlayerState(now_playing=item, position_ms=70_500, skipped=(first,)))
+    await announcer.handle(SegmentSkipped(guild_id=GUILD, at_ms=1, text_channel_id=TEXT, item=item, segment=first))
+    await store_state(stores, PlayerState(now_playing=item, position_ms=260_000, skipped=(first, second)))
+    event = SegmentSkipped(guild_id=GUILD, at_ms=2, text_channel_id=TEXT, item=item, segment=second, first=False)
+    await announcer.handle(event)
+    notices = [reply.content for _, _, reply in sink.history if reply.content]
+    assert notices == ["⏩ Skipped sponsor 0:30–1:10 of **track 1** (SponsorBlock)."], "one notice per track"
+    card = sink.history[-1][2].card
+    assert card is not None
+    skipped = {field.name: field.value for field in card.fields}["Skipped"]
+    assert skipped == "sponsor 0:30–1:10; outro 4:10–4:20"

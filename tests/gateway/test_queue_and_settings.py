@@ -10,7 +10,7 @@ from gateway.commands.settings import Resettable, SettingsActions, SettingsChang
 from gateway.stores.clients import Stores
 from shared.errors import InvalidInputError, PermissionDeniedError, RateLimitedError
 from shared.keys import Keys
-from shared.models import GuildSettings, PlayerState
+from shared.models import GuildSettings, PlayerState, SponsorCategory
 from shared.queue_store import QueueLimits
 from shared.settings import GatewaySettings
 from tests.factories import make_item, titles
@@ -146,6 +146,10 @@ async def test_settings_show_change_reset(stores: Stores, guild_settings: Settin
         (SettingsChange(default_volume=300), "default volume"),
         (SettingsChange(vote_skip_percent=101), r"vote skip must be 0 \(off\) or 1-100 %"),
         (SettingsChange(vote_skip_percent=-1), "vote skip"),
+        (SettingsChange(sponsorblock="sponsor, ads"), "`ads` is not a SponsorBlock category. Known: sponsor, intro"),
+        (SettingsChange(sponsorblock=" , "), "Name SponsorBlock categories"),
+        (SettingsChange(sponsorblock="off, sponsor"), "`off` is not a SponsorBlock category"),
+        (SettingsChange(sponsorblock="x\u202e`" * 30), r"^`x+…` is not a SponsorBlock category"),
     ],
 )
 async def test_bad_settings_store_nothing(
@@ -166,3 +170,24 @@ async def test_rate_limit_per_member(gateway_settings: GatewaySettings, command_
     await limited.show(invocation(user_id=8), None)
     ttl = await command_redis.pttl(keys.rate(GUILD, 7))
     assert 0 < ttl <= 30_000
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("sponsor", (SponsorCategory.SPONSOR,)),
+        ("Outro, sponsor  intro,,", (SponsorCategory.SPONSOR, SponsorCategory.INTRO, SponsorCategory.OUTRO)),
+        ("music-offtopic, nonmusic", (SponsorCategory.MUSIC_OFFTOPIC,)),
+        ("OFF", ()),
+        ("none", ()),
+        ("all", tuple(SponsorCategory)),
+    ],
+)
+async def test_sponsorblock_categories_as_members_type_them(
+    stores: Stores, guild_settings: SettingsActions, typed: str, stored: tuple[SponsorCategory, ...]
+) -> None:
+    reply = await guild_settings.change(invocation(manage=True), SettingsChange(sponsorblock=typed))
+    assert (await stores.settings.get(GUILD)).sponsorblock == stored
+    assert reply.card is not None
+    shown = {field.name: field.value for field in reply.card.fields}["SponsorBlock"]
+    assert shown == (", ".join(c.value for c in stored) or "off")

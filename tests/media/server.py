@@ -23,6 +23,7 @@ from aiohttp.typedefs import Handler
 
 from shared.codec import dumps
 from tests.media.hostile import HostileMedia, Redirect, RedirectRules
+from tests.media.sponsorblock import FakeSponsorBlock
 from tests.media.tones import CATALOG, CODECS
 
 MIME_TYPES: Final = {
@@ -59,6 +60,8 @@ class MediaServer:
     _thread: threading.Thread | None = None
     _runner: web.AppRunner | None = None
     hostile: HostileMedia = field(init=False)
+    sponsorblock: FakeSponsorBlock = field(default_factory=FakeSponsorBlock)
+    """The fake SponsorBlock API (/api/skipSegments…) this server also speaks."""
     _redirects: RedirectRules = field(default_factory=RedirectRules)
 
     def __post_init__(self) -> None:
@@ -115,6 +118,7 @@ class MediaServer:
         app.router.add_get("/broken/{slug:.*}", _status(500))
         app.router.add_get("/redirect", _redirect)
         self.hostile.add_routes(app)
+        self.sponsorblock.add_routes(app)
         app.router.add_get("/paged/{pid}/meta.json", self._paged_meta)
         app.router.add_get("/paged/{pid}/page_{k:\\d+}.json", self._paged_page)
         app.router.add_get("/paged/{pid}", self._paged_landing)

@@ -65,7 +65,7 @@ CASES: list[tuple[BaseModel, bytes]] = [
         GuildSettings(dj_role_id=BIG, always_on=True),
         b'{"dj_role_id":1234567890123456789,"announce_channel_id":null,"default_volume":100,"max_queue_length":5000,'
         b'"user_share_percent":50,"idle_timeout_s":300,"always_on":true,"search_fallback":true,"voice_status":true,'
-        b'"vote_skip_percent":50}',
+        b'"vote_skip_percent":50,"sponsorblock":["music_offtopic"]}',
     ),
     (
         PlayerState(now_playing=ITEM, position_ms=61_000, loop=LoopMode.QUEUE, cursor="17-2", fence=9),
@@ -74,7 +74,7 @@ CASES: list[tuple[BaseModel, bytes]] = [
         + FLAT_JSON
         + b',"volume":100,'
         b'"voice_channel_id":null,"text_channel_id":null,"cursor":"17-2","fence":9,"updated_at_ms":0,'
-        b'"trouble":null}',
+        b'"trouble":null,"skipped":[]}',
     ),
     (
         PlayerState(trouble=ItemTrouble(uid=UID, crashes=2, opening=True)),
@@ -83,7 +83,7 @@ CASES: list[tuple[BaseModel, bytes]] = [
         + FLAT_JSON
         + b',"volume":100,'
         b'"voice_channel_id":null,"text_channel_id":null,"cursor":"0-0","fence":0,"updated_at_ms":0,'
-        b'"trouble":{"uid":"0123456789abcdef0123456789abcdef","crashes":2,"opening":true}}',
+        b'"trouble":{"uid":"0123456789abcdef0123456789abcdef","crashes":2,"opening":true},"skipped":[]}',
     ),
     (
         VoiceCredentials(
@@ -130,6 +130,14 @@ def test_model_writes_and_reads_its_literal_json(model: BaseModel, literal: byte
 def test_player_state_written_before_item_trouble_still_reads() -> None:
     model, literal = next((m, lit) for m, lit in CASES if isinstance(m, PlayerState))
     assert PlayerState.model_validate_json(literal.replace(b',"trouble":null', b"")) == model
+
+
+def test_state_and_settings_written_before_sponsorblock_still_read() -> None:
+    state, literal = next((m, lit) for m, lit in CASES if isinstance(m, PlayerState))
+    assert PlayerState.model_validate_json(literal.replace(b',"skipped":[]', b"")) == state
+    settings, literal = next((m, lit) for m, lit in CASES if isinstance(m, GuildSettings))
+    older = literal.replace(b',"sponsorblock":["music_offtopic"]', b"")
+    assert older != literal and GuildSettings.model_validate_json(older) == settings
 
 
 def test_player_state_written_before_the_equalizer_reads_as_flat() -> None:

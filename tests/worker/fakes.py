@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 from shared.events import SubstitutionReason
 from shared.failures import Problem, ProblemKind
-from shared.models import Equalizer, FilterChain, QueueItem
+from shared.models import Equalizer, FilterChain, QueueItem, SkipSegment
 from tests.factories import make_stream
 from worker.audio.errors import SourceError
 from worker.audio.stream import PlayableStream
-from worker.player.ports import HoldReason, TrackEndListener
+from worker.player.ports import HoldReason, SpliceListener, TrackEndListener
 from worker.resolve.models import StreamResult
+from worker.resolve.sponsorblock import video_id
 from worker.voice.connection import VoiceStatus
 
 
@@ -63,6 +64,9 @@ class FakePlayback:
             return self._base_ms
         return min(self.length_ms, self._base_ms + int((time.monotonic() - self._since) * 1000))
 
+    def jump(self, position_ms: int) -> None:
+        self._base_ms, self._since = position_ms, time.monotonic()
+
     async def first_frame(self) -> bool:
         """A fake track "sends" from its start."""
         return not self.stopped
@@ -99,6 +103,39 @@ class FakeAudio:
     crashing: set[str] = field(default_factory=set)
     """URLs whose opening raises an unexpected error (a bug): the player crashes."""
     listener: TrackEndListener | None = None
+    splices: list[tuple[str, int, int | None]] = field(default_factory=list)
+    """Splices prepared (key, at, resume); the fake never passes them (the pacer's tests and the e2e tests do)."""
+    splice_listener: SpliceListener | None = None
+
+    def on_splice(self, listener: SpliceListener) -> None:
+        self.splice_listener = listener
+
+    async def prepare_splice(
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        at_ms: int,
+        resume_ms: int | None,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
+    ) -> bool:
+        self._open(stream)
+        self.splices.append((key, at_ms, resume_ms))
+        return True
+
+    def clear_splice(self) -> None:
+        self.splices.clear()
+
+    def pass_splice(self) -> None:
+        """The playing track reaches its prepared cut: it jumps to the resume position (like the pacer's splice)."""
+        key, at_ms, resume_ms = self.splices.pop()
+        playback = self.playbacks[-1]
+        assert playback.start.key == key and resume_ms is not None
+        playback.jump(resume_ms)
+        if self.splice_listener is not None:
+            self.splice_listener(key, at_ms, resume_ms)
 
     def on_track_end(self, listener: TrackEndListener) -> None:
         self.listener = listener
@@ -137,10 +174,17 @@ class FakeAudio:
         return playback
 
     async def prepare_next(
-        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
+        position_ms: int = 0,
     ) -> None:
         self._open(stream)
-        self.prepared = {key: Start(stream.url, 0, filters, volume, False, key, equalizer)}
+        self.prepared = {key: Start(stream.url, position_ms, filters, volume, False, key, equalizer)}
 
     def promote_next(self, key: str) -> FakePlayback | None:
         start = self.prepared.pop(key, None)
@@ -245,6 +289,28 @@ class FakeStreams:
 
     async def prefetch(self, guild_id: int, item: QueueItem) -> None:
         self.prefetched.append(item.track.url)
+
+
+@dataclass
+class FakeSegments:
+    """SponsorBlock segments by track URL: `cached` ones are known at once, the others arrive when `release`d."""
+
+    segments: dict[str, tuple[SkipSegment, ...]] = field(default_factory=dict)
+    cached: set[str] = field(default_factory=set)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    fetches: list[str] = field(default_factory=list)
+
+    def applies(self, item: QueueItem) -> bool:
+        return video_id(item.track) is not None
+
+    async def known(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
+        return self.segments.get(item.track.url) if item.track.url in self.cached else None
+
+    async def fetch(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
+        self.fetches.append(item.track.url)
+        if item.track.url not in self.cached:
+            await self.release.wait()
+        return self.segments.get(item.track.url, ())
 
 
 @dataclass

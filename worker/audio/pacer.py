@@ -41,7 +41,26 @@ class TrackEnded:
     error: str | None = None
 
 
-type StreamEvent = TrackStarted | TrackEnded
+@dataclass(frozen=True, slots=True)
+class Spliced:
+    """The playing track jumped from `from_ms` to `to_ms` of its source on a prepared splice (see `Splice`)."""
+
+    track_id: str
+    from_ms: int
+    to_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Splice:
+    """Where the playing track `track_id` leaves its source: at `at_ms` it continues from `source` (a pipeline of
+    the same track opened further on), or with no source it finishes there (what follows starts gaplessly)."""
+
+    track_id: str
+    at_ms: int
+    source: FrameSource | None
+
+
+type StreamEvent = TrackStarted | TrackEnded | Spliced
 
 
 @dataclass(slots=True)
@@ -100,6 +119,7 @@ class GuildStream:
         self._silence_left = 0
         self._silence_frames = silence_frames
         self._unsent: FrameSource | None = None
+        self._splice: Splice | None = None
         self.on_first_frame: Callable[[str], None] | None = None
         """Called inside the tick with a track's id when its first frame went to the sink (must return at once)."""
 
@@ -136,6 +156,27 @@ class GuildStream:
         if self._next is not None and self._next is not source:
             self._retire(self._next)
         self._next = source
+
+    def set_splice(self, splice: Splice | None) -> None:
+        """Cut the playing track at a position (replacing any cut prepared before); dropped when the track ends."""
+        old, self._splice = self._splice, splice
+        if old is not None and old.source is not None and (splice is None or old.source is not splice.source):
+            self._retire(old.source)
+
+    def _take_splice(self, source: FrameSource) -> FrameSource | None:
+        """Before `source` sends its next frame: follow a splice that is due. None when the track finished there."""
+        splice = self._splice
+        if splice is None or splice.track_id != source.track_id or source.position_ms < splice.at_ms:
+            return source
+        self._splice = None
+        if splice.source is None:
+            return None
+        self._emit(Spliced(source.track_id, source.position_ms, splice.source.position_ms))
+        self._retire(source)
+        if self._unsent is source:
+            self._unsent = splice.source
+        self._current = splice.source
+        return splice.source
 
     def swap_pipeline(self, source: FrameSource) -> bool:
         """Continue the playing track from `source`, a new pipeline (new filters/volume) of the same track.
@@ -189,12 +230,13 @@ class GuildStream:
             self._end(EndReason.FAILED, f"voice send failed: {error}")
         self.set_next(None)
 
-    def _play_one(self, source: FrameSource) -> None:
-        packet = source.read_frame()
-        if packet is None:
+    def _play_one(self, playing: FrameSource) -> None:
+        source = self._take_splice(playing)
+        packet = self._follow() if source is None else source.read_frame()
+        if packet is None and source is not None:
             packet = self._advance(source)
-            if packet is None:
-                return
+        if packet is None:
+            return
         if not self._speaking:
             self._sink.set_speaking(True)
             self._speaking = True
@@ -216,6 +258,10 @@ class GuildStream:
             self._end(EndReason.FAILED, str(error))
             self._start_silence()
             return None
+        return self._follow()
+
+    def _follow(self) -> bytes | None:
+        """`source` finished: the prepared next track begins on this same tick."""
         self._end(EndReason.FINISHED)
         following, self._next = self._next, None
         if following is None:
@@ -238,6 +284,7 @@ class GuildStream:
         source = self._current
         assert source is not None
         self._current = None
+        self.set_splice(None)
         self._emit(TrackEnded(source.track_id, reason, source.position_ms, error))
         self._retire(source)
 

@@ -35,6 +35,7 @@ from worker.player import poison_policy
 from worker.player.announcer import Announcer
 from worker.player.inbox import ItemFailed
 from worker.player.ports import StreamSource
+from worker.player.segments import SegmentSkipper
 from worker.player.state import Fenced, FencedState
 from worker.player.track_driver import TrackDriver, next_after
 
@@ -51,6 +52,7 @@ class Conductor:
         *,
         state: FencedState,
         driver: TrackDriver,
+        skipper: SegmentSkipper,
         streams: StreamSource,
         queue: QueueStore,
         announcer: Announcer,
@@ -62,6 +64,7 @@ class Conductor:
         self.guild_id = guild_id
         self._state = state
         self._driver = driver
+        self._skipper = skipper
         self._streams = streams
         self._queue = queue
         self._announcer = announcer
@@ -81,6 +84,7 @@ class Conductor:
     async def play(self, item: QueueItem, position_ms: int) -> None:
         """Open `item` and play it; one that cannot be opened is failed (announced, then skipped in order)."""
         await self._state.set_trouble(poison_policy.opening(self._state.current.trouble, item))
+        self._skipper.look_up(item)
         outcome = await self._streams.stream_for(self.guild_id, item)
         if not self._state.lease.valid():
             raise Fenced
@@ -89,20 +93,23 @@ class Conductor:
             return
         if outcome.substitution is not None:
             # The one origin of TrackSubstituted: after the substitute is committed as what plays.
-            await self._state.commit(self._state.next(now_playing=outcome.item))
+            await self._state.commit(self._state.next(now_playing=outcome.item, skipped=()))
+            self._skipper.look_up(outcome.item)
             event = self._announcer.event(
                 TrackSubstituted, item=outcome.item, broken_url=item.track.url, reason=outcome.substitution,
                 detail=outcome.detail,
             )  # fmt: skip
             await self._announcer.publish(event)
+        start_ms, skipped = await self._skipper.start_position(outcome.item, position_ms)
         try:
-            await self._driver.start(outcome.item.uid, outcome.stream, position_ms, self._state.current)
+            await self._driver.start(outcome.item.uid, outcome.stream, start_ms, self._state.current)
         except PlaybackError as exc:
             await self.failed(outcome.item, poison_policy.failure_of(exc), str(exc))
             return
         await self._state.set_trouble(poison_policy.playing(self._state.current.trouble))
         self._watch_first_audio()
-        await self._announce_start(outcome.item, position_ms)
+        await self._skipper.began(outcome.item, skipped)
+        await self._announce_start(outcome.item, start_ms)
 
     async def start_if_idle(self, cursor: str) -> None:
         state = self._state.current
@@ -115,7 +122,10 @@ class Conductor:
     async def play_or_adopt(self, item: QueueItem) -> None:
         """Continue with the prepared next track when it is `item` (gapless), else start `item`."""
         if self._driver.take_prepared(item.uid):
-            await self._announce_start(item, 0)
+            start_ms, skipped = self._skipper.take_prepared(item.uid)
+            self._skipper.look_up(item)
+            await self._skipper.began(item, skipped)
+            await self._announce_start(item, start_ms)
         else:
             await self.play(item, 0)
 
@@ -126,6 +136,7 @@ class Conductor:
         await self._announcer.publish(event)
         page = await self._queue.page(self.guild_id, 0, 1)
         if page.items:
+            self._skipper.look_up(page.items[0], deliver=False)
             await self._streams.prefetch(self.guild_id, page.items[0])
 
     async def end_current(self, item: QueueItem | None, reason: TrackEndReason, *, replaced: bool = False) -> None:
@@ -173,7 +184,8 @@ class Conductor:
         current = state.now_playing
         if current is None or current.track.duration_ms is None or self._driver.prepared_uid or state.paused:
             return
-        remaining_ms = (current.track.duration_ms - self._state.position()) / state.filters.rate_factor
+        end_ms = min(current.track.duration_ms, self._skipper.ends_at_ms or current.track.duration_ms)
+        remaining_ms = (end_ms - self._state.position()) / state.filters.rate_factor
         if remaining_ms > self._prepare_ahead_ms:
             return
         page = await self._queue.page(self.guild_id, 0, 1)
@@ -185,8 +197,9 @@ class Conductor:
             return
         outcome = await self._streams.stream_for(self.guild_id, following)
         if outcome.stream is not None and outcome.substitution is None:
+            start_ms = await self._skipper.prepare_start(following)
             try:
-                await self._driver.prepare(following.uid, outcome.stream, self._state.current)
+                await self._driver.prepare(following.uid, outcome.stream, self._state.current, start_ms)
             except PlaybackError as exc:  # not gapless then: it is opened (and failed, if it must) when its turn comes
                 _log.info("could not prepare the next track: %s", exc, extra=self._extra)
                 self._unpreparable = following.uid
@@ -230,4 +243,5 @@ class Conductor:
 
     async def close(self) -> None:
         await self._side_tasks.aclose()
+        await self._skipper.close()
         await self._driver.close()

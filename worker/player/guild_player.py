@@ -44,9 +44,19 @@ from worker.player import poison_policy
 from worker.player.announcer import Announcer
 from worker.player.conductor import FIRST_AUDIO_KINDS, Conductor
 from worker.player.config import PlayerConfig, PlayerStores
-from worker.player.inbox import CommandArrived, Halt, Inbox, ItemFailed, LeaseDoubt, TrackDone
-from worker.player.ports import AudioOutput, HoldReason, LeaseView, StreamSource, VoicePort
+from worker.player.inbox import (
+    CommandArrived,
+    Halt,
+    Inbox,
+    ItemFailed,
+    LeaseDoubt,
+    SegmentsArrived,
+    SplicePassed,
+    TrackDone,
+)
+from worker.player.ports import AudioOutput, HoldReason, LeaseView, SegmentSource, StreamSource, VoicePort
 from worker.player.presence import Presence, Rejoiner
+from worker.player.segments import SegmentSkipper
 from worker.player.state import Fenced, FencedState
 from worker.player.track_driver import TrackDriver
 from worker.voice.connection import VoiceStatus
@@ -71,8 +81,10 @@ class GuildPlayer:
         streams: StreamSource,
         config: PlayerConfig,
         metrics: WorkerMetrics | None = None,
+        segments: SegmentSource | None = None,
     ) -> None:
-        """`metrics` are the worker's (a player built without them records into a registry of its own)."""
+        """`metrics` are the worker's (a player built without them records into a registry of its own);
+        `segments` are SponsorBlock's (None: nothing is skipped)."""
         self.guild_id = guild_id
         self._metrics = metrics or WorkerMetrics()
         self._lease = lease
@@ -86,8 +98,13 @@ class GuildPlayer:
         )  # fmt: skip
         self._state = FencedState(guild_id, lease, stores.players, self._driver.position_ms)
         self._announcer = Announcer(guild_id, stores.events, lambda: self._state.current.text_channel_id)
+        self._skipper = SegmentSkipper(
+            guild_id, state=self._state, driver=self._driver, source=segments, announcer=self._announcer,
+            arrived=self._inbox.put_nowait, categories=lambda: self._settings.sponsorblock,
+        )  # fmt: skip
         self._conductor = Conductor(
-            guild_id, state=self._state, driver=self._driver, streams=streams, queue=stores.queue,
+            guild_id, state=self._state, driver=self._driver, skipper=self._skipper, streams=streams,
+            queue=stores.queue,
             announcer=self._announcer, moved_on=self._inbox.put_nowait, metrics=self._metrics,
             prepare_ahead_ms=config.prepare_ahead_ms,
         )  # fmt: skip
@@ -174,6 +191,10 @@ class GuildPlayer:
             elif isinstance(message, TrackDone) and message.generation == self._driver.generation:
                 self._driver.ended()
                 await self._conductor.track_done(message.error, broke_off=True)
+            elif isinstance(message, SplicePassed):
+                await self._skipper.passed(message)
+            elif isinstance(message, SegmentsArrived):
+                await self._skipper.arrived(message)
             elif isinstance(message, ItemFailed):
                 await self._conductor.item_failed(message)
             await self._housekeeping()
@@ -302,6 +323,7 @@ class GuildPlayer:
             except PlaybackError as exc:  # the stream no longer opens (it changed its answer, or it is gone)
                 await self._conductor.failed(item, PlaybackFailure.BROKE_OFF, str(exc))
                 return
+            await self._skipper.began(item)
             await self._announcer.publish(self._announcer.event(PlayerUpdated))
 
     async def _restyle(self, state: PlayerState) -> None:
@@ -312,6 +334,7 @@ class GuildPlayer:
             await self._driver.restyle(self._state.current)
         except PlaybackError as exc:  # the old pipeline plays on: the change applies from the next track
             _log.warning("could not restyle the playing track: %s", exc, extra=self._extra)
+        await self._skipper.arm()  # the cut's pipeline is opened anew with the new style
         await self._announcer.publish(self._announcer.event(PlayerUpdated))
 
     # ---- resuming, housekeeping, leaving, halting ----------------------------------------------------------
@@ -354,8 +377,11 @@ class GuildPlayer:
         if self._driver.playing:
             await self._conductor.prepare_next()
         if now - self._last_settings >= self._config.settings_refresh_s:
+            skipping = self._settings.sponsorblock
             self._settings = await self._stores.settings.get(self.guild_id)
             self._last_settings = now
+            if self._settings.sponsorblock != skipping:
+                await self._skipper.arm()
         await self._check_idle(now)
 
     async def _check_idle(self, now: float) -> None:

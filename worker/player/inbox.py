@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.command_store import StreamEntry
+from shared.models import SkipSegment
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +17,24 @@ class CommandArrived:
 class TrackDone:
     generation: int
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SplicePassed:
+    """The playing track (of driver generation `generation`) jumped from `from_ms` to `to_ms` on its prepared cut."""
+
+    generation: int
+    from_ms: int
+    to_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentsArrived:
+    """The SponsorBlock segments (every category) of item `uid` (playing `url`) were looked up."""
+
+    uid: str
+    url: str
+    segments: tuple[SkipSegment, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,4 +57,4 @@ class LeaseDoubt:
     """The audio sink refused a frame (the lease was not renewed in time): look at the lease now."""
 
 
-Inbox = CommandArrived | TrackDone | ItemFailed | Halt | LeaseDoubt
+Inbox = CommandArrived | TrackDone | SplicePassed | SegmentsArrived | ItemFailed | Halt | LeaseDoubt

@@ -15,9 +15,9 @@ from shared.models import Equalizer, FilterChain
 from worker.audio.ffmpeg_args import TrackRequest
 from worker.audio.frames import FrameSink
 from worker.audio.opener import SourceOpener
-from worker.audio.pacer import EndReason, GuildStream, Pacer, StreamEvent, TrackEnded
+from worker.audio.pacer import EndReason, GuildStream, Pacer, Splice, Spliced, StreamEvent, TrackEnded
 from worker.audio.stream import PlayableStream
-from worker.player.ports import HoldReason, LeaseView, TrackEndListener
+from worker.player.ports import HoldReason, LeaseView, SpliceListener, TrackEndListener
 from worker.voice.connection import VoiceEvent, VoiceStatus
 
 _log: Final = logging.getLogger(__name__)
@@ -102,12 +102,17 @@ class GuildAudio:
         """Keys whose first frame went out (the newest few)."""
         self._first: dict[str, asyncio.Future[bool]] = {}
         self._on_end: TrackEndListener | None = None
+        self._on_splice: SpliceListener | None = None
         self.stream.on_first_frame = self._first_frame_sent
         self.stream.on_event = self._stream_event
 
     def on_track_end(self, listener: TrackEndListener) -> None:
         """`listener` hears of every end of a track, straight from the pacer (see `TrackEndListener`)."""
         self._on_end = listener
+
+    def on_splice(self, listener: SpliceListener) -> None:
+        """`listener` hears of every splice a track passed, straight from the pacer."""
+        self._on_splice = listener
 
     def _request(
         self,
@@ -177,12 +182,46 @@ class GuildAudio:
             self.stream.resume()
 
     async def prepare_next(
-        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
+        position_ms: int = 0,
     ) -> None:
-        """Open the following track now so it starts on the frame after the current one ends."""
-        source = await self._opener.open(self._request(stream, key, 0, filters, equalizer, volume))
+        """Open the following track now (from `position_ms`) so it starts on the frame after the current one ends."""
+        source = await self._opener.open(self._request(stream, key, position_ms, filters, equalizer, volume))
         self._live.add(key)
         self.stream.set_next(source)
+
+    async def prepare_splice(  # noqa: PLR0913 - keyword-only, each one a property of the pipeline
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        at_ms: int,
+        resume_ms: int | None,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
+    ) -> bool:
+        """At `at_ms` of the playing `key`, continue from `resume_ms` on a pipeline opened now (no gap), or with
+        None end the track there. False when `key` no longer plays once the pipeline is open."""
+        source = None
+        if resume_ms is not None:
+            source = await self._opener.open(self._request(stream, key, resume_ms, filters, equalizer, volume))
+        current = self.stream.current
+        if current is None or current.track_id != key:
+            if source is not None:
+                await source.aclose()
+            return False
+        self.stream.set_splice(Splice(key, at_ms, source))
+        return True
+
+    def clear_splice(self) -> None:
+        self.stream.set_splice(None)
 
     def promote_next(self, key: str) -> PipelinePlayback | None:
         """Play the prepared track `key` at once (a skip to the prepared track); None if it is not prepared."""
@@ -241,7 +280,11 @@ class GuildAudio:
             waiter.set_result(key in self._sent)
 
     def _stream_event(self, event: StreamEvent) -> None:
-        """The pacer's event, inside its tick: an end goes to the listener in this same step."""
+        """The pacer's event, inside its tick: an end (or a splice) goes to the listener in this same step."""
+        if isinstance(event, Spliced):
+            if self._on_splice is not None:
+                self._on_splice(event.track_id, event.from_ms, event.to_ms)
+            return
         if not isinstance(event, TrackEnded):
             return
         self._last_position[event.track_id] = event.position_ms
@@ -255,6 +298,7 @@ class GuildAudio:
     async def close(self) -> None:
         self._pacer.detach(self.guild_id)
         self._on_end = None
+        self._on_splice = None
         self._live.clear()
         for waiter in self._first.values():
             if not waiter.done():

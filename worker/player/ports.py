@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Protocol
 
-from shared.models import Equalizer, FilterChain, QueueItem
+from shared.models import Equalizer, FilterChain, QueueItem, SkipSegment
 from worker.audio.stream import PlayableStream
 from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
@@ -15,6 +15,10 @@ type TrackEndListener = Callable[[str, str | None], None]
 """Called with a track's key when it left the audio output: with None when it finished (or was stopped or
 replaced), else with why it broke off. Called inside the pacer's tick: it must return at once."""
 
+type SpliceListener = Callable[[str, int, int], None]
+"""Called with a track's key and the source positions it jumped from and to, when it passed a prepared splice.
+Called inside the pacer's tick: it must return at once."""
+
 
 class StreamSource(Protocol):
     async def stream_for(self, guild_id: int, item: QueueItem) -> StreamResult:
@@ -22,6 +26,22 @@ class StreamSource(Protocol):
         ...
 
     async def prefetch(self, guild_id: int, item: QueueItem) -> None: ...
+
+
+class SegmentSource(Protocol):
+    """The SponsorBlock segments (every category, merged, sorted) of an item's video."""
+
+    def applies(self, item: QueueItem) -> bool:
+        """Whether the item is a video segments are known for (a YouTube video)."""
+        ...
+
+    async def known(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
+        """What the cache holds (quick: no request); None when nothing is known yet."""
+        ...
+
+    async def fetch(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
+        """From the cache or the API; None when the API could not be asked."""
+        ...
 
 
 class Playback(Protocol):
@@ -70,9 +90,16 @@ class AudioOutput(Protocol):
         ...
 
     async def prepare_next(
-        self, stream: PlayableStream, *, key: str, filters: FilterChain, equalizer: Equalizer, volume: int
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
+        position_ms: int = 0,
     ) -> None:
-        """Open the following track so it starts on the frame after the current one ends (gapless)."""
+        """Open the following track (from `position_ms`) so it starts on the frame after the current one ends."""
         ...
 
     def promote_next(self, key: str) -> Playback | None:
@@ -84,6 +111,27 @@ class AudioOutput(Protocol):
         ...
 
     def clear_next(self) -> None: ...
+
+    def on_splice(self, listener: SpliceListener) -> None:
+        """Report every splice the playing track passed to `listener`, in the step it happens."""
+        ...
+
+    async def prepare_splice(  # noqa: PLR0913 - keyword-only, each one a property of the pipeline
+        self,
+        stream: PlayableStream,
+        *,
+        key: str,
+        at_ms: int,
+        resume_ms: int | None,
+        filters: FilterChain,
+        equalizer: Equalizer,
+        volume: int,
+    ) -> bool:
+        """At `at_ms` of the playing `key` continue gaplessly from `resume_ms` (a pipeline opened now), or with
+        None finish the track there; False when `key` is no longer playing."""
+        ...
+
+    def clear_splice(self) -> None: ...
 
     def hold(self, reason: HoldReason, held: bool) -> None:
         """Hold playback (keeping the position) while any reason holds: voice down, lease not renewed in time."""

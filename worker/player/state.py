@@ -86,14 +86,14 @@ class FencedState:
 
     async def stop(self, cursor: str) -> None:
         """Clear the queue and what plays, atomically."""
-        state = self.next(cursor=cursor, now_playing=None, position_ms=0, paused=False, trouble=None)
+        state = self.next(cursor=cursor, now_playing=None, position_ms=0, paused=False, trouble=None, skipped=())
         if not await self._store.stop(self._guild_id, self.lease.fence, state):
             raise Fenced
         self.current = state
 
     def _template(self, cursor: str) -> PlayerState:
         """The state after a transition, around whatever item the transition makes now_playing."""
-        return self.next(cursor=cursor, position_ms=0, paused=False, trouble=None)
+        return self.next(cursor=cursor, position_ms=0, paused=False, trouble=None, skipped=())
 
     def _after(self, transition: Transition, template: PlayerState) -> QueueItem | None:
         if transition.fenced_out:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from shared.models import PlayerState, QueueItem
 from worker.audio.stream import PlayableStream
-from worker.player.inbox import TrackDone
+from worker.player.inbox import SplicePassed, TrackDone
 from worker.player.ports import AudioOutput, HoldReason, Playback, VoicePort
 
 
@@ -32,7 +32,7 @@ class TrackDriver:
         *,
         audio: AudioOutput,
         voice: VoicePort,
-        on_done: Callable[[TrackDone], None],
+        on_done: Callable[[TrackDone | SplicePassed], None],
         voice_timeout_s: float,
     ) -> None:
         self._guild_id = guild_id
@@ -47,6 +47,7 @@ class TrackDriver:
         self._prepared: _Prepared | None = None
         self.generation = 0
         audio.on_track_end(self._track_ended)
+        audio.on_splice(self._spliced)
 
     @property
     def playing(self) -> bool:
@@ -119,11 +120,12 @@ class TrackDriver:
         """The current track ended by itself (the player got its TrackDone)."""
         self.playback = None
 
-    async def prepare(self, uid: str, stream: PlayableStream, state: PlayerState) -> None:
+    async def prepare(self, uid: str, stream: PlayableStream, state: PlayerState, position_ms: int = 0) -> None:
         key = f"{uid}:{next(self._counter)}"
         await self._audio.prepare_next(
-            stream, key=key, filters=state.filters, equalizer=state.equalizer, volume=state.volume
-        )
+            stream, key=key, filters=state.filters, equalizer=state.equalizer, volume=state.volume,
+            position_ms=position_ms,
+        )  # fmt: skip
         self._prepared = _Prepared(uid, key, stream)
 
     def take_prepared(self, uid: str) -> bool:
@@ -138,6 +140,19 @@ class TrackDriver:
             return False
         self._became(playback, prepared.stream, prepared.key)
         return True
+
+    async def cut(self, at_ms: int, resume_ms: int | None, state: PlayerState) -> bool:
+        """Leave the playing track at `at_ms` for `resume_ms` (a pipeline opened now, no gap), or with None finish
+        it there; replaces the cut prepared before. False when nothing (or another track) plays by then."""
+        if self.playback is None or self._stream is None or self._key is None:
+            return False
+        return await self._audio.prepare_splice(
+            self._stream, key=self._key, at_ms=at_ms, resume_ms=resume_ms, filters=state.filters,
+            equalizer=state.equalizer, volume=state.volume,
+        )  # fmt: skip
+
+    def clear_cut(self) -> None:
+        self._audio.clear_splice()
 
     def clear_prepared(self) -> None:
         if self._prepared is not None:
@@ -154,6 +169,10 @@ class TrackDriver:
         """From the audio output, inside the pacer's tick: the current track's end goes to the inbox at once."""
         if key == self._key and self.playback is not None:
             self._on_done(TrackDone(self.generation, error))
+
+    def _spliced(self, key: str, from_ms: int, to_ms: int) -> None:
+        if key == self._key and self.playback is not None:
+            self._on_done(SplicePassed(self.generation, from_ms, to_ms))
 
     async def close(self) -> None:
         self._key = None

@@ -41,6 +41,7 @@ from worker.resolve.parts import ResolverParts
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_stop, limits_for
 from worker.resolve.probe import DirectProbe
 from worker.resolve.search import Searcher
+from worker.resolve.sponsorblock import SponsorBlock
 from worker.resolve.streams import StreamResolver
 from worker.resolve.tracks import (
     SkipTally,
@@ -122,6 +123,10 @@ class ResolveService:
         self._searcher = Searcher(parts)
         self._streams = StreamResolver(parts, self._searcher)
         self._probe = DirectProbe(parts.ytdlp, http_proxy=parts.ffmpeg_proxy)
+        self.sponsorblock: Final = SponsorBlock(
+            parts.ytdlp, parts.cache, parts.keys, base_url=parts.config.sponsorblock_url,
+            ttl_s=parts.config.sponsorblock_ttl_s, timeout_s=parts.config.sponsorblock_timeout_s,
+        )  # fmt: skip
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""

@@ -1,4 +1,5 @@
-"""Offline yt-dlp extractors for encore's tests: a search backend and a paged playlist, both on the loopback server.
+"""Offline yt-dlp extractors for encore's tests: a search backend, a paged playlist and a stand-in for YouTube videos,
+all on the loopback server.
 
 Loaded through yt-dlp's plugin mechanism: the directory holding `yt_dlp_plugins/` goes on sys.path before the first
 YoutubeDL is built (tests/media/fixtures.py does that). The index base URL is the extractor argument
@@ -73,3 +74,28 @@ class LocalPagedIE(InfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
         result: dict[str, Any] = self.playlist_result(entries, playlist_id, meta["title"])
         result["playlist_count"] = meta["count"]
         return result
+
+
+class LocalTubeIE(InfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
+    """http://127.0.0.1:<port>/tube/<11-character id>/<file>?d=<seconds>: a "YouTube video" whose audio is
+    /e2e/<file> on the same server. It answers as yt-dlp's YouTube extractor does (extractor "youtube", the video id
+    as `id`), so what encore does for YouTube videos (SponsorBlock) can be tested offline."""
+
+    IE_NAME = "localtube"
+    _VALID_URL = (
+        r"(?P<base>https?://127\.0\.0\.1:\d+)/tube/(?P<id>[A-Za-z0-9_-]{11})/(?P<file>[\w.-]+)(?:\?d=(?P<d>\d+))?$"
+    )
+
+    def _real_extract(self, url: str) -> dict[str, Any]:
+        match = re.match(self._VALID_URL, url)
+        assert match is not None
+        return {
+            "id": match["id"],
+            "title": f"tube {match['id']}",
+            "url": f"{match['base']}/e2e/{match['file']}",
+            "ext": match["file"].rsplit(".", 1)[-1],
+            "vcodec": "none",
+            "duration": int(match["d"]) if match["d"] else None,
+            "extractor": "youtube",
+            "extractor_key": "Youtube",
+        }
