@@ -31,12 +31,15 @@ from shared.jobs import (
     SearchStatus,
     SkipKind,
 )
+from shared.lyrics import LyricsRequest, LyricsResult
 from shared.models import CachedTracks, GuildSettings, QueueItem, Track
 from shared.observability import ResolveKind, ResolveOutcome
 from worker.resolve.deps import ResolveDeps
 from worker.resolve.enqueue import Enqueuer, Placement
 from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints, page_title
+from worker.resolve.lrclib import Lrclib
+from worker.resolve.lyrics import LyricsFinder
 from worker.resolve.models import ChunkOutcome, StreamResult
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_stop, limits_for
 from worker.resolve.probe import DirectProbe
@@ -122,6 +125,8 @@ class ResolveService:
         self._searcher = Searcher(deps)
         self._streams = StreamResolver(deps, self._searcher)
         self._probe = DirectProbe(deps.ytdlp, http_proxy=deps.ffmpeg_proxy)
+        self.lrclib = Lrclib(deps.ytdlp, deps.config.lrclib_url)
+        self._lyrics = LyricsFinder(self.lrclib, deps.cache, deps.keys, deps.config)
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""
@@ -195,6 +200,10 @@ class ResolveService:
         if not tracks:
             return SearchResult(status=SearchStatus.NOTHING_FOUND, problem=_NO_RESULTS)
         return SearchResult(status=SearchStatus.FOUND, tracks=tuple(tracks[: request.limit]))
+
+    async def lyrics(self, request: LyricsRequest) -> LyricsResult:
+        """The lyrics of a track or a query (worker/resolve/lyrics.py)."""
+        return await self._lyrics.find(request)
 
     async def _resolve_text(self, request: ResolveRequest, settings: GuildSettings, text: str) -> ResolveResult:
         tracks = await self._searcher.tracks(text, SEARCH_SIZE)
