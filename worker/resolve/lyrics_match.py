@@ -25,7 +25,7 @@ _BRACKETS: Final = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}|【[^【】]*
 _FEATURING: Final = re.compile(r"\s(?:feat|ft|featuring|with)\.?\s.*$")
 _DASH: Final = re.compile(r"\s+[-–—|]\s+")
 _NOISE_TAIL: Final = re.compile(
-    r"\s+[-–—|]\s+(?:official|lyrics?|audio|video|visuali[sz]er|remaster|hd|hq|4k|mv|music video)\b.*$"
+    r"\s+[-–—|]\s+(?:official|lyrics?|audio|video|visuali[sz]er|remaster(?:ed)?|hd|hq|4k|mv|music video)\b.*$"
 )
 _ARTIST_SUFFIX: Final = re.compile(r"(?:\s+-\s+topic|vevo|\s+official)$")
 _ARTIST_SPLIT: Final = re.compile(r"\s*(?:,|&|;|/|\sx\s|\sand\s|\s(?:feat|ft|featuring|with)\.?\s)\s*")
