@@ -15,6 +15,7 @@ from gateway.commands.control import ControlActions
 from gateway.commands.equalizer import EqualizerActions
 from gateway.commands.issuing import Issuer
 from gateway.commands.lyrics import LyricsActions
+from gateway.commands.lyrics_live import LiveLyrics
 from gateway.commands.play import PlayActions, Suggestions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
@@ -102,7 +103,8 @@ class GatewayApp:
         client.add_cog(PlaybackCog(play, control, Suggestions(stores.searches, stores.recent)))
         client.add_cog(QueueCog(queue, SettingsActions(gate, stores.settings)))
         client.add_cog(EqualizerCog(EqualizerActions(gate, issuer)))
-        client.add_cog(LyricsCog(LyricsActions(gateway, gate, jobs)))
+        live = LiveLyrics(stores.players, now_ms, self._background)
+        client.add_cog(LyricsCog(LyricsActions(gateway, gate, jobs, live)))
         forwarder = VoiceForwarder(stores.voice, stores.commands, lambda: client.user.id if client.user else 0, now_ms)
         voice = DiscordVoiceControl(client, forwarder)
         status = VoiceStatus(stores.settings, stores.players, DiscordVoiceStatus(client), self._background)

@@ -30,5 +30,9 @@ class LyricsCog(nextcord.ClientCog):
             max_length=MAX_LYRICS_QUERY,
         ),
         page: int | None = SlashOption(description="Page number", required=False, min_value=1, max_value=MAX_PAGE),
+        live: bool | None = SlashOption(description="Follow the track playing, line by line", required=False),
     ) -> None:
-        await handle(interaction, "lyrics", lambda invocation, out: self._lyrics.show(invocation, query, page, out))
+        follow = bool(live)
+        await handle(
+            interaction, "lyrics", lambda invocation, out: self._lyrics.command(invocation, query, page, follow, out)
+        )

@@ -16,6 +16,10 @@ from gateway.wording.reply import Card, Reply
 from shared.lyrics import Lyrics, LyricsResult, LyricsStatus
 
 NOTHING_PLAYING: Final = "Nothing is playing right now. Name a song: `/lyrics query:` and its title (and artist)."
+NOTHING_PLAYING_LIVE: Final = "Nothing is playing right now: live lyrics follow the track playing."
+NOT_SYNCED: Final = "LRCLIB has these lyrics without timings, so they can't follow the music: try `/lyrics`."
+TRACK_CHANGED: Final = "The track changed while the lyrics were looked up; run `/lyrics live` again."
+QUERY_AND_LIVE: Final = "Live lyrics follow the track playing: leave `query` and `page` out with `live`."
 TOO_SLOW: Final = "Looking the lyrics up is taking too long; please try again in a moment."
 PAGE_CHARACTERS: Final = 1800
 SOURCE: Final = "LRCLIB"
