@@ -11,7 +11,8 @@ gateway's enqueue-and-wait path is exercised for real. Queries steer them:
 - anything else      -> queues one track titled after the query (limits from the guild's settings)
 
 `stand_in_lyrics`: `nothing ...` finds none, `instrumental ...` is instrumental, `busy ...` is rate-limited
-(Retry-After 30 s); anything else (and a track) has LYRICS_LINES numbered lines (several pages).
+(Retry-After 30 s), `unsynced ...` has plain lyrics only; anything else (and a track) has LYRICS_LINES numbered
+lines (several pages), line n synced at n seconds.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from shared.commands import QueueChangedCommand
 from shared.failures import Problem, ProblemKind, Refusal, Stop, StopKind
 from shared.jobs import ResolveRequest, ResolveResult, ResolveStatus, SearchRequest, SearchResult, SearchStatus
 from shared.keys import Keys
-from shared.lyrics import Lyrics, LyricsProblem, LyricsRequest, LyricsResult, LyricsStatus
+from shared.lyrics import LyricLine, Lyrics, LyricsProblem, LyricsRequest, LyricsResult, LyricsStatus
 from shared.models import PlayerState, QueueItem, Track
 from shared.queue_store import QueueLimits, QueueStore
 from shared.settings_store import SettingsStore
@@ -116,8 +117,10 @@ async def stand_in_lyrics(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str,
     if asked.startswith("busy"):
         result = LyricsResult(status=LyricsStatus.FAILED, problem=LyricsProblem.RATE_LIMITED, retry_after_s=30)
         return result.model_dump(mode="json")
-    words = "\n".join(f"line {n} of {asked}" for n in range(1, LYRICS_LINES + 1))
-    lyrics = Lyrics(lrclib_id=1, title=asked[:200], artist="Stand-in", duration_ms=180_000, plain=words)
+    lines = tuple(LyricLine(at_ms=n * 1000, text=f"line {n} of {asked}"[:200]) for n in range(1, LYRICS_LINES + 1))
+    synced = () if asked.startswith("unsynced") else lines
+    words = "\n".join(line.text for line in lines)
+    lyrics = Lyrics(lrclib_id=1, title=asked[:200], artist="Stand-in", duration_ms=180_000, plain=words, synced=synced)
     status = LyricsStatus.INSTRUMENTAL if asked.startswith("instrumental") else LyricsStatus.FOUND
     return LyricsResult(status=status, lyrics=lyrics).model_dump(mode="json")
 

@@ -13,10 +13,13 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.stores.clients import Stores
+from shared.clock import now_ms
 from shared.keys import Keys
-from shared.models import PlayerState
+from shared.models import PlayerState, QueueItem
 from tests.factories import make_item
 from tests.fakediscord.fake_discord import FakeDiscord
+from tests.fakediscord.waiting import wait_until
+from tests.fakediscord.world.interactions import InteractionHandle
 from tests.gateway.doubles import store_state
 from tests.gateway.e2e import (
     GatewayProcess,
@@ -110,3 +113,49 @@ async def test_bad_input_is_refused_and_changes_nothing(
     assert changed(before, after) <= {keys.rate(world.guild.id, world.carol.user.id)}
     assert not [key async for key in redis.scan_iter(match="arq:job:lyrics:*")], "no lookup was started"
     assert_quiet(gateway.log())
+
+
+def item_titled(title: str) -> QueueItem:
+    item = make_item(1)
+    return item.model_copy(update={"track": item.track.model_copy(update={"title": title})})
+
+
+async def paused_at(stores: Stores, world: World, item: QueueItem, position_ms: int) -> None:
+    state = PlayerState(now_playing=item, position_ms=position_ms, paused=True, updated_at_ms=now_ms())
+    await store_state(stores, state, world.guild.id)
+
+
+async def shows(handle: InteractionHandle, text: str, timeout_s: float = 10.0) -> str:
+    def probe() -> str | None:
+        original = handle.interaction.original
+        shown = text_of(original) if original is not None else ""
+        return shown if text in shown else None
+
+    return await wait_until(probe, timeout_s, f"the live reply to show {text!r}")
+
+
+async def test_live_lyrics_follow_the_player(world: World, gateway: GatewayProcess, stores: Stores) -> None:
+    item = item_titled("karaoke song")
+    await paused_at(stores, world, item, 5500)
+    handle = await invoke(world, "lyrics", world.carol, {"live": True})
+    first = await shows(handle, "▶ line 5 of karaoke song")
+    assert "line 4 of karaoke song" in first and "line 6 of karaoke song" in first and "⏸ Paused · 0:05" in first
+    await paused_at(stores, world, item, 42_300)
+    assert "line 43 of" in await shows(handle, "▶ line 42 of karaoke song")
+    await store_state(stores, PlayerState(now_playing=item_titled("another song")), world.guild.id)
+    await shows(handle, "Live lyrics ended: the track changed.")
+    assert_quiet(gateway.log())
+
+
+async def test_live_lyrics_refusals(world: World, gateway: GatewayProcess, stores: Stores) -> None:
+    ephemeral, idle = await lyrics(world, {"live": True})
+    assert ephemeral and "live lyrics follow the track playing" in idle
+    await paused_at(stores, world, item_titled("unsynced song"), 1000)
+    both: list[dict[str, object]] = [{"live": True, "query": "some song"}, {"live": True, "page": 2}]
+    for options in both:
+        ephemeral, text = await lyrics(world, options)
+        assert ephemeral and "leave `query` and `page` out" in text, text
+    assert "without timings" in await refused_privately(world, {"live": True})
+    await paused_at(stores, world, item_titled("nothing sung"), 1000)
+    assert "No lyrics found for **nothing sung**" in await refused_privately(world, {"live": True})
+    assert "No lyrics found for **nothing sung**" in await refused_privately(world, {"live": False})
