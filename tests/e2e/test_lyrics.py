@@ -14,6 +14,8 @@ from redis.asyncio import Redis
 from tests.e2e.stack import Stack, started_stack
 from tests.fakediscord.fake_discord import FakeDiscord
 from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
+from tests.fakediscord.waiting import wait_until
+from tests.fakediscord.world.interactions import InteractionHandle
 from tests.gateway.e2e import answer, assert_quiet, invoke, private_refusal, text_of
 from tests.media.server import MediaServer
 from tests.services.lrclib import FakeLrclib, song
@@ -93,3 +95,27 @@ async def test_lrclib_failures_reach_the_member_as_words(lyrics_stack: Stack, lr
     logs = stack.logs_by_process()
     assert all("Traceback" not in log for log in logs.values()), stack.tail_logs()
     assert_quiet(logs["gateway"])
+
+
+async def live_shows(handle: InteractionHandle, text: str, timeout_s: float = 30.0) -> str:
+    def probe() -> str | None:
+        original = handle.interaction.original
+        shown = text_of(original) if original is not None else ""
+        return shown if text in shown else None
+
+    return await wait_until(probe, timeout_s, f"the live reply to show {text!r}")
+
+
+async def test_live_lyrics_follow_playback_pause_and_stop(lyrics_stack: Stack, anthem: str) -> None:
+    stack = lyrics_stack
+    await stack.command("play", {"query": anthem})
+    await stack.until_state(lambda s: s.now_playing is not None and s.position_ms > 0)
+    handle = await invoke(stack.world, "lyrics", stack.world.alice, {"live": True})
+    await live_shows(handle, "▶ And then the second line")
+    await live_shows(handle, "▶ The last line")
+    await stack.command("pause")
+    paused = await live_shows(handle, "⏸ Paused")
+    assert "▶ The last line" in paused
+    await stack.command("stop")
+    await live_shows(handle, "Live lyrics ended: nothing is playing any more.")
+    assert_quiet(stack.gateway.log() if stack.gateway else "")
