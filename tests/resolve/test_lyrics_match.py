@@ -14,6 +14,7 @@ from worker.resolve.lyrics_match import (
     matches,
     readings,
     title_key,
+    title_query,
 )
 
 SONG = Candidate(title="Bohemian Rhapsody", artist="Queen", duration_ms=354_000)
@@ -28,6 +29,7 @@ SONG = Candidate(title="Bohemian Rhapsody", artist="Queen", duration_ms=354_000)
         ("Bohemian Rhapsody - Remastered 2011", "bohemian rhapsody"),
         ("BOHEMIAN  RHAPSODY!", "bohemian rhapsody"),
         ("Song feat. Somebody", "song"),
+        ("Dancing with Myself", "dancing with myself"),
         ("Song (feat. Somebody) [Lyric Video]", "song"),
         ("Ｓｏｎｇ", "song"),
         ("(Intro)", "intro"),
@@ -36,6 +38,12 @@ SONG = Candidate(title="Bohemian Rhapsody", artist="Queen", duration_ms=354_000)
 )
 def test_title_normalisation(title: str, key: str) -> None:
     assert title_key(title) == key
+
+
+def test_what_is_sent_to_lrclib_keeps_case_and_punctuation() -> None:
+    assert title_query("Don't Stop Me Now (Official Video) [HD]") == "Don't Stop Me Now"
+    assert title_query("Song Feat. Somebody - Official Audio") == "Song"
+    assert title_query("(Intro)") == "(Intro)"
 
 
 def test_artist_names_and_channel_suffixes() -> None:

@@ -19,7 +19,7 @@ from shared.lyrics import LyricsRequest, LyricsResult, LyricsStatus
 from shared.settings import WorkerSettings
 from worker.resolve.cache_store import ResolveCache
 from worker.resolve.lrclib import Lrclib, LrclibError, Record
-from worker.resolve.lyrics_match import Wanted, artist_query, best, best_for_query, readings, title_key
+from worker.resolve.lyrics_match import Wanted, artist_query, best, best_for_query, readings, title_query
 
 _log: Final = logging.getLogger(__name__)
 _NOT_FOUND: Final = LyricsResult(status=LyricsStatus.NOT_FOUND)
@@ -76,7 +76,7 @@ class LyricsFinder:
         return None
 
     async def _reading(self, wanted: Wanted) -> Record | None:
-        title, artist = title_key(wanted.title), artist_query(wanted.artist)
+        title, artist = title_query(wanted.title), artist_query(wanted.artist)
         if wanted.duration_s is not None:
             exact = await self._lrclib.get(title, artist, wanted.duration_s)
             if exact is not None and best(wanted, [exact]) is not None:

@@ -22,13 +22,14 @@ from typing import Final
 
 DURATION_TOLERANCE_MS: Final = 2000
 _BRACKETS: Final = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}|【[^【】]*】|「[^「」]*」")
-_FEATURING: Final = re.compile(r"\s(?:feat|ft|featuring|with)\.?\s.*$")
+_FEATURING: Final = re.compile(r"\s(?:feat|ft|featuring)\.?\s.*$", re.IGNORECASE)
 _DASH: Final = re.compile(r"\s+[-–—|]\s+")
 _NOISE_TAIL: Final = re.compile(
-    r"\s+[-–—|]\s+(?:official|lyrics?|audio|video|visuali[sz]er|remaster(?:ed)?|hd|hq|4k|mv|music video)\b.*$"
+    r"\s+[-–—|]\s+(?:official|lyrics?|audio|video|visuali[sz]er|remaster(?:ed)?|hd|hq|4k|mv|music video)\b.*$",
+    re.IGNORECASE,
 )
 _ARTIST_SUFFIX: Final = re.compile(r"(?:\s+-\s+topic|vevo|\s+official)$")
-_ARTIST_SPLIT: Final = re.compile(r"\s*(?:,|&|;|/|\sx\s|\sand\s|\s(?:feat|ft|featuring|with)\.?\s)\s*")
+_ARTIST_SPLIT: Final = re.compile(r"\s*(?:,|&|;|/|\sx\s|\sand\s|\s(?:feat|ft|featuring)\.?\s)\s*")
 _WORD: Final = re.compile(r"[^\W_]+")
 _QUERY_FILLER: Final = frozenset({"by", "lyrics", "lyric", "song"})
 
@@ -39,6 +40,15 @@ def _fold(text: str) -> str:
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(text)
+
+
+def title_query(title: str) -> str:
+    """`title` as sent to LRCLIB: its case and punctuation kept, without the parts `title_key` drops."""
+    text = unicodedata.normalize("NFKC", title)
+    text = _NOISE_TAIL.sub("", text)
+    stripped = _BRACKETS.sub(" ", _BRACKETS.sub(" ", text))
+    text = stripped if _words(stripped) else text
+    return " ".join(_FEATURING.sub("", text).split())
 
 
 def title_key(title: str) -> str:
