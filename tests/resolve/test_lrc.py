@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.lyrics import MAX_LYRIC_LINE, LyricLine
-from worker.resolve.lrc import parse, plain_text
+from worker.resolve.lrc import clean_plain, parse, plain_text
 
 
 def lines(text: str) -> list[tuple[int, str]]:
@@ -51,3 +51,7 @@ def test_long_lines_are_clipped_and_garbage_gives_nothing() -> None:
 
 def test_plain_text_of_synced_lines() -> None:
     assert plain_text(parse("[00:01.00]one\n[00:02.00]\n[00:03.00]two")) == "one\n\ntwo"
+
+
+def test_plain_lyrics_are_cleaned_line_by_line() -> None:
+    assert clean_plain("\r\nOne\x00 line\r\n\r\nTwo\u202e\tlines \n\n") == "One line\n\nTwo lines"

@@ -41,6 +41,11 @@ def clean_line(text: str) -> str:
     return " ".join(_WORD_STAMP.sub("", kept).split())[:MAX_LYRIC_LINE]
 
 
+def clean_plain(text: str) -> str:
+    """Plain lyrics as shown: each line cleaned like a synced one (blank lines between verses kept)."""
+    return "\n".join(clean_line(line) for line in text.splitlines()).strip("\n")
+
+
 def _stamps(line: str) -> tuple[list[int], str] | None:
     """The times a line starts with and its text; None when it starts with no time tag."""
     times: list[int] = []

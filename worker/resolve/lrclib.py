@@ -71,7 +71,7 @@ def record(raw: object) -> Record | None:
     if duration_ms is not None and not 0 <= duration_ms <= MAX_DURATION_MS:
         duration_ms = None
     synced = lrc.parse(_text(raw.get("syncedLyrics"), MAX_ANSWER_BYTES) or "")
-    plain = (_text(raw.get("plainLyrics"), MAX_LYRICS_TEXT) or "").strip() or lrc.plain_text(synced)
+    plain = lrc.clean_plain(_text(raw.get("plainLyrics"), MAX_LYRICS_TEXT) or "") or lrc.plain_text(synced)
     artist = _text(raw.get("artistName"), MAX_TITLE_LENGTH) or ""
     lyrics = Lyrics(
         lrclib_id=lrclib_id,

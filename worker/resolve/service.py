@@ -125,8 +125,7 @@ class ResolveService:
         self._searcher = Searcher(deps)
         self._streams = StreamResolver(deps, self._searcher)
         self._probe = DirectProbe(deps.ytdlp, http_proxy=deps.ffmpeg_proxy)
-        self.lrclib = Lrclib(deps.ytdlp, deps.config.lrclib_url)
-        self._lyrics = LyricsFinder(self.lrclib, deps.cache, deps.keys, deps.config)
+        self._lyrics = LyricsFinder(Lrclib(deps.ytdlp, deps.config.lrclib_url), deps.cache, deps.keys, deps.config)
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""
