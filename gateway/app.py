@@ -14,6 +14,8 @@ from gateway.commands.admission import Gate
 from gateway.commands.control import ControlActions
 from gateway.commands.equalizer import EqualizerActions
 from gateway.commands.issuing import Issuer
+from gateway.commands.lyrics import LyricsActions
+from gateway.commands.lyrics_live import LiveLyrics
 from gateway.commands.play import PlayActions, Suggestions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
@@ -21,6 +23,7 @@ from gateway.discord.client import EncoreClient, build_client, on_guild_availabl
 from gateway.discord.components import ComponentRouter
 from gateway.discord.equalizer_cog import EqualizerCog
 from gateway.discord.listeners import ListenerWatch
+from gateway.discord.lyrics_cog import LyricsCog
 from gateway.discord.messages import DiscordMessages
 from gateway.discord.playback_cog import PlaybackCog
 from gateway.discord.queue_cog import QueueCog
@@ -100,6 +103,8 @@ class GatewayApp:
         client.add_cog(PlaybackCog(play, control, Suggestions(stores.searches, stores.recent)))
         client.add_cog(QueueCog(queue, SettingsActions(gate, stores.settings)))
         client.add_cog(EqualizerCog(EqualizerActions(gate, issuer)))
+        live = LiveLyrics(stores.players, now_ms, self._background)
+        client.add_cog(LyricsCog(LyricsActions(gateway, gate, jobs, live)))
         forwarder = VoiceForwarder(stores.voice, stores.commands, lambda: client.user.id if client.user else 0, now_ms)
         voice = DiscordVoiceControl(client, forwarder)
         status = VoiceStatus(stores.settings, stores.players, DiscordVoiceStatus(client), self._background)

@@ -19,6 +19,7 @@ class JobName(StrEnum):
     RESOLVE = "resolve"
     INGEST_CHUNK = "ingest_chunk"
     SEARCH = "search"
+    LYRICS = "lyrics"
 
 
 class ResolveStatus(StrEnum):

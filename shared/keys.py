@@ -151,6 +151,11 @@ class Keys:
         text = " ".join(query.split()).lower()
         return self._cache("search", f"{search_prefix}|{size}|{text}")
 
+    def lyrics(self, lookup: str) -> str:
+        """STRING with a TTL: LyricsResult JSON of one lyrics lookup (the worker's normalised title, artist and
+        duration, or query); misses are kept for a shorter time than finds."""
+        return self._cache("lyrics", lookup)
+
     def _cache(self, kind: str, text: str) -> str:
         digest = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
         return f"{self.prefix}:cache:{kind}:{digest}"

@@ -87,6 +87,12 @@ class WorkerSettings(_Section):
     off: FFmpeg copies them as before."""
     pot_provider_url: str | None = Field(default=None, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")
     """Base URL of a YouTube PO-token provider (bgutil-ytdlp-pot-provider, compose profile "youtube")."""
+    lrclib_url: str = Field(default="https://lrclib.net", pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")
+    """Base URL of LRCLIB, where `/lyrics` looks lyrics up (through the URL guard, like every fetch)."""
+    lyrics_cache_ttl_s: int = Field(default=7 * 86_400, ge=0)
+    """How long found lyrics (and "instrumental") stay cached in Redis."""
+    lyrics_miss_ttl_s: int = Field(default=900, ge=0)
+    """How long "no lyrics found" stays cached (short: LRCLIB gains songs every day)."""
     health_port: int | None = Field(default=None, ge=0, le=65535)
     sponsorblock_url: str = Field(default="https://sponsor.ajay.app", pattern=r"^https?://[A-Za-z0-9.\[\]:-]+/?$")
     """Base URL of the SponsorBlock API (segments of YouTube videos to skip); fetched through the URL guard."""

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from shared.commands import MAX_SEEK_MS, MAX_SKIP
 from shared.errors import InvalidInputError
 from shared.jobs import MAX_QUERY_LENGTH
+from shared.lyrics import MAX_LYRICS_QUERY
 from shared.models import (
     EQ_BANDS_HZ,
     EQ_MAX_GAIN_DB,
@@ -54,6 +55,21 @@ def parse_query(raw: str) -> str:
         raise InvalidInputError("Tell me what to play: a link or some search words.")
     if len(query) > MAX_QUERY_LENGTH:
         raise InvalidInputError(f"That query is too long ({len(query)} characters; the limit is {MAX_QUERY_LENGTH}).")
+    return query
+
+
+def parse_lyrics_query(raw: str | None) -> str | None:
+    """A `/lyrics` query: None when none was given; trimmed, not empty, at most MAX_LYRICS_QUERY characters, no
+    control or format characters (whitespace of any kind becomes one space)."""
+    if raw is None:
+        return None
+    query = " ".join(raw.split())
+    if not query:
+        raise InvalidInputError("Tell me which song: its title, and the artist if you like.")
+    if len(query) > MAX_LYRICS_QUERY:
+        raise InvalidInputError(f"That query is too long ({len(query)} characters; the limit is {MAX_LYRICS_QUERY}).")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in query):
+        raise InvalidInputError("That query contains characters that are not allowed (control or format characters).")
     return query
 
 

@@ -1,4 +1,4 @@
-"""Enqueues resolve and search jobs on the worker's arq queue and waits (bounded) for their results."""
+"""Enqueues resolve, search and lyrics jobs on the worker's arq queue and waits (bounded) for their results."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from shared.jobs import (
     SearchStatus,
 )
 from shared.keys import Keys
+from shared.lyrics import LyricsProblem, LyricsRequest, LyricsResult, LyricsStatus
 
 _log: Final = logging.getLogger(__name__)
 POLL_DELAY_S: Final = 0.05
@@ -39,6 +40,8 @@ class Jobs(Protocol):
 
     async def search(self, request: SearchRequest, search_id: str, timeout_s: float) -> SearchResult | None: ...
 
+    async def lyrics(self, request: LyricsRequest, lyrics_id: str, timeout_s: float) -> LyricsResult | None: ...
+
 
 def resolve_job_id(request_id: str) -> str:
     return f"resolve:{request_id}"
@@ -46,6 +49,10 @@ def resolve_job_id(request_id: str) -> str:
 
 def search_job_id(search_id: str) -> str:
     return f"search:{search_id}"
+
+
+def lyrics_job_id(lyrics_id: str) -> str:
+    return f"lyrics:{lyrics_id}"
 
 
 class JobClient:
@@ -89,6 +96,22 @@ class JobClient:
         except ValidationError:
             _log.error("search job %s returned a result that does not validate", search_id)
             return SearchResult(status=SearchStatus.FAILED, problem=_JOB_FAILED)
+
+    async def lyrics(self, request: LyricsRequest, lyrics_id: str, timeout_s: float) -> LyricsResult | None:
+        job_id = lyrics_job_id(lyrics_id)
+        await self._arq.enqueue_job(
+            JobName.LYRICS.value, request.model_dump(mode="json"), _job_id=job_id, _queue_name=self._queue
+        )
+        raw = await self._wait(job_id, timeout_s)
+        if raw is None:
+            return None
+        if raw == _FAILED_JOB:
+            return LyricsResult(status=LyricsStatus.FAILED, problem=LyricsProblem.JOB_FAILED)
+        try:
+            return LyricsResult.model_validate(raw)
+        except ValidationError:
+            _log.error("lyrics job %s returned a result that does not validate", lyrics_id)
+            return LyricsResult(status=LyricsStatus.FAILED, problem=LyricsProblem.JOB_FAILED)
 
     async def _wait(self, job_id: str, timeout_s: float) -> object | None:
         job = Job(job_id, self._arq, _queue_name=self._queue, _deserializer=codec.loads)

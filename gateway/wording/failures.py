@@ -12,6 +12,7 @@ from typing import Final
 from shared.events import LeaveReason, PlaybackFailure
 from shared.failures import Fallback, Problem, ProblemKind, Refusal, Stop, StopKind
 from shared.jobs import SkipKind
+from shared.lyrics import LyricsProblem
 
 REFUSAL_WORDS: Final[dict[Refusal, str]] = {
     Refusal.URL_TOO_LONG: "that URL is too long",
@@ -95,6 +96,20 @@ def refusal(problem: Problem) -> str:
     """`that host points to a private address`; a refused redirect says so."""
     words = REFUSAL_WORDS[problem.refusal] if problem.refusal is not None else _NOT_ALLOWED
     return f"a redirect was refused: {words}" if problem.redirect else words
+
+
+LYRICS_WORDS: Final[dict[LyricsProblem, str]] = {
+    LyricsProblem.UNAVAILABLE: "Lyrics are not available right now (LRCLIB did not answer); please try again later.",
+    LyricsProblem.RATE_LIMITED: "LRCLIB is busy; please try again {after}.",
+    LyricsProblem.REFUSED: "Lyrics are not available: encore may not reach LRCLIB (ask the bot's operator).",
+    LyricsProblem.JOB_FAILED: "Something went wrong while looking the lyrics up. Please try again.",
+}
+"""`{after}` is "in 30 s" (LRCLIB's Retry-After) or "in a moment"."""
+
+
+def lyrics_failure(problem: LyricsProblem | None, retry_after_s: int | None = None) -> str:
+    after = f"in {retry_after_s} s" if retry_after_s else "in a moment"
+    return LYRICS_WORDS[problem or LyricsProblem.UNAVAILABLE].format(after=after)
 
 
 def sentence(problem: Problem, *, subject: str = "That link", query: str = "") -> str:

@@ -28,7 +28,7 @@ from shared.keys import Keys
 from shared.observability import GatewayMetrics
 from shared.settings import GatewaySettings, RedisSettings
 from shared.tasks import TaskOwner
-from tests.gateway.doubles import stand_in_resolve, stand_in_search
+from tests.gateway.doubles import stand_in_lyrics, stand_in_resolve, stand_in_search
 
 SOAK: Final = os.environ.get("HYPOTHESIS_PROFILE") == "soak"
 """`HYPOTHESIS_PROFILE=soak` runs the interaction fuzzing of `test_e2e_fuzz.py` fifty times longer."""
@@ -148,12 +148,13 @@ def guild_settings(stores: Stores, gate: Gate) -> SettingsActions:
 
 @pytest.fixture
 async def resolver(redis_url: str, keys: Keys) -> AsyncIterator[Worker]:
-    """A real arq Worker running the stand-in resolve/search jobs (a fake of the worker, not of the gateway)."""
+    """A real arq Worker running the stand-in resolve/search/lyrics jobs (a fake of the worker, not of the gateway)."""
     pool = command_client(RedisSettings(url=redis_url, socket_timeout_s=5.0), keys)
     worker = Worker(
         functions=[
             func(stand_in_resolve, name=JobName.RESOLVE.value, timeout=30),
             func(stand_in_search, name=JobName.SEARCH.value, timeout=30),
+            func(stand_in_lyrics, name=JobName.LYRICS.value, timeout=30),
         ],
         redis_pool=pool,
         queue_name=keys.arq_queue(),

@@ -1,4 +1,4 @@
-"""Test doubles for the gateway: a stand-in for the worker's resolve/search jobs, a recording Responder and sink.
+"""Test doubles for the gateway: a stand-in for the worker's resolve/search/lyrics jobs, a recording Responder and sink.
 
 `stand_in_resolve` and `stand_in_search` are fakes of the *worker* (its resolver), run by a real arq Worker so the
 gateway's enqueue-and-wait path is exercised for real. Queries steer them:
@@ -9,6 +9,10 @@ gateway's enqueue-and-wait path is exercised for real. Queries steer them:
 - `slow:<s> ...`     -> sleeps <s> seconds, then queues one track
 - `playlist:<n> ...` -> queues min(n, 20) tracks now and reports the rest as pending
 - anything else      -> queues one track titled after the query (limits from the guild's settings)
+
+`stand_in_lyrics`: `nothing ...` finds none, `instrumental ...` is instrumental, `busy ...` is rate-limited
+(Retry-After 30 s), `unsynced ...` has plain lyrics only; anything else (and a track) has LYRICS_LINES numbered
+lines (several pages), line n synced at n seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from shared.commands import QueueChangedCommand
 from shared.failures import Problem, ProblemKind, Refusal, Stop, StopKind
 from shared.jobs import ResolveRequest, ResolveResult, ResolveStatus, SearchRequest, SearchResult, SearchStatus
 from shared.keys import Keys
+from shared.lyrics import LyricLine, Lyrics, LyricsProblem, LyricsRequest, LyricsResult, LyricsStatus
 from shared.models import PlayerState, QueueItem, Track
 from shared.queue_store import QueueLimits, QueueStore
 from shared.settings_store import SettingsStore
@@ -38,6 +43,7 @@ GUILD: Final = 1 << 40
 TEXT: Final = 500
 VOICE: Final = 600
 OTHER_VOICE: Final = 601
+LYRICS_LINES: Final = 150
 
 
 def track(title: str, n: int = 0) -> Track:
@@ -101,6 +107,22 @@ async def stand_in_search(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str,
         return SearchResult(status=SearchStatus.NOTHING_FOUND).model_dump(mode="json")
     tracks = tuple(track(f"{request.query} result {n}", n) for n in range(1, request.limit + 1))
     return SearchResult(status=SearchStatus.FOUND, tracks=tracks).model_dump(mode="json")
+
+
+async def stand_in_lyrics(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    request = LyricsRequest.model_validate(raw)
+    asked = request.query or request.title or ""
+    if asked.startswith("nothing"):
+        return LyricsResult(status=LyricsStatus.NOT_FOUND).model_dump(mode="json")
+    if asked.startswith("busy"):
+        result = LyricsResult(status=LyricsStatus.FAILED, problem=LyricsProblem.RATE_LIMITED, retry_after_s=30)
+        return result.model_dump(mode="json")
+    lines = tuple(LyricLine(at_ms=n * 1000, text=f"line {n} of {asked}"[:200]) for n in range(1, LYRICS_LINES + 1))
+    synced = () if asked.startswith("unsynced") else lines
+    words = "\n".join(line.text for line in lines)
+    lyrics = Lyrics(lrclib_id=1, title=asked[:200], artist="Stand-in", duration_ms=180_000, plain=words, synced=synced)
+    status = LyricsStatus.INSTRUMENTAL if asked.startswith("instrumental") else LyricsStatus.FOUND
+    return LyricsResult(status=status, lyrics=lyrics).model_dump(mode="json")
 
 
 def _result(status: ResolveStatus, problem: Problem) -> dict[str, Any]:

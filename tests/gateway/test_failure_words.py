@@ -11,6 +11,7 @@ from gateway.wording import failures, formatting
 from shared.events import EVENT_ADAPTER, LeaveReason, PlaybackFailure, PlayerLeft, PlaylistProgress, TrackFailed
 from shared.failures import Fallback, Problem, ProblemKind, Refusal, Stop, StopKind
 from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SearchStatus, SkipKind
+from shared.lyrics import LyricsProblem
 from shared.models import InsertPosition
 from tests.factories import make_item
 
@@ -22,6 +23,7 @@ MAPPINGS: list[tuple[type[StrEnum], dict[str, str]]] = [
     (LeaveReason, {str(k): v for k, v in failures.LEAVE_WORDS.items()}),
     (PlaybackFailure, {str(k): v for k, v in failures.PLAYBACK_WORDS.items()}),
     (SkipKind, {str(k): v for k, v in failures.SKIP_WORDS.items()}),
+    (LyricsProblem, {str(k): v for k, v in failures.LYRICS_WORDS.items()}),
 ]
 
 

@@ -29,6 +29,7 @@ from shared.command_store import CommandStore
 from shared.event_store import EventStore
 from shared.jobs import IngestChunkRequest, JobName, ResolveRequest, SearchRequest
 from shared.keys import Keys
+from shared.lyrics import LyricsRequest
 from shared.observability import WorkerMetrics
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
@@ -50,6 +51,7 @@ RESOLVE_TIMEOUT_S: Final = 60
 function timeout + 10 s, so keep every timeout here short."""
 CHUNK_TIMEOUT_S: Final = 60
 SEARCH_TIMEOUT_S: Final = 30
+LYRICS_TIMEOUT_S: Final = 30
 YTDLP_CALL_TIMEOUT_S: Final = 60.0
 
 
@@ -87,12 +89,19 @@ async def search(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     return result.model_dump(mode="json")
 
 
+async def lyrics(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    request = LyricsRequest.model_validate(raw)
+    result = await resolve_service(ctx).lyrics(request)
+    return result.model_dump(mode="json")
+
+
 def resolve_functions() -> list[Function]:
     """The resolver's arq functions with their timeouts, for the worker's `functions` list."""
     return [
         func(resolve, name=JobName.RESOLVE.value, timeout=RESOLVE_TIMEOUT_S, max_tries=3),
         func(ingest_chunk, name=JobName.INGEST_CHUNK.value, timeout=CHUNK_TIMEOUT_S, max_tries=MAX_CHUNK_ATTEMPTS + 3),
         func(search, name=JobName.SEARCH.value, timeout=SEARCH_TIMEOUT_S, max_tries=2),
+        func(lyrics, name=JobName.LYRICS.value, timeout=LYRICS_TIMEOUT_S, max_tries=1),
     ]
 
 

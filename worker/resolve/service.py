@@ -31,11 +31,14 @@ from shared.jobs import (
     SearchStatus,
     SkipKind,
 )
+from shared.lyrics import LyricsRequest, LyricsResult
 from shared.models import CachedTracks, GuildSettings, QueueItem, Track
 from shared.observability import ResolveKind, ResolveOutcome
 from worker.resolve.enqueue import Enqueuer, Placement
 from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints, page_title
+from worker.resolve.lrclib import Lrclib
+from worker.resolve.lyrics import LyricsFinder
 from worker.resolve.models import ChunkOutcome, StreamResult
 from worker.resolve.parts import ResolverParts
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_stop, limits_for
@@ -127,6 +130,7 @@ class ResolveService:
             parts.ytdlp, parts.cache, parts.keys, base_url=parts.config.sponsorblock_url,
             ttl_s=parts.config.sponsorblock_ttl_s, timeout_s=parts.config.sponsorblock_timeout_s,
         )  # fmt: skip
+        self._lyrics = LyricsFinder(Lrclib(parts.ytdlp, parts.config.lrclib_url), parts.cache, parts.keys, parts.config)
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""
@@ -200,6 +204,10 @@ class ResolveService:
         if not tracks:
             return SearchResult(status=SearchStatus.NOTHING_FOUND, problem=_NO_RESULTS)
         return SearchResult(status=SearchStatus.FOUND, tracks=tuple(tracks[: request.limit]))
+
+    async def lyrics(self, request: LyricsRequest) -> LyricsResult:
+        """The lyrics of a track or a query (worker/resolve/lyrics.py)."""
+        return await self._lyrics.find(request)
 
     async def _resolve_text(self, request: ResolveRequest, settings: GuildSettings, text: str) -> ResolveResult:
         tracks = await self._searcher.tracks(text, SEARCH_SIZE)

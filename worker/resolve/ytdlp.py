@@ -37,7 +37,7 @@ from yt_dlp.networking._urllib import (
     _create_http_connection,
 )
 from yt_dlp.networking.common import Request
-from yt_dlp.networking.exceptions import RequestError
+from yt_dlp.networking.exceptions import HTTPError, RequestError
 from yt_dlp.utils import PagedList
 from yt_dlp.utils.networking import HTTPHeaderDict, std_headers
 
@@ -62,6 +62,16 @@ BASE_PARAMS: Final[Mapping[str, Any]] = {
     "noplaylist": False,
 }
 MAX_DOCUMENT_BYTES: Final = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    """A response of `YtDlp.get`, error statuses included (the caller decides what a 404 or a 429 means)."""
+
+    status: int
+    text: str
+    retry_after: str | None = None
+    """The `Retry-After` header as sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +257,11 @@ class YtDlp:
         """A small document through yt-dlp's guarded HTTP stack: (final URL, text)."""
         return await self._run(functools.partial(_fetch_text, url, max_bytes))
 
+    async def get(self, url: str, headers: Mapping[str, str], max_bytes: int = MAX_DOCUMENT_BYTES) -> HttpAnswer:
+        """A GET through the guarded stack that answers error statuses instead of raising (an API's 404 or 429 is
+        an answer); refusals and network errors raise as for `fetch_text`."""
+        return await self._run(functools.partial(_get, url, dict(headers), max_bytes))
+
     async def final_url(self, url: str, headers: Mapping[str, str]) -> str:
         """Where `url` ends up after redirects, each hop checked by the guard (FFmpeg then follows none)."""
         return await self._run(functools.partial(_final_url, url, dict(headers)))
@@ -305,6 +320,23 @@ def _fetch_text(url: str, max_bytes: int, ydl: YoutubeDL) -> tuple[str, str]:
         final_url = str(response.url)
         charset = response.headers.get_content_charset() if hasattr(response.headers, "get_content_charset") else None
     return final_url, data.decode(charset or "utf-8", errors="replace")
+
+
+def _get(url: str, headers: dict[str, str], max_bytes: int, ydl: YoutubeDL) -> HttpAnswer:
+    try:
+        with ydl.urlopen(Request(url, headers=headers)) as response:
+            return HttpAnswer(int(response.status), _decoded(response, max_bytes))
+    except HTTPError as err:
+        try:
+            retry_after = err.response.headers.get("Retry-After")
+            return HttpAnswer(int(err.status), _decoded(err.response, max_bytes), retry_after)
+        finally:
+            err.response.close()
+
+
+def _decoded(response: Any, max_bytes: int) -> str:
+    data: bytes = response.read(max_bytes)
+    return data.decode("utf-8", errors="replace")
 
 
 def _final_url(url: str, headers: dict[str, str], ydl: YoutubeDL) -> str:
