@@ -85,8 +85,17 @@ class WorkerSettings(_Section):
     pot_provider_url: str | None = Field(default=None, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")
     """Base URL of a YouTube PO-token provider (bgutil-ytdlp-pot-provider, compose profile "youtube")."""
     health_port: int | None = Field(default=None, ge=0, le=65535)
+    autoplay_batch: int = Field(default=3, ge=1, le=10)
+    """Tracks autoplay queues at a time; the next ones are found when the last of them starts."""
+    mix_url: str = Field(
+        default="https://www.youtube.com/watch?v={id}&list=RD{id}", pattern=r"^https?://[^\s]*\{id\}[^\s]*$"
+    )
+    """The radio mix of a video (`{id}`: its id), for autoplay after a track of `mix_extractors`."""
+    mix_extractors: Annotated[tuple[str, ...], NoDecode] = ("youtube",)
+    """Extractors (yt-dlp keys, any case) whose tracks have a radio mix at `mix_url`; the others autoplay by a
+    search for their artists."""
 
-    @field_validator("allowed_hosts", mode="before")
+    @field_validator("allowed_hosts", "mix_extractors", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from enum import StrEnum
 from typing import Protocol
 
-from shared.models import Equalizer, FilterChain, QueueItem
+from shared.models import Equalizer, FilterChain, QueueItem, Track
 from worker.audio.stream import PlayableStream
 from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
@@ -22,6 +22,12 @@ class StreamSource(Protocol):
         ...
 
     async def prefetch(self, guild_id: int, item: QueueItem) -> None: ...
+
+
+class RelatedTracks(Protocol):
+    async def related(self, seeds: Sequence[Track], exclude: Collection[Track], limit: int) -> list[Track]:
+        """Up to `limit` tracks like `seeds` (the newest first), none of `exclude`; [] when none are found."""
+        ...
 
 
 class Playback(Protocol):
