@@ -53,8 +53,12 @@ async def test_the_radios_items_count_against_no_members_share(redis: Redis, key
     fence = await _fence(redis, keys)
     await store.append(GUILD, [make_item(1, requester_id=7)], limits=ROOMY)
     await store.append_radio(GUILD, fence, [radio(50, requester_id=7), radio(51, requester_id=7)], max_length=100)
-    assert await store.user_count(GUILD, 7) == 1
-    for _ in range(3):  # popping the radio's items (and skipping them) leaves the member's count alone
+    await store.append(GUILD, [make_item(2, requester_id=7)], limits=ROOMY)
+    assert await store.user_count(GUILD, 7) == 2
+    await store.move(GUILD, 2, 0)  # an autoplayed item first: playing it leaves the member's count alone
+    await players.advance(GUILD, fence, PlayerState(fence=fence), retire=Retire.HISTORY)
+    assert await store.user_count(GUILD, 7) == 2
+    for _ in range(3):
         await players.advance(GUILD, fence, PlayerState(fence=fence), retire=Retire.HISTORY)
     assert await store.user_count(GUILD, 7) == 0
     assert await store.length(GUILD) == 0
