@@ -85,6 +85,8 @@ def test_the_youtube_mix_url_and_the_exclusion_rule(radio_service: ResolveServic
         "https://www.youtube.com/watch?v=dQw4w9WgXcQ&list=RDdQw4w9WgXcQ"
     )
     assert youtube.mix_url(video.model_copy(update={"extractor": "Generic"})) is None
+    odd = video.model_copy(update={"extractor": "Youtube", "source_id": "a&b/c"})
+    assert youtube.mix_url(odd) == "https://www.youtube.com/watch?v=a%26b%2Fc&list=RDa%26b%2Fc"
     same_id = Track(url="https://youtu.be/dQw4w9WgXcQ", title="v again", source_id="dQw4w9WgXcQ", extractor="youtube")
     other = Track(url="https://www.youtube.com/watch?v=other", title="o", source_id="other", extractor="Youtube")
     played = video.model_copy(update={"extractor": "Youtube"})

@@ -12,9 +12,9 @@ import contextlib
 import pytest
 from redis.asyncio import Redis
 
-from shared.commands import JoinCommand, ListenersCommand, StopCommand
+from shared.commands import JoinCommand, ListenersCommand, LoopCommand, StopCommand
 from shared.keys import Keys
-from shared.models import PlayerState, QueueItem, Track
+from shared.models import LoopMode, PlayerState, QueueItem, Track
 from tests.factories import make_item
 from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeRelated, FakeStreams, FakeVoice, FixedLease
@@ -72,6 +72,17 @@ async def test_off_the_queue_ends_as_before(rig: Rig) -> None:  # noqa: F811
     assert rig.related.calls == []
     assert (await rig.state()).now_playing is None
     assert [e.kind for e in await rig.events()].count("queue_finished") == 1
+
+
+async def test_a_looping_track_looks_for_nothing(rig: Rig) -> None:  # noqa: F811
+    rig.related.catalogue = catalogue(make_item(9))
+    await rig.stores.settings.update(GUILD, autoplay=True)
+    await rig.send(LoopCommand(mode=LoopMode.TRACK))
+    await rig.queue(make_item(1))
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until(lambda: len(rig.audio.starts) + rig.audio.gapless >= 3)  # it played three times
+    assert rig.related.calls == []
+    assert await rig.stores.queue.length(GUILD) == 0
 
 
 async def test_alone_the_radio_stops(rig: Rig) -> None:  # noqa: F811

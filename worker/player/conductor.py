@@ -130,7 +130,8 @@ class Conductor:
         page = await self._queue.page(self.guild_id, 0, 1)
         if page.items:
             await self._streams.prefetch(self.guild_id, page.items[0])
-        await self._radio.track_started(item, page.total)
+        if self._state.current.loop is LoopMode.OFF:  # a looping track or queue never runs out
+            await self._radio.track_started(item, page.total)
 
     async def end_current(self, item: QueueItem | None, reason: TrackEndReason, *, replaced: bool = False) -> None:
         """Announce the end of `item`; silence it unless a new track replaces it at once."""

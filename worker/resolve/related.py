@@ -10,6 +10,7 @@ drops every track the caller excludes (what played lately, what is queued): a ra
 from __future__ import annotations
 
 import logging
+import urllib.parse
 from collections.abc import Collection, Sequence
 from typing import Final, Protocol
 
@@ -72,7 +73,7 @@ class MixSource:
     def mix_url(self, seed: Track) -> str | None:
         if not seed.source_id or (seed.extractor or "").lower() not in self._extractors:
             return None
-        return self._d.config.mix_url.replace("{id}", seed.source_id)
+        return self._d.config.mix_url.replace("{id}", urllib.parse.quote(seed.source_id, safe=""))
 
     async def candidates(self, seeds: Sequence[Track], limit: int) -> list[Track] | None:
         url = self.mix_url(seeds[0]) if seeds else None
