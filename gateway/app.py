@@ -11,6 +11,7 @@ from typing import Final
 from arq.connections import ArqRedis
 
 from gateway.commands.admission import Gate
+from gateway.commands.autoplay import AutoplayActions
 from gateway.commands.control import ControlActions
 from gateway.commands.equalizer import EqualizerActions
 from gateway.commands.issuing import Issuer
@@ -100,7 +101,8 @@ class GatewayApp:
         control = ControlActions(gate, issuer, stores.players, stores.votes)
         queue = QueueActions(gate, stores.queue, stores.players, now_ms)
         client = build_client(gateway, ComponentRouter(play, control, queue, stores.players), self._metrics)
-        client.add_cog(PlaybackCog(play, control, Suggestions(stores.searches, stores.recent)))
+        autoplay = AutoplayActions(gate, stores.settings, stores.queue)
+        client.add_cog(PlaybackCog(play, control, Suggestions(stores.searches, stores.recent), autoplay))
         client.add_cog(QueueCog(queue, SettingsActions(gate, stores.settings)))
         client.add_cog(EqualizerCog(EqualizerActions(gate, issuer)))
         live = LiveLyrics(stores.players, now_ms, self._background)

@@ -12,7 +12,11 @@ _HELPERS: Final = r"""
 local function requester(item)
     return string.match(item, '"requester_id":(%d+)')
 end
+local function is_radio(item)
+    return string.find(item, '"autoplay":true', 1, true) ~= nil
+end
 local function share_add(shares, item, delta)
+    if is_radio(item) then return end
     local who = requester(item)
     if who then
         local left = redis.call('HINCRBY', shares, who, delta)
@@ -26,6 +30,15 @@ local function push_many(cmd, key, values, first, last)
         redis.call(cmd, key, unpack(values, i, j))
         i = j + 1
     end
+end
+local function radio_start(queue, qlen)
+    -- the index of the first item of the autoplayed run at the end of the queue; qlen when there is none
+    local last = redis.call('LINDEX', queue, -1)
+    if not last or not is_radio(last) then return qlen end
+    local items = redis.call('LRANGE', queue, 0, -1)
+    local start = #items
+    while start > 0 and is_radio(items[start]) do start = start - 1 end
+    return start
 end
 local function fence_ok(fence_key, token)
     return redis.call('GET', fence_key) == token
@@ -49,6 +62,7 @@ APPEND: Final = (
     + r"""
 -- KEYS: queue, shares, request (or the queue key again when no request)
 -- ARGV: position, max_len, max_per_user, requester, chunk_index (-1 = none), item...
+-- `end` means before the autoplayed items at the end of the queue (at the very end when there are none).
 local queue, shares, req = KEYS[1], KEYS[2], KEYS[3]
 local position, max_len, max_user = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local who, chunk = ARGV[4], tonumber(ARGV[5])
@@ -67,12 +81,16 @@ if n < 0 then n = 0 end
 local items = {}
 for i = 1, n do items[i] = ARGV[5 + i] end
 if n > 0 then
-    local after = -1
-    if position ~= 'end' and chunk > 0 then
+    local after, at_end = -1, position == 'end'
+    if at_end then
+        -- members' items go before the autoplayed ones (the radio plays when the members' tracks ran out)
+        local start = radio_start(queue, qlen)
+        if start < qlen then at_end = false; after = start - 1 end
+    elseif chunk > 0 then
         local pivot = redis.call('HGET', req, 'last')
         if pivot then after = redis.call('LPOS', queue, pivot) or -1 end
     end
-    if position == 'end' then
+    if at_end then
         push_many('RPUSH', queue, items, 1, n)
     elseif after >= 0 then
         local tail = redis.call('LRANGE', queue, after + 1, -1)
@@ -93,6 +111,43 @@ if chunk >= 0 then
     if limited ~= '' then redis.call('HSET', req, 'limited_by', limited) end
 end
 return {n, 0, qlen + n, limited}
+"""
+)
+
+RADIO_APPEND: Final = (
+    _HELPERS
+    + r"""
+-- KEYS: fence, queue   ARGV: token, max_len, item...   -> -1 fenced out, else how many were appended
+-- The owner's autoplay refill: marked items at the very end, within the queue's length limit, counted against
+-- no member's share.
+if not fence_ok(KEYS[1], ARGV[1]) then return -1 end
+local room = tonumber(ARGV[2]) - redis.call('LLEN', KEYS[2])
+local n = 0
+for i = 3, #ARGV do
+    if n >= room then break end
+    if is_radio(ARGV[i]) then
+        redis.call('RPUSH', KEYS[2], ARGV[i])
+        n = n + 1
+    end
+end
+return n
+"""
+)
+
+REMOVE_RADIO: Final = (
+    _HELPERS
+    + r"""
+-- KEYS: queue   -> how many autoplayed items were removed (members' items stay, in their order)
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+local kept, removed = {}, 0
+for _, item in ipairs(items) do
+    if is_radio(item) then removed = removed + 1 else kept[#kept + 1] = item end
+end
+if removed > 0 then
+    redis.call('DEL', KEYS[1])
+    push_many('RPUSH', KEYS[1], kept, 1, #kept)
+end
+return removed
 """
 )
 

@@ -125,6 +125,9 @@ class QueueItem(WireModel):
     """The `/play` request that added it (playlists add many items under one request)."""
     substituted_for: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
     """Set when smart fallback replaced a broken link: the URL that failed."""
+    autoplay: bool = False
+    """Queued by autoplay (the radio), not by a member: members' items go before it, and it counts against no
+    member's share (the queue scripts find it by the compact JSON `"autoplay":true`)."""
 
 
 class FilterChain(WireModel):
@@ -260,6 +263,8 @@ class GuildSettings(WireModel):
     `/skip` skips at once, as for the track's requester and DJs)."""
     sponsorblock: tuple[SponsorCategory, ...] = Field(default=(SponsorCategory.MUSIC_OFFTOPIC,), max_length=8)
     """SponsorBlock categories skipped in YouTube videos; empty = off."""
+    autoplay: bool = False
+    """Radio: when the queue runs out, the owner queues tracks related to the last ones (set with `/autoplay`)."""
 
     @property
     def max_items_per_user(self) -> int:

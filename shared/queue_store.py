@@ -63,6 +63,8 @@ class QueueStore:
         self._remove_uid = redis.register_script(lua.REMOVE_UID)
         self._move = redis.register_script(lua.MOVE)
         self._shuffle = redis.register_script(lua.SHUFFLE)
+        self._radio_append = redis.register_script(lua.RADIO_APPEND)
+        self._remove_radio = redis.register_script(lua.REMOVE_RADIO)
 
     async def append(
         self,
@@ -91,6 +93,21 @@ class QueueStore:
         if limited in (b"queue", b"user_share"):
             limited_by = "queue" if limited == b"queue" else "user_share"
         return AppendResult(int(appended), bool(duplicate), limited_by, int(length))
+
+    async def append_radio(
+        self, guild_id: int, fence: int, items: Sequence[QueueItem], *, max_length: int
+    ) -> int | None:
+        """The owner's autoplay refill: `items` (marked `autoplay`) at the end of the queue, within `max_length`;
+        how many were appended, None when `fence` is stale (another worker owns the guild)."""
+        if any(not item.autoplay for item in items):
+            raise ValueError("only autoplayed items are appended by the radio")
+        keys = [self._keys.fence(guild_id), self._keys.queue(guild_id)]
+        appended = int(await self._radio_append(keys=keys, args=[fence, max_length, *map(encode_item, items)]))
+        return None if appended < 0 else appended
+
+    async def remove_radio(self, guild_id: int) -> int:
+        """Take every autoplayed item out of the queue (autoplay turned off); members' items stay in order."""
+        return int(await self._remove_radio(keys=[self._keys.queue(guild_id)]))
 
     async def length(self, guild_id: int) -> int:
         return int(await aw(self._redis.llen(self._keys.queue(guild_id))))

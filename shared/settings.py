@@ -99,8 +99,17 @@ class WorkerSettings(_Section):
     sponsorblock_ttl_s: int = Field(default=6 * 3600, ge=0, le=7 * 24 * 3600)
     """How long a video's segments (or that it has none) stay cached in Redis."""
     sponsorblock_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    autoplay_batch: int = Field(default=3, ge=1, le=10)
+    """Tracks autoplay queues at a time; the next ones are found when the last of them starts."""
+    mix_url: str = Field(
+        default="https://www.youtube.com/watch?v={id}&list=RD{id}", pattern=r"^https?://[^\s]*\{id\}[^\s]*$"
+    )
+    """The radio mix of a video (`{id}`: its id), for autoplay after a track of `mix_extractors`."""
+    mix_extractors: Annotated[tuple[str, ...], NoDecode] = ("youtube",)
+    """Extractors (yt-dlp keys, any case) whose tracks have a radio mix at `mix_url`; the others autoplay by a
+    search for their artists."""
 
-    @field_validator("allowed_hosts", mode="before")
+    @field_validator("allowed_hosts", "mix_extractors", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):

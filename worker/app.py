@@ -111,6 +111,7 @@ class WorkerParts:
             audio=audio,
             voice=VoiceBridge(guild_id, connection, self.voice_store, lease),
             streams=ResolverStreams(self.resolver),
+            related=self.resolver,
             config=config,
             metrics=self.metrics,
             segments=ResolverSegments(self.resolver.sponsorblock),

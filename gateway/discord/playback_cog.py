@@ -9,6 +9,7 @@ import nextcord
 from nextcord import SlashOption
 from redis.exceptions import RedisError
 
+from gateway.commands.autoplay import AutoplayActions
 from gateway.commands.control import ControlActions
 from gateway.commands.invocation import Invocation, Responder
 from gateway.commands.parsing import MAX_TIME_TEXT, MAX_VOLUME
@@ -16,19 +17,24 @@ from gateway.commands.play import PlayActions, Suggestions
 from gateway.discord.interaction import Interaction, handle
 from gateway.discord.render import autocomplete as choices_payload
 from gateway.discord.slash import autocomplete, choices, slash
+from gateway.wording import autoplay as autoplay_words
 from gateway.wording.reply import Reply
 from shared.commands import MAX_SKIP
 
 _log: Final = logging.getLogger(__name__)
 WHEN: Final = choices("end", "next", "now")
 LOOP_MODES: Final = choices("off", "track", "queue")
+AUTOPLAY_MODES: Final = choices(*autoplay_words.MODES)
 
 
 class PlaybackCog(nextcord.ClientCog):
-    def __init__(self, play: PlayActions, control: ControlActions, suggestions: Suggestions) -> None:
+    def __init__(
+        self, play: PlayActions, control: ControlActions, suggestions: Suggestions, autoplay: AutoplayActions
+    ) -> None:
         self._play = play
         self._control = control
         self._suggestions = suggestions
+        self._autoplay = autoplay
 
     @slash("play", "Play a link or search words (YouTube, SoundCloud, playlists ...).")
     async def play(
@@ -118,6 +124,14 @@ class PlaybackCog(nextcord.ClientCog):
         mode: str = SlashOption(description="off, track or queue", choices=LOOP_MODES),
     ) -> None:
         await handle(interaction, "loop", lambda invocation, _: self._control.loop(invocation, mode))
+
+    @slash("autoplay", "Keep playing related tracks when the queue runs out.")
+    async def autoplay(
+        self,
+        interaction: Interaction,
+        mode: str = SlashOption(description="on or off", choices=AUTOPLAY_MODES),
+    ) -> None:
+        await handle(interaction, "autoplay", lambda invocation, _: self._autoplay.switch(invocation, mode))
 
     @slash("filter", "Audio effects.")
     async def filter(self, interaction: Interaction) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from gateway.wording import equalizer, failures
+from gateway.wording import autoplay, equalizer, failures
 from gateway.wording.custom_ids import PlayerButton
 from gateway.wording.reply import Button, ButtonStyle, Card, CardField, Reply
 from shared.events import (
@@ -89,7 +89,7 @@ def now_playing(state: PlayerState, now_ms: int, *, queued: int | None = None) -
     if item is None:
         return Reply(card=Card(title="Nothing playing", description="Add music with `/play`.", colour=0x99AAB5))
     fields = [
-        CardField("Requested by", f"<@{item.requester_id}>"),
+        CardField("Requested by", autoplay.MARK if item.autoplay else f"<@{item.requester_id}>"),
         CardField("Volume", f"{state.volume}%"),
         CardField("Loop", state.loop.value),
     ]
@@ -159,7 +159,8 @@ def history_page(page: Page, page_index: int) -> Reply:
 
 
 def _item_line(number: int, item: QueueItem) -> str:
-    return f"`{number}.` {track_link(item.track)} · {duration(item.track.duration_ms)} · <@{item.requester_id}>"
+    by = autoplay.MARK if item.autoplay else f"<@{item.requester_id}>"
+    return f"`{number}.` {track_link(item.track)} · {duration(item.track.duration_ms)} · {by}"
 
 
 def resolve_outcome(result: ResolveResult, position: InsertPosition, query: str) -> Reply:
@@ -294,6 +295,7 @@ def settings_card(settings: GuildSettings) -> Reply:
         CardField(
             "SponsorBlock", ", ".join(c.value for c in settings.sponsorblock) if settings.sponsorblock else "off"
         ),
+        CardField("Autoplay", "on (`/autoplay`)" if settings.autoplay else "off (`/autoplay`)"),
     )
     return Reply(card=Card(title="Settings", fields=fields))
 

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 import pytest
 
+from gateway.commands.autoplay import AutoplayActions
 from gateway.commands.control import ControlActions
 from gateway.commands.equalizer import EqualizerActions
 from gateway.commands.option_check import CommandSchemas
@@ -35,7 +36,9 @@ def schemas() -> CommandSchemas:
     """The cogs only keep their collaborators; their declarations do not need them."""
     none: Any = None
     cogs = [
-        PlaybackCog(cast(PlayActions, none), cast(ControlActions, none), cast(Suggestions, none)),
+        PlaybackCog(
+            cast(PlayActions, none), cast(ControlActions, none), cast(Suggestions, none), cast(AutoplayActions, none)
+        ),
         QueueCog(cast(QueueActions, none), cast(SettingsActions, none)),
         EqualizerCog(cast(EqualizerActions, none)),
     ]

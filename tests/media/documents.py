@@ -132,3 +132,32 @@ def search_index(base: str) -> bytes:
         for tone in CATALOG
     ]
     return dumps(index)
+
+
+TUBE_ARTIST: Final = "Encore Tube Channel"
+MIX_BEFORE: Final = 3
+MIX_AFTER: Final = 6
+
+
+def tube_id(k: int) -> str:
+    """The id of tube video `k` (0-based): its audio is `CATALOG[k % 18]`."""
+    return f"t{k % len(CATALOG):02d}"
+
+
+def tube_title(k: int) -> str:
+    return f"Tube {tube_id(k)}: {CATALOG[k % len(CATALOG)].title}"
+
+
+def tube_video(base: str, k: int) -> bytes:
+    """The metadata the `localtube` extractor reads for video `k`."""
+    tone = CATALOG[k % len(CATALOG)]
+    acodec = "opus" if tone.codec.ext in ("ogg", "webm") else tone.codec.ext
+    meta = {"id": tube_id(k), "title": tube_title(k), "artist": TUBE_ARTIST, "duration": tone.seconds}
+    return dumps({**meta, "url": f"{base}/{tone.file}", "ext": tone.codec.ext, "acodec": acodec})
+
+
+def tube_mix(k: int) -> bytes:
+    """Video `k`'s mix: the `MIX_BEFORE` videos before it, itself, the `MIX_AFTER` after it (cycling through the
+    18), so a radio that walks through it meets what it played before."""
+    ids = [(k + offset) % len(CATALOG) for offset in range(-MIX_BEFORE, MIX_AFTER + 1)]
+    return dumps([{"id": tube_id(i), "title": tube_title(i), "duration": CATALOG[i].seconds} for i in ids])

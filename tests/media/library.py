@@ -9,6 +9,7 @@ Layout under the root (every absolute URL inside starts with the `base` it is se
     pages/unrelated.html           a page without media that names nothing
     lists/mix.m3u, lists/plain.m3u8, lists/radio.pls   playlists, mix.m3u with entries the URL guard must drop
     search/index.json              the `localsearch` extractor's index
+    tube/t<KK>.json, tube/mix_t<KK>.json   the `localtube` videos (one per tone) and their mixes
 
 Only ffmpeg and the standard library are used, and nothing outside the root is read or written. The tones render
 while the text documents are written; only the RSS feed waits for them (it carries the files' sizes).
@@ -54,6 +55,9 @@ def _write_documents(root: Path, base: str, items: int) -> None:
     _write(root / "lists" / "plain.m3u8", documents.plain_m3u(base))
     _write(root / "lists" / "radio.pls", documents.pls(base))
     _write(root / "search" / "index.json", documents.search_index(base))
+    for k in range(len(CATALOG)):
+        _write(root / "tube" / f"{documents.tube_id(k)}.json", documents.tube_video(base, k))
+        _write(root / "tube" / f"mix_{documents.tube_id(k)}.json", documents.tube_mix(k))
 
 
 def write_feed(path: Path, base: str, feed: Feed, library: Path) -> None:

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from shared.events import SubstitutionReason
 from shared.failures import Problem, ProblemKind
-from shared.models import Equalizer, FilterChain, QueueItem, SkipSegment
+from shared.models import Equalizer, FilterChain, QueueItem, SkipSegment, Track
 from tests.factories import make_stream
 from worker.audio.errors import SourceError
 from worker.audio.stream import PlayableStream
 from worker.player.ports import HoldReason, SpliceListener, TrackEndListener
 from worker.resolve.models import StreamResult
+from worker.resolve.related import fresh
 from worker.resolve.sponsorblock import video_id
 from worker.voice.connection import VoiceStatus
 
@@ -311,6 +312,23 @@ class FakeSegments:
         if item.track.url not in self.cached:
             await self.release.wait()
         return self.segments.get(item.track.url, ())
+
+
+@dataclass
+class FakeRelated:
+    """`RelatedTracks` over a fixed catalogue: the first `limit` of it that are none of `exclude` (the resolver's own
+    exclusion rule); `calls` records each call's seeds' titles and what it excluded."""
+
+    catalogue: list[Track] = field(default_factory=list)
+    calls: list[tuple[list[str], list[str]]] = field(default_factory=list)
+    gate: asyncio.Event | None = None
+    """When set, every answer waits for it (a slow search)."""
+
+    async def related(self, seeds: Sequence[Track], exclude: Collection[Track], limit: int) -> list[Track]:
+        self.calls.append(([seed.title for seed in seeds], [track.title for track in exclude]))
+        if self.gate is not None:
+            await self.gate.wait()
+        return fresh(self.catalogue, exclude, limit)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from redis.asyncio import Redis
@@ -45,7 +45,7 @@ from shared.settings_store import SettingsStore
 from tests.factories import make_item, titles
 from tests.fakediscord.waiting import wait_until, wait_until_async
 from tests.worker.configs import player_config
-from tests.worker.fakes import FakeAudio, FakeStreams, FakeVoice, FixedLease
+from tests.worker.fakes import FakeAudio, FakeRelated, FakeStreams, FakeVoice, FixedLease
 from worker.player.config import PlayerStores
 from worker.player.guild_player import GuildPlayer
 
@@ -66,6 +66,7 @@ class Rig:
     player: GuildPlayer
     task: asyncio.Task[None]
     cursor: str = "0-0"
+    related: FakeRelated = field(default_factory=FakeRelated)
 
     async def send(self, command: Command) -> str:
         entry_id = await self.stores.commands.append(GUILD, command)
@@ -118,12 +119,21 @@ async def rig(redis: Redis, keys: Keys) -> AsyncIterator[Rig]:
     lease = await LeaseStore(redis, keys).acquire(GUILD, "test", 60_000)
     assert lease is not None
     fixed = FixedLease(lease.fence)
-    audio, voice, streams = FakeAudio(), FakeVoice(), FakeStreams()
+    audio, voice, streams, related = FakeAudio(), FakeVoice(), FakeStreams(), FakeRelated()
     config = player_config(checkpoint_ms=50, voice_connect_timeout_s=1.0, settings_refresh_s=0.2)
-    player = GuildPlayer(GUILD, lease=fixed, stores=stores, audio=audio, voice=voice, streams=streams, config=config)
+    player = GuildPlayer(
+        GUILD,
+        lease=fixed,
+        stores=stores,
+        audio=audio,
+        voice=voice,
+        streams=streams,
+        related=related,
+        config=config,
+    )
     await player.prepare()
     task = asyncio.create_task(player.run())
-    rig = Rig(redis, keys, stores, audio, voice, streams, fixed, player, task, cursor=player.cursor)
+    rig = Rig(redis, keys, stores, audio, voice, streams, fixed, player, task, cursor=player.cursor, related=related)
     yield rig
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -309,6 +319,7 @@ async def test_restart_resumes_at_the_checkpoint(redis: Redis, keys: Keys, rig: 
         audio=audio,
         voice=FakeVoice(),
         streams=FakeStreams(),
+        related=FakeRelated(),
         config=player_config(checkpoint_ms=50),
     )
     await successor.prepare()

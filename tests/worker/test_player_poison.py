@@ -19,7 +19,7 @@ from shared.keys import Keys
 from shared.models import ItemTrouble, PlayerState
 from tests.factories import make_item, titles
 from tests.worker.configs import player_config
-from tests.worker.fakes import FakeAudio, FakeStreams, FakeVoice, FixedLease
+from tests.worker.fakes import FakeAudio, FakeRelated, FakeStreams, FakeVoice, FixedLease
 from tests.worker.test_player import GUILD, VOICE, Rig, _playing, rig
 from worker.player.guild_player import GuildPlayer
 
@@ -59,7 +59,7 @@ async def _player(rig: Rig, audio: FakeAudio, fence: int) -> tuple[GuildPlayer, 
     config = player_config(checkpoint_ms=50, voice_connect_timeout_s=1.0, max_crashes=3)
     player = GuildPlayer(
         GUILD, lease=FixedLease(fence), stores=rig.stores, audio=audio, voice=FakeVoice(), streams=FakeStreams(),
-        config=config,
+        related=FakeRelated(), config=config,
     )  # fmt: skip
     await player.prepare()
     return player, asyncio.create_task(player.run())

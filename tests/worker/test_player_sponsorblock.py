@@ -25,7 +25,7 @@ from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
 from tests.fakediscord.waiting import wait_until_async
 from tests.worker.configs import player_config
-from tests.worker.fakes import FakeAudio, FakeSegments, FakeStreams, FakeVoice, FixedLease
+from tests.worker.fakes import FakeAudio, FakeRelated, FakeSegments, FakeStreams, FakeVoice, FixedLease
 from tests.worker.test_player import GUILD, ROOMY, VOICE, Rig
 from worker.player.config import PlayerStores
 from worker.player.guild_player import GuildPlayer
@@ -77,8 +77,8 @@ def make_rig(redis: Redis, keys: Keys) -> RigFactory:
         voice.become_ready()
         config = player_config(checkpoint_ms=50, voice_connect_timeout_s=1.0, settings_refresh_s=0.2)
         player = GuildPlayer(
-            GUILD, lease=fixed, stores=stores, audio=audio, voice=voice, streams=streams, config=config,
-            segments=segments,
+            GUILD, lease=fixed, stores=stores, audio=audio, voice=voice, streams=streams, related=FakeRelated(),
+            config=config, segments=segments,
         )  # fmt: skip
         await player.prepare()
         task = asyncio.create_task(player.run())

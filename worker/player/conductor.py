@@ -33,8 +33,9 @@ from shared.queue_store import QueueStore
 from shared.tasks import TaskOwner
 from worker.player import poison_policy
 from worker.player.announcer import Announcer
-from worker.player.inbox import ItemFailed
+from worker.player.inbox import ItemFailed, RelatedFound
 from worker.player.ports import StreamSource
+from worker.player.radio import Radio
 from worker.player.segments import SegmentSkipper
 from worker.player.state import Fenced, FencedState
 from worker.player.track_driver import TrackDriver, next_after
@@ -59,6 +60,7 @@ class Conductor:
         moved_on: Callable[[ItemFailed], None],
         metrics: WorkerMetrics,
         prepare_ahead_ms: int,
+        radio: Radio,
     ) -> None:
         """`moved_on` queues the ItemFailed of a failed item into the player's inbox."""
         self.guild_id = guild_id
@@ -71,6 +73,7 @@ class Conductor:
         self._moved_on = moved_on
         self._metrics = metrics
         self._prepare_ahead_ms = prepare_ahead_ms
+        self._radio = radio
         self.applying: Command | None = None
         """The command being applied, while it is (a /play's first audio is timed from it)."""
         self.awaiting_audio: Command | None = None
@@ -138,6 +141,8 @@ class Conductor:
         if page.items:
             self._skipper.look_up(page.items[0], deliver=False)
             await self._streams.prefetch(self.guild_id, page.items[0])
+        if self._state.current.loop is LoopMode.OFF:  # a looping track or queue never runs out
+            await self._radio.track_started(item, page.total)
 
     async def end_current(self, item: QueueItem | None, reason: TrackEndReason, *, replaced: bool = False) -> None:
         """Announce the end of `item`; silence it unless a new track replaces it at once."""
@@ -164,19 +169,29 @@ class Conductor:
         retire = self._state.retire_mode() if error is None else Retire.HISTORY
         item = await self._state.advance(state.cursor, retire=retire)
         await self._announcer.publish(self._announcer.event(TrackEnded, item=finished, reason=reason))
-        await self.play_or_finish(item)
+        await self.play_or_finish(item, finished)
 
     async def item_failed(self, failed: ItemFailed) -> None:
         current = self._state.current.now_playing
         if current is not None and current.uid == failed.uid and not self._driver.playing:
             await self.track_done(failed.detail)
 
-    async def play_or_finish(self, item: QueueItem | None) -> None:
+    async def play_or_finish(self, item: QueueItem | None, finished: QueueItem | None) -> None:
+        """Play `item`, the one after `finished`; with none, the queue is finished unless autoplay adds to it."""
         if item is not None:
             await self.play_or_adopt(item)
             return
         await self._driver.stop()
-        await self._announcer.publish(self._announcer.event(QueueFinished))
+        if not await self._radio.queue_ran_out(finished):
+            await self._announcer.publish(self._announcer.event(QueueFinished))
+
+    async def radio_found(self, found: RelatedFound) -> None:
+        """Queue the related tracks autoplay found (if it still wants them) and play them if nothing plays."""
+        queued = await self._radio.apply(found)
+        if queued:
+            await self.start_if_idle(self._state.current.cursor)
+        elif queued is False and self._state.current.now_playing is None:
+            await self._announcer.publish(self._announcer.event(QueueFinished))
 
     async def prepare_next(self) -> None:
         """Near the end of a track, open the next one so it follows without a gap."""
@@ -244,4 +259,5 @@ class Conductor:
     async def close(self) -> None:
         await self._side_tasks.aclose()
         await self._skipper.close()
+        await self._radio.close()
         await self._driver.close()

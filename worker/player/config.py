@@ -27,6 +27,8 @@ class PlayerConfig:
     """A voice connection that gave up (NEEDS_REJOIN, FAILED) is asked to rejoin after this, doubling to the max."""
     max_crashes: int
     """An item the player crashed on this many times is skipped (the supervisor restarts crashed players)."""
+    autoplay_batch: int = 3
+    """Tracks autoplay queues at a time (worker/player/radio.py)."""
 
     @classmethod
     def from_settings(cls, settings: WorkerSettings) -> PlayerConfig:
@@ -39,6 +41,7 @@ class PlayerConfig:
             lease_doubt_s=settings.lease_doubt_s,
             rejoin_backoff_s=(settings.rejoin_initial_s, settings.rejoin_max_s),
             max_crashes=settings.max_crashes_per_item,
+            autoplay_batch=settings.autoplay_batch,
         )
 
 

@@ -50,12 +50,22 @@ from worker.player.inbox import (
     Inbox,
     ItemFailed,
     LeaseDoubt,
+    RelatedFound,
     SegmentsArrived,
     SplicePassed,
     TrackDone,
 )
-from worker.player.ports import AudioOutput, HoldReason, LeaseView, SegmentSource, StreamSource, VoicePort
+from worker.player.ports import (
+    AudioOutput,
+    HoldReason,
+    LeaseView,
+    RelatedTracks,
+    SegmentSource,
+    StreamSource,
+    VoicePort,
+)
 from worker.player.presence import Presence, Rejoiner
+from worker.player.radio import Radio
 from worker.player.segments import SegmentSkipper
 from worker.player.state import Fenced, FencedState
 from worker.player.track_driver import TrackDriver
@@ -79,6 +89,7 @@ class GuildPlayer:
         audio: AudioOutput,
         voice: VoicePort,
         streams: StreamSource,
+        related: RelatedTracks,
         config: PlayerConfig,
         metrics: WorkerMetrics | None = None,
         segments: SegmentSource | None = None,
@@ -102,15 +113,18 @@ class GuildPlayer:
             guild_id, state=self._state, driver=self._driver, source=segments, announcer=self._announcer,
             arrived=self._inbox.put_nowait, categories=lambda: self._settings.sponsorblock,
         )  # fmt: skip
-        self._conductor = Conductor(
-            guild_id, state=self._state, driver=self._driver, skipper=self._skipper, streams=streams,
-            queue=stores.queue,
-            announcer=self._announcer, moved_on=self._inbox.put_nowait, metrics=self._metrics,
-            prepare_ahead_ms=config.prepare_ahead_ms,
-        )  # fmt: skip
         self._settings = GuildSettings()
         self._last_settings = 0.0
         self._presence = Presence()
+        self._radio = Radio(
+            guild_id, state=self._state, stores=stores, related=related, presence=self._presence,
+            found=self._inbox.put_nowait, batch=config.autoplay_batch,
+        )  # fmt: skip
+        self._conductor = Conductor(
+            guild_id, state=self._state, driver=self._driver, skipper=self._skipper, streams=streams,
+            queue=stores.queue, announcer=self._announcer, moved_on=self._inbox.put_nowait, metrics=self._metrics,
+            prepare_ahead_ms=config.prepare_ahead_ms, radio=self._radio,
+        )  # fmt: skip
         self._rejoiner = Rejoiner(guild_id, config.rejoin_backoff_s)
         self.released = False
         self._side_tasks = TaskOwner()
@@ -197,6 +211,8 @@ class GuildPlayer:
                 await self._skipper.arrived(message)
             elif isinstance(message, ItemFailed):
                 await self._conductor.item_failed(message)
+            elif isinstance(message, RelatedFound):
+                await self._conductor.radio_found(message)
             await self._housekeeping()
 
     async def _await_lease(self) -> None:
@@ -251,6 +267,7 @@ class GuildPlayer:
                 await self._set_paused(isinstance(command, PauseCommand), cursor)
             case StopCommand():
                 previous = state.current.now_playing
+                self._radio.stop()
                 await state.stop(cursor)
                 await conductor.end_current(previous, TrackEndReason.STOPPED)
             case LeaveCommand():
@@ -302,7 +319,7 @@ class GuildPlayer:
             return
         item = await self._state.advance(cursor, retire=self._state.retire_mode(), skip_extra=count - 1)
         await self._conductor.end_current(previous, TrackEndReason.SKIPPED, replaced=item is not None)
-        await self._conductor.play_or_finish(item)
+        await self._conductor.play_or_finish(item, previous)
 
     async def _set_paused(self, paused: bool, cursor: str) -> None:
         await self._state.commit(self._state.next(cursor=cursor, paused=paused))
@@ -395,6 +412,7 @@ class GuildPlayer:
             await self._leave(state.cursor, reason)
 
     async def _leave(self, cursor: str, reason: LeaveReason) -> None:
+        self._radio.stop()
         await self._state.commit(self._state.next(cursor=cursor, voice_channel_id=None, paused=False))
         await self._conductor.silence()
         self._voice_closed = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.command_store import StreamEntry
-from shared.models import SkipSegment
+from shared.models import SkipSegment, Track
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,4 +57,14 @@ class LeaseDoubt:
     """The audio sink refused a frame (the lease was not renewed in time): look at the lease now."""
 
 
-Inbox = CommandArrived | TrackDone | SplicePassed | SegmentsArrived | ItemFailed | Halt | LeaseDoubt
+@dataclass(frozen=True, slots=True)
+class RelatedFound:
+    """The radio's search `generation` found `tracks` (worker/player/radio.py), to be queued for `requester_id`
+    (the seed's requester)."""
+
+    generation: int
+    requester_id: int
+    tracks: tuple[Track, ...]
+
+
+Inbox = CommandArrived | TrackDone | SplicePassed | SegmentsArrived | ItemFailed | Halt | LeaseDoubt | RelatedFound

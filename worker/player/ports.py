@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from enum import StrEnum
 from typing import Protocol
 
-from shared.models import Equalizer, FilterChain, QueueItem, SkipSegment
+from shared.models import Equalizer, FilterChain, QueueItem, SkipSegment, Track
 from worker.audio.stream import PlayableStream
 from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
@@ -41,6 +41,12 @@ class SegmentSource(Protocol):
 
     async def fetch(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
         """From the cache or the API; None when the API could not be asked."""
+        ...
+
+
+class RelatedTracks(Protocol):
+    async def related(self, seeds: Sequence[Track], exclude: Collection[Track], limit: int) -> list[Track]:
+        """Up to `limit` tracks like `seeds` (the newest first), none of `exclude`; [] when none are found."""
         ...
 
 

@@ -25,6 +25,11 @@ class Presence:
     def listeners(self, count: int, now: float) -> None:
         self._alone_since = now if count == 0 else None
 
+    @property
+    def alone(self) -> bool:
+        """Nobody listens in the bot's channel (as last reported by the gateway)."""
+        return self._alone_since is not None
+
     def joined(self) -> None:
         self._alone_since = None
 

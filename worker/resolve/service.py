@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from typing import Final, Literal
 
 from yt_dlp.utils import YoutubeDLError
@@ -43,6 +43,7 @@ from worker.resolve.models import ChunkOutcome, StreamResult
 from worker.resolve.parts import ResolverParts
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_stop, limits_for
 from worker.resolve.probe import DirectProbe
+from worker.resolve.related import ArtistSearch, MixSource, RelatedFinder
 from worker.resolve.search import Searcher
 from worker.resolve.sponsorblock import SponsorBlock
 from worker.resolve.streams import StreamResolver
@@ -131,6 +132,7 @@ class ResolveService:
             ttl_s=parts.config.sponsorblock_ttl_s, timeout_s=parts.config.sponsorblock_timeout_s,
         )  # fmt: skip
         self._lyrics = LyricsFinder(Lrclib(parts.ytdlp, parts.config.lrclib_url), parts.cache, parts.keys, parts.config)
+        self._related = RelatedFinder([MixSource(parts), ArtistSearch(self._searcher)])
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""
@@ -351,6 +353,10 @@ class ResolveService:
             result = await self._streams.stream_for(item, guild_id)
             verdict.outcome = "ok" if result.stream is not None else "failed"
             return result
+
+    async def related(self, seeds: Sequence[Track], exclude: Collection[Track], limit: int) -> list[Track]:
+        """Autoplay: up to `limit` tracks like `seeds` (newest first), none of `exclude` (see `RelatedFinder`)."""
+        return await self._related.related(seeds, exclude, limit)
 
     async def prefetch(self, item: QueueItem, guild_id: int) -> None:
         """Resolve the next item ahead of time; the result waits in the stream cache for `stream_for`."""

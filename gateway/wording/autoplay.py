@@ -1,0 +1,19 @@
+"""What members read about autoplay (the radio that keeps playing related tracks when the queue runs out)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+MARK: Final = "📻 autoplay"
+"""Shown instead of a requester on the items autoplay queued (the queue, the history, the now-playing card)."""
+MODES: Final = ("on", "off")
+BAD_MODE: Final = "Autoplay must be `on` or `off`."
+
+
+def switched(on: bool, removed: int) -> str:
+    """The reply to `/autoplay on|off`; `removed`: the autoplayed items `off` took out of the queue."""
+    if on:
+        return "📻 Autoplay on: when the queue runs out, related tracks keep playing."
+    if removed:
+        return f"📻 Autoplay off: {removed} autoplayed track(s) taken out of the queue."
+    return "📻 Autoplay off: the music stops when the queue runs out."
