@@ -1,7 +1,7 @@
 """Session fixtures for offline media: the loopback media server with the generated library, and the yt-dlp plugins.
 
 Importing this module (it is listed in tests/conftest.py's `pytest_plugins`) puts tests/ytdlp_plugins on sys.path,
-so the first YoutubeDL of the session loads the `localsearch`, `localpaged` and `localtube` extractors.
+so the first YoutubeDL of the session loads the `localsearch`, `localpaged`, `localyoutube` and `localtube` extractors.
 """
 
 from __future__ import annotations

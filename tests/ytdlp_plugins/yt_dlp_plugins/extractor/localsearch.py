@@ -76,12 +76,12 @@ class LocalPagedIE(InfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
         return result
 
 
-class LocalTubeIE(InfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
+class LocalYouTubeIE(InfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
     """http://127.0.0.1:<port>/tube/<11-character id>/<file>?d=<seconds>: a "YouTube video" whose audio is
     /e2e/<file> on the same server. It answers as yt-dlp's YouTube extractor does (extractor "youtube", the video id
     as `id`), so what encore does for YouTube videos (SponsorBlock) can be tested offline."""
 
-    IE_NAME = "localtube"
+    IE_NAME = "localyoutube"
     _VALID_URL = (
         r"(?P<base>https?://127\.0\.0\.1:\d+)/tube/(?P<id>[A-Za-z0-9_-]{11})/(?P<file>[\w.-]+)(?:\?d=(?P<d>\d+))?$"
     )
