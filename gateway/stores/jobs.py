@@ -7,7 +7,7 @@ from typing import Final, Protocol
 
 from arq.connections import ArqRedis
 from arq.jobs import Job, ResultNotFound
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
 
 from shared import codec
@@ -75,43 +75,28 @@ class JobClient:
     async def resolve_result(self, request_id: str, timeout_s: float) -> ResolveResult | None:
         """The result, or None if it is not ready within `timeout_s`."""
         raw = await self._wait(resolve_job_id(request_id), timeout_s)
-        if raw is None:
-            return None
-        try:
-            return ResolveResult.model_validate(raw)
-        except ValidationError:
-            _log.error("resolve job %s returned a result that does not validate", request_id)
-            return ResolveResult(status=ResolveStatus.FAILED, problem=_JOB_FAILED)
+        failed = ResolveResult(status=ResolveStatus.FAILED, problem=_JOB_FAILED)
+        return None if raw is None else _read(raw, ResolveResult, failed, f"resolve job {request_id}")
 
     async def search(self, request: SearchRequest, search_id: str, timeout_s: float) -> SearchResult | None:
-        job_id = search_job_id(search_id)
-        await self._arq.enqueue_job(
-            JobName.SEARCH.value, request.model_dump(mode="json"), _job_id=job_id, _queue_name=self._queue
-        )
-        raw = await self._wait(job_id, timeout_s)
-        if raw is None:
-            return None
-        try:
-            return SearchResult.model_validate(raw)
-        except ValidationError:
-            _log.error("search job %s returned a result that does not validate", search_id)
-            return SearchResult(status=SearchStatus.FAILED, problem=_JOB_FAILED)
+        failed = SearchResult(status=SearchStatus.FAILED, problem=_JOB_FAILED)
+        return await self._ask(JobName.SEARCH, request, search_job_id(search_id), timeout_s, SearchResult, failed)
 
     async def lyrics(self, request: LyricsRequest, lyrics_id: str, timeout_s: float) -> LyricsResult | None:
-        job_id = lyrics_job_id(lyrics_id)
-        await self._arq.enqueue_job(
-            JobName.LYRICS.value, request.model_dump(mode="json"), _job_id=job_id, _queue_name=self._queue
-        )
+        failed = LyricsResult(status=LyricsStatus.FAILED, problem=LyricsProblem.JOB_FAILED)
+        return await self._ask(JobName.LYRICS, request, lyrics_job_id(lyrics_id), timeout_s, LyricsResult, failed)
+
+    async def _ask[M: BaseModel](
+        self, name: JobName, request: BaseModel, job_id: str, timeout_s: float, model: type[M], failed: M
+    ) -> M | None:
+        """Enqueue a job and wait for its result: None when it is not ready within `timeout_s`, `failed` when the
+        job raised, kept no result or returned one that does not validate."""
+        payload = request.model_dump(mode="json")
+        await self._arq.enqueue_job(name.value, payload, _job_id=job_id, _queue_name=self._queue)
         raw = await self._wait(job_id, timeout_s)
         if raw is None:
             return None
-        if raw == _FAILED_JOB:
-            return LyricsResult(status=LyricsStatus.FAILED, problem=LyricsProblem.JOB_FAILED)
-        try:
-            return LyricsResult.model_validate(raw)
-        except ValidationError:
-            _log.error("lyrics job %s returned a result that does not validate", lyrics_id)
-            return LyricsResult(status=LyricsStatus.FAILED, problem=LyricsProblem.JOB_FAILED)
+        return failed if raw == _FAILED_JOB else _read(raw, model, failed, f"{name.value} job {job_id}")
 
     async def _wait(self, job_id: str, timeout_s: float) -> object | None:
         job = Job(job_id, self._arq, _queue_name=self._queue, _deserializer=codec.loads)
@@ -130,3 +115,11 @@ class JobClient:
             _log.error("job %s failed", job_id, exc_info=True)
             return dict(_FAILED_JOB)
         return result
+
+
+def _read[M: BaseModel](raw: object, model: type[M], failed: M, what: str) -> M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        _log.error("%s returned a result that does not validate", what)
+        return failed
