@@ -31,6 +31,9 @@ from redis.asyncio import Redis
 from bench.loop_stall import LoopStallProbe
 from bench.soak_probes import Window, clock_deltas, scrape_all, summarize, udp_receive_drops
 from bench.stats import percentile
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.voice.capture import HeardAudio
+from localdiscord.world.models import Channel, Guild, Member
 from shared.keys import Keys
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
@@ -38,9 +41,6 @@ from tests.chaos.media import RAMP_SECONDS, ChaosMedia, make_chaos_media, media_
 from tests.chaos.timeline import Takeover, ramp_takeover
 from tests.e2e.analysis import sounding_times
 from tests.e2e.stack import Stack
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.voice.capture import HeardAudio
-from tests.fakediscord.world.models import Channel, Guild, Member
 from tests.gateway.e2e import EVERYONE, build_world
 from tests.services.redis_server import RedisServer, free_port
 

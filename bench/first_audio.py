@@ -32,10 +32,10 @@ from typing import Final
 from redis.asyncio import Redis
 
 from bench.stats import percentile
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.waiting import wait_until
 from tests.e2e.media import E2EMedia, make_e2e_media
 from tests.e2e.stack import Stack
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.waiting import wait_until
 from tests.gateway.e2e import build_world
 from tests.media.fixtures import PLAYLIST_ITEMS
 from tests.media.library import write_library

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from localdiscord.fake_discord import FakeDiscord
 from shared.keys import Keys
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
-from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import GatewayProcess, World, answer, build_world
 from tests.media.library import write_library
 from tests.media.server import MediaServer

@@ -26,13 +26,13 @@ from redis.asyncio import Redis
 
 from bench.loop_stall import LoopStallProbe
 from bench.resolver import SETTINGS, resolve_service, resolve_worker
+from localdiscord.waiting import wait_until_async
 from shared import codec
 from shared.jobs import ResolveRequest, SearchRequest
 from shared.keys import Keys
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
-from tests.fakediscord.waiting import wait_until_async
 from tests.media.documents import Feed
 from tests.media.library import PLUGIN_DIR, write_feed, write_library
 from tests.media.server import MediaServer

@@ -15,7 +15,7 @@ pytest_plugins: list[str] = [
     "tests.netguard",
     "tests.audio.hop_watch",
     "tests.media.fixtures",
-    "tests.fakediscord.fixtures",
+    "tests.localdiscord.fixtures",
     "tests.voice.fixtures",
     "tests.e2e.fixtures",
     "tests.chaos.fixtures",

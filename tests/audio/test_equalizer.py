@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from localdiscord.voice.audio_analysis import pcm_window, peak_dbfs, tone_level_db
+from localdiscord.voice.opus_codec import decode_packets
 from shared.models import Equalizer, EqualizerPreset
 from tests.audio.conftest import Media
 from tests.audio.draining import drain
 from tests.factories import make_stream
-from tests.fakediscord.voice.audio_analysis import pcm_window, peak_dbfs, tone_level_db
-from tests.fakediscord.voice.opus_codec import decode_packets
 from worker.audio.ffmpeg_args import PlaybackMode, TrackRequest
 from worker.audio.ffmpeg_source import SourceState
 from worker.audio.opener import SourceOpener

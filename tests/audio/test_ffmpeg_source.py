@@ -7,12 +7,12 @@ from typing import override
 
 import pytest
 
+from localdiscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, rms_dbfs
+from localdiscord.voice.opus_codec import decode_packets
 from shared.models import Equalizer, EqualizerPreset, FilterChain, FilterPreset
 from tests.audio.conftest import Media
 from tests.audio.draining import drain
 from tests.factories import make_stream
-from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, peak_dbfs, rms_dbfs
-from tests.fakediscord.voice.opus_codec import decode_packets
 from tests.media.server import MediaServer
 from tests.services.proc import process_exists
 from worker.audio.errors import SourceError

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from localdiscord.voice.audio_analysis import dominant_frequency, pcm_window, rms_dbfs
+from localdiscord.voice.opus_codec import decode_packets
 from tests.audio.conftest import Media
 from tests.audio.fakes import RecordingSink
 from tests.factories import make_stream
-from tests.fakediscord.voice.audio_analysis import dominant_frequency, pcm_window, rms_dbfs
-from tests.fakediscord.voice.opus_codec import decode_packets
 from worker.audio.ffmpeg_args import PlaybackMode, TrackRequest
 from worker.audio.frames import SILENCE_FRAME
 from worker.audio.opener import SourceOpener

@@ -19,7 +19,7 @@ from typing import Any, Final, Self
 
 from redis.asyncio import Redis
 
-from tests.fakediscord.fake_discord import FakeDiscord
+from localdiscord.fake_discord import FakeDiscord
 
 WRITE_COMMANDS: Final = frozenset({
     "SET", "SETEX", "PSETEX", "SETNX", "GETSET", "GETDEL", "MSET", "APPEND", "DEL", "UNLINK", "EXPIRE", "PEXPIRE",

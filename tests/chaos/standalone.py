@@ -12,11 +12,11 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from localdiscord.config import FakeConfig
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.voice.capture import HeardAudio
 from tests.chaos.media import ChaosMedia, make_chaos_media, media_process
 from tests.e2e.stack import Stack, started_stack
-from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.voice.capture import HeardAudio
 from tests.services.redis_server import RedisServer
 from worker.audio.frames import FRAME_S, FRAME_SAMPLES
 

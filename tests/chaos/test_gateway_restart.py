@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
+from localdiscord.config import FakeConfig
 from tests.chaos.ledger import ledger
 from tests.chaos.media import ChaosMedia
 from tests.chaos.timeline import longest_gap, ramp_takeover
 from tests.e2e.stack import Stack
-from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]
 

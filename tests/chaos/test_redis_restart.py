@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from localdiscord.fake_discord import FakeDiscord
 from tests.chaos.ledger import ledger
 from tests.chaos.media import ChaosMedia
 from tests.chaos.timeline import longest_gap, ramp_position_at
 from tests.e2e.stack import Stack, started_stack
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 from tests.services.redis_server import RedisServer
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]

@@ -14,7 +14,7 @@ from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
 from tests.e2e.stack import Stack
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 from tests.media.server import MediaServer
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from localdiscord.voice.capture import HeardAudio, PcmChunk
 from tests.chaos.media import RAMP_BASE_HZ, RAMP_SLOPE_HZ_PER_S
 from tests.chaos.timeline import ramp_takeover
-from tests.fakediscord.clients.tone import pcm_frames, sweep_pcm
-from tests.fakediscord.voice.capture import HeardAudio, PcmChunk
+from tests.localdiscord.clients.tone import pcm_frames, sweep_pcm
 
 
 def test_a_fault_without_silence_reads_as_no_position_lost() -> None:

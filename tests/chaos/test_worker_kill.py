@@ -10,7 +10,7 @@ from tests.chaos.ledger import ledger
 from tests.chaos.media import ChaosMedia
 from tests.chaos.timeline import ramp_takeover
 from tests.e2e.stack import Stack
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 import pytest
 
+from localdiscord.voice.connection import VoiceConnection
 from tests.chaos.ledger import ledger
 from tests.chaos.media import ChaosMedia
 from tests.chaos.spies import RedisSpy, UdpTap
 from tests.chaos.timeline import Takeover, longest_gap, ramp_takeover
 from tests.e2e.stack import Stack
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.voice.connection import VoiceConnection
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(120)]
 

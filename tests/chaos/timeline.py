@@ -8,10 +8,10 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+from localdiscord.voice.audio_analysis import dominant_frequency, rms_dbfs
+from localdiscord.voice.capture import HeardAudio
 from tests.chaos.media import ramp_position_s
 from tests.e2e.analysis import SILENT_DBFS, sounding_times
-from tests.fakediscord.voice.audio_analysis import dominant_frequency, rms_dbfs
-from tests.fakediscord.voice.capture import HeardAudio
 
 BYTES_PER_SECOND: Final = 48_000 * 4
 WINDOW_S: Final = 0.3

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from tests.fakediscord.voice.audio_analysis import dominant_frequency, rms_dbfs
-from tests.fakediscord.voice.capture import HeardAudio
+from localdiscord.voice.audio_analysis import dominant_frequency, rms_dbfs
+from localdiscord.voice.capture import HeardAudio
 
 SILENT_DBFS = -50.0
 

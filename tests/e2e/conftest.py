@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from localdiscord.fake_discord import FakeDiscord
 from tests.e2e.media import E2EMedia, make_e2e_media
 from tests.e2e.stack import Stack, started_stack
-from tests.fakediscord.fake_discord import FakeDiscord
 from tests.media.server import MediaServer
 
 

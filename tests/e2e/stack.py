@@ -14,15 +14,15 @@ from typing import TypedDict, Unpack
 
 from redis.asyncio import Redis
 
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.voice.capture import HeardAudio
+from localdiscord.waiting import wait_until_async
+from localdiscord.world.interactions import Callback
+from localdiscord.world.models import Message
 from shared.keys import Keys
 from shared.models import PlayerState
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.voice.capture import HeardAudio
-from tests.fakediscord.waiting import wait_until_async
-from tests.fakediscord.world.interactions import Callback
-from tests.fakediscord.world.models import Message
 from tests.gateway.e2e import GatewayProcess, World, answer, build_world
 from tests.media.library import PLUGIN_DIR
 from tests.services.processes import ROOT, ServiceProcess

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from localdiscord.fake_discord import FakeDiscord
 from shared.models import PlayerState
 from shared.settings_store import SettingsStore
 from tests.e2e.media import E2EMedia
 from tests.e2e.stack import Stack, started_stack
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 from tests.media.documents import tube_title
 from tests.media.server import MediaServer
 

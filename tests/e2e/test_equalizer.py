@@ -7,13 +7,13 @@ import asyncio
 
 import pytest
 
+from localdiscord.voice.audio_analysis import tone_level_db
+from localdiscord.waiting import wait_until
 from shared.models import Equalizer, EqualizerPreset
 from tests.e2e.analysis import longest_silence_s
 from tests.e2e.media import E2EMedia
 from tests.e2e.stack import Stack
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.voice.audio_analysis import tone_level_db
-from tests.fakediscord.waiting import wait_until
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 from tests.services.proc import children
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]

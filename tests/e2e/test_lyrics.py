@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.waiting import wait_until
+from localdiscord.world.interactions import InteractionHandle
 from tests.e2e.stack import Stack, started_stack
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.waiting import wait_until
-from tests.fakediscord.world.interactions import InteractionHandle
 from tests.gateway.e2e import answer, assert_quiet, invoke, private_refusal, text_of
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 from tests.media.server import MediaServer
 from tests.services.lrclib import FakeLrclib, song
 

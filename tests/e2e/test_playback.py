@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from localdiscord.voice.audio_analysis import peak_sample
 from tests.e2e.analysis import longest_silence_s, tone_segments
 from tests.e2e.media import E2EMedia
 from tests.e2e.stack import Stack
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.voice.audio_analysis import peak_sample
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 from tests.services.proc import children
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(120)]

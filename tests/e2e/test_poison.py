@@ -10,11 +10,11 @@ import asyncio
 
 import pytest
 
+from localdiscord.world.models import Message
 from tests.e2e.media import E2EMedia
 from tests.e2e.stack import Stack
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.world.models import Message
 from tests.gateway.e2e import text_of
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]
 

@@ -14,11 +14,11 @@ from typing import Final
 
 import pytest
 
+from localdiscord.voice.connection import VoiceConnection
 from tests.e2e.media import E2EMedia
 from tests.e2e.stack import Stack
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.voice.connection import VoiceConnection
 from tests.gateway.e2e import invoke
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(600)]
 

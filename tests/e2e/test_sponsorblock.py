@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.waiting import wait_until
+from localdiscord.world.models import Message
 from shared.models import SkipSegment, SponsorCategory
 from tests.e2e.analysis import longest_silence_s, tone_segments
 from tests.e2e.media import E2EMedia
 from tests.e2e.stack import Stack, started_stack
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.waiting import wait_until
-from tests.fakediscord.world.models import Message
 from tests.gateway.e2e import answer, text_of
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 from tests.media.server import MediaServer
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(150)]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 
 from gateway.wording.voice_status import now_playing_status
+from localdiscord.records import RequestRecord
+from localdiscord.world.permissions import SET_VOICE_CHANNEL_STATUS
 from tests.e2e.media import E2EMedia
 from tests.e2e.stack import Stack
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.records import RequestRecord
-from tests.fakediscord.world.permissions import SET_VOICE_CHANNEL_STATUS
 from tests.gateway.e2e import answer, assert_quiet
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 
 pytestmark = [*NEXTCORD_WARNINGS, pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -17,14 +17,14 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from gateway.stores.clients import Stores
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.scenario.interactions import CommandNotRegisteredError
+from localdiscord.waiting import wait_until
+from localdiscord.world.interactions import APPLICATION_COMMAND, Callback, InteractionHandle
+from localdiscord.world.models import Channel, Guild, Member, Message, Role
 from shared.events import VoiceStateRequest
 from shared.keys import Keys
 from shared.settings import GatewaySettings
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.scenario.interactions import CommandNotRegisteredError
-from tests.fakediscord.waiting import wait_until
-from tests.fakediscord.world.interactions import APPLICATION_COMMAND, Callback, InteractionHandle
-from tests.fakediscord.world.models import Channel, Guild, Member, Message, Role
 from tests.services.processes import ServiceProcess
 
 MANAGE_GUILD: Final = 1 << 5

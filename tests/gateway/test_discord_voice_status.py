@@ -9,10 +9,10 @@ import pytest
 
 from gateway.discord.voice_status import DiscordVoiceStatus
 from gateway.events.voice_status import StatusOutcome
-from tests.fakediscord.clients.nextcord_bot import client_options, running
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.world.permissions import ADMINISTRATOR
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.world.permissions import ADMINISTRATOR
+from tests.localdiscord.clients.nextcord_bot import client_options, running
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 
 pytestmark = NEXTCORD_WARNINGS
 

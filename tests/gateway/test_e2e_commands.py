@@ -16,6 +16,8 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.stores.clients import Stores
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.world.models import Member, Message
 from shared import codec
 from shared.command_store import CommandStore
 from shared.commands import (
@@ -53,8 +55,6 @@ from shared.keys import Keys
 from shared.models import FilterChain, FilterPreset, GuildSettings, LoopMode, PlayerState
 from shared.queue_store import QueueLimits
 from tests.factories import make_item
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.world.models import Member, Message
 from tests.gateway.doubles import store_state
 from tests.gateway.e2e import (
     GatewayProcess,

@@ -15,11 +15,11 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.stores.clients import Stores
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.world.interactions import MESSAGE_COMPONENT, InteractionHandle
 from shared.keys import Keys
 from shared.models import PlayerState
 from tests.factories import make_item
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.world.interactions import MESSAGE_COMPONENT, InteractionHandle
 from tests.gateway.doubles import store_state
 from tests.gateway.e2e import (
     DISCORD_ACK_S,

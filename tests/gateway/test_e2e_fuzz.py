@@ -21,14 +21,14 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from gateway.stores.clients import Stores
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.waiting import wait_until
+from localdiscord.world.interactions import AUTOCOMPLETE, MESSAGE_COMPONENT, InteractionHandle
+from localdiscord.world.models import LOADING, Member, Message
 from shared.keys import Keys
 from shared.models import PlayerState
 from shared.queue_store import QueueLimits
 from tests.factories import make_item
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.waiting import wait_until
-from tests.fakediscord.world.interactions import AUTOCOMPLETE, MESSAGE_COMPONENT, InteractionHandle
-from tests.fakediscord.world.models import LOADING, Member, Message
 from tests.gateway.conftest import fuzz_settings, fuzz_timeout_s
 from tests.gateway.doubles import store_state
 from tests.gateway.e2e import (

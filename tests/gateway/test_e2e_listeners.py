@@ -11,11 +11,11 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.stores.clients import Stores
+from localdiscord.fake_discord import FakeDiscord
 from shared.command_store import CommandStore
 from shared.commands import ListenersCommand
 from shared.keys import Keys
 from shared.settings import GatewaySettings
-from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.e2e import GatewayProcess, World, bot_joins, build_world
 
 pytestmark = [pytest.mark.e2e]

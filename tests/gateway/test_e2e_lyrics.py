@@ -13,13 +13,13 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.stores.clients import Stores
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.waiting import wait_until
+from localdiscord.world.interactions import InteractionHandle
 from shared.clock import now_ms
 from shared.keys import Keys
 from shared.models import PlayerState, QueueItem
 from tests.factories import make_item
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.waiting import wait_until
-from tests.fakediscord.world.interactions import InteractionHandle
 from tests.gateway.doubles import store_state
 from tests.gateway.e2e import (
     GatewayProcess,

@@ -16,6 +16,8 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.stores.clients import Stores
+from localdiscord.config import FakeConfig
+from localdiscord.fake_discord import FakeDiscord
 from shared.command_store import CommandStore
 from shared.commands import PauseCommand, SkipCommand, VoiceUpdateCommand
 from shared.event_store import EventStore
@@ -25,8 +27,6 @@ from shared.models import PlayerState, VoiceCredentials
 from shared.queue_store import QueueLimits
 from shared.settings import GatewaySettings
 from tests.factories import make_item
-from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.fake_discord import FakeDiscord
 from tests.gateway.doubles import store_state
 from tests.gateway.e2e import GatewayProcess, World, answer, bot_joins, build_world, custom_ids, invoke, text_of
 from tests.services.processes import ServiceProcess

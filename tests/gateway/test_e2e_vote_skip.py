@@ -15,14 +15,14 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.stores.clients import Stores
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.world.models import Member
 from shared.commands import SkipCommand
 from shared.event_store import EventStore
 from shared.events import TrackStarted
 from shared.keys import Keys
 from shared.models import GuildSettings, PlayerState
 from tests.factories import make_item
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.world.models import Member
 from tests.gateway.doubles import store_state
 from tests.gateway.e2e import GatewayProcess, World, answer, bot_joins, build_world, invoke, running_gateway, text_of
 from tests.gateway.test_e2e_commands import ok, refused, sent

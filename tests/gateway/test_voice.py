@@ -16,11 +16,11 @@ from gateway.events.shards import ShardFilter
 from gateway.events.voice_forwarder import VoiceForwarder
 from gateway.events.voice_requests import Rejoiner, VoiceRequests
 from gateway.stores.clients import Stores, Streams
+from localdiscord.waiting import wait_until
 from shared.clock import now_ms
 from shared.commands import VoiceUpdateCommand
 from shared.events import VoiceStateRequest
 from shared.models import PlayerState, VoiceCredentials
-from tests.fakediscord.waiting import wait_until
 from tests.gateway.doubles import GUILD, OTHER_VOICE, VOICE, store_state
 
 BOT = 4_000_000

@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 import pytest
 
+from localdiscord.waiting import wait_until_async
 from tests.chaos.media import ChaosMedia
 from tests.e2e.stack import Stack
-from tests.fakediscord.fixtures import NEXTCORD_WARNINGS
-from tests.fakediscord.waiting import wait_until_async
 from tests.gateway.e2e import private_refusal
+from tests.localdiscord.fixtures import NEXTCORD_WARNINGS
 from tests.observability.scrape import Scrape, scrape
 from tests.services.redis_server import free_port
 

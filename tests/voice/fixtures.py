@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import aiohttp
 import pytest
 
-from tests.fakediscord.clients.tone import tone_frames
-from tests.fakediscord.fake_discord import FakeDiscord
-from tests.fakediscord.voice.capture import HeardAudio
-from tests.fakediscord.voice.connection import VoiceConnection as FakeVoiceSession
-from tests.fakediscord.waiting import wait_until
-from tests.fakediscord.world.models import Channel, Guild, Member
+from localdiscord.fake_discord import FakeDiscord
+from localdiscord.voice.capture import HeardAudio
+from localdiscord.voice.connection import VoiceConnection as FakeVoiceSession
+from localdiscord.waiting import wait_until
+from localdiscord.world.models import Channel, Guild, Member
+from tests.localdiscord.clients.tone import tone_frames
 from tests.voice.gateway_role import GatewayRole
 from tests.voice.tone import TestPacer
 from worker.voice.connection import VoiceConnection, VoiceEvent, VoiceStatus, VoiceTimings

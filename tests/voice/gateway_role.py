@@ -16,8 +16,8 @@ from typing import Any, Final
 import aiohttp
 import orjson
 
+from localdiscord.fake_discord import FakeDiscord
 from shared.models import VoiceCredentials
-from tests.fakediscord.fake_discord import FakeDiscord
 from worker.voice.connection import VoiceConnection
 
 _log: Final = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 
-from tests.fakediscord.clients.tone import tone_frames
-from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.fake_discord import FakeDiscord
+from localdiscord.config import FakeConfig
+from localdiscord.fake_discord import FakeDiscord
+from tests.localdiscord.clients.tone import tone_frames
 from tests.voice.fixtures import VoiceRig, open_voice_rig
 from tests.voice.tone import ToneSource
 from worker.audio.pacer import Pacer

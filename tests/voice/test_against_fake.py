@@ -2,7 +2,7 @@
 
 The test plays the gateway (``GatewayRole``) and the audio pacer (``TestPacer``); the fake's simulated members
 decrypt the bot's DAVE frames and decode them. The four nextcord 3.2.0 bug scenarios mirror the strict-xfail tests
-in ``tests/fakediscord/clients/test_nextcord_bugs.py``, and pass here because the adapter fixes them.
+in ``tests/localdiscord/clients/test_nextcord_bugs.py``, and pass here because the adapter fixes them.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from tests.fakediscord.config import FakeConfig
-from tests.fakediscord.voice.capture import HeardAudio
-from tests.fakediscord.waiting import wait_until
+from localdiscord.config import FakeConfig
+from localdiscord.voice.capture import HeardAudio
+from localdiscord.waiting import wait_until
 from tests.voice.fixtures import VoiceRig
 from tests.voice.tone import ToneSource
 from worker.audio.pacer import Pacer

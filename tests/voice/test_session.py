@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.fakediscord.waiting import wait_until
+from localdiscord.waiting import wait_until
 from tests.voice.fakes import CHANNEL, FAST, GUILD, Events, FakeTransport, Gateway, creds
 from worker.audio.frames import SILENCE_FRAME
 from worker.voice.connection import VoiceStatus

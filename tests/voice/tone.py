@@ -1,4 +1,4 @@
-"""The fake's test tone (tests/fakediscord/clients/tone.py) played through the worker's voice connection: a test
+"""The fake's test tone (tests/localdiscord/clients/tone.py) played through the worker's voice connection: a test
 pacer that sends its frames, and the tone as a FrameSource for the worker's own pacer."""
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 from redis.asyncio import Redis
 
+from localdiscord.waiting import wait_until, wait_until_async
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore
 from shared.commands import (
@@ -43,7 +44,6 @@ from shared.player_store import PlayerStore
 from shared.queue_store import QueueLimits, QueueStore
 from shared.settings_store import SettingsStore
 from tests.factories import make_item, titles
-from tests.fakediscord.waiting import wait_until, wait_until_async
 from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeRelated, FakeStreams, FakeVoice, FixedLease
 from worker.player.config import PlayerStores

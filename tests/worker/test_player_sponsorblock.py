@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 from redis.asyncio import Redis
 
+from localdiscord.waiting import wait_until_async
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore
 from shared.commands import JoinCommand, SeekCommand
@@ -23,7 +24,6 @@ from shared.models import PlayerState, QueueItem, SkipSegment, SponsorCategory, 
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
-from tests.fakediscord.waiting import wait_until_async
 from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeRelated, FakeSegments, FakeStreams, FakeVoice, FixedLease
 from tests.worker.test_player import GUILD, ROOMY, VOICE, Rig

@@ -14,12 +14,12 @@ from typing import override
 import pytest
 from redis.asyncio import Redis
 
+from localdiscord.waiting import wait_until
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore, StreamEntry
 from shared.commands import SkipCommand
 from shared.keys import Keys
 from shared.lease_store import LeaseStore
-from tests.fakediscord.waiting import wait_until
 from tests.worker.configs import supervisor_config
 from worker.ownership.supervisor import Supervisor, TrackedLease
 
