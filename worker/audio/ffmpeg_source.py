@@ -6,15 +6,14 @@ import asyncio
 import fcntl
 import logging
 import os
-import random
 import subprocess
-from collections import deque
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final, override
 
 from worker.audio.errors import OggError, SourceError, SourceTimeoutError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest, redact_url, scrub, subprocess_env
+from worker.audio.frame_buffer import FrameBuffer
 from worker.audio.frames import FRAME_MS
 from worker.audio.ogg import OggOpusDemuxer
 
@@ -38,8 +37,8 @@ class FFmpegSource:
     """A track's audio: FFmpeg writes Ogg/Opus to a pipe, this parses it into packets as they arrive.
 
     Implements `worker.audio.frames.FrameSource`. Reading is callback driven (no task per track): pipe data is
-    demuxed inside the event loop's read callback and appended to a deque; when the deque holds
-    `readahead_frames` the pipe is paused, so FFmpeg blocks and the read-ahead stays bounded.
+    demuxed inside the event loop's read callback into a `FrameBuffer`, which pauses the pipe at its read-ahead
+    bound, so FFmpeg blocks and the read-ahead stays bounded.
     """
 
     def __init__(
@@ -54,18 +53,12 @@ class FFmpegSource:
         self._url = request.url
         self._label = redact_url(request.url)
         self._options = options
-        self._frames: deque[bytes] = deque()
+        self._buffer = FrameBuffer(options, pause=self._pause_reading, resume=self._resume_reading)
         self._demux = OggOpusDemuxer()
         self._stderr = bytearray()
-        self._played = 0
-        self._received = 0
-        self._skip = 0
         self._state = SourceState.STARTING
         self._error: SourceError | None = None
         self._transport: asyncio.SubprocessTransport | None = None
-        self._reading_paused = False
-        self._resume_at = options.resume_frames - random.randint(0, options.refill_jitter_frames)  # noqa: S311 - load spreading, not security
-        self._ready = asyncio.Event()
         self._exited = asyncio.Event()
         self._finished = asyncio.Event()
 
@@ -73,18 +66,12 @@ class FFmpegSource:
 
     def read_frame(self) -> bytes | None:
         """The next 20 ms Opus packet, or None if none is buffered right now (underrun or end; see `exhausted`)."""
-        frames = self._frames
-        if not frames:
-            return None
-        self._played += 1
-        if self._reading_paused and len(frames) <= self._resume_at:
-            self._resume_reading()
-        return frames.popleft()
+        return self._buffer.read()
 
     @property
     def exhausted(self) -> bool:
         """True when no frame is buffered and none will come (FFmpeg finished, failed or was closed)."""
-        return not self._frames and self._state in (SourceState.ENDED, SourceState.FAILED, SourceState.CLOSED)
+        return not self._buffer and self._state in (SourceState.ENDED, SourceState.FAILED, SourceState.CLOSED)
 
     @property
     def error(self) -> SourceError | None:
@@ -93,18 +80,14 @@ class FFmpegSource:
     @property
     def position_ms(self) -> int:
         """Position in source time: frames consumed × 20 ms × the filter chain's rate factor, plus the start."""
-        return self.start_ms + round(self._played * FRAME_MS * self.rate_factor)
+        return self.start_ms + round(self._buffer.played * FRAME_MS * self.rate_factor)
 
     def skip_frames(self, count: int) -> None:
         """Drop the next `count` frames (buffered ones now, the rest as they arrive); they count as played."""
-        self._played += count
-        while count and self._frames:
-            self._frames.popleft()
-            count -= 1
-        self._skip += count
+        self._buffer.skip(count)
 
     def peek_frame(self) -> bytes | None:
-        return self._frames[0] if self._frames else None
+        return self._buffer.peek()
 
     @property
     def state(self) -> SourceState:
@@ -112,7 +95,7 @@ class FFmpegSource:
 
     @property
     def buffered_frames(self) -> int:
-        return len(self._frames)
+        return len(self._buffer)
 
     @property
     def pid(self) -> int | None:
@@ -147,13 +130,9 @@ class FFmpegSource:
 
         A slow source that buffered some frames before the timeout is returned as is (the pacer counts its deficits).
         """
-        try:
-            async with asyncio.timeout(timeout_s):
-                await self._ready.wait()
-        except TimeoutError:
-            if not self._frames:
-                self._fail(SourceTimeoutError(f"no audio from {self._label} within {timeout_s:g} s"))
-        if self._error is not None and not self._frames:
+        if not await self._buffer.wait_ready(timeout_s) and not self._buffer:
+            self._fail(SourceTimeoutError(f"no audio from {self._label} within {timeout_s:g} s"))
+        if self._error is not None and not self._buffer:
             raise self._error
 
     async def wait_finished(self) -> None:
@@ -165,11 +144,11 @@ class FFmpegSource:
         transport = self._transport
         if self._state is not SourceState.FAILED and not self.exhausted:
             self._state = SourceState.CLOSED
-        self._frames.clear()
+        self._buffer.clear()
         if transport is None:
             self._finished.set()
             return
-        self._ready.set()
+        self._buffer.ready.set()
         # A FFmpeg blocked writing a full pipe ignores SIGTERM until the write fails, so close the pipe first.
         stdout = transport.get_pipe_transport(_STDOUT)
         if stdout is not None:
@@ -207,18 +186,9 @@ class FFmpegSource:
             self._fail(SourceError(f"FFmpeg sent a malformed stream for {self._label}: {exc}"))
             self._kill()
             return
-        self._received += len(packets)
-        if self._skip:
-            dropped = min(self._skip, len(packets))
-            self._skip -= dropped
-            packets = packets[dropped:]
-        self._frames.extend(packets)
         if self._state is SourceState.STARTING:
             self._state = SourceState.STREAMING
-        if len(self._frames) >= self._options.ready_frames:
-            self._ready.set()
-        if len(self._frames) >= self._options.readahead_frames and not self._reading_paused:
-            self._pause_reading()
+        self._buffer.add(packets)
 
     def _on_stderr(self, data: bytes) -> None:
         self._stderr += data
@@ -232,7 +202,7 @@ class FFmpegSource:
         """All pipes are closed and the process is reaped: decide how the stream ended."""
         if self._state in (SourceState.STARTING, SourceState.STREAMING):
             self._state = self._final_state()
-        self._ready.set()
+        self._buffer.ready.set()
         self._finished.set()
 
     def _final_state(self) -> SourceState:
@@ -250,7 +220,7 @@ class FFmpegSource:
             # FFmpeg ends "successfully" when its input breaks off mid-track (a reset, a stall): that is a failure.
             self._error = SourceError(f"the stream {self._label} broke off: {scrub(broken, self._url)[-300:]}")
             return SourceState.FAILED
-        if not self._received and self.start_ms == 0:
+        if not self._buffer.received and self.start_ms == 0:
             self._error = SourceError(f"no audio in {self._label}")
             return SourceState.FAILED
         return SourceState.ENDED
@@ -271,7 +241,7 @@ class FFmpegSource:
             self._error = error
             _log.info("%s", error)
         self._state = SourceState.FAILED
-        self._ready.set()
+        self._buffer.ready.set()
 
     def _kill(self) -> None:
         if self._transport is not None and self._transport.get_returncode() is None:
@@ -281,13 +251,11 @@ class FFmpegSource:
         pipe = self._transport.get_pipe_transport(_STDOUT) if self._transport is not None else None
         if isinstance(pipe, asyncio.ReadTransport):
             pipe.pause_reading()
-            self._reading_paused = True
 
     def _resume_reading(self) -> None:
         pipe = self._transport.get_pipe_transport(_STDOUT) if self._transport is not None else None
         if isinstance(pipe, asyncio.ReadTransport) and not pipe.is_closing():
             pipe.resume_reading()
-        self._reading_paused = False
 
 
 class _FFmpegProtocol(asyncio.SubprocessProtocol):

@@ -2,8 +2,8 @@
 
 For a track that needs no decoding (no filter, no equalizer, volume 100) FFmpeg only copies packets; this does the
 same without a process: `HttpRangeReader` brings the bytes, `WebmOpusDemuxer` (or `OggOpusDemuxer`) cuts them into
-packets, and the packets are buffered like `FFmpegSource` buffers them (the same read-ahead bound, pause and
-jittered resume).
+packets, and the packets go into the same `FrameBuffer` as `FFmpegSource`'s (the same read-ahead bound, pause
+and jittered resume).
 
 Policy:
 - A start position is reached through the Cues: the head is read (SeekHead, Tracks), the Cues are fetched where the
@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-from collections import deque
 from typing import Final, Literal, Protocol
 
 from worker.audio.errors import OggError, PassthroughUnavailableError, SourceError, SourceTimeoutError, WebmError
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest, redact_url
 from worker.audio.ffmpeg_source import SourceState
+from worker.audio.frame_buffer import FrameBuffer
 from worker.audio.frames import FRAME_MS
 from worker.audio.http_range import HttpRangeReader, RangeLimits, RangeResponse
 from worker.audio.ogg import OggOpusDemuxer
@@ -88,36 +87,25 @@ class InProcessSource:
         self.reader = HttpRangeReader(request.url, request.stream.headers, proxy=options.http_proxy, limits=limits)
         self._webm = WebmOpusDemuxer() if container == "webm" else None
         self._demux: _PacketDemuxer = self._webm or _OggPackets()
-        self._frames: deque[bytes] = deque()
+        self._buffer = FrameBuffer(options, pause=self._pause_reading, resume=self._resume_reading)
         self._phase = _Phase.HEAD
         self._response: RangeResponse | None = None
-        self._played = 0
-        self._received = 0
-        self._skip = 0
+        self._probed = 0
         self._reconnects = 0
         self._dropped = False
         self._state = SourceState.STARTING
         self._error: SourceError | None = None
-        self._reading_paused = False
-        self._resume_at = options.resume_frames - random.randint(0, options.refill_jitter_frames)  # noqa: S311 - load spreading, not security
         self._phase_done = asyncio.Event()
-        self._ready = asyncio.Event()
         self._reconnect: asyncio.Task[None] | None = None
 
     # -- FrameSource ------------------------------------------------------------------------------------------------
 
     def read_frame(self) -> bytes | None:
-        frames = self._frames
-        if not frames:
-            return None
-        self._played += 1
-        if self._reading_paused and len(frames) <= self._resume_at:
-            self._resume_reading()
-        return frames.popleft()
+        return self._buffer.read()
 
     @property
     def exhausted(self) -> bool:
-        return not self._frames and self._state in (SourceState.ENDED, SourceState.FAILED, SourceState.CLOSED)
+        return not self._buffer and self._state in (SourceState.ENDED, SourceState.FAILED, SourceState.CLOSED)
 
     @property
     def error(self) -> SourceError | None:
@@ -125,17 +113,13 @@ class InProcessSource:
 
     @property
     def position_ms(self) -> int:
-        return self.start_ms + self._played * FRAME_MS
+        return self.start_ms + self._buffer.played * FRAME_MS
 
     def skip_frames(self, count: int) -> None:
-        self._played += count
-        while count and self._frames:
-            self._frames.popleft()
-            count -= 1
-        self._skip += count
+        self._buffer.skip(count)
 
     def peek_frame(self) -> bytes | None:
-        return self._frames[0] if self._frames else None
+        return self._buffer.peek()
 
     @property
     def state(self) -> SourceState:
@@ -143,7 +127,7 @@ class InProcessSource:
 
     @property
     def buffered_frames(self) -> int:
-        return len(self._frames)
+        return len(self._buffer)
 
     # -- lifecycle --------------------------------------------------------------------------------------------------
 
@@ -156,27 +140,22 @@ class InProcessSource:
             offset = await self._find_cluster(self._webm)
             self._webm.restart_at(offset)
         self._phase = _Phase.PLAY
-        self._received = 0
         self._state = SourceState.STREAMING
         await self._connect(offset)
 
     async def wait_ready(self, timeout_s: float) -> None:
         """Like `FFmpegSource.wait_ready`: `ready_frames` buffered, or the stream ended or failed."""
-        try:
-            async with asyncio.timeout(timeout_s):
-                await self._ready.wait()
-        except TimeoutError:
-            if not self._frames:
-                self._fail(SourceTimeoutError(f"no audio from {self._label} within {timeout_s:g} s"))
-        if self._error is not None and not self._frames:
+        if not await self._buffer.wait_ready(timeout_s) and not self._buffer:
+            self._fail(SourceTimeoutError(f"no audio from {self._label} within {timeout_s:g} s"))
+        if self._error is not None and not self._buffer:
             raise self._error
 
     async def aclose(self) -> None:
         if self._state is not SourceState.FAILED and not self.exhausted:
             self._state = SourceState.CLOSED
-        self._frames.clear()
+        self._buffer.clear()
         self._drop_response()
-        self._ready.set()
+        self._buffer.ready.set()
         self._phase_done.set()
         if self._reconnect is not None:
             self._reconnect.cancel()
@@ -217,7 +196,7 @@ class InProcessSource:
             return True
         if self._phase == _Phase.CUES:
             return bool(demux.cues)
-        return demux.ready and (bool(demux.cues) or CUES in demux.seek_heads or self._received > 0)
+        return demux.ready and (bool(demux.cues) or CUES in demux.seek_heads or self._probed > 0)
 
     # -- reading ----------------------------------------------------------------------------------------------------
 
@@ -228,7 +207,7 @@ class InProcessSource:
             return
         self._response = response
         response.attach(self)
-        if self._reading_paused:
+        if self._buffer.paused:
             response.pause()
 
     def body_received(self, data: bytes) -> None:
@@ -238,7 +217,7 @@ class InProcessSource:
             self._fail(SourceError(f"{self._label} is not a playable {self._kind} stream: {exc}"))
             return
         if self._phase != _Phase.PLAY:
-            self._received += len(packets)
+            self._probed += len(packets)
             if self._phase_complete():
                 self._phase_done.set()
                 self._drop_response()
@@ -255,27 +234,15 @@ class InProcessSource:
             self._finish()
         elif error is not None and self._state is SourceState.STREAMING:
             self._dropped = True
-            if not self._reading_paused:
+            if not self._buffer.paused:
                 self._schedule_reconnect(error)
 
     def _take(self, packets: list[TimedPacket]) -> None:
         if packets:
             self._reconnects = 0
-        if self.start_ms and self._received == 0:
+        if self.start_ms and self._buffer.received == 0:
             packets = [packet for packet in packets if packet.at_ms >= self.start_ms]
-        self._received += len(packets)
-        frames = [packet.data for packet in packets]
-        if self._skip:
-            dropped = min(self._skip, len(frames))
-            self._skip -= dropped
-            frames = frames[dropped:]
-        self._frames.extend(frames)
-        if len(self._frames) >= self._options.ready_frames:
-            self._ready.set()
-        if len(self._frames) >= self._options.readahead_frames and not self._reading_paused:
-            self._reading_paused = True
-            if self._response is not None:
-                self._response.pause()
+        self._buffer.add([packet.data for packet in packets])
 
     def _finish(self) -> None:
         try:
@@ -283,14 +250,17 @@ class InProcessSource:
         except (WebmError, OggError) as exc:
             self._fail(SourceError(f"{self._label} is not a complete {self._kind} stream: {exc}"))
             return
-        if not self._received and self.start_ms == 0:
+        if not self._buffer.received and self.start_ms == 0:
             self._fail(SourceError(f"no audio in {self._label}"))
             return
         self._state = SourceState.ENDED
-        self._ready.set()
+        self._buffer.ready.set()
+
+    def _pause_reading(self) -> None:
+        if self._response is not None:
+            self._response.pause()
 
     def _resume_reading(self) -> None:
-        self._reading_paused = False
         if self._response is not None:
             self._response.resume()
         elif self._dropped and self._state is SourceState.STREAMING:
@@ -331,5 +301,5 @@ class InProcessSource:
             _log.info("%s", error)
         self._state = SourceState.FAILED
         self._drop_response()
-        self._ready.set()
+        self._buffer.ready.set()
         self._phase_done.set()
