@@ -7,7 +7,8 @@ import pytest
 from tests.audio.fakes import FakeSource, RecordingSink
 from worker.audio.errors import SourceError
 from worker.audio.frames import SILENCE_FRAME, FrameSource
-from worker.audio.pacer import EndReason, GuildStream, Pacer, PacerCounters, Splice, Spliced, TrackEnded, TrackStarted
+from worker.audio.guild_stream import EndReason, GuildStream, PacerCounters, Splice, Spliced, TrackEnded, TrackStarted
+from worker.audio.pacer import Pacer
 
 SILENCE = [("opus", SILENCE_FRAME)] * 5 + [("speaking", False)]
 

@@ -13,8 +13,9 @@ from tests.audio.fakes import RecordingSink
 from tests.factories import make_stream
 from worker.audio.ffmpeg_args import PlaybackMode, TrackRequest
 from worker.audio.frames import SILENCE_FRAME
+from worker.audio.guild_stream import EndReason, StreamEvent, TrackEnded, TrackStarted
 from worker.audio.opener import SourceOpener
-from worker.audio.pacer import EndReason, Pacer, StreamEvent, TrackEnded, TrackStarted
+from worker.audio.pacer import Pacer
 
 
 async def _next_event(queue: asyncio.Queue[StreamEvent], timeout_s: float = 10.0) -> StreamEvent:

@@ -14,8 +14,9 @@ from typing import Final
 from shared.models import Equalizer, FilterChain
 from worker.audio.ffmpeg_args import TrackRequest
 from worker.audio.frames import FrameSink
+from worker.audio.guild_stream import EndReason, GuildStream, Splice, Spliced, StreamEvent, TrackEnded
 from worker.audio.opener import SourceOpener
-from worker.audio.pacer import EndReason, GuildStream, Pacer, Splice, Spliced, StreamEvent, TrackEnded
+from worker.audio.pacer import Pacer
 from worker.audio.stream import PlayableStream
 from worker.player.ports import HoldReason, LeaseView, SpliceListener, TrackEndListener
 from worker.voice.connection import VoiceEvent, VoiceStatus
