@@ -40,8 +40,12 @@ class PlayNowCommand(_CommandBase):
 
 
 class SkipCommand(_CommandBase):
+    """Skip `count` tracks from the one playing. With `uid`, only while that item is still playing: a skip asked
+    for a track that ended in the meantime must not skip the one after it."""
+
     kind: Literal["skip"] = "skip"
     count: int = Field(default=1, ge=1, le=MAX_SKIP)
+    uid: ItemId | None = None
 
 
 class PreviousCommand(_CommandBase):

@@ -59,7 +59,7 @@ class ControlActions:
         needed = votes_needed(ballot, admission.settings)
         if needed is not None:
             return await self._vote(invocation, item, needed)
-        await self._issuer.send(invocation, SkipCommand(count=count))
+        await self._issuer.send(invocation, SkipCommand(count=count, uid=item.uid))
         if count == 1:
             return Reply(content=f"⏭ Skipped {formatting.track_link(item.track)}.")
         return Reply(content=f"⏭ Skipping {count} tracks.")
@@ -68,7 +68,7 @@ class ControlActions:
         voter = invocation.actor.user_id
         count = await self._votes.vote(invocation.guild_id, item.uid, voter, invocation.listeners, needed)
         if count.outcome is VoteOutcome.PASSED:
-            await self._issuer.send(invocation, SkipCommand(count=1))
+            await self._issuer.send(invocation, SkipCommand(count=1, uid=item.uid))
             return Reply(content=vote_words.passed(item.track, count.votes, needed))
         if count.outcome is VoteOutcome.PASSED_BEFORE:
             return Reply(content=vote_words.passed_before(item.track), ephemeral=True)

@@ -46,7 +46,8 @@ async def test_skip_with_vote_skip_off(stores: Stores, control: ControlActions) 
     await stores.settings.update(GUILD, vote_skip_percent=0)
     with pytest.raises(InvalidInputError, match="Nothing is playing"):
         await control.skip(invocation(), None)
-    await playing(stores)
+    state = await playing(stores)
+    assert state.now_playing is not None
     assert (
         await control.skip(invocation(), None)
     ).content == "⏭ Skipped [track 1](<http://127.0.0.1:8765/media/t1.mp3>)."
@@ -55,6 +56,8 @@ async def test_skip_with_vote_skip_off(stores: Stores, control: ControlActions) 
         await control.skip(invocation(), 0)
     commands = await sent(stores)
     assert [(type(c), getattr(c, "count", None)) for c in commands] == [(SkipCommand, 1), (SkipCommand, 3)]
+    uid = state.now_playing.uid
+    assert [getattr(c, "uid", None) for c in commands] == [uid, uid], "each skip names the track the member saw"
 
 
 async def test_skip_votes(stores: Stores, control: ControlActions) -> None:
@@ -73,7 +76,8 @@ async def test_skip_votes(stores: Stores, control: ControlActions) -> None:
     assert second.content.startswith("⏭ Vote passed (2 of 2 votes): skipped [track 1]")
     late = await control.skip(invocation(9, listeners=three), None)
     assert "has passed already" in late.content and late.ephemeral
-    assert [type(c) for c in await sent(stores)] == [SkipCommand]
+    passed = await sent(stores)
+    assert [(type(c), getattr(c, "uid", None)) for c in passed] == [(SkipCommand, state.now_playing.uid)]
     await playing(stores)  # the next track: nobody has voted for it yet
     assert (await control.skip(invocation(7, listeners=three), None)).content.endswith("1 more needed.")
     requester = state.now_playing.requester_id

@@ -174,6 +174,21 @@ async def test_skip_previous_and_play_now(rig: Rig) -> None:
     assert [e.reason.value for e in ended] == ["skipped", "replaced", "replaced"]
 
 
+async def test_a_skip_meant_for_a_track_that_already_ended_skips_nothing(rig: Rig) -> None:
+    rig.audio.length_ms = 60_000
+    items = [make_item(n) for n in range(1, 4)]
+    await rig.queue(*items)
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    await rig.until_state(_playing("track 1"))
+    await rig.send(SkipCommand(count=1, uid=items[0].uid))
+    await rig.until_state(_playing("track 2"))
+    stale = await rig.send(SkipCommand(count=1, uid=items[0].uid))
+    state = await rig.until_state(lambda s: s.cursor == stale)
+    assert state.now_playing is not None
+    assert state.now_playing.uid == items[1].uid, "the vote for track 1 passed late: track 2 plays on"
+    assert titles(await rig.stores.queue.all_items(GUILD)) == ["track 3"]
+
+
 async def test_pause_resume_seek_volume_filters(rig: Rig) -> None:
     rig.audio.length_ms = 60_000
     await rig.queue(make_item(1, duration_ms=60_000))

@@ -260,7 +260,7 @@ class GuildPlayer:
             case PlayNowCommand():
                 await self._jump(cursor, uid=command.uid)
             case SkipCommand():
-                await self._skip(command.count, cursor)
+                await self._skip(command, cursor)
             case PreviousCommand():
                 await self._jump(cursor, uid=None)
             case PauseCommand() | ResumeCommand():
@@ -312,12 +312,12 @@ class GuildPlayer:
         if item is not None:
             await self._conductor.play_or_adopt(item)
 
-    async def _skip(self, count: int, cursor: str) -> None:
+    async def _skip(self, command: SkipCommand, cursor: str) -> None:
         previous = self._state.current.now_playing
-        if previous is None:
+        if previous is None or command.uid not in (None, previous.uid):
             await self._state.commit(self._state.next(cursor=cursor))
             return
-        item = await self._state.advance(cursor, retire=self._state.retire_mode(), skip_extra=count - 1)
+        item = await self._state.advance(cursor, retire=self._state.retire_mode(), skip_extra=command.count - 1)
         await self._conductor.end_current(previous, TrackEndReason.SKIPPED, replaced=item is not None)
         await self._conductor.play_or_finish(item, previous)
 
