@@ -50,6 +50,19 @@ async def test_direct_files_resolve_with_tags_and_stream(
     assert outcome.stream.expires_at > 0
 
 
+@pytest.mark.parametrize("path", ["media/tone2_330hz.mp3", "media/tone1_220hz.webm", "single.html"])
+async def test_an_item_the_job_just_resolved_plays_without_a_second_extraction(
+    service: ResolveService, media_server: MediaServer, path: str
+) -> None:
+    result = await service.resolve(make_request(media_server.url(path)))
+    assert result.status is ResolveStatus.QUEUED, result.problem
+    assert result.first is not None
+    before = len(media_server.requests)
+    outcome = await service.stream_for(result.first, GUILD)
+    assert outcome.stream is not None, outcome.problem
+    assert media_server.requests[before:] == [], "the stream came from the resolve job's own extraction"
+
+
 async def test_the_job_that_queued_an_item_tells_the_owner_and_one_that_did_not_stays_quiet(
     service: ResolveService, media_server: MediaServer, redis: Redis, keys: Keys
 ) -> None:

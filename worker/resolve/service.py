@@ -242,6 +242,7 @@ class ResolveService:
         await self._d.cache.put(
             self._d.keys.resolved(url), CachedTracks(tracks=(track,)), self._config.resolve_cache_ttl_s
         )
+        await self._streams.remember(track, extraction.info)
         return await self._queue_one(request, settings, track)
 
     async def _resolve_list_file(self, request: ResolveRequest, settings: GuildSettings, url: str) -> ResolveResult:

@@ -61,6 +61,18 @@ class StreamResolver:
             item=substitute, stream=cached.substitute_stream, substitution=cached.reason, detail=cached.detail
         )
 
+    async def remember(self, track: Track, info: InfoDict) -> None:
+        """Cache the stream of a single item the resolve job has just extracted (`info` from `extract`), so that
+        playing it needs no second yt-dlp run. Anything short of a playable stream is left to `stream_for`."""
+        try:
+            selected = await self._d.ytdlp.select(info)
+        except (YoutubeDLError, TimeoutError):
+            return
+        found = await self._checked_stream(selected, track)
+        if isinstance(found, PlayableStream):
+            entry = CachedStream(stream=found)
+            await self._d.cache.put(self._d.keys.stream(track.url), entry, _stream_ttl(entry))
+
     async def prefetch(self, item: QueueItem, guild_id: int) -> None:
         """Resolve the next item ahead of time; the result waits in the stream cache for `stream_for`."""
         await self.stream_for(item, guild_id)
@@ -93,6 +105,10 @@ class StreamResolver:
             info = await self._d.ytdlp.stream(track.url)
         except (YoutubeDLError, TimeoutError) as err:
             return DeadLink.of(err)
+        return await self._checked_stream(info, track)
+
+    async def _checked_stream(self, info: InfoDict, track: Track) -> StreamLookup:
+        """The playable stream in a processed info dict: the format's URL guarded, its redirects followed."""
         stream = make_stream(info, track)
         if stream is None:
             return Problem(kind=ProblemKind.NO_AUDIO)

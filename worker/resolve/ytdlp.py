@@ -253,6 +253,11 @@ class YtDlp:
         """Full resolution of one item: the selected format's URL, headers and codec."""
         return await self._run(functools.partial(_stream, url))
 
+    async def select(self, info: InfoDict) -> InfoDict:
+        """Format selection over what `extract` returned for a single item: the same answer as `stream` for its URL,
+        without extracting it again (an extractor that only redirected extracts its target here)."""
+        return await self._run(functools.partial(_select, info))
+
     async def fetch_text(self, url: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> tuple[str, str]:
         """A small document through yt-dlp's guarded HTTP stack: (final URL, text)."""
         return await self._run(functools.partial(_fetch_text, url, max_bytes))
@@ -308,7 +313,14 @@ def _slice(url: str, start: int, end: int, ydl: YoutubeDL) -> list[InfoDict]:
 
 
 def _stream(url: str, ydl: YoutubeDL) -> InfoDict:
-    info: InfoDict = ydl.extract_info(url, download=False)
+    return _first_entry(ydl.extract_info(url, download=False))
+
+
+def _select(info: InfoDict, ydl: YoutubeDL) -> InfoDict:
+    return _first_entry(ydl.process_ie_result(dict(info), download=False))
+
+
+def _first_entry(info: InfoDict) -> InfoDict:
     if info.get("_type") in ("playlist", "multi_video") and info.get("entries"):
         info = next(iter(info["entries"]))
     return dict(info)
