@@ -220,7 +220,7 @@ def arq_worker(parts: WorkerParts, rescue: JobRescue) -> Worker:
         redis_pool=parts.redis,
         handle_signals=False,
         max_jobs=config.max_jobs,
-        poll_delay=0.05,
+        poll_delay=config.job_poll_ms / 1000,
         keep_result=60,
         job_serializer=codec.dumps,
         job_deserializer=codec.loads,
