@@ -16,7 +16,11 @@ class ActiveGuildStore:
         self._keys = keys
 
     async def mark(self, guild_id: int) -> None:
-        await aw(self._redis.zadd(self._keys.active_guilds(), {str(guild_id): time.time()}, nx=True))
+        """Ask for a player; a guild that was not active is announced to the workers, which claim it at once
+        instead of on their next scan (the hint is only that: a worker that misses it finds the guild by scanning)."""
+        added = await aw(self._redis.zadd(self._keys.active_guilds(), {str(guild_id): time.time()}, nx=True))
+        if added:
+            await aw(self._redis.publish(self._keys.handoffs(), str(guild_id)))
 
     async def unmark(self, guild_id: int) -> None:
         await aw(self._redis.zrem(self._keys.active_guilds(), str(guild_id)))

@@ -114,7 +114,8 @@ class Keys:
         return f"{self.prefix}:worker:{worker_id}:jobs"
 
     def handoffs(self) -> str:
-        """Pub/sub channel: a worker released guilds (a hint for the others to claim them now, not on a scan)."""
+        """Pub/sub channel: guilds free to claim now (a worker released them, or they just became active); a hint for
+        the workers to scan at once instead of on their next tick."""
         return f"{self.prefix}:handoffs"
 
     def voice_cursor(self, shard_key: str) -> str:

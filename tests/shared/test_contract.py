@@ -151,8 +151,9 @@ def test_player_state_written_before_the_equalizer_reads_as_flat() -> None:
 UNION_CASES = [
     (
         COMMAND_ADAPTER,
-        SkipCommand(count=3),
-        b'{"issued_by":null,"text_channel_id":null,"issued_at_ms":0,"kind":"skip","count":3}',
+        SkipCommand(count=3, uid="0f" * 16),
+        b'{"issued_by":null,"text_channel_id":null,"issued_at_ms":0,"kind":"skip","count":3,'
+        b'"uid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f"}',
     ),
     (
         COMMAND_ADAPTER,
@@ -206,6 +207,11 @@ UNION_CASES = [
 def test_tagged_unions_round_trip(adapter: TypeAdapter[object], value: object, literal: bytes) -> None:
     assert adapter.dump_json(value) == literal
     assert adapter.validate_json(literal) == value
+
+
+def test_a_skip_from_an_older_gateway_names_no_item() -> None:
+    old = COMMAND_ADAPTER.validate_json(b'{"issued_by":null,"text_channel_id":null,"issued_at_ms":0,"kind":"skip"}')
+    assert old == SkipCommand(count=1, uid=None)
 
 
 @pytest.mark.parametrize(

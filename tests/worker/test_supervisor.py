@@ -14,7 +14,7 @@ from typing import override
 import pytest
 from redis.asyncio import Redis
 
-from localdiscord.waiting import wait_until
+from localdiscord.waiting import wait_until, wait_until_async
 from shared.active_store import ActiveGuildStore
 from shared.command_store import CommandStore, StreamEntry
 from shared.commands import SkipCommand
@@ -114,6 +114,26 @@ async def test_guilds_spread_over_workers_and_each_has_one_owner(harness: Harnes
     await _until(lambda: len(first.owned) + len(second.owned) == 20)
     assert not set(first.owned) & set(second.owned)
     assert abs(len(first.owned) - len(second.owned)) <= 6, (first.owned, second.owned)
+
+
+async def test_a_guild_that_becomes_active_is_claimed_at_once_not_on_the_next_scan(
+    harness: Harness, redis: Redis, keys: Keys
+) -> None:
+    async def settled() -> bool | None:
+        # a Redis that just started holds back claims for one lease (owners of before its restart renew first)
+        return (await redis.info("server"))["uptime_in_seconds"] * 1000 >= LEASE_MS + 1000 or None
+
+    await wait_until_async(settled, 5.0, "redis-server up for more than a lease")
+    supervisor = await harness.start("w1", scan_interval_ms=10_000)
+
+    async def listening() -> bool | None:
+        subscribers = dict(await redis.pubsub_numsub(keys.handoffs()))
+        return bool(subscribers.get(keys.handoffs().encode())) or None
+
+    await wait_until_async(listening, 5.0, "the supervisor listening for hints")
+    await asyncio.sleep(0.2)  # its first scan, at start, has found nothing; the next one is ~10 s away
+    await ActiveGuildStore(redis, keys).mark(11)
+    await _until(lambda: 11 in supervisor.owned, limit_s=5.0)
 
 
 async def test_crashed_owner_is_replaced_and_commands_apply_once(harness: Harness, redis: Redis, keys: Keys) -> None:
