@@ -34,7 +34,7 @@ def parse_scope(raw: str | None) -> Scope:
     try:
         return Scope(raw)
     except ValueError:
-        raise InvalidInputError("`scope` must be one of: mine, server.") from None
+        raise InvalidInputError(words.BAD_SCOPE) from None
 
 
 def owner_of(scope: Scope, invocation: Invocation) -> PlaylistOwner:

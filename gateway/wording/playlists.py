@@ -17,6 +17,7 @@ PAGE_SIZE: Final = 10
 SCOPE_WORDS: Final = {"mine": "your playlists", "server": "this server's playlists"}
 SCOPE_DESCRIPTION: Final = "Whose playlists: yours (default) or this server's"
 
+BAD_SCOPE: Final = "`scope` must be one of: mine, server."
 NAME_EMPTY: Final = "Give the playlist a name."
 NAME_CHARACTERS: Final = "A playlist name may not contain control or format characters."
 NOTHING_TO_SAVE: Final = "Nothing is playing or queued, so there is nothing to save."
