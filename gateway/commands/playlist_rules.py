@@ -38,9 +38,13 @@ def parse_scope(raw: str | None) -> Scope:
 
 
 def owner_of(scope: Scope, invocation: Invocation) -> PlaylistOwner:
+    return owner_for(scope, invocation.guild_id, invocation.actor.user_id)
+
+
+def owner_for(scope: Scope, guild_id: int, user_id: int) -> PlaylistOwner:
     if scope is Scope.SERVER:
-        return PlaylistOwner(kind=OwnerKind.GUILD, id=invocation.guild_id)
-    return PlaylistOwner(kind=OwnerKind.MEMBER, id=invocation.actor.user_id)
+        return PlaylistOwner(kind=OwnerKind.GUILD, id=guild_id)
+    return PlaylistOwner(kind=OwnerKind.MEMBER, id=user_id)
 
 
 def require_change(scope: Scope, invocation: Invocation, settings: GuildSettings) -> None:

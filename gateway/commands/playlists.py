@@ -20,6 +20,7 @@ from gateway.commands.permissions import Access
 from gateway.commands.play import PlayActions
 from gateway.commands.playlist_rules import (
     Scope,
+    owner_for,
     owner_of,
     parse_name,
     parse_position,
@@ -186,6 +187,15 @@ class PlaylistActions:
         written = await self._store.delete(target.owner, target.meta)
         self._raise_refused(written, target.meta.name, target.scope)
         return words.deleted(target.meta.name)
+
+    async def names(self, guild_id: int, user_id: int, raw_scope: object, typed: str) -> list[tuple[str, str]]:
+        """Autocomplete for a playlist's name: the scope's playlists whose names contain what is typed (a scope
+        that is not one of the choices, as a partial interaction may carry, means the member's own)."""
+        scope = Scope.SERVER if raw_scope == Scope.SERVER.value else Scope.MINE
+        needle = " ".join(typed.split()).casefold()
+        summaries = await self._store.summaries(owner_for(scope, guild_id, user_id))
+        found = [s for s in summaries if needle in s.meta.name.casefold()]
+        return [(words.choice(s.meta.name, s.entries), s.meta.name) for s in found]
 
     @property
     def gate(self) -> Gate:

@@ -3,30 +3,40 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any, Final
 
 import nextcord
 from nextcord import SlashOption
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from gateway.commands.playlist_rules import Scope
 from gateway.commands.playlist_transfer import TransferActions
 from gateway.commands.playlists import PlaylistActions
 from gateway.discord.interaction import Interaction, handle
-from gateway.discord.slash import choices, slash
+from gateway.discord.render import autocomplete as choices_payload
+from gateway.discord.slash import Callback, choices, slash
 from gateway.wording import playlists as words
 from shared.errors import InvalidInputError
 from shared.jobs import MAX_QUERY_LENGTH
 from shared.playlists import MAX_PLAYLIST_NAME, MAX_SAVED_ENTRIES, AttachmentRef
 
+_log: Final = logging.getLogger(__name__)
 SCOPES: Final = choices(*(scope.value for scope in Scope))
 WHEN: Final = choices("end", "next", "now")
 MAX_PAGE: Final = MAX_SAVED_ENTRIES // words.PAGE_SIZE + 1
 _FILE: Final = SlashOption(description="A file /playlist export made, or an M3U", required=False)
 
 
-def _name(description: str = "The playlist's name") -> Any:
-    return SlashOption(description=description, min_length=1, max_length=MAX_PLAYLIST_NAME)
+def _name(description: str = "The playlist's name", *, suggest: bool = True) -> Any:
+    return SlashOption(description=description, min_length=1, max_length=MAX_PLAYLIST_NAME, autocomplete=suggest)
+
+
+def _suggest(command: Any, option: str = "name") -> Callable[[Callback], Callback]:
+    decorator: Callable[[Callback], Callback] = command.on_autocomplete(option)
+    return decorator
 
 
 def _scope() -> Any:
@@ -53,7 +63,9 @@ class PlaylistCog(nextcord.ClientCog):
         """Parent of the playlist subcommands (never invoked itself)."""
 
     @playlist.subcommand(name="save", description="Save what is playing and queued as a new playlist.")
-    async def save(self, interaction: Interaction, name: str = _name(), scope: str | None = _scope()) -> None:
+    async def save(
+        self, interaction: Interaction, name: str = _name(suggest=False), scope: str | None = _scope()
+    ) -> None:
         await handle(interaction, "playlist save", lambda invocation, _: self._playlists.save(invocation, name, scope))
 
     @playlist.subcommand(name="load", description="Queue a saved playlist.")
@@ -125,7 +137,7 @@ class PlaylistCog(nextcord.ClientCog):
         self,
         interaction: Interaction,
         name: str = _name(),
-        new_name: str = _name("Its new name"),
+        new_name: str = _name("Its new name", suggest=False),
         scope: str | None = _scope(),
     ) -> None:
         await handle(
@@ -149,6 +161,7 @@ class PlaylistCog(nextcord.ClientCog):
             required=False,
             min_length=1,
             max_length=MAX_PLAYLIST_NAME,
+            autocomplete=True,
         ),
         scope: str | None = _scope(),
     ) -> None:
@@ -177,3 +190,22 @@ class PlaylistCog(nextcord.ClientCog):
             "playlist import",
             lambda invocation, out: self._transfer.import_(invocation, name, attachment_ref(file), link, scope, out),
         )
+
+    @_suggest(load)
+    @_suggest(show)
+    @_suggest(add)
+    @_suggest(remove)
+    @_suggest(rename)
+    @_suggest(delete)
+    @_suggest(export)
+    async def name_suggestions(self, interaction: Interaction, name: str, scope: str | None = None) -> None:
+        found: list[tuple[str, str]] = []
+        if interaction.guild_id is not None and interaction.user is not None:
+            try:
+                found = await self._playlists.names(interaction.guild_id, interaction.user.id, scope, name or "")
+            except RedisError:
+                _log.warning("playlist autocomplete without suggestions: Redis unavailable")
+        try:
+            await interaction.response.send_autocomplete(choices_payload(found))
+        except nextcord.HTTPException:
+            _log.warning("could not answer an autocomplete", exc_info=True)

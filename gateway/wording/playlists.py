@@ -70,6 +70,11 @@ def no_entry(position: int, total: int) -> str:
     return f"There is no entry {position:,}: the playlist has {total:,}."
 
 
+def choice(name: str, count: int) -> str:
+    """A playlist as an autocomplete choice: `Evening · 12 tracks`."""
+    return f"{name} · {_tracks(count)}"
+
+
 def saved(name: str, count: int, scope: str) -> Reply:
     where = "to this server's playlists" if scope == "server" else "to your playlists"
     return Reply.note(f"💾 Saved {quoted(name)} ({_tracks(count)}) {where}.", ephemeral=True)

@@ -74,6 +74,15 @@ async def snapshot(stack: Stack) -> dict[str, bytes | None]:
     return {key.decode(): await stack.redis.dump(key) for key in sorted(found)}
 
 
+async def suggested(stack: Stack, sub: str, typed: str, **options: object) -> list[dict[str, object]]:
+    world = stack.world
+    handle = await world.fake.interactions.autocomplete(
+        "playlist", member=world.alice, channel=world.text, focused="name", options={"name": typed, **options},
+        subcommand=sub,
+    )  # fmt: skip
+    return await handle.choices(10)
+
+
 def files_of(stack: Stack, message: Message) -> dict[str, bytes]:
     return {a["filename"]: stack.fake.core.cdn.files[int(a["id"])].data for a in message.attachments}
 
@@ -97,6 +106,8 @@ async def test_save_list_show_load_plays_and_export_import_round_trips(stack: St
     assert saved.ephemeral and "Saved **Evening** (2 tracks) to your playlists" in saved.content, saved.content
     listed = text_of(await playlist(stack, "list"))
     assert "**Evening** · 2 tracks" in listed and "1 of 2 playlists" in listed
+    assert await suggested(stack, "load", "EVE") == [{"name": "Evening · 2 tracks", "value": "Evening"}]
+    assert await suggested(stack, "show", "eve", scope="server") == [], "the server has none"
     shown = text_of(await playlist(stack, "show", {"name": "evening"}))
     assert "`1.`" in shown and "a440" in shown and "`2.`" in shown and "steps" in shown, shown
     await stack.command("stop")
