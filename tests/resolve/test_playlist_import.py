@@ -142,6 +142,13 @@ async def test_links_go_through_the_guard_and_the_playlist_path(
     assert private.problem.refusal is Refusal.PRIVATE
     one = await service.import_playlist(link(media_server.url("media/tone1_220hz.mp3")))
     assert (one.status, len(one.tracks)) == (ImportStatus.FOUND, 1)
+    page = await service.import_playlist(link(media_server.url("audio.html")))
+    assert (page.status, [t.title for t in page.tracks]) == (
+        ImportStatus.FOUND,
+        ["Encore test tones (1)", "Encore test tones (2)", "Encore test tones (3)"],
+    ), "a yt-dlp playlist: its entries, not queued"
+    paged = await service.import_playlist(link(media_server.url("paged/p5000")))
+    assert paged.status is ImportStatus.TOO_MANY, "a paged playlist read no further than the limit"
     searched = await service.import_playlist(link("tone 1"))
     assert searched.status is ImportStatus.FOUND and len(searched.tracks) == 1
     missing = await service.import_playlist(link(media_server.url("missing/nothing-here.mp3")))
