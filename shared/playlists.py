@@ -99,7 +99,8 @@ class ImportStatus(StrEnum):
 
 class ImportResult(WireModel):
     status: ImportStatus
-    tracks: tuple[Track, ...] = Field(default=(), max_length=MAX_SAVED_ENTRIES)
+    tracks: tuple[Track, ...] = Field(default=(), max_length=MAX_SAVED_ENTRIES + 1)
+    """FOUND: the entries (a source read up to one more than the limit, so that a longer one is TOO_MANY)."""
     title: str | None = Field(default=None, max_length=256)
     """The playlist's own title (a document's name, a remote playlist's title)."""
     problem: Problem | None = None

@@ -74,6 +74,8 @@ def test_a_document_over_the_schemas_bound_is_too_many() -> None:
     tracks = ",".join('{"url":"https://a/b","title":"t"}' for _ in range(5001))
     text = f'{{"format":"encore.playlist","version":1,"name":"x","tracks":[{tracks}]}}'
     assert read_document(text).status is ImportStatus.TOO_MANY
+    long_m3u = "#EXTM3U\n" + "https://a/b.mp3\n" * 6000
+    assert (read_document(long_m3u).status, read_document(long_m3u).count) == (ImportStatus.TOO_MANY, 6000)
 
 
 def test_checked_refuses_the_whole_file_for_one_bad_entry_or_too_many() -> None:

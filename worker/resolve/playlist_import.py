@@ -25,7 +25,14 @@ from yt_dlp.utils import YoutubeDLError
 
 from shared.failures import Problem, ProblemKind
 from shared.jobs import SEARCH_SIZE, SkipKind
-from shared.playlists import AttachmentRef, ImportRequest, ImportResult, ImportStatus, PlaylistDocument
+from shared.playlists import (
+    MAX_SAVED_ENTRIES,
+    AttachmentRef,
+    ImportRequest,
+    ImportResult,
+    ImportStatus,
+    PlaylistDocument,
+)
 from worker.resolve.failures import classify
 from worker.resolve.guard import UrlGuard
 from worker.resolve.parts import ResolverParts
@@ -50,24 +57,28 @@ def _result(status: ImportStatus, **details: object) -> ImportResult:
 
 
 def read_document(text: str) -> ImportResult:
-    """A file's entries (FOUND), or why it is no playlist (MALFORMED, TOO_MANY for a document over the schema's
-    bound). Pure: no entry is checked here."""
+    """A file's entries (FOUND), or why it is no playlist (MALFORMED, TOO_MANY beyond the highest entry limit).
+    Pure: no entry is checked here."""
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith(("{", "[")) and not stripped.lower().startswith("[playlist]"):
-        try:
-            document = PlaylistDocument.model_validate_json(stripped)
-        except ValidationError as exc:
-            if any(error["type"] == "too_long" and error["loc"] == ("tracks",) for error in exc.errors()):
-                return _result(ImportStatus.TOO_MANY)
-            return _result(ImportStatus.MALFORMED)
-        return _result(ImportStatus.FOUND, tracks=document.tracks, title=document.name)
+        return _read_json(stripped)
     bad_line = _first_bad_line(stripped)
     entries = parse_playlist_file(stripped, "")
-    if bad_line is not None or entries is None:
+    if bad_line is not None or entries is None or any(not _ABSOLUTE.match(entry.url) for entry in entries):
         return _result(ImportStatus.MALFORMED, line=bad_line)
-    if any(not _ABSOLUTE.match(entry.url) for entry in entries):
-        return _result(ImportStatus.MALFORMED)
+    if len(entries) > MAX_SAVED_ENTRIES:
+        return _result(ImportStatus.TOO_MANY, count=len(entries))
     return _result(ImportStatus.FOUND, tracks=tuple(entry.track() for entry in entries))
+
+
+def _read_json(text: str) -> ImportResult:
+    try:
+        document = PlaylistDocument.model_validate_json(text)
+    except ValidationError as exc:
+        if any(error["type"] == "too_long" and error["loc"] == ("tracks",) for error in exc.errors()):
+            return _result(ImportStatus.TOO_MANY)
+        return _result(ImportStatus.MALFORMED)
+    return _result(ImportStatus.FOUND, tracks=document.tracks, title=document.name)
 
 
 def _first_bad_line(text: str) -> int | None:
