@@ -61,9 +61,12 @@ class ResolveRequest(WireModel):
     requester_id: Snowflake
     position: InsertPosition = InsertPosition.END
     text_channel_id: Snowflake | None = None
-    saved: tuple[Track, ...] | None = Field(default=None, min_length=1, max_length=MAX_SAVED_ENTRIES)
+    saved: tuple[Track, ...] | None = Field(
+        default=None, min_length=1, max_length=MAX_SAVED_ENTRIES, exclude_if=lambda value: value is None
+    )
     """`/playlist load`: a saved playlist's entries, queued as a playlist named `query` (each entry guarded again:
-    what was saved long ago meets today's rules); None resolves `query`."""
+    what was saved long ago meets today's rules); None resolves `query`. Left out of the JSON when None, so a
+    `/play` request reads as before on a worker of the previous release (during a rolling update)."""
 
 
 class ResolveResult(WireModel):
