@@ -8,7 +8,8 @@ is queued (the gateway saves what comes back).
   an M3U/PLS list whose entries are absolute links; anything else is malformed.
 - A link goes the resolver's way (`ResolveService`): text is searched (its first result), an M3U/PLS link fetched
   and parsed, anything else extracted by yt-dlp: a playlist's entries (the first `max_entries + 1`), or one track.
-- Every entry passes the resolver's URL guard (`check_static`, as its playlist entries do). One refused entry
+- Every entry passes the resolver's URL guard (`check_static`, as its playlist entries do: no DNS here; a name
+  that resolves to a private address is refused when played, by the guarded handler and proxy). One refused entry
   refuses the whole import, as do more entries than `max_entries`: a member gets all of it or a reason.
 """
 
