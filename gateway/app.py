@@ -18,6 +18,8 @@ from gateway.commands.issuing import Issuer
 from gateway.commands.lyrics import LyricsActions
 from gateway.commands.lyrics_live import LiveLyrics
 from gateway.commands.play import PlayActions, Suggestions
+from gateway.commands.playlist_transfer import TransferActions
+from gateway.commands.playlists import PlaylistActions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
 from gateway.discord.client import EncoreClient, build_client, on_guild_available
@@ -27,6 +29,7 @@ from gateway.discord.listeners import ListenerWatch
 from gateway.discord.lyrics_cog import LyricsCog
 from gateway.discord.messages import DiscordMessages
 from gateway.discord.playback_cog import PlaybackCog
+from gateway.discord.playlist_cog import PlaylistCog
 from gateway.discord.queue_cog import QueueCog
 from gateway.discord.voice import DiscordVoiceControl
 from gateway.discord.voice_status import DiscordVoiceStatus
@@ -107,6 +110,9 @@ class GatewayApp:
         client.add_cog(EqualizerCog(EqualizerActions(gate, issuer)))
         live = LiveLyrics(stores.players, now_ms, self._background)
         client.add_cog(LyricsCog(LyricsActions(gateway, gate, jobs, live)))
+        playlists = PlaylistActions(gateway, gate, stores.playlists, stores.queue, play, jobs, now_ms)
+        transfer = TransferActions(gateway, playlists, stores.playlists, stores.queue, jobs)
+        client.add_cog(PlaylistCog(playlists, transfer))
         forwarder = VoiceForwarder(stores.voice, stores.commands, lambda: client.user.id if client.user else 0, now_ms)
         voice = DiscordVoiceControl(client, forwarder)
         status = VoiceStatus(stores.settings, stores.players, DiscordVoiceStatus(client), self._background)

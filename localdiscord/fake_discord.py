@@ -74,6 +74,7 @@ class FakeDiscord:
     async def start(self) -> Self:
         app = web.Application()
         app.router.add_get("/gateway", self.hub.handle)
+        app.add_routes(self.core.cdn.routes())
         app.add_subapp(API_PREFIX, RestApi(self.core, self.hub.dispatch_guild).app())
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -82,6 +83,7 @@ class FakeDiscord:
         await web.SockSite(self._runner, sock).start()
         self.core.rest_base = f"http://{self.config.host}:{self.port}{API_PREFIX}"
         self.core.gateway_url = f"ws://{self.config.host}:{self.port}/gateway"
+        self.core.cdn.base = f"http://{self.config.host}:{self.port}"
         await self.add_voice_server(self.config.voice_port)
         _log.info("fake discord up: %s", self.core.rest_base)
         return self

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from localdiscord.config import FakeConfig
 from localdiscord.faults import Faults
 from localdiscord.records import GatewayRecord, RequestRecord, VoiceClose, VoiceRecord
+from localdiscord.rest.attachments import Cdn
 from localdiscord.rest.commands import CommandStore
 from localdiscord.world.interactions import Interaction
 from localdiscord.world.models import World
@@ -32,6 +33,7 @@ class Core:
         self.config = config
         self.world = World(config.bot_name)
         self.commands = CommandStore(self.world.ids, self.world.application_id)
+        self.cdn = Cdn(self.world.ids)
         self.faults = Faults()
         self.requests: list[RequestRecord] = []
         self.gateway_log: list[GatewayRecord] = []

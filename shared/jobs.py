@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from shared.failures import Problem, Stop, without_prose
 from shared.models import InsertPosition, QueueItem, Snowflake, Track, WireModel
+from shared.playlists import MAX_SAVED_ENTRIES
 
 MAX_QUERY_LENGTH: Final = 500
 SEARCH_SIZE: Final = 5
@@ -20,6 +21,7 @@ class JobName(StrEnum):
     INGEST_CHUNK = "ingest_chunk"
     SEARCH = "search"
     LYRICS = "lyrics"
+    IMPORT_PLAYLIST = "import_playlist"
 
 
 class ResolveStatus(StrEnum):
@@ -59,6 +61,12 @@ class ResolveRequest(WireModel):
     requester_id: Snowflake
     position: InsertPosition = InsertPosition.END
     text_channel_id: Snowflake | None = None
+    saved: tuple[Track, ...] | None = Field(
+        default=None, min_length=1, max_length=MAX_SAVED_ENTRIES, exclude_if=lambda value: value is None
+    )
+    """`/playlist load`: a saved playlist's entries, queued as a playlist named `query` (each entry guarded again:
+    what was saved long ago meets today's rules); None resolves `query`. Left out of the JSON when None, so a
+    `/play` request reads as before on a worker of the previous release (during a rolling update)."""
 
 
 class ResolveResult(WireModel):

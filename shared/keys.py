@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from shared.playlists import OwnerKind, PlaylistOwner
+
 
 @dataclass(frozen=True, slots=True)
 class Keys:
@@ -96,6 +98,21 @@ class Keys:
         """SET with a TTL: the members who voted to skip one now-playing item (by its uid, so a new track starts
         with no votes), plus a marker once the vote passed (gateway)."""
         return self._guild(guild_id, f"skipvotes:{item_uid}")
+
+    def playlists(self, owner: PlaylistOwner) -> str:
+        """HASH playlist name (casefolded) -> PlaylistMeta JSON: an owner's saved playlists (gateway)."""
+        return self._owner(owner, "playlists")
+
+    def playlist_entries(self, owner: PlaylistOwner, playlist_id: str) -> str:
+        """LIST of Track JSON: one saved playlist's entries, in order (gateway)."""
+        return self._owner(owner, f"playlist:{playlist_id}")
+
+    def _owner(self, owner: PlaylistOwner, name: str) -> str:
+        """A guild's playlists are keys of the guild; a member's carry the member as their hash tag (they follow the
+        member to every server), so each owner's index and lists share one Cluster slot."""
+        if owner.kind is OwnerKind.GUILD:
+            return self._guild(owner.id, name)
+        return f"{self.prefix}:{{member:{owner.id}}}:{name}"
 
     def active_guilds(self) -> str:
         """ZSET guild id -> time it became active: guilds that need a player."""

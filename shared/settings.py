@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.playlists import MAX_IMPORT_BYTES, MAX_SAVED_ENTRIES
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -37,6 +39,13 @@ class GatewaySettings(_Section):
     resolve_wait_s: float = Field(default=12.0, gt=0, le=120)
     """How long `/play` waits for a resolve job before answering "still working"."""
     health_port: int | None = Field(default=None, ge=0, le=65535)
+    playlists_per_owner: int = Field(default=25, ge=1, le=1000)
+    """Saved playlists one member (personal ones) or one server may have."""
+    playlist_entries: int = Field(default=500, ge=1, le=MAX_SAVED_ENTRIES)
+    """Entries one saved playlist may hold (`/playlist save`, `add`, `import`)."""
+    playlist_file_bytes: int = Field(default=1024 * 1024, ge=1024, le=MAX_IMPORT_BYTES)
+    """The largest file `/playlist import` reads: Discord reports an attachment's size, nothing larger is
+    downloaded, and the download stops there."""
 
     @field_validator("shard_ids", "guild_ids", mode="before")
     @classmethod
@@ -111,8 +120,11 @@ class WorkerSettings(_Section):
     mix_extractors: Annotated[tuple[str, ...], NoDecode] = ("youtube",)
     """Extractors (yt-dlp keys, any case) whose tracks have a radio mix at `mix_url`; the others autoplay by a
     search for their artists."""
+    attachment_hosts: Annotated[tuple[str, ...], NoDecode] = ("cdn.discordapp.com", "media.discordapp.net")
+    """Hosts `/playlist import` downloads attached files from (Discord's CDN); any other attachment URL is refused
+    before a connection is made. The download also passes the URL guard (tests allow 127.0.0.1 for both)."""
 
-    @field_validator("allowed_hosts", "mix_extractors", mode="before")
+    @field_validator("allowed_hosts", "mix_extractors", "attachment_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):

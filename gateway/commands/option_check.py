@@ -10,7 +10,8 @@ checks cannot drift from what members see. The policy:
 - integers are JSON integers (not bools, not floats) within the declared range and Discord's ±(2^53 - 1);
   numbers are finite; strings are within the declared (or Discord's 6,000) length and among the choices;
   booleans are booleans; roles and channels are snowflakes the guild knows, channels of a declared type; users
-  are snowflakes;
+  are snowflakes; attachments are snowflakes of a well-formed attachment object in the interaction's
+  `resolved.attachments` (id, file name, size, URL);
 - a failure is an InvalidInputError naming the option, worded for the member (its text is never the raw value).
 """
 
@@ -32,6 +33,7 @@ CHANNEL: Final = 7
 ROLE: Final = 8
 MENTIONABLE: Final = 9
 NUMBER: Final = 10
+ATTACHMENT: Final = 11
 CHAT_INPUT: Final = 1
 MAX_SAFE_INTEGER: Final = 2**53 - 1
 """Discord's documented integer option range is ±(2^53 - 1)."""
@@ -81,10 +83,35 @@ class CommandSchemas:
         declared = self._commands.get(name) if isinstance(name, str) else None
         if declared is None or data.get("type", CHAT_INPUT) != CHAT_INPUT or not _snowflake(command_id):
             raise InvalidInputError("I don't know that command (any more); try again in a moment.")
-        _check_level(declared, data.get("options"), guild, autocomplete)
+        _check_level(declared, data.get("options"), _Where(guild, _attachment_ids(data)), autocomplete)
 
 
-def _check_level(declared: JSON, given: object, guild: GuildLookup, autocomplete: bool) -> None:
+class _Where:
+    """The guild, and the attachments the interaction carries."""
+
+    def __init__(self, guild: GuildLookup, attachments: frozenset[str]) -> None:
+        self.guild = guild
+        self.attachments = attachments
+
+
+def _attachment_ids(data: JSON) -> frozenset[str]:
+    """Ids of the well-formed attachment objects in `data.resolved.attachments`."""
+    resolved = data.get("resolved")
+    found = resolved.get("attachments") if isinstance(resolved, Mapping) else None
+    if not isinstance(found, Mapping):
+        return frozenset()
+    return frozenset(str(key) for key, value in found.items() if _attachment(key, value))
+
+
+def _attachment(key: object, value: object) -> bool:
+    if not isinstance(value, Mapping) or value.get("id") != key or not _snowflake(key):
+        return False
+    size = value.get("size")
+    texts = (value.get("filename"), value.get("url"))
+    return type(size) is int and size >= 0 and all(isinstance(text, str) and text for text in texts)
+
+
+def _check_level(declared: JSON, given: object, guild: _Where, autocomplete: bool) -> None:
     """One level of options: either exactly one subcommand (group) or the leaf options."""
     options = _option_list(given)
     declared_options: list[JSON] = list(declared.get("options") or [])
@@ -109,7 +136,7 @@ def _option_list(given: object) -> list[JSON]:
     return given
 
 
-def _check_leaves(declared: list[JSON], options: list[JSON], guild: GuildLookup, autocomplete: bool) -> None:
+def _check_leaves(declared: list[JSON], options: list[JSON], guild: _Where, autocomplete: bool) -> None:
     by_name = {str(d["name"]): d for d in declared}
     seen: set[str] = set()
     for option in options:
@@ -124,7 +151,7 @@ def _check_leaves(declared: list[JSON], options: list[JSON], guild: GuildLookup,
         if autocomplete and option.get("focused") is True:
             _check_typing(spec, option["value"])
         else:
-            check_value(spec, option["value"], guild)
+            check_value(spec, option["value"], guild.guild, guild.attachments)
     missing = [str(d["name"]) for d in declared if d.get("required") and str(d["name"]) not in seen]
     if missing and not autocomplete:
         raise InvalidInputError(f"`{_name(missing[0])}` is required.")
@@ -135,8 +162,8 @@ def _check_typing(spec: JSON, value: object) -> None:
         raise InvalidInputError(f"`{_name(spec['name'])}` must be text.")
 
 
-def check_value(spec: JSON, value: object, guild: GuildLookup) -> None:
-    """One option value against its declaration."""
+def check_value(spec: JSON, value: object, guild: GuildLookup, attachments: frozenset[str] = frozenset()) -> None:
+    """One option value against its declaration (`attachments`: the ids the interaction resolves)."""
     kind = spec.get("type")
     valid = False
     if kind == STRING:
@@ -155,6 +182,8 @@ def check_value(spec: JSON, value: object, guild: GuildLookup) -> None:
         valid = _snowflake(value) and _channel_allowed(spec, guild.channel_type(int(str(value))))
     elif kind in (USER, MENTIONABLE):
         valid = _snowflake(value)  # members are not cached (no members intent); nextcord resolves the id
+    elif kind == ATTACHMENT:
+        valid = isinstance(value, str) and value in attachments
     if not valid:
         raise InvalidInputError(f"`{_name(spec['name'])}` {_expected(spec)}.")
 
@@ -209,6 +238,7 @@ _SIMPLE: Final = {
     ROLE: "must be a role of this server",
     USER: "must be a member of this server",
     MENTIONABLE: "must be a member or role of this server",
+    ATTACHMENT: "must be a file you attach",
 }
 
 

@@ -67,6 +67,17 @@ class PlayActions:
         await self._summon(invocation, admission)
         return await self._resolve(invocation, query, when, uuid.uuid4().hex, out, typed=_query_entry(query))
 
+    async def play_saved(
+        self, invocation: Invocation, name: str, saved: tuple[Track, ...], raw_when: str | None, out: Responder
+    ) -> Reply:
+        """`/playlist load`: a saved playlist queued like `/play` queues a playlist (the same resolve job, which
+        guards every entry again), under the same admission and summon."""
+        when = parse_when(raw_when)
+        admission = await self._gate.admit(invocation, Access.SUMMON, "Playing music")
+        await out.defer()
+        await self._summon(invocation, admission)
+        return await self._resolve(invocation, name, when, uuid.uuid4().hex, out, saved=saved)
+
     async def search(self, invocation: Invocation, raw_query: str, raw_when: str | None, out: Responder) -> Reply:
         query = parse_query(raw_query)
         when = parse_when(raw_when)
@@ -115,7 +126,7 @@ class PlayActions:
             await self._issuer.send(invocation, JoinCommand(voice_channel_id=target))
         await self._active.mark(invocation.guild_id)
 
-    async def _resolve(
+    async def _resolve(  # noqa: PLR0913 - the request's parts; `typed` and `saved` are set by one caller each
         self,
         invocation: Invocation,
         query: str,
@@ -123,6 +134,7 @@ class PlayActions:
         request_id: str,
         out: Responder,
         typed: RecentEntry | None = None,
+        saved: tuple[Track, ...] | None = None,
     ) -> Reply:
         request = ResolveRequest(
             guild_id=invocation.guild_id,
@@ -131,6 +143,7 @@ class PlayActions:
             requester_id=invocation.actor.user_id,
             position=when,
             text_channel_id=invocation.text_channel_id,
+            saved=saved,
         )
         await self._jobs.submit_resolve(request)
         result = await self._jobs.resolve_result(request_id, self._settings.resolve_wait_s)

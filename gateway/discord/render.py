@@ -6,13 +6,14 @@ Every message, edit and autocomplete answer is built here, so each is cut to Dis
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from typing import Any, Final
 
 import nextcord
 
 from gateway.wording.limits import fit_choices, fit_reply
-from gateway.wording.reply import Button, ButtonStyle, Card, Reply
+from gateway.wording.reply import Button, ButtonStyle, Card, Reply, ReplyFile
 
 _STYLES: Final = {
     ButtonStyle.PRIMARY: nextcord.ButtonStyle.primary,
@@ -51,6 +52,10 @@ def view(buttons: tuple[Button, ...]) -> nextcord.ui.View | None:
     return result
 
 
+def files(attached: tuple[ReplyFile, ...]) -> list[nextcord.File]:
+    return [nextcord.File(io.BytesIO(file.data), filename=file.filename) for file in attached]
+
+
 def send_kwargs(reply: Reply) -> dict[str, Any]:
     """Keyword arguments for a new message (nextcord rejects None for embed and view there)."""
     reply = fit_reply(reply)
@@ -61,13 +66,18 @@ def send_kwargs(reply: Reply) -> dict[str, Any]:
     buttons = view(reply.buttons)
     if buttons is not None:
         kwargs["view"] = buttons
+    if reply.files:
+        kwargs["files"] = files(reply.files)
     return kwargs
 
 
 def edit_kwargs(reply: Reply) -> dict[str, Any]:
     """Keyword arguments that replace a message completely (None clears content, embeds and components)."""
     reply = fit_reply(reply)
-    return {"content": reply.content or None, "embed": embed(reply.card), "view": view(reply.buttons)}
+    kwargs: dict[str, Any] = {"content": reply.content or None, "embed": embed(reply.card), "view": view(reply.buttons)}
+    if reply.files:
+        kwargs["files"] = files(reply.files)
+    return kwargs
 
 
 def autocomplete(choices: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from gateway.stores.cursors import CursorStore
 from gateway.stores.messages import MessageStore
+from gateway.stores.playlists import PlaylistStore
 from gateway.stores.rate import RateLimitStore
 from gateway.stores.recent import RecentStore
 from gateway.stores.search_cache import ResolverSearchCache
@@ -64,6 +65,7 @@ class Stores:
     cursors: CursorStore
     searches: ResolverSearchCache
     votes: SkipVoteStore
+    playlists: PlaylistStore
 
     @classmethod
     def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings, *, search_prefix: str) -> Stores:
@@ -82,6 +84,7 @@ class Stores:
             cursors=CursorStore(redis, keys),
             searches=ResolverSearchCache(redis, keys, search_prefix=search_prefix),
             votes=SkipVoteStore(redis, keys),
+            playlists=PlaylistStore(redis, keys),
         )
 
 

@@ -1,4 +1,5 @@
-"""Enqueues resolve, search and lyrics jobs on the worker's arq queue and waits (bounded) for their results."""
+"""Enqueues resolve, search, lyrics and playlist import jobs on the worker's arq queue and waits (bounded) for
+their results."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from shared.jobs import (
 )
 from shared.keys import Keys
 from shared.lyrics import LyricsProblem, LyricsRequest, LyricsResult, LyricsStatus
+from shared.playlists import ImportRequest, ImportResult, ImportStatus
 
 _log: Final = logging.getLogger(__name__)
 POLL_DELAY_S: Final = 0.05
@@ -42,6 +44,10 @@ class Jobs(Protocol):
 
     async def lyrics(self, request: LyricsRequest, lyrics_id: str, timeout_s: float) -> LyricsResult | None: ...
 
+    async def import_playlist(
+        self, request: ImportRequest, import_id: str, timeout_s: float
+    ) -> ImportResult | None: ...
+
 
 def resolve_job_id(request_id: str) -> str:
     return f"resolve:{request_id}"
@@ -53,6 +59,10 @@ def search_job_id(search_id: str) -> str:
 
 def lyrics_job_id(lyrics_id: str) -> str:
     return f"lyrics:{lyrics_id}"
+
+
+def import_job_id(import_id: str) -> str:
+    return f"import:{import_id}"
 
 
 class JobClient:
@@ -85,6 +95,11 @@ class JobClient:
     async def lyrics(self, request: LyricsRequest, lyrics_id: str, timeout_s: float) -> LyricsResult | None:
         failed = LyricsResult(status=LyricsStatus.FAILED, problem=LyricsProblem.JOB_FAILED)
         return await self._ask(JobName.LYRICS, request, lyrics_job_id(lyrics_id), timeout_s, LyricsResult, failed)
+
+    async def import_playlist(self, request: ImportRequest, import_id: str, timeout_s: float) -> ImportResult | None:
+        failed = ImportResult(status=ImportStatus.FAILED, problem=_JOB_FAILED)
+        job_id = import_job_id(import_id)
+        return await self._ask(JobName.IMPORT_PLAYLIST, request, job_id, timeout_s, ImportResult, failed)
 
     async def _ask[M: BaseModel](
         self, name: JobName, request: BaseModel, job_id: str, timeout_s: float, model: type[M], failed: M

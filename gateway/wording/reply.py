@@ -46,6 +46,14 @@ class Card:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyFile:
+    """A file attached to a reply (an exported playlist)."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message: an interaction reply, a notice or the now-playing message."""
 
@@ -53,6 +61,8 @@ class Reply:
     ephemeral: bool = False
     card: Card | None = None
     buttons: tuple[Button, ...] = field(default=())
+    files: tuple[ReplyFile, ...] = field(default=())
+    """Uploaded with the message; an edit with files replaces the message's attachments, one without keeps them."""
 
     @classmethod
     def error(cls, text: str) -> Reply:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from localdiscord.fake_state import Core
+from localdiscord.rest.attachments import Cdn
 from localdiscord.rest.limits import callback_errors, invalid_form_body, message_errors
 from localdiscord.rest.replies import BODY, JSON, body_json, error_reply, json_reply, no_content
 from localdiscord.world.interactions import Callback, Interaction
@@ -24,12 +25,31 @@ def _unknown_message() -> web.Response:
     return error_reply(404, 10008, "Unknown Message")
 
 
-def _attachment(attachment_id: int, filename: str, size: int) -> JSON:
-    url = f"https://cdn.invalid/attachments/{attachment_id}/{filename}"
-    return {"id": str(attachment_id), "filename": filename, "size": size, "url": url, "proxy_url": url}
+def _without_attachments(body: JSON) -> JSON:
+    return {key: value for key, value in body.items() if key != "attachments"}
 
 
-def _one_message_routes(path: str, find: Callable[[web.Request], Message | web.Response]) -> list[web.RouteDef]:
+def write_message(cdn: Cdn, request: web.Request, message: Message, body: JSON, *, edit: bool) -> None:
+    """Apply a create or edit `body` to `message`, with the files uploaded in `request` as its attachments."""
+    current = list(message.attachments)
+    message.apply(_without_attachments(body), edit=edit)
+    found = cdn.attachments_of(
+        message.channel_id, body, request[BODY].files, ephemeral=message.ephemeral, current=current
+    )
+    if found is not None:
+        message.attachments = found
+
+
+def attach_new(cdn: Cdn, request: web.Request, message: Message, body: JSON) -> None:
+    """The attachments of a message just created from `body` (stored on the CDN from the request's files)."""
+    found = cdn.attachments_of(message.channel_id, body, request[BODY].files, ephemeral=message.ephemeral, current=[])
+    if found is not None:
+        message.attachments = found
+
+
+def _one_message_routes(
+    cdn: Cdn, path: str, find: Callable[[web.Request], Message | web.Response]
+) -> list[web.RouteDef]:
     """GET, PATCH and DELETE of the one message at `path`; `find` gives it, or the error reply when there is none."""
 
     async def read(request: web.Request) -> web.Response:
@@ -42,7 +62,7 @@ def _one_message_routes(path: str, find: Callable[[web.Request], Message | web.R
             return message
         if oversize := message_errors(body_json(request)):
             return invalid_form_body(oversize)
-        message.apply(body_json(request), edit=True)
+        write_message(cdn, request, message, body_json(request), edit=True)
         return json_reply(message.payload())
 
     async def delete(request: web.Request) -> web.Response:
@@ -64,11 +84,11 @@ class MessageRoutes:
         return [
             web.post("/interactions/{interaction_id}/{token}/callback", self.callback),
             web.post(hook, self.followup),
-            *_one_message_routes(hook + "/messages/{message_id}", self._webhook_message),
+            *_one_message_routes(self.core.cdn, hook + "/messages/{message_id}", self._webhook_message),
             web.get("/channels/{channel_id}", self.get_channel),
             web.get("/channels/{channel_id}/messages", self.list_messages),
             web.post("/channels/{channel_id}/messages", self.create_message),
-            *_one_message_routes("/channels/{channel_id}/messages/{message_id}", self._channel_message),
+            *_one_message_routes(self.core.cdn, "/channels/{channel_id}/messages/{message_id}", self._channel_message),
         ]
 
     # interaction callbacks
@@ -88,7 +108,7 @@ class MessageRoutes:
         if oversize := callback_errors(body):
             return invalid_form_body(oversize)
         data: JSON = body.get("data") or {}
-        self._apply_callback(interaction, int(body.get("type", 0)), data)
+        self._apply_callback(request, interaction, int(body.get("type", 0)), data)
         interaction.callback = Callback(int(body.get("type", 0)), data, elapsed)
         if request.query.get("with_response") in _TRUE:
             resource: JSON = {"type": interaction.callback.type}
@@ -99,27 +119,29 @@ class MessageRoutes:
             )
         return no_content()
 
-    def _apply_callback(self, interaction: Interaction, kind: int, data: JSON) -> None:
+    def _apply_callback(self, request: web.Request, interaction: Interaction, kind: int, data: JSON) -> None:
         flags = int(data.get("flags") or 0)
         if kind == 4:
-            interaction.original = self._interaction_message(interaction, data)
+            interaction.original = self._interaction_message(request, interaction, data)
         elif kind == 5:
             body = {"content": "", "flags": LOADING | (flags & EPHEMERAL)}
-            interaction.original = self._interaction_message(interaction, body)
+            interaction.original = self._interaction_message(request, interaction, body)
         elif kind in (6, 7) and interaction.component_message is not None:
             if kind == 7:
-                interaction.component_message.apply(data, edit=True)
+                write_message(self.core.cdn, request, interaction.component_message, data, edit=True)
             interaction.original = interaction.component_message
 
-    def _interaction_message(self, interaction: Interaction, body: JSON) -> Message:
+    def _interaction_message(self, request: web.Request, interaction: Interaction, body: JSON) -> Message:
         world = self.core.world
-        return world.add_message(
+        message = world.add_message(
             interaction.channel_id,
             world.bot,
-            body,
+            _without_attachments(body),
             application_id=world.application_id,
             interaction_id=interaction.id,
         )
+        attach_new(self.core.cdn, request, message, body)
+        return message
 
     # followup webhooks
 
@@ -137,7 +159,7 @@ class MessageRoutes:
             return error_reply(404, 10015, "Unknown Webhook")
         if oversize := message_errors(body_json(request)):
             return invalid_form_body(oversize)
-        message = self._interaction_message(interaction, body_json(request))
+        message = self._interaction_message(request, interaction, body_json(request))
         interaction.followups.append(message)
         if request.query.get("wait") in _TRUE:
             return json_reply(message.payload())
@@ -187,10 +209,6 @@ class MessageRoutes:
         body = body_json(request)
         if oversize := message_errors(body):
             return invalid_form_body(oversize)
-        message = self.core.world.add_message(channel_id, self.core.world.bot, body)
-        files = request[BODY].files
-        if files:
-            message.attachments = [
-                _attachment(message.id + i, name or field, len(data)) for i, (field, name, data) in enumerate(files)
-            ]
+        message = self.core.world.add_message(channel_id, self.core.world.bot, _without_attachments(body))
+        attach_new(self.core.cdn, request, message, body)
         return json_reply(message.payload())

@@ -7,6 +7,7 @@ from typing import Any
 
 from localdiscord.fake_state import Core
 from localdiscord.gateway.hub import GatewayHub
+from localdiscord.rest.attachments import Cdn, Upload
 from localdiscord.waiting import wait_until
 from localdiscord.world.interactions import (
     APPLICATION_COMMAND,
@@ -27,7 +28,11 @@ class CommandNotRegisteredError(LookupError):
     """The bot has not registered a command with that name (globally or in the guild)."""
 
 
-def _leaf(name: str, value: object, resolved: JSON, *, focused: bool = False) -> JSON:
+def _leaf(name: str, value: object, resolved: JSON, cdn: Cdn, channel: Channel, *, focused: bool = False) -> JSON:
+    if isinstance(value, Upload):
+        attachment = cdn.store(channel.id, value, ephemeral=True)
+        resolved.setdefault("attachments", {})[attachment["id"]] = attachment
+        return command_option(name, attachment["id"], 11, focused=focused)
     if isinstance(value, Member):
         resolved.setdefault("users", {})[str(value.user.id)] = value.user.payload()
         resolved.setdefault("members", {})[str(value.user.id)] = value.payload(with_user=False)
@@ -78,7 +83,8 @@ class InteractionDriver:
         if command is None:
             raise CommandNotRegisteredError(name)
         resolved: JSON = {}
-        leaves = [_leaf(k, v, resolved, focused=k == focused) for k, v in (options or {}).items()]
+        cdn = self.core.cdn
+        leaves = [_leaf(k, v, resolved, cdn, channel, focused=k == focused) for k, v in (options or {}).items()]
         data: JSON = {"id": command["id"], "name": name, "type": 1, "options": nest_options(leaves, subcommand, group)}
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]

@@ -11,10 +11,13 @@ from gateway.commands.control import ControlActions
 from gateway.commands.equalizer import EqualizerActions
 from gateway.commands.option_check import CommandSchemas
 from gateway.commands.play import PlayActions, Suggestions
+from gateway.commands.playlist_transfer import TransferActions
+from gateway.commands.playlists import PlaylistActions
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import SettingsActions
 from gateway.discord.equalizer_cog import EqualizerCog
 from gateway.discord.playback_cog import PlaybackCog
+from gateway.discord.playlist_cog import PlaylistCog
 from gateway.discord.queue_cog import QueueCog
 from shared.errors import InvalidInputError
 
@@ -41,6 +44,7 @@ def schemas() -> CommandSchemas:
         ),
         QueueCog(cast(QueueActions, none), cast(SettingsActions, none)),
         EqualizerCog(cast(EqualizerActions, none)),
+        PlaylistCog(cast(PlaylistActions, none), cast(TransferActions, none)),
     ]
     return CommandSchemas(command.get_payload(None) for cog in cogs for command in cog.application_commands)
 
@@ -144,6 +148,33 @@ def test_what_discord_would_not_send_is_refused(
 def test_unknown_commands_are_refused(schemas: CommandSchemas, body: object) -> None:
     with pytest.raises(InvalidInputError):
         schemas.check(body, Guild())
+
+
+FILE_ID = "333333333333333333"
+ATTACHED = {"id": FILE_ID, "filename": "a.json", "size": 10, "url": "https://cdn.discordapp.com/a", "proxy_url": "x"}
+
+
+def playlist_import(value: object, attachment: object) -> dict[str, Any]:
+    options = [{"name": "import", "type": 1, "options": [opt("file", 11, value)]}]
+    return data("playlist", options) | {"resolved": {"attachments": {FILE_ID: attachment}}}
+
+
+def test_an_attached_file_must_be_one_the_interaction_resolves(schemas: CommandSchemas) -> None:
+    schemas.check(playlist_import(FILE_ID, ATTACHED), Guild())
+    for value, attachment in (
+        ("444444444444444444", ATTACHED),
+        (int(FILE_ID), ATTACHED),
+        (FILE_ID, ATTACHED | {"size": "10"}),
+        (FILE_ID, ATTACHED | {"size": -1}),
+        (FILE_ID, ATTACHED | {"url": None}),
+        (FILE_ID, ATTACHED | {"id": "5"}),
+        (FILE_ID, "a file"),
+    ):
+        with pytest.raises(InvalidInputError) as raised:
+            schemas.check(playlist_import(value, attachment), Guild())
+        assert raised.value.message == "`file` must be a file you attach.", (value, attachment)
+    with pytest.raises(InvalidInputError):
+        schemas.check(data("playlist", [{"name": "import", "type": 1, "options": [opt("file", 11, FILE_ID)]}]), Guild())
 
 
 def test_autocomplete_accepts_partial_text_in_the_focused_option_only(schemas: CommandSchemas) -> None:

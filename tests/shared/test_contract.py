@@ -42,6 +42,14 @@ from shared.models import (
     Track,
     VoiceCredentials,
 )
+from shared.playlists import (
+    AttachmentRef,
+    ImportRequest,
+    ImportResult,
+    ImportStatus,
+    PlaylistDocument,
+    PlaylistMeta,
+)
 
 BIG = 1_234_567_890_123_456_789  # above 2**53: must survive every round trip
 UID = "0123456789abcdef0123456789abcdef"
@@ -51,6 +59,10 @@ ITEM_JSON = (
     b'{"uid":"0123456789abcdef0123456789abcdef","track":{"url":"https://example.org/watch?v=x","title":"Song",'
     b'"duration_ms":1000,"artist":null,"source_id":"x","extractor":"youtube"},"requester_id":1234567890123456789,'
     b'"request_id":null,"substituted_for":null,"autoplay":false}'
+)
+TRACK_JSON = (
+    b'{"url":"https://example.org/watch?v=x","title":"Song","duration_ms":1000,"artist":null,"source_id":"x",'
+    b'"extractor":"youtube"}'
 )
 
 FLAT_JSON = b'{"gains_db":[' + b",".join([b"0.0"] * 15) + b"]}"
@@ -115,6 +127,33 @@ CASES: list[tuple[BaseModel, bytes]] = [
     (
         VoiceStateRequest(guild_id=1, channel_id=None, fence=4, request_id="r1"),
         b'{"guild_id":1,"channel_id":null,"fence":4,"self_deaf":true,"at_ms":0,"request_id":"r1"}',
+    ),
+    (
+        ResolveRequest(guild_id=1, request_id=UID, query="Evening", requester_id=5, saved=(TRACK,)),
+        b'{"guild_id":1,"request_id":"0123456789abcdef0123456789abcdef","query":"Evening","requester_id":5,'
+        b'"position":"end","text_channel_id":null,"saved":[' + TRACK_JSON + b"]}",
+    ),
+    (
+        PlaylistDocument(name="Evening", tracks=(TRACK,)),
+        b'{"format":"encore.playlist","version":1,"name":"Evening","tracks":[' + TRACK_JSON + b"]}",
+    ),
+    (
+        PlaylistMeta(id=UID, name="Evening", created_by=BIG, created_at_ms=7),
+        b'{"id":"0123456789abcdef0123456789abcdef","name":"Evening","created_by":1234567890123456789,'
+        b'"created_at_ms":7}',
+    ),
+    (
+        ImportRequest(
+            attachment=AttachmentRef(url="https://cdn.discordapp.com/a", filename="a.json", size=9),
+            max_entries=500,
+            max_bytes=1024,
+        ),
+        b'{"attachment":{"url":"https://cdn.discordapp.com/a","filename":"a.json","size":9},"link":null,'
+        b'"max_entries":500,"max_bytes":1024}',
+    ),
+    (
+        ImportResult(status=ImportStatus.MALFORMED, line=3),
+        b'{"status":"malformed","tracks":[],"title":null,"problem":null,"count":null,"line":3}',
     ),
 ]
 

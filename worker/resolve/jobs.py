@@ -31,6 +31,7 @@ from shared.jobs import IngestChunkRequest, JobName, ResolveRequest, SearchReque
 from shared.keys import Keys
 from shared.lyrics import LyricsRequest
 from shared.observability import WorkerMetrics
+from shared.playlists import ImportRequest
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
@@ -52,6 +53,7 @@ function timeout + 10 s, so keep every timeout here short."""
 CHUNK_TIMEOUT_S: Final = 60
 SEARCH_TIMEOUT_S: Final = 30
 LYRICS_TIMEOUT_S: Final = 30
+IMPORT_TIMEOUT_S: Final = 60
 YTDLP_CALL_TIMEOUT_S: Final = 60.0
 
 
@@ -95,6 +97,12 @@ async def lyrics(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     return result.model_dump(mode="json")
 
 
+async def import_playlist(ctx: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    request = ImportRequest.model_validate(raw)
+    result = await resolve_service(ctx).import_playlist(request)
+    return result.model_dump(mode="json")
+
+
 def resolve_functions() -> list[Function]:
     """The resolver's arq functions with their timeouts, for the worker's `functions` list."""
     return [
@@ -102,6 +110,7 @@ def resolve_functions() -> list[Function]:
         func(ingest_chunk, name=JobName.INGEST_CHUNK.value, timeout=CHUNK_TIMEOUT_S, max_tries=MAX_CHUNK_ATTEMPTS + 3),
         func(search, name=JobName.SEARCH.value, timeout=SEARCH_TIMEOUT_S, max_tries=2),
         func(lyrics, name=JobName.LYRICS.value, timeout=LYRICS_TIMEOUT_S, max_tries=1),
+        func(import_playlist, name=JobName.IMPORT_PLAYLIST.value, timeout=IMPORT_TIMEOUT_S, max_tries=1),
     ]
 
 

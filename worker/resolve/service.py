@@ -34,6 +34,7 @@ from shared.jobs import (
 from shared.lyrics import LyricsRequest, LyricsResult
 from shared.models import CachedTracks, GuildSettings, QueueItem, Track
 from shared.observability import ResolveKind, ResolveOutcome
+from shared.playlists import ImportRequest, ImportResult
 from worker.resolve.enqueue import Enqueuer, Placement
 from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints, page_title
@@ -42,6 +43,7 @@ from worker.resolve.lyrics import LyricsFinder
 from worker.resolve.models import ChunkOutcome, StreamResult
 from worker.resolve.parts import ResolverParts
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_stop, limits_for
+from worker.resolve.playlist_import import PlaylistImporter
 from worker.resolve.probe import DirectProbe
 from worker.resolve.related import ArtistSearch, MixSource, RelatedFinder
 from worker.resolve.search import Searcher
@@ -133,6 +135,7 @@ class ResolveService:
         )  # fmt: skip
         self._lyrics = LyricsFinder(Lrclib(parts.ytdlp, parts.config.lrclib_url), parts.cache, parts.keys, parts.config)
         self._related = RelatedFinder([MixSource(parts), ArtistSearch(self._searcher)])
+        self._importer = PlaylistImporter(parts, self._searcher)
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""
@@ -173,6 +176,8 @@ class ResolveService:
 
     async def _resolve(self, request: ResolveRequest) -> ResolveResult:
         settings = await self._d.settings_store.get(request.guild_id)
+        if request.saved is not None:
+            return await self._resolve_saved(request, settings, request.saved)
         kind, value = parse_input(request.query)
         if kind == "text":
             return await self._resolve_text(request, settings, value)
@@ -271,6 +276,33 @@ class ResolveService:
             skipped=Counter({SkipKind.REFUSED: refused}),
         )
         return await self._ingest.start(request, settings, source)
+
+    async def _resolve_saved(
+        self, request: ResolveRequest, settings: GuildSettings, saved: Sequence[Track]
+    ) -> ResolveResult:
+        """`/playlist load`: a saved playlist queued like an M3U document, each entry guarded again."""
+        allowed = [track for track in saved if self._d.guard.check_static(track.url).allowed]
+        first = self._config.first_chunk_size
+        source = PlaylistSource(
+            url="",
+            title=request.query,
+            head=allowed[:first],
+            lazy=False,
+            count=len(saved),
+            size=len(allowed),
+            exhausted=len(allowed) <= first,
+            rest=functools.partial(list, allowed[first:]),
+            skipped=Counter({SkipKind.REFUSED: len(saved) - len(allowed)}),
+        )
+        return await self._ingest.start(request, settings, source)
+
+    async def import_playlist(self, request: ImportRequest) -> ImportResult:
+        """`/playlist import` and `add`: the checked entries of a file or a link (worker/resolve/playlist_import.py)."""
+        link = parse_input(request.link) if request.link is not None else None
+        with self._timed("playlist" if link is None or link[0] == "url" else "search") as verdict:
+            result = await self._importer.read(request, link)
+            verdict.outcome = "ok" if result.tracks else "failed"
+            return result
 
     def _playlist_source(self, url: str, extraction: Extraction) -> PlaylistSource:
         entries = extraction.entries or []
