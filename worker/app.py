@@ -162,7 +162,7 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
         redis=redis,
         keys=keys,
         config=settings.worker,
-        search_prefix=settings.search_prefix,
+        providers=settings.search_providers,
         scheduler=ArqChunkScheduler(redis, keys.arq_queue()),
         metrics=metrics,
         ffmpeg_proxy=proxy.url,
