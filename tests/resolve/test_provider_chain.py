@@ -18,6 +18,7 @@ from shared.keys import Keys
 from shared.models import QueueItem
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
+from tests.media.tones import CATALOG
 from tests.resolve.conftest import GUILD, USER, RecordingScheduler, make_request, started_service
 from worker.resolve.breaker_store import BreakerPolicy, BreakerStore, Gate
 from worker.resolve.search import Searcher
@@ -150,7 +151,7 @@ async def test_soundcloud_go_plus_previews_are_not_results(
 
 async def test_a_stream_that_is_only_a_preview_does_not_play(chain: ChainFactory, media_server: Any) -> None:
     service = await chain("localsearch")
-    result = await service.resolve(make_request(media_server.url("goplus/e2e/t330.mp3")))
+    result = await service.resolve(make_request(media_server.url(f"goplus/{CATALOG[0].file}")))
     assert result.first is not None
     streamed = await service.stream_for(result.first, GUILD)
     assert streamed.stream is None
