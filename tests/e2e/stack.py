@@ -46,6 +46,8 @@ class Stack:
     """Workers that serve /metrics (benchmarks scrape them); by name."""
     gateway_health_port: int | None = None
     """Where the gateway serves /metrics, if it should."""
+    gateway_env: Mapping[str, str] = field(default_factory=dict)
+    """Extra environment of the gateway (e.g. the search providers its /settings offers)."""
 
     def _worker_env(self, name: str) -> dict[str, str]:
         return {
@@ -63,7 +65,7 @@ class Stack:
 
     async def start_gateway(self) -> GatewayProcess:
         if self.gateway is None:
-            env = {"ENCORE_GATEWAY__RATE_LIMIT_COMMANDS": "1000"}
+            env = {"ENCORE_GATEWAY__RATE_LIMIT_COMMANDS": "1000", **self.gateway_env}
             if self.gateway_health_port is not None:
                 env["ENCORE_GATEWAY__HEALTH_PORT"] = str(self.gateway_health_port)
             self.gateway = GatewayProcess(self.fake, self.redis_url, self.logs / "gateway.log", env)
@@ -159,6 +161,7 @@ class StackOptions(TypedDict, total=False):
     worker_env: Mapping[str, str]
     worker_health_ports: Mapping[str, int]
     gateway_health_port: int | None
+    gateway_env: Mapping[str, str]
 
 
 @asynccontextmanager
