@@ -18,9 +18,11 @@ from shared.keys import Keys
 from shared.models import QueueItem
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
+from tests.media.server import MediaServer
 from tests.media.tones import CATALOG
 from tests.resolve.conftest import GUILD, USER, RecordingScheduler, make_request, started_service
 from worker.resolve.breaker_store import BreakerPolicy, BreakerStore, Gate
+from worker.resolve.providers import KNOWN, Provider
 from worker.resolve.search import Searcher
 from worker.resolve.service import ResolveService
 
@@ -172,3 +174,16 @@ async def test_a_track_whose_stream_is_blocked_plays_from_the_next_provider(
     assert streamed.substitution is SubstitutionReason.BLOCKED
     assert (streamed.item.track.title, streamed.item.track.provider) == (TONE, "localsearch")
     assert failures(service, "localtrap", ProviderFailure.BOT_CHECK.value) == 1
+
+
+async def test_a_pasted_link_that_its_site_blocks_counts_against_that_sites_providers(
+    chain: ChainFactory, media_server: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """YouTube links count against youtube and youtubemusic (both stream from YouTube: `Provider.extractors`);
+    here `localtrap` plays that part for the LocalBlocked extractor's links."""
+    monkeypatch.setitem(KNOWN, "localtrap", Provider("localtrap", "localtrap", extractors=frozenset({"localblocked"})))
+    service = await chain("localtrap", "localsearch")
+    result = await service.resolve(make_request(media_server.url(f"blocked/bot_check/{CATALOG[0].file}")))
+    assert result.status is ResolveStatus.FAILED
+    assert failures(service, "localtrap", "bot_check") == 1
+    assert failures(service, "localsearch", "bot_check") == 0

@@ -22,8 +22,8 @@ from shared.models import CachedTracks, GuildSettings, Track
 from worker.resolve.breaker_store import BreakerStore, Gate
 from worker.resolve.failures import classify
 from worker.resolve.parts import ResolverParts
-from worker.resolve.provider_failures import provider_failure
-from worker.resolve.providers import Provider, provider
+from worker.resolve.provider_failures import failed_extractor, provider_failure
+from worker.resolve.providers import Provider, charged, provider
 from worker.resolve.tracks import usable_tracks
 
 _log: Final = logging.getLogger(__name__)
@@ -98,6 +98,12 @@ class ProviderChain:
         self._d.metrics.resolve_failed(problem.kind.value)
         _log.warning("provider %s failed (%s): %s", each.name, kind.value, detail)
         await self.charge(each, kind)
+
+    async def charge_link(self, err: BaseException) -> None:
+        """Count a pasted link's failure against the providers streaming from its site (`Provider.extractors`)."""
+        kind = provider_failure(err)
+        for each in charged(self.providers, None, failed_extractor(err)):
+            await self.charge(each, kind)
 
     async def charge(self, each: Provider, kind: ProviderFailure) -> bool:
         """Count a failure of `each` (a search, or the stream of a track it found); True for a block."""

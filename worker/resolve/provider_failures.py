@@ -13,7 +13,7 @@ import re
 from typing import Final
 
 from yt_dlp.networking.exceptions import HTTPError, TransportError
-from yt_dlp.utils import GeoRestrictedError
+from yt_dlp.utils import ExtractorError, GeoRestrictedError
 
 from shared.failures import ProviderFailure
 from worker.resolve.failures import error_chain
@@ -44,6 +44,12 @@ _PHRASES: Final = (
     ),
 )
 _STATUS: Final = {403: ProviderFailure.FORBIDDEN, 429: ProviderFailure.RATE_LIMITED}
+
+
+def failed_extractor(err: BaseException) -> str | None:
+    """The lower-case name of the extractor that raised (yt-dlp stamps it on ExtractorError), if any."""
+    names = (getattr(e, "ie", None) for e in error_chain(err) if isinstance(e, ExtractorError))
+    return next((name.lower() for name in names if isinstance(name, str) and name), None)
 
 
 def provider_failure(err: BaseException) -> ProviderFailure:

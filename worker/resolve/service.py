@@ -300,6 +300,7 @@ class ResolveService:
     ) -> ResolveResult:
         dead = DeadLink.of(err)
         self._d.metrics.resolve_failed(dead.failure.value)
+        await self._searcher.chain.charge_link(err)
         _log.info("resolving %s failed: %s (%s)", url, dead.failure.value, dead.detail)
         if dead.failure is ProblemKind.REFUSED:
             return _refused(dead.problem)
