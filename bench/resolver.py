@@ -24,7 +24,7 @@ def resolve_service(redis: Redis, pool: ArqRedis, keys: Keys, media_base: str) -
         redis=redis,
         keys=keys,
         config=SETTINGS,
-        search_prefix="localsearch",
+        providers=("localsearch",),
         scheduler=ArqChunkScheduler(pool, keys.arq_queue()),
         ytdlp_params={"extractor_args": {"localsearch": {"base": [media_base]}}},
     )

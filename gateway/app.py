@@ -94,7 +94,8 @@ class GatewayApp:
     def _assemble(self) -> Parts:
         """Each component gets the stores, settings and helpers it uses; the clock is wall-clock milliseconds."""
         gateway = self._settings.gateway
-        stores = Stores.build(self._redis, self._keys, gateway, search_prefix=self._settings.search_prefix)
+        providers = self._settings.search_providers
+        stores = Stores.build(self._redis, self._keys, gateway, search_providers=providers)
         streams = Streams.build(self._streams, self._keys)
         jobs = JobClient(self._redis, self._keys)
         shards = ShardFilter.from_settings(gateway)
@@ -106,7 +107,7 @@ class GatewayApp:
         client = build_client(gateway, ComponentRouter(play, control, queue, stores.players), self._metrics)
         autoplay = AutoplayActions(gate, stores.settings, stores.queue)
         client.add_cog(PlaybackCog(play, control, Suggestions(stores.searches, stores.recent), autoplay))
-        client.add_cog(QueueCog(queue, SettingsActions(gate, stores.settings)))
+        client.add_cog(QueueCog(queue, SettingsActions(gate, stores.settings, providers)))
         client.add_cog(EqualizerCog(EqualizerActions(gate, issuer)))
         live = LiveLyrics(stores.players, now_ms, self._background)
         client.add_cog(LyricsCog(LyricsActions(gateway, gate, jobs, live)))

@@ -80,6 +80,9 @@ class SubstitutionReason(StrEnum):
     """The link is on a site (or is a file) nothing in encore can stream from."""
     NOT_A_URL = "not_a_url"
     """What was queued as a link is not one yt-dlp can read."""
+    BLOCKED = "blocked"
+    """Its provider refuses this worker (bot check, sign-in, PO token, 403, rate limit, geo-block): the same song was
+    found on the next provider of the chain."""
 
 
 class TrackSubstituted(EventBase):

@@ -8,7 +8,7 @@ worker release.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from pydantic import Field
 
@@ -73,6 +73,42 @@ class ProblemKind(StrEnum):
     SEARCH_UNAVAILABLE = "search_unavailable"
     JOB_FAILED = "job_failed"
     """The job raised, returned something that does not validate or kept no result (set by the gateway)."""
+
+
+class ProviderFailure(StrEnum):
+    """Why a media provider (YouTube, SoundCloud, ...) refused or failed a search or a stream, from yt-dlp's error;
+    the label of `encore_provider_failures_total` and what the provider chain decides on."""
+
+    BOT_CHECK = "bot_check"
+    """"Sign in to confirm you're not a bot", a captcha: the source distrusts this IP address."""
+    LOGIN_REQUIRED = "login_required"
+    """Sign-in needed (age check, members only, "login details are needed")."""
+    PO_TOKEN = "po_token"  # noqa: S105 - a failure class, not a secret
+    """YouTube wants a proof-of-origin token that was not provided (or the PO-token provider failed)."""
+    FORBIDDEN = "forbidden"
+    """HTTP 403."""
+    GEO_BLOCKED = "geo_blocked"
+    UNAVAILABLE = "unavailable"
+    """The item itself is gone, private or removed (HTTP 404/410): not the provider's fault."""
+    RATE_LIMITED = "rate_limited"
+    """HTTP 429, or YouTube's "This content isn't available, try again later" session limit."""
+    NETWORK = "network"
+    """The provider could not be reached (connection, TLS, timeout)."""
+    OTHER = "other"
+
+
+PROVIDER_BLOCKS: Final = frozenset(
+    {
+        ProviderFailure.BOT_CHECK,
+        ProviderFailure.LOGIN_REQUIRED,
+        ProviderFailure.PO_TOKEN,
+        ProviderFailure.FORBIDDEN,
+        ProviderFailure.GEO_BLOCKED,
+        ProviderFailure.RATE_LIMITED,
+    }
+)
+"""Source-side blocks: the provider refuses this worker, whatever is asked. A block moves a search (or a stream's
+substitute) on to the next provider and counts towards that provider's circuit breaker."""
 
 
 class Fallback(StrEnum):

@@ -108,6 +108,8 @@ class SearchRequest(WireModel):
 
     query: str = Field(min_length=1, max_length=MAX_QUERY_LENGTH)
     limit: int = Field(default=5, ge=1, le=10)
+    guild_id: Snowflake | None = None
+    """Whose provider chain to search (`GuildSettings.search_providers`); None: the operator's."""
 
 
 class SearchStatus(StrEnum):

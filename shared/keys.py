@@ -160,14 +160,20 @@ class Keys:
         none: negative answers are cached too)."""
         return self._cache("sponsor", video_id)
 
-    def search_results(self, search_prefix: str, size: int, query: str) -> str:
-        """STRING with a TTL: CachedTracks JSON, the first `size` results of a yt-dlp search for `query`.
+    def search_results(self, provider: str, size: int, query: str) -> str:
+        """STRING with a TTL: CachedTracks JSON, the first `size` results of search provider `provider` (a name of
+        `Settings.search_providers`) for `query`.
 
         Written by the worker's resolver, read by the gateway's `/play` autocomplete; case and runs of whitespace in
         the query do not change the key.
         """
         text = " ".join(query.split()).lower()
-        return self._cache("search", f"{search_prefix}|{size}|{text}")
+        return self._cache("search", f"{provider}|{size}|{text}")
+
+    def provider_breaker(self, provider: str) -> str:
+        """HASH (expires): search provider `provider`'s circuit breaker, shared by every worker (lua.BREAKER_*):
+        `failures` blocks since `since` (ms), `open_until` (ms) while open, `probing` while one search tests it."""
+        return f"{self.prefix}:provider:{provider}:breaker"
 
     def lyrics(self, lookup: str) -> str:
         """STRING with a TTL: LyricsResult JSON of one lyrics lookup (the worker's normalised title, artist and

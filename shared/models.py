@@ -26,6 +26,11 @@ Snowflake = Annotated[int, Field(ge=1, lt=2**64)]
 ItemId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 """A queue item's unique id: 32 lowercase hex digits (uuid4().hex)."""
 
+PROVIDER_NAME: Final = r"^[a-z][a-z0-9_]{0,31}$"
+MAX_PROVIDERS: Final = 8
+ProviderName = Annotated[str, Field(pattern=PROVIDER_NAME)]
+"""A search provider's name: a known one (youtube, youtubemusic, soundcloud) or a yt-dlp search key."""
+
 
 class WireModel(BaseModel):
     """Base of every wire model: immutable, strict about unknown fields."""
@@ -106,6 +111,8 @@ class Track(WireModel):
     source_id: str | None = Field(default=None, max_length=256)
     """The extractor's id of the media (e.g. a video id), used by the search fallback."""
     extractor: str | None = Field(default=None, max_length=64)
+    provider: ProviderName | None = None
+    """The search provider (`Settings.search_providers`) that found it; None for a pasted link."""
 
 
 class CachedTracks(WireModel):
@@ -263,6 +270,9 @@ class GuildSettings(WireModel):
     `/skip` skips at once, as for the track's requester and DJs)."""
     sponsorblock: tuple[SponsorCategory, ...] = Field(default=(SponsorCategory.MUSIC_OFFTOPIC,), max_length=8)
     """SponsorBlock categories skipped in YouTube videos; empty = off."""
+    search_providers: tuple[ProviderName, ...] = Field(default=(), max_length=MAX_PROVIDERS)
+    """The guild's order of search providers, a subset of the operator's `Settings.search_providers`; empty: the
+    operator's order. Names the operator no longer offers are ignored when searching."""
     autoplay: bool = False
     """Radio: when the queue runs out, the owner queues tracks related to the last ones (set with `/autoplay`)."""
 

@@ -155,7 +155,55 @@ class WorkerMetrics(Metrics):
         self.resolve_failures: Final = Counter(
             "encore_resolve_failures", "Resolve failures by failure class.", ["class"], registry=registry
         )
+        self._init_providers()
         self._init_queue_and_ownership()
+
+    def _init_providers(self) -> None:
+        registry = self.registry
+        self.provider_failures = Counter(
+            "encore_provider_failures",
+            "Failed searches and streams by search provider and failure class (bot_check, po_token, ...).",
+            ["provider", "class"],
+            registry=registry,
+        )
+        self.provider_breaker_open = Gauge(
+            "encore_provider_breaker_open",
+            "1 while the provider's circuit breaker is open (searches skip it), 0 when closed, as last seen here.",
+            ["provider"],
+            registry=registry,
+        )
+        self.canary_up = Gauge(
+            "encore_canary_up", "1 if the last canary resolve found a playable stream, else 0.", registry=registry
+        )
+        self.canary_runs = Counter(
+            "encore_canary_runs", "Canary resolves by result (ok or the failure class).", ["result"], registry=registry
+        )
+        self.canary_last_success = Gauge(
+            "encore_canary_last_success_timestamp_seconds",
+            "When the canary last resolved a playable stream (Unix time).",
+            registry=registry,
+        )
+        self.canary_duration = Histogram(
+            "encore_canary_duration_seconds",
+            "Time of one canary resolve, whatever its result.",
+            buckets=RESOLVE_BUCKETS_S,
+            registry=registry,
+        )
+
+    def provider_failed(self, provider: str, failure_class: str) -> None:
+        """`failure_class` is a `shared.failures.ProviderFailure` value; `provider` a configured provider's name."""
+        self.provider_failures.labels(provider=provider, **{"class": failure_class}).inc()
+
+    def breaker_state(self, provider: str, *, opened: bool) -> None:
+        self.provider_breaker_open.labels(provider=provider).set(1 if opened else 0)
+
+    def canary(self, result: str, seconds: float) -> None:
+        """`result` is "ok" or a `ProviderFailure` value (no_audio when a stream-less answer came back)."""
+        self.canary_runs.labels(result=result).inc()
+        self.canary_duration.observe(max(seconds, 0.0))
+        self.canary_up.set(1 if result == "ok" else 0)
+        if result == "ok":
+            self.canary_last_success.set(time.time())
 
     def _init_queue_and_ownership(self) -> None:
         registry = self.registry

@@ -9,7 +9,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.models import MAX_PROVIDERS, ProviderName
 from shared.playlists import MAX_IMPORT_BYTES, MAX_SAVED_ENTRIES
+
+PlayerClient = Annotated[str, Field(pattern=r"^-?[a-z0-9_]{1,32}$")]
+"""A yt-dlp YouTube player client (`web`, `tv_samsung`), `default`, or one excluded (`-web`)."""
 
 
 class _Section(BaseModel):
@@ -124,7 +128,28 @@ class WorkerSettings(_Section):
     """Hosts `/playlist import` downloads attached files from (Discord's CDN); any other attachment URL is refused
     before a connection is made. The download also passes the URL guard (tests allow 127.0.0.1 for both)."""
 
-    @field_validator("allowed_hosts", "mix_extractors", "attachment_hosts", mode="before")
+    youtube_player_clients: Annotated[tuple[PlayerClient, ...], NoDecode] = Field(default=(), max_length=12)
+    """yt-dlp's YouTube `player_client` extractor argument, e.g. `default,-tv_samsung`; empty: yt-dlp's own
+    defaults (tv_samsung, visionos, web in yt-dlp 2026.10.26; web's streams need the PO token that
+    `pot_provider_url`'s provider supplies). docs/operations.md explains the choice."""
+    cookies_file: Path | None = None
+    """A Netscape cookies file for YouTube (a mounted secret). yt-dlp reads a private copy (it rewrites its cookie
+    file); neither the cookies nor the copy's path are logged. docs/operations.md says why this is a last resort."""
+    ytdlp_auto_update: bool = False
+    """At start, `pip install --upgrade yt-dlp` into a private directory and use it if that works (needs PyPI);
+    off: the yt-dlp the image was built with."""
+    breaker_threshold: int = Field(default=5, ge=1, le=1000)
+    """Blocks (bot check, sign-in, PO token, 403, geo-block, rate limit) within `breaker_window_s` that open a
+    provider's circuit breaker; shared by all workers through Redis."""
+    breaker_window_s: float = Field(default=300.0, gt=0, le=24 * 3600)
+    breaker_cooldown_s: float = Field(default=600.0, gt=0, le=24 * 3600)
+    """How long an open breaker skips its provider before one search probes it again."""
+    canary_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://\S+$")
+    """A media URL the worker resolves to a stream every `canary_interval_s` (metrics `encore_canary_*`), so an
+    operator sees a source (YouTube) breaking before members do; None: no canary."""
+    canary_interval_s: float = Field(default=900.0, ge=10, le=24 * 3600)
+
+    @field_validator("allowed_hosts", "mix_extractors", "attachment_hosts", "youtube_player_clients", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
@@ -147,12 +172,28 @@ class Settings(BaseSettings):
     discord_token: SecretStr = SecretStr("")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = False
-    search_prefix: str = Field(default="ytsearch", pattern=r"^[a-z][a-z0-9_]{0,31}$")
-    """yt-dlp search key the worker uses for text queries and smart fallback (ytsearch in production); the gateway
-    reads the searches the worker cached under it (`/play` autocomplete)."""
+    search_providers: Annotated[tuple[ProviderName, ...], NoDecode] = Field(
+        default=("youtube", "youtubemusic", "soundcloud"), min_length=1, max_length=MAX_PROVIDERS
+    )
+    """The search provider chain, in order, for text queries, smart fallback and matching: youtube (ytsearch),
+    youtubemusic (music.youtube.com's song search), soundcloud (scsearch), or any yt-dlp search key. A blocked
+    provider is passed over for the next (worker/resolve/chain.py); guilds may reorder or narrow it in `/settings`.
+    The gateway's `/play` autocomplete reads the searches the worker cached under these names."""
     redis: RedisSettings = RedisSettings()
     gateway: GatewaySettings = GatewaySettings()
     worker: WorkerSettings = WorkerSettings()
+
+    @field_validator("search_providers", mode="before")
+    @classmethod
+    def _split_providers(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part for part in value.replace(",", " ").lower().split() if part)
+        if isinstance(value, tuple | list):
+            if "bandcamp" in value:
+                raise ValueError("yt-dlp has no Bandcamp search (Bandcamp links still play); remove bandcamp")
+            if len(set(value)) != len(value):
+                raise ValueError("a search provider is listed twice")
+        return value
 
     @property
     def has_token(self) -> bool:

@@ -16,6 +16,7 @@ from shared.settings import Settings
 from worker.app import serve
 from worker.voice.connection import VoiceConnectionFactory
 from worker.voice.nextcord_adapter import NextcordVoiceFactory, check_voice_support, voice_ssl_context
+from worker.ytdlp_update import update_and_reexec
 
 _log: Final = logging.getLogger("worker")
 
@@ -27,6 +28,8 @@ def main() -> int:
         sys.stderr.write(f"encore worker: invalid configuration:\n{exc}\n")
         return 2
     configure_logging(settings, service="worker")
+    if settings.worker.ytdlp_auto_update:
+        update_and_reexec(["-m", "worker"])
     try:
         check_voice_support(settings.worker.opus_library)
     except VoiceError as exc:

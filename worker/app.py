@@ -44,6 +44,7 @@ from worker.player.output import FencedSink, GuildAudio, VoiceHold
 from worker.player.ports import HoldReason
 from worker.player.resolver_streams import ResolverSegments, ResolverStreams
 from worker.player.voice_link import VoiceBridge, VoiceRequester
+from worker.resolve.canary import Canary
 from worker.resolve.guard import UrlGuard
 from worker.resolve.jobs import RESOLVE_SERVICE_KEY, build_resolve_service, resolve_functions
 from worker.resolve.proxy import GuardedProxy, ProxyLimits
@@ -162,7 +163,7 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
         redis=redis,
         keys=keys,
         config=settings.worker,
-        search_prefix=settings.search_prefix,
+        providers=settings.search_providers,
         scheduler=ArqChunkScheduler(redis, keys.arq_queue()),
         metrics=metrics,
         ffmpeg_proxy=proxy.url,
@@ -344,6 +345,9 @@ async def serve(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) 
                 group.create_task(report_metrics(parts, supervisor), name="metrics"),
                 group.create_task(rescue.run(), name="job-rescue"),
             ]
+            if config.canary_url is not None:
+                canary = Canary(parts.resolver.parts, config.canary_url)
+                tasks.append(group.create_task(canary.run(config.canary_interval_s), name="canary"))
             _log.info("worker %s ready", config.worker_id)
             await stop.wait()
             _log.info("stopping: handing guilds off")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -132,6 +133,30 @@ def parse_sponsorblock(spec: str) -> tuple[SponsorCategory, ...]:
             )
         chosen.add(SponsorCategory(name))
     return tuple(category for category in SponsorCategory if category in chosen)
+
+
+MAX_PROVIDERS_TEXT: Final = 200
+_PROVIDERS_DEFAULT: Final = frozenset({"default", "all", "reset"})
+
+
+def parse_providers(spec: str, offered: Sequence[str]) -> tuple[str, ...]:
+    """`soundcloud, youtube` -> that order of search providers, each one the operator offers (`offered`);
+    `default` -> () (the operator's order)."""
+    tokens = [token.replace("-", "").replace("_", "") for token in re.split(r"[,>\s]+", spec.strip().lower()) if token]
+    names = {name.replace("_", ""): name for name in offered}
+    listed = ", ".join(offered)
+    if not tokens:
+        raise InvalidInputError(f"Name search providers in order ({listed}) or `default`.")
+    if len(tokens) == 1 and tokens[0] in _PROVIDERS_DEFAULT:
+        return ()
+    chosen: list[str] = []
+    for token in tokens:
+        if token not in names:
+            raise InvalidInputError(f"`{shown(token)}` is not a search provider here. Available: {listed}.")
+        if names[token] in chosen:
+            raise InvalidInputError(f"`{shown(token)}` is listed twice: name each search provider once.")
+        chosen.append(names[token])
+    return tuple(chosen)
 
 
 def parse_duration_ms(raw: str, shown_as: str | None = None) -> int:

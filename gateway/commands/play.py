@@ -84,7 +84,7 @@ class PlayActions:
         await self._gate.admit(invocation, Access.SUMMON, "Searching")
         await out.defer(ephemeral=True)
         search_id = uuid.uuid4().hex
-        request = SearchRequest(query=query, limit=SEARCH_LIMIT)
+        request = SearchRequest(query=query, limit=SEARCH_LIMIT, guild_id=invocation.guild_id)
         result = await self._jobs.search(request, search_id, self._settings.resolve_wait_s)
         if result is None:
             return Reply(content="⏳ The search is taking too long; please try again in a moment.")

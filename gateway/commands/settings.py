@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -10,7 +11,7 @@ from pydantic import ValidationError
 
 from gateway.commands.admission import Gate
 from gateway.commands.invocation import Invocation
-from gateway.commands.parsing import parse_duration_ms, parse_sponsorblock
+from gateway.commands.parsing import parse_duration_ms, parse_providers, parse_sponsorblock
 from gateway.commands.permissions import Access
 from gateway.wording import formatting
 from gateway.wording.reply import Reply
@@ -26,6 +27,7 @@ _FIELD_TEXT: Final = {
     "user_share_percent": "per-user share must be 1-100 %",
     "idle_timeout_s": "idle timeout must be between 10 s and 24 h",
     "vote_skip_percent": "vote skip must be 0 (off) or 1-100 %",
+    "search_providers": "search providers",
 }
 
 
@@ -51,8 +53,11 @@ class SettingsChange:
     vote_skip_percent: int | None = None
     sponsorblock: str | None = None
     """SponsorBlock categories as the member typed them (`parse_sponsorblock`)."""
+    search_providers: str | None = None
+    """Search providers in order as the member typed them (`parse_providers`)."""
 
-    def changes(self) -> dict[str, Any]:
+    def changes(self, offered: Sequence[str]) -> dict[str, Any]:
+        """The changed fields; `offered` are the operator's search providers."""
         values: dict[str, Any] = {
             "dj_role_id": self.dj_role_id,
             "announce_channel_id": self.announce_channel_id,
@@ -68,20 +73,24 @@ class SettingsChange:
             values["idle_timeout_s"] = parse_duration_ms(self.idle_timeout) // 1000
         if self.sponsorblock is not None:
             values["sponsorblock"] = parse_sponsorblock(self.sponsorblock)
+        if self.search_providers is not None:
+            values["search_providers"] = parse_providers(self.search_providers, offered)
         return {name: value for name, value in values.items() if value is not None}
 
 
 class SettingsActions:
-    def __init__(self, gate: Gate, store: SettingsStore) -> None:
+    def __init__(self, gate: Gate, store: SettingsStore, providers: Sequence[str]) -> None:
+        """`providers` are the operator's search providers (`Settings.search_providers`), in order."""
         self._gate = gate
         self._store = store
+        self._providers = tuple(providers)
 
     async def show(self, invocation: Invocation) -> Reply:
         admission = await self._gate.admit(invocation, Access.READ, "Viewing settings")
         return _private(formatting.settings_card(admission.settings))
 
     async def change(self, invocation: Invocation, change: SettingsChange) -> Reply:
-        changes = change.changes()
+        changes = change.changes(self._providers)
         if not changes:
             raise InvalidInputError("Pick at least one setting to change.")
         admission = await self._gate.admit(invocation, Access.ADMIN, "Changing settings")

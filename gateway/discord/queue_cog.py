@@ -7,7 +7,7 @@ from typing import Final
 import nextcord
 from nextcord import SlashOption
 
-from gateway.commands.parsing import MAX_SPONSOR_TEXT, MAX_TIME_TEXT
+from gateway.commands.parsing import MAX_PROVIDERS_TEXT, MAX_SPONSOR_TEXT, MAX_TIME_TEXT
 from gateway.commands.queue import QueueActions
 from gateway.commands.settings import Resettable, SettingsActions, SettingsChange
 from gateway.discord.interaction import Interaction, handle
@@ -114,6 +114,11 @@ class QueueCog(nextcord.ClientCog):
             required=False,
             max_length=MAX_SPONSOR_TEXT,
         ),
+        search_providers: str | None = SlashOption(
+            description="Where searches look, in order, e.g. soundcloud, youtube (default: the server's order)",
+            required=False,
+            max_length=MAX_PROVIDERS_TEXT,
+        ),
     ) -> None:
         change = SettingsChange(
             dj_role_id=dj_role.id if dj_role is not None else None,
@@ -127,6 +132,7 @@ class QueueCog(nextcord.ClientCog):
             voice_status=voice_status,
             vote_skip_percent=vote_skip,
             sponsorblock=sponsorblock,
+            search_providers=search_providers,
         )
         await handle(interaction, "settings set", lambda invocation, _: self._settings.change(invocation, change))
 

@@ -4,6 +4,7 @@ client, for blocking stream reads."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -68,8 +69,8 @@ class Stores:
     playlists: PlaylistStore
 
     @classmethod
-    def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings, *, search_prefix: str) -> Stores:
-        """`search_prefix` is `Settings.search_prefix`, the worker's search key: part of the search cache's keys."""
+    def build(cls, redis: Redis, keys: Keys, settings: GatewaySettings, *, search_providers: Sequence[str]) -> Stores:
+        """`search_providers` is `Settings.search_providers`, the worker's chain: part of the search cache's keys."""
         return cls(
             queue=QueueStore(redis, keys),
             players=PlayerStore(redis, keys),
@@ -82,7 +83,7 @@ class Stores:
             rate=RateLimitStore(redis, keys, limit=settings.rate_limit_commands, window_s=settings.rate_limit_window_s),
             recent=RecentStore(redis, keys),
             cursors=CursorStore(redis, keys),
-            searches=ResolverSearchCache(redis, keys, search_prefix=search_prefix),
+            searches=ResolverSearchCache(redis, keys, providers=search_providers),
             votes=SkipVoteStore(redis, keys),
             playlists=PlaylistStore(redis, keys),
         )

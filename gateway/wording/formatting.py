@@ -251,6 +251,7 @@ _SUBSTITUTION_TEXT: Final = {
     SubstitutionReason.GONE: "it is gone",
     SubstitutionReason.UNSUPPORTED: "its site can't be streamed from",
     SubstitutionReason.NOT_A_URL: "it is not a link that can be read",
+    SubstitutionReason.BLOCKED: "its source refused to play it here",
 }
 
 
@@ -294,6 +295,10 @@ def settings_card(settings: GuildSettings) -> Reply:
         CardField("Vote skip", f"{settings.vote_skip_percent}% of listeners" if settings.vote_skip_percent else "off"),
         CardField(
             "SponsorBlock", ", ".join(c.value for c in settings.sponsorblock) if settings.sponsorblock else "off"
+        ),
+        CardField(
+            "Search providers",
+            " → ".join(settings.search_providers) if settings.search_providers else "the server's default order",
         ),
         CardField("Autoplay", "on (`/autoplay`)" if settings.autoplay else "off (`/autoplay`)"),
     )

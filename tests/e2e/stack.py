@@ -55,7 +55,7 @@ class Stack:
             "ENCORE_REDIS__URL": self.redis_url,
             "ENCORE_WORKER__WORKER_ID": name,
             "ENCORE_WORKER__ALLOWED_HOSTS": "127.0.0.1",
-            "ENCORE_SEARCH_PREFIX": "localsearch",
+            "ENCORE_SEARCH_PROVIDERS": "localsearch",
             "ENCORE_WORKER__LEASE_MS": str(LEASE_MS),
             "ENCORE_LOG_LEVEL": "INFO",
             "PYTHONPATH": f"{PLUGIN_DIR}:{ROOT}",

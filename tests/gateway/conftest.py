@@ -26,7 +26,7 @@ from shared.clock import now_ms
 from shared.jobs import JobName
 from shared.keys import Keys
 from shared.observability import GatewayMetrics
-from shared.settings import GatewaySettings, RedisSettings
+from shared.settings import GatewaySettings, RedisSettings, Settings
 from shared.tasks import TaskOwner
 from tests.gateway.doubles import stand_in_lyrics, stand_in_resolve, stand_in_search
 
@@ -76,7 +76,7 @@ async def background() -> AsyncIterator[TaskOwner]:
 @pytest.fixture
 def stores(command_redis: ArqRedis, keys: Keys, gateway_settings: GatewaySettings) -> Stores:
     """The stores on the gateway's command client, as `gateway.app` builds them."""
-    return Stores.build(command_redis, keys, gateway_settings, search_prefix="ytsearch")
+    return Stores.build(command_redis, keys, gateway_settings, search_providers=("youtube",))
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def queue(stores: Stores) -> QueueActions:
 
 @pytest.fixture
 def guild_settings(stores: Stores, gate: Gate) -> SettingsActions:
-    return SettingsActions(gate, stores.settings)
+    return SettingsActions(gate, stores.settings, Settings().search_providers)
 
 
 @pytest.fixture

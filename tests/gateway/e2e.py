@@ -138,7 +138,7 @@ def assert_quiet(log: str) -> None:
 
 def redis_stores(redis: Redis, keys: Keys) -> Stores:
     """The gateway's stores over the test Redis, to set up and read the state the gateway process sees."""
-    return Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
+    return Stores.build(redis, keys, GatewaySettings(), search_providers=("youtube",))
 
 
 async def invoke(

@@ -50,7 +50,7 @@ async def _latest_count(redis: Redis, keys: Keys, guild_id: int, expected: int) 
 async def test_listener_counts_follow_members_in_the_bots_channel(
     world: World, gateway: GatewayProcess, redis: Redis, keys: Keys
 ) -> None:
-    stores = Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
+    stores = Stores.build(redis, keys, GatewaySettings(), search_providers=("youtube",))
     await bot_joins(world, stores, world.voice.id)
     guild = world.guild.id
     assert await _latest_count(redis, keys, guild, 3) == 3, "alice, bob and dave are there"

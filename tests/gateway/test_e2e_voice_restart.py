@@ -187,7 +187,7 @@ async def test_redis_outage_answers_try_again_and_recovers(world: World, tmp_pat
     gateway = GatewayProcess(world.fake, server.url, tmp_path / "gateway.log", FAST)
     client: Redis = Redis.from_url(server.url)
     try:
-        await Stores.build(client, Keys(), GatewaySettings(), search_prefix="ytsearch").queue.append(
+        await Stores.build(client, Keys(), GatewaySettings(), search_providers=("youtube",)).queue.append(
             world.guild.id, [make_item(1)], limits=QueueLimits(10, 10)
         )
         await asyncio.sleep(1.2)  # appendfsync everysec
@@ -232,7 +232,7 @@ async def test_two_shards_share_the_work(
     try:
         for process in processes:
             await process.start()
-        stores = Stores.build(redis, keys, GatewaySettings(), search_prefix="ytsearch")
+        stores = Stores.build(redis, keys, GatewaySettings(), search_providers=("youtube",))
         for shard, world in by_shard.items():
             callback, reply = await answer(world, "play", world.alice, {"query": f"song for shard {shard}"})
             assert reply.content.startswith("🎶 Queued") and callback.delay < 1.5

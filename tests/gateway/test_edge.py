@@ -131,7 +131,7 @@ async def test_redis_down_means_try_again(gateway_settings: GatewaySettings, key
     """A Redis that refuses connections: the command answers 'temporarily unavailable' quickly and nothing crashes."""
     dead: ArqRedis = command_client(RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0"), keys)
     try:
-        actions = queue_actions(Stores.build(dead, keys, gateway_settings, search_prefix="ytsearch"))
+        actions = queue_actions(Stores.build(dead, keys, gateway_settings, search_providers=("youtube",)))
         started = time.monotonic()
 
         async def show(_: Responder) -> Reply:

@@ -150,6 +150,13 @@ async def test_settings_show_change_reset(stores: Stores, guild_settings: Settin
         (SettingsChange(sponsorblock=" , "), "Name SponsorBlock categories"),
         (SettingsChange(sponsorblock="off, sponsor"), "`off` is not a SponsorBlock category"),
         (SettingsChange(sponsorblock="x\u202e`" * 30), r"^`x+…` is not a SponsorBlock category"),
+        (
+            SettingsChange(search_providers="bandcamp, youtube"),
+            r"^`bandcamp` is not a search provider here. Available: youtube, youtubemusic, soundcloud.$",
+        ),
+        (SettingsChange(search_providers="soundcloud youtube soundcloud"), "`soundcloud` is listed twice"),
+        (SettingsChange(search_providers=" ,> "), "Name search providers in order"),
+        (SettingsChange(search_providers="you`tube\u202e" * 20), r"^`[youtbe]+…` is not a search provider"),
     ],
 )
 async def test_bad_settings_store_nothing(
@@ -162,7 +169,7 @@ async def test_bad_settings_store_nothing(
 
 async def test_rate_limit_per_member(gateway_settings: GatewaySettings, command_redis: ArqRedis, keys: Keys) -> None:
     strict = gateway_settings.model_copy(update={"rate_limit_commands": 3, "rate_limit_window_s": 30.0})
-    limited = queue_actions(Stores.build(command_redis, keys, strict, search_prefix="ytsearch"))
+    limited = queue_actions(Stores.build(command_redis, keys, strict, search_providers=("youtube",)))
     for _ in range(3):
         await limited.show(invocation(), None)
     with pytest.raises(RateLimitedError, match=r"try again in (29|30) s"):
@@ -191,3 +198,21 @@ async def test_sponsorblock_categories_as_members_type_them(
     assert reply.card is not None
     shown = {field.name: field.value for field in reply.card.fields}["SponsorBlock"]
     assert shown == (", ".join(c.value for c in stored) or "off")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "shown"),
+    [
+        ("SoundCloud, YouTube", ("soundcloud", "youtube"), "soundcloud → youtube"),
+        ("youtube-music > soundcloud", ("youtubemusic", "soundcloud"), "youtubemusic → soundcloud"),
+        ("default", (), "the server's default order"),
+    ],
+)
+async def test_search_providers_as_members_type_them(
+    stores: Stores, guild_settings: SettingsActions, typed: str, stored: tuple[str, ...], shown: str
+) -> None:
+    reply = await guild_settings.change(invocation(manage=True), SettingsChange(search_providers=typed))
+    assert reply.ephemeral
+    assert (await stores.settings.get(GUILD)).search_providers == stored
+    assert reply.card is not None
+    assert {field.name: field.value for field in reply.card.fields}["Search providers"] == shown

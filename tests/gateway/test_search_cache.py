@@ -27,16 +27,24 @@ async def write_like_the_resolver(redis: Redis, keys: Keys, prefix: str, query: 
 
 
 async def test_reads_what_the_resolver_caches(redis: Redis, keys: Keys) -> None:
-    await write_like_the_resolver(redis, keys, "ytsearch", "Daft  Punk")
-    cache = ResolverSearchCache(redis, keys, search_prefix="ytsearch")
+    await write_like_the_resolver(redis, keys, "youtube", "Daft  Punk")
+    cache = ResolverSearchCache(redis, keys, providers=("youtube",))
     assert await cache.tracks("daft punk") == TRACKS
     assert await cache.tracks("DAFT PUNK ") == TRACKS
     assert await cache.tracks("daft") == ()
-    assert await ResolverSearchCache(redis, keys, search_prefix="localsearch").tracks("daft punk") == ()
+    assert await ResolverSearchCache(redis, keys, providers=("localsearch",)).tracks("daft punk") == ()
 
 
 async def test_autocomplete_offers_cached_results_first(suggestions: Suggestions, redis: Redis, keys: Keys) -> None:
-    await write_like_the_resolver(redis, keys, "ytsearch", "daft punk")
+    await write_like_the_resolver(redis, keys, "youtube", "daft punk")
     choices = await suggestions.entries(GUILD, 7, "daft punk")
     assert [choice.label for choice in choices] == ["daft punk", *(track.title for track in TRACKS)]
     assert [choice.value for choice in choices][1:] == [track.url for track in TRACKS]
+
+
+async def test_autocomplete_reads_the_providers_in_the_operators_order(redis: Redis, keys: Keys) -> None:
+    """The chain caches each provider's results under its own name: the first provider with any is offered."""
+    await write_like_the_resolver(redis, keys, "soundcloud", "daft punk")
+    cache = ResolverSearchCache(redis, keys, providers=("youtube", "soundcloud"))
+    assert await cache.tracks("daft punk") == TRACKS
+    assert await ResolverSearchCache(redis, keys, providers=("youtube",)).tracks("daft punk") == ()

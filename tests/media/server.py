@@ -116,6 +116,8 @@ class MediaServer:
         app.router.add_get("/gone/{slug:.*}", _status(404))
         app.router.add_get("/removed/{slug:.*}", _status(410))
         app.router.add_get("/broken/{slug:.*}", _status(500))
+        app.router.add_get("/forbidden/{slug:.*}", _status(403))
+        app.router.add_get("/limited/{slug:.*}", _status(429))
         app.router.add_get("/redirect", _redirect)
         self.hostile.add_routes(app)
         self.sponsorblock.add_routes(app)

@@ -79,10 +79,15 @@ async def arq_pool(redis_url: str, keys: Keys) -> AsyncIterator[ArqRedis]:
 
 
 async def started_service(
-    redis: Redis, keys: Keys, settings: WorkerSettings, params: Mapping[str, Any], scheduler: Any
+    redis: Redis,
+    keys: Keys,
+    settings: WorkerSettings,
+    params: Mapping[str, Any],
+    scheduler: Any,
+    providers: tuple[str, ...] = ("localsearch",),
 ) -> ResolveService:
     service = build_resolve_service(
-        redis=redis, keys=keys, config=settings, search_prefix="localsearch", scheduler=scheduler, ytdlp_params=params
+        redis=redis, keys=keys, config=settings, providers=providers, scheduler=scheduler, ytdlp_params=params
     )
     await service.start()
     return service

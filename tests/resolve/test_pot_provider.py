@@ -24,7 +24,7 @@ class _NoChunks:
 async def test_the_provider_is_configured_and_only_its_host_is_allowed(redis: Redis, keys: Keys) -> None:
     config = WorkerSettings(pot_provider_url="http://pot-provider:4416")
     service = build_resolve_service(
-        redis=redis, keys=keys, config=config, search_prefix="ytsearch", scheduler=_NoChunks(), resolver=_compose_dns
+        redis=redis, keys=keys, config=config, providers=("youtube",), scheduler=_NoChunks(), resolver=_compose_dns
     )
     guard = service.parts.guard
     assert (await guard.check("http://pot-provider:4416/get_pot")).allowed

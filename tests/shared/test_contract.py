@@ -57,8 +57,8 @@ TRACK = Track(url="https://example.org/watch?v=x", title="Song", duration_ms=100
 ITEM = QueueItem(uid=UID, track=TRACK, requester_id=BIG)
 ITEM_JSON = (
     b'{"uid":"0123456789abcdef0123456789abcdef","track":{"url":"https://example.org/watch?v=x","title":"Song",'
-    b'"duration_ms":1000,"artist":null,"source_id":"x","extractor":"youtube"},"requester_id":1234567890123456789,'
-    b'"request_id":null,"substituted_for":null,"autoplay":false}'
+    b'"duration_ms":1000,"artist":null,"source_id":"x","extractor":"youtube","provider":null},'
+    b'"requester_id":1234567890123456789,"request_id":null,"substituted_for":null,"autoplay":false}'
 )
 TRACK_JSON = (
     b'{"url":"https://example.org/watch?v=x","title":"Song","duration_ms":1000,"artist":null,"source_id":"x",'
@@ -77,7 +77,7 @@ CASES: list[tuple[BaseModel, bytes]] = [
         GuildSettings(dj_role_id=BIG, always_on=True),
         b'{"dj_role_id":1234567890123456789,"announce_channel_id":null,"default_volume":100,"max_queue_length":5000,'
         b'"user_share_percent":50,"idle_timeout_s":300,"always_on":true,"search_fallback":true,"voice_status":true,'
-        b'"vote_skip_percent":50,"sponsorblock":["music_offtopic"],"autoplay":false}',
+        b'"vote_skip_percent":50,"sponsorblock":["music_offtopic"],"search_providers":[],"autoplay":false}',
     ),
     (
         PlayerState(now_playing=ITEM, position_ms=61_000, loop=LoopMode.QUEUE, cursor="17-2", fence=9),
@@ -176,6 +176,14 @@ def test_state_and_settings_written_before_sponsorblock_still_read() -> None:
     assert PlayerState.model_validate_json(literal.replace(b',"skipped":[]', b"")) == state
     settings, literal = next((m, lit) for m, lit in CASES if isinstance(m, GuildSettings))
     older = literal.replace(b',"sponsorblock":["music_offtopic"]', b"")
+    assert older != literal and GuildSettings.model_validate_json(older) == settings
+
+
+def test_tracks_and_settings_written_before_the_provider_chain_still_read() -> None:
+    older = ITEM_JSON.replace(b',"provider":null', b"")
+    assert older != ITEM_JSON and QueueItem.model_validate_json(older) == ITEM
+    settings, literal = next((m, lit) for m, lit in CASES if isinstance(m, GuildSettings))
+    older = literal.replace(b',"search_providers":[]', b"")
     assert older != literal and GuildSettings.model_validate_json(older) == settings
 
 

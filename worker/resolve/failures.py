@@ -10,7 +10,7 @@ from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, UnsupportedError
 
 from shared.events import SubstitutionReason
-from shared.failures import Fallback, Problem, ProblemKind
+from shared.failures import Fallback, Problem, ProblemKind, ProviderFailure
 from worker.resolve.guard import Verdict
 
 _MAX_CHAIN: Final = 12
@@ -38,7 +38,7 @@ class GuardRefusedError(OSError):
         return self.verdict.problem(redirect=self.redirect)
 
 
-def _chain(err: BaseException) -> Iterator[BaseException]:
+def error_chain(err: BaseException) -> Iterator[BaseException]:
     """The exception, what it wraps (exc_info, cause, reason) and what it was raised from, breadth first."""
     seen: set[int] = set()
     todo: list[BaseException] = [err]
@@ -55,7 +55,7 @@ def _chain(err: BaseException) -> Iterator[BaseException]:
 
 
 def refusal(err: BaseException) -> GuardRefusedError | None:
-    return next((e for e in _chain(err) if isinstance(e, GuardRefusedError)), None)
+    return next((e for e in error_chain(err) if isinstance(e, GuardRefusedError)), None)
 
 
 def _close_responses(chain: list[BaseException]) -> None:
@@ -67,7 +67,7 @@ def _close_responses(chain: list[BaseException]) -> None:
 
 def classify(err: BaseException) -> tuple[Problem, str]:
     """What failed, and a short detail for logs; releases any HTTP response the error holds."""
-    chain = list(_chain(err))
+    chain = list(error_chain(err))
     _close_responses(chain)
     refused = next((e for e in chain if isinstance(e, GuardRefusedError)), None)
     if refused is not None:
@@ -95,6 +95,8 @@ class DeadLink:
     problem: Problem
     detail: str
     """For logs (and the substitution notice): `HTTP 404`, `unsupported`, ..."""
+    cause: ProviderFailure = ProviderFailure.OTHER
+    """How the source failed (worker/resolve/provider_failures.py); a block is searched for on other providers."""
 
     @classmethod
     def of(cls, err: BaseException) -> DeadLink:
@@ -119,4 +121,4 @@ class DeadLink:
         return self.problem.model_copy(update={"fallback": fallback})
 
 
-__all__ = ["SEARCHABLE", "DeadLink", "DownloadError", "GuardRefusedError", "classify", "refusal"]
+__all__ = ["SEARCHABLE", "DeadLink", "DownloadError", "GuardRefusedError", "classify", "error_chain", "refusal"]

@@ -4,7 +4,7 @@ The worker process (`worker/app.py`) builds one service before arq starts and ha
 
     scheduler = ArqChunkScheduler(redis, keys.arq_queue())
     service = build_resolve_service(
-        redis=redis, keys=keys, config=settings.worker, search_prefix=settings.search_prefix, scheduler=scheduler,
+        redis=redis, keys=keys, config=settings.worker, providers=settings.search_providers, scheduler=scheduler,
         metrics=metrics,
     )
     await service.start()
@@ -16,9 +16,8 @@ and calls `service.close()` when the worker's parts are closed, after arq has st
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from arq import Retry
 from arq.worker import Function, func
@@ -35,6 +34,7 @@ from shared.playlists import ImportRequest
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
+from worker.resolve.breaker_store import BreakerPolicy, BreakerStore
 from worker.resolve.cache_store import ResolveCache
 from worker.resolve.guard import HostResolver, UrlGuard, system_resolver
 from worker.resolve.parts import ResolverParts
@@ -42,6 +42,7 @@ from worker.resolve.playlist import MAX_CHUNK_ATTEMPTS, RETRY_AFTER_S
 from worker.resolve.request_store import RequestStore
 from worker.resolve.schedule_store import ChunkScheduler
 from worker.resolve.service import ResolveService
+from worker.resolve.youtube import youtube_params
 from worker.resolve.ytdlp import YtDlp
 
 _log: Final = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def build_resolve_service(  # noqa: PLR0913 - keyword-only; the last three have 
     redis: Redis,
     keys: Keys,
     config: WorkerSettings,
-    search_prefix: str,
+    providers: Sequence[str],
     scheduler: ChunkScheduler,
     ytdlp_params: Mapping[str, Any] | None = None,
     resolver: HostResolver = system_resolver,
@@ -129,19 +130,14 @@ def build_resolve_service(  # noqa: PLR0913 - keyword-only; the last three have 
     """The service with its stores on `redis`; chunk jobs go to `scheduler` (an ArqChunkScheduler in production).
 
     `metrics` are the worker's; without them the service records into a registry of its own."""
-    allowed = config.allowed_hosts
-    if config.pot_provider_url is not None:
-        # the PO-token plugin's requests go through the guarded handler: allow exactly the provider's host
-        provider = urlsplit(config.pot_provider_url).hostname or ""
-        allowed = (*allowed, provider)
-        extractor_args = {"youtubepot-bgutilhttp": {"base_url": [config.pot_provider_url.rstrip("/")]}}
-        ytdlp_params = {**(ytdlp_params or {}), "extractor_args": extractor_args}
-    guard = UrlGuard(allowed, resolver=resolver)
+    params, youtube_hosts = youtube_params(config, ytdlp_params or {})
+    guard = UrlGuard((*config.allowed_hosts, *youtube_hosts), resolver=resolver)
+    window_ms, cooldown_ms = int(config.breaker_window_s * 1000), int(config.breaker_cooldown_s * 1000)
     parts = ResolverParts(
         config=config,
         keys=keys,
-        search_prefix=search_prefix,
-        ytdlp=YtDlp(guard, threads=config.ytdlp_threads, params=ytdlp_params, timeout_s=YTDLP_CALL_TIMEOUT_S),
+        providers=tuple(providers),
+        ytdlp=YtDlp(guard, threads=config.ytdlp_threads, params=params, timeout_s=YTDLP_CALL_TIMEOUT_S),
         guard=guard,
         queue=QueueStore(redis, keys),
         commands=CommandStore(redis, keys),
@@ -151,6 +147,7 @@ def build_resolve_service(  # noqa: PLR0913 - keyword-only; the last three have 
         requests=RequestStore(redis, keys),
         scheduler=scheduler,
         metrics=metrics or WorkerMetrics(),
+        breakers=BreakerStore(redis, keys, BreakerPolicy(config.breaker_threshold, window_ms, cooldown_ms)),
         ffmpeg_proxy=ffmpeg_proxy,
     )
     return ResolveService(parts)

@@ -12,6 +12,7 @@ from shared.observability import WorkerMetrics
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
+from worker.resolve.breaker_store import BreakerStore
 from worker.resolve.cache_store import ResolveCache
 from worker.resolve.guard import UrlGuard
 from worker.resolve.request_store import RequestStore
@@ -23,8 +24,8 @@ from worker.resolve.ytdlp import YtDlp
 class ResolverParts:
     config: WorkerSettings
     keys: Keys
-    search_prefix: str
-    """yt-dlp search key (`Settings.search_prefix`)."""
+    providers: tuple[str, ...]
+    """The operator's search provider chain (`Settings.search_providers`), in order."""
     ytdlp: YtDlp
     guard: UrlGuard
     queue: QueueStore
@@ -36,5 +37,6 @@ class ResolverParts:
     requests: RequestStore
     scheduler: ChunkScheduler
     metrics: WorkerMetrics
+    breakers: BreakerStore
     ffmpeg_proxy: str | None = None
     """The worker's guarded proxy (worker/resolve/proxy.py) for ffprobe's opens; None: ffprobe connects itself."""

@@ -138,8 +138,14 @@ class ResolveService:
         self._importer = PlaylistImporter(parts, self._searcher)
 
     async def start(self) -> None:
-        """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it."""
+        """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it; refuse to start with
+        a search provider yt-dlp does not know."""
         await self._d.ytdlp.start()
+        keys = await self._d.ytdlp.search_keys()
+        unknown = [p.name for p in self._searcher.chain.providers if p.search_key and p.search_key not in keys]
+        if unknown:
+            self.close()
+            raise ValueError(f"yt-dlp has no search for the providers {', '.join(unknown)} (ENCORE_SEARCH_PROVIDERS)")
 
     def close(self) -> None:
         self._d.ytdlp.close()
@@ -205,7 +211,8 @@ class ResolveService:
 
     async def _search(self, request: SearchRequest) -> SearchResult:
         text = " ".join(request.query.split())
-        tracks = await self._searcher.tracks(text, max(request.limit, SEARCH_SIZE))
+        settings = None if request.guild_id is None else await self._d.settings_store.get(request.guild_id)
+        tracks = await self._searcher.tracks(text, max(request.limit, SEARCH_SIZE), settings)
         if tracks is None:
             return SearchResult(status=SearchStatus.FAILED, problem=_SEARCH_DOWN)
         if not tracks:
@@ -217,7 +224,7 @@ class ResolveService:
         return await self._lyrics.find(request)
 
     async def _resolve_text(self, request: ResolveRequest, settings: GuildSettings, text: str) -> ResolveResult:
-        tracks = await self._searcher.tracks(text, SEARCH_SIZE)
+        tracks = await self._searcher.tracks(text, SEARCH_SIZE, settings)
         if tracks is None:
             return _failed(_SEARCH_DOWN)
         if not tracks:
@@ -326,6 +333,7 @@ class ResolveService:
     ) -> ResolveResult:
         dead = DeadLink.of(err)
         self._d.metrics.resolve_failed(dead.failure.value)
+        await self._searcher.chain.charge_link(err)
         _log.info("resolving %s failed: %s (%s)", url, dead.failure.value, dead.detail)
         if dead.failure is ProblemKind.REFUSED:
             return _refused(dead.problem)
@@ -334,7 +342,7 @@ class ResolveService:
         if not settings.search_fallback:
             return _failed(dead.unplayed(Fallback.OFF))
         html_title = await self._page_title(url) if dead.failure is ProblemKind.UNSUPPORTED else None
-        match = await self._searcher.substitute(hints(url, html_title=html_title))
+        match = await self._searcher.substitute(hints(url, html_title=html_title), settings)
         if match is None:
             return _failed(dead.unplayed(Fallback.NO_MATCH))
         return await self._queue_one(request, settings, match.track, substituted_for=url)

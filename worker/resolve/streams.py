@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
 from yt_dlp.utils import YoutubeDLError
 
-from shared.failures import Fallback, Problem, ProblemKind
+from shared.events import SubstitutionReason
+from shared.failures import PROVIDER_BLOCKS, Fallback, Problem, ProblemKind
 from shared.models import QueueItem, Track
 from worker.audio.stream import PlayableStream
 from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints
 from worker.resolve.models import CachedStream, StreamResult
 from worker.resolve.parts import ResolverParts
+from worker.resolve.provider_failures import provider_failure
+from worker.resolve.providers import charged, same_source
 from worker.resolve.search import Searcher
 from worker.resolve.tracks import duration_ms
 from worker.resolve.ytdlp import InfoDict
@@ -85,17 +89,31 @@ class StreamResolver:
         if isinstance(found, Problem):
             return found
         self._d.metrics.resolve_failed(found.failure.value)
-        if (problem := found.unsearchable()) is not None:
+        skip = await self._charge(track, found)
+        if skip is None and (problem := found.unsearchable()) is not None:
             return problem
-        if not (await self._d.settings_store.get(guild_id)).search_fallback:
+        settings = await self._d.settings_store.get(guild_id)
+        if not settings.search_fallback:
             return found.unplayed(Fallback.OFF)
-        match = await self._searcher.substitute(hints(track.url, known=track))
+        match = await self._searcher.substitute(hints(track.url, known=track), settings, skip or ())
         substitute = None if match is None else await self._stream_info(match.track)
         if match is None or not isinstance(substitute, PlayableStream):
             return found.unplayed(Fallback.NO_MATCH)
+        reason = SubstitutionReason.BLOCKED if skip is not None else found.substitution
         return CachedStream(
-            substitute=match.track, substitute_stream=substitute, reason=found.substitution, detail=found.detail[:200]
+            substitute=match.track, substitute_stream=substitute, reason=reason, detail=found.detail[:200]
         )
+
+    async def _charge(self, track: Track, dead: DeadLink) -> set[str] | None:
+        """Count the failure against the track's provider; for a block, the providers a substitute is not searched
+        on (the blocked one and those streaming from the same site), else None."""
+        chain = self._searcher.chain
+        owners = charged(chain.providers, track.provider, track.extractor)
+        for owner in owners:
+            await chain.charge(owner, dead.cause)
+        if dead.cause not in PROVIDER_BLOCKS:
+            return None
+        return same_source(chain.providers, owners)
 
     async def _stream_info(self, track: Track) -> StreamLookup:
         verdict = await self._d.guard.check(track.url)
@@ -104,7 +122,7 @@ class StreamResolver:
         try:
             info = await self._d.ytdlp.stream(track.url)
         except (YoutubeDLError, TimeoutError) as err:
-            return DeadLink.of(err)
+            return dataclasses.replace(DeadLink.of(err), cause=provider_failure(err))
         return await self._checked_stream(info, track)
 
     async def _checked_stream(self, info: InfoDict, track: Track) -> StreamLookup:
@@ -123,8 +141,12 @@ class StreamResolver:
 
 
 def make_stream(info: InfoDict, track: Track) -> PlayableStream | None:
+    """The stream of a fully resolved item; None when it has none, or only a preview (SoundCloud Go+ tracks play
+    30 seconds to non-subscribers: yt-dlp names those formats `..._preview`)."""
     url = info.get("url")
     if not isinstance(url, str) or not url or urlsplit(url).scheme not in ("http", "https"):
+        return None
+    if "preview" in str(info.get("format_id") or ""):
         return None
     ext = info.get("ext") if isinstance(info.get("ext"), str) else None
     acodec = info.get("acodec")

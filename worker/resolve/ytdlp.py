@@ -245,9 +245,9 @@ class YtDlp:
         """Entries [start, end) of a lazy playlist (a paged source fetches only the pages it needs)."""
         return await self._run(functools.partial(_slice, url, start, end))
 
-    async def search(self, search_key: str, query: str, limit: int) -> list[InfoDict]:
-        """Flat search results (`<key><limit>:<query>`), never processed."""
-        return await self._run(functools.partial(_slice, f"{search_key}{limit}:{query}", 0, limit))
+    async def search_keys(self) -> frozenset[str]:
+        """The search keys (`ytsearch`, ...) of the extractors yt-dlp loaded, plugins included."""
+        return await self._run(_search_keys)
 
     async def stream(self, url: str) -> InfoDict:
         """Full resolution of one item: the selected format's URL, headers and codec."""
@@ -310,6 +310,10 @@ def _slice(url: str, start: int, end: int, ydl: YoutubeDL) -> list[InfoDict]:
     if isinstance(entries, list):
         return [dict(e) for e in entries[start:end] if e]
     return [dict(e) for e in itertools.islice(entries, start, end) if e]
+
+
+def _search_keys(ydl: YoutubeDL) -> frozenset[str]:
+    return frozenset(key for ie in ydl._ies.values() if isinstance(key := getattr(ie, "_SEARCH_KEY", None), str))
 
 
 def _stream(url: str, ydl: YoutubeDL) -> InfoDict:

@@ -3,17 +3,25 @@ all on the loopback server.
 
 Loaded through yt-dlp's plugin mechanism: the directory holding `yt_dlp_plugins/` goes on sys.path before the first
 YoutubeDL is built (tests/media/fixtures.py does that). The index base URL is the extractor argument
-`localsearch:base` (default http://127.0.0.1:8765).
+`localsearch:base`, else the environment variable ENCORE_TEST_MEDIA_BASE (worker processes), else
+http://127.0.0.1:8765.
+
+Failing providers for the provider chain: `localfail_<class>` (one search key per class of FAILURES) fails every
+search the way the real sites do (the exact yt-dlp errors YouTube raises, a real 403 or 429 from the loopback
+server, a refused connection); `localcloud` searches the same index as SoundCloud would, a Go+ preview among the
+results; `localtrap` finds the index's items at /blocked/<class>/ URLs whose extraction fails with that class (a
+track found on a provider that then blocks its stream).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import Any, Final, override
 
 from yt_dlp.extractor.common import InfoExtractor, SearchInfoExtractor
-from yt_dlp.utils import InAdvancePagedList
+from yt_dlp.utils import ExtractorError, InAdvancePagedList
 
 _DEFAULT_BASE: Final = "http://127.0.0.1:8765"
 _WORD: Final = re.compile(r"[a-z0-9]+")
@@ -21,6 +29,12 @@ _WORD: Final = re.compile(r"[a-z0-9]+")
 
 def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
+
+
+def _base(ie: InfoExtractor) -> str:
+    default = os.environ.get("ENCORE_TEST_MEDIA_BASE", _DEFAULT_BASE)
+    configured: str = ie._configuration_arg("base", [default], ie_key="localsearch")[0]
+    return configured.rstrip("/")
 
 
 class LocalSearchIE(SearchInfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
@@ -31,20 +45,140 @@ class LocalSearchIE(SearchInfoExtractor):  # type: ignore[misc]  # yt_dlp is unt
     _MAX_RESULTS = 50
 
     def _search_results(self, query: str) -> Iterator[dict[str, Any]]:
-        base = self._configuration_arg("base", [_DEFAULT_BASE], ie_key="localsearch")[0].rstrip("/")
+        base = _base(self)
         index = self._download_json(f"{base}/search/index.json", query, note="Downloading local search index")
         wanted = _words(query)
         for item in index:
             if wanted and wanted <= _words(f"{item['title']} {item.get('artist') or ''}"):
-                yield {
-                    "_type": "url_transparent",
-                    "url": item["url"],
-                    "ie_key": "Generic",
-                    "id": item["id"],
-                    "title": item["title"],
-                    "artist": item.get("artist"),
-                    "duration": item.get("duration"),
-                }
+                yield self._entry(base, item)
+
+    def _entry(self, base: str, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "_type": "url_transparent",
+            "url": item["url"],
+            "ie_key": "Generic",
+            "id": item["id"],
+            "title": item["title"],
+            "artist": item.get("artist"),
+            "duration": item.get("duration"),
+        }
+
+
+def _youtube_refusal(ie: InfoExtractor, reason: str) -> ExtractorError:
+    """What yt-dlp's YouTube extractor raises for a playability `reason` that asks to sign in."""
+    hint = (
+        f"{ie._login_hint(method='cookies')}. Also see  {_COOKIE_HOWTO}  for tips on effectively exporting YouTube"
+        " cookies"
+    )
+    return ExtractorError(f"{reason}. {hint}", expected=True)
+
+
+def _fail(ie: InfoExtractor, failure: str, video_id: str) -> None:
+    """Fail as the real sites do for `failure` (a ProviderFailure value)."""
+    base = _base(ie)
+    if failure == "bot_check":
+        raise _youtube_refusal(ie, "Sign in to confirm you’re not a bot")
+    if failure == "login_required":
+        raise _youtube_refusal(ie, "Sign in to confirm your age. This video may be inappropriate for some users")
+    if failure == "po_token":
+        raise ExtractorError(
+            f"{video_id}: web client https formats require a GVS PO Token which was not provided. They will be skipped"
+            " as they may yield HTTP Error 403",
+            expected=True,
+        )
+    if failure == "geo_blocked":
+        ie.raise_geo_restricted("The uploader has not made this video available in your country", countries=["ZZ"])
+    if failure == "unavailable":
+        raise ExtractorError("Video unavailable. This video has been removed by the uploader", expected=True)
+    if failure == "rate_limited":
+        ie._download_json(f"{base}/limited/{video_id}", video_id)
+    if failure == "forbidden":
+        ie._download_json(f"{base}/forbidden/{video_id}", video_id)
+    if failure == "network":
+        ie._download_json(f"http://127.0.0.1:{_CLOSED_PORT}/{video_id}", video_id)
+    raise ExtractorError(f"unknown failure {failure}", expected=True)
+
+
+_CLOSED_PORT: Final = 9
+_COOKIE_HOWTO: Final = "https://github.com/yt-dlp/yt-dlp/wiki/Extractors#exporting-youtube-cookies"
+FAILURES: Final = (
+    "bot_check", "login_required", "po_token", "forbidden", "geo_blocked", "unavailable", "rate_limited", "network",
+)  # fmt: skip
+
+
+def _failing_search(failure: str) -> type[SearchInfoExtractor]:
+    def _search_results(self: SearchInfoExtractor, query: str) -> Iterator[dict[str, Any]]:
+        _fail(self, failure, "search")
+        yield from ()
+
+    key = f"localfail_{failure}"
+    attrs: dict[str, Any] = {"IE_NAME": key, "_SEARCH_KEY": key, "_MAX_RESULTS": 50, "_search_results": _search_results}
+    return type(f"LocalFail_{failure}_IE", (SearchInfoExtractor,), attrs)
+
+
+for _failure in FAILURES:
+    globals()[f"LocalFail_{_failure}_IE"] = _failing_search(_failure)
+
+
+class LocalCloudIE(LocalSearchIE):
+    """`localcloud:` the index as SoundCloud's search lists it (extractor_key Soundcloud), every query's first hit a
+    Go+ track: its search entry 30 s long, its page (LocalGoPlusIE) offering only a `_preview` format."""
+
+    IE_NAME = "localcloud"
+    _SEARCH_KEY = "localcloud"
+
+    @override
+    def _search_results(self, query: str) -> Iterator[dict[str, Any]]:
+        results = list(super()._search_results(query))
+        if results:
+            first, base = results[0], _base(self)
+            path = first["url"].removeprefix(base).lstrip("/")
+            yield {**first, "id": f"{first['id']}-goplus", "duration": 30.0, "url": f"{base}/goplus/{path}"}
+        yield from results
+
+    @override
+    def _entry(self, base: str, item: dict[str, Any]) -> dict[str, Any]:
+        return {**super()._entry(base, item), "extractor_key": "Soundcloud"}
+
+
+class LocalGoPlusIE(InfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
+    """http://127.0.0.1:<port>/goplus/<path>: a Go+ track as yt-dlp's SoundCloud extractor gives it to a
+    non-subscriber: one format, the 30-second preview (format id `..._preview`, preference -10)."""
+
+    IE_NAME = "LocalGoPlus"
+    _VALID_URL = r"(?P<base>https?://127\.0\.0\.1:\d+)/goplus/(?P<id>[^?#]+)"
+
+    def _real_extract(self, url: str) -> dict[str, Any]:
+        match = re.match(self._VALID_URL, url)
+        assert match is not None
+        preview = {"url": f"{match['base']}/{match['id']}", "format_id": "http_mp3_1_0_preview", "vcodec": "none"}
+        return {"id": match["id"], "title": "Go+ track", "formats": [{**preview, "preference": -10}]}
+
+
+class LocalTrapIE(LocalSearchIE):
+    """`localtrap:` the index's items at /blocked/bot_check/... (LocalBlockedIE): found, but their streams refused
+    with YouTube's bot check."""
+
+    IE_NAME = "localtrap"
+    _SEARCH_KEY = "localtrap"
+
+    @override
+    def _entry(self, base: str, item: dict[str, Any]) -> dict[str, Any]:
+        path = item["url"].removeprefix(base).lstrip("/")
+        return {**super()._entry(base, item), "url": f"{base}/blocked/bot_check/{path}", "ie_key": "LocalBlocked"}
+
+
+class LocalBlockedIE(InfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
+    """http://127.0.0.1:<port>/blocked/<class>/<path>: a video whose extraction fails with that class."""
+
+    IE_NAME = "LocalBlocked"
+    _VALID_URL = r"https?://127\.0\.0\.1:\d+/blocked/(?P<failure>[a-z_]+)/(?P<id>[^?#]+)"
+
+    def _real_extract(self, url: str) -> dict[str, Any]:
+        match = re.match(self._VALID_URL, url)
+        assert match is not None
+        _fail(self, match["failure"], match["id"])
+        raise AssertionError("unreachable")
 
 
 class LocalPagedIE(InfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
