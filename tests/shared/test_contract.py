@@ -62,7 +62,7 @@ ITEM_JSON = (
 )
 TRACK_JSON = (
     b'{"url":"https://example.org/watch?v=x","title":"Song","duration_ms":1000,"artist":null,"source_id":"x",'
-    b'"extractor":"youtube"}'
+    b'"extractor":"youtube","provider":null}'
 )
 
 FLAT_JSON = b'{"gains_db":[' + b",".join([b"0.0"] * 15) + b"]}"
