@@ -4,6 +4,7 @@ driven from headless Chromium as a member would, hearing the bot through the pag
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Final
@@ -28,9 +29,26 @@ HEARD: Final = """() => {
 }"""
 
 
+HOSTILE_NAME: Final = "<img src=x onerror=window.pwned=1> **bold** @everyone"
+"""A file name in the operator's folder: the title yt-dlp gives the track, shown by the bot, rendered by the page."""
+
+
+def operator_folder(root: Path) -> Path:
+    """The operator's folder: one short tone whose file name is HTML."""
+    root.mkdir(parents=True)
+    source = "sine=frequency=330:duration=20:sample_rate=48000"
+    target = root / f"{HOSTILE_NAME}.ogg"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", source, "-c:a", "libopus", str(target)],
+        check=True,
+    )
+    return root
+
+
 @pytest.fixture
 async def page(redis: Redis, redis_url: str, tmp_path: Path) -> AsyncIterator[Page]:
     env = {
+        "ENCORE_SANDBOX__LIBRARY_DIR": str(operator_folder(tmp_path / "mine")),
         "ENCORE_REDIS__URL": redis_url,
         "ENCORE_SANDBOX__PORT": "0",
         "ENCORE_SANDBOX__DATA_DIR": str(tmp_path / "sandbox"),
@@ -125,12 +143,17 @@ async def test_bad_input_gets_discords_answer(page: Page) -> None:
     await page.locator("#input").fill("/nosuchcommand")
     await page.locator("#input").press("Enter")
     await page.locator("#composer-error", has_text="not a command").wait_for()
-    await page.locator("#input").fill("/play")
+    await page.locator("#input").fill("/play ")  # the command chosen, its option not given
     await page.locator("#input").press("Enter")
     await page.locator("#composer-error", has_text="required").wait_for()
-    hostile = "<img src=x onerror=alert(1)> **bold**"
-    await page.locator("#input").fill(f"/play query:{hostile}")
+    await page.locator(".track", has_text="<img src=x").locator("button").click()  # fills the message box
     await page.locator("#input").press("Enter")
-    reply = page.locator(".message.ephemeral").last
-    await reply.wait_for()
-    assert await page.locator("#messages img").count() == 0
+    await page.locator(".message.ephemeral", has_text="voice").wait_for()  # bob is not in the voice channel
+
+    await page.locator("#voice-toggle").click()
+    await page.locator(".voice-member", has_text="bob").wait_for()
+    await play(page, "<img src=x")
+    await page.locator(".embed", has_text="<img src=x").wait_for()
+    assert await page.locator("#messages img, #library img").count() == 0
+    assert await page.evaluate("() => window.pwned") is None
+    assert await page.locator(".track", has_text=HOSTILE_NAME).count() == 1

@@ -14,7 +14,7 @@ function el(tag, attrs = {}, ...children) {
   }
   for (const child of children) {
     if (child === null || child === undefined) continue;
-    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);  // text, never HTML
   }
   return node;
 }
@@ -201,14 +201,44 @@ function safeUrl(text) {
   } catch { return null; }
 }
 
+// Discord's markdown, the part bots use: \-escapes, **bold**, *italic*, `code`, [label](url), <@user>, <#channel>.
+// Built as DOM nodes from text; a link is made only for an http(s) URL.
+const MARKDOWN = /\\([^\w\s])|\*\*(.+?)\*\*|\*([^*\s][^*]*?)\*|`([^`]+)`|\[((?:\\.|[^\]\\])+)\]\(<?([^\s<>()]+)>?\)|<@!?(\d+)>|<#(\d+)>/gs;
+
+function markdown(text) {
+  const out = document.createDocumentFragment();
+  let at = 0;
+  for (const m of String(text).matchAll(MARKDOWN)) {
+    out.append(document.createTextNode(text.slice(at, m.index)));
+    at = m.index + m[0].length;
+    const [, escaped, bold, italic, code, label, url, user, channel] = m;
+    if (escaped !== undefined) out.append(document.createTextNode(escaped));
+    else if (bold !== undefined) out.append(el("strong", {}, markdown(bold)));
+    else if (italic !== undefined) out.append(el("em", {}, markdown(italic)));
+    else if (code !== undefined) out.append(el("code", {}, code));
+    else if (label !== undefined) {
+      const href = safeUrl(url);
+      out.append(href ? el("a", { href, target: "_blank", rel: "noopener noreferrer" }, markdown(label)) : m[0]);
+    } else if (user !== undefined) {
+      const who = state.guild && member(user);
+      out.append(el("span", { class: "mention" }, `@${who ? who.name : user}`));
+    } else {
+      const where = state.guild && state.guild.channels.find((c) => c.id === channel);
+      out.append(el("span", { class: "mention" }, `#${where ? where.name : channel}`));
+    }
+  }
+  out.append(document.createTextNode(String(text).slice(at)));
+  return out;
+}
+
 function renderEmbed(embed) {
   const color = Number.isInteger(embed.color) ? `#${embed.color.toString(16).padStart(6, "0")}` : null;
   const node = el("div", { class: "embed" },
     embed.author && embed.author.name ? el("div", { class: "small" }, String(embed.author.name)) : null,
-    embed.title ? el("div", { class: "title" }, String(embed.title)) : null,
-    embed.description ? el("div", { class: "description" }, String(embed.description)) : null,
-    ...(embed.fields || []).flatMap((f) => [el("div", { class: "field-name" }, String(f.name ?? "")),
-      el("div", { class: "field-value" }, String(f.value ?? ""))]),
+    embed.title ? el("div", { class: "title" }, markdown(String(embed.title))) : null,
+    embed.description ? el("div", { class: "description" }, markdown(String(embed.description))) : null,
+    ...(embed.fields || []).flatMap((f) => [el("div", { class: "field-name" }, markdown(String(f.name ?? ""))),
+      el("div", { class: "field-value" }, markdown(String(f.value ?? "")))]),
     embed.footer && embed.footer.text ? el("div", { class: "footer" }, String(embed.footer.text)) : null);
   if (color) node.style.borderLeftColor = color;
   return node;
@@ -242,7 +272,7 @@ function renderMessage(message) {
     el("div", {}, el("span", { class: "author" }, message.author), message.bot ? el("span", { class: "app" }, "APP") : null,
       message.edited ? el("span", { class: "edited" }, "(edited)") : null),
     message.loading ? el("div", { class: "content small" }, `${message.author} is thinking…`) : null,
-    message.content ? el("div", { class: "content" }, message.content) : null,
+    message.content ? el("div", { class: "content" }, markdown(message.content)) : null,
     ...message.embeds.map(renderEmbed),
     ...message.components.map((row) => el("div", { class: "row" },
       ...(row.components || [row]).map((c) => renderComponent(message, c)))),
@@ -327,9 +357,11 @@ function parse(text) {
 
 let suggestionTimer = null;
 let suggestionItems = [];
+let highlighted = -1;
 
 function showSuggestions(items) {
   suggestionItems = items;
+  highlighted = -1;
   const list = $("suggestions");
   list.replaceChildren(...items.map((item, i) => el("li", { role: "option", class: i === 0 ? "active" : "",
     onmousedown: (event) => { event.preventDefault(); accept(item); } },
@@ -396,6 +428,7 @@ async function send(event) {
   if (!text.startsWith("/")) return showError("This server only talks to the bot: type a slash command (/).");
   const parsed = parse(text);
   if (!command(parsed.name)) return showError(`/${parsed.name} is not a command here.`);
+  clearTimeout(suggestionTimer);
   showSuggestions([]);
   try {
     const answer = await api("/api/command", { viewer: state.viewer, channel: state.text, name: parsed.name,
@@ -406,12 +439,22 @@ async function send(event) {
   refreshMessages();
 }
 
+// Tab takes the highlighted suggestion (the first unless arrows moved); Enter does too after the arrows moved,
+// or while a command name is still being typed; otherwise Enter sends.
 function keys(event) {
-  if ((event.key === "Tab" || (event.key === "Enter" && !$("suggestions").hidden && !/\s$/.test($("input").value)))
-      && suggestionItems.length && !$("suggestions").hidden) {
-    const text = $("input").value;
-    const first = suggestionItems[0];
-    if (first.text !== text) { event.preventDefault(); accept(first); }
+  const open = !$("suggestions").hidden && suggestionItems.length > 0;
+  const text = $("input").value;
+  if (open && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+    event.preventDefault();
+    const step = event.key === "ArrowDown" ? 1 : -1;
+    highlighted = (Math.max(highlighted, 0) + step + suggestionItems.length) % suggestionItems.length;
+    [...$("suggestions").children].forEach((li, i) => li.classList.toggle("active", i === highlighted));
+    return;
+  }
+  const naming = /^\/\S*$/.test(text) && !command(text.slice(1));
+  if (open && (event.key === "Tab" || (event.key === "Enter" && (highlighted >= 0 || naming)))) {
+    event.preventDefault();
+    accept(suggestionItems[Math.max(highlighted, 0)]);
   } else if (event.key === "Escape") showSuggestions([]);
 }
 
