@@ -40,7 +40,7 @@ class PageError(web.HTTPBadRequest):
     """A refused request, with what Discord's client would show."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(body=orjson.dumps({"error": message}), content_type="application/json")
+        super().__init__(text=orjson.dumps({"error": message}).decode(), content_type="application/json")
 
 
 def _reply(data: object) -> web.Response:
