@@ -98,6 +98,8 @@ class Ear {
     this.next = 0;
     this.frames = 0;
     this.firstFrameAt = null;
+    this.lastFrameAt = null;
+    this.streamStartAt = null;
     this.socket = null;
     this.key = null;
     this.decoder = null;
@@ -138,7 +140,10 @@ class Ear {
     source.start(start);
     this.next = start + buffer.duration;
     this.frames += 1;
-    if (this.firstFrameAt === null) this.firstFrameAt = performance.now();
+    const now = performance.now();
+    if (this.firstFrameAt === null) this.firstFrameAt = now;
+    if (this.lastFrameAt === null || now - this.lastFrameAt > 300) this.streamStartAt = now;  // after a silence
+    this.lastFrameAt = now;
   }
 
   close() {
