@@ -137,6 +137,14 @@ async def test_play_hear_skip_pause_and_a_killed_worker(page: Page) -> None:
     await hears(page, 660.0, timeout_s=20)
     await page.screenshot(path=str(SCREENSHOT))
 
+    await page.locator(f'.worker[data-worker="{killed}"] button[data-action="restart"]').click()
+    await page.locator(f'.worker[data-worker="{killed}"]', has_text="ready").wait_for()
+    survivor = await page.locator('.worker[data-owner="true"]').get_attribute("data-worker")
+    await page.locator(f'.worker[data-worker="{survivor}"] button[data-action="terminate"]').click()
+    await page.locator(f'.worker[data-worker="{survivor}"]', has_text="exited").wait_for()
+    await page.locator(f'.worker[data-worker="{killed}"][data-owner="true"]').wait_for(timeout=20_000)
+    await hears(page, 660.0, timeout_s=20)
+
 
 async def test_bad_input_gets_discords_answer(page: Page) -> None:
     await page.locator("#viewer").select_option(label="bob")
