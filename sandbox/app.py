@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -126,6 +128,11 @@ class Sandbox:
         await asyncio.gather(*(s.terminate() for s in services), return_exceptions=True)
 
 
+def _loopback(host: str) -> bool:
+    addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
+    return all(ipaddress.ip_address(str(address)).is_loopback for address in addresses)
+
+
 def say(text: str) -> None:
     sys.stdout.write(f"\033[1m[encore]\033[0m {text}\n")
     sys.stdout.flush()
@@ -136,6 +143,8 @@ async def run(settings: Settings, root: Path, stop: asyncio.Event) -> None:
     say("no ENCORE_DISCORD_TOKEN: starting the sandbox (encore against a local Discord on this machine)")
     async with sandbox.running():
         say(f"open {sandbox.address}  (the page, the local Discord and the workers' panel)")
+        if not _loopback(settings.sandbox.host):
+            say(f"the page listens on {settings.sandbox.host}: whoever reaches it can drive the bot and its workers")
         say(f"logs: {sandbox.logs}")
         say("to run against real Discord instead: create a bot at https://discord.com/developers/applications,")
         say("  then export ENCORE_DISCORD_TOKEN=<token> (or put it into .env) and run ./scripts/run again")
