@@ -23,12 +23,21 @@ class Service:
     env: Mapping[str, str]
     log_path: Path
     ready_line: str
+    args: tuple[str, ...] = ()
     process: asyncio.subprocess.Process | None = None
     last_signal: str | None = None
     starts: int = 0
     _log_offset: int = field(default=0, repr=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    """One operator action at a time: two quick restarts must not leave a process nobody tracks."""
 
     async def start(self) -> Service:
+        async with self._lock:
+            if not self.running:
+                await self._spawn()
+        return self
+
+    async def _spawn(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
@@ -36,6 +45,7 @@ class Service:
                 sys.executable,
                 "-m",
                 self.module,
+                *self.args,
                 env={**os.environ, **self.env, "PYTHONUNBUFFERED": "1"},
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
@@ -44,7 +54,6 @@ class Service:
             )
         self.last_signal = None
         self.starts += 1
-        return self
 
     @property
     def running(self) -> bool:
@@ -86,16 +95,21 @@ class Service:
             self.process.send_signal(signum)
 
     async def kill(self) -> None:
-        self._signal(signal.SIGKILL)
-        await self._wait(STOP_TIMEOUT_S)
+        async with self._lock:
+            await self._stop(signal.SIGKILL)
 
     async def terminate(self) -> None:
-        self._signal(signal.SIGTERM)
-        await self._wait(STOP_TIMEOUT_S)
+        async with self._lock:
+            await self._stop(signal.SIGTERM)
 
     async def restart(self) -> None:
-        await self.terminate()
-        await self.start()
+        async with self._lock:
+            await self._stop(signal.SIGTERM)
+            await self._spawn()
+
+    async def _stop(self, signum: signal.Signals) -> None:
+        self._signal(signum)
+        await self._wait(STOP_TIMEOUT_S)
 
     async def _wait(self, timeout_s: float) -> None:
         if self.process is None:
