@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from sandbox.processes import Service
 
@@ -17,13 +20,17 @@ def alive(pid: int) -> bool:
     return True
 
 
-def server(tmp_path: Path) -> Service:
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[Service]:
     """A process that runs until signalled and logs a ready line (Python's own HTTP server, loopback, any port)."""
-    return Service("web", "http.server", {}, tmp_path / "web.log", "Serving HTTP", ("--bind", "127.0.0.1", "0"))
+    web = Service("web", "http.server", {}, tmp_path / "web.log", "Serving HTTP", ("--bind", "127.0.0.1", "0"))
+    try:
+        yield await web.start()
+    finally:
+        await web.kill()
 
 
-async def test_two_quick_restarts_leave_one_tracked_process(tmp_path: Path) -> None:
-    service = await server(tmp_path).start()
+async def test_two_quick_restarts_leave_one_tracked_process(service: Service) -> None:
     first = service.pid
     assert first is not None
     await service.wait_ready(20)
@@ -44,8 +51,7 @@ async def test_two_quick_restarts_leave_one_tracked_process(tmp_path: Path) -> N
     assert service.state() == "exited (-9) after SIGKILL"
 
 
-async def test_start_of_a_running_service_starts_nothing(tmp_path: Path) -> None:
-    service = await server(tmp_path).start()
+async def test_start_of_a_running_service_starts_nothing(service: Service) -> None:
     pid = service.pid
     await service.start()
     assert service.pid == pid and service.starts == 1
