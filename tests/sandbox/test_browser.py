@@ -4,6 +4,7 @@ driven from headless Chromium as a member would, hearing the bot through the pag
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -107,6 +108,9 @@ async def test_play_hear_skip_pause_and_a_killed_worker(page: Page) -> None:
     await play(page, "A440")
     await page.locator(".message", has_text="A440").locator("button", has_text="Skip").first.wait_for()
     await hears(page, 440.0)
+    await page.locator("#input").fill("/play ")
+    await page.locator("#input").press_sequentially("query:a4")  # the bot's own autocomplete: alice's recent /play
+    await page.locator("#suggestions li", has_text=re.compile("a440", re.IGNORECASE)).wait_for()
     await play(page, "E660")
     assert await page.locator("#composer-error").is_hidden()
 
