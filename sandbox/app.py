@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from aiohttp import web
 from redis.asyncio import Redis
 
 from localdiscord.config import FakeConfig
@@ -94,7 +95,12 @@ class Sandbox:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Sandbox]:
         demo = self.data / "library"
-        rendering = asyncio.get_running_loop().create_task(render_demo_tracks(demo))
+        await render_demo_tracks(demo)  # on the first start only (a second one finds them)
+        async with self._parts(demo):
+            yield self
+
+    @asynccontextmanager
+    async def _parts(self, demo: Path) -> AsyncIterator[None]:
         config = FakeConfig(bot_name="encore")
         (self.data / "discord").mkdir(parents=True, exist_ok=True)
         async with (
@@ -107,20 +113,30 @@ class Sandbox:
             keys = Keys(self.settings.redis.key_prefix)
             page = LocalDiscordPage(fake, world.guild, panels=[SCRIPT])
             page.app.add_routes(Panel(self.workers, redis, keys, world.guild.id, media).routes())
-            runner, self.address = await serve_page(page, self.settings.sandbox.host, self.settings.sandbox.port)
+            runner, self.address = await self._serve(page)
             try:
-                await self._start(fake, world, rendering)
-                yield self
+                await self._start(fake, world)
+                yield
             finally:
                 await self._stop()
                 await runner.cleanup()
                 await media.stop()
 
-    async def _start(self, fake: FakeDiscord, world: SandboxGuild, rendering: asyncio.Task[None]) -> None:
+    async def _serve(self, page: LocalDiscordPage) -> tuple[web.AppRunner, str]:
+        host, port = self.settings.sandbox.host, self.settings.sandbox.port
+        try:
+            return await serve_page(page, host, port)
+        except OSError as exc:
+            raise SystemExit(
+                f"the page cannot listen on {host}:{port} ({exc.strerror or exc}): "
+                "set ENCORE_SANDBOX__PORT to a free port (0: any)"
+            ) from None
+
+    async def _start(self, fake: FakeDiscord, world: SandboxGuild) -> None:
         services = [s for s in (self.gateway, *self.workers.values()) if s is not None]
         for service in services:
             await service.start()
-        await asyncio.gather(*(s.wait_ready(START_TIMEOUT_S) for s in services), rendering)
+        await asyncio.gather(*(s.wait_ready(START_TIMEOUT_S) for s in services))
         await fake.interactions.wait_until_command("play", guild_id=world.guild.id, timeout=START_TIMEOUT_S)
 
     async def _stop(self) -> None:

@@ -40,13 +40,13 @@ DEMO_TRACKS: Final = (
         "C major arpeggio",
         261.63,
         "aevalsrc='0.3*sin(2*PI*t*if(lt(mod(t,1),0.25),261.63,if(lt(mod(t,1),0.5),329.63,"
-        "if(lt(mod(t,1),0.75),392,523.25))))':s=48000:d=90",
+        "if(lt(mod(t,1),0.75),392,523.25))))':s=48000:d=60",
     ),
     DemoTrack(
         "chord",
         "A minor chord",
         220.0,
-        "aevalsrc='0.2*sin(2*PI*220*t)+0.15*sin(2*PI*261.63*t)+0.15*sin(2*PI*329.63*t)':s=48000:d=90",
+        "aevalsrc='0.2*sin(2*PI*220*t)+0.15*sin(2*PI*261.63*t)+0.15*sin(2*PI*329.63*t)':s=48000:d=60",
     ),
 )
 
@@ -76,10 +76,16 @@ async def _render(ffmpeg: str, track: DemoTrack, folder: Path) -> None:
     partial = folder / f".{track.name}.partial.ogg"
     process = await asyncio.create_subprocess_exec(
         *(ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", track.source),
-        *("-ac", "2", "-c:a", "libopus", "-b:a", "96k", "-metadata", f"title={track.title}", str(partial)),
+        *("-ac", "2", "-c:a", "libopus", "-b:a", "96k", "-compression_level", "0"),
+        *("-metadata", f"title={track.title}", str(partial)),
         stderr=asyncio.subprocess.PIPE,
     )
-    _, errors = await process.communicate()
+    try:
+        _, errors = await process.communicate()
+    except asyncio.CancelledError:
+        process.kill()
+        await process.communicate()  # reaps it and closes its pipe
+        raise
     if process.returncode != 0:
         raise RuntimeError(f"ffmpeg could not render {track.name}: {errors.decode(errors='replace')[-500:]}")
     os.replace(partial, folder / f"{track.name}.ogg")
