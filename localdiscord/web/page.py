@@ -19,6 +19,7 @@ from aiohttp import web
 
 from localdiscord.fake_discord import FakeDiscord
 from localdiscord.web.audio import ListenerStream
+from localdiscord.web.guard import LOOPBACK_NAMES, RequestGuard
 from localdiscord.web.options import OptionError, TypedCommand, typed_command
 from localdiscord.web.views import guild_view, messages_view
 from localdiscord.world.interactions import Callback, InteractionHandle
@@ -63,7 +64,8 @@ class LocalDiscordPage:
         self.fake = fake
         self.guild = guild
         self.panels = list(panels)
-        self.app = web.Application(client_max_size=MAX_BODY, middlewares=[self._headers])
+        self.guard = RequestGuard()
+        self.app = web.Application(client_max_size=MAX_BODY, middlewares=[self.guard.middleware, self._headers])
         self.app.add_routes(
             [
                 web.get("/", self.index),
@@ -233,6 +235,7 @@ class LocalDiscordPage:
 
 async def serve_page(page: LocalDiscordPage, host: str, port: int) -> tuple[web.AppRunner, str]:
     """Start the page on ``host:port`` (0: any free port); returns its runner and its address."""
+    page.guard.loopback_only = host in LOOPBACK_NAMES or host.startswith("127.")
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     sock = socket.create_server((host, port), family=family)
     sock.setblocking(False)

@@ -17,7 +17,7 @@
 
   async function act(name, action) {
     note.textContent = `${action} ${name}…`;
-    const response = await fetch(`/sandbox/workers/${encodeURIComponent(name)}/${action}`, { method: "POST" });
+    const response = await fetch(`/sandbox/workers/${encodeURIComponent(name)}/${action}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
     const data = await response.json().catch(() => ({}));
     note.textContent = data.error || `${name}: ${data.state}`;
     refresh();

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 
 from localdiscord.config import FakeConfig
@@ -133,7 +134,8 @@ async def test_malformed_requests_are_refused(site: Site) -> None:
     for body in ({"viewer": "1", "channel": str(site.text.id), "name": "play"}, {"options": ["x"]}):
         answer = await site.post("/api/command", body, status=400)
         assert answer["error"]
-    async with site.http.post(site.base + "/api/command", data=b"\xff not json") as response:
+    json_type = {"Content-Type": "application/json"}
+    async with site.http.post(site.base + "/api/command", data=b"\xff not json", headers=json_type) as response:
         assert response.status == 400
     bot = {"viewer": str(site.fake.bot_user_id), "channel": str(site.text.id), "name": "play", "options": {}}
     assert "member" in (await site.post("/api/command", bot, status=400))["error"]
@@ -174,3 +176,22 @@ async def test_ephemeral_replies_reach_only_their_member_and_components_must_exi
 
 def _button(custom_id: str) -> JSON:
     return {"type": 1, "components": [{"type": 2, "style": 1, "label": "OK", "custom_id": custom_id}]}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Origin": "http://evil.example", "Content-Type": "application/json"}, 403),
+        ({"Content-Type": "text/plain"}, 415),  # what a cross-site form can send without a preflight
+        ({"Host": "evil.example:80", "Content-Type": "application/json"}, 421),  # DNS rebinding
+    ],
+)
+async def test_other_pages_cannot_drive_the_bot(site: Site, headers: dict[str, str], status: int) -> None:
+    body = {"viewer": str(site.alice.user.id), "channel": str(site.text.id), "name": "play", "options": {"query": "x"}}
+    async with site.http.post(site.base + "/api/command", data=orjson.dumps(body), headers=headers) as response:
+        assert response.status == status, await response.text()
+    assert not site.fake.core.interactions
+    origin = {"Origin": "http://evil.example"}
+    query = f"channel={site.text.id}&viewer={site.alice.user.id}"
+    async with site.http.get(f"{site.base}/api/messages?{query}", headers=origin) as response:
+        assert response.status == 403
