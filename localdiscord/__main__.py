@@ -1,7 +1,8 @@
-"""Run a fake Discord by hand: ``python -m localdiscord [--port 8080] [--dave-version 1]``.
+"""Run a fake Discord by hand: ``python -m localdiscord [--port 8080] [--dave-version 1] [--page-port 8766]``.
 
 Creates a demo guild (a text channel, a voice channel and a member listening in it), prints the URLs and the
-environment that points a bot at it, and runs until Ctrl-C.
+environment that points a bot at it, and runs until Ctrl-C. With ``--page-port`` it also serves the page
+(``localdiscord/web``) for that guild on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import signal
 
 from localdiscord.config import FakeConfig
 from localdiscord.fake_discord import FakeDiscord
+from localdiscord.web.page import LocalDiscordPage, serve_page
+from localdiscord.world.models import Guild
 
 
-def _config(argv: list[str] | None) -> FakeConfig:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     defaults = FakeConfig()
     parser = argparse.ArgumentParser(prog="python -m localdiscord", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="REST + gateway port (default: any free port)")
@@ -26,7 +29,11 @@ def _config(argv: list[str] | None) -> FakeConfig:
     parser.add_argument("--dave-version", type=int, choices=(0, 1), default=1)
     parser.add_argument("--allow-no-dave", action="store_true", help="do not close non-DAVE clients with 4017")
     parser.add_argument("--voice-grace", type=float, default=defaults.voice_grace)
-    args = parser.parse_args(argv)
+    parser.add_argument("--page-port", type=int, default=None, help="serve the page on 127.0.0.1 (0: any port)")
+    return parser.parse_args(argv)
+
+
+def _config(args: argparse.Namespace) -> FakeConfig:
     return FakeConfig(
         token=args.token,
         port=args.port,
@@ -37,7 +44,7 @@ def _config(argv: list[str] | None) -> FakeConfig:
     )
 
 
-async def _demo(fake: FakeDiscord) -> None:
+async def _demo(fake: FakeDiscord) -> Guild:
     guild = await fake.create_guild("encore demo")
     text = await fake.create_text_channel(guild, "general")
     voice = await fake.create_voice_channel(guild, "music")
@@ -51,6 +58,7 @@ async def _demo(fake: FakeDiscord) -> None:
     for key, value in fake.environment().items():
         print(f"  export {key}={shlex.quote(value)}")
     print("running until Ctrl-C")
+    return guild
 
 
 async def _report(fake: FakeDiscord) -> None:
@@ -70,10 +78,17 @@ async def main(argv: list[str] | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with FakeDiscord(_config(argv)) as fake:
-        await _demo(fake)
+    args = _arguments(argv)
+    async with FakeDiscord(_config(args)) as fake:
+        guild = await _demo(fake)
+        runner = None
+        if args.page_port is not None:
+            runner, address = await serve_page(LocalDiscordPage(fake, guild), "127.0.0.1", args.page_port)
+            print(f"page:         {address}")
         reporter = loop.create_task(_report(fake))
         await stop.wait()
+        if runner is not None:
+            await runner.cleanup()
         reporter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reporter

@@ -13,7 +13,8 @@ encore_as_root() {
 }
 
 # Debian/Ubuntu packages the project needs on the host: ffmpeg, libopus0, redis-server (+ git, ca-certificates);
-# with "test", also prometheus for its promtool (the alert rules' tests). Installing prometheus must not leave a
+# with "test", also prometheus for its promtool (the alert rules' tests) and chromium (the sandbox page's browser
+# tests drive it headless with Playwright). Installing prometheus must not leave a
 # Prometheus server running: service starts are denied during the install, and if systemd started the unit anyway
 # (a host policy-rc.d that allows it) the unit this install brought is stopped and disabled.
 encore_system_packages() {
@@ -21,7 +22,10 @@ encore_system_packages() {
     command -v ffmpeg >/dev/null || missing+=(ffmpeg)
     command -v redis-server >/dev/null || missing+=(redis-server)
     ldconfig -p 2>/dev/null | grep -q 'libopus\.so\.0' || missing+=(libopus0)
-    if [ "${1:-}" = test ]; then command -v promtool >/dev/null || missing+=(prometheus); fi
+    if [ "${1:-}" = test ]; then
+        command -v promtool >/dev/null || missing+=(prometheus)
+        command -v chromium >/dev/null || missing+=(chromium)
+    fi
     if [ "${#missing[@]}" -gt 0 ]; then
         encore_log "installing system packages: ${missing[*]}"
         encore_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

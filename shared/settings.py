@@ -157,6 +157,20 @@ class WorkerSettings(_Section):
         return value
 
 
+class SandboxSettings(_Section):
+    """`./scripts/run` without a token: encore against the local Discord, with a page in the browser."""
+
+    host: str = "127.0.0.1"
+    """Where the page listens; loopback unless the operator says otherwise."""
+    port: int = Field(default=8765, ge=0, le=65535)
+    """The page's port (0: any free port)."""
+    data_dir: Path = Path("var/sandbox")
+    """Generated demo tracks and the processes' logs."""
+    library_dir: Path | None = None
+    """A folder of the operator's own audio files, served on loopback next to the demo tracks."""
+    workers: int = Field(default=2, ge=1, le=8)
+
+
 class Settings(BaseSettings):
     """Everything configurable, from ENCORE_* variables (nested with "__", e.g. ENCORE_REDIS__URL)."""
 
@@ -182,6 +196,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     gateway: GatewaySettings = GatewaySettings()
     worker: WorkerSettings = WorkerSettings()
+    sandbox: SandboxSettings = SandboxSettings()
 
     @field_validator("search_providers", mode="before")
     @classmethod

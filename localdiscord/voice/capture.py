@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -190,6 +191,10 @@ class HeardAudio:
         return statistics.median(gaps) if gaps else 0.0
 
 
+type OpusTap = Callable[[int, bytes, float], None]
+"""`(speaker_id, opus_frame, arrival)`: one Opus frame as a listener received it, decrypted, not decoded."""
+
+
 @dataclass(slots=True)
 class ChannelAudio:
     """Everything captured in one voice channel: streams by speaker, heard audio by (listener, speaker)."""
@@ -197,6 +202,23 @@ class ChannelAudio:
     channel_id: int
     streams: dict[int, StreamCapture] = field(default_factory=dict)
     heard: dict[tuple[int, int], HeardAudio] = field(default_factory=dict)
+    taps: dict[int, list[OpusTap]] = field(default_factory=dict)
+    """Subscribers to the Opus frames a listener receives (after DAVE decryption), by listener id."""
+
+    def tap(self, listener_id: int, tap: OpusTap) -> Callable[[], None]:
+        """Call `tap(speaker_id, opus, arrival)` for every frame `listener_id` hears; returns the unsubscribe."""
+        self.taps.setdefault(listener_id, []).append(tap)
+
+        def untap() -> None:
+            taps = self.taps.get(listener_id, [])
+            if tap in taps:
+                taps.remove(tap)
+
+        return untap
+
+    def tapped(self, listener_id: int, speaker_id: int, opus: bytes, arrival: float) -> None:
+        for tap in list(self.taps.get(listener_id, ())):
+            tap(speaker_id, opus, arrival)
 
     def stream(self, user_id: int) -> StreamCapture:
         if user_id not in self.streams:

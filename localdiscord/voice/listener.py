@@ -102,6 +102,7 @@ class Listener:
         else:
             heard.passthrough += 1
             heard.passthrough_times.append(arrival)
+        self.audio.tapped(self.user_id, speaker_id, opus, arrival)
         self._decode(heard, (speaker_id, ssrc), opus, arrival)
 
     def _decrypt(self, speaker_id: int, frame: bytes) -> bytes | None:
