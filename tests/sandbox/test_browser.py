@@ -153,7 +153,7 @@ async def test_play_hear_skip_pause_and_a_killed_worker(page: Page) -> None:
 async def test_bad_input_gets_discords_answer(page: Page) -> None:
     await page.locator("#viewer").select_option(label="bob")
     await page.locator("#input").press_sequentially("/pl")  # the registered commands, as Discord offers them
-    await page.locator("#suggestions li", has_text="/play").wait_for()
+    await page.locator("#suggestions li.active", has_text="/play").wait_for()  # /play first, /playlist after it
     await page.locator("#input").press("Tab")
     assert await page.locator("#input").input_value() == "/play "
     await page.locator("#suggestions li", has_text="query:").wait_for()  # then its options
