@@ -84,6 +84,24 @@ async def test_a_write_drops_the_pending_checkpoint_and_waits_for_one_on_its_way
     assert stored is not None and stored.position_ms == 200 and never == []
 
 
+async def test_the_position_stored_is_where_the_track_is_at_the_tick(redis: Redis, keys: Keys) -> None:
+    batcher, players, ticks = CheckpointBatcher(), PlayerStore(redis, keys), TickStore(redis, keys)
+    (lease,) = await _leases(redis, keys, 1)
+    playing: list[int | None] = [100]
+    never: list[int] = []
+    offered = PlayerState(position_ms=100, fence=lease.fence)
+    await batcher.offer(1, lease.fence, offered, _refusals(never, 1), position=lambda: playing[0])
+    playing[0] = 420  # the offer waited for the tick, the track played on
+    await batcher.flush(ticks, [lease], TTL_MS)
+    stored = await players.load(1)
+    assert stored is not None and stored.position_ms == 420
+    await batcher.offer(1, lease.fence, offered, _refusals(never, 1), position=lambda: playing[0])
+    playing[0] = None  # the track of the offer no longer plays
+    await batcher.flush(ticks, [lease], TTL_MS)
+    stored = await players.load(1)
+    assert stored is not None and stored.position_ms == 100, "the position of the offer, not of another track"
+
+
 async def test_offers_of_guilds_not_renewed_are_dropped(redis: Redis, keys: Keys) -> None:
     batcher, ticks = CheckpointBatcher(), TickStore(redis, keys)
     kept, gone = await _leases(redis, keys, 1, 2)

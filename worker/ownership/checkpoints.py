@@ -9,7 +9,9 @@ renewal (`shared/tick_store.py`). The policy that keeps fencing exact and the st
 - a player's other writes (commands, track changes) first `settle`: its pending checkpoint is dropped (the write
   carries everything the checkpoint had) and one already on its way is waited for, so an older checkpoint never
   lands after a newer write;
-- a checkpoint whose tick fails (Redis down or slow) is lost: the next one carries the same state, newer.
+- a checkpoint whose tick fails (Redis down or slow) is lost: the next one carries the same state, newer;
+- the position stored is where the track is at the tick, not at the offer (so waiting for the tick loses nothing),
+  as long as the track of the offer still plays: any change of what plays, or how, is a write that settles first.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from shared.clock import now_ms
 from shared.lease_store import Lease, RenewOutcome
 from shared.models import PlayerState
 from shared.tick_store import Checkpoint, TickStore, TickWrite
@@ -31,6 +34,15 @@ _log: Final = logging.getLogger(__name__)
 class _Offer:
     checkpoint: Checkpoint
     refused: Callable[[], None]
+    position: Callable[[], int | None] | None
+
+    def now(self) -> Checkpoint:
+        """The checkpoint to write now: the offered state at the playing track's current position."""
+        at = self.position() if self.position is not None else None
+        if at is None:
+            return self.checkpoint
+        state = self.checkpoint.state.model_copy(update={"position_ms": at, "updated_at_ms": now_ms()})
+        return Checkpoint(self.checkpoint.fence, state)
 
 
 class CheckpointBatcher:
@@ -40,10 +52,18 @@ class CheckpointBatcher:
         self._pending: dict[int, _Offer] = {}
         self._flying: dict[int, asyncio.Event] = {}
 
-    async def offer(self, guild_id: int, fence: int, state: PlayerState, refused: Callable[[], None]) -> None:
-        """Write `state` at the next tick (replacing an older offer not yet sent); `refused` is called if the
-        fence turns it down."""
-        self._pending[guild_id] = _Offer(Checkpoint(fence, state), refused)
+    async def offer(
+        self,
+        guild_id: int,
+        fence: int,
+        state: PlayerState,
+        refused: Callable[[], None],
+        *,
+        position: Callable[[], int | None] | None = None,
+    ) -> None:
+        """Write `state` at the next tick (replacing an older offer not yet sent), at `position()` then when that
+        says where the track is; `refused` is called if the fence turns it down."""
+        self._pending[guild_id] = _Offer(Checkpoint(fence, state), refused, position)
 
     async def settle(self, guild_id: int) -> None:
         """Before any other write of the guild: drop its pending checkpoint, wait for the one on its way."""
@@ -59,9 +79,7 @@ class CheckpointBatcher:
         landing = asyncio.Event()
         for guild_id in offers:
             self._flying[guild_id] = landing
-        writes = [
-            TickWrite(lease, offer.checkpoint if (offer := offers.get(lease.guild_id)) else None) for lease in leases
-        ]
+        writes = [TickWrite(lease, offer.now() if (offer := offers.get(lease.guild_id)) else None) for lease in leases]
         try:
             results = await store.write(writes, ttl_ms)
         finally:

@@ -394,7 +394,8 @@ class GuildPlayer:
         await self._rejoiner.watch(self._voice, self._state.current.voice_channel_id, now)
         if self._driver.playing and now - self._state.last_commit >= self._config.checkpoint_ms / 1000:
             # a track that plays is no longer being opened (the mark must not outlive its opening)
-            await self._state.checkpoint(self._state.next(trouble=poison_policy.playing(self._state.current.trouble)))
+            state = self._state.next(trouble=poison_policy.playing(self._state.current.trouble))
+            await self._state.checkpoint(state, self._driver.position_probe())
         if self._driver.playing:
             await self._conductor.check_overrun()
         if self._driver.playing:

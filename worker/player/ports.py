@@ -196,8 +196,19 @@ class Checkpoints(Protocol):
     """Where a playing guild's periodic position checkpoints are written (the worker batches them into its lease
     renewals: worker/ownership/checkpoints.py). Every checkpoint is fenced by the token it is offered with."""
 
-    async def offer(self, guild_id: int, fence: int, state: PlayerState, refused: Callable[[], None]) -> None:
-        """Write `state` (now or with the worker's next tick); `refused` is called once the fence turned it down."""
+    async def offer(
+        self,
+        guild_id: int,
+        fence: int,
+        state: PlayerState,
+        refused: Callable[[], None],
+        *,
+        position: Callable[[], int | None] | None = None,
+    ) -> None:
+        """Write `state` (now or with the worker's next tick); `refused` is called once the fence turned it down.
+
+        `position` is where the track that played at the offer is when the state is written (None once another or
+        none plays): a checkpoint that waits for the tick still stores the position of that moment."""
         ...
 
     async def settle(self, guild_id: int) -> None:

@@ -28,7 +28,15 @@ class DirectCheckpoints:
     def __init__(self, store: PlayerStore) -> None:
         self._store = store
 
-    async def offer(self, guild_id: int, fence: int, state: PlayerState, refused: Callable[[], None]) -> None:
+    async def offer(
+        self,
+        guild_id: int,
+        fence: int,
+        state: PlayerState,
+        refused: Callable[[], None],
+        *,
+        position: Callable[[], int | None] | None = None,
+    ) -> None:
         if not await self._store.save(guild_id, fence, state):
             refused()
 
@@ -87,10 +95,10 @@ class FencedState:
         """The player ends: a checkpoint it offered is dropped or (on its way) waited for, never left behind."""
         await self._checkpoints.settle(self._guild_id)
 
-    async def checkpoint(self, state: PlayerState) -> None:
-        """Store `state` with the worker's next tick (the periodic position checkpoint)."""
+    async def checkpoint(self, state: PlayerState, position: Callable[[], int | None]) -> None:
+        """Store `state` with the worker's next tick (the periodic position checkpoint), at the `position` of then."""
         self.check()
-        await self._checkpoints.offer(self._guild_id, self.lease.fence, state, self._refuse)
+        await self._checkpoints.offer(self._guild_id, self.lease.fence, state, self._refuse, position=position)
         self.check()
         self.current = state
         self.last_commit = time.monotonic()
