@@ -34,6 +34,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from shared.active_store import ActiveGuildStore
 from shared.clock import now_ms
 from shared.keys import Keys
 from shared.lease_store import Lease, LeaseStore
@@ -43,8 +44,13 @@ from shared.settings import WorkerSettings
 from shared.tick_store import TickStore
 from tests.services.redis_server import RedisServer
 from worker.ownership.checkpoints import CheckpointBatcher
+from worker.ownership.supervisor import OwnedPlayer, Supervisor, SupervisorConfig, TrackedLease
 
 MODES: Final = ("per-guild", "batched")
+SCAN: Final = "batched+scan"
+"""`batched`, plus each worker's supervisor scan (`Supervisor._scan`, every `scan_interval_ms` ± 20 %): the claim
+path's cost, which grows with all active guilds times the workers (each scan reads the lease TTL of every guild
+the worker does not own)."""
 WARMUP_S: Final = 4.0
 TAIL_S: Final = 1.0
 
@@ -57,6 +63,7 @@ class Plan:
     guild_ids: tuple[int, ...]
     lease_ms: int
     checkpoint_ms: int
+    scan_ms: int
     window: tuple[float, float]
     """Wall-clock start and end of the measured window."""
 
@@ -138,6 +145,22 @@ class SimulatedWorker:
                 self.counters.failed_ticks += 1
             await asyncio.sleep(interval_s * self.rng.uniform(0.8, 1.2))
 
+    async def scan(self, redis: Redis) -> None:
+        """The real supervisor's scan (its players are not this bench's: it owns nothing, so it reads every TTL)."""
+        config = SupervisorConfig(
+            worker_id=f"bench-{self.plan.worker}", lease_ms=self.plan.lease_ms, scan_interval_ms=self.plan.scan_ms,
+            max_guilds=1_000_000, outage_grace_ms=0,
+        )  # fmt: skip
+        supervisor = Supervisor(redis, redis, self.keys, config, _no_players)
+        interval_s = self.plan.scan_ms / 1000
+        while not self.stopping:
+            await supervisor._scan()  # the claim path's Redis calls, as the supervisor makes them
+            await asyncio.sleep(interval_s * self.rng.uniform(0.8, 1.2))
+
+
+async def _no_players(guild_id: int, lease: TrackedLease) -> OwnedPlayer:
+    raise AssertionError(f"the bench's scan claimed guild {guild_id}: its leases are held")
+
 
 async def _acquire(redis: Redis, plan: Plan) -> list[Lease]:
     store = LeaseStore(redis, Keys())
@@ -152,6 +175,11 @@ async def _run_worker(plan: Plan) -> dict[str, float]:
     leases = await _acquire(redis, plan)
     tasks = [asyncio.create_task(worker.guild(lease)) for lease in leases]
     tasks.append(asyncio.create_task(worker.tick(leases)))
+    if plan.mode == SCAN:
+        active = ActiveGuildStore(redis, Keys())
+        for guild_id in plan.guild_ids:
+            await active.mark(guild_id)
+        tasks.append(asyncio.create_task(worker.scan(redis)))
     start, end = plan.window
     await asyncio.sleep(max(0.0, start - time.time()))
     at_start, cpu_start = Counters(**vars(worker.counters)), time.process_time()
@@ -262,7 +290,16 @@ def measure(url: str, mode: str, guilds: int, workers: int, window_s: float, set
         context.Process(
             target=_worker_process,
             args=(
-                Plan(url, mode, w, tuple(ids[w::workers]), settings.lease_ms, settings.checkpoint_interval_ms, window),
+                Plan(
+                    url,
+                    mode,
+                    w,
+                    tuple(ids[w::workers]),
+                    settings.lease_ms,
+                    settings.checkpoint_interval_ms,
+                    settings.scan_interval_ms,
+                    window,
+                ),
                 results,
             ),
         )
@@ -319,7 +356,7 @@ def report(points: list[Point]) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for point in points:
         print(point.row())
-    for mode in MODES:
+    for mode in (*MODES, SCAN):
         if not any(p.mode == mode for p in points):
             continue
         mine = [p for p in points if p.mode == mode and p.kept_up]
