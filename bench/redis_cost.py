@@ -6,7 +6,8 @@ Simulates N playing guilds without audio, spread over worker processes, through 
 - `per-guild` (as before issue 13): each guild's checkpoint is its own round trip (`PlayerStore.save`), the
   renewals one pipeline per worker (`LeaseStore.renew_many`, which redis-py precedes with a SCRIPT EXISTS);
 - `batched` (now): each guild offers its checkpoint to the worker's `CheckpointBatcher`, and every tick sends all
-  renewals with the checkpoints due in one pipeline of one EVALSHA per guild (`TickStore`).
+  renewals with the checkpoints due in one pipeline of one EVALSHA per guild (`TickStore`);
+- `batched+scan`: `batched` plus each worker's real supervisor scan (`Supervisor._scan`), the claim path's share.
 
 Redis runs with the AOF on (`appendfsync everysec`, as deployed). Over a window after a warm-up it reads Redis's own
 CPU (INFO CPU `used_cpu_sys + used_cpu_user`: the whole server process), its commands (INFO commandstats: the
@@ -15,6 +16,7 @@ they achieved (checkpoints per guild per second, ticks). The guilds one core hol
 from a least-squares line through the measured points.
 
     PYTHONPATH=. .venv/bin/python -m bench.redis_cost [--guilds 500,1000,2000] [--workers 2] [--window-s 10]
+        [--modes per-guild,batched,batched+scan] [--no-aof]
 """
 
 from __future__ import annotations
