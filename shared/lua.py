@@ -220,19 +220,44 @@ redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'PX', tonumber(ARGV[2]))
 return {token, redis.call('DEL', KEYS[3])}
 """
 
-RENEW: Final = r"""
--- KEYS: lease, fence   ARGV: owner|token, ttl_ms, token
-local current = redis.call('GET', KEYS[1])
-if current == ARGV[1] then
-    redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-    return 1
+_RENEW: Final = r"""
+local function renew(lease, fence, value, ttl, token)
+    local current = redis.call('GET', lease)
+    if current == value then
+        redis.call('PEXPIRE', lease, ttl)
+        return 1
+    end
+    if not current and redis.call('GET', fence) == token then
+        redis.call('SET', lease, value, 'PX', ttl)
+        return 2
+    end
+    return 0
 end
-if not current and redis.call('GET', KEYS[2]) == ARGV[3] then
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
-    return 2
-end
-return 0
 """
+
+RENEW: Final = (
+    _RENEW
+    + r"""
+-- KEYS: lease, fence   ARGV: owner|token, ttl_ms, token   -> 0 lost, 1 renewed, 2 restored (expired, nobody took it)
+return renew(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), ARGV[3])
+"""
+)
+
+RENEW_CHECKPOINT: Final = (
+    _RENEW
+    + r"""
+-- KEYS: lease, fence, player   ARGV: owner|token, ttl_ms, token, checkpoint token, state json ('': none)
+-- A worker's per-tick write of one guild: the lease renewal and, when one is due, the position checkpoint, each
+-- under its own token (the checkpoint's is the token of the player that computed it: fenced as FENCED_SET is).
+-- The hottest script of all (every playing guild, every tick): it defines no helpers it does not call.
+-- -> {renewal (as RENEW), checkpoint: -1 none, 0 refused (stale token), 1 written}
+local renewed = renew(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), ARGV[3])
+if ARGV[5] == '' then return {renewed, -1} end
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then return {renewed, 0} end
+redis.call('SET', KEYS[3], ARGV[5])
+return {renewed, 1}
+"""
+)
 
 RELEASE: Final = r"""
 -- KEYS: lease, handed_off   ARGV: owner|token, handoff mark ttl_ms (0: no mark)

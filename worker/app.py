@@ -36,6 +36,7 @@ from shared.voice_store import VoiceStore
 from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.opener import SourceOpener
 from worker.audio.pacer import Pacer
+from worker.ownership.checkpoints import CheckpointBatcher
 from worker.ownership.job_rescue import JobRescue
 from worker.ownership.supervisor import Supervisor, SupervisorConfig, TrackedLease
 from worker.player.config import PlayerConfig, PlayerStores
@@ -97,6 +98,8 @@ class WorkerParts:
     voice_factory: VoiceConnectionFactory
     resolver: ResolveService
     metrics: WorkerMetrics
+    checkpoints: CheckpointBatcher
+    """The players' position checkpoints, sent with the supervisor's lease renewals."""
 
     async def build_player(self, guild_id: int, lease: TrackedLease) -> GuildPlayer:
         requester = VoiceRequester(guild_id, lease, self.voice_store)
@@ -126,7 +129,7 @@ class WorkerParts:
         return player
 
 
-def player_stores(redis: Redis, keys: Keys) -> PlayerStores:
+def player_stores(redis: Redis, keys: Keys, checkpoints: CheckpointBatcher) -> PlayerStores:
     return PlayerStores(
         players=PlayerStore(redis, keys),
         queue=QueueStore(redis, keys),
@@ -134,6 +137,7 @@ def player_stores(redis: Redis, keys: Keys) -> PlayerStores:
         events=EventStore(redis, keys),
         commands=CommandStore(redis, keys),
         active=ActiveGuildStore(redis, keys),
+        checkpoints=checkpoints,
     )
 
 
@@ -169,19 +173,21 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
         ffmpeg_proxy=proxy.url,
     )
     await resolver.start()
+    checkpoints = CheckpointBatcher()
     async with aiohttp.ClientSession() as http, Pacer() as pacer:
         try:
             yield WorkerParts(
                 settings=settings,
                 keys=keys,
                 redis=redis,
-                stores=player_stores(redis, keys),
+                stores=player_stores(redis, keys, checkpoints),
                 voice_store=VoiceStore(redis, keys),
                 pacer=pacer,
                 opener=SourceOpener(pipeline_options(settings, proxy.url)),
                 voice_factory=voice_factory_builder(http),
                 resolver=resolver,
                 metrics=metrics,
+                checkpoints=checkpoints,
             )
         finally:
             resolver.close()
@@ -300,6 +306,7 @@ async def supervision(parts: WorkerParts) -> AsyncIterator[Supervisor]:
             SupervisorConfig.from_settings(config),
             parts.build_player,
             lease_redis=leases,
+            checkpoints=parts.checkpoints,
         )
     finally:
         await blocking.aclose()

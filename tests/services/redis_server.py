@@ -23,6 +23,23 @@ def free_port() -> int:
         return port
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free too."""
+    while True:
+        port = free_port()
+        if port + 10_000 <= 65_535 and _bindable(port + 10_000):
+            return port
+
+
 def redis_binary() -> str:
     binary = os.environ.get("ENCORE_REDIS_SERVER_BIN") or shutil.which("redis-server")
     if binary is None:
@@ -32,11 +49,13 @@ def redis_binary() -> str:
 
 @dataclass
 class RedisServer:
-    """One redis-server; `appendonly` keeps an AOF in `data_dir` for restart tests."""
+    """One redis-server; `appendonly` keeps an AOF in `data_dir` for restart tests; `cluster` makes it a Redis Cluster
+    node (with no slots until it is given some)."""
 
     data_dir: Path
     port: int = 0
     appendonly: bool = False
+    cluster: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -45,7 +64,7 @@ class RedisServer:
 
     def start(self, timeout_s: float = 10.0) -> Self:
         if self.port == 0:
-            self.port = free_port()
+            self.port = free_cluster_port() if self.cluster else free_port()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir)]
         args += ["--save", "", "--daemonize", "no", "--logfile", str(self.data_dir / "redis.log")]
@@ -53,6 +72,8 @@ class RedisServer:
             args += ["--appendonly", "yes", "--appendfsync", "everysec"]
         else:
             args += ["--appendonly", "no"]
+        if self.cluster:
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", str(self.data_dir / "nodes.conf")]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_ready(timeout_s)
         return self

@@ -48,6 +48,7 @@ from tests.worker.configs import player_config
 from tests.worker.fakes import FakeAudio, FakeRelated, FakeStreams, FakeVoice, FixedLease
 from worker.player.config import PlayerStores
 from worker.player.guild_player import GuildPlayer
+from worker.player.state import DirectCheckpoints
 
 GUILD = 900
 VOICE = 901
@@ -108,13 +109,15 @@ def _playing(title: str | None) -> Callable[[PlayerState], bool]:
 
 @pytest.fixture
 async def rig(redis: Redis, keys: Keys) -> AsyncIterator[Rig]:
+    players = PlayerStore(redis, keys)
     stores = PlayerStores(
-        players=PlayerStore(redis, keys),
+        players=players,
         queue=QueueStore(redis, keys),
         settings=SettingsStore(redis, keys),
         events=EventStore(redis, keys),
         commands=CommandStore(redis, keys),
         active=ActiveGuildStore(redis, keys),
+        checkpoints=DirectCheckpoints(players),
     )
     lease = await LeaseStore(redis, keys).acquire(GUILD, "test", 60_000)
     assert lease is not None

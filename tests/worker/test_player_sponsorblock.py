@@ -29,6 +29,7 @@ from tests.worker.fakes import FakeAudio, FakeRelated, FakeSegments, FakeStreams
 from tests.worker.test_player import GUILD, ROOMY, VOICE, Rig
 from worker.player.config import PlayerStores
 from worker.player.guild_player import GuildPlayer
+from worker.player.state import DirectCheckpoints
 
 S = SponsorCategory
 LONG = 300_000
@@ -64,9 +65,11 @@ def make_rig(redis: Redis, keys: Keys) -> RigFactory:
         categories: tuple[SponsorCategory, ...] = (S.SPONSOR,),
         stored: PlayerState | None = None,
     ) -> AsyncIterator[SponsorRig]:
+        players = PlayerStore(redis, keys)
         stores = PlayerStores(
-            players=PlayerStore(redis, keys), queue=QueueStore(redis, keys), settings=SettingsStore(redis, keys),
+            players=players, queue=QueueStore(redis, keys), settings=SettingsStore(redis, keys),
             events=EventStore(redis, keys), commands=CommandStore(redis, keys), active=ActiveGuildStore(redis, keys),
+            checkpoints=DirectCheckpoints(players),
         )  # fmt: skip
         await stores.settings.update(GUILD, sponsorblock=categories)
         lease = await LeaseStore(redis, keys).acquire(GUILD, "test", 60_000)

@@ -33,6 +33,7 @@ class RecordingPlayer:
         self.log = log
         self.cursor = "0-0"
         self.released = False
+        self.halts: list[bool] = []
         self._halted = asyncio.Event()
 
     async def prepare(self) -> None:
@@ -47,6 +48,7 @@ class RecordingPlayer:
                 self.log.append((self.guild_id, self.lease.fence, entry.entry_id))
 
     def halt(self, *, handoff: bool) -> None:
+        self.halts.append(handoff)
         self._halted.set()
 
 
@@ -154,6 +156,23 @@ async def test_crashed_owner_is_replaced_and_commands_apply_once(harness: Harnes
     assert [entry for _, entry in owners] == [first, first, second]
     assert owners[0][0] < owners[1][0]
     assert not harness.players[-1].lease.handed_over, "a crashed owner announced nothing"
+
+
+async def test_a_lost_lease_halts_the_player_of_that_guild_and_no_other(
+    harness: Harness, redis: Redis, keys: Keys
+) -> None:
+    owner = await harness.start("w1")
+    for guild_id in (1, 2, 3):
+        await ActiveGuildStore(redis, keys).mark(guild_id)
+    await _until(lambda: owner.owned == [1, 2, 3])
+    await redis.delete(keys.lease(2))
+    assert await LeaseStore(redis, keys).acquire(2, "w2", 60_000) is not None  # taken between two renewals
+    players = {player.guild_id: player for player in harness.players}
+    await _until(lambda: players[2].lease.lost)
+    assert players[2].halts == [False], "stopped at once, no handoff"
+    await asyncio.sleep(LEASE_MS / 1000)  # a few more renewals
+    assert owner.owned == [1, 3]
+    assert [players[g].halts for g in (1, 3)] == [[], []] and not (players[1].lease.lost or players[3].lease.lost)
 
 
 async def test_graceful_shutdown_hands_over_fast(harness: Harness, redis: Redis, keys: Keys) -> None:

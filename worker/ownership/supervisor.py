@@ -27,6 +27,8 @@ from shared.lease_store import LeaseStore, RenewOutcome
 from shared.redis_typing import aw
 from shared.settings import WorkerSettings
 from shared.tasks import TaskOwner
+from shared.tick_store import TickStore
+from worker.ownership.checkpoints import CheckpointBatcher
 from worker.ownership.leases import TrackedLease
 
 __all__ = ["OwnedPlayer", "PlayerFactory", "Supervisor", "SupervisorConfig", "TrackedLease"]
@@ -102,7 +104,7 @@ class _Owned:
 
 
 class Supervisor:
-    def __init__(
+    def __init__(  # noqa: PLR0913 - a composition point: its clients and collaborators are injected
         self,
         redis: Redis,
         blocking_redis: Redis,
@@ -111,13 +113,16 @@ class Supervisor:
         player_factory: PlayerFactory,
         *,
         lease_redis: Redis | None = None,
+        checkpoints: CheckpointBatcher | None = None,
     ) -> None:
-        """`lease_redis` renews leases; give it no retries and a short timeout so an outage shows at once."""
+        """`lease_redis` renews leases; give it no retries and a short timeout so an outage shows at once.
+        `checkpoints` are the players' (sent with the renewals: one round trip per tick for all owned guilds)."""
         self._redis = redis
         self._keys = keys
         self._config = config
         self._leases = LeaseStore(redis, keys)
-        self._renewals = LeaseStore(lease_redis or redis, keys)
+        self._ticks = TickStore(lease_redis or redis, keys)
+        self._checkpoints = checkpoints or CheckpointBatcher()
         self._active = ActiveGuildStore(redis, keys)
         self._blocking = blocking_redis
         self._commands = CommandStore(blocking_redis, keys)
@@ -174,7 +179,8 @@ class Supervisor:
                 await asyncio.sleep(1.0)
 
     async def _renew_all(self) -> None:
-        """Renew every owned lease in one round trip; a lost lease halts its player at once."""
+        """Renew every owned lease, with the checkpoints its players offered, in one round trip; a lost lease
+        halts its player at once (a refused checkpoint stops its player too: worker/ownership/checkpoints.py)."""
         for guild_id, owned in list(self._owned.items()):
             if owned.done():
                 await self._forget(guild_id, owned)
@@ -182,7 +188,8 @@ class Supervisor:
         if renewing:
             sent_at = time.monotonic()
             try:
-                outcomes = await self._renewals.renew_many([o.lease.lease for _, o in renewing], self._config.lease_ms)
+                leases = [o.lease.lease for _, o in renewing]
+                outcomes = await self._checkpoints.flush(self._ticks, leases, self._config.lease_ms)
             except RedisConnectionError:
                 for _, owned in renewing:
                     owned.lease.redis_down(sent_at)

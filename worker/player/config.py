@@ -11,6 +11,7 @@ from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
 from shared.settings import WorkerSettings
 from shared.settings_store import SettingsStore
+from worker.player.ports import Checkpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +54,5 @@ class PlayerStores:
     events: EventStore
     commands: CommandStore
     active: ActiveGuildStore
+    checkpoints: Checkpoints
+    """The worker's (batched into its renewals); `DirectCheckpoints(players)` writes each at once."""

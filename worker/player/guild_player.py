@@ -45,6 +45,7 @@ from worker.player.announcer import Announcer
 from worker.player.conductor import FIRST_AUDIO_KINDS, Conductor
 from worker.player.config import PlayerConfig, PlayerStores
 from worker.player.inbox import (
+    CheckpointRefused,
     CommandArrived,
     Halt,
     Inbox,
@@ -107,7 +108,10 @@ class GuildPlayer:
             guild_id, audio=audio, voice=voice, on_done=self._inbox.put_nowait,
             voice_timeout_s=config.voice_connect_timeout_s,
         )  # fmt: skip
-        self._state = FencedState(guild_id, lease, stores.players, self._driver.position_ms)
+        self._state = FencedState(
+            guild_id, lease, stores.players, self._driver.position_ms, checkpoints=stores.checkpoints,
+            refused=lambda: self._inbox.put_nowait(CheckpointRefused()),
+        )  # fmt: skip
         self._announcer = Announcer(guild_id, stores.events, lambda: self._state.current.text_channel_id)
         self._skipper = SegmentSkipper(
             guild_id, state=self._state, driver=self._driver, source=segments, announcer=self._announcer,
@@ -183,6 +187,7 @@ class GuildPlayer:
             raise
         finally:
             await self._side_tasks.aclose()
+            await self._state.close()
             await self._conductor.close()
             if not self._voice_closed:
                 # fenced out or crashed: drop the voice connection (without leaving: that is the new owner's call)
@@ -197,6 +202,7 @@ class GuildPlayer:
             except TimeoutError:
                 message = None
             await self._await_lease()
+            self._state.check()
             if isinstance(message, Halt):
                 await self._on_halt(message)
                 return
@@ -388,7 +394,8 @@ class GuildPlayer:
         await self._rejoiner.watch(self._voice, self._state.current.voice_channel_id, now)
         if self._driver.playing and now - self._state.last_commit >= self._config.checkpoint_ms / 1000:
             # a track that plays is no longer being opened (the mark must not outlive its opening)
-            await self._state.commit(self._state.next(trouble=poison_policy.playing(self._state.current.trouble)))
+            state = self._state.next(trouble=poison_policy.playing(self._state.current.trouble))
+            await self._state.checkpoint(state, self._driver.position_probe())
         if self._driver.playing:
             await self._conductor.check_overrun()
         if self._driver.playing:

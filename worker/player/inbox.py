@@ -58,6 +58,11 @@ class LeaseDoubt:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckpointRefused:
+    """A checkpoint sent with the worker's tick was refused by the fence: another worker owns the guild now."""
+
+
+@dataclass(frozen=True, slots=True)
 class RelatedFound:
     """The radio's search `generation` found `tracks` (worker/player/radio.py), to be queued for `requester_id`
     (the seed's requester)."""
@@ -67,4 +72,14 @@ class RelatedFound:
     tracks: tuple[Track, ...]
 
 
-Inbox = CommandArrived | TrackDone | SplicePassed | SegmentsArrived | ItemFailed | Halt | LeaseDoubt | RelatedFound
+Inbox = (
+    CommandArrived
+    | TrackDone
+    | SplicePassed
+    | SegmentsArrived
+    | ItemFailed
+    | Halt
+    | LeaseDoubt
+    | CheckpointRefused
+    | RelatedFound
+)

@@ -1,4 +1,5 @@
-"""The narrow interfaces a guild player depends on: stream resolution, audio output, voice, and the lease."""
+"""The narrow interfaces a guild player depends on: stream resolution, audio output, voice, the lease, and where
+its position checkpoints go."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from enum import StrEnum
 from typing import Protocol
 
-from shared.models import Equalizer, FilterChain, QueueItem, SkipSegment, Track
+from shared.models import Equalizer, FilterChain, PlayerState, QueueItem, SkipSegment, Track
 from worker.audio.stream import PlayableStream
 from worker.resolve.models import StreamResult
 from worker.voice.connection import VoiceStatus
@@ -188,4 +189,28 @@ class LeaseView(Protocol):
     @property
     def handed_over(self) -> bool:
         """True when the previous owner announced that it released the guild (a graceful stop)."""
+        ...
+
+
+class Checkpoints(Protocol):
+    """Where a playing guild's periodic position checkpoints are written (the worker batches them into its lease
+    renewals: worker/ownership/checkpoints.py). Every checkpoint is fenced by the token it is offered with."""
+
+    async def offer(
+        self,
+        guild_id: int,
+        fence: int,
+        state: PlayerState,
+        refused: Callable[[], None],
+        *,
+        position: Callable[[], int | None] | None = None,
+    ) -> None:
+        """Write `state` (now or with the worker's next tick); `refused` is called once the fence turned it down.
+
+        `position` is where the track that played at the offer is when the state is written (None once another or
+        none plays): a checkpoint that waits for the tick still stores the position of that moment."""
+        ...
+
+    async def settle(self, guild_id: int) -> None:
+        """Called before any other write of the guild: a checkpoint offered earlier never lands after it."""
         ...

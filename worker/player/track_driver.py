@@ -60,6 +60,15 @@ class TrackDriver:
     def position_ms(self, default: int) -> int:
         return self.playback.position_ms if self.playback is not None else default
 
+    def position_probe(self) -> Callable[[], int | None]:
+        """The position of the track playing now, for as long as it is the one playing (None afterwards)."""
+        playback = self.playback
+
+        def probe() -> int | None:
+            return playback.position_ms if playback is not None and self.playback is playback else None
+
+        return probe
+
     async def start(self, uid: str, stream: PlayableStream, position_ms: int, state: PlayerState) -> None:
         """Play a new track (replacing the current one) from `position_ms`; FFmpeg starts while voice connects."""
         self.clear_prepared()
