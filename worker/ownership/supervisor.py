@@ -126,6 +126,8 @@ class Supervisor:
         self._stopping = False
         self._claims = TaskOwner()
         self._timed_claims: set[int] = set()
+        self._dead: set[str] = set()
+        """Workers whose process is known to be gone (worker/ownership/peers.py): not counted when balancing."""
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not security
@@ -216,7 +218,7 @@ class Supervisor:
         """The load of the least-loaded other worker that sent a heartbeat recently (None if there is none)."""
         fresh_after = clock.now_ms() - _FRESH_MS
         workers = await aw(self._redis.zrangebyscore(self._keys.workers(), fresh_after, "+inf"))
-        others = [w.decode() for w in workers if w.decode() != self._config.worker_id]
+        others = [w.decode() for w in workers if w.decode() not in (self._config.worker_id, *self._dead)]
         if not others:
             return None
         loads = await aw(self._redis.mget([self._keys.worker_load(w) for w in others]))
@@ -262,6 +264,26 @@ class Supervisor:
             await self._claim_balanced(guild_id, max_delay_s=_TAKEOVER_MAX_DELAY_S)
         finally:
             self._timed_claims.discard(guild_id)
+
+    def peer_alive(self, worker_id: str) -> None:
+        self._dead.discard(worker_id)
+
+    async def peer_died(self, worker_id: str) -> None:
+        """A peer's process is gone: free the leases it still holds (checked against their holder in one script) and
+        claim them at once, like a lease that just expired. The claim increments the fence, as always."""
+        self._dead.add(worker_id)
+        try:
+            held = await self._leases.held_by([g for g in await self._active.all() if g not in self._owned], worker_id)
+        except (RedisError, OSError) as exc:
+            _log.warning("could not free the leases of %s (they will expire): %s", worker_id, exc)
+            return
+        for guild_id in held:
+            self._claims.spawn(self._claim_from_dead(guild_id, worker_id), name=f"claim-{guild_id}")
+
+    async def _claim_from_dead(self, guild_id: int, worker_id: str) -> None:
+        if await self._leases.release_dead(guild_id, worker_id):
+            _log.info("freed the lease of %s, whose process is gone", worker_id, extra={"guild_id": guild_id})
+        await self._claim_balanced(guild_id, max_delay_s=_TAKEOVER_MAX_DELAY_S)
 
     async def _claim_balanced(self, guild_id: int, *, max_delay_s: float | None = None) -> None:
         """Claim unless owned or full; a worker busier than the least-loaded one waits a little so that one wins.
