@@ -154,8 +154,10 @@ class PeerWatch:
                     _log.warning("peer discovery failed: %s", exc)
                 await asyncio.sleep(_DISCOVER_S)
         finally:
-            for task in self._links.values():
+            links = list(self._links.values())
+            for task in links:
                 task.cancel()
+            await asyncio.gather(*links, return_exceptions=True)
 
     async def discover(self) -> None:
         """Link to every registered process of a fresh worker that is not linked yet."""
