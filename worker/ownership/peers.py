@@ -32,6 +32,8 @@ _log: Final = logging.getLogger(__name__)
 _HELLO: Final = b"encore-peer"
 CONNECT_TIMEOUT_S: Final = 1.0
 """How long a connection and its hello may take; a peer slower than that (paused, stalled) is not proven dead."""
+_PROBE_TIMEOUTS_S: Final = (0.05, 0.1, 0.2, 0.4, 0.8)
+"""The attempts (connect and hello) that may prove a peer gone after its link closed: 1.55 s in all."""
 _REGISTRATION_TTL_S: Final = 10
 _REFRESH_S: Final = 3.0
 _DISCOVER_S: Final = 0.5
@@ -174,10 +176,13 @@ class PeerWatch:
 
     async def _link(self, address: PeerAddress) -> None:
         try:
-            linked = await self._hold(address)
-            if linked and await self._proven_gone(address):
-                self._gone.add(address)
-                await self._report(address)
+            if not await self._hold(address):
+                return
+            if not await self._proven_gone(address):
+                _log.warning("link to peer %s closed, but it is not proven gone (its leases decide)", address.worker_id)
+                return
+            self._gone.add(address)
+            await self._report(address)
         finally:
             self._links.pop(address, None)
 
@@ -204,22 +209,30 @@ class PeerWatch:
             writer.close()
 
     async def _proven_gone(self, address: PeerAddress) -> bool:
-        """After its link closed: is the process gone? Refused, or answered by another process: yes. A connection
-        that hangs (a paused process's kernel still accepts) or fails otherwise proves nothing."""
+        """After its link closed: is the process gone? Refused, or answered by another process: yes. A live process
+        greets as itself: no. An attempt that hangs is made again, with a longer timeout: a paused process (whose
+        kernel still accepts connections) hangs every time and is not proven gone, while a dying one's listener may
+        take a connection in the moment before its kernel closes it (then the next attempt is refused)."""
+        for timeout_s in _PROBE_TIMEOUTS_S:
+            try:
+                return await asyncio.wait_for(self._answered_by_another(address), timeout_s)
+            except ConnectionRefusedError:
+                return True
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                _log.info("probing peer %s: %s", address.worker_id, exc)
+                return False
+        return False
+
+    async def _answered_by_another(self, address: PeerAddress) -> bool:
+        reader, writer = await asyncio.open_connection(address.host, address.port)
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(address.host, address.port), CONNECT_TIMEOUT_S
-            )
-        except ConnectionRefusedError:
-            return True
-        except (OSError, TimeoutError):
-            return False
-        try:
-            return await _hello(reader) != address.hello()
-        except TimeoutError:
-            return False
+            return await reader.readline() != address.hello()
         except OSError:
             return True  # reset while greeting: the listener closed under us
+        except ValueError:
+            return True  # a line over the reader's limit: no beacon sends that
         finally:
             writer.close()
 
@@ -235,7 +248,7 @@ class PeerWatch:
         if current is not None and current.incarnation != address.incarnation:
             _log.info("peer %s is gone, but it was restarted already", address.worker_id)
             return  # the leases under its id may be the new process's: they are left to expire or be renewed
-        _log.warning("peer %s is gone (its link closed and its port refuses)", address.worker_id)
+        _log.warning("peer %s is gone (its link closed and its port no longer answers as it)", address.worker_id)
         await self._events.peer_died(address.worker_id)
 
 
