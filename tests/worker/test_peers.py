@@ -174,3 +174,33 @@ async def test_a_link_that_closes_while_its_process_still_answers_proves_nothing
     assert events.died == []
     server.close()
     await server.wait_closed()
+
+
+async def test_a_dying_listener_that_takes_the_first_probe_without_a_word_is_still_proven_gone(
+    redis: Redis, keys: Keys, watch: PeerWatch, events: Events
+) -> None:
+    """The race the takeover bench hit: the link closes, the watcher's probe lands in the dying process's listener
+    in its last moment (accepted, never greeted), then the port closes. The next probe is refused: gone."""
+    address = PeerAddress("b", "127.0.0.1", 0, "dying")
+    held: list[asyncio.StreamWriter] = []
+    server: asyncio.Server | None = None
+
+    async def dying(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        if len(held) == 1:
+            writer.write(address.hello())
+            await writer.drain()
+            await asyncio.sleep(0.2)
+            writer.close()  # the link closes ...
+        else:
+            assert server is not None
+            server.close()  # ... and the probe that came meanwhile is never answered; the port is gone
+
+    server = await asyncio.start_server(dying, "127.0.0.1", 0)
+    port = int(server.sockets[0].getsockname()[1])
+    await redis.set(keys.worker_peer("b"), PeerAddress("b", "127.0.0.1", port, "dying").registration())
+    await redis.zadd(keys.workers(), {"b": clock.now_ms()})
+    await wait_until(lambda: events.died == ["b"], 10, "b reported gone")
+    assert len(held) == 2, "one link, one unanswered probe, then refused"
+    for writer in held:
+        writer.close()
