@@ -203,6 +203,27 @@ async def test_a_dead_peers_lease_is_freed_and_claimed_at_once_not_at_its_expiry
     assert holder is not None and holder.owner == "w2" and holder.fence > before.fence
 
 
+async def test_a_dead_peers_guilds_are_split_among_the_survivors_not_taken_by_the_first(
+    harness: Harness, redis: Redis, keys: Keys
+) -> None:
+    """Each survivor claims its share at once and the rest only 100 ms later: the one that hears of the death
+    first does not take everything (a mass takeover on one worker stalls the guilds it already plays)."""
+    await harness.start("w1")
+    active = ActiveGuildStore(redis, keys)
+    for guild_id in range(21, 27):
+        await active.mark(guild_id)
+    await _until(lambda: len(harness.running["w1"][0].owned) == 6)
+    second = await harness.start("w2", scan_interval_ms=10_000)
+    third = await harness.start("w3", scan_interval_ms=10_000)
+    await asyncio.sleep(0.3)  # both beat and scanned once (everything was owned then)
+    await harness.crash("w1")
+    await second.peer_died("w1")
+    await asyncio.sleep(0.02)
+    await third.peer_died("w1")
+    await _until(lambda: len(second.owned) + len(third.owned) == 6, limit_s=2.0)
+    assert (len(second.owned), len(third.owned)) == (3, 3), (second.owned, third.owned)
+
+
 class CrashingPlayer(RecordingPlayer):
     """Crashes (a bug, not a lost lease) on its first `crashes[0]` runs, counting down."""
 
