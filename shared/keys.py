@@ -126,6 +126,11 @@ class Keys:
         """STRING: number of guilds a worker plays, with a TTL."""
         return f"{self.prefix}:worker:{worker_id}:load"
 
+    def worker_peer(self, worker_id: str) -> str:
+        """STRING with a TTL: "<host> <port> <incarnation>", where the worker's peer link listens (its peers connect
+        to it and learn of its death from the connection's close: worker/ownership/peers.py)."""
+        return f"{self.prefix}:worker:{worker_id}:peer"
+
     def worker_jobs(self, worker_id: str) -> str:
         """SET of the arq job ids a worker is running (so the jobs of a killed worker can be re-run at once)."""
         return f"{self.prefix}:worker:{worker_id}:jobs"

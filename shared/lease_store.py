@@ -46,6 +46,7 @@ class LeaseStore:
         self._acquire = redis.register_script(lua.ACQUIRE)
         self._renew = redis.register_script(lua.RENEW)
         self._release = redis.register_script(lua.RELEASE)
+        self._release_dead = redis.register_script(lua.RELEASE_DEAD)
 
     async def acquire(self, guild_id: int, owner: str, ttl_ms: int) -> Lease | None:
         """Take the lease if nobody holds it; the new fence is higher than any before."""
@@ -78,6 +79,23 @@ class LeaseStore:
         keys = [self._keys.lease(lease.guild_id), self._keys.handed_off(lease.guild_id)]
         mark_ms = HANDOFF_MARK_MS if handoff else 0
         return bool(await self._release(keys=keys, args=[lease.value, mark_ms]))
+
+    async def release_dead(self, guild_id: int, owner: str) -> bool:
+        """Free the guild's lease if `owner` holds it; only for an owner whose process is known to be gone (a live
+        one would play on until its next renewal finds the lease lost)."""
+        return bool(await self._release_dead(keys=[self._keys.lease(guild_id)], args=[owner]))
+
+    async def held_by(self, guild_ids: list[int], owner: str) -> list[int]:
+        """Those of `guild_ids` whose lease `owner` holds now, in one round trip (a pipeline, not MGET: the leases
+        live in as many hash slots as guilds)."""
+        if not guild_ids:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for guild_id in guild_ids:
+                pipe.get(self._keys.lease(guild_id))
+            values: list[bytes | None] = await pipe.execute()
+        holder = f"{owner}|".encode()
+        return [gid for gid, value in zip(guild_ids, values, strict=True) if value and value.startswith(holder)]
 
     async def holder(self, guild_id: int) -> Lease | None:
         raw = await aw(self._redis.get(self._keys.lease(guild_id)))

@@ -267,6 +267,17 @@ if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', tonumber(ARG
 return 1
 """
 
+RELEASE_DEAD: Final = r"""
+-- KEYS: lease   ARGV: owner   -> 1 if `owner` held the lease and it is now free, else 0
+-- Frees the lease of a worker whose process is known to be gone (its peer link closed and its port refuses), so
+-- the guild is claimed at once instead of at the lease's expiry. The next ACQUIRE increments the fence.
+local current = redis.call('GET', KEYS[1])
+local holder = ARGV[1] .. '|'
+if not current or string.sub(current, 1, #holder) ~= holder then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
 FENCED_SET: Final = (
     _HELPERS
     + r"""

@@ -67,6 +67,15 @@ class WorkerSettings(_Section):
     max_guilds: int = Field(default=500, ge=1, le=100_000)
     outage_grace_ms: int = Field(default=30_000, ge=0, le=600_000)
     """How long owners keep playing while Redis is down (their leases cannot be renewed meanwhile)."""
+    peer_link: bool = True
+    """Keep a TCP link to every other worker, so that one whose process is gone is taken over at once instead of when
+    its leases expire (worker/ownership/peers.py). A paused worker or a lost machine is still bounded by the lease."""
+    peer_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9_.:-]{1,253}$")
+    """Where the peer link listens; the other workers must reach it there (0.0.0.0 in containers)."""
+    peer_port: int = Field(default=0, ge=0, le=65535)
+    """0: any free port (the port bound is the one registered in Redis)."""
+    peer_advertise: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,253}$")
+    """The host the other workers connect to: by default `peer_host`, or this host's name when that is a wildcard."""
     voice_connect_timeout_s: float = Field(default=10.0, gt=0, le=120)
     """How long a player waits for its voice connection before it gives a track up."""
     settings_refresh_s: float = Field(default=5.0, gt=0, le=300)

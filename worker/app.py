@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Final
@@ -38,6 +39,7 @@ from worker.audio.opener import SourceOpener
 from worker.audio.pacer import Pacer
 from worker.ownership.checkpoints import CheckpointBatcher
 from worker.ownership.job_rescue import JobRescue
+from worker.ownership.peers import PeerBeacon, PeerWatch
 from worker.ownership.supervisor import Supervisor, SupervisorConfig, TrackedLease
 from worker.player.config import PlayerConfig, PlayerStores
 from worker.player.guild_player import GuildPlayer
@@ -314,6 +316,26 @@ async def supervision(parts: WorkerParts) -> AsyncIterator[Supervisor]:
 
 
 @contextlib.asynccontextmanager
+async def peer_links(parts: WorkerParts, supervisor: Supervisor) -> AsyncIterator[PeerWatch | None]:
+    """This worker's beacon (open until the guilds were handed off) and its watch over the other workers."""
+    config = parts.settings.worker
+    if not config.peer_link:
+        yield None
+        return
+    wildcard = config.peer_host in ("0.0.0.0", "::")  # noqa: S104 - a setting, documented
+    advertise = config.peer_advertise or (socket.gethostname() if wildcard else config.peer_host)
+    beacon = PeerBeacon(
+        parts.redis, parts.keys, config.worker_id, host=config.peer_host, port=config.peer_port, advertise=advertise
+    )
+    address = await beacon.start()
+    _log.info("peer link on %s:%d", address.host, address.port)
+    try:
+        yield PeerWatch(parts.redis, parts.keys, config.worker_id, supervisor)
+    finally:
+        await beacon.close()
+
+
+@contextlib.asynccontextmanager
 async def health_server(parts: WorkerParts) -> AsyncIterator[None]:
     port = parts.settings.worker.health_port
     if port is None:
@@ -338,6 +360,7 @@ async def serve(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) 
     async with (
         worker_parts(settings, voice_factory_builder) as parts,
         supervision(parts) as supervisor,
+        peer_links(parts, supervisor) as peers,
         health_server(parts),
     ):
         rescue = JobRescue(
@@ -355,6 +378,8 @@ async def serve(settings: Settings, voice_factory_builder: VoiceFactoryBuilder) 
             if config.canary_url is not None:
                 canary = Canary(parts.resolver.parts, config.canary_url)
                 tasks.append(group.create_task(canary.run(config.canary_interval_s), name="canary"))
+            if peers is not None:
+                tasks.append(group.create_task(peers.run(), name="peers"))
             _log.info("worker %s ready", config.worker_id)
             await stop.wait()
             _log.info("stopping: handing guilds off")

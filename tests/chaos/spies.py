@@ -3,7 +3,8 @@
 `UdpTap` wraps the fake's UDP intake (test instrumentation only) and records (arrival, source, ssrc) of every RTP
 packet, so a test can tell which voice session sent audio when. `RedisSpy` runs MONITOR, names each client
 connection (workers name theirs `encore-worker:<id>`) and attributes the commands a Lua script runs to the client
-that called it, so a test can tell whose writes actually landed.
+that called it, so a test can tell whose writes actually landed. `KeyEvents` records what happened to one key
+(keyspace notifications), so a test can tell a lease freed by a script (`del`) from one that expired (`expired`).
 """
 
 from __future__ import annotations
@@ -126,3 +127,41 @@ class RedisSpy:
             for e in self.by(client, after)
             if e.command.split(" ", 1)[0].upper() in WRITE_COMMANDS and touching in e.command
         ]
+
+
+@dataclass
+class KeyEvents:
+    """The keyspace notifications of one key, in order: `set`, `del`, `expire`, `expired`, ...
+
+    Turns notifications on for the test's Redis while it runs, and back to what they were after."""
+
+    redis: Redis
+    key: str
+    seen: list[str] = field(default_factory=list)
+    _previous: str = ""
+    _task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        self._previous = (await self.redis.config_get("notify-keyspace-events"))["notify-keyspace-events"]
+        await self.redis.config_set("notify-keyspace-events", "Kg$x")
+        ready = asyncio.Event()
+        self._task = asyncio.create_task(self._listen(ready), name="key-events")
+        await asyncio.wait_for(ready.wait(), 5)
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.redis.config_set("notify-keyspace-events", self._previous)
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        db = int(self.redis.connection_pool.connection_kwargs.get("db", 0))
+        async with self.redis.pubsub() as pubsub:
+            await pubsub.subscribe(f"__keyspace@{db}__:{self.key}")
+            ready.set()
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None:
+                    self.seen.append(message["data"].decode())

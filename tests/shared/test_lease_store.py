@@ -83,3 +83,22 @@ async def test_renew_many_renews_each_lease_in_one_round_trip(redis: Redis, keys
     outcomes = await store.renew_many(leases, 5000)
     assert outcomes == [RenewOutcome.RENEWED, RenewOutcome.RESTORED, RenewOutcome.LOST]
     assert await redis.pttl(keys.lease(1)) > 1000
+
+
+async def test_a_dead_owners_lease_is_freed_only_if_it_holds_it_and_the_next_owner_fences_it_out(
+    redis: Redis, keys: Keys
+) -> None:
+    store = LeaseStore(redis, keys)
+    dead = await store.acquire(GUILD, "w1", 5000)
+    other = await store.acquire(GUILD + 1, "w10", 5000)
+    assert dead is not None and other is not None
+    assert await store.held_by([GUILD, GUILD + 1, GUILD + 2], "w1") == [GUILD], "w10 is not w1"
+    assert not await store.release_dead(GUILD + 1, "w1")
+    assert not await store.release_dead(GUILD + 2, "w1"), "nobody holds it"
+    assert await store.release_dead(GUILD, "w1")
+    assert not await store.release_dead(GUILD, "w1"), "freed once"
+    successor = await store.acquire(GUILD, "w2", 5000)
+    assert successor is not None and successor.fence > dead.fence
+    assert await store.renew(dead, 5000) is RenewOutcome.LOST
+    assert not await store.release_dead(GUILD, "w1"), "the new owner's lease is not the dead one's"
+    assert await store.holder(GUILD) == successor

@@ -20,6 +20,7 @@ from shared.command_store import CommandStore, StreamEntry
 from shared.commands import SkipCommand
 from shared.keys import Keys
 from shared.lease_store import LeaseStore
+from tests.chaos.spies import KeyEvents
 from tests.worker.configs import supervisor_config
 from worker.ownership.supervisor import Supervisor, TrackedLease
 
@@ -215,6 +216,51 @@ async def test_an_unrenewed_lease_is_claimed_at_its_expiry_not_at_the_next_scan(
     await _until(lambda: 12 in second_worker.owned, limit_s=2.0)
     holder = await leases.holder(12)
     assert holder is not None and holder.owner == "w2"
+
+
+async def test_a_dead_peers_lease_is_freed_and_claimed_at_once_not_at_its_expiry(
+    harness: Harness, redis: Redis, keys: Keys
+) -> None:
+    """What the peer watch reports (worker/ownership/peers.py): only the dead worker's lease is freed, by a script
+    (`del`), and claimed under a higher fence; a lease that expired would show `expired` instead."""
+    leases = LeaseStore(redis, keys)
+    await harness.start("w1")
+    await ActiveGuildStore(redis, keys).mark(13)
+    await _until(lambda: 13 in harness.running["w1"][0].owned)
+    second_worker = await harness.start("w2", scan_interval_ms=10_000)
+    before = await leases.holder(13)
+    assert before is not None
+    await second_worker.peer_died("w9")
+    assert await leases.holder(13) == before, "a worker that holds nothing frees nothing"
+    async with KeyEvents(redis, keys.lease(13)) as lease_events:
+        await harness.crash("w1")
+        await second_worker.peer_died("w1")
+        await _until(lambda: 13 in second_worker.owned, limit_s=2.0)
+    assert lease_events.seen[:2] == ["del", "set"], lease_events.seen
+    assert "expired" not in lease_events.seen, lease_events.seen
+    holder = await leases.holder(13)
+    assert holder is not None and holder.owner == "w2" and holder.fence > before.fence
+
+
+async def test_a_dead_peers_guilds_are_split_among_the_survivors_not_taken_by_the_first(
+    harness: Harness, redis: Redis, keys: Keys
+) -> None:
+    """Each survivor claims its share at once and the rest only 100 ms later: the one that hears of the death
+    first does not take everything (a mass takeover on one worker stalls the guilds it already plays)."""
+    await harness.start("w1")
+    active = ActiveGuildStore(redis, keys)
+    for guild_id in range(21, 27):
+        await active.mark(guild_id)
+    await _until(lambda: len(harness.running["w1"][0].owned) == 6)
+    second = await harness.start("w2", scan_interval_ms=10_000)
+    third = await harness.start("w3", scan_interval_ms=10_000)
+    await asyncio.sleep(0.3)  # both beat and scanned once (everything was owned then)
+    await harness.crash("w1")
+    await second.peer_died("w1")
+    await asyncio.sleep(0.02)
+    await third.peer_died("w1")
+    await _until(lambda: len(second.owned) + len(third.owned) == 6, limit_s=2.0)
+    assert (len(second.owned), len(third.owned)) == (3, 3), (second.owned, third.owned)
 
 
 class CrashingPlayer(RecordingPlayer):

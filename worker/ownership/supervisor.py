@@ -131,6 +131,8 @@ class Supervisor:
         self._stopping = False
         self._claims = TaskOwner()
         self._timed_claims: set[int] = set()
+        self._dead: set[str] = set()
+        """Workers whose process is known to be gone (worker/ownership/peers.py): not counted when balancing."""
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not security
@@ -219,15 +221,22 @@ class Supervisor:
             pipe.zremrangebyscore(self._keys.workers(), 0, now_ms - _WORKER_TTL_S * 1000)
             await pipe.execute()
 
-    async def _least_other_load(self) -> int | None:
-        """The load of the least-loaded other worker that sent a heartbeat recently (None if there is none)."""
+    async def _live_loads(self) -> dict[str, int]:
+        """Guilds per live worker (a heartbeat within 2 s, not known to be dead), this one included."""
         fresh_after = clock.now_ms() - _FRESH_MS
         workers = await aw(self._redis.zrangebyscore(self._keys.workers(), fresh_after, "+inf"))
-        others = [w.decode() for w in workers if w.decode() != self._config.worker_id]
-        if not others:
-            return None
-        loads = await aw(self._redis.mget([self._keys.worker_load(w) for w in others]))
-        return min(int(load or 0) for load in loads)
+        others = [w.decode() for w in workers if w.decode() not in (self._config.worker_id, *self._dead)]
+        loads = await aw(self._redis.mget([self._keys.worker_load(w) for w in others])) if others else []
+        return {
+            **{w: int(load or 0) for w, load in zip(others, loads, strict=True)},
+            self._config.worker_id: len(self._owned),
+        }
+
+    async def _least_other_load(self) -> int | None:
+        """The load of the least-loaded other live worker (None if there is none)."""
+        loads = await self._live_loads()
+        loads.pop(self._config.worker_id)
+        return min(loads.values(), default=None)
 
     def _may_claim(self) -> bool:
         return not self._stopping and len(self._owned) < self._config.max_guilds
@@ -269,6 +278,36 @@ class Supervisor:
             await self._claim_balanced(guild_id, max_delay_s=_TAKEOVER_MAX_DELAY_S)
         finally:
             self._timed_claims.discard(guild_id)
+
+    def peer_alive(self, worker_id: str) -> None:
+        self._dead.discard(worker_id)
+
+    async def peer_died(self, worker_id: str) -> None:
+        """A peer's process is gone: free the leases it still holds (checked against their holder in one script) and
+        claim them at once, under a new fence as always. Every survivor splits the guilds the same way, one at a
+        time to the least-loaded live worker, and claims its share first; the rest 100 ms later, in case their
+        worker did not (a mass takeover must not land on one worker: its event loop paces all its guilds)."""
+        self._dead.add(worker_id)
+        try:
+            held = await self._leases.held_by([g for g in await self._active.all() if g not in self._owned], worker_id)
+            loads = await self._live_loads() if held else {}
+        except (RedisError, OSError) as exc:
+            _log.warning("could not free the leases of %s (they will expire): %s", worker_id, exc)
+            return
+        for guild_id in sorted(held):
+            first = min(loads, key=lambda w: (loads[w], w))
+            loads[first] += 1
+            wait_s = 0.0 if first == self._config.worker_id else _TAKEOVER_MAX_DELAY_S
+            self._claims.spawn(self._claim_from_dead(guild_id, worker_id, wait_s), name=f"claim-{guild_id}")
+
+    async def _claim_from_dead(self, guild_id: int, worker_id: str, wait_s: float) -> None:
+        """Free and claim one guild; another survivor's share is left alone for `wait_s` (it frees it itself)."""
+        if wait_s:
+            await asyncio.sleep(wait_s)
+        if await self._leases.release_dead(guild_id, worker_id):
+            _log.info("freed the lease of %s, whose process is gone", worker_id, extra={"guild_id": guild_id})
+        if self._may_claim() and guild_id not in self._owned:
+            await self._try_claim(guild_id)
 
     async def _claim_balanced(self, guild_id: int, *, max_delay_s: float | None = None) -> None:
         """Claim unless owned or full; a worker busier than the least-loaded one waits a little so that one wins.
