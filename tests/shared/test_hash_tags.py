@@ -129,6 +129,8 @@ async def _exercise(redis: Redis, keys: Keys) -> None:
     await leases.renew(lease, 5000)
     await TickStore(redis, keys).write([TickWrite(lease, Checkpoint(fence, state))], 5000)
     await leases.release(lease, handoff=True)
+    await leases.acquire(GUILD, "w2", 5000)
+    await leases.release_dead(GUILD, "w2")
     await SkipVoteStore(redis, keys).vote(GUILD, items[1].uid, 7, {7, 8}, 2)
     await RateLimitStore(redis, keys, limit=5, window_s=1).hit(GUILD, 7)
     for owner in (PlaylistOwner(kind=OwnerKind.GUILD, id=GUILD), PlaylistOwner(kind=OwnerKind.MEMBER, id=7)):
