@@ -3,12 +3,16 @@ all on the loopback server.
 
 Loaded through yt-dlp's plugin mechanism: the directory holding `yt_dlp_plugins/` goes on sys.path before the first
 YoutubeDL is built (tests/media/fixtures.py does that). The index base URL is the extractor argument
-`localsearch:base` (default http://127.0.0.1:8765).
+`localsearch:base` (or, for worker processes, which take no extractor arguments, the environment variable
+LOCALSEARCH_BASE; default http://127.0.0.1:8765) and its path `localsearch:index` (LOCALSEARCH_INDEX; default
+search/index.json), so a test can search a catalogue of its own (tests/media/catalogue.py).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -16,11 +20,14 @@ from yt_dlp.extractor.common import InfoExtractor, SearchInfoExtractor
 from yt_dlp.utils import InAdvancePagedList
 
 _DEFAULT_BASE: Final = "http://127.0.0.1:8765"
-_WORD: Final = re.compile(r"[a-z0-9]+")
+_DEFAULT_INDEX: Final = "search/index.json"
+_WORD: Final = re.compile(r"[^\W_]+")
 
 
 def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower()))
+    """Words of any script, accents dropped and case folded (a search engine's leniency)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+    return set(_WORD.findall(folded))
 
 
 class LocalSearchIE(SearchInfoExtractor):  # type: ignore[misc]  # yt_dlp is untyped
@@ -31,11 +38,15 @@ class LocalSearchIE(SearchInfoExtractor):  # type: ignore[misc]  # yt_dlp is unt
     _MAX_RESULTS = 50
 
     def _search_results(self, query: str) -> Iterator[dict[str, Any]]:
-        base = self._configuration_arg("base", [_DEFAULT_BASE], ie_key="localsearch")[0].rstrip("/")
-        index = self._download_json(f"{base}/search/index.json", query, note="Downloading local search index")
+        env_base = os.environ.get("LOCALSEARCH_BASE", _DEFAULT_BASE)
+        base = self._configuration_arg("base", [env_base], ie_key="localsearch")[0].rstrip("/")
+        env_index = os.environ.get("LOCALSEARCH_INDEX", _DEFAULT_INDEX)
+        path = self._configuration_arg("index", [env_index], ie_key="localsearch")[0].strip("/")
+        index = self._download_json(f"{base}/{path}", query, note="Downloading local search index")
         wanted = _words(query)
         for item in index:
-            if wanted and wanted <= _words(f"{item['title']} {item.get('artist') or ''}"):
+            fields = (item["title"], item.get("artist"), item.get("channel"), item.get("isrc"))
+            if wanted and wanted <= _words(" ".join(f for f in fields if f)):
                 yield {
                     "_type": "url_transparent",
                     "url": item["url"],
@@ -43,6 +54,8 @@ class LocalSearchIE(SearchInfoExtractor):  # type: ignore[misc]  # yt_dlp is unt
                     "id": item["id"],
                     "title": item["title"],
                     "artist": item.get("artist"),
+                    "channel": item.get("channel"),
+                    "isrc": item.get("isrc"),
                     "duration": item.get("duration"),
                 }
 
