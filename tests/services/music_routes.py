@@ -139,6 +139,7 @@ def _spotify_pages(app: web.Application, fake: FakeMusicServices) -> None:
 
     app.router.add_get("/open/embed/{kind}/{id}", embed)
     app.router.add_get("/{kind:track|album|playlist|artist}/{id}", open_page)
+    app.router.add_get("/{locale:[a-z]{2}|intl-[a-z]{2}}/{kind:track|album|playlist|artist}/{id}", open_page)
     app.router.add_get("/short/{code}", short)
 
 

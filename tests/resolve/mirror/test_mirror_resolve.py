@@ -15,7 +15,7 @@ from shared.models import MatchMethod, MirrorService, QueueItem
 from shared.queue_store import QueueStore
 from tests.media.catalogue import Catalogue
 from tests.resolve.conftest import GUILD, RecordingScheduler, make_request
-from tests.resolve.mirror.conftest import playlist_id
+from tests.services.music_fixtures import playlist_id
 from tests.services.music_services import FakeMusicServices
 from tests.services.music_shapes import apple_id, deezer_id, spotify_id
 from worker.resolve.service import ResolveService
