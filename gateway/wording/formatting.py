@@ -111,12 +111,13 @@ def now_playing(state: PlayerState, now_ms: int, *, queued: int | None = None) -
 
 
 def matched_from(item: QueueItem) -> str:
-    """What plays for a mirrored item: `[title](link) · matched by ISRC` or `… · best match 0.82`."""
+    """What plays for a mirrored item: `matched by ISRC · [title](link)` or `best match 0.82 · …` (how first: a
+    long link is what the card's limits cut)."""
     match = item.match
     if match is None:
         return ""
     how = "matched by ISRC" if match.method is MatchMethod.ISRC else f"best match {match.score:.2f}"
-    return clip(f"{track_link(match.track)} · {how}")
+    return f"{how} · {track_link(match.track)}"
 
 
 def skipped_segment(segment: SkipSegment) -> str:

@@ -81,3 +81,12 @@ def test_a_cut_playlist_is_said() -> None:
 )
 def test_each_mirror_problem_in_words(problem: Problem, words: str) -> None:
     assert words in failures.sentence(problem)
+
+
+def test_a_long_link_never_hides_how_it_was_matched() -> None:
+    long = Track(url=f"https://media.example/{'x' * 300}.mp3", title="Blinding Lights " * 10, artist="Someone")
+    reply = formatting.now_playing(
+        PlayerState(now_playing=item(Matched(track=long, method=MatchMethod.ISRC, score=1.0))), now_ms=0
+    )
+    assert reply.card is not None
+    assert {f.name: f.value for f in reply.card.fields}["Playing from"].startswith("matched by ISRC · ")
