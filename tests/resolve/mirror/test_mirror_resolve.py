@@ -13,6 +13,7 @@ from shared.jobs import ResolveStatus
 from shared.keys import Keys
 from shared.models import MatchMethod, MirrorService, QueueItem
 from shared.queue_store import QueueStore
+from shared.settings_store import SettingsStore
 from tests.media.catalogue import Catalogue
 from tests.resolve.conftest import GUILD, RecordingScheduler, make_request
 from tests.services.music_fixtures import playlist_id
@@ -172,3 +173,17 @@ async def test_prefetch_matches_ahead_and_the_match_is_cached(
     result = await api_service.stream_for(item, GUILD)
     assert result.stream is not None and result.item.match is not None
     assert api_service.ytdlp_calls == calls  # match and stream both came from the caches
+
+
+async def test_a_huge_playlist_is_cut_by_the_queue_limit_and_says_so(
+    api_service: ResolveService, scheduler: RecordingScheduler, redis: Redis, keys: Keys
+) -> None:
+    await SettingsStore(redis, keys).update(GUILD, max_queue_length=300, user_share_percent=100)
+    result = await api_service.resolve(make_request(f"{SPOTIFY}/playlist/{playlist_id(1000)}"))
+    assert result.status is ResolveStatus.QUEUED and result.total == 1000
+    await run_chunks(api_service, scheduler)
+    assert len(await queued(redis, keys)) == 300
+    entries = await EventStore(redis, keys).wait("0-0", 100, count=50)
+    [done] = [e.event for e in entries if isinstance(e.event, PlaylistProgress) and e.event.done]
+    assert done.stopped is not None and done.queued == 300 and done.stopped.limit == 300
+    assert done.stopped.kind in (StopKind.QUEUE_FULL, StopKind.USER_SHARE)  # the member's share is the whole queue
