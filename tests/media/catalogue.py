@@ -1,11 +1,13 @@
 """A generated music catalogue for link mirroring: what Spotify, Apple Music and Deezer say about each track, and
 the search index a playable source would answer with, full of decoys.
 
-For each track the index holds (each with a stable id and whether it is the same recording, `acceptable`):
-the artist's official-audio upload (an "<Artist> - Topic" channel, with the ISRC for some), sometimes a fan's lyric
-upload of the same recording, and decoys: the same title by another artist, a live version, a cover, a sped-up
-and a nightcore upload, the music video with a long intro (a wrong duration) and a 30-second preview. One track in
-twenty has no upload of its own at all (only decoys): the right answer there is to skip it. Titles carry what
+For each track the index holds (each with a stable id and whether it is the same recording, `acceptable`): the
+artist's official-audio upload (an "<Artist> - Topic" channel, with the ISRC for some; for one in five instead the
+label's shouting "ARTIST — TITLE [Official Audio]"), sometimes a fan's lyric upload of the same recording, and
+decoys: the same title by another artist, the artist's reprise of it, a live version, a cover, a sped-up and a
+nightcore upload, the music video with a long intro (a wrong duration) and a 30-second preview. One track in 25 is a
+live recording ("Title (Live)"): its live upload is the match and the studio one a decoy. One track in twenty has
+no upload of its own at all (only decoys): the right answer there is to skip it. Titles carry what
 services write ("feat. X", "- Remastered 2011", accents) and some are in Japanese, Korean or Cyrillic.
 Deterministic for a seed; nothing is read or written but what the caller does with it.
 """
@@ -169,7 +171,10 @@ def generate(count: int, *, seed: int = 14, base: str = "http://127.0.0.1:1", au
         shown = core
         if featured:
             shown = f"{core} (feat. {featured})"
-        if rng.random() < 0.1:
+        live = rng.random() < 0.04  # a live recording: the studio upload is the decoy then
+        if live:
+            shown = f"{shown} (Live)"
+        elif rng.random() < 0.1:
             shown = f"{shown} - Remastered {rng.randint(1995, 2015)}"
         isrc = f"QZENC{rng.randint(20, 26):02d}{number:05d}" if rng.random() < 0.6 else None
         track = CatalogueTrack(
@@ -177,26 +182,46 @@ def generate(count: int, *, seed: int = 14, base: str = "http://127.0.0.1:1", au
             rng.randint(120, 360), isrc,
         )  # fmt: skip
         catalogue.tracks.append(track)
-        catalogue.index.extend(_uploads(rng, track, core, base, audio))
+        catalogue.index.extend(_uploads(rng, track, core, base, audio, live=live))
     rng.shuffle(catalogue.index)
     return catalogue
 
 
-def _uploads(rng: random.Random, track: CatalogueTrack, core: str, base: str, audio: str) -> list[dict[str, Any]]:
+def _uploads(
+    rng: random.Random, track: CatalogueTrack, core: str, base: str, audio: str, *, live: bool
+) -> list[dict[str, Any]]:
     main, seconds, n = track.artists[0], track.duration_s, track.number
     other = _name(rng)
+    while other in track.artists:  # "another artist" must be another one
+        other = _name(rng)
     entries: list[tuple[str, str, str, int, str | None, bool]] = []
-    if n % 20 != 19:
+    if live:
+        city = rng.choice(_CITIES)
+        entries.append(("studio", core, f"{main} - Topic", seconds - rng.randint(20, 40), None, False))
+        if n % 20 != 19:
+            entries.append(
+                ("liveok", f"{main} - {core} (Live at {city})", main, seconds + rng.randint(-1, 1), None, True)
+            )
+    elif n % 20 != 19:
         isrc = track.isrc if track.isrc and rng.random() < 0.7 else None
         shown = core if rng.random() < 0.5 or len(track.artists) == 1 else f"{core} (feat. {track.artists[1]})"
-        entries.append(("topic", shown, f"{main} - Topic", seconds + rng.randint(-1, 1), isrc, True))
+        if rng.random() < 0.2:  # no Topic channel: the label's upload, shouting
+            shouted = f"{main.upper()} — {shown.upper()} [Official Audio]"
+            entries.append(
+                ("label", shouted, f"{main.replace(' ', '')}Official", seconds + rng.randint(-2, 2), isrc, True)
+            )
+        else:
+            entries.append(("topic", shown, f"{main} - Topic", seconds + rng.randint(-1, 1), isrc, True))
         if rng.random() < 0.3:
             entries.append(
                 ("lyrics", f"{main} - {core} (Lyrics)", "LyricsHub", seconds + rng.randint(-2, 2), None, True)
             )
+    if not live:
+        city = rng.choice(_CITIES)
+        entries.append(("live", f"{main} - {core} (Live at {city})", main, seconds + rng.randint(15, 60), None, False))
     entries += [
         ("other", core, f"{other} - Topic", seconds + rng.randint(-4, 4), None, False),
-        ("live", f"{main} - {core} (Live at {rng.choice(_CITIES)})", main, seconds + rng.randint(15, 60), None, False),
+        ("reprise", f"{core} (Reprise)", f"{main} - Topic", seconds // 2, None, False),
         ("cover", f"{core} (Cover) - {main} tribute", f"{other} Music", seconds + rng.randint(-3, 3), None, False),
         ("sped", f"{main} - {core} (sped up)", "speedupvibes", int(seconds * 0.8), None, False),
         ("nightcore", f"Nightcore - {core} | {main}", "NightcoreHub", int(seconds * 0.78), None, False),

@@ -8,7 +8,8 @@ The ladder, best first:
    - artists: the target's main artist named in the result's title or channel ("Artist - Topic", "ArtistVEVO");
    - duration: within ±3 s or 5 % counts fully; further off the score falls quickly (a different cut or a preview);
    - versions: a live, cover, remix, sped-up, slowed, nightcore, 8D, karaoke, instrumental or acoustic upload
-     halves the score, unless the target's own title says the same;
+     halves the score, unless the target's own title says the same; and a target that is such a version (its title
+     says "Live", "Remix" …) halves the score of an upload that does not say so;
    - the artist's official-audio upload (a "<Artist> - Topic" channel) gains a little, so it wins ties with
      fan uploads.
    Text is compared normalised: NFKD with accents dropped, case-folded, brackets and punctuation as spaces, any
@@ -213,8 +214,10 @@ def score(target: Target, candidate: Track) -> float:
     fit = duration_factor(target.duration_ms, candidate.duration_ms)
     raw = _BASE * (_TITLE_WEIGHT * title + _ARTIST_WEIGHT * artist_score(target, candidate) + _DURATION_WEIGHT * fit)
     raw *= fit if fit < 1.0 and candidate.duration_ms else 1.0
-    unwanted = versions_of(f"{candidate.title}") - versions_of(target.title)
-    if unwanted:
+    offered, wanted = versions_of(candidate.title), versions_of(target.title)
+    if offered - wanted:  # a live, cover, sped-up … upload for the studio recording
+        raw *= _VERSION_FACTOR
+    if wanted - offered:  # the studio upload for a live (or remixed, acoustic …) recording
         raw *= _VERSION_FACTOR
     if _TOPIC.search(candidate.artist or "") and artist_score(target, candidate) >= 1.0:
         raw += _TOPIC_BONUS
