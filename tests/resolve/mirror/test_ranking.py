@@ -93,3 +93,10 @@ def test_generated_catalogue_no_confident_wrong_match() -> None:
         chosen = choose(Target(track.title, track.artists, track.duration_s * 1000, track.isrc), results[track.number])
         acceptable = catalogue.acceptable(track.number)
         assert (chosen.track.source_id in acceptable) if chosen is not None else not acceptable, track
+
+
+def test_a_live_recording_is_not_matched_to_the_studio_cut() -> None:
+    live = Target("Blinding Lights (Live)", ("The Weeknd",), 200_000)
+    assert score(live, upload("Blinding Lights", "The Weeknd - Topic")) < ranking.DEFAULT_THRESHOLD
+    remix = Target("Blinding Lights - Remix", ("The Weeknd",), 200_000)
+    assert score(remix, upload("Blinding Lights", "The Weeknd - Topic")) < ranking.DEFAULT_THRESHOLD
