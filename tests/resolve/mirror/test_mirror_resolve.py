@@ -187,3 +187,15 @@ async def test_a_huge_playlist_is_cut_by_the_queue_limit_and_says_so(
     [done] = [e.event for e in entries if isinstance(e.event, PlaylistProgress) and e.event.done]
     assert done.stopped is not None and done.queued == 300 and done.stopped.limit == 300
     assert done.stopped.kind in (StopKind.QUEUE_FULL, StopKind.USER_SHARE)  # the member's share is the whole queue
+
+
+@pytest.mark.parametrize(("kind", "item", "count"), [("album", 777, 12), ("artist", 888, 15)])
+async def test_albums_and_artists_from_the_embed_page(
+    embed_service: ResolveService, redis: Redis, keys: Keys, catalogue: Catalogue, kind: str, item: int, count: int
+) -> None:
+    result = await embed_service.resolve(make_request(f"{SPOTIFY}/{kind}/{spotify_id(item)}"))
+    assert result.status is ResolveStatus.QUEUED and result.queued == count
+    items = await queued(redis, keys)
+    first = catalogue.tracks[100 if kind == "album" else 200]
+    assert (items[0].track.title, items[0].track.artists) == (first.title, first.artists)
+    assert items[0].track.isrc is None  # the embed page carries none
