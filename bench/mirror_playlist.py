@@ -5,7 +5,7 @@ Runs redis-server, the gateway and two workers as processes against the fake Dis
 index (tests/media/catalogue.py, with decoys) the `localsearch` plugin searches when a track is matched. The stack
 is warm (one mirrored track played and stopped first: voice joined, yt-dlp and the token warm); each run plays
 another 1,000-track playlist starting at another catalogue track, so neither its metadata nor its first match is
-cached. Times are from the fake delivering the command: the first frame the listener receives, and the moment the
+cached. `--service-latency-ms` delays every answer of the fake Spotify (a real round trip). Times are from the fake delivering the command: the first frame the listener receives, and the moment the
 queue (plus what plays) holds all 1,000.
 
     .venv/bin/python -m bench.mirror_playlist --runs 5
@@ -68,9 +68,10 @@ async def one_run(stack: Stack, music: FakeMusicServices, run: int) -> tuple[flo
     return first_s, queued_s
 
 
-async def main(runs: int) -> None:
+async def main(runs: int, latency_ms: float) -> None:
     with tempfile.TemporaryDirectory(prefix="encore-bench-") as tmp:
         workdir = Path(tmp)
+        (workdir / "fake").mkdir()
         redis_server = RedisServer(workdir / "redis").start()
         media = MediaServer(workdir / "media").start()
         write_library(media.root, media.base, 10)
@@ -78,7 +79,7 @@ async def main(runs: int) -> None:
         (media.root / INDEX_PATH).parent.mkdir(parents=True, exist_ok=True)
         (media.root / INDEX_PATH).write_bytes(dumps(catalogue.index))
         redis = Redis.from_url(redis_server.url)
-        music = FakeMusicServices(catalogue).start()
+        music = FakeMusicServices(catalogue, latency_s=latency_ms / 1000).start()
         env = {**music.environment(api=True), "LOCALSEARCH_BASE": media.base, "LOCALSEARCH_INDEX": INDEX_PATH}
         firsts, queued = [], []
         try:
@@ -102,6 +103,7 @@ async def main(runs: int) -> None:
             await redis.aclose()
             media.stop()
             redis_server.stop()
+    print(f"Spotify answers after {latency_ms:g} ms")
     print("| mirrored 1,000-track playlist (warm stack) | runs | p50 ms | p99 ms | min ms | max ms |")
     print("|---|---|---|---|---|---|")
     for name, values in (("/play → first audio heard", firsts), ("/play → all 1,000 queued", queued)):
@@ -113,6 +115,7 @@ async def main(runs: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--service-latency-ms", type=float, default=0.0, help="each fake Spotify answer's delay")
     args = parser.parse_args()
-    asyncio.run(main(args.runs))
+    asyncio.run(main(args.runs, args.service_latency_ms))
     sys.exit(0)

@@ -63,6 +63,8 @@ class FakeMusicServices:
     shorts: dict[str, str] = field(default_factory=dict)
     """Short-link code -> where it redirects."""
     hits: Counter[str] = field(default_factory=Counter)
+    latency_s: float = 0.0
+    """Every answer waits this long first (benchmarks model a real service's round trip)."""
     _faults: dict[str, _Fault] = field(default_factory=dict)
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
@@ -145,6 +147,8 @@ class FakeMusicServices:
     async def _count_and_fault(self, request: web.Request, handler: Any) -> web.StreamResponse:
         prefix = request.path.split("/")[1] if request.path.count("/") >= 1 else ""
         self.hits[prefix] += 1
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
         fault = self._faults.get(prefix)
         if fault is not None and fault.times > 0:
             fault.times -= 1

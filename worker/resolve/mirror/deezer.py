@@ -1,5 +1,6 @@
 """Deezer's public API (no key): `GET /track/<id>`, `/album/<id>`, `/playlist/<id>` and `/playlist/<id>/tracks`
-(paged: `data`, `total`, `next`; at most `cap` tracks are read).
+(paged: `data`, `total`, `next`; after the first page the others are asked for four at a time, at most `cap`
+tracks).
 
 A track is `{id, title, title_short, duration (s), isrc, readable, artist {name}, contributors [{name}],
 album {title, cover_xl}}`. Errors come as HTTP 200 with `{"error": {"type", "message", "code"}}`: code 800 ("no
@@ -9,6 +10,7 @@ A track whose `readable` is false is not offered in the operator's region.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Final
 
 from shared.failures import ProblemKind
@@ -19,6 +21,7 @@ from worker.resolve.mirror.listing import MirrorListing, dict_at, list_at, mirro
 
 _SERVICE: Final = MirrorService.DEEZER
 PAGE_SIZE: Final = 100
+PARALLEL_PAGES: Final = 4
 _NO_DATA: Final = 800
 _QUOTA: Final = 4
 _PRIVATE_TYPES: Final = frozenset({"OAuthException", "PermissionException"})
@@ -79,18 +82,19 @@ class Deezer:
         return MirrorListing(title=title, tracks=tuple(tracks), total=total)
 
     async def _paged(self, path: str, cap: int) -> list[Track]:
-        tracks: list[Track] = []
-        index = 0
-        while len(tracks) < cap:
-            page = await self._object(f"{path}?index={index}&limit={PAGE_SIZE}")
-            data = page.get("data")
-            if not isinstance(data, list) or not data:
-                break
-            tracks.extend(t for raw in data if (t := _track(raw)) is not None)
-            index += len(data)
-            if not page.get("next"):
-                break
-        return tracks[:cap]
+        """The first page, then the others (by `index`, never the host `next` names) four at a time, in order."""
+        first = await self._object(f"{path}?index=0&limit={PAGE_SIZE}")
+        data, total = list_at(first, "data"), first.get("total")
+        pages = [data]
+        if data and first.get("next") and isinstance(total, int):
+            gate = asyncio.Semaphore(PARALLEL_PAGES)
+
+            async def fetch(index: int) -> list[Any]:
+                async with gate:
+                    return list_at(await self._object(f"{path}?index={index}&limit={PAGE_SIZE}"), "data")
+
+            pages += await asyncio.gather(*(fetch(i) for i in range(len(data), min(total, cap), len(data))))
+        return [t for page in pages for raw in page if (t := _track(raw)) is not None][:cap]
 
     async def _object(self, path: str) -> dict[str, Any]:
         answer = await self._http.get(f"{self._base}{path}")

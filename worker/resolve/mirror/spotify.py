@@ -3,7 +3,8 @@
 Web API (`MirrorSettings.spotify_api_url`): a token from `POST /api/token` (accounts, `grant_type=
 client_credentials`, HTTP Basic with the app's id and secret; `{access_token, token_type, expires_in}`), kept until
 a minute before it expires. `GET /v1/tracks/<id>`, `/v1/albums/<id>` (+ `/v1/albums/<id>/tracks` pages),
-`/v1/playlists/<id>/tracks?limit=100&offset=` (pages until `next` is null or `cap` tracks), and
+`/v1/playlists/<id>/tracks?limit=100&offset=` (the first page says the `total`; the others are then asked for four
+at a time, up to `cap` tracks), and
 `/v1/artists/<id>/top-tracks?market=`. A track is `{id, name, duration_ms, artists [{name}], album {name, images
 [{url}]}, external_ids {isrc}, is_playable, restrictions {reason}}`; playlist items are `{track}` (null for a
 removed track; `type` "episode" for podcast episodes, left out). 404 is a deleted (or private) item; 403 private.
@@ -16,6 +17,7 @@ isPlayable}]}`; it carries no ISRC and at most the first 100 tracks of a list (`
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import time
@@ -34,6 +36,8 @@ from worker.resolve.mirror.listing import MirrorListing, dict_at, list_at, mirro
 _SERVICE: Final = MirrorService.SPOTIFY
 EMBED_LIMIT: Final = 100
 PAGE_SIZE: Final = 100
+PARALLEL_PAGES: Final = 4
+"""Pages of a long playlist asked for at once (a 1,000-track playlist is ten pages)."""
 _NEXT_DATA: Final = re.compile(r'<script[^>]*id="__NEXT_DATA__"[^>]*>(.*?)</script>', re.DOTALL | re.IGNORECASE)
 _TRACK_URI: Final = re.compile(r"^spotify:track:([A-Za-z0-9]{22})$")
 _TOKEN_MARGIN_S: Final = 60.0
@@ -133,20 +137,24 @@ class Spotify:
     async def _pages(
         self, path: str, first: object, cap: int, convert: Callable[[object], Track | None]
     ) -> list[Track]:
-        """Follow a paging object's `next` (through the configured base, whatever host it names) up to `cap`."""
-        tracks: list[Track] = []
+        """Every page of a paging object up to `cap`: the first, then the others `PARALLEL_PAGES` at a time (by
+        offset, through the configured base, whatever host `next` names), in order."""
+        sep = "&" if "?" in path else "?"
         page: Any = first if isinstance(first, dict) and isinstance(first.get("items"), list) else None
-        offset = 0
-        while len(tracks) < cap:
-            if page is None:
-                sep = "&" if "?" in path else "?"
-                page = await self._api(f"{path}{sep}offset={offset}")
-            items = list_at(page, "items")
-            tracks.extend(t for item in items if (t := convert(item)) is not None)
-            offset += len(items)
-            if not items or not page.get("next"):
-                break
-            page = None
+        if page is None:
+            page = await self._api(f"{path}{sep}offset=0")
+        items = list_at(page, "items")
+        total, size = page.get("total"), len(items)
+        pages = [items]
+        if size and page.get("next") and isinstance(total, int):
+            gate = asyncio.Semaphore(PARALLEL_PAGES)
+
+            async def fetch(offset: int) -> list[Any]:
+                async with gate:
+                    return list_at(await self._api(f"{path}{sep}offset={offset}"), "items")
+
+            pages += await asyncio.gather(*(fetch(offset) for offset in range(size, min(total, cap), size)))
+        tracks = [t for chunk in pages for item in chunk if (t := convert(item)) is not None]
         return tracks[:cap]
 
     async def _api(self, path: str) -> dict[str, Any]:
