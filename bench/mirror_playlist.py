@@ -5,8 +5,9 @@ Runs redis-server, the gateway and two workers as processes against the fake Dis
 index (tests/media/catalogue.py, with decoys) the `localsearch` plugin searches when a track is matched. The stack
 is warm (one mirrored track played and stopped first: voice joined, yt-dlp and the token warm); each run plays
 another 1,000-track playlist starting at another catalogue track, so neither its metadata nor its first match is
-cached. `--service-latency-ms` delays every answer of the fake Spotify (a real round trip). Times are from the fake delivering the command: the first frame the listener receives, and the moment the
-queue (plus what plays) holds all 1,000.
+cached. `--service-latency-ms` delays every answer of the fake Spotify (a real round trip). Times are from the fake
+delivering the command: the first frame the listener receives, and the moment the queue (plus what plays) holds all
+1,000.
 
     .venv/bin/python -m bench.mirror_playlist --runs 5
 """
