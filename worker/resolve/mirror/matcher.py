@@ -2,13 +2,15 @@
 
 The matcher asks one search port (`SearchPort`: a query and a size to a list of results, None when search itself
 failed), which is the resolver's text search: whatever providers it consults are the matcher's too. It searches
-the ISRC first (a result carrying it is the recording), then "<main artist> <title>", and lets `ranking` choose.
+"<main artist> <title>" and, at the same time, the quoted ISRC (music sources answer it with the recording), and
+lets `ranking` choose among both answers: a result carrying the ISRC first, else the best score.
 Verdicts are cached in Redis (`Keys.mirror_match`): a match for `match_cache_ttl_s`, "nothing close enough" for
 `miss_cache_ttl_s`; a failed search is not cached (the next attempt may succeed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,7 +20,7 @@ from pydantic import Field
 
 from shared.failures import Problem, ProblemKind
 from shared.keys import Keys
-from shared.models import Matched, MatchMethod, Track, WireModel
+from shared.models import Matched, Track, WireModel
 from shared.settings import MirrorSettings
 from worker.resolve.cache_store import ResolveCache
 from worker.resolve.mirror import ranking
@@ -79,14 +81,11 @@ class Matcher:
     async def _find(self, track: Track) -> MatchVerdict | Problem:
         target = ranking.Target.of(track)
         size = self._config.search_size
-        if track.isrc:
-            by_isrc = await self._search(f'"{track.isrc}"', size)
-            exact = [c for c in by_isrc or [] if c.isrc == track.isrc]
-            if exact:
-                return MatchVerdict(matched=Matched(track=exact[0], method=MatchMethod.ISRC, score=1.0))
-        candidates = await self._search(text_query(track), size)
-        if candidates is None:
+        queries = [text_query(track)] + ([f'"{track.isrc}"'] if track.isrc else [])
+        found = await asyncio.gather(*(self._search(query, size) for query in queries))
+        if all(results is None for results in found):
             return Problem(kind=ProblemKind.SEARCH_UNAVAILABLE)
+        candidates = list({c.url: c for results in reversed(found) for c in results or []}.values())
         chosen = ranking.choose(target, candidates, self._config.threshold)
         if chosen is None:
             best = ranking.best_score(target, candidates)
