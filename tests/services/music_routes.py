@@ -199,7 +199,8 @@ def _deezer(app: web.Application, fake: FakeMusicServices) -> None:  # noqa: C90
             return json_response(no_data)
         if isinstance(found, dict):
             return json_response(found)
-        return json_response({"id": int(request.match_info["id"]), "title": found.name, "nb_tracks": len(found.numbers),
+        count = fake.counts.get(request.match_info["id"], len(found.numbers))
+        return json_response({"id": int(request.match_info["id"]), "title": found.name, "nb_tracks": count,
                               "public": True})  # fmt: skip
 
     async def playlist_tracks(request: web.Request) -> web.Response:

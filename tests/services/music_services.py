@@ -60,6 +60,8 @@ class FakeMusicServices:
     """Ids of playlists their owners made private."""
     region_locked: set[int] = field(default_factory=set)
     """Catalogue numbers not offered in the test's market."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Playlist id -> the track count to claim instead of the real one (malformed answers)."""
     shorts: dict[str, str] = field(default_factory=dict)
     """Short-link code -> where it redirects."""
     hits: Counter[str] = field(default_factory=Counter)

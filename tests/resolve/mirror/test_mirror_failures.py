@@ -17,7 +17,7 @@ from shared.queue_store import QueueStore
 from tests.resolve.conftest import GUILD, RecordingScheduler, make_request, started_service
 from tests.resolve.mirror.conftest import mirror_settings
 from tests.services.music_fixtures import playlist_id
-from tests.services.music_services import FakeMusicServices
+from tests.services.music_services import Collection, FakeMusicServices
 from tests.services.music_shapes import deezer_id, spotify_id
 from worker.resolve.service import ResolveService
 
@@ -147,3 +147,10 @@ async def test_a_wrong_client_secret_is_an_error_not_a_crash(
     finally:
         service.close()
     assert result.problem is not None and (result.problem.kind, result.problem.http_status) == (ProblemKind.HTTP, 400)
+
+
+async def test_data_out_of_every_range_is_not_a_crash(embed_service: ResolveService, music: FakeMusicServices) -> None:
+    music.deezer["playlist"]["900777"] = Collection("Odd", [1, 2])
+    music.counts["900777"] = -5  # Deezer says the playlist has -5 tracks
+    result = await embed_service.resolve(make_request("https://www.deezer.com/playlist/900777"))
+    assert result.problem is not None and result.problem.kind is ProblemKind.SERVICE_ANSWER

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Final, Protocol
 
+from pydantic import ValidationError
 from yt_dlp.utils import YoutubeDLError
 
 from shared.failures import Problem, ProblemKind
@@ -83,6 +84,9 @@ class MirrorReader:
         except MirrorError as err:
             _log.info("%s %s %s: %s", link.service.value, link.kind, link.item_id, err.problem.kind.value)
             return err.problem
+        except ValidationError as err:  # a field out of every range (a negative count, …): not its data
+            _log.warning("%s answered data out of range for %s: %s", link.service.value, link.item_id, err)
+            return Problem(kind=ProblemKind.SERVICE_ANSWER, service=link.service)
         if not listing.tracks:
             return Problem(kind=ProblemKind.EMPTY_PLAYLIST, service=link.service)
         await self._cache.put(key, listing, self._config.meta_cache_ttl_s)
