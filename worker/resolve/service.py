@@ -171,7 +171,8 @@ class ResolveService:
 
     async def resolve(self, request: ResolveRequest) -> ResolveResult:
         """A `/play` input queued: one track, a search hit, or a playlist (whose rest comes in chunk jobs)."""
-        with self._timed("search" if parse_input(request.query)[0] == "text" else "url") as verdict:
+        kind, value = parse_input(request.query)
+        with self._timed("search" if kind == "text" and not self._mirrored(value) else "url") as verdict:
             result = await self._resolve(request)
             verdict.outcome = _outcome(result.status)
             if result.playlist_title is not None or result.pending or (result.total or 0) > 1:
@@ -181,7 +182,7 @@ class ResolveService:
     async def _resolve(self, request: ResolveRequest) -> ResolveResult:
         settings = await self._d.settings_store.get(request.guild_id)
         kind, value = parse_input(request.query)
-        if " " not in value and self.mirror.recognises(value):
+        if self._mirrored(value):
             return await self._resolve_mirror(request, settings, value)
         if kind == "text":
             return await self._resolve_text(request, settings, value)
@@ -192,6 +193,10 @@ class ResolveService:
         if is_playlist_file(value):
             return await self._resolve_list_file(request, settings, value)
         return await self._resolve_url(request, settings, value)
+
+    def _mirrored(self, value: str) -> bool:
+        """A Spotify, Apple Music or Deezer link (or `spotify:` URI), whatever `parse_input` took it for."""
+        return " " not in value and self.mirror.recognises(value)
 
     async def _resolve_mirror(self, request: ResolveRequest, settings: GuildSettings, link: str) -> ResolveResult:
         """A Spotify, Apple Music or Deezer link: its tracks queued at once as metadata, matched just before play."""
