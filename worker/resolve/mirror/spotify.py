@@ -92,6 +92,8 @@ class Spotify:
         self._config = config
         self._clock = clock
         self._token: tuple[str, float] | None = None
+        self._token_lock = asyncio.Lock()
+        """Requests made at once share one token request."""
 
     @property
     def uses_api(self) -> bool:
@@ -127,9 +129,11 @@ class Spotify:
             tracks = await self._pages(path, album.get("tracks"), cap, lambda r: api_track(r, album))
             total = album.get("total_tracks") if isinstance(album.get("total_tracks"), int) else None
             return MirrorListing(title=_text(album.get("name")), tracks=tuple(tracks), total=total)
-        playlist = await self._api(f"/v1/playlists/{link.item_id}?fields=name,tracks.total&market={market}")
         page = f"/v1/playlists/{link.item_id}/tracks?{urlencode({'market': market, 'limit': PAGE_SIZE})}"
-        tracks = await self._pages(page, None, cap, lambda r: api_track(r.get("track") if isinstance(r, dict) else r))
+        playlist, tracks = await asyncio.gather(  # the name and the tracks at once
+            self._api(f"/v1/playlists/{link.item_id}?fields=name,tracks.total&market={market}"),
+            self._pages(page, None, cap, lambda r: api_track(r.get("track") if isinstance(r, dict) else r)),
+        )
         counted = dict_at(playlist, "tracks")
         total = counted.get("total") if isinstance(counted.get("total"), int) else None
         return MirrorListing(title=_text(playlist.get("name")), tracks=tuple(tracks), total=total)
@@ -176,8 +180,12 @@ class Spotify:
         return found
 
     async def _access_token(self) -> str:
-        if self._token is not None and self._token[1] > self._clock():
+        async with self._token_lock:
+            if self._token is None or self._token[1] <= self._clock():
+                self._token = await self._new_token()
             return self._token[0]
+
+    async def _new_token(self) -> tuple[str, float]:
         config = self._config
         pair = f"{config.spotify_client_id.get_secret_value()}:{config.spotify_client_secret.get_secret_value()}"
         headers = {
@@ -193,8 +201,7 @@ class Spotify:
         expires = found.get("expires_in") if isinstance(found, dict) else None
         if not isinstance(token, str) or not token or not isinstance(expires, int):
             raise failure(_SERVICE, ProblemKind.SERVICE_ANSWER)
-        self._token = (f"Bearer {token}", self._clock() + max(0.0, expires - _TOKEN_MARGIN_S))
-        return self._token[0]
+        return f"Bearer {token}", self._clock() + max(0.0, expires - _TOKEN_MARGIN_S)
 
     # ---- embed page ----------------------------------------------------------------------------------------
 
