@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from pydantic import Field
 
-from shared.models import WireModel
+from shared.models import MirrorService, WireModel
 
 
 class Refusal(StrEnum):
@@ -71,6 +71,22 @@ class ProblemKind(StrEnum):
     EMPTY_PLAYLIST = "empty_playlist"
     """A playlist has no playable entry (`ResolveResult.skipped` says why per entry)."""
     SEARCH_UNAVAILABLE = "search_unavailable"
+    PRIVATE = "private"
+    """A mirrored service says the item is private (`Problem.service`)."""
+    REGION_LOCKED = "region_locked"
+    """A mirrored service does not offer the item in the operator's region."""
+    RATE_LIMITED = "rate_limited"
+    """A mirrored service asks encore to wait (`Problem.retry_after_s`)."""
+    SERVICE_ANSWER = "service_answer"
+    """A mirrored service answered something that is not its API (HTML instead of JSON, a malformed document)."""
+    TIMED_OUT = "timed_out"
+    """A mirrored service did not answer in time."""
+    UNSUPPORTED_ITEM = "unsupported_item"
+    """A service link to something that is not music encore mirrors (`Problem.item`: a podcast episode, …)."""
+    MALFORMED_LINK = "malformed_link"
+    """A service link that is truncated or malformed (no valid id)."""
+    NO_MATCH = "no_match"
+    """No playable recording was close enough to a mirrored track (`Problem.score`: the best one's)."""
     JOB_FAILED = "job_failed"
     """The job raised, returned something that does not validate or kept no result (set by the gateway)."""
 
@@ -131,6 +147,13 @@ class Problem(WireModel):
     http_status: int | None = Field(default=None, ge=100, le=599)
     fallback: Fallback | None = None
     """For a dead or unsupported link: why no substitute is played instead."""
+    service: MirrorService | None = None
+    """For the mirrored services' problems: which service."""
+    item: str | None = Field(default=None, pattern=r"^[a-z_]{1,24}$")
+    """For UNSUPPORTED_ITEM: what the link is (`episode`, `show`, `audiobook`, …)."""
+    retry_after_s: int | None = Field(default=None, ge=0, le=86_400)
+    score: float | None = Field(default=None, ge=0.0, le=1.0)
+    """For NO_MATCH: the best candidate's score (None: nothing was found at all)."""
 
 
 class StopKind(StrEnum):
@@ -144,6 +167,8 @@ class StopKind(StrEnum):
     """Only the first `Stop.limit` of the playlist's `Stop.of` entries are added (max_playlist_entries)."""
     LOAD_FAILED = "load_failed"
     """The rest of the playlist could not be loaded (`Stop.problem`)."""
+    SERVICE_CUT = "service_cut"
+    """A mirrored service's public page lists only the first `Stop.limit` tracks (`Stop.service`)."""
     UNKNOWN = "unknown"
     """An older release's stop, written as text."""
 
@@ -153,6 +178,7 @@ class Stop(WireModel):
     limit: int | None = Field(default=None, ge=0)
     of: int | None = Field(default=None, ge=0)
     problem: Problem | None = None
+    service: MirrorService | None = None
 
 
 def without_prose(data: Any, *fields: str) -> Any:

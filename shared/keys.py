@@ -185,6 +185,16 @@ class Keys:
         duration, or query); misses are kept for a shorter time than finds."""
         return self._cache("lyrics", lookup)
 
+    def mirror_meta(self, service: str, kind: str, item_id: str) -> str:
+        """STRING with a TTL: MirrorListing JSON, what a mirrored service said about one link (a track, an album,
+        a playlist, an artist's top tracks), so a second `/play` of it asks the service nothing."""
+        return self._cache("mirror", f"{service}|{kind}|{item_id}")
+
+    def mirror_match(self, lookup: str) -> str:
+        """STRING with a TTL: MatchVerdict JSON, the playable recording found for a mirrored track (by ISRC, or by
+        its normalised title, artists and duration), or that none was close enough (kept shorter)."""
+        return self._cache("match", lookup)
+
     def _cache(self, kind: str, text: str) -> str:
         digest = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
         return f"{self.prefix}:cache:{kind}:{digest}"

@@ -99,6 +99,17 @@ class EqualizerPreset(StrEnum):
     ELECTRONIC = "electronic"
 
 
+class MirrorService(StrEnum):
+    """A service whose links encore mirrors: it reads their metadata and plays the same recording from elsewhere."""
+
+    SPOTIFY = "spotify"
+    APPLE = "apple"
+    DEEZER = "deezer"
+
+
+ISRC_PATTERN: Final = r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$"
+
+
 class Track(WireModel):
     """Stable metadata of something playable. Never holds an expiring stream URL."""
 
@@ -113,6 +124,15 @@ class Track(WireModel):
     extractor: str | None = Field(default=None, max_length=64)
     provider: ProviderName | None = None
     """The search provider (`Settings.search_providers`) that found it; None for a pasted link."""
+    album: str | None = Field(default=None, max_length=MAX_TITLE_LENGTH)
+    isrc: str | None = Field(default=None, pattern=ISRC_PATTERN)
+    """The recording's ISRC, where the source says (mirrored services; some search results)."""
+    artwork_url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    artists: tuple[Annotated[str, Field(max_length=MAX_TITLE_LENGTH)], ...] = Field(default=(), max_length=16)
+    """Every credited artist, main first, when the source lists them (`artist` is their names joined)."""
+    mirror: MirrorService | None = None
+    """Set on metadata read from a service that cannot be streamed (`url` is its link): matched to a playable
+    recording just before it plays (`QueueItem.match`)."""
 
 
 class CachedTracks(WireModel):
@@ -120,6 +140,23 @@ class CachedTracks(WireModel):
     written by the worker, read by the gateway's autocomplete too)."""
 
     tracks: tuple[Track, ...] = ()
+
+
+class MatchMethod(StrEnum):
+    """How a mirrored item's playable recording was chosen."""
+
+    ISRC = "isrc"
+    """A search result carrying the same ISRC."""
+    SCORE = "score"
+    """The best-ranked search result above the confidence threshold (`Matched.score`)."""
+
+
+class Matched(WireModel):
+    """The playable recording a mirrored item was matched to."""
+
+    track: Track
+    method: MatchMethod
+    score: float = Field(ge=0.0, le=1.0)
 
 
 class QueueItem(WireModel):
@@ -135,6 +172,8 @@ class QueueItem(WireModel):
     autoplay: bool = False
     """Queued by autoplay (the radio), not by a member: members' items go before it, and it counts against no
     member's share (the queue scripts find it by the compact JSON `"autoplay":true`)."""
+    match: Matched | None = None
+    """For a mirrored track (`Track.mirror`): what plays for it, set when it was matched just before play."""
 
 
 class FilterChain(WireModel):

@@ -59,6 +59,39 @@ class GatewaySettings(_Section):
         return value
 
 
+_BASE_URL = r"^https?://[A-Za-z0-9.\[\]:-]+(/[A-Za-z0-9._~/-]*)?$"
+
+
+class MirrorSettings(_Section):
+    """Link mirroring (Spotify, Apple Music, Deezer): where each service's metadata is read, and how matches are
+    judged. Every base URL is fetched through the URL guard (tests point them at loopback)."""
+
+    spotify_client_id: SecretStr = SecretStr("")
+    spotify_client_secret: SecretStr = SecretStr("")
+    """Client credentials of a Spotify app: with both set, the Web API is used (whole playlists); without, the
+    public embed page (the first 100 tracks of a playlist)."""
+    spotify_api_url: str = Field(default="https://api.spotify.com", pattern=_BASE_URL)
+    spotify_accounts_url: str = Field(default="https://accounts.spotify.com", pattern=_BASE_URL)
+    spotify_embed_url: str = Field(default="https://open.spotify.com", pattern=_BASE_URL)
+    spotify_market: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    """The market of artists' top tracks and of region checks."""
+    itunes_url: str = Field(default="https://itunes.apple.com", pattern=_BASE_URL)
+    apple_music_url: str = Field(default="https://music.apple.com", pattern=_BASE_URL)
+    deezer_api_url: str = Field(default="https://api.deezer.com", pattern=_BASE_URL)
+    timeout_s: float = Field(default=8.0, gt=0, le=60)
+    """One request to a service; a slow service is reported, never waited for longer."""
+    retries: int = Field(default=2, ge=0, le=5)
+    """Further attempts after a 5xx or a network error (0.5 s, then 1 s, … apart)."""
+    max_retry_after_s: float = Field(default=5.0, ge=0, le=60)
+    """A 429 whose Retry-After is at most this is waited out once; a longer one is reported to the member."""
+    meta_cache_ttl_s: int = Field(default=6 * 3600, ge=0)
+    match_cache_ttl_s: int = Field(default=24 * 3600, ge=0)
+    miss_cache_ttl_s: int = Field(default=600, ge=0)
+    threshold: float = Field(default=0.7, gt=0, lt=1)
+    """The lowest score a search result needs to play for a mirrored track (an ISRC match always plays)."""
+    search_size: int = Field(default=10, ge=1, le=50)
+
+
 class WorkerSettings(_Section):
     worker_id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     lease_ms: int = Field(default=1500, ge=300, le=60_000)
@@ -136,6 +169,7 @@ class WorkerSettings(_Section):
     attachment_hosts: Annotated[tuple[str, ...], NoDecode] = ("cdn.discordapp.com", "media.discordapp.net")
     """Hosts `/playlist import` downloads attached files from (Discord's CDN); any other attachment URL is refused
     before a connection is made. The download also passes the URL guard (tests allow 127.0.0.1 for both)."""
+    mirror: MirrorSettings = MirrorSettings()
 
     youtube_player_clients: Annotated[tuple[PlayerClient, ...], NoDecode] = Field(default=(), max_length=12)
     """yt-dlp's YouTube `player_client` extractor argument, e.g. `default,-tv_samsung`; empty: yt-dlp's own

@@ -15,6 +15,7 @@ pytest_plugins: list[str] = [
     "tests.netguard",
     "tests.audio.hop_watch",
     "tests.media.fixtures",
+    "tests.services.music_fixtures",
     "tests.localdiscord.fixtures",
     "tests.voice.fixtures",
     "tests.e2e.fixtures",

@@ -13,6 +13,7 @@ from shared.events import LeaveReason, PlaybackFailure
 from shared.failures import Fallback, Problem, ProblemKind, Refusal, Stop, StopKind
 from shared.jobs import SkipKind
 from shared.lyrics import LyricsProblem
+from shared.models import MirrorService
 
 REFUSAL_WORDS: Final[dict[Refusal, str]] = {
     Refusal.URL_TOO_LONG: "that URL is too long",
@@ -50,9 +51,37 @@ PROBLEM_WORDS: Final[dict[ProblemKind, str]] = {
     ProblemKind.NO_RESULTS: "No results for {query}.",
     ProblemKind.EMPTY_PLAYLIST: "That playlist has no playable entries.",
     ProblemKind.SEARCH_UNAVAILABLE: "Search is not available right now.",
+    ProblemKind.PRIVATE: "{subject} can't be played: {service} says it is private.",
+    ProblemKind.REGION_LOCKED: "{subject} can't be played: {service} does not offer it in this bot's region.",
+    ProblemKind.RATE_LIMITED: "{subject} can't be read right now: {service} asks encore to wait; try again {after}.",
+    ProblemKind.SERVICE_ANSWER: "{subject} can't be read: {service} answered with something that is not its data.",
+    ProblemKind.TIMED_OUT: "{subject} can't be read: {service} did not answer in time; please try again later.",
+    ProblemKind.UNSUPPORTED_ITEM: "{subject} is {item_words} on {service}, which encore does not play; "
+    "links to songs, albums and playlists work.",
+    ProblemKind.MALFORMED_LINK: "{subject} is not a complete {service} link (it may be cut off); "
+    "copy the whole link with Share → Copy link.",
+    ProblemKind.NO_MATCH: "no recording close enough to it was found to play ({best}), so it was skipped.",
     ProblemKind.JOB_FAILED: "Something went wrong while looking that up. Please try again.",
 }
 """Whole sentences; `{subject}` is "That link" (a /play reply) or "it" (after "Couldn't play <track>:")."""
+
+SERVICE_NAMES: Final[dict[MirrorService, str]] = {
+    MirrorService.SPOTIFY: "Spotify",
+    MirrorService.APPLE: "Apple Music",
+    MirrorService.DEEZER: "Deezer",
+}
+
+ITEM_WORDS: Final[dict[str, str]] = {
+    "episode": "a podcast episode",
+    "show": "a podcast",
+    "podcast": "a podcast",
+    "audiobook": "an audiobook",
+    "chapter": "an audiobook chapter",
+    "music_video": "a music video",
+    "artist": "an artist page",
+    "station": "a radio station",
+    "radio": "a radio station",
+}
 
 FALLBACK_WORDS: Final[dict[Fallback, str]] = {
     Fallback.OFF: "; search fallback is off on this server",
@@ -64,6 +93,8 @@ STOP_WORDS: Final[dict[StopKind, str]] = {
     StopKind.USER_SHARE: "your share of the queue is used up{limit}",
     StopKind.CAPPED: "only the first {count} of {of} entries are added",
     StopKind.LOAD_FAILED: "the rest of the playlist could not be loaded{http}",
+    StopKind.SERVICE_CUT: "{service}'s public page lists only the first {count} tracks (the bot's operator can "
+    "configure {service} API access for whole playlists)",
     StopKind.UNKNOWN: "queueing could not go on",
 }
 
@@ -115,7 +146,13 @@ def lyrics_failure(problem: LyricsProblem | None, retry_after_s: int | None = No
 def sentence(problem: Problem, *, subject: str = "That link", query: str = "") -> str:
     """The problem as a sentence; `query` is shown (quoted, as given) for NO_RESULTS."""
     http = f"HTTP {problem.http_status}" if problem.http_status is not None else "HTTP error"
+    best = f"best match {problem.score:.2f}" if problem.score is not None else "search found nothing"
+    after = f"in {problem.retry_after_s} s" if problem.retry_after_s else "in a moment"
     return PROBLEM_WORDS[problem.kind].format(
+        service=SERVICE_NAMES[problem.service] if problem.service is not None else "the service",
+        item_words=ITEM_WORDS.get(problem.item or "", "something"),
+        best=best,
+        after=after,
         subject=subject,
         refusal=refusal(problem) if problem.kind is ProblemKind.REFUSED else "",
         fallback=FALLBACK_WORDS[problem.fallback] if problem.fallback is not None else "",
@@ -134,6 +171,7 @@ def stop(stopped: Stop | None) -> str:
         count=stopped.limit if stopped.limit is not None else "some",
         of=stopped.of if stopped.of is not None else "its",
         http=f" (HTTP {problem.http_status})" if problem is not None and problem.http_status is not None else "",
+        service=SERVICE_NAMES[stopped.service] if stopped.service is not None else "the service",
     )
 
 

@@ -24,6 +24,7 @@ from shared.models import (
     GuildSettings,
     InsertPosition,
     LoopMode,
+    MatchMethod,
     Page,
     PlayerState,
     QueueItem,
@@ -99,12 +100,24 @@ def now_playing(state: PlayerState, now_ms: int, *, queued: int | None = None) -
         fields.append(CardField("Equalizer", equalizer.summary(state.equalizer)))
     if state.skipped:
         fields.append(CardField("Skipped", clip("; ".join(skipped_segment(s) for s in state.skipped[-3:]))))
+    if item.match is not None:
+        fields.append(CardField("Playing from", matched_from(item)))
     if queued is not None:
         fields.append(CardField("Up next", f"{queued} queued"))
     description = f"{track_link(item.track)}\n{progress_bar(estimated_position(state, now_ms), item.track.duration_ms)}"
     title = "⏸ Paused" if state.paused else "▶ Now playing"
     card = Card(title=title, description=description, fields=tuple(fields))
     return Reply(card=card, buttons=player_buttons(state))
+
+
+def matched_from(item: QueueItem) -> str:
+    """What plays for a mirrored item: `matched by ISRC · [title](link)` or `best match 0.82 · …` (how first: a
+    long link is what the card's limits cut)."""
+    match = item.match
+    if match is None:
+        return ""
+    how = "matched by ISRC" if match.method is MatchMethod.ISRC else f"best match {match.score:.2f}"
+    return f"{how} · {track_link(match.track)}"
 
 
 def skipped_segment(segment: SkipSegment) -> str:

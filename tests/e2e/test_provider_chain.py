@@ -33,7 +33,7 @@ async def chain_stack(
 ) -> AsyncIterator[Stack]:
     env = {
         "ENCORE_SEARCH_PROVIDERS": CHAIN,
-        "ENCORE_TEST_MEDIA_BASE": media_server.base,
+        "LOCALSEARCH_BASE": media_server.base,
         "ENCORE_WORKER__CANARY_URL": media_server.url(f"blocked/bot_check/{TONE.file}"),
         "ENCORE_WORKER__CANARY_INTERVAL_S": "10",
     }

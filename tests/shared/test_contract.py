@@ -57,13 +57,20 @@ TRACK = Track(url="https://example.org/watch?v=x", title="Song", duration_ms=100
 ITEM = QueueItem(uid=UID, track=TRACK, requester_id=BIG)
 ITEM_JSON = (
     b'{"uid":"0123456789abcdef0123456789abcdef","track":{"url":"https://example.org/watch?v=x","title":"Song",'
-    b'"duration_ms":1000,"artist":null,"source_id":"x","extractor":"youtube","provider":null},'
-    b'"requester_id":1234567890123456789,"request_id":null,"substituted_for":null,"autoplay":false}'
+    b'"duration_ms":1000,"artist":null,"source_id":"x","extractor":"youtube","provider":null,"album":null,'
+    b'"isrc":null,"artwork_url":null,"artists":[],"mirror":null},"requester_id":1234567890123456789,'
+    b'"request_id":null,"substituted_for":null,"autoplay":false,"match":null}'
 )
 TRACK_JSON = (
     b'{"url":"https://example.org/watch?v=x","title":"Song","duration_ms":1000,"artist":null,"source_id":"x",'
-    b'"extractor":"youtube","provider":null}'
+    b'"extractor":"youtube","provider":null,"album":null,"isrc":null,"artwork_url":null,"artists":[],"mirror":null}'
 )
+OLDER_ITEM_JSON = (
+    b'{"uid":"0123456789abcdef0123456789abcdef","track":{"url":"https://example.org/watch?v=x","title":"Song",'
+    b'"duration_ms":1000,"artist":null,"source_id":"x","extractor":"youtube"},"requester_id":1234567890123456789,'
+    b'"request_id":null,"substituted_for":null,"autoplay":false}'
+)
+"""What workers wrote before link mirroring: still read, as the same item."""
 
 FLAT_JSON = b'{"gains_db":[' + b",".join([b"0.0"] * 15) + b"]}"
 
@@ -112,13 +119,14 @@ CASES: list[tuple[BaseModel, bytes]] = [
     (
         ResolveResult(status=ResolveStatus.REFUSED, problem=Problem(kind=ProblemKind.REFUSED, refusal=Refusal.PRIVATE)),
         b'{"status":"refused","problem":{"kind":"refused","refusal":"private","redirect":false,"http_status":null,'
-        b'"fallback":null},"stopped":null,"first":null,"queued":0,"total":null,'
+        b'"fallback":null,"service":null,"item":null,"retry_after_s":null,"score":null},"stopped":null,"first":null,"queued":0,"total":null,'
         b'"playlist_title":null,"pending":false,"substituted_for":null,"skipped":[]}',
     ),
     (
         SearchResult(status=SearchStatus.FAILED, problem=Problem(kind=ProblemKind.SEARCH_UNAVAILABLE)),
         b'{"status":"failed","problem":{"kind":"search_unavailable","refusal":null,"redirect":false,'
-        b'"http_status":null,"fallback":null},"tracks":[]}',
+        b'"http_status":null,"fallback":null,"service":null,"item":null,"retry_after_s":null,"score":null},'
+        b'"tracks":[]}',
     ),
     (
         IngestChunkRequest(guild_id=1, request_id=UID, chunk_index=3),
@@ -245,7 +253,8 @@ UNION_CASES = [
             stopped=Stop(kind=StopKind.USER_SHARE, limit=600),
         ),
         b'{"guild_id":1,"at_ms":5,"text_channel_id":null,"kind":"playlist_progress","request_id":"r","title":null,'
-        b'"queued":600,"total":5000,"done":false,"stopped":{"kind":"user_share","limit":600,"of":null,"problem":null}}',
+        b'"queued":600,"total":5000,"done":false,"stopped":{"kind":"user_share","limit":600,"of":null,"problem":null,'
+        b'"service":null}}',
     ),
 ]
 
@@ -314,3 +323,7 @@ def test_equalizer_curves_and_commands() -> None:
         Equalizer(gains_db=(float("inf"),) * 15)
     with pytest.raises(ValueError, match="not equalizer bands"):
         bass.with_gains({50: 1.0})
+
+
+def test_an_item_written_before_mirroring_reads() -> None:
+    assert QueueItem.model_validate_json(OLDER_ITEM_JSON) == ITEM

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from shared.events import SubstitutionReason
 from shared.failures import Problem, ProblemKind
-from shared.models import Equalizer, FilterChain, QueueItem, SkipSegment, Track
+from shared.models import Equalizer, FilterChain, Matched, QueueItem, SkipSegment, Track
 from tests.factories import make_stream
 from worker.audio.errors import SourceError
 from worker.audio.stream import PlayableStream
@@ -278,8 +278,13 @@ class FakeStreams:
     broken: set[str] = field(default_factory=set)
     substitutes: dict[str, QueueItem] = field(default_factory=dict)
     prefetched: list[str] = field(default_factory=list)
+    matches: dict[str, Matched] = field(default_factory=dict)
+    """Mirrored items by track URL: answered with `QueueItem.match` set and the match's stream."""
 
     async def stream_for(self, guild_id: int, item: QueueItem) -> StreamResult:
+        if item.track.url in self.matches:
+            match = self.matches[item.track.url]
+            return StreamResult(item=item.model_copy(update={"match": match}), stream=make_stream(match.track.url))
         if item.track.url in self.substitutes:
             substitute = self.substitutes[item.track.url]
             stream = make_stream(substitute.track.url)

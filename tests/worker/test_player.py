@@ -36,10 +36,21 @@ from shared.commands import (
     VolumeCommand,
 )
 from shared.event_store import EventStore
-from shared.events import Event, LeaveReason, SubstitutionReason, TrackSubstituted
+from shared.events import Event, LeaveReason, SubstitutionReason, TrackStarted, TrackSubstituted
 from shared.keys import Keys
 from shared.lease_store import LeaseStore
-from shared.models import Equalizer, EqualizerPreset, FilterChain, FilterPreset, LoopMode, PlayerState, QueueItem
+from shared.models import (
+    Equalizer,
+    EqualizerPreset,
+    FilterChain,
+    FilterPreset,
+    LoopMode,
+    Matched,
+    MatchMethod,
+    PlayerState,
+    QueueItem,
+    Track,
+)
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueLimits, QueueStore
 from shared.settings_store import SettingsStore
@@ -389,3 +400,22 @@ async def test_an_idle_player_wakes_on_queue_changed_and_does_not_watch_the_queu
     assert rig.audio.starts == [], "nothing told the owner yet"
     await rig.send(QueueChangedCommand())  # what the resolve job that queued the item appends
     await rig.until_state(_playing("track 1"))
+
+
+async def test_a_mirrored_item_plays_its_match_and_the_state_says_what_plays(rig: Rig) -> None:
+    """Opened (the first) or prepared ahead (gapless, the others): what plays is committed with the match."""
+    items = [make_item(n) for n in range(1, 4)]
+    for item in items:
+        upload = Track(url=f"http://127.0.0.1:8765/media/u{item.track.title[-1]}.mp3", title=f"upload {item.uid}")
+        rig.streams.matches[item.track.url] = Matched(track=upload, method=MatchMethod.SCORE, score=0.9)
+    await rig.queue(*items)
+    await rig.send(JoinCommand(voice_channel_id=VOICE))
+    state = await rig.until_state(lambda s: s.now_playing is not None and s.now_playing.match is not None)
+    assert state.now_playing is not None and state.now_playing.track.title == "track 1"
+    await rig.until_state(lambda s: s.now_playing is None, limit_s=5)
+    assert [s.url.rsplit("/", 1)[-1] for s in rig.audio.starts] == ["u1.mp3", "u2.mp3", "u3.mp3"]
+    assert rig.audio.gapless == 2
+    history = (await rig.stores.players.history(GUILD)).items
+    assert [(i.track.title, i.match is not None) for i in history] == [(f"track {n}", True) for n in (3, 2, 1)]
+    started = [e for e in await rig.events() if isinstance(e, TrackStarted)]
+    assert [e.item.match is not None for e in started] == [True, True, True], "each card can say what plays"

@@ -79,6 +79,8 @@ class Conductor:
         self.awaiting_audio: Command | None = None
         """The last /play command that found the player idle: the track that starts next (from it, or from the
         queue it filled) times its first audio from it."""
+        self._prepared_match: QueueItem | None = None
+        """The prepared next item as matched, when it is a mirrored one (its card says what plays)."""
         self._unpreparable: str | None = None
         """The uid of a next track that could not be opened ahead: not tried again every tick."""
         self._side_tasks = TaskOwner()
@@ -94,6 +96,8 @@ class Conductor:
         if outcome.stream is None:
             await self.failed(item, PlaybackFailure.UNAVAILABLE, repr(outcome.problem), problem=outcome.problem)
             return
+        if outcome.item.match is not None and item.match is None:  # a mirrored item: what plays for it is known now
+            await self._state.commit(self._state.next(now_playing=outcome.item))
         if outcome.substitution is not None:
             # The one origin of TrackSubstituted: after the substitute is committed as what plays.
             await self._state.commit(self._state.next(now_playing=outcome.item, skipped=()))
@@ -125,6 +129,10 @@ class Conductor:
     async def play_or_adopt(self, item: QueueItem) -> None:
         """Continue with the prepared next track when it is `item` (gapless), else start `item`."""
         if self._driver.take_prepared(item.uid):
+            matched = self._prepared_match
+            if matched is not None and matched.uid == item.uid and item.match is None:
+                item = matched
+                await self._state.commit(self._state.next(now_playing=item))
             start_ms, skipped = self._skipper.take_prepared(item.uid)
             self._skipper.look_up(item)
             await self._skipper.began(item, skipped)
@@ -212,6 +220,7 @@ class Conductor:
             return
         outcome = await self._streams.stream_for(self.guild_id, following)
         if outcome.stream is not None and outcome.substitution is None:
+            self._prepared_match = outcome.item if outcome.item.match is not None else None
             start_ms = await self._skipper.prepare_start(following)
             try:
                 await self._driver.prepare(following.uid, outcome.stream, self._state.current, start_ms)

@@ -66,3 +66,5 @@ class RequestMeta(WireModel):
     text_channel_id: int | None = None
     capped_from: int | None = None
     """The playlist's real length when `max_playlist_entries` cut it."""
+    cut: Stop | None = None
+    """The source lists only part of the playlist (`PlaylistSource.cut`)."""

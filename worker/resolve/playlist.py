@@ -63,6 +63,8 @@ class PlaylistSource:
     """Documents: converts the entries after the head; called only once chunk 0 is queued (5,000 take ~0.3 s)."""
     skipped: SkipTally = field(default_factory=Counter)
     """Entries left out so far (`rest` adds those after the head when it runs)."""
+    cut: Stop | None = None
+    """The source itself lists only part of the playlist (a mirrored service's public page): said when done."""
 
 
 def limits_for(settings: GuildSettings) -> QueueLimits:
@@ -207,6 +209,8 @@ class PlaylistIngest:
         await self._requests.finish(gid, rid, "stopped" if stopped else "done")
         if stopped is None and meta.capped_from is not None:
             stopped = Stop(kind=StopKind.CAPPED, limit=meta.total, of=meta.capped_from)
+        if stopped is None and meta.cut is not None:
+            stopped = meta.cut
         await self._publish(gid, rid, meta, done=True, queued=queued, stopped=stopped)
 
     async def _publish(
@@ -251,6 +255,7 @@ class PlaylistIngest:
             title=source.title,
             text_channel_id=request.text_channel_id,
             capped_from=source.count if source.count is not None and source.count > cap else None,
+            cut=source.cut,
         )
 
 

@@ -40,6 +40,10 @@ from worker.resolve.failures import DeadLink
 from worker.resolve.fallback import hints, page_title
 from worker.resolve.lrclib import Lrclib
 from worker.resolve.lyrics import LyricsFinder
+from worker.resolve.mirror.ingest import mirrored_source
+from worker.resolve.mirror.matcher import Matcher
+from worker.resolve.mirror.reader import MirrorReader
+from worker.resolve.mirror.streams import MirrorStreams
 from worker.resolve.models import ChunkOutcome, StreamResult
 from worker.resolve.parts import ResolverParts
 from worker.resolve.playlist import PlaylistIngest, PlaylistSource, limit_stop, limits_for
@@ -136,6 +140,9 @@ class ResolveService:
         self._lyrics = LyricsFinder(Lrclib(parts.ytdlp, parts.config.lrclib_url), parts.cache, parts.keys, parts.config)
         self._related = RelatedFinder([MixSource(parts), ArtistSearch(self._searcher)])
         self._importer = PlaylistImporter(parts, self._searcher)
+        self.mirror: Final = MirrorReader(parts.ytdlp, parts.config.mirror, parts.cache, parts.keys)
+        self.matcher: Final = Matcher(self._searcher.tracks, parts.cache, parts.keys, parts.config.mirror)
+        self._mirror_streams = MirrorStreams(self.matcher, self._streams)
 
     async def start(self) -> None:
         """Warm yt-dlp (instances built off the loop) so the first `/play` does not pay for it; refuse to start with
@@ -173,7 +180,8 @@ class ResolveService:
 
     async def resolve(self, request: ResolveRequest) -> ResolveResult:
         """A `/play` input queued: one track, a search hit, or a playlist (whose rest comes in chunk jobs)."""
-        with self._timed("search" if parse_input(request.query)[0] == "text" else "url") as verdict:
+        kind, value = parse_input(request.query)
+        with self._timed("search" if kind == "text" and not self._mirrored(value) else "url") as verdict:
             result = await self._resolve(request)
             verdict.outcome = _outcome(result.status)
             if result.playlist_title is not None or result.pending or (result.total or 0) > 1:
@@ -185,6 +193,8 @@ class ResolveService:
         if request.saved is not None:
             return await self._resolve_saved(request, settings, request.saved)
         kind, value = parse_input(request.query)
+        if self._mirrored(value):
+            return await self._resolve_mirror(request, settings, value)
         if kind == "text":
             return await self._resolve_text(request, settings, value)
         verdict = await self._d.guard.check(value)
@@ -194,6 +204,24 @@ class ResolveService:
         if is_playlist_file(value):
             return await self._resolve_list_file(request, settings, value)
         return await self._resolve_url(request, settings, value)
+
+    def _mirrored(self, value: str) -> bool:
+        """A Spotify, Apple Music or Deezer link (or `spotify:` URI), whatever `parse_input` took it for."""
+        return " " not in value and self.mirror.recognises(value)
+
+    async def _resolve_mirror(self, request: ResolveRequest, settings: GuildSettings, link: str) -> ResolveResult:
+        """A Spotify, Apple Music or Deezer link: its tracks queued at once as metadata, matched just before play."""
+        read = await self.mirror.read(link, self._config.max_playlist_entries)
+        if read is None:
+            return _failed(Problem(kind=ProblemKind.MALFORMED_LINK))
+        if isinstance(read, Problem):
+            self._d.metrics.resolve_failed(read.kind.value)
+            return _refused(read) if read.kind is ProblemKind.REFUSED else _failed(read)
+        parsed, listing = read
+        if listing.title is None and len(listing.tracks) == 1:
+            return await self._queue_one(request, settings, listing.tracks[0])
+        source = mirrored_source(parsed, listing, self._config.first_chunk_size)
+        return await self._ingest.start(request, settings, source)
 
     async def ingest_chunk(self, request: IngestChunkRequest, *, attempt: int = 1) -> ChunkOutcome:
         with self._timed("chunk") as verdict:
@@ -391,7 +419,10 @@ class ResolveService:
     async def stream_for(self, item: QueueItem, guild_id: int) -> StreamResult:
         """See `StreamResolver.stream_for`: the stream to play for `item` now, or why not."""
         with self._timed("stream") as verdict:
-            result = await self._streams.stream_for(item, guild_id)
+            if item.track.mirror is not None:
+                result = await self._mirror_streams.stream_for(item, guild_id)
+            else:
+                result = await self._streams.stream_for(item, guild_id)
             verdict.outcome = "ok" if result.stream is not None else "failed"
             return result
 
@@ -400,5 +431,8 @@ class ResolveService:
         return await self._related.related(seeds, exclude, limit)
 
     async def prefetch(self, item: QueueItem, guild_id: int) -> None:
-        """Resolve the next item ahead of time; the result waits in the stream cache for `stream_for`."""
-        await self._streams.prefetch(item, guild_id)
+        """Resolve the next item ahead of time (a mirrored one is matched now); the result waits in the caches."""
+        if item.track.mirror is not None:
+            await self._mirror_streams.stream_for(item, guild_id)
+        else:
+            await self._streams.prefetch(item, guild_id)

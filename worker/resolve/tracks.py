@@ -14,7 +14,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from yt_dlp.utils import unsmuggle_url
 
 from shared.jobs import SkipKind, Skipped
-from shared.models import MAX_DURATION_MS, MAX_TITLE_LENGTH, MAX_URL_LENGTH, Track
+from shared.models import ISRC_PATTERN, MAX_DURATION_MS, MAX_TITLE_LENGTH, MAX_URL_LENGTH, Track
 from worker.resolve.guard import UrlGuard
 from worker.resolve.probe import ProbeResult
 
@@ -99,7 +99,14 @@ def make_track(entry: dict[str, Any], url: str) -> Track:
         artist=clean_text(artist),
         source_id=clean_text(source_id, MAX_SOURCE_ID) if isinstance(source_id, str) else None,
         extractor=clean_text(extractor, MAX_EXTRACTOR),
+        isrc=_isrc(entry.get("isrc")),
     )
+
+
+def _isrc(value: object) -> str | None:
+    """An ISRC some extractors give (a search result of a music service), when it is a valid one."""
+    code = value.strip().upper().replace("-", "") if isinstance(value, str) else None
+    return code if code is not None and re.match(ISRC_PATTERN, code) else None
 
 
 type SkipTally = Counter[SkipKind]

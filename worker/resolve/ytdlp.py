@@ -267,6 +267,12 @@ class YtDlp:
         an answer); refusals and network errors raise as for `fetch_text`."""
         return await self._run(functools.partial(_get, url, dict(headers), max_bytes))
 
+    async def post(
+        self, url: str, headers: Mapping[str, str], body: bytes, max_bytes: int = MAX_DOCUMENT_BYTES
+    ) -> HttpAnswer:
+        """A POST through the guarded stack (a token endpoint's form), answered like `get`."""
+        return await self._run(functools.partial(_get, url, dict(headers), max_bytes, data=body))
+
     async def final_url(self, url: str, headers: Mapping[str, str]) -> str:
         """Where `url` ends up after redirects, each hop checked by the guard (FFmpeg then follows none)."""
         return await self._run(functools.partial(_final_url, url, dict(headers)))
@@ -338,9 +344,9 @@ def _fetch_text(url: str, max_bytes: int, ydl: YoutubeDL) -> tuple[str, str]:
     return final_url, data.decode(charset or "utf-8", errors="replace")
 
 
-def _get(url: str, headers: dict[str, str], max_bytes: int, ydl: YoutubeDL) -> HttpAnswer:
+def _get(url: str, headers: dict[str, str], max_bytes: int, ydl: YoutubeDL, data: bytes | None = None) -> HttpAnswer:
     try:
-        with ydl.urlopen(Request(url, headers=headers)) as response:
+        with ydl.urlopen(Request(url, data=data, headers=headers)) as response:
             return HttpAnswer(int(response.status), _decoded(response, max_bytes))
     except HTTPError as err:
         try:

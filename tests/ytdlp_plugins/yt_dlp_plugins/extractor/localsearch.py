@@ -3,8 +3,9 @@ all on the loopback server.
 
 Loaded through yt-dlp's plugin mechanism: the directory holding `yt_dlp_plugins/` goes on sys.path before the first
 YoutubeDL is built (tests/media/fixtures.py does that). The index base URL is the extractor argument
-`localsearch:base`, else the environment variable ENCORE_TEST_MEDIA_BASE (worker processes), else
-http://127.0.0.1:8765.
+`localsearch:base` (or, for worker processes, which take no extractor arguments, the environment variable
+LOCALSEARCH_BASE; default http://127.0.0.1:8765) and its path `localsearch:index` (LOCALSEARCH_INDEX; default
+search/index.json), so a test can search a catalogue of its own (tests/media/catalogue.py).
 
 Failing providers for the provider chain: `localfail_<class>` (one search key per class of FAILURES) fails every
 search the way the real sites do (the exact yt-dlp errors YouTube raises, a real 403 or 429 from the loopback
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any, Final, override
 
@@ -24,15 +26,18 @@ from yt_dlp.extractor.common import InfoExtractor, SearchInfoExtractor
 from yt_dlp.utils import ExtractorError, InAdvancePagedList
 
 _DEFAULT_BASE: Final = "http://127.0.0.1:8765"
-_WORD: Final = re.compile(r"[a-z0-9]+")
+_DEFAULT_INDEX: Final = "search/index.json"
+_WORD: Final = re.compile(r"[^\W_]+")
 
 
 def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower()))
+    """Words of any script, accents dropped and case folded (a search engine's leniency)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+    return set(_WORD.findall(folded))
 
 
 def _base(ie: InfoExtractor) -> str:
-    default = os.environ.get("ENCORE_TEST_MEDIA_BASE", _DEFAULT_BASE)
+    default = os.environ.get("LOCALSEARCH_BASE", _DEFAULT_BASE)
     configured: str = ie._configuration_arg("base", [default], ie_key="localsearch")[0]
     return configured.rstrip("/")
 
@@ -46,10 +51,13 @@ class LocalSearchIE(SearchInfoExtractor):  # type: ignore[misc]  # yt_dlp is unt
 
     def _search_results(self, query: str) -> Iterator[dict[str, Any]]:
         base = _base(self)
-        index = self._download_json(f"{base}/search/index.json", query, note="Downloading local search index")
+        default = os.environ.get("LOCALSEARCH_INDEX", _DEFAULT_INDEX)
+        path = self._configuration_arg("index", [default], ie_key="localsearch")[0].strip("/")
+        index = self._download_json(f"{base}/{path}", query, note="Downloading local search index")
         wanted = _words(query)
         for item in index:
-            if wanted and wanted <= _words(f"{item['title']} {item.get('artist') or ''}"):
+            fields = (item["title"], item.get("artist"), item.get("channel"), item.get("isrc"))
+            if wanted and wanted <= _words(" ".join(f for f in fields if f)):
                 yield self._entry(base, item)
 
     def _entry(self, base: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +68,8 @@ class LocalSearchIE(SearchInfoExtractor):  # type: ignore[misc]  # yt_dlp is unt
             "id": item["id"],
             "title": item["title"],
             "artist": item.get("artist"),
+            "channel": item.get("channel"),
+            "isrc": item.get("isrc"),
             "duration": item.get("duration"),
         }
 
