@@ -8,6 +8,7 @@ from gateway.commands.admission import Gate
 from gateway.commands.invocation import Invocation
 from gateway.commands.permissions import Access
 from gateway.wording import autoplay as words
+from gateway.wording.language import tr
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.queue_store import QueueStore
@@ -31,7 +32,7 @@ class AutoplayActions:
 
     async def switch(self, invocation: Invocation, raw_mode: str) -> Reply:
         on = parse_mode(raw_mode)
-        await self._gate.admit(invocation, Access.CONTROL, "Changing autoplay")
+        await self._gate.admit(invocation, Access.CONTROL, tr("Changing autoplay"))
         await self._settings.update(invocation.guild_id, autoplay=on)
         removed = 0 if on else await self._queue.remove_radio(invocation.guild_id)
         return Reply(content=words.switched(on, removed))

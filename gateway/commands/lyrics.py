@@ -17,6 +17,7 @@ from gateway.commands.parsing import parse_lyrics_query, parse_page
 from gateway.commands.permissions import Access
 from gateway.stores.jobs import Jobs
 from gateway.wording import lyrics
+from gateway.wording.language import tr
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.lyrics import LyricsRequest, LyricsStatus
@@ -43,7 +44,7 @@ class LyricsActions:
     async def show(self, invocation: Invocation, raw_query: str | None, raw_page: int | None, out: Responder) -> Reply:
         query = parse_lyrics_query(raw_query)
         page_index = parse_page(raw_page)
-        admission = await self._gate.admit(invocation, Access.READ, "Viewing lyrics")
+        admission = await self._gate.admit(invocation, Access.READ, tr("Viewing lyrics"))
         if query is not None:
             request, what = LyricsRequest(query=query), lyrics.quoted(query)
         elif (item := admission.state.now_playing) is not None:
@@ -60,7 +61,7 @@ class LyricsActions:
 
     async def live(self, invocation: Invocation, out: Responder) -> Reply:
         """Follow the track playing through its synced lyrics (gateway/commands/lyrics_live.py)."""
-        admission = await self._gate.admit(invocation, Access.READ, "Viewing lyrics")
+        admission = await self._gate.admit(invocation, Access.READ, tr("Viewing lyrics"))
         item = admission.state.now_playing
         if item is None:
             raise InvalidInputError(lyrics.NOTHING_PLAYING_LIVE)

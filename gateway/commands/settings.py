@@ -13,6 +13,7 @@ from gateway.commands.invocation import Invocation
 from gateway.commands.parsing import parse_duration_ms, parse_sponsorblock
 from gateway.commands.permissions import Access
 from gateway.wording import formatting
+from gateway.wording.language import tr
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.models import GuildSettings
@@ -77,27 +78,27 @@ class SettingsActions:
         self._store = store
 
     async def show(self, invocation: Invocation) -> Reply:
-        admission = await self._gate.admit(invocation, Access.READ, "Viewing settings")
+        admission = await self._gate.admit(invocation, Access.READ, tr("Viewing settings"))
         return _private(formatting.settings_card(admission.settings))
 
     async def change(self, invocation: Invocation, change: SettingsChange) -> Reply:
         changes = change.changes()
         if not changes:
-            raise InvalidInputError("Pick at least one setting to change.")
-        admission = await self._gate.admit(invocation, Access.ADMIN, "Changing settings")
+            raise InvalidInputError(tr("Pick at least one setting to change."))
+        admission = await self._gate.admit(invocation, Access.ADMIN, tr("Changing settings"))
         _validate(admission.settings, changes)
         updated = await self._store.update(invocation.guild_id, **changes)
-        return _private(formatting.settings_card(updated), "✅ Settings saved.")
+        return _private(formatting.settings_card(updated), tr("✅ Settings saved."))
 
     async def reset(self, invocation: Invocation, what: Resettable) -> Reply:
-        await self._gate.admit(invocation, Access.ADMIN, "Changing settings")
+        await self._gate.admit(invocation, Access.ADMIN, tr("Changing settings"))
         if what is Resettable.ALL:
             defaults = GuildSettings().model_dump()
             updated = await self._store.update(invocation.guild_id, **defaults)
         else:
             name = "dj_role_id" if what is Resettable.DJ_ROLE else "announce_channel_id"
             updated = await self._store.update(invocation.guild_id, **{name: None})
-        return _private(formatting.settings_card(updated), "✅ Settings reset.")
+        return _private(formatting.settings_card(updated), tr("✅ Settings reset."))
 
 
 def _validate(current: GuildSettings, changes: dict[str, Any]) -> None:

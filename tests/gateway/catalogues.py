@@ -1,0 +1,94 @@
+"""The catalogues' English source, read from the code, and their upkeep.
+
+The source is every message the gateway marks (`tr`, `trn`, `mark` of `gateway.wording.language`, extracted with
+Babel) plus every name, description and choice the cogs declare (`gateway.discord.localized.command_messages`).
+
+After adding or changing words, bring every catalogue up to date (new messages get an empty translation, gone
+ones are dropped) and translate the empty ones:
+
+    PYTHONPATH=$PWD .venv/bin/python -m tests.gateway.catalogues
+
+`tests/gateway/test_catalogues.py` fails until every catalogue translates every message with the same
+placeholders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final, cast
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+from gateway.commands.autoplay import AutoplayActions
+from gateway.commands.control import ControlActions
+from gateway.commands.equalizer import EqualizerActions
+from gateway.commands.lyrics import LyricsActions
+from gateway.commands.play import PlayActions, Suggestions
+from gateway.commands.queue import QueueActions
+from gateway.commands.settings import SettingsActions
+from gateway.discord.equalizer_cog import EqualizerCog
+from gateway.discord.localized import command_messages
+from gateway.discord.lyrics_cog import LyricsCog
+from gateway.discord.playback_cog import PlaybackCog
+from gateway.discord.queue_cog import QueueCog
+from gateway.wording.language import CATALOGUES, DOMAIN, catalogue_path
+
+GATEWAY: Final = Path(__file__).resolve().parents[2] / "gateway"
+KEYWORDS: Final = {"tr": None, "trn": (1, 2), "mark": None}
+type MessageId = str | tuple[str, str]
+
+
+def cogs() -> list[Any]:
+    """Every cog the gateway adds (their declarations do not need their collaborators)."""
+    none: Any = None
+    return [
+        PlaybackCog(
+            cast(PlayActions, none), cast(ControlActions, none), cast(Suggestions, none), cast(AutoplayActions, none)
+        ),
+        QueueCog(cast(QueueActions, none), cast(SettingsActions, none)),
+        EqualizerCog(cast(EqualizerActions, none)),
+        LyricsCog(cast(LyricsActions, none)),
+    ]
+
+
+def commands() -> list[Any]:
+    return [command for cog in cogs() for command in cog.application_commands]
+
+
+def source() -> Catalog:
+    """The English template: what every catalogue must translate."""
+    template = Catalog(domain=DOMAIN, fuzzy=False)
+    found = extract_from_dir(str(GATEWAY), [("**.py", "python")], keywords=KEYWORDS, strip_comment_tags=True)
+    for filename, lineno, message, _comments, context in found:
+        template.add(message, locations=[(f"gateway/{filename}", lineno)], context=context)
+    for message, context in sorted(command_messages(commands()), key=lambda pair: (pair[1] or "", pair[0])):
+        template.add(message, locations=[("gateway/discord/*_cog.py", 0)], context=context)
+    return template
+
+
+def read(discord_locale: str) -> Catalog:
+    with catalogue_path(discord_locale).open("rb") as source_file:
+        return read_po(source_file, locale=CATALOGUES[discord_locale], domain=DOMAIN)
+
+
+def write(discord_locale: str, catalog: Catalog) -> None:
+    path = catalogue_path(discord_locale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as target:
+        write_po(target, catalog, width=120, omit_header=False, ignore_obsolete=True, sort_output=True)
+
+
+def update() -> None:
+    """Each catalogue gets the template's messages (translations kept, new ones empty, gone ones dropped)."""
+    template = source()
+    for discord_locale, code in CATALOGUES.items():
+        path = catalogue_path(discord_locale)
+        catalog = read(discord_locale) if path.exists() else Catalog(locale=code, domain=DOMAIN, fuzzy=False)
+        catalog.update(template, no_fuzzy_matching=True)
+        write(discord_locale, catalog)
+
+
+if __name__ == "__main__":
+    update()
