@@ -36,7 +36,7 @@ from shared.errors import InvalidInputError
 from shared.models import FilterChain, LoopMode, QueueItem
 from shared.player_store import PlayerStore
 
-_FILTER_HELP = (
+_FILTER_HELP = mark(
     "nightcore, vaporwave, bassboost[=dB 0-20], 8d[=Hz 0.01-5], karaoke, tremolo, vibrato, "
     "speed=0.5-2, pitch=0.5-2 — e.g. `/filter set nightcore, bassboost=12`"
 )
@@ -52,7 +52,7 @@ class ControlActions:
     async def skip(self, invocation: Invocation, raw_count: int | None) -> Reply:
         """Skip at once, or count the member's vote when vote skip asks for one (`gateway.commands.voting`)."""
         count = parse_skip_count(raw_count)
-        admission = await self._gate.admit(invocation, Access.CONTROL, tr("Skipping"))
+        admission = await self._gate.admit(invocation, Access.CONTROL, mark("Skipping"))
         require_playing(admission.state)
         item = admission.state.now_playing
         assert item is not None
@@ -78,7 +78,7 @@ class ControlActions:
         return Reply(content=vote_words.counted(item.track, count.votes, needed))
 
     async def previous(self, invocation: Invocation) -> Reply:
-        await self._gate.admit(invocation, Access.CONTROL, tr("Going back"))
+        await self._gate.admit(invocation, Access.CONTROL, mark("Going back"))
         history = await self._players.history(invocation.guild_id, 0, 1)
         if not history.items:
             raise InvalidInputError(tr("Nothing has been played yet, so there is nothing to go back to."))
@@ -86,7 +86,7 @@ class ControlActions:
         return Reply(content=tr("⏮ Back to {track}.", track=formatting.track_link(history.items[0].track)))
 
     async def pause(self, invocation: Invocation) -> Reply:
-        admission = await self._gate.admit(invocation, Access.CONTROL, tr("Pausing"))
+        admission = await self._gate.admit(invocation, Access.CONTROL, mark("Pausing"))
         require_playing(admission.state)
         if admission.state.paused:
             raise InvalidInputError(tr("Already paused — use `/resume`."))
@@ -94,7 +94,7 @@ class ControlActions:
         return Reply(content=tr("⏸ Paused."))
 
     async def resume(self, invocation: Invocation) -> Reply:
-        admission = await self._gate.admit(invocation, Access.CONTROL, tr("Resuming"))
+        admission = await self._gate.admit(invocation, Access.CONTROL, mark("Resuming"))
         require_playing(admission.state)
         if not admission.state.paused:
             raise InvalidInputError(tr("Not paused."))
@@ -102,12 +102,12 @@ class ControlActions:
         return Reply(content=tr("▶ Resumed."))
 
     async def stop(self, invocation: Invocation) -> Reply:
-        await self._gate.admit(invocation, Access.DESTRUCTIVE, tr("Stopping"))
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, mark("Stopping"))
         await self._issuer.send(invocation, StopCommand())
         return Reply(content=tr("⏹ Stopped and cleared the queue."))
 
     async def leave(self, invocation: Invocation) -> Reply:
-        admission = await self._gate.admit(invocation, Access.CONTROL, tr("Disconnecting me"))
+        admission = await self._gate.admit(invocation, Access.CONTROL, mark("Disconnecting me"))
         if invocation.bot_channel_id is None and admission.state.voice_channel_id is None:
             raise InvalidInputError(tr("I'm not in a voice channel."))
         await self._issuer.send(invocation, LeaveCommand())
@@ -115,7 +115,7 @@ class ControlActions:
 
     async def seek(self, invocation: Invocation, raw_position: str) -> Reply:
         target = parse_seek(raw_position)
-        admission = await self._gate.admit(invocation, Access.CONTROL, tr("Seeking"))
+        admission = await self._gate.admit(invocation, Access.CONTROL, mark("Seeking"))
         require_playing(admission.state)
         assert admission.state.now_playing is not None
         length = admission.state.now_playing.track.duration_ms
@@ -130,37 +130,37 @@ class ControlActions:
             step = formatting.duration(abs(target.position_ms))
             if target.position_ms >= 0:
                 return Reply(content=tr("⏩ Seeking forward {step}.", step=step))
-            return Reply(content=tr("⏪ Seeking back {step}.", step=step))
+            return Reply(content=tr("⏩ Seeking back {step}.", step=step))
         return Reply(content=tr("⏩ Seeking to {position}.", position=formatting.duration(target.position_ms)))
 
     async def volume(self, invocation: Invocation, raw_volume: int) -> Reply:
         volume = parse_volume(raw_volume)
-        await self._gate.admit(invocation, Access.DESTRUCTIVE, tr("Changing the volume"))
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, mark("Changing the volume"))
         await self._issuer.send(invocation, VolumeCommand(volume=volume))
         return Reply(content=tr("🔊 Volume set to {volume}%.", volume=volume))
 
     async def set_filters(self, invocation: Invocation, spec: str) -> Reply:
         chain = parse_filters(spec)
-        await self._gate.admit(invocation, Access.DESTRUCTIVE, tr("Changing filters"))
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, mark("Changing filters"))
         await self._issuer.send(invocation, FiltersCommand(filters=chain))
         return Reply(content=tr("🎛 Filters: {filters}.", filters=describe_filters(chain)))
 
     async def clear_filters(self, invocation: Invocation) -> Reply:
-        await self._gate.admit(invocation, Access.DESTRUCTIVE, tr("Changing filters"))
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, mark("Changing filters"))
         await self._issuer.send(invocation, FiltersCommand(filters=FilterChain()))
         return Reply(content=tr("🎛 Filters cleared."))
 
     async def list_filters(self, invocation: Invocation) -> Reply:
-        admission = await self._gate.admit(invocation, Access.READ, tr("Listing filters"))
+        admission = await self._gate.admit(invocation, Access.READ, mark("Listing filters"))
         current = describe_filters(admission.state.filters)
         return Reply(
-            content=tr("🎛 Active: {current}\nAvailable: {available}", current=current, available=_FILTER_HELP),
+            content=tr("🎛 Active: {current}\nAvailable: {available}", current=current, available=tr(_FILTER_HELP)),
             ephemeral=True,
         )
 
     async def loop(self, invocation: Invocation, raw_mode: str | None) -> Reply:
         mode = parse_loop(raw_mode) if raw_mode else None
-        admission = await self._gate.admit(invocation, Access.CONTROL, tr("Changing the loop mode"))
+        admission = await self._gate.admit(invocation, Access.CONTROL, mark("Changing the loop mode"))
         mode = mode or NEXT_LOOP[admission.state.loop]
         await self._issuer.send(invocation, LoopCommand(mode=mode))
         return Reply(content=tr(_LOOP_TEXT[mode]))

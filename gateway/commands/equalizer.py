@@ -44,6 +44,6 @@ class EqualizerActions:
         return Reply(content=tr("🎚 Equalizer reset to flat."))
 
     async def show(self, invocation: Invocation) -> Reply:
-        admission = await self._gate.admit(invocation, Access.READ, tr("Showing the equalizer"))
+        admission = await self._gate.admit(invocation, Access.READ, mark("Showing the equalizer"))
         curve = admission.state.equalizer
         return Reply(content=tr("🎚 Equalizer: {summary}", summary=summary(curve)) + "\n" + chart(curve), ephemeral=True)

@@ -244,7 +244,7 @@ def _expected(spec: JSON) -> str:
 
 
 def _expected_channel(option: str, types: list[int]) -> str:
-    kinds = ", ".join(tr(_CHANNEL_WORDS.get(kind, mark("other"))) for kind in types)
+    kinds = tr(" or ").join(tr(_CHANNEL_WORDS.get(kind, mark("other"))) for kind in types)
     if kinds:
-        return tr("`{option}` must be a channel of this server ({kinds}).", option=option, kinds=kinds)
+        return tr("`{option}` must be a {kinds} channel of this server.", option=option, kinds=kinds)
     return tr("`{option}` must be a channel of this server.", option=option)

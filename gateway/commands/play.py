@@ -17,7 +17,7 @@ from gateway.stores.recent import CHOICE_LENGTH, RecentEntry, RecentStore, Searc
 from gateway.stores.search_cache import ResolverSearchCache
 from gateway.wording import formatting
 from gateway.wording.custom_ids import SearchPick
-from gateway.wording.language import tr
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Button, ButtonStyle, Reply
 from shared.active_store import ActiveGuildStore
 from shared.commands import JoinCommand, PlayNowCommand
@@ -63,7 +63,7 @@ class PlayActions:
             raise InvalidInputError(tr("That suggestion has expired; please type the query again."))
         query = parse_query(expanded)
         when = parse_when(raw_when)
-        admission = await self._gate.admit(invocation, Access.SUMMON, tr("Playing music"))
+        admission = await self._gate.admit(invocation, Access.SUMMON, mark("Playing music"))
         await out.defer()
         await self._summon(invocation, admission)
         return await self._resolve(invocation, query, when, uuid.uuid4().hex, out, typed=_query_entry(query))
@@ -71,7 +71,7 @@ class PlayActions:
     async def search(self, invocation: Invocation, raw_query: str, raw_when: str | None, out: Responder) -> Reply:
         query = parse_query(raw_query)
         when = parse_when(raw_when)
-        await self._gate.admit(invocation, Access.SUMMON, tr("Searching"))
+        await self._gate.admit(invocation, Access.SUMMON, mark("Searching"))
         await out.defer(ephemeral=True)
         search_id = uuid.uuid4().hex
         request = SearchRequest(query=query, limit=SEARCH_LIMIT)
@@ -89,7 +89,7 @@ class PlayActions:
             Button(SearchPick(search_id, index).custom_id, str(index + 1), ButtonStyle.PRIMARY)
             for index in range(len(result.tracks))
         )
-        return Reply(content=tr("Pick one:\n") + "\n".join(lines), buttons=buttons)
+        return Reply(content=tr("Pick one:") + "\n" + "\n".join(lines), buttons=buttons)
 
     async def pick(self, invocation: Invocation, pick: SearchPick, out: Responder) -> Reply:
         session = await self._recent.search(invocation.guild_id, pick.search_id)
@@ -99,7 +99,7 @@ class PlayActions:
             raise PermissionDeniedError(tr("Only the member who searched can pick a result."))
         if pick.index >= len(session.tracks):
             raise InvalidInputError(tr("That result does not exist."))
-        admission = await self._gate.admit(invocation, Access.SUMMON, tr("Playing music"))
+        admission = await self._gate.admit(invocation, Access.SUMMON, mark("Playing music"))
         await out.defer()
         await self._summon(invocation, admission)
         track = session.tracks[pick.index]
@@ -138,7 +138,7 @@ class PlayActions:
         if result is None:
             late = self._late(invocation, request, out, typed)
             self._background.spawn(late, name=f"late-resolve:{request_id}")
-            return Reply(content=formatting.STILL_WORKING)
+            return Reply(content=tr(formatting.STILL_WORKING))
         return await self._finish(invocation, request, result, typed)
 
     async def _late(

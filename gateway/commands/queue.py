@@ -14,7 +14,7 @@ from gateway.commands.parsing import parse_page, parse_position
 from gateway.commands.permissions import Access, may_remove
 from gateway.wording import formatting
 from gateway.wording.formatting import PAGE_SIZE
-from gateway.wording.language import number, tr, trn
+from gateway.wording.language import mark, number, tr, trn
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError, PermissionDeniedError
 from shared.player_store import PlayerStore
@@ -31,12 +31,12 @@ class QueueActions:
 
     async def show(self, invocation: Invocation, raw_page: int | None) -> Reply:
         page_index = parse_page(raw_page)
-        admission = await self._gate.admit(invocation, Access.READ, tr("Viewing the queue"))
+        admission = await self._gate.admit(invocation, Access.READ, mark("Viewing the queue"))
         page = await self._queue.page(invocation.guild_id, page_index * PAGE_SIZE, PAGE_SIZE)
         return formatting.queue_page(admission.state, page, page_index)
 
     async def now_playing(self, invocation: Invocation) -> Reply:
-        admission = await self._gate.admit(invocation, Access.READ, tr("Viewing the player"))
+        admission = await self._gate.admit(invocation, Access.READ, mark("Viewing the player"))
         if admission.state.now_playing is None:
             return Reply(content=tr("Nothing is playing right now. Add music with `/play`."), ephemeral=True)
         queued = await self._queue.length(invocation.guild_id)
@@ -45,12 +45,12 @@ class QueueActions:
 
     async def history(self, invocation: Invocation, raw_page: int | None) -> Reply:
         page_index = parse_page(raw_page)
-        await self._gate.admit(invocation, Access.READ, tr("Viewing the history"))
+        await self._gate.admit(invocation, Access.READ, mark("Viewing the history"))
         page = await self._players.history(invocation.guild_id, page_index * PAGE_SIZE, PAGE_SIZE)
         return formatting.history_page(page, page_index)
 
     async def shuffle(self, invocation: Invocation) -> Reply:
-        await self._gate.admit(invocation, Access.CONTROL, tr("Shuffling"))
+        await self._gate.admit(invocation, Access.CONTROL, mark("Shuffling"))
         count = await self._queue.shuffle(invocation.guild_id)
         if count < 2:
             raise InvalidInputError(tr("There is not enough in the queue to shuffle."))
@@ -58,7 +58,7 @@ class QueueActions:
 
     async def remove(self, invocation: Invocation, raw_position: int) -> Reply:
         index = parse_position(raw_position)
-        admission = await self._gate.admit(invocation, Access.CONTROL, tr("Removing tracks"))
+        admission = await self._gate.admit(invocation, Access.CONTROL, mark("Removing tracks"))
         page = await self._queue.page(invocation.guild_id, index, 1)
         if not page.items:
             raise InvalidInputError(_no_track(raw_position, page.total))
@@ -77,7 +77,7 @@ class QueueActions:
     async def move(self, invocation: Invocation, raw_from: int, raw_to: int) -> Reply:
         from_index = parse_position(raw_from, name="from")
         to_index = parse_position(raw_to, name="to")
-        await self._gate.admit(invocation, Access.DESTRUCTIVE, tr("Moving tracks"))
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, mark("Moving tracks"))
         length = await self._queue.length(invocation.guild_id)
         if from_index >= length:
             raise InvalidInputError(_no_track(raw_from, length))
@@ -93,7 +93,7 @@ class QueueActions:
         )
 
     async def clear(self, invocation: Invocation) -> Reply:
-        await self._gate.admit(invocation, Access.DESTRUCTIVE, tr("Clearing the queue"))
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, mark("Clearing the queue"))
         removed = await self._queue.clear(invocation.guild_id)
         return Reply(content=trn("🧹 Cleared {count} queued track.", "🧹 Cleared {count} queued tracks.", removed))
 
