@@ -179,7 +179,7 @@ def resolve_outcome(result: ResolveResult, position: InsertPosition, query: str)
     if result.status is not ResolveStatus.QUEUED or result.first is None:
         left_out = _left_out(result)
         message = _not_queued(result, query)
-        message = message.removesuffix(".") + left_out if left_out else message
+        message = message.rstrip(".。") + left_out if left_out else message
         return Reply(content=f"{_STATUS_ICON[result.status]} {message}", ephemeral=True)
     first = result.first
     if result.playlist_title is not None or (result.total or 0) > 1 or result.skipped:

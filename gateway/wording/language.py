@@ -37,6 +37,9 @@ DOMAIN: Final = "encore"
 ENGLISH: Final = "en-US"
 CATALOGUES: Final = {"de": "de", "fr": "fr", "es-ES": "es_ES", "pt-BR": "pt_BR", "ja": "ja"}
 """Discord locale -> catalogue directory (gettext's spelling), for every language encore ships besides English."""
+ALSO_READ_AS: Final = {"es-419": "es-ES"}
+"""Discord locales without a catalogue of their own whose command picker shows a close one (Latin American
+Spanish reads Spain's); replies map them by language anyway."""
 COMMAND_CONTEXT: Final = "command"
 """The gettext context of slash command names and option names (short words that would collide with replies)."""
 
@@ -133,6 +136,7 @@ def localizations(message: str, *, context: str | None = None) -> dict[str, str]
         text = translations.pgettext(context, message) if context else translations.gettext(message)
         if text != message or _translated(translations, message, context):
             found[code] = text
+    found.update({alias: found[code] for alias, code in ALSO_READ_AS.items() if code in found})
     return found
 
 

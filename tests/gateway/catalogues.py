@@ -15,9 +15,10 @@ placeholders.
 from __future__ import annotations
 
 from pathlib import Path
+from string import Formatter
 from typing import Any, Final, cast
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
@@ -73,7 +74,16 @@ def read(discord_locale: str) -> Catalog:
         return read_po(source_file, locale=CATALOGUES[discord_locale], domain=DOMAIN)
 
 
+HEADER: Final = """\
+# {language} replies of encore (the Discord music bot), for gettext.
+# Source: the English messages of gateway/ (tests/gateway/catalogues.py); keep placeholders such as {{title}}."""
+
+
 def write(discord_locale: str, catalog: Catalog) -> None:
+    catalog.project, catalog.version = "encore", "0.1"
+    catalog.copyright_holder, catalog.msgid_bugs_address = "encore contributors", ""
+    catalog.header_comment = HEADER.format(language=catalog.locale.english_name if catalog.locale else discord_locale)
+    catalog.last_translator, catalog.language_team = "encore contributors", ""
     path = catalogue_path(discord_locale)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as target:
@@ -92,3 +102,51 @@ def update() -> None:
 
 if __name__ == "__main__":
     update()
+
+
+def placeholders(text: str) -> set[str]:
+    """The `{names}` of a str.format template (ValueError for unbalanced braces)."""
+    return {name for _, name, _, _ in Formatter().parse(text) if name is not None}
+
+
+def _forms(message: Message) -> list[str]:
+    if isinstance(message.string, tuple | list):
+        return [str(form) for form in message.string]
+    return [str(message.string or "")]
+
+
+def _compare(expected: Message, found: Message, plurals: int) -> list[str]:
+    """What is wrong with one translated message: empty or fuzzy, the number of plural forms, placeholders."""
+    where = f"{expected.context + ': ' if expected.context else ''}{expected.id!r}"
+    forms = _forms(found)
+    if found.fuzzy or not all(forms):
+        return [f"untranslated {where}"]
+    english = expected.id if isinstance(expected.id, tuple | list) else (expected.id,)
+    if len(english) > 1 and len(forms) != plurals:
+        return [f"{where}: {len(forms)} plural forms, the language has {plurals}"]
+    try:
+        wanted = placeholders(str(english[-1]))
+        wrong = [form for form in forms if placeholders(form) != wanted]
+    except ValueError as exc:
+        return [f"{where}: {exc}"]
+    return [f"{where}: placeholders of {form!r} are not {sorted(wanted)}" for form in wrong]
+
+
+def problems(template: Catalog, catalog: Catalog) -> list[str]:
+    """Every message of the template a catalogue lacks or translates wrongly, and every message it has that the
+    template does not (stale)."""
+    found: list[str] = []
+    for expected in template:
+        if not expected.id:
+            continue
+        translated = catalog.get(expected.id, context=expected.context)
+        if translated is None:
+            found.append(f"missing {expected.context + ': ' if expected.context else ''}{expected.id!r}")
+            continue
+        found.extend(_compare(expected, translated, catalog.num_plurals))
+    found.extend(
+        f"stale {message.id!r}"
+        for message in catalog
+        if message.id and template.get(message.id, context=message.context) is None
+    )
+    return found
