@@ -4,14 +4,16 @@ picker's localisations as Discord accepts them."""
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
 
 from gateway.discord.localized import localize
-from gateway.wording.language import CATALOGUES, ENGLISH, language, speaking, tr, trn
+from gateway.wording.language import CATALOGUES, ENGLISH, catalogue_path, language, speaking, tr, trn
 from tests.gateway.catalogues import commands, problems, read, source
 
 DISCORD_LOCALES = frozenset(
@@ -144,3 +146,11 @@ def test_localisations_are_what_discord_accepts(payloads: list[dict[str, Any]]) 
             assert all(1 <= len(text) <= 100 for text in descriptions.values()), descriptions
             for choice in part.get("choices") or []:
                 assert all(1 <= len(text) <= 100 for text in (choice["name_localizations"] or {}).values())
+
+
+def test_every_catalogue_is_package_data_of_the_gateway() -> None:
+    """The images install the wheel, which holds only the files pyproject.toml declares as package data."""
+    root = Path(__file__).resolve().parents[2]
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["gateway"]
+    shipped = {path for pattern in declared for path in (root / "gateway").glob(pattern)}
+    assert {catalogue_path(code) for code in CATALOGUES} <= shipped
