@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, Protocol
 
-from gateway.wording.language import mark, number, tr
+from gateway.wording.language import command_word, mark, number, tr
 from shared.errors import InvalidInputError
 
 SUB_COMMAND: Final = 1
@@ -61,8 +61,9 @@ class GuildLookup(Protocol):
 
 
 def _name(value: object) -> str:
-    """An option or command name for a message: declared names only, so never user text."""
-    return str(value)
+    """An option or command name for a message, as the member's command picker shows it: declared names only, so
+    never user text."""
+    return command_word(str(value))
 
 
 class CommandSchemas:

@@ -10,7 +10,7 @@ from typing import Final
 
 from pydantic import ValidationError
 
-from gateway.wording.language import mark, number, tr
+from gateway.wording.language import command_word, mark, number, tr
 from shared.commands import MAX_SEEK_MS, MAX_SKIP
 from shared.errors import InvalidInputError
 from shared.jobs import MAX_QUERY_LENGTH
@@ -213,7 +213,9 @@ def parse_skip_count(value: int | None) -> int:
 def parse_position(value: int, *, name: str = "position") -> int:
     """A 1-based queue position as users see it -> the 0-based index the store takes (`name`: the option's)."""
     if value < 1:
-        raise InvalidInputError(tr("`{name}` must be 1 or more (the first queued track is 1).", name=name))
+        raise InvalidInputError(
+            tr("`{name}` must be 1 or more (the first queued track is 1).", name=command_word(name))
+        )
     return value - 1
 
 

@@ -118,6 +118,11 @@ def trn(singular: str, plural: str, count: int, /, **fields: object) -> str:
     return text.format(count=current().number(count), **fields)
 
 
+def command_word(name: str) -> str:
+    """A declared command or option name as the member's command picker shows it (`level` -> German `stufe`)."""
+    return current().translations.pgettext(COMMAND_CONTEXT, name)
+
+
 def mark(message: str) -> str:
     """Marks a message for the catalogues where it is defined (a table of kinds); `tr` translates it where used."""
     return message

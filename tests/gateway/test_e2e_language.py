@@ -85,9 +85,10 @@ async def test_a_german_member_gets_german_replies_and_others_english(
     assert await reply_text(world, "pause", world.alice) == "⚠️ Nothing is playing right now."
     for member in (minsu, odd):
         assert await reply_text(world, "pause", member) == "⚠️ Nothing is playing right now."
-    # Refused at the edge, before any command runs (the declared range of /volume's `level`).
+    # Refused at the edge, before any command runs (the declared range of /volume's `level`, named as the German
+    # command picker shows it).
     assert await reply_text(world, "volume", hans, {"level": 500}) == (
-        "⚠️ `level` muss eine ganze Zahl von 0 bis 200 sein."
+        "⚠️ `stufe` muss eine ganze Zahl von 0 bis 200 sein."
     )
     await playing(world, stores)
     assert await reply_text(world, "pause", hans) == "⏸ Pausiert."
