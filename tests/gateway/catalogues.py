@@ -14,44 +14,40 @@ placeholders.
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
+from datetime import UTC, datetime
 from pathlib import Path
 from string import Formatter
-from typing import Any, Final, cast
+from typing import Any, Final
 
+import nextcord
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from gateway.commands.autoplay import AutoplayActions
-from gateway.commands.control import ControlActions
-from gateway.commands.equalizer import EqualizerActions
-from gateway.commands.lyrics import LyricsActions
-from gateway.commands.play import PlayActions, Suggestions
-from gateway.commands.queue import QueueActions
-from gateway.commands.settings import SettingsActions
-from gateway.discord.equalizer_cog import EqualizerCog
+import gateway.discord
 from gateway.discord.localized import command_messages
-from gateway.discord.lyrics_cog import LyricsCog
-from gateway.discord.playback_cog import PlaybackCog
-from gateway.discord.queue_cog import QueueCog
 from gateway.wording.language import CATALOGUES, DOMAIN, catalogue_path
 
 GATEWAY: Final = Path(__file__).resolve().parents[2] / "gateway"
 KEYWORDS: Final = {"tr": None, "trn": (1, 2), "mark": None}
-type MessageId = str | tuple[str, str]
+SOURCE_DATE: Final = datetime(2026, 12, 1, tzinfo=UTC)
+"""A fixed POT-Creation-Date: catalogues change only where messages do (no dates or line numbers to merge)."""
 
 
 def cogs() -> list[Any]:
-    """Every cog the gateway adds (their declarations do not need their collaborators)."""
-    none: Any = None
-    return [
-        PlaybackCog(
-            cast(PlayActions, none), cast(ControlActions, none), cast(Suggestions, none), cast(AutoplayActions, none)
-        ),
-        QueueCog(cast(QueueActions, none), cast(SettingsActions, none)),
-        EqualizerCog(cast(EqualizerActions, none)),
-        LyricsCog(cast(LyricsActions, none)),
-    ]
+    """Every cog of the gateway's Discord edge (each `ClientCog` defined in `gateway/discord/`), a new one included;
+    their declarations do not need their collaborators."""
+    found: list[Any] = []
+    for module_info in pkgutil.iter_modules(gateway.discord.__path__):
+        module = importlib.import_module(f"gateway.discord.{module_info.name}")
+        for _, cog in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cog, nextcord.ClientCog) and cog.__module__ == module.__name__:
+                parameters = list(inspect.signature(cog.__init__).parameters)[1:]
+                found.append(cog(*(None for _ in parameters)))
+    return found
 
 
 def commands() -> list[Any]:
@@ -60,7 +56,7 @@ def commands() -> list[Any]:
 
 def source() -> Catalog:
     """The English template: what every catalogue must translate."""
-    template = Catalog(domain=DOMAIN, fuzzy=False)
+    template = Catalog(domain=DOMAIN, fuzzy=False, creation_date=SOURCE_DATE)
     found = extract_from_dir(str(GATEWAY), [("**.py", "python")], keywords=KEYWORDS, strip_comment_tags=True)
     for filename, lineno, message, _comments, context in found:
         template.add(message, locations=[(f"gateway/{filename}", lineno)], context=context)
@@ -87,7 +83,7 @@ def write(discord_locale: str, catalog: Catalog) -> None:
     path = catalogue_path(discord_locale)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as target:
-        write_po(target, catalog, width=120, omit_header=False, ignore_obsolete=True, sort_output=True)
+        write_po(target, catalog, width=120, ignore_obsolete=True, include_lineno=False, sort_output=True)
 
 
 def update() -> None:
