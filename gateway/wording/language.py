@@ -41,6 +41,8 @@ ALSO_READ_AS: Final = {"es-419": "es-ES"}
 """Discord locales without a catalogue of their own whose command picker shows a close one (Latin American
 Spanish reads Spain's); replies map them by language anyway."""
 COMMAND_CONTEXT: Final = "command"
+MAX_LOCALE: Final = 16
+"""Discord's locale codes are at most 6 characters; anything much longer is not one."""
 """The gettext context of slash command names and option names (short words that would collide with replies)."""
 
 
@@ -70,17 +72,26 @@ def _compiled(discord_locale: str) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(binary)
 
 
+def language(discord_locale: object) -> Language:
+    """The language for a locale as Discord sends it (`de`, `pt-BR`, `es-419`, None); English when unknown.
+    Payload text is never a cache key: at most one Language per catalogue (and English) is ever built."""
+    return _loaded(_catalogue_locale(discord_locale))
+
+
 @functools.cache
-def language(discord_locale: str | None) -> Language:
-    """The language for a locale as Discord sends it (`de`, `pt-BR`, `es-419`, None); English when unknown."""
-    code = _catalogue_locale(discord_locale)
+def _loaded(code: str | None) -> Language:
     if code is None:
         return Language(ENGLISH, gettext.NullTranslations())
     return Language(code, _compiled(code))
 
 
-def _catalogue_locale(discord_locale: str | None) -> str | None:
-    if not isinstance(discord_locale, str):
+def loaded_languages() -> int:
+    """How many languages this process has built (at most one per catalogue, plus English)."""
+    return _loaded.cache_info().currsize
+
+
+def _catalogue_locale(discord_locale: object) -> str | None:
+    if not isinstance(discord_locale, str) or len(discord_locale) > MAX_LOCALE:
         return None
     if discord_locale in CATALOGUES:
         return discord_locale
@@ -96,7 +107,7 @@ def current() -> Language:
 
 
 @contextmanager
-def speaking(discord_locale: str | None) -> Iterator[Language]:
+def speaking(discord_locale: object) -> Iterator[Language]:
     """Words built inside (and in tasks started inside) are in this locale's language."""
     chosen = language(discord_locale)
     token = _current.set(chosen)

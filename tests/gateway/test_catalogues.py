@@ -13,7 +13,7 @@ import pytest
 from babel.messages.catalog import Catalog
 
 from gateway.discord.localized import localize
-from gateway.wording.language import CATALOGUES, ENGLISH, catalogue_path, language, speaking, tr, trn
+from gateway.wording.language import CATALOGUES, ENGLISH, catalogue_path, language, loaded_languages, speaking, tr, trn
 from tests.gateway.catalogues import commands, problems, read, source
 
 DISCORD_LOCALES = frozenset(
@@ -93,8 +93,11 @@ def test_a_locale_is_read_by_language_and_falls_back_to_english() -> None:
     assert language("de").discord_locale == "de"
     assert language("es-419").discord_locale == "es-ES"
     assert language("pt-PT").discord_locale == "pt-BR"
-    for unknown in ("ko", "en-GB", "", None, "xx-YY"):
+    for unknown in ("ko", "en-GB", "", None, "xx-YY", 7, ["de"], "de" * 100):
         assert language(unknown).discord_locale == ENGLISH
+    for index in range(1000):  # payload text is never a cache key
+        language(f"de-{index}")
+    assert loaded_languages() <= len(CATALOGUES) + 1
     with speaking("ko"):
         assert tr("Not paused.") == "Not paused."
     with speaking("de"):
