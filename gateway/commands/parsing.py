@@ -301,8 +301,10 @@ def _build_chain(presets: tuple[FilterPreset, ...], values: dict[str, float]) ->
     except ValidationError as exc:
         fields = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
         problems = [tr(_LIMITS[field]) for field in sorted(fields) if field in _LIMITS]
+        if not problems:
+            raise InvalidInputError(tr("Invalid filters.")) from None
         text = "; ".join(problems)
-        raise InvalidInputError(text[:1].upper() + text[1:] + "." if problems else tr("Invalid filters.")) from None
+        raise InvalidInputError(tr("{problems}.", problems=text[:1].upper() + text[1:])) from None
 
 
 def parse_equalizer_preset(raw: str) -> EqualizerPreset:

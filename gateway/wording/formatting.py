@@ -244,7 +244,7 @@ def _left_out(result: ResolveResult) -> str:
     count = sum(skip.count for skip in result.skipped)
     if not count:
         return ""
-    why = ", ".join(tr(failures.SKIP_WORDS[skip.kind], count=number(skip.count)) for skip in result.skipped)
+    why = tr(", ").join(tr(failures.SKIP_WORDS[skip.kind], count=number(skip.count)) for skip in result.skipped)
     return tr("; {count} could not be played: {why}.", count=number(count), why=why)
 
 
