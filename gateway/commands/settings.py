@@ -52,6 +52,8 @@ class SettingsChange:
     vote_skip_percent: int | None = None
     sponsorblock: str | None = None
     """SponsorBlock categories as the member typed them (`parse_sponsorblock`)."""
+    language: str | None = None
+    """"auto" or a Discord locale encore has words for (the option's choices, checked at the edge)."""
 
     def changes(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -64,6 +66,7 @@ class SettingsChange:
             "search_fallback": self.search_fallback,
             "voice_status": self.voice_status,
             "vote_skip_percent": self.vote_skip_percent,
+            "language": self.language,
         }
         if self.idle_timeout is not None:
             values["idle_timeout_s"] = parse_duration_ms(self.idle_timeout) // 1000

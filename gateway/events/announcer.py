@@ -4,9 +4,9 @@ The now-playing message goes to the guild's announce channel, else to the channe
 playback. Its id is kept in Redis, so after a restart the gateway keeps editing the same message. Events are read
 from the shared events stream from the newest entry at start; each gateway process handles its shards' guilds.
 
-Announcements are for the whole channel, so they are worded in the guild's language: its preferred locale as the
-gateway's cache knows it (the community language set in the server settings, what Discord sends interactions as
-`guild_locale`), English when unknown.
+Announcements are for the whole channel, so they are worded in the guild's language: the `language` setting, or
+with "auto" (the default) the guild's preferred locale as the gateway's cache knows it (the community language set
+in the server settings, what Discord sends interactions as `guild_locale`), English when unknown.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from shared.events import (
     TrackStarted,
     TrackSubstituted,
 )
-from shared.models import PlayerState
+from shared.models import AUTO_LANGUAGE, PlayerState
 
 _log: Final = logging.getLogger(__name__)
 RETRY_DELAY_S: Final = 1.0
@@ -121,8 +121,13 @@ class Announcer:
     async def handle(self, event: Event) -> None:
         if not self._shards.serves(event.guild_id):
             return
-        with speaking(self._guild_locale(event.guild_id)):
+        with speaking(await self._language(event.guild_id)):
             await self._announce(event)
+
+    async def _language(self, guild_id: int) -> str | None:
+        """The `language` setting, or the guild's own when it is "auto"."""
+        chosen = (await self._stores.settings.get(guild_id)).language
+        return self._guild_locale(guild_id) if chosen == AUTO_LANGUAGE else chosen
 
     async def _announce(self, event: Event) -> None:
         if self._voice_status is not None:
@@ -237,7 +242,7 @@ class Announcer:
                 self._playing.discard(guild_id)
                 continue
             queued = await self._stores.queue.length(guild_id)
-            with speaking(self._guild_locale(guild_id)):
+            with speaking(await self._language(guild_id)):
                 reply = formatting.now_playing(state, self._clock(), queued=queued)
             if not await self._sink.edit(ref.channel_id, ref.message_id, reply):
                 self._playing.discard(guild_id)

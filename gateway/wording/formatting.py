@@ -7,7 +7,7 @@ from typing import Final
 
 from gateway.wording import autoplay, equalizer, failures
 from gateway.wording.custom_ids import PlayerButton
-from gateway.wording.language import mark, number, tr, trn
+from gateway.wording.language import LANGUAGE_NAMES, mark, number, tr, trn
 from gateway.wording.reply import Button, ButtonStyle, Card, CardField, Reply
 from shared.events import (
     PlaybackFailure,
@@ -20,6 +20,7 @@ from shared.events import (
 from shared.failures import Problem, ProblemKind
 from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SearchStatus
 from shared.models import (
+    AUTO_LANGUAGE,
     FilterChain,
     FilterPreset,
     GuildSettings,
@@ -333,8 +334,17 @@ def settings_card(settings: GuildSettings) -> Reply:
             "SponsorBlock", ", ".join(c.value for c in settings.sponsorblock) if settings.sponsorblock else tr("off")
         ),
         CardField(tr("Autoplay"), _on_off(settings.autoplay) + " (`/autoplay`)"),
+        CardField(tr("Language of messages"), language_name(settings.language)),
     )
     return Reply(card=Card(title=tr("Settings"), fields=fields))
+
+
+AUTO_CHOICE: Final = mark("auto (the server's language)")
+"""The `language` setting's "auto", as `/settings set` offers it and the settings card shows it."""
+
+
+def language_name(code: str) -> str:
+    return tr(AUTO_CHOICE) if code == AUTO_LANGUAGE else LANGUAGE_NAMES.get(code, code)
 
 
 def _on_off(on: bool) -> str:

@@ -37,6 +37,15 @@ DOMAIN: Final = "encore"
 ENGLISH: Final = "en-US"
 CATALOGUES: Final = {"de": "de", "fr": "fr", "es-ES": "es_ES", "pt-BR": "pt_BR", "ja": "ja"}
 """Discord locale -> catalogue directory (gettext's spelling), for every language encore ships besides English."""
+LANGUAGE_NAMES: Final = {
+    ENGLISH: "English",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es-ES": "Español",
+    "pt-BR": "Português (Brasil)",
+    "ja": "日本語",
+}
+"""Every language encore speaks, by Discord locale, named in itself (as `/settings set language` offers them)."""
 ALSO_READ_AS: Final = {"es-419": "es-ES"}
 """Discord locales without a catalogue of their own whose command picker shows a close one (Latin American
 Spanish reads Spain's); replies map them by language anyway."""

@@ -133,6 +133,38 @@ async def test_announcements_follow_the_guilds_locale(
     await world.fake.wait_for_message(world.text, left, timeout=10)
 
 
+async def test_the_language_setting_overrides_the_guilds_for_announcements(
+    world: World, gateway: GatewayProcess, stores: Stores, redis: Redis, keys: Keys
+) -> None:
+    hans = await listener(world, "hans", "de")
+    state = await playing(world, stores)
+    assert state.now_playing is not None
+    assert "Sprache der Nachrichten: auto (die Sprache des Servers)" in await reply_text_sub(world, hans)
+    bad = await answer(world, "settings", world.admin, {"language": "klingon"}, subcommand="set")
+    assert bad[1].ephemeral and "`language`" in text_of(bad[1])
+    assert (await stores.settings.get(world.guild.id)).language == "auto"
+    _, saved = await answer(world, "settings", world.admin, {"language": "ja"}, subcommand="set")
+    assert "メッセージの言語: 日本語" not in text_of(saved) and "Language of messages: 日本語" in text_of(saved)
+    assert "Sprache der Nachrichten: 日本語" in await reply_text_sub(world, hans)
+    events = EventStore(redis, keys)
+    await events.publish(
+        TrackStarted(guild_id=world.guild.id, at_ms=1, text_channel_id=world.text.id, item=state.now_playing)
+    )
+    card = await world.fake.wait_for_message(world.text, lambda m: "▶ 再生中" in text_of(m), timeout=10)
+    assert component_labels(card)["encore:np:skip"] == "スキップ"
+    await answer(world, "settings", world.admin, {"language": "auto"}, subcommand="set")
+    await events.publish(PlayerLeft(guild_id=world.guild.id, at_ms=2, reason=LeaveReason.ASKED))
+    await world.fake.wait_for_message(
+        world.text, lambda m: m.id == card.id and "Left the voice channel (asked to leave)." in text_of(m), timeout=10
+    )
+
+
+async def reply_text_sub(world: World, member: Member) -> str:
+    """`/settings show` as `member` reads it (the setting is stored: another member reads it in their language)."""
+    _, reply = await answer(world, "settings", member, subcommand="show")
+    return text_of(reply)
+
+
 async def test_registered_commands_carry_their_localisations(world: World, gateway: GatewayProcess) -> None:
     commands = {command["name"]: command for command in registered(world)}
     play = commands["play"]
