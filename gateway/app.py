@@ -26,6 +26,7 @@ from gateway.discord.client import EncoreClient, build_client, on_guild_availabl
 from gateway.discord.components import ComponentRouter
 from gateway.discord.equalizer_cog import EqualizerCog
 from gateway.discord.listeners import ListenerWatch
+from gateway.discord.localized import guild_locale, localize
 from gateway.discord.lyrics_cog import LyricsCog
 from gateway.discord.messages import DiscordMessages
 from gateway.discord.playback_cog import PlaybackCog
@@ -114,6 +115,7 @@ class GatewayApp:
         playlists = PlaylistActions(gateway, gate, stores.playlists, stores.queue, play, jobs, now_ms)
         transfer = TransferActions(gateway, playlists, stores.playlists, stores.queue, jobs)
         client.add_cog(PlaylistCog(playlists, transfer))
+        localize(client.get_all_application_commands())
         forwarder = VoiceForwarder(stores.voice, stores.commands, lambda: client.user.id if client.user else 0, now_ms)
         voice = DiscordVoiceControl(client, forwarder)
         status = VoiceStatus(stores.settings, stores.players, DiscordVoiceStatus(client), self._background)
@@ -123,7 +125,9 @@ class GatewayApp:
             listeners=ListenerWatch(stores.commands, shards),
             voice_requests=VoiceRequests(requests, stores.cursors, stores.leases, shards, now_ms, voice, status),
             rejoiner=Rejoiner(stores.active, stores.players, shards, voice),
-            announcer=Announcer(stores, streams.events, shards, now_ms, DiscordMessages(client), status),
+            announcer=Announcer(
+                stores, streams.events, shards, now_ms, DiscordMessages(client), status, guild_locale(client)
+            ),
             voice_status=status,
         )
 

@@ -178,8 +178,8 @@ class FakeDiscord:
 
     # shorthands for the parts' most used calls (the parts hold the whole API and its documentation)
 
-    async def create_guild(self, name: str = "guild") -> Guild:
-        return await self.world.create_guild(name)
+    async def create_guild(self, name: str = "guild", *, preferred_locale: str = "en-US") -> Guild:
+        return await self.world.create_guild(name, preferred_locale=preferred_locale)
 
     async def create_text_channel(self, guild: Guild, name: str = "general", parent: Channel | None = None) -> Channel:
         return await self.world.create_text_channel(guild, name, parent)
@@ -187,8 +187,10 @@ class FakeDiscord:
     async def create_voice_channel(self, guild: Guild, name: str = "voice", parent: Channel | None = None) -> Channel:
         return await self.world.create_voice_channel(guild, name, parent)
 
-    async def create_member(self, guild: Guild, name: str, roles: Iterable[Role] = ()) -> Member:
-        return await self.world.create_member(guild, name, roles)
+    async def create_member(
+        self, guild: Guild, name: str, roles: Iterable[Role] = (), *, locale: str = "en-US"
+    ) -> Member:
+        return await self.world.create_member(guild, name, roles, locale=locale)
 
     async def join_voice(self, member: Member, channel: Channel, *, self_deaf: bool = False) -> None:
         await self.world.join_voice(member, channel, self_deaf=self_deaf)

@@ -289,6 +289,9 @@ class SkipSegment(WireModel):
     end_ms: int = Field(ge=0, le=MAX_DURATION_MS)
 
 
+AUTO_LANGUAGE: Final = "auto"
+
+
 class GuildSettings(WireModel):
     """Per-guild configuration set with `/settings`."""
 
@@ -314,6 +317,9 @@ class GuildSettings(WireModel):
     operator's order. Names the operator no longer offers are ignored when searching."""
     autoplay: bool = False
     """Radio: when the queue runs out, the owner queues tracks related to the last ones (set with `/autoplay`)."""
+    language: str = Field(default=AUTO_LANGUAGE, max_length=6, pattern=r"^(auto|[a-z]{2}(-[A-Z0-9]{2,3})?)$")
+    """The language of what encore posts into the channel (the now-playing card, notices): "auto" is the server's
+    own (its preferred locale in Discord), else a Discord locale code; replies follow each member's locale."""
 
     @property
     def max_items_per_user(self) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from gateway.commands.invocation import Invocation
 from gateway.commands.permissions import Access, VoiceSituation, check
 from gateway.stores.rate import RateLimitStore
+from gateway.wording.language import tr
 from shared.errors import InvalidInputError, RateLimitedError
 from shared.models import GuildSettings, PlayerState
 from shared.player_store import PlayerStore
@@ -39,7 +40,7 @@ class Gate:
         decision = await self._rate.hit(invocation.guild_id, invocation.actor.user_id)
         if not decision.allowed:
             seconds = max(1, math.ceil(decision.retry_after_ms / 1000))
-            raise RateLimitedError(f"You're going a bit fast — try again in {seconds} s.")
+            raise RateLimitedError(tr("You're going a bit fast — try again in {seconds} s.", seconds=seconds))
 
     async def admit(self, invocation: Invocation, access: Access, what: str) -> Admission:
         """Count the command against the member's rate, load what the rules need, apply them."""
@@ -54,4 +55,4 @@ class Gate:
 
 def require_playing(state: PlayerState) -> None:
     if state.now_playing is None:
-        raise InvalidInputError("Nothing is playing right now.")
+        raise InvalidInputError(tr("Nothing is playing right now."))

@@ -19,6 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
 from gateway.commands.invocation import Responder
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Reply
 from shared.errors import CorruptDataError, TemporarilyUnavailableError, UserFacingError
 from shared.observability import InteractionOutcome
@@ -27,9 +28,12 @@ _log: Final = logging.getLogger(__name__)
 ACK_BUDGET_S: Final = 2.3
 """Discord drops interactions not answered within 3 s of their creation; keep a margin for the HTTP call."""
 MIN_BUDGET_S: Final = 0.3
-UNAVAILABLE: Final = TemporarilyUnavailableError().message
-APOLOGY: Final = "Something went wrong on my side. Please try again."
-CORRUPT: Final = "Some stored data for this server is damaged; the bot's operators can see the details in the logs."
+UNAVAILABLE: Final = mark("encore is temporarily unavailable, please try again in a moment.")
+"""TemporarilyUnavailableError's own message, in words a catalogue can hold."""
+APOLOGY: Final = mark("Something went wrong on my side. Please try again.")
+CORRUPT: Final = mark(
+    "Some stored data for this server is damaged; the bot's operators can see the details in the logs."
+)
 
 
 class Acknowledger(Responder, Protocol):
@@ -63,18 +67,18 @@ async def outcome_of(
     try:
         return await handler(ack), "ok"
     except TemporarilyUnavailableError as exc:
-        return Reply.error(exc.message), "error"
+        return Reply.error(tr(exc.message)), "error"
     except UserFacingError as exc:
         return Reply.error(exc.message), "refused"
     except (RedisConnectionError, RedisTimeoutError, WatchError) as exc:
         _log.warning("%s: Redis unavailable (%s)", what, type(exc).__name__, extra={"guild_id": guild_id})
-        return Reply.error(UNAVAILABLE), "error"
+        return Reply.error(tr(UNAVAILABLE)), "error"
     except CorruptDataError as exc:
         _log.error("%s: %s", what, exc, extra={"guild_id": guild_id})
-        return Reply.error(CORRUPT), "error"
+        return Reply.error(tr(CORRUPT)), "error"
     except Exception:  # noqa: BLE001 - the outermost layer of one interaction: log it, apologise, stay up
         _log.error("%s failed", what, exc_info=True, extra={"guild_id": guild_id})
-        return Reply.error(APOLOGY), "error"
+        return Reply.error(tr(APOLOGY)), "error"
 
 
 async def run_interaction(
@@ -85,7 +89,7 @@ async def run_interaction(
     task = asyncio.create_task(work, name=f"interaction:{what}")
     budget = max(MIN_BUDGET_S, ACK_BUDGET_S - max(0.0, age_s))
     done, _ = await asyncio.wait({task}, timeout=budget)
-    if not done and await ack.answer_if_unacknowledged(Reply.error(UNAVAILABLE)):
+    if not done and await ack.answer_if_unacknowledged(Reply.error(tr(UNAVAILABLE))):
         _log.warning("%s: no answer within %.1f s; answered 'unavailable'", what, budget, extra={"guild_id": guild_id})
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -8,6 +8,7 @@ from gateway.commands.admission import Gate
 from gateway.commands.invocation import Invocation
 from gateway.commands.permissions import Access
 from gateway.wording import autoplay as words
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.queue_store import QueueStore
@@ -17,7 +18,7 @@ from shared.settings_store import SettingsStore
 def parse_mode(raw: str) -> bool:
     mode = raw.strip().lower()
     if mode not in words.MODES:
-        raise InvalidInputError(words.BAD_MODE)
+        raise InvalidInputError(tr(words.BAD_MODE))
     return mode == "on"
 
 
@@ -31,7 +32,7 @@ class AutoplayActions:
 
     async def switch(self, invocation: Invocation, raw_mode: str) -> Reply:
         on = parse_mode(raw_mode)
-        await self._gate.admit(invocation, Access.CONTROL, "Changing autoplay")
+        await self._gate.admit(invocation, Access.CONTROL, mark("Changing autoplay"))
         await self._settings.update(invocation.guild_id, autoplay=on)
         removed = 0 if on else await self._queue.remove_radio(invocation.guild_id)
         return Reply(content=words.switched(on, removed))

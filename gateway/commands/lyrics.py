@@ -17,6 +17,7 @@ from gateway.commands.parsing import parse_lyrics_query, parse_page
 from gateway.commands.permissions import Access
 from gateway.stores.jobs import Jobs
 from gateway.wording import lyrics
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.lyrics import LyricsRequest, LyricsStatus
@@ -37,13 +38,13 @@ class LyricsActions:
         if not live:
             return await self.show(invocation, raw_query, raw_page, out)
         if raw_query is not None or raw_page is not None:
-            raise InvalidInputError(lyrics.QUERY_AND_LIVE)
+            raise InvalidInputError(tr(lyrics.QUERY_AND_LIVE))
         return await self.live(invocation, out)
 
     async def show(self, invocation: Invocation, raw_query: str | None, raw_page: int | None, out: Responder) -> Reply:
         query = parse_lyrics_query(raw_query)
         page_index = parse_page(raw_page)
-        admission = await self._gate.admit(invocation, Access.READ, "Viewing lyrics")
+        admission = await self._gate.admit(invocation, Access.READ, mark("Viewing lyrics"))
         if query is not None:
             request, what = LyricsRequest(query=query), lyrics.quoted(query)
         elif (item := admission.state.now_playing) is not None:
@@ -51,32 +52,32 @@ class LyricsActions:
             request = LyricsRequest(title=track.title, artist=track.artist, duration_ms=track.duration_ms)
             what = lyrics.subject(track.title, track.artist)
         else:
-            raise InvalidInputError(lyrics.NOTHING_PLAYING)
+            raise InvalidInputError(tr(lyrics.NOTHING_PLAYING))
         await out.defer()
         result = await self._jobs.lyrics(request, uuid.uuid4().hex, self._settings.resolve_wait_s)
         if result is None:
-            return Reply.error(lyrics.TOO_SLOW)
+            return Reply.error(tr(lyrics.TOO_SLOW))
         return lyrics.lyrics_reply(result, page_index, what)
 
     async def live(self, invocation: Invocation, out: Responder) -> Reply:
         """Follow the track playing through its synced lyrics (gateway/commands/lyrics_live.py)."""
-        admission = await self._gate.admit(invocation, Access.READ, "Viewing lyrics")
+        admission = await self._gate.admit(invocation, Access.READ, mark("Viewing lyrics"))
         item = admission.state.now_playing
         if item is None:
-            raise InvalidInputError(lyrics.NOTHING_PLAYING_LIVE)
+            raise InvalidInputError(tr(lyrics.NOTHING_PLAYING_LIVE))
         track = item.track
         await out.defer()
         request = LyricsRequest(title=track.title, artist=track.artist, duration_ms=track.duration_ms)
         result = await self._jobs.lyrics(request, uuid.uuid4().hex, self._settings.resolve_wait_s)
         if result is None:
-            return Reply.error(lyrics.TOO_SLOW)
+            return Reply.error(tr(lyrics.TOO_SLOW))
         found = result.lyrics
         if result.status is not LyricsStatus.FOUND or found is None:
             return lyrics.lyrics_reply(result, 0, lyrics.subject(track.title, track.artist))
         if not found.synced:
-            return Reply.error(lyrics.NOT_SYNCED)
+            return Reply.error(tr(lyrics.NOT_SYNCED))
         shown = await self._live.first(invocation.guild_id, item.uid, found)
         if shown is None:
-            return Reply.error(lyrics.TRACK_CHANGED)
+            return Reply.error(tr(lyrics.TRACK_CHANGED))
         self._live.follow(invocation.guild_id, item.uid, found, shown, out)
         return shown

@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, Protocol
 
+from gateway.wording.language import command_word, mark, number, tr
 from shared.errors import InvalidInputError
 
 SUB_COMMAND: Final = 1
@@ -39,7 +40,14 @@ MAX_SAFE_INTEGER: Final = 2**53 - 1
 """Discord's documented integer option range is ±(2^53 - 1)."""
 MAX_STRING: Final = 6000
 MAX_SNOWFLAKE: Final = 2**64 - 1
-_CHANNEL_WORDS: Final = {0: "text", 2: "voice", 4: "category", 5: "announcement", 13: "stage", 15: "forum"}
+_CHANNEL_WORDS: Final = {
+    0: mark("text"),
+    2: mark("voice"),
+    4: mark("category"),
+    5: mark("announcement"),
+    13: mark("stage"),
+    15: mark("forum"),
+}
 
 type JSON = Mapping[str, Any]
 
@@ -55,8 +63,9 @@ class GuildLookup(Protocol):
 
 
 def _name(value: object) -> str:
-    """An option or command name for a message: declared names only, so never user text."""
-    return str(value)
+    """An option or command name for a message, as the member's command picker shows it: declared names only, so
+    never user text."""
+    return command_word(str(value))
 
 
 class CommandSchemas:
@@ -78,11 +87,11 @@ class CommandSchemas:
         For autocomplete the focused option may hold any partial text (Discord sends what is typed so far).
         """
         if not isinstance(data, Mapping):
-            raise InvalidInputError("This interaction carries no command.")
+            raise InvalidInputError(tr("This interaction carries no command."))
         command_id, name = data.get("id"), data.get("name")
         declared = self._commands.get(name) if isinstance(name, str) else None
         if declared is None or data.get("type", CHAT_INPUT) != CHAT_INPUT or not _snowflake(command_id):
-            raise InvalidInputError("I don't know that command (any more); try again in a moment.")
+            raise InvalidInputError(tr("I don't know that command (any more); try again in a moment."))
         _check_level(declared, data.get("options"), _Where(guild, _attachment_ids(data)), autocomplete)
 
 
@@ -118,11 +127,13 @@ def _check_level(declared: JSON, given: object, guild: _Where, autocomplete: boo
     nested = [d for d in declared_options if d.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP)]
     if nested:
         if len(options) != 1:
-            raise InvalidInputError("Pick one of: " + ", ".join(f"`{_name(d['name'])}`" for d in nested) + ".")
+            raise InvalidInputError(
+                tr("Pick one of: {names}.", names=", ".join(f"`{_name(d['name'])}`" for d in nested))
+            )
         chosen = options[0]
         match = next((d for d in nested if d["name"] == chosen.get("name")), None)
         if match is None or chosen.get("type") != match.get("type") or "value" in chosen:
-            raise InvalidInputError("That subcommand does not exist.")
+            raise InvalidInputError(tr("That subcommand does not exist."))
         _check_level(match, chosen.get("options"), guild, autocomplete)
         return
     _check_leaves(declared_options, options, guild, autocomplete)
@@ -132,7 +143,7 @@ def _option_list(given: object) -> list[JSON]:
     if given is None:
         return []
     if not isinstance(given, list) or not all(isinstance(option, Mapping) for option in given):
-        raise InvalidInputError("The options of this command are malformed.")
+        raise InvalidInputError(tr("The options of this command are malformed."))
     return given
 
 
@@ -143,23 +154,23 @@ def _check_leaves(declared: list[JSON], options: list[JSON], guild: _Where, auto
         name = option.get("name")
         spec = by_name.get(name) if isinstance(name, str) else None
         if spec is None or name in seen:
-            raise InvalidInputError("This command got an option it does not have; try again in a moment.")
+            raise InvalidInputError(tr("This command got an option it does not have; try again in a moment."))
         assert isinstance(name, str)
         seen.add(name)
         if option.get("type") != spec.get("type") or "value" not in option:
-            raise InvalidInputError(f"`{_name(name)}` {_expected(spec)}.")
+            raise InvalidInputError(_expected(spec))
         if autocomplete and option.get("focused") is True:
             _check_typing(spec, option["value"])
         else:
             check_value(spec, option["value"], guild.guild, guild.attachments)
     missing = [str(d["name"]) for d in declared if d.get("required") and str(d["name"]) not in seen]
     if missing and not autocomplete:
-        raise InvalidInputError(f"`{_name(missing[0])}` is required.")
+        raise InvalidInputError(tr("`{option}` is required.", option=_name(missing[0])))
 
 
 def _check_typing(spec: JSON, value: object) -> None:
     if not isinstance(value, str) or len(value) > MAX_STRING:
-        raise InvalidInputError(f"`{_name(spec['name'])}` must be text.")
+        raise InvalidInputError(tr("`{option}` must be text.", option=_name(spec["name"])))
 
 
 def check_value(spec: JSON, value: object, guild: GuildLookup, attachments: frozenset[str] = frozenset()) -> None:
@@ -185,7 +196,7 @@ def check_value(spec: JSON, value: object, guild: GuildLookup, attachments: froz
     elif kind == ATTACHMENT:
         valid = isinstance(value, str) and value in attachments
     if not valid:
-        raise InvalidInputError(f"`{_name(spec['name'])}` {_expected(spec)}.")
+        raise InvalidInputError(_expected(spec))
 
 
 def _valid_string(spec: JSON, value: object) -> bool:
@@ -234,26 +245,37 @@ def _snowflake(value: object) -> bool:
 
 
 _SIMPLE: Final = {
-    BOOLEAN: "must be true or false",
-    ROLE: "must be a role of this server",
-    USER: "must be a member of this server",
-    MENTIONABLE: "must be a member or role of this server",
-    ATTACHMENT: "must be a file you attach",
+    BOOLEAN: mark("`{option}` must be true or false."),
+    ROLE: mark("`{option}` must be a role of this server."),
+    USER: mark("`{option}` must be a member of this server."),
+    MENTIONABLE: mark("`{option}` must be a member or role of this server."),
+    ATTACHMENT: mark("`{option}` must be a file you attach."),
 }
+_NOT_VALID: Final = mark("`{option}` is not valid.")
 
 
 def _expected(spec: JSON) -> str:
-    """What the option takes, as the member should read it."""
-    kind = spec.get("type")
+    """What the option takes, as the member should read it: a sentence naming the option."""
+    kind, option = spec.get("type"), _name(spec["name"])
     choices = spec.get("choices")
     if choices and kind in (STRING, INTEGER, NUMBER):
-        return "must be one of: " + ", ".join(str(choice["value"]) for choice in choices)
+        listed = ", ".join(str(choice["value"]) for choice in choices)
+        return tr("`{option}` must be one of: {choices}.", option=option, choices=listed)
     if kind == STRING:
-        return f"must be text of at most {int(spec.get('max_length') or MAX_STRING):,} characters"
+        limit = number(int(spec.get("max_length") or MAX_STRING))
+        return tr("`{option}` must be text of at most {limit} characters.", option=option, limit=limit)
     if kind in (INTEGER, NUMBER):
-        low, high = _bounds(spec)
-        return f"must be {'a whole number' if kind == INTEGER else 'a number'} from {_plain(low)} to {_plain(high)}"
+        low, high = (_plain(bound) for bound in _bounds(spec))
+        if kind == INTEGER:
+            return tr("`{option}` must be a whole number from {low} to {high}.", option=option, low=low, high=high)
+        return tr("`{option}` must be a number from {low} to {high}.", option=option, low=low, high=high)
     if kind == CHANNEL:
-        words = " or ".join(_CHANNEL_WORDS.get(t, "other") for t in spec.get("channel_types") or [])
-        return f"must be a {words} channel of this server" if words else "must be a channel of this server"
-    return _SIMPLE.get(kind, "is not valid") if isinstance(kind, int) else "is not valid"
+        return _expected_channel(option, spec.get("channel_types") or [])
+    return tr(_SIMPLE.get(kind, _NOT_VALID) if isinstance(kind, int) else _NOT_VALID, option=option)
+
+
+def _expected_channel(option: str, types: list[int]) -> str:
+    kinds = tr(" or ").join(tr(_CHANNEL_WORDS.get(kind, mark("other"))) for kind in types)
+    if kinds:
+        return tr("`{option}` must be a {kinds} channel of this server.", option=option, kinds=kinds)
+    return tr("`{option}` must be a channel of this server.", option=option)

@@ -11,6 +11,7 @@ from typing import Final
 
 from pydantic import ValidationError
 
+from gateway.wording.language import command_word, mark, number, tr
 from shared.commands import MAX_SEEK_MS, MAX_SKIP
 from shared.errors import InvalidInputError
 from shared.jobs import MAX_QUERY_LENGTH
@@ -53,10 +54,18 @@ def parse_query(raw: str) -> str:
     """A `/play` or `/search` query: trimmed, not empty, not longer than the resolver accepts."""
     query = " ".join(raw.split())
     if not query:
-        raise InvalidInputError("Tell me what to play: a link or some search words.")
+        raise InvalidInputError(tr("Tell me what to play: a link or some search words."))
     if len(query) > MAX_QUERY_LENGTH:
-        raise InvalidInputError(f"That query is too long ({len(query)} characters; the limit is {MAX_QUERY_LENGTH}).")
+        raise InvalidInputError(_too_long(query, MAX_QUERY_LENGTH))
     return query
+
+
+def _too_long(query: str, limit: int) -> str:
+    return tr(
+        "That query is too long ({length} characters; the limit is {limit}).",
+        length=number(len(query)),
+        limit=number(limit),
+    )
 
 
 def parse_lyrics_query(raw: str | None) -> str | None:
@@ -66,11 +75,13 @@ def parse_lyrics_query(raw: str | None) -> str | None:
         return None
     query = " ".join(raw.split())
     if not query:
-        raise InvalidInputError("Tell me which song: its title, and the artist if you like.")
+        raise InvalidInputError(tr("Tell me which song: its title, and the artist if you like."))
     if len(query) > MAX_LYRICS_QUERY:
-        raise InvalidInputError(f"That query is too long ({len(query)} characters; the limit is {MAX_LYRICS_QUERY}).")
+        raise InvalidInputError(_too_long(query, MAX_LYRICS_QUERY))
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in query):
-        raise InvalidInputError("That query contains characters that are not allowed (control or format characters).")
+        raise InvalidInputError(
+            tr("That query contains characters that are not allowed (control or format characters).")
+        )
     return query
 
 
@@ -80,14 +91,14 @@ def parse_when(raw: str | None) -> InsertPosition:
     try:
         return InsertPosition(raw.strip().lower())
     except ValueError:
-        raise InvalidInputError("`when` must be one of: end, next, now.") from None
+        raise InvalidInputError(tr("`when` must be one of: end, next, now.")) from None
 
 
 def parse_loop(raw: str) -> LoopMode:
     try:
         return LoopMode(raw.strip().lower())
     except ValueError:
-        raise InvalidInputError("Loop mode must be one of: off, track, queue.") from None
+        raise InvalidInputError(tr("Loop mode must be one of: off, track, queue.")) from None
 
 
 def shown(raw: str, limit: int = _SHOWN) -> str:
@@ -103,7 +114,7 @@ def echo(raw: str) -> str:
     text = _printable(raw)
     if len(text) <= ECHO_LENGTH:
         return f"`{text}`"
-    return f"`{text[: ECHO_LENGTH - 1]}…` ({len(text):,} characters)"
+    return tr("`{start}…` ({length} characters)", start=text[: ECHO_LENGTH - 1], length=number(len(text)))
 
 
 def _printable(raw: str) -> str:
@@ -119,7 +130,9 @@ def parse_sponsorblock(spec: str) -> tuple[SponsorCategory, ...]:
     """`sponsor, intro` -> those categories in SponsorBlock's order; `all`; `off` or `none` -> none (off)."""
     tokens = [token.replace("-", "_") for token in re.split(r"[,\s]+", spec.strip().lower()) if token]
     if not tokens:
-        raise InvalidInputError(f"Name SponsorBlock categories ({', '.join(SPONSOR_NAMES)}), `all` or `off`.")
+        raise InvalidInputError(
+            tr("Name SponsorBlock categories ({known}), `all` or `off`.", known=", ".join(SPONSOR_NAMES))
+        )
     if len(tokens) == 1 and tokens[0] in _SPONSOR_OFF:
         return ()
     if len(tokens) == 1 and tokens[0] == "all":
@@ -129,7 +142,11 @@ def parse_sponsorblock(spec: str) -> tuple[SponsorCategory, ...]:
         name = _SPONSOR_ALIASES.get(token, token)
         if name not in SPONSOR_NAMES:
             raise InvalidInputError(
-                f"`{shown(token)}` is not a SponsorBlock category. Known: {', '.join(SPONSOR_NAMES)}."
+                tr(
+                    "`{name}` is not a SponsorBlock category. Known: {known}.",
+                    name=shown(token),
+                    known=", ".join(SPONSOR_NAMES),
+                )
             )
         chosen.add(SponsorCategory(name))
     return tuple(category for category in SponsorCategory if category in chosen)
@@ -166,20 +183,26 @@ def parse_duration_ms(raw: str, shown_as: str | None = None) -> int:
     quoted = echo(raw if shown_as is None else shown_as)
     if len(text) > MAX_TIME_TEXT:
         raise InvalidInputError(
-            f"{quoted} is too long for a time: use 83, 1:23, 1:02:03, +15 or -10 (at most {MAX_TIME_TEXT})."
+            tr(
+                "{quoted} is too long for a time: use 83, 1:23, 1:02:03, +15 or -10 (at most {limit}).",
+                quoted=quoted,
+                limit=MAX_TIME_TEXT,
+            )
         )
     clock = _CLOCK.fullmatch(text)
     if clock is not None:
         hours, minutes, seconds, fraction = clock.groups()
         if int(seconds) >= 60 or (hours is not None and int(minutes) >= 60):
-            raise InvalidInputError(f"{quoted} is not a valid time: use 83, 1:23 or 1:02:03.")
+            raise InvalidInputError(tr("{quoted} is not a valid time: use 83, 1:23 or 1:02:03.", quoted=quoted))
         total = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
         return total * 1000 + int((fraction or "0").ljust(3, "0"))
     units = _UNITS.fullmatch(text)
     if text and units is not None and any(units.groups()):
         hours, minutes, seconds = units.groups()
         return round((int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)) * 1000)
-    raise InvalidInputError(f"{quoted} is not a time I understand: use 83, 1:23, 1:02:03, +15 or -10.")
+    raise InvalidInputError(
+        tr("{quoted} is not a time I understand: use 83, 1:23, 1:02:03, +15 or -10.", quoted=quoted)
+    )
 
 
 def parse_seek(raw: str) -> SeekTarget:
@@ -190,10 +213,10 @@ def parse_seek(raw: str) -> SeekTarget:
         sign = 1 if text[0] == "+" else -1
         text = text[1:]
     if not text:
-        raise InvalidInputError("Give a position such as 1:23, 83, +15 or -10.")
+        raise InvalidInputError(tr("Give a position such as 1:23, 83, +15 or -10."))
     milliseconds = parse_duration_ms(text, shown_as=raw)
     if milliseconds > MAX_SEEK_MS:
-        raise InvalidInputError("That position is beyond 24 hours.")
+        raise InvalidInputError(tr("That position is beyond 24 hours."))
     if sign:
         return SeekTarget(sign * milliseconds, relative=True)
     return SeekTarget(milliseconds, relative=False)
@@ -201,21 +224,23 @@ def parse_seek(raw: str) -> SeekTarget:
 
 def parse_volume(value: int) -> int:
     if not 0 <= value <= MAX_VOLUME:
-        raise InvalidInputError(f"Volume must be between 0 and {MAX_VOLUME} (100 is normal).")
+        raise InvalidInputError(tr("Volume must be between 0 and {limit} (100 is normal).", limit=MAX_VOLUME))
     return value
 
 
 def parse_skip_count(value: int | None) -> int:
     count = 1 if value is None else value
     if not 1 <= count <= MAX_SKIP:
-        raise InvalidInputError(f"You can skip between 1 and {MAX_SKIP} tracks.")
+        raise InvalidInputError(tr("You can skip between 1 and {limit} tracks.", limit=MAX_SKIP))
     return count
 
 
 def parse_position(value: int, *, name: str = "position") -> int:
-    """A 1-based queue position as users see it -> the 0-based index the store takes."""
+    """A 1-based queue position as users see it -> the 0-based index the store takes (`name`: the option's)."""
     if value < 1:
-        raise InvalidInputError(f"The {name} must be 1 or more (the first queued track is 1).")
+        raise InvalidInputError(
+            tr("`{name}` must be 1 or more (the first queued track is 1).", name=command_word(name))
+        )
     return value - 1
 
 
@@ -224,7 +249,7 @@ def parse_page(value: int | None) -> int:
     if value is None:
         return 0
     if value < 1:
-        raise InvalidInputError("Pages start at 1.")
+        raise InvalidInputError(tr("Pages start at 1."))
     return value - 1
 
 
@@ -232,7 +257,7 @@ def parse_filters(spec: str) -> FilterChain:
     """`nightcore, bassboost=12, speed=1.1x` -> a FilterChain; presets keep their order, each at most once."""
     tokens = [token for token in re.split(r"[,\s]+", spec.strip().lower()) if token]
     if not tokens:
-        raise InvalidInputError(f"Name at least one filter: {', '.join(FILTER_NAMES)}.")
+        raise InvalidInputError(tr("Name at least one filter: {known}.", known=", ".join(FILTER_NAMES)))
     presets: list[FilterPreset] = []
     values: dict[str, float] = {}
     for token in tokens:
@@ -242,11 +267,11 @@ def parse_filters(spec: str) -> FilterChain:
             continue
         preset = FilterPreset(name)
         if preset in presets:
-            raise InvalidInputError(f"`{name}` is listed twice.")
+            raise InvalidInputError(tr("`{name}` is listed twice.", name=name))
         presets.append(preset)
         parameter = _PRESET_PARAMETER.get(preset)
         if value is not None and parameter is None:
-            raise InvalidInputError(f"`{name}` takes no value.")
+            raise InvalidInputError(tr("`{name}` takes no value.", name=name))
         if value is not None and parameter is not None:
             values[parameter] = value
     return _build_chain(tuple(presets), values)
@@ -255,39 +280,43 @@ def parse_filters(spec: str) -> FilterChain:
 def _filter_token(token: str) -> tuple[str, float | None]:
     match = _FILTER_TOKEN.match(token)
     if match is None:
-        raise InvalidInputError(f"`{shown(token)}` is not a filter. Known: {', '.join(FILTER_NAMES)}.")
+        raise InvalidInputError(_not_a_filter(token))
     name, raw_value, unit = match.groups()
     name = _ALIASES.get(name, name)
     if name not in FILTER_NAMES:
-        raise InvalidInputError(f"`{shown(name)}` is not a filter. Known: {', '.join(FILTER_NAMES)}.")
+        raise InvalidInputError(_not_a_filter(name))
     if raw_value is None:
         return name, None
     try:
         value = float(raw_value)
     except ValueError:
-        raise InvalidInputError(f"`{shown(raw_value)}` is not a number.") from None
+        raise InvalidInputError(tr("`{value}` is not a number.", value=shown(raw_value))) from None
     if not math.isfinite(value):
-        raise InvalidInputError(f"`{shown(raw_value)}` is not a number.")
+        raise InvalidInputError(tr("`{value}` is not a number.", value=shown(raw_value)))
     return name, value / 100 if unit == "%" else value
+
+
+def _not_a_filter(name: str) -> str:
+    return tr("`{name}` is not a filter. Known: {known}.", name=shown(name), known=", ".join(FILTER_NAMES))
 
 
 def _required(name: str, value: float | None) -> float:
     if value is None:
-        raise InvalidInputError(f"`{name}` needs a value, e.g. `{name}=1.25`.")
+        raise InvalidInputError(tr("`{name}` needs a value, e.g. `{name}=1.25`.", name=name))
     return value
 
 
 def _set_once(values: dict[str, float], name: str, value: float) -> None:
     if name in values:
-        raise InvalidInputError(f"`{name}` is listed twice.")
+        raise InvalidInputError(tr("`{name}` is listed twice.", name=name))
     values[name] = value
 
 
 _LIMITS: Final = {
-    "speed": "speed must be between 0.5 and 2",
-    "pitch": "pitch must be between 0.5 and 2",
-    "bass_gain_db": "bassboost gain must be between 0 and 20 dB",
-    "rotation_hz": "8d rotation must be between 0.01 and 5 Hz",
+    "speed": mark("speed must be between 0.5 and 2"),
+    "pitch": mark("pitch must be between 0.5 and 2"),
+    "bass_gain_db": mark("bassboost gain must be between 0 and 20 dB"),
+    "rotation_hz": mark("8d rotation must be between 0.01 and 5 Hz"),
 }
 
 
@@ -296,9 +325,11 @@ def _build_chain(presets: tuple[FilterPreset, ...], values: dict[str, float]) ->
         return FilterChain.model_validate({"presets": presets, **values})
     except ValidationError as exc:
         fields = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-        problems = [_LIMITS[field] for field in sorted(fields) if field in _LIMITS]
+        problems = [tr(_LIMITS[field]) for field in sorted(fields) if field in _LIMITS]
+        if not problems:
+            raise InvalidInputError(tr("Invalid filters.")) from None
         text = "; ".join(problems)
-        raise InvalidInputError(text[:1].upper() + text[1:] + "." if problems else "Invalid filters.") from None
+        raise InvalidInputError(tr("{problems}.", problems=text[:1].upper() + text[1:])) from None
 
 
 def parse_equalizer_preset(raw: str) -> EqualizerPreset:
@@ -306,13 +337,17 @@ def parse_equalizer_preset(raw: str) -> EqualizerPreset:
         return EqualizerPreset(raw.strip().lower())
     except ValueError:
         known = ", ".join(preset.value for preset in EqualizerPreset)
-        raise InvalidInputError(f"`{shown(raw)}` is not an equalizer preset. Known: {known}.") from None
+        raise InvalidInputError(
+            tr("`{name}` is not an equalizer preset. Known: {known}.", name=shown(raw), known=known)
+        ) from None
 
 
 def parse_equalizer_band(hz: int, gain_db: float) -> tuple[int, float]:
     """A band in Hz (one of `EQ_BANDS_HZ`) and a gain in dB (−12 to +12, kept to 0.1 dB)."""
     if hz not in EQ_BANDS_HZ:
-        raise InvalidInputError(f"{hz} Hz is not a band. Bands: {', '.join(map(str, EQ_BANDS_HZ))} Hz.")
+        raise InvalidInputError(
+            tr("{hz} Hz is not a band. Bands: {bands} Hz.", hz=hz, bands=", ".join(map(str, EQ_BANDS_HZ)))
+        )
     if not math.isfinite(gain_db) or abs(gain_db) > EQ_MAX_GAIN_DB:
-        raise InvalidInputError(f"The gain must be from −{EQ_MAX_GAIN_DB:g} to +{EQ_MAX_GAIN_DB:g} dB.")
+        raise InvalidInputError(tr("The gain must be from −{limit} to +{limit} dB.", limit=f"{EQ_MAX_GAIN_DB:g}"))
     return hz, round(gain_db, 1) + 0.0

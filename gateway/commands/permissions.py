@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gateway.wording.language import tr
 from shared.errors import PermissionDeniedError
 from shared.models import GuildSettings
 
@@ -54,7 +55,9 @@ def is_dj(actor: Actor, settings: GuildSettings) -> bool:
 
 def require_dj(actor: Actor, settings: GuildSettings, what: str) -> None:
     if not is_dj(actor, settings):
-        raise PermissionDeniedError(f"{what} needs the DJ role <@&{settings.dj_role_id}> or Manage Server.")
+        raise PermissionDeniedError(
+            tr("{what} needs the DJ role {role} or Manage Server.", what=tr(what), role=f"<@&{settings.dj_role_id}>")
+        )
 
 
 def require_in_bot_channel(actor: Actor, situation: VoiceSituation) -> None:
@@ -62,7 +65,7 @@ def require_in_bot_channel(actor: Actor, situation: VoiceSituation) -> None:
     bot_channel = situation.bot_channel_id
     if bot_channel is None or actor.manage_guild or actor.voice_channel_id == bot_channel:
         return
-    raise PermissionDeniedError(f"Join <#{bot_channel}> to control playback.")
+    raise PermissionDeniedError(tr("Join {channel} to control playback.", channel=f"<#{bot_channel}>"))
 
 
 def check(access: Access, actor: Actor, situation: VoiceSituation, settings: GuildSettings, what: str) -> None:
@@ -84,12 +87,14 @@ def summon_target(actor: Actor, situation: VoiceSituation) -> int | None:
     """The voice channel the bot must join (or move to) before playing, None when it is already there."""
     member_channel = actor.voice_channel_id
     if member_channel is None:
-        raise PermissionDeniedError("Join a voice channel first, then ask me again.")
+        raise PermissionDeniedError(tr("Join a voice channel first, then ask me again."))
     bot_channel = situation.bot_channel_id
     if bot_channel == member_channel:
         return None
     if bot_channel is not None and situation.busy:
-        raise PermissionDeniedError(f"I'm already playing in <#{bot_channel}>; join it to add music.")
+        raise PermissionDeniedError(
+            tr("I'm already playing in {channel}; join it to add music.", channel=f"<#{bot_channel}>")
+        )
     return member_channel
 
 
@@ -99,8 +104,10 @@ def require_admin(actor: Actor, settings: GuildSettings) -> None:
     if settings.dj_role_id is not None and settings.dj_role_id in actor.role_ids:
         return
     if settings.dj_role_id is None:
-        raise PermissionDeniedError("Changing settings needs Manage Server.")
-    raise PermissionDeniedError(f"Changing settings needs Manage Server or the DJ role <@&{settings.dj_role_id}>.")
+        raise PermissionDeniedError(tr("Changing settings needs Manage Server."))
+    raise PermissionDeniedError(
+        tr("Changing settings needs Manage Server or the DJ role {role}.", role=f"<@&{settings.dj_role_id}>")
+    )
 
 
 def may_remove(actor: Actor, settings: GuildSettings, requester_id: int) -> bool:

@@ -17,6 +17,7 @@ from gateway.stores.recent import CHOICE_LENGTH, RecentEntry, RecentStore, Searc
 from gateway.stores.search_cache import ResolverSearchCache
 from gateway.wording import formatting
 from gateway.wording.custom_ids import SearchPick
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Button, ButtonStyle, Reply
 from shared.active_store import ActiveGuildStore
 from shared.commands import JoinCommand, PlayNowCommand
@@ -59,10 +60,10 @@ class PlayActions:
     async def play(self, invocation: Invocation, raw_query: str, raw_when: str | None, out: Responder) -> Reply:
         expanded = await self._recent.expand(invocation.guild_id, invocation.actor.user_id, raw_query)
         if expanded is None:
-            raise InvalidInputError("That suggestion has expired; please type the query again.")
+            raise InvalidInputError(tr("That suggestion has expired; please type the query again."))
         query = parse_query(expanded)
         when = parse_when(raw_when)
-        admission = await self._gate.admit(invocation, Access.SUMMON, "Playing music")
+        admission = await self._gate.admit(invocation, Access.SUMMON, mark("Playing music"))
         await out.defer()
         await self._summon(invocation, admission)
         return await self._resolve(invocation, query, when, uuid.uuid4().hex, out, typed=_query_entry(query))
@@ -81,13 +82,13 @@ class PlayActions:
     async def search(self, invocation: Invocation, raw_query: str, raw_when: str | None, out: Responder) -> Reply:
         query = parse_query(raw_query)
         when = parse_when(raw_when)
-        await self._gate.admit(invocation, Access.SUMMON, "Searching")
+        await self._gate.admit(invocation, Access.SUMMON, mark("Searching"))
         await out.defer(ephemeral=True)
         search_id = uuid.uuid4().hex
         request = SearchRequest(query=query, limit=SEARCH_LIMIT, guild_id=invocation.guild_id)
         result = await self._jobs.search(request, search_id, self._settings.resolve_wait_s)
         if result is None:
-            return Reply(content="⏳ The search is taking too long; please try again in a moment.")
+            return Reply(content=tr("⏳ The search is taking too long; please try again in a moment."))
         if not result.tracks:
             return formatting.search_failed(query, result)
         session = SearchSession(user_id=invocation.actor.user_id, query=query, tracks=result.tracks, position=when)
@@ -99,17 +100,17 @@ class PlayActions:
             Button(SearchPick(search_id, index).custom_id, str(index + 1), ButtonStyle.PRIMARY)
             for index in range(len(result.tracks))
         )
-        return Reply(content="Pick one:\n" + "\n".join(lines), buttons=buttons)
+        return Reply(content=tr("Pick one:") + "\n" + "\n".join(lines), buttons=buttons)
 
     async def pick(self, invocation: Invocation, pick: SearchPick, out: Responder) -> Reply:
         session = await self._recent.search(invocation.guild_id, pick.search_id)
         if session is None:
-            raise InvalidInputError("This search has expired; run `/search` again.")
+            raise InvalidInputError(tr("This search has expired; run `/search` again."))
         if session.user_id != invocation.actor.user_id:
-            raise PermissionDeniedError("Only the member who searched can pick a result.")
+            raise PermissionDeniedError(tr("Only the member who searched can pick a result."))
         if pick.index >= len(session.tracks):
-            raise InvalidInputError("That result does not exist.")
-        admission = await self._gate.admit(invocation, Access.SUMMON, "Playing music")
+            raise InvalidInputError(tr("That result does not exist."))
+        admission = await self._gate.admit(invocation, Access.SUMMON, mark("Playing music"))
         await out.defer()
         await self._summon(invocation, admission)
         track = session.tracks[pick.index]
@@ -150,7 +151,7 @@ class PlayActions:
         if result is None:
             late = self._late(invocation, request, out, typed)
             self._background.spawn(late, name=f"late-resolve:{request_id}")
-            return Reply(content=formatting.STILL_WORKING)
+            return Reply(content=tr(formatting.STILL_WORKING))
         return await self._finish(invocation, request, result, typed)
 
     async def _late(
@@ -159,7 +160,7 @@ class PlayActions:
         result = await self._jobs.resolve_result(request.request_id, LATE_RESULT_WAIT_S)
         if result is None:
             _log.warning("resolve %s gave no result in time", request.request_id, extra={"guild_id": request.guild_id})
-            await out.edit(Reply.error("That took too long and was given up. Please try again."))
+            await out.edit(Reply.error(tr("That took too long and was given up. Please try again.")))
             return
         await out.edit(await self._finish(invocation, request, result, typed))
 

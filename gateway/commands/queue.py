@@ -14,6 +14,7 @@ from gateway.commands.parsing import parse_page, parse_position
 from gateway.commands.permissions import Access, may_remove
 from gateway.wording import formatting
 from gateway.wording.formatting import PAGE_SIZE
+from gateway.wording.language import mark, number, tr, trn
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError, PermissionDeniedError
 from shared.player_store import PlayerStore
@@ -30,60 +31,72 @@ class QueueActions:
 
     async def show(self, invocation: Invocation, raw_page: int | None) -> Reply:
         page_index = parse_page(raw_page)
-        admission = await self._gate.admit(invocation, Access.READ, "Viewing the queue")
+        admission = await self._gate.admit(invocation, Access.READ, mark("Viewing the queue"))
         page = await self._queue.page(invocation.guild_id, page_index * PAGE_SIZE, PAGE_SIZE)
         return formatting.queue_page(admission.state, page, page_index)
 
     async def now_playing(self, invocation: Invocation) -> Reply:
-        admission = await self._gate.admit(invocation, Access.READ, "Viewing the player")
+        admission = await self._gate.admit(invocation, Access.READ, mark("Viewing the player"))
         if admission.state.now_playing is None:
-            return Reply(content="Nothing is playing right now. Add music with `/play`.", ephemeral=True)
+            return Reply(content=tr("Nothing is playing right now. Add music with `/play`."), ephemeral=True)
         queued = await self._queue.length(invocation.guild_id)
         reply = formatting.now_playing(admission.state, self._clock(), queued=queued)
         return Reply(card=reply.card)
 
     async def history(self, invocation: Invocation, raw_page: int | None) -> Reply:
         page_index = parse_page(raw_page)
-        await self._gate.admit(invocation, Access.READ, "Viewing the history")
+        await self._gate.admit(invocation, Access.READ, mark("Viewing the history"))
         page = await self._players.history(invocation.guild_id, page_index * PAGE_SIZE, PAGE_SIZE)
         return formatting.history_page(page, page_index)
 
     async def shuffle(self, invocation: Invocation) -> Reply:
-        await self._gate.admit(invocation, Access.CONTROL, "Shuffling")
+        await self._gate.admit(invocation, Access.CONTROL, mark("Shuffling"))
         count = await self._queue.shuffle(invocation.guild_id)
         if count < 2:
-            raise InvalidInputError("There is not enough in the queue to shuffle.")
-        return Reply(content=f"🔀 Shuffled {count} tracks.")
+            raise InvalidInputError(tr("There is not enough in the queue to shuffle."))
+        return Reply(content=trn("🔀 Shuffled {count} track.", "🔀 Shuffled {count} tracks.", count))
 
     async def remove(self, invocation: Invocation, raw_position: int) -> Reply:
         index = parse_position(raw_position)
-        admission = await self._gate.admit(invocation, Access.CONTROL, "Removing tracks")
+        admission = await self._gate.admit(invocation, Access.CONTROL, mark("Removing tracks"))
         page = await self._queue.page(invocation.guild_id, index, 1)
         if not page.items:
-            raise InvalidInputError(f"There is no track at position {raw_position} ({page.total} queued).")
+            raise InvalidInputError(_no_track(raw_position, page.total))
         item = page.items[0]
         if not may_remove(invocation.actor, admission.settings, item.requester_id):
             dj_role = admission.settings.dj_role_id
-            text = f"Removing other members' tracks needs the DJ role <@&{dj_role}> or Manage Server."
+            text = tr(
+                "Removing other members' tracks needs the DJ role {role} or Manage Server.", role=f"<@&{dj_role}>"
+            )
             raise PermissionDeniedError(text)
         removed = await self._queue.remove_uid(invocation.guild_id, item.uid)
         if removed is None:
-            raise InvalidInputError("The queue changed in the meantime; check `/queue` and try again.")
-        return Reply(content=f"🗑 Removed {formatting.track_link(removed[1].track)}.")
+            raise InvalidInputError(tr("The queue changed in the meantime; check `/queue` and try again."))
+        return Reply(content=tr("🗑 Removed {track}.", track=formatting.track_link(removed[1].track)))
 
     async def move(self, invocation: Invocation, raw_from: int, raw_to: int) -> Reply:
-        from_index = parse_position(raw_from, name="from position")
-        to_index = parse_position(raw_to, name="to position")
-        await self._gate.admit(invocation, Access.DESTRUCTIVE, "Moving tracks")
+        from_index = parse_position(raw_from, name="from")
+        to_index = parse_position(raw_to, name="to")
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, mark("Moving tracks"))
         length = await self._queue.length(invocation.guild_id)
         if from_index >= length:
-            raise InvalidInputError(f"There is no track at position {raw_from} ({length} queued).")
+            raise InvalidInputError(_no_track(raw_from, length))
         moved = await self._queue.move(invocation.guild_id, from_index, min(to_index, max(0, length - 1)))
         if moved is None:
-            raise InvalidInputError("The queue changed in the meantime; check `/queue` and try again.")
-        return Reply(content=f"↕️ Moved {formatting.track_link(moved.track)} to position {min(raw_to, length)}.")
+            raise InvalidInputError(tr("The queue changed in the meantime; check `/queue` and try again."))
+        return Reply(
+            content=tr(
+                "↕️ Moved {track} to position {position}.",
+                track=formatting.track_link(moved.track),
+                position=min(raw_to, length),
+            )
+        )
 
     async def clear(self, invocation: Invocation) -> Reply:
-        await self._gate.admit(invocation, Access.DESTRUCTIVE, "Clearing the queue")
+        await self._gate.admit(invocation, Access.DESTRUCTIVE, mark("Clearing the queue"))
         removed = await self._queue.clear(invocation.guild_id)
-        return Reply(content=f"🧹 Cleared {removed} queued track{'s' if removed != 1 else ''}.")
+        return Reply(content=trn("🧹 Cleared {count} queued track.", "🧹 Cleared {count} queued tracks.", removed))
+
+
+def _no_track(position: int, queued: int) -> str:
+    return tr("There is no track at position {position} ({queued} queued).", position=position, queued=number(queued))

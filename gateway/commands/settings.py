@@ -14,20 +14,21 @@ from gateway.commands.invocation import Invocation
 from gateway.commands.parsing import parse_duration_ms, parse_providers, parse_sponsorblock
 from gateway.commands.permissions import Access
 from gateway.wording import formatting
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.models import GuildSettings
 from shared.settings_store import SettingsStore
 
 _FIELD_TEXT: Final = {
-    "dj_role_id": "DJ role",
-    "announce_channel_id": "announce channel",
-    "default_volume": "default volume must be 0-200",
-    "max_queue_length": "max queue length must be 1-100,000",
-    "user_share_percent": "per-user share must be 1-100 %",
-    "idle_timeout_s": "idle timeout must be between 10 s and 24 h",
-    "vote_skip_percent": "vote skip must be 0 (off) or 1-100 %",
-    "search_providers": "search providers",
+    "dj_role_id": mark("DJ role"),
+    "announce_channel_id": mark("announce channel"),
+    "default_volume": mark("default volume must be 0-200"),
+    "max_queue_length": mark("max queue length must be 1-100,000"),
+    "user_share_percent": mark("per-user share must be 1-100 %"),
+    "idle_timeout_s": mark("idle timeout must be between 10 s and 24 h"),
+    "vote_skip_percent": mark("vote skip must be 0 (off) or 1-100 %"),
+    "search_providers": mark("search providers"),
 }
 
 
@@ -55,6 +56,8 @@ class SettingsChange:
     """SponsorBlock categories as the member typed them (`parse_sponsorblock`)."""
     search_providers: str | None = None
     """Search providers in order as the member typed them (`parse_providers`)."""
+    language: str | None = None
+    """"auto" or a Discord locale encore has words for (the option's choices, checked at the edge)."""
 
     def changes(self, offered: Sequence[str]) -> dict[str, Any]:
         """The changed fields; `offered` are the operator's search providers."""
@@ -68,6 +71,7 @@ class SettingsChange:
             "search_fallback": self.search_fallback,
             "voice_status": self.voice_status,
             "vote_skip_percent": self.vote_skip_percent,
+            "language": self.language,
         }
         if self.idle_timeout is not None:
             values["idle_timeout_s"] = parse_duration_ms(self.idle_timeout) // 1000
@@ -86,35 +90,36 @@ class SettingsActions:
         self._providers = tuple(providers)
 
     async def show(self, invocation: Invocation) -> Reply:
-        admission = await self._gate.admit(invocation, Access.READ, "Viewing settings")
+        admission = await self._gate.admit(invocation, Access.READ, mark("Viewing settings"))
         return _private(formatting.settings_card(admission.settings))
 
     async def change(self, invocation: Invocation, change: SettingsChange) -> Reply:
         changes = change.changes(self._providers)
         if not changes:
-            raise InvalidInputError("Pick at least one setting to change.")
-        admission = await self._gate.admit(invocation, Access.ADMIN, "Changing settings")
+            raise InvalidInputError(tr("Pick at least one setting to change."))
+        admission = await self._gate.admit(invocation, Access.ADMIN, mark("Changing settings"))
         _validate(admission.settings, changes)
         updated = await self._store.update(invocation.guild_id, **changes)
-        return _private(formatting.settings_card(updated), "✅ Settings saved.")
+        return _private(formatting.settings_card(updated), tr("✅ Settings saved."))
 
     async def reset(self, invocation: Invocation, what: Resettable) -> Reply:
-        await self._gate.admit(invocation, Access.ADMIN, "Changing settings")
+        await self._gate.admit(invocation, Access.ADMIN, mark("Changing settings"))
         if what is Resettable.ALL:
             defaults = GuildSettings().model_dump()
             updated = await self._store.update(invocation.guild_id, **defaults)
         else:
             name = "dj_role_id" if what is Resettable.DJ_ROLE else "announce_channel_id"
             updated = await self._store.update(invocation.guild_id, **{name: None})
-        return _private(formatting.settings_card(updated), "✅ Settings reset.")
+        return _private(formatting.settings_card(updated), tr("✅ Settings reset."))
 
 
 def _validate(current: GuildSettings, changes: dict[str, Any]) -> None:
     try:
         GuildSettings.model_validate({**current.model_dump(), **changes})
     except ValidationError as exc:
-        problems = sorted({_FIELD_TEXT.get(str(error["loc"][0]), str(error["loc"][0])) for error in exc.errors()})
-        raise InvalidInputError("Invalid setting: " + "; ".join(problems) + ".") from None
+        fields = {str(error["loc"][0]) for error in exc.errors()}
+        problems = sorted(tr(_FIELD_TEXT[field]) if field in _FIELD_TEXT else field for field in fields)
+        raise InvalidInputError(tr("Invalid setting: {problems}.", problems="; ".join(problems))) from None
 
 
 def _private(reply: Reply, content: str = "") -> Reply:

@@ -23,6 +23,7 @@ from gateway.discord.components import ComponentRouter
 from gateway.discord.interaction import OUTCOME, outcome
 from gateway.discord.listeners import cache_voice_members
 from gateway.discord.render import send_kwargs
+from gateway.wording.language import mark, speaking, tr
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.observability import GatewayMetrics
@@ -32,7 +33,7 @@ _log: Final = logging.getLogger(__name__)
 Interaction = nextcord.Interaction[Any]
 COMMAND: Final = nextcord.InteractionType.application_command
 AUTOCOMPLETE: Final = nextcord.InteractionType.application_command_autocomplete
-UNKNOWN_INTERACTION: Final = "I don't know what to do with that (any more)."
+UNKNOWN_INTERACTION: Final = mark("I don't know what to do with that (any more).")
 CONNECT_FAILURES: Final = (
     aiohttp.ClientError,
     OSError,
@@ -83,9 +84,11 @@ def _command_name(client: EncoreClient, interaction: Interaction) -> str:
 
 
 async def route(client: EncoreClient, interaction: Interaction) -> None:
+    """Everything said while answering (and in tasks started meanwhile) is in the member's language."""
     name = _command_name(client, interaction)
     try:
-        await _dispatch(client, interaction)
+        with speaking(interaction.locale):
+            await _dispatch(client, interaction)
     except Exception:
         interaction.attached[OUTCOME] = "error"
         raise
@@ -100,7 +103,7 @@ async def _dispatch(client: EncoreClient, interaction: Interaction) -> None:
         await client.components.on_interaction(interaction)
         return
     if interaction.type not in (COMMAND, AUTOCOMPLETE):
-        await _refuse(interaction, UNKNOWN_INTERACTION)
+        await _refuse(interaction, tr(UNKNOWN_INTERACTION))
         return
     try:
         client.declarations.schemas().check(
@@ -122,7 +125,7 @@ async def _dispatch(client: EncoreClient, interaction: Interaction) -> None:
         _log.error("interaction failed inside nextcord", exc_info=True, extra={"guild_id": interaction.guild_id})
         if interaction.type is nextcord.InteractionType.application_command and not interaction.response.is_done():
             try:
-                await interaction.response.send_message(**send_kwargs(Reply.error(APOLOGY)), ephemeral=True)
+                await interaction.response.send_message(**send_kwargs(Reply.error(tr(APOLOGY))), ephemeral=True)
             except nextcord.HTTPException:
                 _log.warning("could not answer a failed interaction", extra={"guild_id": interaction.guild_id})
 

@@ -14,12 +14,13 @@ from gateway.commands.queue import QueueActions
 from gateway.discord.interaction import Interaction, handle
 from gateway.wording import custom_ids
 from gateway.wording.custom_ids import PlayerButton, SearchPick
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.player_store import PlayerStore
 
 COMPONENT: Final = nextcord.InteractionType.component
-STALE: Final = "This button is no longer available."
+STALE: Final = mark("This button is no longer available.")
 
 
 class ComponentRouter:
@@ -40,7 +41,7 @@ class ComponentRouter:
         if parsed is None:
 
             async def unknown(_: Invocation, __: Responder) -> Reply:
-                raise InvalidInputError(STALE)
+                raise InvalidInputError(tr(STALE))
 
             await handle(interaction, "component", unknown)
         elif isinstance(parsed, SearchPick):

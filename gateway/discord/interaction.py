@@ -15,12 +15,13 @@ from gateway.commands.invocation import Invocation, Responder
 from gateway.commands.permissions import Actor
 from gateway.discord.listeners import hearing_in
 from gateway.discord.render import edit_kwargs, send_kwargs
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Reply
 from shared.observability import InteractionOutcome
 
 _log: Final = logging.getLogger(__name__)
 REST_TIMEOUT_S: Final = 10.0
-GUILD_ONLY: Final = "encore works in servers only."
+GUILD_ONLY: Final = mark("encore works in servers only.")
 OUTCOME: Final = "encore_outcome"
 """Key in `interaction.attached` (nextcord's per-interaction dict) under which `handle` leaves the outcome for the
 client's entry point, which counts every interaction once."""
@@ -154,7 +155,7 @@ async def handle(interaction: Interaction, what: str, action: Action) -> None:
     try:
         if invocation is None:
             interaction.attached[OUTCOME] = "refused"
-            await ack.answer(Reply.error(GUILD_ONLY))
+            await ack.answer(Reply.error(tr(GUILD_ONLY)))
             return
 
         async def handler(out: Responder) -> Reply:

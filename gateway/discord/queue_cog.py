@@ -12,10 +12,12 @@ from gateway.commands.queue import QueueActions
 from gateway.commands.settings import Resettable, SettingsActions, SettingsChange
 from gateway.discord.interaction import Interaction, handle
 from gateway.discord.slash import choices, slash
-from gateway.wording.formatting import PAGE_SIZE
-from shared.models import MAX_QUEUE_LIMIT
+from gateway.wording.formatting import AUTO_CHOICE, PAGE_SIZE
+from gateway.wording.language import LANGUAGE_NAMES
+from shared.models import AUTO_LANGUAGE, MAX_QUEUE_LIMIT
 
 RESETTABLE: Final = choices(*(item.value for item in Resettable))
+LANGUAGES: Final = {AUTO_CHOICE: AUTO_LANGUAGE} | {name: code for code, name in LANGUAGE_NAMES.items()}
 MAX_PAGE: Final = MAX_QUEUE_LIMIT // PAGE_SIZE
 _DJ_ROLE: Final = SlashOption(description="Role needed for destructive commands", required=False)
 _ANNOUNCE_CHANNEL: Final = SlashOption(description="Where now-playing messages go", required=False)
@@ -119,6 +121,11 @@ class QueueCog(nextcord.ClientCog):
             required=False,
             max_length=MAX_PROVIDERS_TEXT,
         ),
+        language: str | None = SlashOption(
+            description="The language of now-playing messages and notices (auto: the server's)",
+            required=False,
+            choices=LANGUAGES,
+        ),
     ) -> None:
         change = SettingsChange(
             dj_role_id=dj_role.id if dj_role is not None else None,
@@ -133,6 +140,7 @@ class QueueCog(nextcord.ClientCog):
             vote_skip_percent=vote_skip,
             sponsorblock=sponsorblock,
             search_providers=search_providers,
+            language=language,
         )
         await handle(interaction, "settings set", lambda invocation, _: self._settings.change(invocation, change))
 

@@ -3,6 +3,10 @@
 The now-playing message goes to the guild's announce channel, else to the channel of the command that started
 playback. Its id is kept in Redis, so after a restart the gateway keeps editing the same message. Events are read
 from the shared events stream from the newest entry at start; each gateway process handles its shards' guilds.
+
+Announcements are for the whole channel, so they are worded in the guild's language: the `language` setting, or
+with "auto" (the default) the guild's preferred locale as the gateway's cache knows it (the community language set
+in the server settings, what Discord sends interactions as `guild_locale`), English when unknown.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from gateway.events.voice_status import VoiceStatus
 from gateway.stores.clients import STREAM_BLOCK_MS, Stores
 from gateway.stores.messages import MessageRef
 from gateway.wording import failures, formatting
+from gateway.wording.language import speaking, tr
 from gateway.wording.reply import Reply
 from shared.event_store import EventEntry, EventStore
 from shared.events import (
@@ -33,7 +38,7 @@ from shared.events import (
     TrackStarted,
     TrackSubstituted,
 )
-from shared.models import PlayerState
+from shared.models import AUTO_LANGUAGE, PlayerState
 
 _log: Final = logging.getLogger(__name__)
 RETRY_DELAY_S: Final = 1.0
@@ -55,7 +60,7 @@ class MessageSink(Protocol):
 
 
 class Announcer:
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the stores, the streams and the three Discord-side ports
         self,
         stores: Stores,
         events: EventStore,
@@ -63,6 +68,7 @@ class Announcer:
         clock: Callable[[], int],
         sink: MessageSink,
         voice_status: VoiceStatus | None = None,
+        guild_locale: Callable[[int], str | None] = lambda _guild_id: None,
     ) -> None:
         self._stores = stores
         self._events = events
@@ -73,6 +79,7 @@ class Announcer:
         self._sink = sink
         self._voice_status = voice_status
         """Now playing in the voice channel's status (None: not shown)."""
+        self._guild_locale = guild_locale
         self._playing: set[int] = set()
         """Guilds whose now-playing message shows a running progress bar (refreshed by `tick`)."""
 
@@ -114,6 +121,15 @@ class Announcer:
     async def handle(self, event: Event) -> None:
         if not self._shards.serves(event.guild_id):
             return
+        with speaking(await self._language(event.guild_id)):
+            await self._announce(event)
+
+    async def _language(self, guild_id: int) -> str | None:
+        """The `language` setting, or the guild's own when it is "auto"."""
+        chosen = (await self._stores.settings.get(guild_id)).language
+        return self._guild_locale(guild_id) if chosen == AUTO_LANGUAGE else chosen
+
+    async def _announce(self, event: Event) -> None:
         if self._voice_status is not None:
             self._voice_status.follow(event)
         match event:
@@ -128,7 +144,7 @@ class Announcer:
             case PlaylistProgress():
                 await self._progress(event)
             case QueueFinished():
-                await self._finish(event, "Queue finished — add more with `/play`.")
+                await self._finish(event, tr("Queue finished — add more with `/play`."))
             case PlayerLeft():
                 await self._finish(event, failures.left(event.reason))
 
@@ -226,6 +242,7 @@ class Announcer:
                 self._playing.discard(guild_id)
                 continue
             queued = await self._stores.queue.length(guild_id)
-            reply = formatting.now_playing(state, self._clock(), queued=queued)
+            with speaking(await self._language(guild_id)):
+                reply = formatting.now_playing(state, self._clock(), queued=queued)
             if not await self._sink.edit(ref.channel_id, ref.message_id, reply):
                 self._playing.discard(guild_id)

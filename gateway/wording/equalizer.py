@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from gateway.wording.language import trn
 from shared.models import EQ_BANDS_HZ, EQ_MAX_GAIN_DB, Equalizer
 
 _HALF_WIDTH: Final = round(EQ_MAX_GAIN_DB)
@@ -12,7 +13,7 @@ _HALF_WIDTH: Final = round(EQ_MAX_GAIN_DB)
 
 def band_label(hz: int) -> str:
     """`25 Hz`, `630 Hz`, `1 kHz`, `1.6 kHz`, `16 kHz`."""
-    return f"{hz / 1000:g} kHz" if hz >= 1000 else f"{hz} Hz"
+    return f"{hz / 1000:g} kHz" if hz >= 1000 else f"{hz} Hz"  # the English choice name; translated as one
 
 
 def gain_text(gain_db: float) -> str:
@@ -27,7 +28,7 @@ def summary(equalizer: Equalizer) -> str:
     if equalizer.preset is not None:
         return equalizer.preset.value
     changed = sum(1 for gain in equalizer.gains_db if gain != 0)
-    return f"custom ({changed} band{'s' if changed != 1 else ''})"
+    return trn("custom ({count} band)", "custom ({count} bands)", changed)
 
 
 def chart(equalizer: Equalizer) -> str:

@@ -7,6 +7,7 @@ from typing import Final
 
 from gateway.wording import autoplay, equalizer, failures
 from gateway.wording.custom_ids import PlayerButton
+from gateway.wording.language import LANGUAGE_NAMES, mark, number, tr, trn
 from gateway.wording.reply import Button, ButtonStyle, Card, CardField, Reply
 from shared.events import (
     PlaybackFailure,
@@ -19,6 +20,7 @@ from shared.events import (
 from shared.failures import Problem, ProblemKind
 from shared.jobs import ResolveResult, ResolveStatus, SearchResult, SearchStatus
 from shared.models import (
+    AUTO_LANGUAGE,
     FilterChain,
     FilterPreset,
     GuildSettings,
@@ -36,7 +38,12 @@ BAR_WIDTH: Final = 18
 PAGE_SIZE: Final = 10
 MAX_LINE: Final = 90
 _MARKDOWN: Final = re.compile(r"([\\*_~`|>\[\]()])")
-_LOOP_LABEL: Final = {LoopMode.OFF: "Loop: off", LoopMode.TRACK: "Loop: track", LoopMode.QUEUE: "Loop: queue"}
+_LOOP_LABEL: Final = {
+    LoopMode.OFF: mark("Loop: off"),
+    LoopMode.TRACK: mark("Loop: track"),
+    LoopMode.QUEUE: mark("Loop: queue"),
+}
+_LOOP_VALUE: Final = {LoopMode.OFF: mark("off"), LoopMode.TRACK: mark("track"), LoopMode.QUEUE: mark("queue")}
 NEXT_LOOP: Final = {LoopMode.OFF: LoopMode.TRACK, LoopMode.TRACK: LoopMode.QUEUE, LoopMode.QUEUE: LoopMode.OFF}
 
 
@@ -52,7 +59,7 @@ def clip(text: str, limit: int = MAX_LINE) -> str:
 def duration(ms: int | None) -> str:
     """`3:07`, `1:02:03`, or `live` when unknown."""
     if ms is None:
-        return "live"
+        return tr("live")
     seconds = max(0, ms) // 1000
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
@@ -62,7 +69,7 @@ def duration(ms: int | None) -> str:
 def progress_bar(position_ms: int, duration_ms: int | None, width: int = BAR_WIDTH) -> str:
     """`▬▬▬🔘▬▬▬ 1:23 / 3:45`; for live streams only the elapsed time."""
     if not duration_ms:
-        return f"🔴 {duration(position_ms)} elapsed"
+        return tr("🔴 {elapsed} elapsed", elapsed=duration(position_ms))
     position_ms = min(max(0, position_ms), duration_ms)
     knob = min(width - 1, position_ms * width // duration_ms)
     bar = "▬" * knob + "🔘" + "▬" * (width - 1 - knob)
@@ -88,24 +95,24 @@ def now_playing(state: PlayerState, now_ms: int, *, queued: int | None = None) -
     """The now-playing message: card plus the player buttons (or a short 'idle' card)."""
     item = state.now_playing
     if item is None:
-        return Reply(card=Card(title="Nothing playing", description="Add music with `/play`.", colour=0x99AAB5))
+        return Reply(card=Card(title=tr("Nothing playing"), description=tr("Add music with `/play`."), colour=0x99AAB5))
     fields = [
-        CardField("Requested by", autoplay.MARK if item.autoplay else f"<@{item.requester_id}>"),
-        CardField("Volume", f"{state.volume}%"),
-        CardField("Loop", state.loop.value),
+        CardField(tr("Requested by"), tr(autoplay.MARK) if item.autoplay else f"<@{item.requester_id}>"),
+        CardField(tr("Volume"), f"{state.volume}%"),
+        CardField(tr("Loop"), tr(_LOOP_VALUE[state.loop])),
     ]
     if not state.filters.is_identity:
-        fields.append(CardField("Filters", describe_filters(state.filters)))
+        fields.append(CardField(tr("Filters"), describe_filters(state.filters)))
     if not state.equalizer.is_flat:
-        fields.append(CardField("Equalizer", equalizer.summary(state.equalizer)))
+        fields.append(CardField(tr("Equalizer"), equalizer.summary(state.equalizer)))
     if state.skipped:
-        fields.append(CardField("Skipped", clip("; ".join(skipped_segment(s) for s in state.skipped[-3:]))))
+        fields.append(CardField(tr("Skipped"), clip("; ".join(skipped_segment(s) for s in state.skipped[-3:]))))
     if item.match is not None:
-        fields.append(CardField("Playing from", matched_from(item)))
+        fields.append(CardField(tr("Playing from"), matched_from(item)))
     if queued is not None:
-        fields.append(CardField("Up next", f"{queued} queued"))
+        fields.append(CardField(tr("Up next"), tr("{count} queued", count=number(queued))))
     description = f"{track_link(item.track)}\n{progress_bar(estimated_position(state, now_ms), item.track.duration_ms)}"
-    title = "⏸ Paused" if state.paused else "▶ Now playing"
+    title = tr("⏸ Paused") if state.paused else tr("▶ Now playing")
     card = Card(title=title, description=description, fields=tuple(fields))
     return Reply(card=card, buttons=player_buttons(state))
 
@@ -127,52 +134,56 @@ def skipped_segment(segment: SkipSegment) -> str:
 
 def segment_skipped(event: SegmentSkipped) -> str:
     """The channel's one notice of a track's SponsorBlock skips."""
-    return (
-        f"⏩ Skipped {skipped_segment(event.segment)} of **{clip(escape(event.item.track.title), 80)}** (SponsorBlock)."
+    return tr(
+        "⏩ Skipped {segment} of {title} (SponsorBlock).",
+        segment=skipped_segment(event.segment),
+        title=f"**{clip(escape(event.item.track.title), 80)}**",
     )
 
 
 def player_buttons(state: PlayerState) -> tuple[Button, ...]:
-    toggle_label, toggle_emoji = ("Resume", "▶") if state.paused else ("Pause", "⏸")
+    toggle_label, toggle_emoji = (tr("Resume"), "▶") if state.paused else (tr("Pause"), "⏸")
     return (
         Button(PlayerButton.TOGGLE.custom_id, toggle_label, ButtonStyle.PRIMARY, toggle_emoji),
-        Button(PlayerButton.SKIP.custom_id, "Skip", ButtonStyle.SECONDARY, "⏭"),
-        Button(PlayerButton.LOOP.custom_id, _LOOP_LABEL[state.loop], ButtonStyle.SECONDARY, "🔁"),
-        Button(PlayerButton.SHUFFLE.custom_id, "Shuffle", ButtonStyle.SECONDARY, "🔀"),
-        Button(PlayerButton.STOP.custom_id, "Stop", ButtonStyle.DANGER, "⏹"),
+        Button(PlayerButton.SKIP.custom_id, tr("Skip"), ButtonStyle.SECONDARY, "⏭"),
+        Button(PlayerButton.LOOP.custom_id, tr(_LOOP_LABEL[state.loop]), ButtonStyle.SECONDARY, "🔁"),
+        Button(PlayerButton.SHUFFLE.custom_id, tr("Shuffle"), ButtonStyle.SECONDARY, "🔀"),
+        Button(PlayerButton.STOP.custom_id, tr("Stop"), ButtonStyle.DANGER, "⏹"),
     )
 
 
 def finished_card(text: str) -> Reply:
     """What the now-playing message turns into when the player stops (no buttons)."""
-    return Reply(card=Card(title="⏹ Stopped", description=text, colour=0x99AAB5))
+    return Reply(card=Card(title=tr("⏹ Stopped"), description=text, colour=0x99AAB5))
 
 
 def queue_page(state: PlayerState | None, page: Page, page_index: int) -> Reply:
     pages = max(1, -(-page.total // PAGE_SIZE))
     if page_index >= pages and page.total:
-        return Reply.error(f"There are only {pages} page(s).")
+        return Reply.error(trn("There is only {count} page.", "There are only {count} pages.", pages))
     lines: list[str] = []
     if state is not None and state.now_playing is not None:
         track = state.now_playing.track
-        lines.append(f"**Now:** {track_link(track)} · {duration(track.duration_ms)}")
+        lines.append(tr("**Now:** {track} · {length}", track=track_link(track), length=duration(track.duration_ms)))
     if not page.items:
-        lines.append("The queue is empty. Add music with `/play`.")
-    lines.extend(_item_line(page.offset + number, item) for number, item in enumerate(page.items, start=1))
-    footer = f"Page {page_index + 1}/{pages} · {page.total} queued"
-    return Reply(card=Card(title="Queue", description="\n".join(lines), footer=footer))
+        lines.append(tr("The queue is empty. Add music with `/play`."))
+    lines.extend(_item_line(page.offset + place, item) for place, item in enumerate(page.items, start=1))
+    footer = tr("Page {page}/{pages} · {count} queued", page=page_index + 1, pages=pages, count=number(page.total))
+    return Reply(card=Card(title=tr("Queue"), description="\n".join(lines), footer=footer))
 
 
 def history_page(page: Page, page_index: int) -> Reply:
     pages = max(1, -(-page.total // PAGE_SIZE))
     if not page.items:
-        return Reply(card=Card(title="History", description="Nothing has been played yet.", footer=f"Page 1/{pages}"))
-    lines = [_item_line(page.offset + number, item) for number, item in enumerate(page.items, start=1)]
-    return Reply(card=Card(title="History", description="\n".join(lines), footer=f"Page {page_index + 1}/{pages}"))
+        footer = tr("Page {page}/{pages}", page=1, pages=pages)
+        return Reply(card=Card(title=tr("History"), description=tr("Nothing has been played yet."), footer=footer))
+    lines = [_item_line(page.offset + place, item) for place, item in enumerate(page.items, start=1)]
+    footer = tr("Page {page}/{pages}", page=page_index + 1, pages=pages)
+    return Reply(card=Card(title=tr("History"), description="\n".join(lines), footer=footer))
 
 
 def _item_line(number: int, item: QueueItem) -> str:
-    by = autoplay.MARK if item.autoplay else f"<@{item.requester_id}>"
+    by = tr(autoplay.MARK) if item.autoplay else f"<@{item.requester_id}>"
     return f"`{number}.` {track_link(item.track)} · {duration(item.track.duration_ms)} · {by}"
 
 
@@ -182,29 +193,39 @@ def resolve_outcome(result: ResolveResult, position: InsertPosition, query: str)
     if result.status is not ResolveStatus.QUEUED or result.first is None:
         left_out = _left_out(result)
         message = _not_queued(result, query)
-        message = message.removesuffix(".") + left_out if left_out else message
+        message = message.rstrip(".。") + left_out if left_out else message
         return Reply(content=f"{_STATUS_ICON[result.status]} {message}", ephemeral=True)
     first = result.first
     if result.playlist_title is not None or (result.total or 0) > 1 or result.skipped:
         text = _playlist_outcome(result)
     else:
-        where = {InsertPosition.END: "Queued", InsertPosition.NEXT: "Up next:", InsertPosition.NOW: "Playing now:"}
-        text = f"🎶 {where[position]} {track_link(first.track)} ({duration(first.track.duration_ms)})"
+        text = tr(_QUEUED[position], track=track_link(first.track), length=duration(first.track.duration_ms))
     if result.substituted_for:
-        text += f"\n↪️ Substituted for the broken link <{result.substituted_for}>."
+        text += "\n" + tr("↪️ Substituted for the broken link {url}.", url=f"<{result.substituted_for}>")
     return Reply(content=text)
+
+
+_QUEUED: Final = {
+    InsertPosition.END: mark("🎶 Queued {track} ({length})"),
+    InsertPosition.NEXT: mark("🎶 Up next: {track} ({length})"),
+    InsertPosition.NOW: mark("🎶 Playing now: {track} ({length})"),
+}
 
 
 def _playlist_outcome(result: ResolveResult) -> str:
     """`📜 Queued 6 of 11 tracks from **Links**; 5 could not be played: …` (the total counts the left-out ones)."""
-    name = escape(clip(result.playlist_title or "the playlist"))
+    name = f"**{escape(clip(result.playlist_title or tr('the playlist')))}**"
     left_out = _left_out(result)
     offered = None if result.total is None else result.total + sum(skip.count for skip in result.skipped)
-    total = f" of {offered:,}" if offered is not None else ""
-    rest = " — adding the rest in the background." if result.pending else "."
-    text = f"📜 Queued {result.queued:,}{total} tracks from **{name}**{left_out or rest}"
+    queued = number(result.queued)
+    if offered is not None:
+        text = tr("📜 Queued {queued} of {total} tracks from {name}", queued=queued, total=number(offered), name=name)
+    else:
+        text = tr("📜 Queued {queued} tracks from {name}", queued=queued, name=name)
+    rest = tr(" — adding the rest in the background.") if result.pending else "."
+    text += left_out or rest
     if left_out and result.pending:
-        text += "\nThe rest is being added in the background."
+        text += "\n" + tr("The rest is being added in the background.")
     return text
 
 
@@ -220,7 +241,7 @@ _UNWORDED: Final[dict[ResolveStatus, ProblemKind]] = {
 
 def _not_queued(result: ResolveResult, query: str) -> str:
     if result.status is ResolveStatus.QUEUE_FULL:
-        return f"Nothing was added: {failures.stop(result.stopped)}."
+        return tr("Nothing was added: {why}.", why=failures.stop(result.stopped))
     problem = result.problem or Problem(kind=_UNWORDED[result.status])
     return failures.sentence(problem, query=escape(" ".join(query.split())))
 
@@ -237,8 +258,8 @@ def _left_out(result: ResolveResult) -> str:
     count = sum(skip.count for skip in result.skipped)
     if not count:
         return ""
-    why = ", ".join(f"{skip.count:,} {failures.SKIP_WORDS[skip.kind]}" for skip in result.skipped)
-    return f"; {count:,} could not be played: {why}."
+    why = tr(", ").join(tr(failures.SKIP_WORDS[skip.kind], count=number(skip.count)) for skip in result.skipped)
+    return tr("; {count} could not be played: {why}.", count=number(count), why=why)
 
 
 _STATUS_ICON: Final = {
@@ -249,7 +270,7 @@ _STATUS_ICON: Final = {
     ResolveStatus.FAILED: "❌",
 }
 
-STILL_WORKING: Final = "⏳ Still working on that — I'll post here when it's queued."
+STILL_WORKING: Final = mark("⏳ Still working on that — I'll post here when it's queued.")
 
 
 def search_results(query: str, result: SearchResult) -> list[str]:
@@ -257,65 +278,95 @@ def search_results(query: str, result: SearchResult) -> list[str]:
     return [
         f"`{number}.` {track_link(track)} · {duration(track.duration_ms)}"
         for number, track in enumerate(result.tracks, start=1)
-    ] or [f"🔍 Nothing found for **{escape(clip(query))}**."]
+    ] or [tr("🔍 Nothing found for {query}.", query=f"**{escape(clip(query))}**")]
 
 
 _SUBSTITUTION_TEXT: Final = {
-    SubstitutionReason.GONE: "it is gone",
-    SubstitutionReason.UNSUPPORTED: "its site can't be streamed from",
-    SubstitutionReason.NOT_A_URL: "it is not a link that can be read",
-    SubstitutionReason.BLOCKED: "its source refused to play it here",
+    SubstitutionReason.GONE: mark("it is gone"),
+    SubstitutionReason.UNSUPPORTED: mark("its site can't be streamed from"),
+    SubstitutionReason.NOT_A_URL: mark("it is not a link that can be read"),
+    SubstitutionReason.BLOCKED: mark("its source refused to play it here"),
 }
 
 
 def substituted(event: TrackSubstituted) -> str:
-    why = _SUBSTITUTION_TEXT[event.reason]
-    return f"↪️ Substituted {track_link(event.item.track)} for broken link <{event.broken_url}> ({why})."
+    return tr(
+        "↪️ Substituted {track} for broken link {url} ({why}).",
+        track=track_link(event.item.track),
+        url=f"<{event.broken_url}>",
+        why=tr(_SUBSTITUTION_TEXT[event.reason]),
+    )
 
 
 def failed(event: TrackFailed) -> str:
     """Why a track was skipped: why it gave no stream (UNAVAILABLE), else the failure kind in words."""
     link = track_link(event.item.track)
     if event.failure is PlaybackFailure.UNAVAILABLE:
-        why = failures.sentence(event.problem, subject="it") if event.problem is not None else None
-        return f"❌ Couldn't play {link}: {why or failures.PLAYBACK_WORDS[event.failure] + '.'}"
-    return f"❌ Skipped {link}: {failures.PLAYBACK_WORDS[event.failure]}."
+        why = failures.sentence(event.problem, subject=failures.IT) if event.problem is not None else None
+        return tr(
+            "❌ Couldn't play {track}: {why}", track=link, why=why or tr(failures.PLAYBACK_WORDS[event.failure]) + "."
+        )
+    return tr("❌ Skipped {track}: {why}.", track=link, why=tr(failures.PLAYBACK_WORDS[event.failure]))
 
 
 def playlist_progress(event: PlaylistProgress) -> str:
-    name = escape(clip(event.title or "the playlist"))
-    total = f" of {event.total:,}" if event.total is not None else ""
+    name = f"**{escape(clip(event.title or tr('the playlist')))}**"
+    queued = number(event.queued)
+    counted = queued if event.total is None else tr("{queued} of {total}", queued=queued, total=number(event.total))
     if event.stopped is not None:
-        return f"⚠️ Stopped queueing **{name}** after {event.queued:,}{total}: {failures.stop(event.stopped)}"
+        why = failures.stop(event.stopped)
+        return tr("⚠️ Stopped queueing {name} after {counted}: {why}", name=name, counted=counted, why=why)
     if event.done:
-        return f"📜 Finished queueing {event.queued:,}{total} tracks from **{name}**."
-    return f"📜 Queued {event.queued:,}{total} from **{name}**…"
+        return tr("📜 Finished queueing {counted} tracks from {name}.", counted=counted, name=name)
+    return tr("📜 Queued {counted} from {name}…", counted=counted, name=name)
 
 
 def settings_card(settings: GuildSettings) -> Reply:
-    dj = f"<@&{settings.dj_role_id}>" if settings.dj_role_id else "not set (everyone)"
-    announce = f"<#{settings.announce_channel_id}>" if settings.announce_channel_id else "where commands are used"
-    fields = (
-        CardField("DJ role", dj),
-        CardField("Announce channel", announce),
-        CardField("Default volume", f"{settings.default_volume}%"),
-        CardField("Max queue length", f"{settings.max_queue_length:,}"),
-        CardField("Per-user share", f"{settings.user_share_percent}% ({settings.max_items_per_user:,} tracks)"),
-        CardField("Idle timeout", duration(settings.idle_timeout_s * 1000)),
-        CardField("24/7", "on" if settings.always_on else "off"),
-        CardField("Search fallback", "on" if settings.search_fallback else "off"),
-        CardField("Voice channel status", "on" if settings.voice_status else "off"),
-        CardField("Vote skip", f"{settings.vote_skip_percent}% of listeners" if settings.vote_skip_percent else "off"),
-        CardField(
-            "SponsorBlock", ", ".join(c.value for c in settings.sponsorblock) if settings.sponsorblock else "off"
-        ),
-        CardField(
-            "Search providers",
-            " → ".join(settings.search_providers) if settings.search_providers else "the server's default order",
-        ),
-        CardField("Autoplay", "on (`/autoplay`)" if settings.autoplay else "off (`/autoplay`)"),
+    dj = f"<@&{settings.dj_role_id}>" if settings.dj_role_id else tr("not set (everyone)")
+    announce = f"<#{settings.announce_channel_id}>" if settings.announce_channel_id else tr("where commands are used")
+    share = trn(
+        "{percent}% ({count} track)",
+        "{percent}% ({count} tracks)",
+        settings.max_items_per_user,
+        percent=settings.user_share_percent,
     )
-    return Reply(card=Card(title="Settings", fields=fields))
+    vote_skip = (
+        tr("{percent}% of listeners", percent=settings.vote_skip_percent) if settings.vote_skip_percent else tr("off")
+    )
+    fields = (
+        CardField(tr("DJ role"), dj),
+        CardField(tr("Announce channel"), announce),
+        CardField(tr("Default volume"), f"{settings.default_volume}%"),
+        CardField(tr("Max queue length"), number(settings.max_queue_length)),
+        CardField(tr("Per-user share"), share),
+        CardField(tr("Idle timeout"), duration(settings.idle_timeout_s * 1000)),
+        CardField("24/7", _on_off(settings.always_on)),
+        CardField(tr("Search fallback"), _on_off(settings.search_fallback)),
+        CardField(tr("Voice channel status"), _on_off(settings.voice_status)),
+        CardField(tr("Vote skip"), vote_skip),
+        CardField(
+            "SponsorBlock", ", ".join(c.value for c in settings.sponsorblock) if settings.sponsorblock else tr("off")
+        ),
+        CardField(
+            tr("Search providers"),
+            " → ".join(settings.search_providers) if settings.search_providers else tr("the server's default order"),
+        ),
+        CardField(tr("Autoplay"), _on_off(settings.autoplay) + " (`/autoplay`)"),
+        CardField(tr("Language of messages"), language_name(settings.language)),
+    )
+    return Reply(card=Card(title=tr("Settings"), fields=fields))
+
+
+AUTO_CHOICE: Final = mark("auto (the server's language)")
+"""The `language` setting's "auto", as `/settings set` offers it and the settings card shows it."""
+
+
+def language_name(code: str) -> str:
+    return tr(AUTO_CHOICE) if code == AUTO_LANGUAGE else LANGUAGE_NAMES.get(code, code)
+
+
+def _on_off(on: bool) -> str:
+    return tr("on") if on else tr("off")
 
 
 def describe_filters(chain: FilterChain) -> str:
@@ -332,4 +383,4 @@ def describe_filters(chain: FilterChain) -> str:
         parts.append(f"speed={chain.speed:g}")
     if chain.pitch != 1.0:
         parts.append(f"pitch={chain.pitch:g}")
-    return ", ".join(parts) if parts else "none"
+    return ", ".join(parts) if parts else tr("none")

@@ -12,15 +12,16 @@ from typing import Final
 
 from gateway.wording import failures
 from gateway.wording.formatting import clip, duration, escape
+from gateway.wording.language import mark, tr, trn
 from gateway.wording.reply import Card, Reply
 from shared.lyrics import Lyrics, LyricsResult, LyricsStatus
 
-NOTHING_PLAYING: Final = "Nothing is playing right now. Name a song: `/lyrics query:` and its title (and artist)."
-NOTHING_PLAYING_LIVE: Final = "Nothing is playing right now: live lyrics follow the track playing."
-NOT_SYNCED: Final = "LRCLIB has these lyrics without timings, so they can't follow the music: try `/lyrics`."
-TRACK_CHANGED: Final = "The track changed while the lyrics were looked up; run `/lyrics live` again."
-QUERY_AND_LIVE: Final = "Live lyrics follow the track playing: leave `query` and `page` out with `live`."
-TOO_SLOW: Final = "Looking the lyrics up is taking too long; please try again in a moment."
+NOTHING_PLAYING: Final = mark("Nothing is playing right now. Name a song: `/lyrics query:` and its title (and artist).")
+NOTHING_PLAYING_LIVE: Final = mark("Nothing is playing right now: live lyrics follow the track playing.")
+NOT_SYNCED: Final = mark("LRCLIB has these lyrics without timings, so they can't follow the music: try `/lyrics`.")
+TRACK_CHANGED: Final = mark("The track changed while the lyrics were looked up; run `/lyrics live` again.")
+QUERY_AND_LIVE: Final = mark("Live lyrics follow the track playing: leave `query` and `page` out with `live`.")
+TOO_SLOW: Final = mark("Looking the lyrics up is taking too long; please try again in a moment.")
 PAGE_CHARACTERS: Final = 1800
 SOURCE: Final = "LRCLIB"
 _COLOUR: Final = 0x1DB954
@@ -68,7 +69,7 @@ def _name(lyrics: Lyrics) -> str:
 def subject(title: str, artist: str | None = None) -> str:
     """What was looked for, as shown in a note: `**Title** by Artist` (escaped, clipped)."""
     shown = f"**{escape(clip(title))}**"
-    return f"{shown} by {escape(clip(artist, 60))}" if artist else shown
+    return tr("{title} by {artist}", title=shown, artist=escape(clip(artist, 60))) if artist else shown
 
 
 def quoted(query: str) -> str:
@@ -81,15 +82,19 @@ def lyrics_reply(result: LyricsResult, page_index: int, what: str) -> Reply:
     if result.status is LyricsStatus.FAILED:
         return Reply.error(failures.lyrics_failure(result.problem, result.retry_after_s))
     if result.status is LyricsStatus.NOT_FOUND or found is None:
-        return Reply.error(f"No lyrics found for {what}.")
+        return Reply.error(tr("No lyrics found for {what}.", what=what))
     if result.status is LyricsStatus.INSTRUMENTAL:
-        return Reply(content=f"🎼 {subject(found.title, found.artist)} is instrumental: it has no lyrics.")
+        return Reply(
+            content=tr("🎼 {song} is instrumental: it has no lyrics.", song=subject(found.title, found.artist))
+        )
     shown = pages(escape(found.plain))
     if page_index >= len(shown):
-        return Reply.error(f"These lyrics have only {len(shown)} page(s).")
-    footer = f"Page {page_index + 1}/{len(shown)} · {SOURCE}"
+        return Reply.error(
+            trn("These lyrics have only {count} page.", "These lyrics have only {count} pages.", len(shown))
+        )
+    footer = tr("Page {page}/{pages}", page=page_index + 1, pages=len(shown)) + f" · {SOURCE}"
     if found.duration_ms is not None:
         footer += f" · {duration(found.duration_ms)}"
     if page_index + 1 < len(shown):
-        footer += f" · /lyrics page:{page_index + 2} for more"
+        footer += " · " + tr("/lyrics page:{page} for more", page=page_index + 2)
     return Reply(card=Card(title=clip(_name(found), 250), description=shown[page_index], footer=footer, colour=_COLOUR))

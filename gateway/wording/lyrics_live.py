@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Final
 
 from gateway.wording.formatting import clip, duration, escape
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Card, Reply
 from shared.lyrics import LyricLine, Lyrics
 
@@ -26,10 +27,10 @@ class LiveEnd(StrEnum):
 
 
 END_WORDS: Final[dict[LiveEnd, str]] = {
-    LiveEnd.TRACK_CHANGED: "Live lyrics ended: the track changed. Run `/lyrics live` again for the new one.",
-    LiveEnd.STOPPED: "Live lyrics ended: nothing is playing any more.",
-    LiveEnd.TIME_UP: "Live lyrics ended after 14 minutes (Discord's limit for editing a reply).",
-    LiveEnd.UNAVAILABLE: "Live lyrics ended: the player could not be followed. Run `/lyrics live` again.",
+    LiveEnd.TRACK_CHANGED: mark("Live lyrics ended: the track changed. Run `/lyrics live` again for the new one."),
+    LiveEnd.STOPPED: mark("Live lyrics ended: nothing is playing any more."),
+    LiveEnd.TIME_UP: mark("Live lyrics ended after 14 minutes (Discord's limit for editing a reply)."),
+    LiveEnd.UNAVAILABLE: mark("Live lyrics ended: the player could not be followed. Run `/lyrics live` again."),
 }
 
 
@@ -51,14 +52,14 @@ def live_view(lyrics: Lyrics, position_ms: int, *, paused: bool) -> Reply:
     index = current_index(lines, position_ms)
     current = _line(lines, index) or GAP
     body = f"{_line(lines, index - 1)}\n**▶ {current}**\n{_line(lines, index + 1)}".strip("\n")
-    state = "⏸ Paused" if paused else "🎤 Live"
+    state = tr("⏸ Paused") if paused else tr("🎤 Live")
     total = f" / {duration(lyrics.duration_ms)}" if lyrics.duration_ms is not None else ""
     footer = f"{state} · {duration(position_ms)}{total} · LRCLIB"
     return Reply(card=Card(title=_title(lyrics), description=body, footer=footer, colour=_COLOUR))
 
 
 def live_ended(lyrics: Lyrics, why: LiveEnd) -> Reply:
-    return Reply(card=Card(title=_title(lyrics), description=END_WORDS[why], footer="LRCLIB", colour=_COLOUR))
+    return Reply(card=Card(title=_title(lyrics), description=tr(END_WORDS[why]), footer="LRCLIB", colour=_COLOUR))
 
 
 def _title(lyrics: Lyrics) -> str:

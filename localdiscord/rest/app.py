@@ -12,6 +12,8 @@ from aiohttp import web
 from localdiscord.fake_state import Core
 from localdiscord.records import RequestRecord
 from localdiscord.rest.channels import ChannelRoutes, Dispatch
+from localdiscord.rest.limits import invalid_form_body
+from localdiscord.rest.localizations import command_errors, without_localizations
 from localdiscord.rest.messages import MessageRoutes
 from localdiscord.rest.replies import (
     BODY,
@@ -143,11 +145,18 @@ class RestApi:
         return None
 
     async def list_commands(self, request: web.Request) -> web.Response:
-        return self._wrong_app(request) or json_reply(self.core.commands.listing(self._scope(request)))
+        if (denied := self._wrong_app(request)) is not None:
+            return denied
+        listing = self.core.commands.listing(self._scope(request))
+        if request.query.get("with_localizations") != "true":
+            listing = [without_localizations(command) for command in listing]
+        return json_reply(listing)
 
     async def create_command(self, request: web.Request) -> web.Response:
         if (denied := self._wrong_app(request)) is not None:
             return denied
+        if (errors := command_errors(body_json(request))) is not None:
+            return invalid_form_body(errors)
         command, created = self.core.commands.upsert(self._scope(request), body_json(request))
         return json_reply(command, 201 if created else 200)
 
@@ -156,6 +165,9 @@ class RestApi:
             return denied
         body = request[BODY].json
         bodies = body if isinstance(body, list) else []
+        errors = {str(index): found for index, one in enumerate(bodies) if (found := command_errors(one)) is not None}
+        if errors:
+            return invalid_form_body(errors)
         return json_reply(self.core.commands.overwrite(self._scope(request), bodies))
 
     async def get_command(self, request: web.Request) -> web.Response:
@@ -164,6 +176,8 @@ class RestApi:
 
     async def edit_command(self, request: web.Request) -> web.Response:
         command_id = int(request.match_info["command_id"])
+        if (errors := command_errors(body_json(request))) is not None:
+            return invalid_form_body(errors)
         command = self.core.commands.edit(self._scope(request), command_id, body_json(request))
         return json_reply(command) if command else error_reply(404, 10063, "Unknown application command")
 

@@ -60,7 +60,8 @@ class InteractionDriver:
             world.ids.next(), Interaction.new_token(), kind, channel.guild_id, channel.id, member, {}
         )
         interaction.component_message = message
-        interaction.payload = interaction_payload(interaction, world.application_id, data)
+        guild_locale = world.guilds[channel.guild_id].preferred_locale
+        interaction.payload = interaction_payload(interaction, world.application_id, data, guild_locale)
         self.core.interactions[interaction.id] = interaction
         sessions = self.hub.sessions_for(channel.guild_id)
         # A bot that restarted has a new session while its old one waits (detached) to die: Discord delivers

@@ -23,9 +23,10 @@ class WorldBuilder:
         self.hub = hub
         self.router = router
 
-    async def create_guild(self, name: str = "guild") -> Guild:
+    async def create_guild(self, name: str = "guild", *, preferred_locale: str = "en-US") -> Guild:
         """A guild with @everyone, an owner and the bot as members; dispatched if the bot is online."""
         guild = self.core.world.add_guild(name)
+        guild.preferred_locale = preferred_locale
         for session in self.hub.sessions_for(guild.id):
             await session.dispatch("GUILD_CREATE", guild.create_payload())
         return guild
@@ -84,8 +85,21 @@ class WorldBuilder:
 
         await wait_until(probe, timeout, what)
 
-    async def create_member(self, guild: Guild, name: str, roles: Iterable[Role] = ()) -> Member:
+    async def set_preferred_locale(self, guild: Guild, locale: str) -> None:
+        """The guild's community language changes (server settings): GUILD_UPDATE."""
+        guild.preferred_locale = locale
+        await self.hub.dispatch_guild(guild.id, "GUILD_UPDATE", guild.update_payload())
+
+    def set_locale(self, member: Member, locale: str) -> None:
+        """The member switches their Discord client's language (no event: later interactions carry it)."""
+        member.user.locale = locale
+
+    async def create_member(
+        self, guild: Guild, name: str, roles: Iterable[Role] = (), *, locale: str = "en-US"
+    ) -> Member:
+        """A member whose Discord client speaks `locale` (what their interactions carry as `locale`)."""
         user = self.core.world.add_user(name)
+        user.locale = locale
         member = Member(user, guild.id, [r.id for r in roles])
         guild.members[user.id] = member
         await self.hub.dispatch_guild(guild.id, "GUILD_MEMBER_ADD", member.payload() | {"guild_id": str(guild.id)})

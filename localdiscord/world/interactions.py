@@ -126,8 +126,9 @@ def nest_options(leaves: list[JSON], subcommand: str | None, group: str | None) 
     return [{"name": group, "type": 2, "options": nested}]
 
 
-def interaction_payload(interaction: Interaction, application_id: int, data: JSON) -> JSON:
-    """The INTERACTION_CREATE ``d`` (guild context)."""
+def interaction_payload(interaction: Interaction, application_id: int, data: JSON, guild_locale: str) -> JSON:
+    """The INTERACTION_CREATE ``d`` (guild context): `locale` is the invoking member's client language,
+    `guild_locale` the guild's preferred locale."""
     payload: JSON = {
         "id": str(interaction.id),
         "application_id": str(application_id),
@@ -140,8 +141,8 @@ def interaction_payload(interaction: Interaction, application_id: int, data: JSO
         "token": interaction.token,
         "version": 1,
         "app_permissions": str((1 << 41) - 1),
-        "locale": "en-US",
-        "guild_locale": "en-US",
+        "locale": interaction.member.user.locale,
+        "guild_locale": guild_locale,
         "entitlements": [],
         "authorizing_integration_owners": {"0": str(interaction.guild_id)},
         "context": 0,

@@ -31,6 +31,9 @@ class User:
     id: int
     username: str
     bot: bool = False
+    locale: str = "en-US"
+    """The language of the user's Discord client: every interaction they create carries it as `locale` (it is
+    not part of the user object other users see)."""
 
     def payload(self) -> JSON:
         return {
@@ -175,6 +178,15 @@ class Guild:
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     voice_states: dict[int, VoiceState] = field(default_factory=dict)
+    preferred_locale: str = "en-US"
+    """The guild's community language: in GUILD_CREATE/GUILD_UPDATE and as every interaction's `guild_locale`."""
+
+    def update_payload(self) -> JSON:
+        """The GUILD_UPDATE ``d``: the guild object without members, channels or voice states."""
+        data = self.create_payload()
+        for key in ("members", "voice_states", "channels", "threads", "presences", "member_count", "large"):
+            data.pop(key)
+        return data
 
     def create_payload(self) -> JSON:
         """The GUILD_CREATE ``d``, with the bot's own member and every voice state."""
@@ -198,7 +210,7 @@ class Guild:
             "emojis": [],
             "stickers": [],
             "features": [],
-            "preferred_locale": "en-US",
+            "preferred_locale": self.preferred_locale,
             "verification_level": 0,
             "default_message_notifications": 0,
             "explicit_content_filter": 0,

@@ -77,7 +77,7 @@ async def test_the_track_playing_in_pages(world: World, gateway: GatewayProcess,
     _, last = await lyrics(world, {"page": pages})
     assert "line 150 of track 7" in last and "line 1 of" not in last and "for more" not in last
     beyond = await refused_privately(world, {"page": pages + 1})
-    assert f"only {pages} page(s)" in beyond
+    assert f"only {pages} pages." in beyond
 
 
 async def test_queries_and_what_is_not_found(world: World, gateway: GatewayProcess) -> None:

@@ -84,7 +84,8 @@ CASES: list[tuple[BaseModel, bytes]] = [
         GuildSettings(dj_role_id=BIG, always_on=True),
         b'{"dj_role_id":1234567890123456789,"announce_channel_id":null,"default_volume":100,"max_queue_length":5000,'
         b'"user_share_percent":50,"idle_timeout_s":300,"always_on":true,"search_fallback":true,"voice_status":true,'
-        b'"vote_skip_percent":50,"sponsorblock":["music_offtopic"],"search_providers":[],"autoplay":false}',
+        b'"vote_skip_percent":50,"sponsorblock":["music_offtopic"],"search_providers":[],"autoplay":false,'
+        b'"language":"auto"}',
     ),
     (
         PlayerState(now_playing=ITEM, position_ms=61_000, loop=LoopMode.QUEUE, cursor="17-2", fence=9),
@@ -193,6 +194,18 @@ def test_tracks_and_settings_written_before_the_provider_chain_still_read() -> N
     settings, literal = next((m, lit) for m, lit in CASES if isinstance(m, GuildSettings))
     older = literal.replace(b',"search_providers":[]', b"")
     assert older != literal and GuildSettings.model_validate_json(older) == settings
+
+
+def test_settings_written_before_the_language_setting_still_read() -> None:
+    settings, literal = next((m, lit) for m, lit in CASES if isinstance(m, GuildSettings))
+    older = literal.replace(b',"language":"auto"', b"")
+    assert older != literal and GuildSettings.model_validate_json(older) == settings
+
+
+@pytest.mark.parametrize("language", ["", "AUTO", "de_DE", "deutsch", "de-de", "x" * 7, "de\n"])
+def test_a_language_setting_that_is_not_a_locale_code_is_refused(language: str) -> None:
+    with pytest.raises(ValidationError):
+        GuildSettings(language=language)
 
 
 def test_player_state_written_before_the_equalizer_reads_as_flat() -> None:
