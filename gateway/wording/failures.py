@@ -54,16 +54,18 @@ PROBLEM_WORDS: Final[dict[ProblemKind, str]] = {
     ProblemKind.SEARCH_UNAVAILABLE: mark("Search is not available right now."),
     ProblemKind.PRIVATE: mark("{subject} can't be played: {service} says it is private."),
     ProblemKind.REGION_LOCKED: mark("{subject} can't be played: {service} does not offer it in this bot's region."),
-    ProblemKind.RATE_LIMITED: mark("{subject} can't be read right now: {service} asks encore to wait; try again {after}."),
-    ProblemKind.SERVICE_ANSWER: mark("{subject} can't be read: {service} answered with something that is not its data."),
+    ProblemKind.RATE_LIMITED: mark(
+        "{subject} can't be read right now: {service} asks encore to wait; try again {after}."
+    ),
+    ProblemKind.SERVICE_ANSWER: mark(
+        "{subject} can't be read: {service} answered with something that is not its data."
+    ),
     ProblemKind.TIMED_OUT: mark("{subject} can't be read: {service} did not answer in time; please try again later."),
     ProblemKind.UNSUPPORTED_ITEM: mark(
-        "{subject} is {item_words} on {service}, which encore does not play; "
-    "links to songs, albums and playlists work."
+        "{subject} is {item_words} on {service}, which encore does not play; links to songs, albums and playlists work."
     ),
     ProblemKind.MALFORMED_LINK: mark(
-        "{subject} is not a complete {service} link (it may be cut off); "
-    "copy the whole link with Share → Copy link."
+        "{subject} is not a complete {service} link (it may be cut off); copy the whole link with Share → Copy link."
     ),
     ProblemKind.NO_MATCH: mark("no recording close enough to it was found to play ({best}), so it was skipped."),
     ProblemKind.JOB_FAILED: mark("Something went wrong while looking that up. Please try again."),
@@ -102,7 +104,7 @@ STOP_WORDS: Final[dict[StopKind, str]] = {
     StopKind.LOAD_FAILED: mark("the rest of the playlist could not be loaded{http}"),
     StopKind.SERVICE_CUT: mark(
         "{service}'s public page lists only the first {count} tracks (the bot's operator can "
-    "configure {service} API access for whole playlists)"
+        "configure {service} API access for whole playlists)"
     ),
     StopKind.UNKNOWN: mark("queueing could not go on"),
 }
@@ -161,7 +163,11 @@ def sentence(problem: Problem, *, subject: str = THAT_LINK, query: str = "") -> 
     """The problem as a sentence about `subject` (THAT_LINK or IT); `query` is shown (quoted, as given) for
     NO_RESULTS. Every sentence gets every field; each uses the ones it needs."""
     http = f"HTTP {problem.http_status}" if problem.http_status is not None else tr("HTTP error")
-    best = tr("best match {score}", score=f"{problem.score:.2f}") if problem.score is not None else tr("search found nothing")
+    best = (
+        tr("best match {score}", score=f"{problem.score:.2f}")
+        if problem.score is not None
+        else tr("search found nothing")
+    )
     after = tr("in {seconds} s", seconds=problem.retry_after_s) if problem.retry_after_s else tr("in a moment")
     return tr(
         PROBLEM_WORDS[problem.kind],

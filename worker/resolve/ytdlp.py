@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from yt_dlp import YoutubeDL
+from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.networking._helper import _socket_connect, create_connection
 from yt_dlp.networking._urllib import (
     HTTPHandler,
@@ -225,12 +226,16 @@ class YtDlp:
         self.calls = 0
         """yt-dlp extractions started (tests use it to prove that cache hits skip yt-dlp)."""
 
-    async def start(self) -> None:
-        """Build every instance now (the first one pays yt-dlp's ~0.3 s import and plugin cost), off the loop."""
+    async def start(self, *, warm: bool = True) -> None:
+        """Build every instance now (the first one pays yt-dlp's ~0.3 s import and plugin cost), off the loop; with
+        `warm`, also compile every extractor's URL pattern, which the first extraction of a process would otherwise
+        do while a member waits (a link only the generic extractor takes is tried against all of them)."""
         loop = asyncio.get_running_loop()
         for _ in range(self._threads):
             ydl = await loop.run_in_executor(self._executor, self._ydl_class, self._params)
             self._instances.put(ydl)
+        if warm:
+            await loop.run_in_executor(self._executor, _compile_url_patterns)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -292,6 +297,14 @@ class YtDlp:
             return call(ydl)
         finally:
             self._instances.put(ydl)
+
+
+def _compile_url_patterns() -> None:
+    for extractor in gen_extractor_classes():
+        extractor.suitable(_NO_SUCH_URL)
+
+
+_NO_SUCH_URL: Final = "https://encore.invalid/warm-up"
 
 
 def _extract(url: str, first: int, cap: int, ydl: YoutubeDL) -> Extraction:
