@@ -8,11 +8,8 @@ Nth request on) are in tests/media/hostile.py.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-import threading
 from collections import Counter
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +22,7 @@ from shared.codec import dumps
 from tests.media.hostile import HostileMedia, Redirect, RedirectRules
 from tests.media.sponsorblock import FakeSponsorBlock
 from tests.media.tones import CATALOG, CODECS
+from tests.services.loopback_app import LoopbackApp
 
 MIME_TYPES: Final = {
     **{f".{codec.ext}": codec.mime for codec in CODECS},
@@ -56,9 +54,7 @@ class MediaServer:
     """(path, Range header) of every request, redirected or not."""
     agents: list[tuple[str, str]] = field(default_factory=list)
     """(path, User-Agent) of every request, redirected or not."""
-    _loop: asyncio.AbstractEventLoop | None = None
-    _thread: threading.Thread | None = None
-    _runner: web.AppRunner | None = None
+    _server: LoopbackApp | None = None
     hostile: HostileMedia = field(init=False)
     sponsorblock: FakeSponsorBlock = field(default_factory=FakeSponsorBlock)
     """The fake SponsorBlock API (/api/skipSegments…) this server also speaks."""
@@ -81,23 +77,14 @@ class MediaServer:
         return self.url(path)
 
     def start(self) -> Self:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="media-server", daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), loop).result(timeout=10)
+        self._server = LoopbackApp(self._app, name="media-server", port=self.port, tls=self.tls)
+        self.port = self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        done: Future[None] = asyncio.run_coroutine_threadsafe(self._stop(), self._loop)
-        done.result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-        self._loop = None
-        self._thread = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -111,7 +98,7 @@ class MediaServer:
         """Requests so far whose path starts with `prefix`."""
         return sum(n for path, n in self.hits.items() if path.startswith(prefix))
 
-    async def _start(self) -> None:
+    def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._log_and_redirect])
         app.router.add_get("/gone/{slug:.*}", _status(404))
         app.router.add_get("/removed/{slug:.*}", _status(410))
@@ -125,17 +112,7 @@ class MediaServer:
         app.router.add_get("/paged/{pid}/page_{k:\\d+}.json", self._paged_page)
         app.router.add_get("/paged/{pid}", self._paged_landing)
         app.router.add_get("/{path:.*}", self._file)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=self.tls)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.Server)
-        self.port = int(server.sockets[0].getsockname()[1])
-
-    async def _stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        return app
 
     @web.middleware
     async def _log_and_redirect(self, request: web.Request, handler: Handler) -> web.StreamResponse:

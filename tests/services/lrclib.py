@@ -15,8 +15,6 @@ worker processes and in-process services can use it alike.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -25,6 +23,7 @@ from typing import Any, Final, Self
 from aiohttp import web
 
 from shared.codec import dumps
+from tests.services.loopback_app import LoopbackApp
 
 NOT_FOUND: Final = {"code": 404, "name": "TrackNotFound", "message": "Failed to find specified track"}
 DURATION_TOLERANCE_S: Final = 2.0
@@ -69,9 +68,7 @@ class FakeLrclib:
     hits: Counter[str] = field(default_factory=Counter)
     agents: list[str] = field(default_factory=list)
     _fault: _Fault | None = None
-    _loop: asyncio.AbstractEventLoop | None = None
-    _thread: threading.Thread | None = None
-    _runner: web.AppRunner | None = None
+    _server: LoopbackApp | None = None
 
     @property
     def base(self) -> str:
@@ -85,20 +82,14 @@ class FakeLrclib:
         self._fault = _Fault(status, times, retry_after)
 
     def start(self) -> Self:
-        loop = self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=loop.run_forever, name="fake-lrclib", daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), loop).result(timeout=10)
+        self._server = LoopbackApp(self._app, name="fake-lrclib", port=self.port)
+        self.port = self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-        self._loop = self._thread = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -108,21 +99,11 @@ class FakeLrclib:
     ) -> None:
         self.stop()
 
-    async def _start(self) -> None:
+    def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._count_and_fail])
         app.router.add_get("/api/get", self._get)
         app.router.add_get("/api/search", self._search)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.Server)
-        self.port = int(server.sockets[0].getsockname()[1])
-
-    async def _stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        return app
 
     @web.middleware
     async def _count_and_fail(self, request: web.Request, handler: Any) -> web.StreamResponse:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -25,6 +24,7 @@ from aiohttp import web
 
 from tests.media.catalogue import Catalogue, CatalogueTrack
 from tests.services import music_shapes as shapes
+from tests.services.loopback_app import LoopbackApp
 from tests.services.music_routes import add_routes, json_response
 
 CLIENT_ID: Final = "encore-test-client"
@@ -68,9 +68,7 @@ class FakeMusicServices:
     latency_s: float = 0.0
     """Every answer waits this long first (benchmarks model a real service's round trip)."""
     _faults: dict[str, _Fault] = field(default_factory=dict)
-    _loop: asyncio.AbstractEventLoop | None = None
-    _thread: threading.Thread | None = None
-    _runner: web.AppRunner | None = None
+    _server: LoopbackApp | None = None
 
     @property
     def base(self) -> str:
@@ -107,20 +105,14 @@ class FakeMusicServices:
     # ---- lifecycle -----------------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        loop = self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=loop.run_forever, name="fake-music", daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), loop).result(timeout=10)
+        self._server = LoopbackApp(self._app, name="fake-music", port=self.port)
+        self.port = self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-        self._loop = self._thread = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -130,20 +122,10 @@ class FakeMusicServices:
     ) -> None:
         self.stop()
 
-    async def _start(self) -> None:
+    def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._count_and_fault])
         add_routes(app, self)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.Server)
-        self.port = int(server.sockets[0].getsockname()[1])
-
-    async def _stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        return app
 
     @web.middleware
     async def _count_and_fault(self, request: web.Request, handler: Any) -> web.StreamResponse:
