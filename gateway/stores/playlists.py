@@ -1,7 +1,7 @@
 """Saved playlists in Redis: per owner an index HASH (name key -> PlaylistMeta JSON) and one LIST of Track JSON per
 playlist (`Keys.playlists`, `Keys.playlist_entries`).
 
-Every change is one script (`shared/lua.py`) that first checks the playlist is still the one the caller read (its
+Every change is one script (`shared/lua/playlists.py`) that first checks the playlist is the one the caller read (its
 meta JSON is unchanged), so two members changing the same playlist at once never lose an update or write into a
 playlist deleted and re-created meanwhile; limits are checked inside the same script. Entries that no longer
 validate (written by hand or by another version) are left out of what is read, and logged.

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
 from redis.asyncio import Redis
 
+from shared import lua
 from shared.keys import Keys
-
-_HIT: Final = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('PTTL', KEYS[1])}
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +24,7 @@ class RateLimitStore:
         self._keys = keys
         self._limit = limit
         self._window_ms = max(1, round(window_s * 1000))
-        self._hit = redis.register_script(_HIT)
+        self._hit = redis.register_script(lua.RATE_HIT)
 
     async def hit(self, guild_id: int, user_id: int) -> RateDecision:
         count, ttl = await self._hit(keys=[self._keys.rate(guild_id, user_id)], args=[self._window_ms])

@@ -1,11 +1,11 @@
 """Every script touches the keys of one owner only (a guild, a member's playlists, a search provider's breaker),
 under one hash tag, so it runs on Redis Cluster; a guild's scripts all land in that guild's slot.
 
-Against a real redis-server in cluster mode (one node holding every slot): each script of shared/lua.py (and the
-gateway's rate limit) is run through the store that calls it. Redis itself refuses declared keys of different slots
-(CROSSSLOT); MONITOR shows every command a script ran inside, and the test checks that each of those touched only
-keys the script was given, all in one slot (CLUSTER KEYSLOT). RESCUE is the one worker-wide script (arq's keys, the
-worker registry): it is not per guild and not run here.
+Against a real redis-server in cluster mode (one node holding every slot): each script of shared/lua/ is run through the
+store that calls it. Redis itself refuses declared keys of different slots (CROSSSLOT); MONITOR shows every command a
+script ran inside, and the test checks that each of those touched only keys the script was given, all in one slot
+(CLUSTER KEYSLOT). RESCUE is the one worker-wide script (arq's keys, the worker registry): it is not per guild and not
+run here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from gateway.stores import rate
 from gateway.stores.playlists import PlaylistStore
 from gateway.stores.rate import RateLimitStore
 from gateway.stores.votes import SkipVoteStore
@@ -51,7 +50,7 @@ PER_GUILD = {
     _sha(text): name
     for name, text in vars(lua).items()
     if name.isupper() and not name.startswith("_") and isinstance(text, str) and name not in WORKER_WIDE
-} | {_sha(rate._HIT): "gateway rate limit"}
+}
 
 
 async def _command(redis: Redis, *args: object) -> Any:
