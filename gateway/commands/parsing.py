@@ -163,15 +163,17 @@ def parse_providers(spec: str, offered: Sequence[str]) -> tuple[str, ...]:
     names = {name.replace("_", ""): name for name in offered}
     listed = ", ".join(offered)
     if not tokens:
-        raise InvalidInputError(f"Name search providers in order ({listed}) or `default`.")
+        raise InvalidInputError(tr("Name search providers in order ({listed}) or `default`.", listed=listed))
     if len(tokens) == 1 and tokens[0] in _PROVIDERS_DEFAULT:
         return ()
     chosen: list[str] = []
     for token in tokens:
         if token not in names:
-            raise InvalidInputError(f"`{shown(token)}` is not a search provider here. Available: {listed}.")
+            raise InvalidInputError(
+                tr("`{name}` is not a search provider here. Available: {listed}.", name=shown(token), listed=listed)
+            )
         if names[token] in chosen:
-            raise InvalidInputError(f"`{shown(token)}` is listed twice: name each search provider once.")
+            raise InvalidInputError(tr("`{name}` is listed twice: name each search provider once.", name=shown(token)))
         chosen.append(names[token])
     return tuple(chosen)
 

@@ -18,6 +18,7 @@ from enum import StrEnum
 from gateway.commands.invocation import Invocation
 from gateway.commands.permissions import require_dj
 from gateway.wording import playlists as words
+from gateway.wording.language import tr
 from shared.errors import InvalidInputError
 from shared.models import GuildSettings
 from shared.playlists import MAX_PLAYLIST_NAME, OwnerKind, PlaylistOwner
@@ -34,7 +35,7 @@ def parse_scope(raw: str | None) -> Scope:
     try:
         return Scope(raw)
     except ValueError:
-        raise InvalidInputError(words.BAD_SCOPE) from None
+        raise InvalidInputError(tr(words.BAD_SCOPE)) from None
 
 
 def owner_of(scope: Scope, invocation: Invocation) -> PlaylistOwner:
@@ -56,11 +57,11 @@ def require_change(scope: Scope, invocation: Invocation, settings: GuildSettings
 def parse_name(raw: str | None) -> str:
     name = " ".join((raw or "").split())
     if not name:
-        raise InvalidInputError(words.NAME_EMPTY)
+        raise InvalidInputError(tr(words.NAME_EMPTY))
     if len(name) > MAX_PLAYLIST_NAME:
         raise InvalidInputError(words.name_too_long(len(name), MAX_PLAYLIST_NAME))
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
-        raise InvalidInputError(words.NAME_CHARACTERS)
+        raise InvalidInputError(tr(words.NAME_CHARACTERS))
     return name
 
 
@@ -73,7 +74,7 @@ def name_from(title: str | None) -> str | None:
 def parse_position(raw: int, total: int) -> int:
     """A 1-based entry number -> its 0-based index in a playlist of `total` entries."""
     if raw < 1:
-        raise InvalidInputError(words.POSITION_START)
+        raise InvalidInputError(tr(words.POSITION_START))
     if raw > total:
         raise InvalidInputError(words.no_entry(raw, total))
     return raw - 1

@@ -21,6 +21,7 @@ from gateway.commands.playlists import PlaylistActions, playing_and_queued
 from gateway.stores.jobs import Jobs
 from gateway.stores.playlists import PlaylistStore
 from gateway.wording import playlists as words
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Reply, ReplyFile
 from shared.errors import InvalidInputError
 from shared.models import Track
@@ -54,13 +55,13 @@ class TransferActions:
         """A saved playlist, or without a name the track playing and the queue."""
         if raw_name is None:
             parse_scope(raw_scope)
-            admission = await self._playlists.gate.admit(invocation, Access.READ, "Exporting the queue")
+            admission = await self._playlists.gate.admit(invocation, Access.READ, mark("Exporting the queue"))
             queued = [item.track for item in await self._queue.all_items(invocation.guild_id)]
             tracks = playing_and_queued(admission.state, queued)
             if not tracks:
-                raise InvalidInputError(words.NOTHING_TO_EXPORT)
+                raise InvalidInputError(tr(words.NOTHING_TO_EXPORT))
             return export_reply(None, tracks)
-        await self._playlists.gate.admit(invocation, Access.READ, "Exporting playlists")
+        await self._playlists.gate.admit(invocation, Access.READ, mark("Exporting playlists"))
         target = await self._playlists.target(invocation, raw_name, raw_scope)
         tracks = await self._store.entries(target.owner, target.meta)
         if not tracks:
@@ -83,7 +84,7 @@ class TransferActions:
         await out.defer(ephemeral=True)
         result = await self._jobs.import_playlist(request, uuid.uuid4().hex, self._settings.resolve_wait_s)
         if result is None:
-            raise InvalidInputError(words.TOO_SLOW)
+            raise InvalidInputError(tr(words.TOO_SLOW))
         if result.status is not ImportStatus.FOUND:
             limits = self._settings.playlist_entries, self._settings.playlist_file_bytes
             raise InvalidInputError(words.import_failure(result, *limits))
@@ -94,13 +95,13 @@ class TransferActions:
     def _request(self, attachment: AttachmentRef | None, link: str | None) -> ImportRequest:
         """The import job's request; a file larger than the limit is refused here, before anything downloads it."""
         if (attachment is None) == (link is None):
-            raise InvalidInputError(words.FILE_OR_LINK)
+            raise InvalidInputError(tr(words.FILE_OR_LINK))
         limit = self._settings.playlist_file_bytes
         if attachment is not None and attachment.size > limit:
             raise InvalidInputError(words.file_too_large(attachment.size, limit))
         text = " ".join(link.split()) if link is not None else None
         if text == "":
-            raise InvalidInputError(words.FILE_OR_LINK)
+            raise InvalidInputError(tr(words.FILE_OR_LINK))
         return ImportRequest(
             attachment=attachment, link=text, max_entries=self._settings.playlist_entries, max_bytes=limit
         )
@@ -111,5 +112,5 @@ def _name_of(result: ImportResult, attachment: AttachmentRef | None) -> str:
     filename = PurePosixPath(attachment.filename).stem if attachment is not None else None
     chosen = name_from(result.title) or name_from(filename)
     if chosen is None:
-        raise InvalidInputError(words.NEEDS_NAME)
+        raise InvalidInputError(tr(words.NEEDS_NAME))
     return chosen

@@ -31,6 +31,7 @@ from gateway.commands.playlist_rules import (
 from gateway.stores.jobs import Jobs
 from gateway.stores.playlists import PlaylistStore, Write, Written
 from gateway.wording import playlists as words
+from gateway.wording.language import mark, tr
 from gateway.wording.reply import Reply
 from shared.errors import InvalidInputError
 from shared.models import PlayerState, Track
@@ -66,7 +67,7 @@ def refused(written: Written, name: str, scope: Scope, settings: GatewaySettings
         case Write.TOO_MANY_ENTRIES:
             return words.too_many_entries(written.length or 0, settings.playlist_entries)
         case Write.NO_ENTRY | Write.CHANGED:
-            return words.CHANGED
+            return tr(words.CHANGED)
 
 
 class PlaylistActions:
@@ -94,7 +95,7 @@ class PlaylistActions:
         queued = [item.track for item in await self._queue.all_items(invocation.guild_id)]
         tracks = playing_and_queued(admission.state, queued)
         if not tracks:
-            raise InvalidInputError(words.NOTHING_TO_SAVE)
+            raise InvalidInputError(tr(words.NOTHING_TO_SAVE))
         require_fits(len(tracks), self._settings.playlist_entries)
         await self.create(invocation, scope, name, tracks)
         return words.saved(name, len(tracks), scope.value)
@@ -117,14 +118,14 @@ class PlaylistActions:
 
     async def listing(self, invocation: Invocation, raw_scope: str | None) -> Reply:
         scope = parse_scope(raw_scope)
-        await self._gate.admit(invocation, Access.READ, "Listing playlists")
+        await self._gate.admit(invocation, Access.READ, mark("Listing playlists"))
         summaries = await self._store.summaries(owner_of(scope, invocation))
         entries = [(summary.meta.name, summary.entries) for summary in summaries]
         return words.listing(scope.value, entries, self._settings.playlists_per_owner)
 
     async def show(self, invocation: Invocation, raw_name: str, raw_scope: str | None, raw_page: int | None) -> Reply:
         page_index = parse_page(raw_page)
-        await self._gate.admit(invocation, Access.READ, "Showing playlists")
+        await self._gate.admit(invocation, Access.READ, mark("Showing playlists"))
         target = await self.target(invocation, raw_name, raw_scope)
         total = await self._store.length(target.owner, target.meta)
         offset = page_index * words.PAGE_SIZE
@@ -140,7 +141,7 @@ class PlaylistActions:
         admission = await self.changing(invocation, target.scope)
         if query is None:
             if admission.state.now_playing is None:
-                raise InvalidInputError(words.NOTHING_PLAYING)
+                raise InvalidInputError(tr(words.NOTHING_PLAYING))
             tracks: list[Track] = [admission.state.now_playing.track]
         else:
             await out.defer(ephemeral=True)
@@ -159,7 +160,7 @@ class PlaylistActions:
         )
         result = await self._jobs.import_playlist(request, uuid.uuid4().hex, self._settings.resolve_wait_s)
         if result is None:
-            raise InvalidInputError(words.TOO_SLOW)
+            raise InvalidInputError(tr(words.TOO_SLOW))
         if result.status is not ImportStatus.FOUND:
             limits = self._settings.playlist_entries, self._settings.playlist_file_bytes
             raise InvalidInputError(words.import_failure(result, *limits))
@@ -212,7 +213,7 @@ class PlaylistActions:
 
     async def changing(self, invocation: Invocation, scope: Scope) -> Admission:
         """Count the command against the member's rate and check they may change the playlists of `scope`."""
-        admission = await self._gate.admit(invocation, Access.READ, "Changing playlists")
+        admission = await self._gate.admit(invocation, Access.READ, mark("Changing playlists"))
         require_change(scope, invocation, admission.settings)
         return admission
 

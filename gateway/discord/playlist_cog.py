@@ -19,6 +19,7 @@ from gateway.discord.interaction import Interaction, handle
 from gateway.discord.render import autocomplete as choices_payload
 from gateway.discord.slash import Callback, choices, slash
 from gateway.wording import playlists as words
+from gateway.wording.language import tr
 from shared.errors import InvalidInputError
 from shared.jobs import MAX_QUERY_LENGTH
 from shared.playlists import MAX_PLAYLIST_NAME, MAX_SAVED_ENTRIES, AttachmentRef
@@ -50,7 +51,7 @@ def attachment_ref(file: nextcord.Attachment | None) -> AttachmentRef | None:
     try:
         return AttachmentRef(url=file.url, filename=file.filename, size=file.size)
     except ValidationError:
-        raise InvalidInputError(words.BAD_ATTACHMENT) from None
+        raise InvalidInputError(tr(words.BAD_ATTACHMENT)) from None
 
 
 class PlaylistCog(nextcord.ClientCog):

@@ -123,7 +123,10 @@ def matched_from(item: QueueItem) -> str:
     match = item.match
     if match is None:
         return ""
-    how = "matched by ISRC" if match.method is MatchMethod.ISRC else f"best match {match.score:.2f}"
+    if match.method is MatchMethod.ISRC:
+        how = tr("matched by ISRC")
+    else:
+        how = tr("best match {score}", score=f"{match.score:.2f}")
     return f"{how} · {track_link(match.track)}"
 
 

@@ -162,7 +162,7 @@ async def test_server_playlists_need_the_dj_role_to_change(stack: Stack, e2e_med
     by_dj = await playlist(stack, "save", {"name": "Shared", "scope": "server"}, member=world.dave)
     assert "to this server's playlists" in by_dj.content, by_dj.content
     assert "**Shared** · 1 track" in text_of(await playlist(stack, "list", {"scope": "server"}))
-    assert "There is no playlist" in await refused(stack, "show", {"name": "Shared"}), "not alice's own"
+    assert "You have no playlist **Shared**" in await refused(stack, "show", {"name": "Shared"}), "not alice's own"
     for sub, options in (
         ("delete", {"name": "Shared", "scope": "server"}),
         ("rename", {"name": "Shared", "new_name": "Mine now", "scope": "server"}),
@@ -197,9 +197,9 @@ async def test_every_bad_input_gets_a_clear_ephemeral_error_and_changes_nothing(
         ("remove", {"name": "Nope", "position": 1}),
         ("add", {"name": "Nope"}),
     ):
-        assert "There is no playlist **Nope** in your playlists" in await refused(stack, sub, options), sub
+        assert "You have no playlist **Nope**; `/playlist list` shows them" in await refused(stack, sub, options), sub
     assert "There is no entry 9: the playlist has 4" in await refused(stack, "remove", {"name": "First", "position": 9})
-    assert "already have one called **first**" in await refused(stack, "save", {"name": "first"})
+    assert "You already have a playlist called **first**" in await refused(stack, "save", {"name": "first"})
     assert "at most 50 characters" in await refused(stack, "rename", {"name": "First", "new_name": "x" * 51})
     assert "control or format" in await refused(stack, "save", {"name": "bad\u202ename"})
     await over_the_limits(stack, e2e_media)
@@ -223,7 +223,7 @@ async def over_the_limits(stack: Stack, e2e_media: E2EMedia) -> None:
     assert "at most 4 tracks; that would make 5" in await refused(stack, "add", add)
     await playlist(stack, "import", {"file": Upload("one.json", document([track]))})
     third = {"file": Upload("x.json", document([track])), "name": "Third"}
-    assert "Your playlists are at the limit of 2" in await refused(stack, "import", third)
+    assert "You are at the limit of 2 playlists" in await refused(stack, "import", third)
     await playlist(stack, "delete", {"name": "Imported"})
 
 
@@ -242,7 +242,7 @@ async def bad_files(stack: Stack, e2e_media: E2EMedia) -> None:
     assert "no tracks" in await refused(stack, "import", {"file": Upload("empty.json", document([]))})
     private = document([track, {"url": "http://10.1.2.3/secret.mp3", "title": "inside"}])
     text = await refused(stack, "import", {"file": Upload("private.json", private)})
-    assert "1 track point where encore may not go (that host points to a private address)" in text, text
+    assert "1 track points where encore may not go (that host points to a private address)" in text, text
     text = await refused(stack, "import", {"link": "http://169.254.169.254/latest/meta-data"})
     assert "not allowed (that host points to a cloud metadata address)" in text, text
 

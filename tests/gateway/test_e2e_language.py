@@ -104,6 +104,16 @@ async def test_a_german_member_gets_german_replies_and_others_english(
     assert "Page 1/1 · 1 queued" in await reply_text(world, "queue", world.alice)
 
 
+async def test_saved_playlists_answer_in_the_members_language(world: World, gateway: GatewayProcess) -> None:
+    hans = await listener(world, "hans", "de")
+    _, listed = await answer(world, "playlist", hans, subcommand="list")
+    assert text_of(listed).startswith("🎼 Deine Playlists\nNoch keine: `/playlist save` speichert"), text_of(listed)
+    _, unknown = await answer(world, "playlist", hans, {"name": "Nope"}, subcommand="show")
+    assert text_of(unknown) == "⚠️ Du hast keine Playlist **Nope**; `/playlist list` zeigt, welche es gibt."
+    _, english = await answer(world, "playlist", world.alice, {"name": "Nope"}, subcommand="show")
+    assert text_of(english) == "⚠️ You have no playlist **Nope**; `/playlist list` shows them."
+
+
 async def test_announcements_follow_the_guilds_locale(
     world: World, gateway: GatewayProcess, stores: Stores, redis: Redis, keys: Keys
 ) -> None:

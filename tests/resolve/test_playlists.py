@@ -228,7 +228,7 @@ async def test_max_playlist_entries_caps_the_request(
     stops = {e.stopped for e in await progress_events(redis, keys) if e.done}
     assert stops == {Stop(kind=StopKind.CAPPED, limit=150, of=5000), Stop(kind=StopKind.CAPPED, limit=150, of=1200)}
     assert failures.stop(Stop(kind=StopKind.CAPPED, limit=150, of=5000)) == (
-        "only the first 150 of 5000 entries are added"
+        "only the first 150 of 5,000 entries are added"
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import http.client
+import inspect
 import itertools
 import logging
 import queue
@@ -332,7 +333,17 @@ def _slice(url: str, start: int, end: int, ydl: YoutubeDL) -> list[InfoDict]:
 
 
 def _search_keys(ydl: YoutubeDL) -> frozenset[str]:
-    return frozenset(key for ie in ydl._ies.values() if isinstance(key := getattr(ie, "_SEARCH_KEY", None), str))
+    return frozenset(key for ie in ydl._ies.values() if (key := _search_key(ie)))
+
+
+def _search_key(extractor: object) -> str | None:
+    # Read statically: a plain getattr on a lazy extractor without the attribute loads the real class and
+    # prints a "please report this issue" warning at every worker start. Lazy classes spell it SEARCH_KEY.
+    for name in ("SEARCH_KEY", "_SEARCH_KEY"):
+        key = inspect.getattr_static(extractor, name, None)
+        if isinstance(key, str):
+            return key
+    return None
 
 
 def _stream(url: str, ydl: YoutubeDL) -> InfoDict:
