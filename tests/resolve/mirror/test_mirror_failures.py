@@ -121,6 +121,12 @@ async def test_a_long_retry_after_is_passed_on(embed_service: ResolveService, mu
     result = await embed_service.resolve(make_request(f"{SPOTIFY}/track/{spotify_id(3)}"))
     assert result.problem is not None and result.problem.kind is ProblemKind.RATE_LIMITED
     assert result.problem.retry_after_s == 120 and music.hits["open"] == 1
+    again = await embed_service.resolve(make_request(f"{SPOTIFY}/track/{spotify_id(4)}"))
+    assert again.problem is not None and again.problem.kind is ProblemKind.RATE_LIMITED
+    assert again.problem.retry_after_s is not None and 110 <= again.problem.retry_after_s <= 120
+    assert music.hits["open"] == 1, "asked again while it said wait"
+    deezer = await embed_service.resolve(make_request(f"https://www.deezer.com/track/{deezer_id(5)}"))
+    assert deezer.status is ResolveStatus.QUEUED, "another service is not quieted"
 
 
 async def test_a_slow_service_times_out(

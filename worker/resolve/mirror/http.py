@@ -3,7 +3,10 @@
 - Every request is bounded by `MirrorSettings.timeout_s`; a slow service is TIMED_OUT, never waited on longer.
 - A 5xx or a network error is tried again `retries` times, 0.5 s, 1 s, 2 s … apart.
 - A 429 whose `Retry-After` is at most `max_retry_after_s` is waited out once; a longer one (or a second 429) is
-  RATE_LIMITED with the wait, so the member is told when to try again.
+  RATE_LIMITED with the wait, so the member is told when to try again, and until then this worker sends that
+  service nothing: every request in the wait is RATE_LIMITED at once with what is left of it (a service that is
+  asked again while it said wait tends to lengthen the wait or block the address). Without a `Retry-After`, the
+  quiet is `QUIET_WITHOUT_RETRY_AFTER_S`.
 - The URL guard's refusal is REFUSED (a base URL the operator set to a private address, a short link that
   redirects inward).
 - Any other status is the caller's to judge (a 404 is "deleted", a 403 "private" or "region-locked" depending on
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
@@ -30,6 +35,7 @@ _log: Final = logging.getLogger(__name__)
 
 USER_AGENT: Final = "Mozilla/5.0 (compatible; encore/0.1; open-source Discord music bot)"
 BACKOFF_S: Final = 0.5
+QUIET_WITHOUT_RETRY_AFTER_S: Final = 10
 MAX_ANSWER_BYTES: Final = 8 * 1024 * 1024
 """A 100-track embed page is ~0.5 MB; anything far larger is not what was asked for."""
 
@@ -66,6 +72,8 @@ class MirrorHttp:
         self._config = config
         self.service: Final = service
         self._sleep = sleep
+        self._quiet_until = 0.0
+        """`time.monotonic()` before which the service asked not to be called."""
         self.requests = 0
 
     async def get(self, url: str, headers: Mapping[str, str] | None = None) -> HttpAnswer:
@@ -85,6 +93,7 @@ class MirrorHttp:
     async def _with_policy(
         self, url: str, send: Callable[[dict[str, str]], Awaitable[HttpAnswer]], headers: Mapping[str, str] | None
     ) -> HttpAnswer:
+        self._refuse_while_quiet()
         sent = {"User-Agent": USER_AGENT, "Accept": "application/json, text/html;q=0.8", **(headers or {})}
         waited_429 = False
         attempt = 0
@@ -98,6 +107,8 @@ class MirrorHttp:
                 wait = retry_after_s(answer)
                 if waited_429 or wait is None or wait > self._config.max_retry_after_s:
                     _log.warning("%s rate-limits this worker (Retry-After %s)", self.service.value, answer.retry_after)
+                    quiet = QUIET_WITHOUT_RETRY_AFTER_S if wait is None else wait
+                    self._quiet_until = max(self._quiet_until, time.monotonic() + quiet)
                     raise failure(self.service, ProblemKind.RATE_LIMITED, retry_after_s=wait)
                 waited_429 = True
                 await self._sleep(float(wait))
@@ -109,6 +120,11 @@ class MirrorHttp:
                 attempt += 1
                 continue
             return answer
+
+    def _refuse_while_quiet(self) -> None:
+        left = self._quiet_until - time.monotonic()
+        if left > 0:
+            raise failure(self.service, ProblemKind.RATE_LIMITED, retry_after_s=math.ceil(left))
 
     async def _attempt(
         self, url: str, send: Callable[[dict[str, str]], Awaitable[HttpAnswer]], headers: dict[str, str], *, last: bool
