@@ -175,6 +175,11 @@ class QueueItem(WireModel):
     match: Matched | None = None
     """For a mirrored track (`Track.mirror`): what plays for it, set when it was matched just before play."""
 
+    @property
+    def heard(self) -> Track:
+        """The recording that sounds: the match of a mirrored track once it is known, else the track itself."""
+        return self.match.track if self.match is not None else self.track
+
 
 class FilterChain(WireModel):
     """The active effects of a player, applied as one FFmpeg filter graph."""

@@ -11,8 +11,9 @@ import pytest
 from redis.asyncio import Redis
 
 from shared.keys import Keys
-from shared.models import SkipSegment, SponsorCategory, Track
+from shared.models import Matched, MatchMethod, MirrorService, QueueItem, SkipSegment, SponsorCategory, Track
 from tests.media.server import MediaServer
+from worker.player.resolver_streams import ResolverSegments
 from worker.resolve.cache_store import ResolveCache
 from worker.resolve.guard import UrlGuard
 from worker.resolve.sponsorblock import (
@@ -238,3 +239,21 @@ async def test_an_api_on_a_loopback_address_not_allow_listed_is_refused(
         assert len(media_server.requests) == before, "the guard refused before any connection"
     finally:
         guarded.close()
+
+
+async def test_the_players_segments_are_those_of_the_video_heard(
+    ytdlp: YtDlp, redis: Redis, keys: Keys, media_server: MediaServer
+) -> None:
+    """A mirrored track has no video of its own: its segments are its match's, once it is matched."""
+    media_server.sponsorblock.add(VIDEO, "sponsor", 30.0, 70.5)
+    source = ResolverSegments(_client(ytdlp, redis, keys, media_server.base))
+    spotify = Track(
+        url="https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC", title="song", mirror=MirrorService.SPOTIFY
+    )
+    unmatched = QueueItem(uid="a" * 32, track=spotify, requester_id=1)
+    heard = Track(url=f"https://www.youtube.com/watch?v={VIDEO}", title="song (official audio)")
+    matched = unmatched.model_copy(update={"match": Matched(track=heard, method=MatchMethod.ISRC, score=1.0)})
+    assert not source.applies(unmatched) and await source.fetch(unmatched) is None
+    assert source.applies(matched)
+    assert await source.fetch(matched) == (seg(S.SPONSOR, 30, 70.5),)
+    assert await source.known(matched) == (seg(S.SPONSOR, 30, 70.5),)

@@ -299,7 +299,8 @@ class FakeStreams:
 
 @dataclass
 class FakeSegments:
-    """SponsorBlock segments by track URL: `cached` ones are known at once, the others arrive when `release`d."""
+    """SponsorBlock segments by the URL heard (`QueueItem.heard`): `cached` ones are known at once, the others
+    arrive when `release`d."""
 
     segments: dict[str, tuple[SkipSegment, ...]] = field(default_factory=dict)
     cached: set[str] = field(default_factory=set)
@@ -307,16 +308,16 @@ class FakeSegments:
     fetches: list[str] = field(default_factory=list)
 
     def applies(self, item: QueueItem) -> bool:
-        return video_id(item.track) is not None
+        return video_id(item.heard) is not None
 
     async def known(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
-        return self.segments.get(item.track.url) if item.track.url in self.cached else None
+        return self.segments.get(item.heard.url) if item.heard.url in self.cached else None
 
     async def fetch(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
-        self.fetches.append(item.track.url)
-        if item.track.url not in self.cached:
+        self.fetches.append(item.heard.url)
+        if item.heard.url not in self.cached:
             await self.release.wait()
-        return self.segments.get(item.track.url, ())
+        return self.segments.get(item.heard.url, ())
 
 
 @dataclass

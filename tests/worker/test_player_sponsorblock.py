@@ -20,7 +20,16 @@ from shared.event_store import EventStore
 from shared.events import SegmentSkipped
 from shared.keys import Keys
 from shared.lease_store import LeaseStore
-from shared.models import PlayerState, QueueItem, SkipSegment, SponsorCategory, Track
+from shared.models import (
+    Matched,
+    MatchMethod,
+    MirrorService,
+    PlayerState,
+    QueueItem,
+    SkipSegment,
+    SponsorCategory,
+    Track,
+)
 from shared.player_store import PlayerStore
 from shared.queue_store import QueueStore
 from shared.settings_store import SettingsStore
@@ -144,6 +153,29 @@ async def test_late_segments_are_cut_at_their_boundaries_and_the_checkpoint_is_e
         assert state.skipped == (first, second) and state.position_ms >= 110_000
         assert [(e.segment, e.first) for e in await sr.skips()] == [(first, True), (second, False)]
         assert len(rig.audio.starts) == 1, "no restart: every skip was a prepared cut"
+
+
+async def test_a_mirrored_track_skips_the_segments_of_the_video_it_was_matched_to(make_rig: RigFactory) -> None:
+    spotify = Track(
+        url="https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC", title="song", duration_ms=LONG,
+        mirror=MirrorService.SPOTIFY,
+    )  # fmt: skip
+    item = QueueItem(uid=uuid.uuid4().hex, track=spotify, requester_id=1)
+    heard = video(9).track
+    sponsor = seg(S.SPONSOR, 30_000, 70_000)
+    segments = FakeSegments(segments={heard.url: (sponsor,)})
+    async with make_rig(segments) as sr:
+        rig = sr.rig
+        rig.streams.matches[spotify.url] = Matched(track=heard, method=MatchMethod.ISRC, score=1.0)
+        await _start(rig, item)
+        await rig.until(lambda: segments.fetches)
+        assert segments.fetches == [heard.url], "the match's video is looked up, the Spotify link has none"
+        segments.release.set()
+        await rig.until(lambda: rig.audio.splices)
+        assert rig.audio.splices == [(rig.audio.starts[0].key, 30_000, 70_000)]
+        rig.audio.pass_splice()
+        state = await rig.until_state(lambda s: bool(s.skipped))
+        assert state.skipped == (sponsor,) and state.now_playing is not None and state.now_playing.match is not None
 
 
 async def test_seeking_into_a_segment_cuts_at_once_and_an_end_segment_ends_the_track(

@@ -98,6 +98,7 @@ class Conductor:
             return
         if outcome.item.match is not None and item.match is None:  # a mirrored item: what plays for it is known now
             await self._state.commit(self._state.next(now_playing=outcome.item))
+            self._skipper.look_up(outcome.item)  # the match's own SponsorBlock segments
         if outcome.substitution is not None:
             # The one origin of TrackSubstituted: after the substitute is committed as what plays.
             await self._state.commit(self._state.next(now_playing=outcome.item, skipped=()))
@@ -221,7 +222,7 @@ class Conductor:
         outcome = await self._streams.stream_for(self.guild_id, following)
         if outcome.stream is not None and outcome.substitution is None:
             self._prepared_match = outcome.item if outcome.item.match is not None else None
-            start_ms = await self._skipper.prepare_start(following)
+            start_ms = await self._skipper.prepare_start(outcome.item)
             try:
                 await self._driver.prepare(following.uid, outcome.stream, self._state.current, start_ms)
             except PlaybackError as exc:  # not gapless then: it is opened (and failed, if it must) when its turn comes

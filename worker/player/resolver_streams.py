@@ -23,20 +23,21 @@ class ResolverStreams:
 
 
 class ResolverSegments:
-    """`SegmentSource` over the resolver's SponsorBlock client: YouTube videos only (anything else has none)."""
+    """`SegmentSource` over the resolver's SponsorBlock client: YouTube videos only (anything else has none), the
+    video that is heard (a mirrored track's match once it is known)."""
 
     def __init__(self, sponsorblock: SponsorBlock) -> None:
         self._sponsorblock = sponsorblock
 
     def applies(self, item: QueueItem) -> bool:
-        return video_id(item.track) is not None
+        return video_id(item.heard) is not None
 
     async def known(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
-        video = video_id(item.track)
+        video = video_id(item.heard)
         found = None if video is None else await self._sponsorblock.cached(video)
         return None if found is None else found.segments
 
     async def fetch(self, item: QueueItem) -> tuple[SkipSegment, ...] | None:
-        video = video_id(item.track)
+        video = video_id(item.heard)
         found = None if video is None else await self._sponsorblock.segments(video)
         return None if found is None else found.segments
