@@ -12,8 +12,7 @@ import ssl
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Self
+from typing import ClassVar, Final, override
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -22,7 +21,7 @@ from shared.codec import dumps
 from tests.media.hostile import HostileMedia, Redirect, RedirectRules
 from tests.media.sponsorblock import FakeSponsorBlock
 from tests.media.tones import CATALOG, CODECS
-from tests.services.loopback_app import LoopbackApp
+from tests.services.loopback_app import LoopbackApp, Served
 
 MIME_TYPES: Final = {
     **{f".{codec.ext}": codec.mime for codec in CODECS},
@@ -40,11 +39,13 @@ PAGE_SIZE: Final = 100
 
 
 @dataclass
-class MediaServer:
+class MediaServer(Served):
     """Serves `root` on 127.0.0.1 at a free port; `start()` (or `with`) returns once it accepts connections.
 
     `tls`: serve https with this server context (tests/resolve/test_proxy.py makes a throwaway CA).
     """
+
+    SERVER_NAME: ClassVar[str] = "media-server"
 
     root: Path
     port: int = 0
@@ -76,28 +77,15 @@ class MediaServer:
         self._redirects.set("/" + path.lstrip("/"), rule)
         return self.url(path)
 
-    def start(self) -> Self:
-        self._server = LoopbackApp(self._app, name="media-server", port=self.port, tls=self.tls)
-        self.port = self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    @override
+    def _tls(self) -> ssl.SSLContext | None:
+        return self.tls
 
     def count(self, prefix: str) -> int:
         """Requests so far whose path starts with `prefix`."""
         return sum(n for path, n in self.hits.items() if path.startswith(prefix))
 
+    @override
     def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._log_and_redirect])
         app.router.add_get("/gone/{slug:.*}", _status(404))

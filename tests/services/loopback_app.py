@@ -1,8 +1,8 @@
 """An aiohttp application served on 127.0.0.1 from a thread of its own, so that sync tests, benches and any test's
 event loop can use it alike.
 
-The stand-ins for the outside services (the media server, LRCLIB, Spotify/Apple Music/Deezer) build their
-application and hand it to one of these; `start()` returns once the port accepts connections and gives the port.
+The stand-ins for the outside services (the media server, LRCLIB, Spotify/Apple Music/Deezer) are `Served`: they
+build their application (`_app`) and `start()` (or `with`) serves it, returning once the port accepts connections.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import asyncio
 import ssl
 import threading
 from collections.abc import Callable
+from types import TracebackType
+from typing import ClassVar, Self
 
 from aiohttp import web
 
@@ -56,3 +58,35 @@ class LoopbackApp:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+class Served:
+    """`start`/`stop` and `with` for a stand-in service (a dataclass with `port` and `_server` fields)."""
+
+    SERVER_NAME: ClassVar[str]
+    port: int
+    _server: LoopbackApp | None
+
+    def _app(self) -> web.Application:
+        raise NotImplementedError
+
+    def _tls(self) -> ssl.SSLContext | None:
+        return None
+
+    def start(self) -> Self:
+        self._server = LoopbackApp(self._app, name=self.SERVER_NAME, port=self.port, tls=self._tls())
+        self.port = self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

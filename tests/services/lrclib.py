@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, ClassVar, Final, override
 
 from aiohttp import web
 
 from shared.codec import dumps
-from tests.services.loopback_app import LoopbackApp
+from tests.services.loopback_app import LoopbackApp, Served
 
 NOT_FOUND: Final = {"code": 404, "name": "TrackNotFound", "message": "Failed to find specified track"}
 DURATION_TOLERANCE_S: Final = 2.0
@@ -62,7 +61,9 @@ class _Fault:
 
 
 @dataclass
-class FakeLrclib:
+class FakeLrclib(Served):
+    SERVER_NAME: ClassVar[str] = "fake-lrclib"
+
     records: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
     hits: Counter[str] = field(default_factory=Counter)
@@ -81,24 +82,7 @@ class FakeLrclib:
     def fail(self, status: int, *, times: int = 1, retry_after: str | None = None) -> None:
         self._fault = _Fault(status, times, retry_after)
 
-    def start(self) -> Self:
-        self._server = LoopbackApp(self._app, name="fake-lrclib", port=self.port)
-        self.port = self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
+    @override
     def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._count_and_fail])
         app.router.add_get("/api/get", self._get)

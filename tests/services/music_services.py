@@ -17,14 +17,13 @@ import asyncio
 import base64
 from collections import Counter
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, ClassVar, Final, override
 
 from aiohttp import web
 
 from tests.media.catalogue import Catalogue, CatalogueTrack
 from tests.services import music_shapes as shapes
-from tests.services.loopback_app import LoopbackApp
+from tests.services.loopback_app import LoopbackApp, Served
 from tests.services.music_routes import add_routes, json_response
 
 CLIENT_ID: Final = "encore-test-client"
@@ -48,7 +47,9 @@ class Collection:
 
 
 @dataclass
-class FakeMusicServices:
+class FakeMusicServices(Served):
+    SERVER_NAME: ClassVar[str] = "fake-music"
+
     catalogue: Catalogue
     port: int = 0
     spotify: dict[str, dict[str, Collection]] = field(
@@ -104,24 +105,7 @@ class FakeMusicServices:
 
     # ---- lifecycle -----------------------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        self._server = LoopbackApp(self._app, name="fake-music", port=self.port)
-        self.port = self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
+    @override
     def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._count_and_fault])
         add_routes(app, self)
