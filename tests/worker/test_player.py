@@ -209,11 +209,9 @@ async def test_pause_resume_seek_volume_filters(rig: Rig) -> None:
     await rig.send(JoinCommand(voice_channel_id=VOICE))
     await rig.until_state(_playing("track 1"))
     await rig.send(PauseCommand())
-    await rig.until_state(lambda s: s.paused)
-    await asyncio.sleep(0.1)
-    paused_at = (await rig.state()).position_ms
+    paused_at = (await rig.until_state(lambda s: s.paused)).position_ms
     await asyncio.sleep(0.3)
-    assert (await rig.state()).position_ms == paused_at
+    assert (await rig.state()).position_ms == paused_at, "the pause stores where the audio stopped, not before"
     await rig.send(ResumeCommand())
     await rig.until_state(lambda s: not s.paused)
     await rig.send(SeekCommand(position_ms=30_000))

@@ -328,10 +328,13 @@ class GuildPlayer:
         await self._conductor.play_or_finish(item, previous)
 
     async def _set_paused(self, paused: bool, cursor: str) -> None:
-        await self._state.commit(self._state.next(cursor=cursor, paused=paused))
         if paused:
+            # Silence first, then store where it stopped: committed first, a frame sent while the write is in
+            # flight would move the position on, and the next checkpoint would store the paused track 20 ms later.
             self._driver.pause()
+            await self._state.commit(self._state.next(cursor=cursor, paused=True))
         else:
+            await self._state.commit(self._state.next(cursor=cursor, paused=False))
             self._driver.resume()
         await self._announcer.publish(self._announcer.event(PlayerUpdated))
 
