@@ -71,7 +71,9 @@ class FFmpegSource:
     @property
     def exhausted(self) -> bool:
         """True when no frame is buffered and none will come (FFmpeg finished, failed or was closed)."""
-        return not self._buffer and self._state in (SourceState.ENDED, SourceState.FAILED, SourceState.CLOSED)
+        # The state first: the loop adds a source's last frames before it marks the end, so once the clock thread
+        # sees the end, an empty buffer really is the end.
+        return self._state in (SourceState.ENDED, SourceState.FAILED, SourceState.CLOSED) and not self._buffer
 
     @property
     def error(self) -> SourceError | None:

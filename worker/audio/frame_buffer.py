@@ -6,12 +6,15 @@ and the pacer empties it, one frame per tick. Policy:
   0..`refill_jitter_frames`, so the sources of a mass start do not all refill on the same tick.
 - Frames skipped before they arrive are dropped as they come; skipped frames count as played.
 - `ready` is set once `ready_frames` are buffered; the source also sets it when it ends, fails or closes.
+- The reader adds on the event loop; the pacer reads on the frame clock's thread. A lock keeps the two apart, and
+  the reader's `resume` (a transport call) is made on the loop: at once there, else through `call_soon_threadsafe`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -34,48 +37,72 @@ class FrameBuffer:
         """Frames that arrived from the reader (skipped ones included)."""
         self.paused = False
         self.ready = asyncio.Event()
+        self._lock = threading.Lock()
+        self._loop_thread = threading.get_ident()
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
 
     def __len__(self) -> int:
         return len(self._frames)
 
     def read(self) -> bytes | None:
         """The next frame, or None if none is buffered; resumes the reader once the buffer has drained enough."""
-        frames = self._frames
-        if not frames:
-            return None
-        self.played += 1
-        if self.paused and len(frames) <= self._resume_at:
-            self.paused = False
+        with self._lock:
+            frames = self._frames
+            if not frames:
+                return None
+            self.played += 1
+            resume = self.paused and len(frames) <= self._resume_at
+            if resume:
+                self.paused = False
+            frame = frames.popleft()
+        if resume:
+            if self._loop is None or threading.get_ident() == self._loop_thread:
+                self._resume()
+            else:
+                self._loop.call_soon_threadsafe(self._resume_unless_paused)
+        return frame
+
+    def _resume_unless_paused(self) -> None:
+        # Frames that were on their way when the clock thread asked may have filled the buffer again meanwhile.
+        if not self.paused:
             self._resume()
-        return frames.popleft()
 
     def peek(self) -> bytes | None:
         return self._frames[0] if self._frames else None
 
     def skip(self, count: int) -> None:
         """Drop the next `count` frames: buffered ones now, the rest as they arrive."""
-        self.played += count
-        while count and self._frames:
-            self._frames.popleft()
-            count -= 1
-        self._skip += count
+        with self._lock:
+            self.played += count
+            while count and self._frames:
+                self._frames.popleft()
+                count -= 1
+            self._skip += count
 
     def add(self, frames: Sequence[bytes]) -> None:
         """Frames the reader brought, in order; pauses the reader at the read-ahead bound."""
-        self.received += len(frames)
-        if self._skip:
-            dropped = min(self._skip, len(frames))
-            self._skip -= dropped
-            frames = frames[dropped:]
-        self._frames.extend(frames)
-        if len(self._frames) >= self._options.ready_frames:
+        with self._lock:
+            self.received += len(frames)
+            if self._skip:
+                dropped = min(self._skip, len(frames))
+                self._skip -= dropped
+                frames = frames[dropped:]
+            self._frames.extend(frames)
+            buffered = len(self._frames)
+            pause = buffered >= self._options.readahead_frames and not self.paused
+            if pause:
+                self.paused = True
+        if buffered >= self._options.ready_frames:
             self.ready.set()
-        if len(self._frames) >= self._options.readahead_frames and not self.paused:
-            self.paused = True
+        if pause:
             self._pause()
 
     def clear(self) -> None:
-        self._frames.clear()
+        with self._lock:
+            self._frames.clear()
 
     async def wait_ready(self, timeout_s: float) -> bool:
         """Wait for `ready`; False if it did not come within `timeout_s`."""

@@ -1,16 +1,20 @@
 """One guild's slot on the frame clock: its playing source, the prepared next one, pause, splices and events.
 
-`Pacer` (worker/audio/pacer.py) ticks every attached `GuildStream` on the same 20 ms tick; this module holds what a
-stream does on a tick and the events it reports.
+`Pacer` (worker/audio/pacer.py) ticks every attached `GuildStream` on the same 20 ms tick, on the clock's own
+thread; this module holds what a stream does on a tick and the events it reports. Control calls come from the event
+loop and take the handoff's lock, so they act between two ticks; what a tick reports (events, first frames, sources
+to close) reaches the loop through the handoff (worker/audio/handoff.py).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from worker.audio.frames import FRAME_MS, SILENCE_FRAME, SILENCE_FRAMES, FrameSink, FrameSource
+from worker.audio.handoff import LoopHandoff
 
 
 class EndReason(StrEnum):
@@ -89,9 +93,10 @@ class StreamCounters:
 class GuildStream:
     """One guild's slot on the pacer: the playing source, the prepared next one, pause state, events.
 
-    Control methods are synchronous and act between two ticks, so every switch happens at a frame boundary.
-    Events (`TrackStarted`, `TrackEnded`) go to `on_event` in order, as they happen; each started track ends exactly
-    once.
+    Control methods are synchronous and act between two ticks (under the handoff's lock), so every switch happens at
+    a frame boundary. Events (`TrackStarted`, `TrackEnded`, `Spliced`) go to `on_event` on the event loop in the order
+    they happened: at once for those a control call causes, after the tick for those a tick causes. Each started
+    track ends exactly once.
     """
 
     def __init__(
@@ -102,10 +107,13 @@ class GuildStream:
         retire: Callable[[FrameSource], None],
         counters: PacerCounters,
         silence_frames: int = SILENCE_FRAMES,
+        handoff: LoopHandoff | None = None,
     ) -> None:
         self.guild_id = guild_id
+        self._handoff = handoff if handoff is not None else LoopHandoff.of_running_loop()
+        self._lock = self._handoff.lock
         self.on_event: Callable[[StreamEvent], None] | None = None
-        """Called with each event as it happens (inside the tick or the control method): must return at once."""
+        """Called on the event loop with each event (see the class docstring): must return at once."""
         self.counters = StreamCounters()
         self._sink = sink
         self._retire = retire
@@ -119,7 +127,7 @@ class GuildStream:
         self._unsent: FrameSource | None = None
         self._splice: Splice | None = None
         self.on_first_frame: Callable[[str], None] | None = None
-        """Called inside the tick with a track's id when its first frame went to the sink (must return at once)."""
+        """Called on the event loop with a track's id once its first frame went to the sink (must return at once)."""
 
     @property
     def current(self) -> FrameSource | None:
@@ -140,26 +148,30 @@ class GuildStream:
 
     def play(self, source: FrameSource) -> None:
         """Play `source` from the next tick; a playing track ends as REPLACED. Pause state is kept."""
-        if source is self._current:
-            return
-        if self._current is not None:
-            self._end(EndReason.REPLACED)
-        self._begin(source)
+        with self._lock:
+            if source is self._current:
+                return
+            if self._current is not None:
+                self._end(EndReason.REPLACED)
+            self._begin(source)
+            self._announce()
 
     def set_next(self, source: FrameSource | None) -> None:
         """Prepare the track that follows gaplessly when the current one finishes (replacing any prepared one).
 
         A track that fails does not advance to it; `play(stream.next)` does that if the player wants to.
         """
-        if self._next is not None and self._next is not source:
-            self._retire(self._next)
-        self._next = source
+        with self._lock:
+            if self._next is not None and self._next is not source:
+                self._drop(self._next)
+            self._next = source
 
     def set_splice(self, splice: Splice | None) -> None:
         """Cut the playing track at a position (replacing any cut prepared before); dropped when the track ends."""
-        old, self._splice = self._splice, splice
-        if old is not None and old.source is not None and (splice is None or old.source is not splice.source):
-            self._retire(old.source)
+        with self._lock:
+            old, self._splice = self._splice, splice
+            if old is not None and old.source is not None and (splice is None or old.source is not splice.source):
+                self._drop(old.source)
 
     def _take_splice(self, source: FrameSource) -> FrameSource | None:
         """Before `source` sends its next frame: follow a splice that is due. None when the track finished there."""
@@ -170,7 +182,7 @@ class GuildStream:
         if splice.source is None:
             return None
         self._emit(Spliced(source.track_id, source.position_ms, splice.source.position_ms))
-        self._retire(source)
+        self._drop(source)
         if self._unsent is source:
             self._unsent = splice.source
         self._current = splice.source
@@ -183,37 +195,42 @@ class GuildStream:
         started, so the frames already heard are skipped to line the new one up with the old. Returns False (and
         retires `source`) if that track is no longer playing.
         """
-        current = self._current
-        if current is None or current.track_id != source.track_id:
-            self._retire(source)
-            return False
-        behind_ms = current.position_ms - source.position_ms
-        if behind_ms > 0:
-            source.skip_frames(round(behind_ms / (FRAME_MS * source.rate_factor)))
-        self._retire(current)
-        if self._unsent is current:
-            self._unsent = source
-        self._current = source
-        return True
+        with self._lock:
+            current = self._current
+            if current is None or current.track_id != source.track_id:
+                self._drop(source)
+                return False
+            behind_ms = current.position_ms - source.position_ms
+            if behind_ms > 0:
+                source.skip_frames(round(behind_ms / (FRAME_MS * source.rate_factor)))
+            self._drop(current)
+            if self._unsent is current:
+                self._unsent = source
+            self._current = source
+            return True
 
     def pause(self) -> None:
         """Stop sending (after five silence frames); the source keeps its place and buffer."""
-        if not self._paused:
-            self._paused = True
-            self._start_silence()
+        with self._lock:
+            if not self._paused:
+                self._paused = True
+                self._start_silence()
 
     def resume(self) -> None:
-        self._paused = False
+        with self._lock:
+            self._paused = False
+            self._announce()
 
     def stop(self) -> None:
         """End the playing track as STOPPED, drop the prepared one, and go silent."""
-        if self._current is not None:
-            self._end(EndReason.STOPPED)
-        self.set_next(None)
-        self._start_silence()
+        with self._lock:
+            if self._current is not None:
+                self._end(EndReason.STOPPED)
+            self.set_next(None)
+            self._start_silence()
 
     def tick(self) -> None:
-        """Send this guild's frame for the current tick (called by the pacer only)."""
+        """Send this guild's frame for the current tick (called by the pacer only, holding the handoff's lock)."""
         if self._current is not None and not self._paused:
             self._silence_left = 0
             self._play_one(self._current)
@@ -222,11 +239,12 @@ class GuildStream:
 
     def fail(self, error: Exception) -> None:
         """The sink broke: end the track as FAILED without touching the sink again."""
-        self._speaking = False
-        self._silence_left = 0
-        if self._current is not None:
-            self._end(EndReason.FAILED, f"voice send failed: {error}")
-        self.set_next(None)
+        with self._lock:
+            self._speaking = False
+            self._silence_left = 0
+            if self._current is not None:
+                self._end(EndReason.FAILED, f"voice send failed: {error}")
+            self.set_next(None)
 
     def _play_one(self, playing: FrameSource) -> None:
         source = self._take_splice(playing)
@@ -243,8 +261,11 @@ class GuildStream:
         self._pacer_counters.frames_sent += 1
         if self._unsent is not None and self._unsent is self._current:
             self._unsent = None
-            if self.on_first_frame is not None:
-                self.on_first_frame(self._current.track_id)
+            self._handoff.call(functools.partial(self._first_frame_sent, self._current.track_id))
+
+    def _first_frame_sent(self, track_id: str) -> None:
+        if self.on_first_frame is not None:
+            self.on_first_frame(track_id)
 
     def _advance(self, source: FrameSource) -> bytes | None:
         if not source.exhausted:
@@ -284,11 +305,24 @@ class GuildStream:
         self._current = None
         self.set_splice(None)
         self._emit(TrackEnded(source.track_id, reason, source.position_ms, error))
-        self._retire(source)
+        self._drop(source)
 
     def _emit(self, event: StreamEvent) -> None:
+        self._handoff.call(functools.partial(self._deliver, event))
+
+    def _deliver(self, event: StreamEvent) -> None:
         if self.on_event is not None:
             self.on_event(event)
+
+    def _drop(self, source: FrameSource) -> None:
+        """Hand a source that left the stream to `retire` (which closes it on the loop)."""
+        self._handoff.call(functools.partial(self._retire, source))
+
+    def _announce(self) -> None:
+        """From a control call on the loop: say SPEAKING before the clock thread sends the first frame."""
+        if self._current is not None and not self._paused and not self._speaking:
+            self._sink.set_speaking(True)
+            self._speaking = True
 
     def _deficit(self) -> None:
         self.counters.deficits += 1

@@ -105,7 +105,9 @@ class InProcessSource:
 
     @property
     def exhausted(self) -> bool:
-        return not self._buffer and self._state in (SourceState.ENDED, SourceState.FAILED, SourceState.CLOSED)
+        # The state first: the loop adds a source's last frames before it marks the end, so once the clock thread
+        # sees the end, an empty buffer really is the end.
+        return self._state in (SourceState.ENDED, SourceState.FAILED, SourceState.CLOSED) and not self._buffer
 
     @property
     def error(self) -> SourceError | None:

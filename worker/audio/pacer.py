@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from types import TracebackType
 from typing import Final, Self
 
 from worker.audio.frames import FRAME_S, SILENCE_FRAMES, FrameSink, FrameSource
 from worker.audio.guild_stream import GuildStream, PacerCounters
+from worker.audio.handoff import LoopHandoff
 
 _log: Final = logging.getLogger(__name__)
 
 
 class Pacer:
-    """One asyncio task that ticks every 20 ms (`start + 20 ms · n` on the monotonic clock) for all guilds.
+    """One thread that ticks every 20 ms (`start + 20 ms · n` on the monotonic clock) for all guilds.
 
-    A tick that comes late is still sent (a short burst keeps the long-run rate exact); if the loop stalled for more
-    than `max_catchup_frames`, the missed ticks are dropped instead of flooding receivers' jitter buffers.
+    The tick runs on its own thread, not on the event loop: a loop that stalls (a mass takeover's handshakes and
+    FFmpeg starts, a slow Redis call) delays no frame, since the sources' read-ahead covers the loop's absence. The
+    thread takes the GIL from a busy loop within the interpreter's switch interval (5 ms), far below a frame. What
+    the two sides share and how calls cross between them: worker/audio/handoff.py.
+
+    A tick that comes late is still sent (a short burst keeps the long-run rate exact); if the clock fell more than
+    `max_catchup_frames` behind, the missed ticks are dropped instead of flooding receivers' jitter buffers.
     Use as `async with Pacer() as pacer:`; retired sources are closed in the background and awaited on exit.
     `silence_frames=0` leaves the trailing silence to a sink whose `set_speaking(False)` sends it itself.
+    A pacer that is never started is ticked by hand (`stream.tick()`) on the loop, and then everything is inline.
     """
 
     def __init__(
@@ -31,7 +40,9 @@ class Pacer:
         self._max_catchup = max_catchup_frames
         self._streams: dict[int, GuildStream] = {}
         self._closing: set[asyncio.Task[None]] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._handoff = LoopHandoff.of_running_loop()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
 
     async def __aenter__(self) -> Self:
         self.start()
@@ -43,15 +54,18 @@ class Pacer:
         await self.aclose()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="audio-pacer")
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, name="audio-clock", daemon=True)
+            self._thread.start()
 
     async def aclose(self) -> None:
         """Stop ticking, stop every guild, and wait until all sources are closed."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        if self._thread is not None:
+            self._stopping.set()
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+        self._handoff.run_queued()
         for guild_id in list(self._streams):
             self.detach(guild_id)
         while self._closing:
@@ -59,40 +73,50 @@ class Pacer:
 
     def attach(self, guild_id: int, sink: FrameSink) -> GuildStream:
         """Register a guild; its stream is ticked from now on."""
-        if guild_id in self._streams:
-            raise ValueError(f"guild {guild_id} is already attached")
-        stream = GuildStream(
-            guild_id, sink, retire=self._retire, counters=self.counters, silence_frames=self._silence_frames
-        )
-        self._streams[guild_id] = stream
-        return stream
+        with self._handoff.lock:
+            if guild_id in self._streams:
+                raise ValueError(f"guild {guild_id} is already attached")
+            stream = GuildStream(
+                guild_id,
+                sink,
+                retire=self._retire,
+                counters=self.counters,
+                silence_frames=self._silence_frames,
+                handoff=self._handoff,
+            )
+            self._streams[guild_id] = stream
+            return stream
 
     def detach(self, guild_id: int) -> None:
         """Stop the guild's playback (sources closed in the background) and forget it; no more frames are sent."""
-        stream = self._streams.pop(guild_id, None)
-        if stream is not None:
-            stream.stop()
+        with self._handoff.lock:
+            stream = self._streams.pop(guild_id, None)
+            if stream is not None:
+                stream.stop()
 
     def stream(self, guild_id: int) -> GuildStream | None:
         return self._streams.get(guild_id)
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        anchor = loop.time()
+    def _run(self) -> None:
+        clock = time.monotonic
+        anchor = clock()
         tick = 0
         while True:
             tick += 1
             due = anchor + tick * self._frame_s
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            started = loop.time()
+            if self._stopping.wait(max(0.0, due - clock())):
+                return
+            started = clock()
             lateness = started - due
             self._account(lateness)
             if lateness > self._max_catchup * self._frame_s:
                 missed = int(lateness / self._frame_s)
                 tick += missed
                 self.counters.skipped_ticks += missed
-            self._tick_all()
-            self.counters.busy_s += loop.time() - started
+            with self._handoff.lock:
+                self._tick_all()
+            self._handoff.hand_over()
+            self.counters.busy_s += clock() - started
 
     def _account(self, lateness: float) -> None:
         counters = self.counters
@@ -112,6 +136,7 @@ class Pacer:
                 stream.fail(exc)
 
     def _retire(self, source: FrameSource) -> None:
+        """On the loop (the handoff brings it there): close a source that left its stream."""
         task = asyncio.get_running_loop().create_task(self._close_source(source))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)

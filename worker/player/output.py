@@ -34,16 +34,18 @@ class FencedSink:
     def __init__(self, sink: FrameSink, lease: LeaseView) -> None:
         self._sink = sink
         self._lease = lease
+        self._loop = asyncio.get_running_loop()
         self.fenced_frames = 0
         self.on_fenced: Callable[[], None] | None = None
 
     def send_opus(self, packet: bytes) -> None:
+        """On the frame clock's thread: `on_fenced` runs on the loop, after this tick."""
         if self._lease.valid():
             self._sink.send_opus(packet)
             return
         self.fenced_frames += 1
         if self.on_fenced is not None:
-            asyncio.get_running_loop().call_soon(self.on_fenced)  # between ticks, not inside this one
+            self._loop.call_soon_threadsafe(self.on_fenced)
 
     def set_speaking(self, on: bool) -> None:
         self._sink.set_speaking(on)

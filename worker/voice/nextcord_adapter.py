@@ -376,6 +376,9 @@ class NextcordTransport:
             self._client.send_audio_packet(packet, encode=False)
         except (OSError, RuntimeError):  # RuntimeError: DAVE refused to encrypt (voice_client.py:529-531)
             return False
+        except (AttributeError, TypeError):
+            # The frame clock's thread sends; the loop may have just closed the socket (MISSING) since is_open().
+            return False
         return True
 
     async def speak(self, on: bool) -> None:

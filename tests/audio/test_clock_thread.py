@@ -1,0 +1,91 @@
+"""The frame clock runs on its own thread: a stalled event loop delays no frame, and everything a tick reports
+reaches the loop, on the loop's thread, in order (worker/audio/pacer.py, worker/audio/handoff.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from tests.audio.fakes import FakeSource, RecordingSink
+from worker.audio.ffmpeg_args import PipelineOptions
+from worker.audio.frame_buffer import FrameBuffer
+from worker.audio.guild_stream import EndReason, StreamEvent, TrackEnded, TrackStarted
+from worker.audio.pacer import Pacer
+
+
+async def test_frames_keep_going_out_while_the_event_loop_is_blocked() -> None:
+    sink = RecordingSink()
+    async with Pacer() as pacer:
+        pacer.attach(1, sink).play(FakeSource("a", None))
+        await asyncio.sleep(0.2)
+        blocked_from = time.monotonic()
+        time.sleep(0.4)  # noqa: ASYNC251 - the point: a loop that does not come back for 400 ms
+        blocked_until = time.monotonic()
+        await asyncio.sleep(0.1)
+    during = [t for t in sink.times if blocked_from < t < blocked_until]
+    # 20 frames are due in the 400 ms; on the loop's own clock none would have gone out before it came back.
+    assert len(during) >= 10, f"{len(during)} frames sent while the loop was blocked"
+
+
+async def test_what_a_tick_reports_arrives_on_the_loop_thread_in_order() -> None:
+    loop_thread = threading.get_ident()
+    seen: list[tuple[StreamEvent, bool]] = []
+    first_frames: list[tuple[str, bool]] = []
+    async with Pacer() as pacer:
+        stream = pacer.attach(1, RecordingSink())
+        stream.on_event = lambda event: seen.append((event, threading.get_ident() == loop_thread))
+        stream.on_first_frame = lambda key: first_frames.append((key, threading.get_ident() == loop_thread))
+        a, b = FakeSource("a", 3), FakeSource("b", 2)
+        stream.play(a)
+        stream.set_next(b)
+        await asyncio.sleep(0.3)
+    assert [event for event, _ in seen] == [
+        TrackStarted("a"),
+        TrackEnded("a", EndReason.FINISHED, 60),
+        TrackStarted("b"),
+        TrackEnded("b", EndReason.FINISHED, 40),
+    ]
+    assert all(on_loop for _, on_loop in seen)
+    assert first_frames == [("a", True), ("b", True)]
+    assert a.closed and b.closed, "retired sources are closed on the loop"
+
+
+async def test_control_calls_act_between_two_ticks() -> None:
+    """Many play/pause/skip calls from the loop while the clock ticks: every track that started ends exactly once."""
+    seen: list[StreamEvent] = []
+    async with Pacer(frame_s=0.002) as pacer:
+        stream = pacer.attach(1, RecordingSink())
+        stream.on_event = seen.append
+        for n in range(300):
+            stream.play(FakeSource(f"t{n}", 2 + n % 3))
+            if n % 7 == 0:
+                stream.pause()
+                await asyncio.sleep(0)
+                stream.resume()
+            await asyncio.sleep(0.001 * (n % 3))
+        await asyncio.sleep(0.1)
+    started = [e.track_id for e in seen if isinstance(e, TrackStarted)]
+    ended = [e.track_id for e in seen if isinstance(e, TrackEnded)]
+    assert started == [f"t{n}" for n in range(300)]
+    assert sorted(ended) == sorted(started), "each started track ends exactly once"
+
+
+async def test_a_read_on_the_clock_thread_resumes_the_reader_on_the_loop() -> None:
+    loop_thread = threading.get_ident()
+    resumed = asyncio.Event()
+    resumed_on: list[int] = []
+
+    def resume() -> None:
+        resumed_on.append(threading.get_ident())
+        resumed.set()
+
+    options = PipelineOptions(readahead_frames=8, resume_frames=4, refill_jitter_frames=0, ready_frames=3)
+    buffer = FrameBuffer(options, pause=lambda: None, resume=resume)
+    buffer.add([bytes([n]) for n in range(8)])
+    assert buffer.paused
+    reader = threading.Thread(target=lambda: [buffer.read() for _ in range(5)])
+    reader.start()
+    reader.join()
+    await asyncio.wait_for(resumed.wait(), 1.0)
+    assert resumed_on == [loop_thread]
