@@ -14,6 +14,10 @@ It also prints the frame interval jitter (p50/p99 of inter-arrival) while one gu
 
     .venv/bin/python -m bench.first_audio --runs 50
     .venv/bin/python -m bench.first_audio --runs 2 --join-runs 1000   # the rapid leave/rejoin series
+    .venv/bin/python -m bench.first_audio --track opus440.webm        # WebM/Opus (YouTube's form): no FFmpeg
+
+`--track` picks the timed file: an MP3 (the default) goes through FFmpeg, a WebM/Opus one through the in-process
+passthrough, which is what most YouTube tracks take.
 """
 
 from __future__ import annotations
@@ -97,13 +101,13 @@ async def reset(stack: Stack, *, leave: bool) -> None:
     await asyncio.sleep(0.3)
 
 
-async def series(stack: Stack, media: E2EMedia, runs: int, kind: str) -> tuple[list[float], int]:
+async def series(stack: Stack, media: E2EMedia, runs: int, kind: str, track: str) -> tuple[list[float], int]:
     """First-audio times of the runs that were heard, and how many join runs stayed silent."""
     times: list[float] = []
     silent = 0
     for run in range(runs):
         began = time.monotonic()
-        query = media.url("a440.mp3") if kind == "warm" else f"{media.url('a440.mp3')}?{kind}={run}-{time.time()}"
+        query = media.url(track) if kind == "warm" else f"{media.url(track)}?{kind}={run}-{time.time()}"
         try:
             times.append(await first_audio(stack, query))
         except TimeoutError as exc:
@@ -141,16 +145,17 @@ def line(name: str, values: list[float]) -> str:
     )
 
 
-async def main(runs: int, join_runs: int) -> None:
+async def main(runs: int, join_runs: int, track: str) -> None:
     with tempfile.TemporaryDirectory(prefix="encore-bench-") as tmp:
         async with running_stack(Path(tmp)) as (stack, media):
             await first_audio(stack, media.url("t220.mp3"))  # joins voice and warms every process up
             await reset(stack, leave=False)
-            cold, _ = await series(stack, media, runs, "cold")
-            warm, _ = await series(stack, media, runs, "warm")
-            joined, silent = await series(stack, media, join_runs, "join")
+            cold, _ = await series(stack, media, runs, "cold", track)
+            warm, _ = await series(stack, media, runs, "warm", track)
+            joined, silent = await series(stack, media, join_runs, "join", track)
             idle = await jitter(stack, media, with_ingest=False)
             busy = await jitter(stack, media, with_ingest=True)
+    print(f"track: {track}\n")
     print("| /play → first audio heard | runs | p50 ms | p99 ms | min ms | max ms |")
     print("|---|---|---|---|---|---|")
     print(line("cold (resolve cache miss, bot in voice)", cold))
@@ -168,6 +173,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--join-runs", type=int, default=20)
+    parser.add_argument("--track", default="a440.mp3", help="a file of tests/e2e/media.py (a440.mp3, opus440.webm)")
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.join_runs))
+    asyncio.run(main(args.runs, args.join_runs, args.track))
     sys.exit(0)

@@ -16,6 +16,7 @@ The proxy's and the server's CPU (the same bytes on both sides) is not counted. 
 µs per packet for `WebmOpusDemuxer.feed` over the file in 32 KiB chunks.
 
     python -m bench.inprocess_passthrough --counts 50,200
+    taskset -c 0 python -m bench.inprocess_passthrough --sides inprocess --counts 1000,1500,2000   # per core
 """
 
 from __future__ import annotations
@@ -185,6 +186,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--window", type=float, default=10.0)
     p.add_argument("--media", type=Path, default=Path(tempfile.gettempdir()) / "encore-bench-media")
+    p.add_argument("--sides", default=",".join(SIDES), help="comma-separated, from inprocess,ffmpeg")
     p.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     p.add_argument("--proxy", help=argparse.SUPPRESS)
@@ -194,6 +196,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse(argv)
     counts = [int(c) for c in args.counts.split(",")]
+    sides = [side for side in args.sides.split(",") if side in SIDES]
     if args.child:
         result = asyncio.run(child_run(args.child, counts[0], args.url, args.proxy, args.warmup, args.window))
         print(orjson.dumps(result).decode())
@@ -204,12 +207,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows: dict[tuple[str, int], dict[str, Any]] = {}
     with MediaServer(webm.parent) as server, _ProxyThread() as proxy:
         for count in counts:
-            for side in SIDES:
+            for side in sides:
                 rows[side, count] = row = _run_child(args, side, count, server.url(webm.name), proxy)
                 _print(row)
     for count in counts:
-        ours, theirs = rows["inprocess", count], rows["ffmpeg", count]
-        if "error" in ours or "error" in theirs:
+        ours, theirs = rows.get(("inprocess", count)), rows.get(("ffmpeg", count))
+        if ours is None or theirs is None or "error" in ours or "error" in theirs:
             continue
         cpu = theirs["cpu_ms_per_audio_s"] / max(ours["cpu_ms_per_audio_s"], 1e-9)
         memory = theirs["pss_mib_per_stream"] / max(ours["pss_mib_per_stream"], 1e-9)

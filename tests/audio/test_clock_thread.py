@@ -4,8 +4,13 @@ reaches the loop, on the loop's thread, in order (worker/audio/pacer.py, worker/
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
+import re
 import threading
 import time
+
+import pytest
 
 from tests.audio.fakes import FakeSource, RecordingSink
 from worker.audio.ffmpeg_args import PipelineOptions
@@ -89,3 +94,30 @@ async def test_a_read_on_the_clock_thread_resumes_the_reader_on_the_loop() -> No
     reader.join()
     await asyncio.wait_for(resumed.wait(), 1.0)
     assert resumed_on == [loop_thread]
+
+
+class _StallingSink(RecordingSink):
+    """Blocks the clock thread for `stall_s` on its tenth frame (a send that hung)."""
+
+    def __init__(self, stall_s: float) -> None:
+        super().__init__()
+        self._stall_s = stall_s
+
+    def send_opus(self, packet: bytes) -> None:
+        super().send_opus(packet)
+        if len(self.packets) == 10:
+            time.sleep(self._stall_s)
+
+
+async def test_a_clock_that_fell_behind_drops_the_missed_ticks_and_says_why(caplog: pytest.LogCaptureFixture) -> None:
+    sink = _StallingSink(0.25)
+    with caplog.at_level(logging.WARNING, logger="worker.audio.pacer"):
+        async with Pacer() as pacer:
+            pacer.attach(1, sink).play(FakeSource("a", None))
+            await asyncio.sleep(0.6)
+    assert pacer.counters.skipped_ticks >= 10, "250 ms behind: a dozen ticks dropped, not sent in a burst"
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sink.times)]
+    stall = gaps.index(max(gaps))
+    assert min(gaps[stall + 1 : stall + 6]) > 0.005, "after the stall the clock goes on at its pace, no burst"
+    ticked = [re.search(r"ticked (\d+) ms", r.getMessage()) for r in caplog.records]
+    assert any(m is not None and int(m.group(1)) >= 200 for m in ticked), "the warning names the slow tick"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
 
@@ -30,6 +32,8 @@ class Pacer:
     `silence_frames=0` leaves the trailing silence to a sink whose `set_speaking(False)` sends it itself.
     A pacer that is never started is ticked by hand (`stream.tick()`) on the loop, and then everything is inline.
     """
+
+    THREAD_NAME: Final = "audio-clock"
 
     def __init__(
         self, *, frame_s: float = FRAME_S, max_catchup_frames: int = 5, silence_frames: int = SILENCE_FRAMES
@@ -56,7 +60,7 @@ class Pacer:
     def start(self) -> None:
         if self._thread is None:
             self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name="audio-clock", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=self.THREAD_NAME, daemon=True)
             self._thread.start()
 
     async def aclose(self) -> None:
@@ -98,6 +102,8 @@ class Pacer:
         return self._streams.get(guild_id)
 
     def _run(self) -> None:
+        with contextlib.suppress(OSError):  # the kernel's thread name: `top -H`, /proc/<pid>/task/*/comm
+            Path(f"/proc/self/task/{threading.get_native_id()}/comm").write_text(self.THREAD_NAME)
         clock = time.monotonic
         anchor = clock()
         tick = 0
@@ -109,14 +115,22 @@ class Pacer:
             started = clock()
             lateness = started - due
             self._account(lateness)
-            if lateness > self._max_catchup * self._frame_s:
-                missed = int(lateness / self._frame_s)
+            with self._handoff.lock:
+                locked = clock()
+                self._tick_all()
+            ticked = clock()
+            self._handoff.hand_over()
+            self.counters.busy_s += ticked - started
+            behind = ticked - due
+            if behind > self._max_catchup * self._frame_s:
+                missed = int(behind / self._frame_s)
                 tick += missed
                 self.counters.skipped_ticks += missed
-            with self._handoff.lock:
-                self._tick_all()
-            self._handoff.hand_over()
-            self.counters.busy_s += clock() - started
+                _log.warning(
+                    "the frame clock fell %.0f ms behind (woke %.0f ms late, waited %.0f ms for the lock, ticked "
+                    "%.0f ms): %d ticks dropped",
+                    behind * 1000, lateness * 1000, (locked - started) * 1000, (ticked - locked) * 1000, missed,
+                )  # fmt: skip
 
     def _account(self, lateness: float) -> None:
         counters = self.counters
