@@ -140,9 +140,6 @@ class WorkerSettings(_Section):
     opus_library: str = "libopus.so.0"
     stream_timeout_s: float = Field(default=10.0, ge=0.5, le=120)
     """FFmpeg gives up on a stream that stalls (connect, read) this long; a track with no audio by then is skipped."""
-    loop_niceness: int = Field(default=5, ge=0, le=19)
-    """How much lower than the frame clock's thread the worker's event loop (and what it starts) is scheduled: on a
-    saturated CPU the kernel runs the clock first. Lowering a thread's priority needs no privilege; 0 turns it off."""
     inprocess_passthrough: bool = True
     """Play WebM and Ogg Opus streams that need no decoding inside the worker (Range requests, no FFmpeg process);
     off: FFmpeg copies them as before."""

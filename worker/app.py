@@ -10,10 +10,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import os
 import signal
 import socket
-import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Final
@@ -179,7 +177,6 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
     await resolver.start()
     checkpoints = CheckpointBatcher()
     async with aiohttp.ClientSession() as http, Pacer() as pacer:
-        yield_cpu_to_the_clock(settings.worker.loop_niceness)
         try:
             yield WorkerParts(
                 settings=settings,
@@ -198,22 +195,6 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
             resolver.close()
             await proxy.stop()
             await redis.aclose()
-
-
-def yield_cpu_to_the_clock(niceness: int) -> None:
-    """Lower this thread (the event loop) by `niceness` below the frame clock's, which the pacer has just started.
-
-    Linux schedules threads, and a thread inherits its creator's nice value: the clock keeps the worker's priority,
-    while the loop, the threads it starts later (yt-dlp's) and FFmpeg (a further +5) yield to it when the CPU is
-    short. Raising the clock instead would need CAP_SYS_NICE, which the hardened containers drop.
-    """
-    if not niceness:
-        return
-    thread = threading.get_native_id()
-    try:
-        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + niceness)
-    except OSError as exc:
-        _log.warning("cannot lower the event loop's priority: %s", exc)
 
 
 def pipeline_options(settings: Settings, http_proxy: str) -> PipelineOptions:
