@@ -9,6 +9,7 @@ import logging
 import re
 import threading
 import time
+from typing import override
 
 import pytest
 
@@ -103,6 +104,7 @@ class _StallingSink(RecordingSink):
         super().__init__()
         self._stall_s = stall_s
 
+    @override
     def send_opus(self, packet: bytes) -> None:
         super().send_opus(packet)
         if len(self.packets) == 10:
