@@ -16,7 +16,10 @@ The proxy's and the server's CPU (the same bytes on both sides) is not counted. 
 µs per packet for `WebmOpusDemuxer.feed` over the file in 32 KiB chunks.
 
     python -m bench.inprocess_passthrough --counts 50,200
-    taskset -c 0 python -m bench.inprocess_passthrough --sides inprocess --counts 1000,1500,2000   # per core
+    taskset -c 1 python -m bench.inprocess_passthrough --sides inprocess --counts 1000,1500 --child-core 0
+
+The second form measures streams per core: each child (the worker's side: sources, pacer, senders) alone on core 0,
+the media server and the proxy (YouTube's side, elsewhere in production) on core 1.
 """
 
 from __future__ import annotations
@@ -160,6 +163,8 @@ class _ProxyThread:
 def _run_child(args: argparse.Namespace, side: str, count: int, url: str, proxy: str) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench.inprocess_passthrough", "--child", side, "--counts", str(count)]
     cmd += ["--url", url, "--proxy", proxy, "--warmup", str(args.warmup), "--window", str(args.window)]
+    if args.child_core is not None:
+        cmd = ["taskset", "-c", str(args.child_core), *cmd]
     done = subprocess.run(cmd, capture_output=True, timeout=1800, check=False)
     if done.returncode != 0:
         return {"side": side, "count": count, "error": done.stderr.decode(errors="replace").strip()[-400:]}
@@ -187,6 +192,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--window", type=float, default=10.0)
     p.add_argument("--media", type=Path, default=Path(tempfile.gettempdir()) / "encore-bench-media")
     p.add_argument("--sides", default=",".join(SIDES), help="comma-separated, from inprocess,ffmpeg")
+    p.add_argument("--child-core", type=int, help="pin each child (the measured side) to this core")
     p.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     p.add_argument("--proxy", help=argparse.SUPPRESS)
