@@ -1,7 +1,8 @@
 """The player's audio output (worker/player/output.py) over real FFmpeg pipelines: how the end of a track travels.
 
 The pacer is ticked by hand here, so "in the same step" is exact: no task, queue or loop iteration lies between
-the tick that ends a track and the listener that hears of it.
+the tick that ends a track and the listener that hears of it. (Ticked on the clock's thread, the end reaches the
+loop through the handoff after the tick: tests/audio/test_clock_thread.py.)
 """
 
 from __future__ import annotations

@@ -110,11 +110,11 @@ class GuildAudio:
         self.stream.on_event = self._stream_event
 
     def on_track_end(self, listener: TrackEndListener) -> None:
-        """`listener` hears of every end of a track, straight from the pacer (see `TrackEndListener`)."""
+        """`listener` hears of every end of a track, on the loop as the tick hands it over (see `TrackEndListener`)."""
         self._on_end = listener
 
     def on_splice(self, listener: SpliceListener) -> None:
-        """`listener` hears of every splice a track passed, straight from the pacer."""
+        """`listener` hears of every splice a track passed, as the tick hands it over."""
         self._on_splice = listener
 
     def _request(
@@ -283,7 +283,7 @@ class GuildAudio:
             waiter.set_result(key in self._sent)
 
     def _stream_event(self, event: StreamEvent) -> None:
-        """The pacer's event, inside its tick: an end (or a splice) goes to the listener in this same step."""
+        """The stream's event, on the loop: an end (or a splice) goes to the listener in this same step."""
         if isinstance(event, Spliced):
             if self._on_splice is not None:
                 self._on_splice(event.track_id, event.from_ms, event.to_ms)

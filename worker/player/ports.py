@@ -14,11 +14,12 @@ from worker.voice.connection import VoiceStatus
 
 type TrackEndListener = Callable[[str, str | None], None]
 """Called with a track's key when it left the audio output: with None when it finished (or was stopped or
-replaced), else with why it broke off. Called inside the pacer's tick: it must return at once."""
+replaced), else with why it broke off. Called on the loop as the frame clock hands the end over: it must return
+at once."""
 
 type SpliceListener = Callable[[str, int, int], None]
 """Called with a track's key and the source positions it jumped from and to, when it passed a prepared splice.
-Called inside the pacer's tick: it must return at once."""
+Called on the loop as the frame clock hands the splice over: it must return at once."""
 
 
 class StreamSource(Protocol):
@@ -93,7 +94,7 @@ class AudioOutput(Protocol):
         ...
 
     def on_track_end(self, listener: TrackEndListener) -> None:
-        """Report every end of a track to `listener`, in the step that ends it (no task or queue in between)."""
+        """Report every end of a track to `listener`, in the step the frame clock hands it over (no task in between)."""
         ...
 
     async def prepare_next(

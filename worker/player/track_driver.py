@@ -1,8 +1,8 @@
 """The playing track of one guild: starting, swapping and stopping pipelines, and preparing the next track.
 
 The player decides *what* plays (and commits it first); the driver makes it play and reports every end of the
-current track to the player's inbox exactly once, in the step the audio output reports it (straight from the
-pacer's tick), tagged with a generation so ends the player already moved past are ignored.
+current track to the player's inbox exactly once, in the step the audio output reports it (as the frame clock's
+handoff runs it, no task between), tagged with a generation so ends the player already moved past are ignored.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ class TrackDriver:
         self.generation += 1
 
     def _track_ended(self, key: str, error: str | None) -> None:
-        """From the audio output, inside the pacer's tick: the current track's end goes to the inbox at once."""
+        """From the audio output, on the loop: the current track's end goes to the inbox at once."""
         if key == self._key and self.playback is not None:
             self._on_done(TrackDone(self.generation, error))
 
