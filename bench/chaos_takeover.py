@@ -4,7 +4,7 @@ Runs the whole stack (redis-server with AOF, the fake Discord with DAVE v1, the 
 rising-pitch ramp on loop. Each round signals the worker that owns the guild, measures from the signal to sound
 again and the position lost (the pitch before and after the gap), then restarts the worker. Prints p50/p90/p99.
 
-    PYTHONPATH=. .venv/bin/python -m bench.chaos_takeover --rounds 20
+    PYTHONPATH=. .venv/bin/python -m bench.chaos_takeover --rounds 20 [--workdir /tmp/takeover]
 """
 
 from __future__ import annotations
@@ -85,7 +85,11 @@ async def bench(args: argparse.Namespace, workdir: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--workdir", type=Path, help="keep logs and data here (default: a temporary directory)")
     args = parser.parse_args()
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=False)
+        return asyncio.run(bench(args, args.workdir))
     with tempfile.TemporaryDirectory(prefix="encore-takeover-") as tmp:
         return asyncio.run(bench(args, Path(tmp)))
 
