@@ -119,7 +119,9 @@ async def test_a_clock_that_fell_behind_drops_the_missed_ticks_and_says_why(capl
             await asyncio.sleep(0.6)
     assert pacer.counters.skipped_ticks >= 10, "250 ms behind: a dozen ticks dropped, not sent in a burst"
     gaps = [later - earlier for earlier, later in itertools.pairwise(sink.times)]
-    stall = gaps.index(max(gaps))
-    assert min(gaps[stall + 1 : stall + 6]) > 0.005, "after the stall the clock goes on at its pace, no burst"
+    resumed_at = sink.times[gaps.index(max(gaps)) + 1]
+    soon = [t for t in sink.times if resumed_at <= t < resumed_at + 0.06]
+    # At its pace 3 or 4 frames go out in 60 ms (a few more if the machine is loaded); the 12 dropped would be 15.
+    assert len(soon) <= 8, f"{len(soon)} frames in the 60 ms after the stall: the dropped ticks came in a burst"
     ticked = [re.search(r"ticked (\d+) ms", r.getMessage()) for r in caplog.records]
     assert any(m is not None and int(m.group(1)) >= 200 for m in ticked), "the warning names the slow tick"
