@@ -33,6 +33,7 @@ _HELLO: Final = b"encore-peer"
 CONNECT_TIMEOUT_S: Final = 1.0
 """How long a connection and its hello may take; a peer slower than that (paused, stalled) is not proven dead."""
 _PROBE_TIMEOUTS_S: Final = (0.05, 0.1, 0.2, 0.4, 0.8)
+_RESET_RETRY_S: Final = 0.02
 """The attempts (connect and hello) that may prove a peer gone after its link closed: 1.55 s in all."""
 _REGISTRATION_TTL_S: Final = 10
 _REFRESH_S: Final = 3.0
@@ -210,15 +211,21 @@ class PeerWatch:
 
     async def _proven_gone(self, address: PeerAddress) -> bool:
         """After its link closed: is the process gone? Refused, or answered by another process: yes. A live process
-        greets as itself: no. An attempt that hangs is made again, with a longer timeout: a paused process (whose
-        kernel still accepts connections) hangs every time and is not proven gone, while a dying one's listener may
-        take a connection in the moment before its kernel closes it (then the next attempt is refused)."""
+        greets as itself: no. An attempt that hangs or is reset is made again (a hang with a longer timeout): a paused
+        process (whose kernel still accepts connections) hangs every time and is not proven gone, while a dying one's
+        listener may take a connection in the moment before its kernel closes it, or reset it (then the next attempt
+        is refused)."""
         for timeout_s in _PROBE_TIMEOUTS_S:
             try:
                 return await asyncio.wait_for(self._answered_by_another(address), timeout_s)
             except ConnectionRefusedError:
                 return True
             except TimeoutError:
+                continue
+            except ConnectionResetError:
+                # Connected, then reset before the loop saw it: the listener closed with this connection in its
+                # queue. A paused process never does that (its kernel keeps the listener); ask again, a moment later.
+                await asyncio.sleep(_RESET_RETRY_S)
                 continue
             except OSError as exc:
                 _log.info("probing peer %s: %s", address.worker_id, exc)
