@@ -37,6 +37,7 @@ from worker.voice.connection import (
     VoiceTimings,
     new_request_id,
 )
+from worker.voice.rtp import RtpSender, check_native
 from worker.voice.session import VoiceSession
 
 _log: Final = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ _LOST: Final = -1
 
 
 def check_voice_support(opus_library: str) -> None:
-    """Fail fast at worker start: DAVE through dave-py, DAVE protocol v1, and a loadable libopus.
+    """Fail fast at worker start: DAVE through dave-py, DAVE protocol v1, the voice sender's C calls, libopus.
 
     Also keeps voice secrets out of nextcord's debug log (see :class:`RedactVoiceSecrets`).
     """
@@ -64,6 +65,10 @@ def check_voice_support(opus_library: str) -> None:
     version = dave.get_max_supported_protocol_version()
     if version < 1:
         raise VoiceError(f"dave-py supports DAVE protocol version {version}; Discord requires version 1")
+    try:
+        check_native()
+    except (OSError, AttributeError) as exc:
+        raise VoiceError(f"cannot bind libsodium's AEAD or libc's sendto for the voice sender: {exc}") from exc
     if opus.is_loaded():
         return
     try:
@@ -246,6 +251,7 @@ class WorkerVoiceClient(VoiceClient):
         super().__init__(_StubClient(state), guild.get_channel(0))  # type: ignore[arg-type]
         self._stub_state = state
         self._stub_guild = guild
+        self._rtp = RtpSender()
 
     def use_credentials(self, credentials: VoiceCredentials) -> None:
         # Replaces on_voice_state_update / on_voice_server_update (voice_client.py:275-321) for the worker: those
@@ -270,17 +276,33 @@ class WorkerVoiceClient(VoiceClient):
             self.socket = MISSING
 
     @override
-    def _get_voice_packet(self, data: bytes) -> bytes:
-        # Wraps voice_client.py:524-545, which DAVE-encrypts every frame: the Opus silence frame F8 FF FE goes out
-        # as is, the form every DAVE decryptor passes through (docs/voice-protocol.md §3), so the end of a
-        # transmission is recognisable to receivers.
-        if data != SILENCE_FRAME or self.e2ee_state is None:
-            return super()._get_voice_packet(data)
-        state, self.e2ee_state = self.e2ee_state, None
-        try:
-            return super()._get_voice_packet(data)
-        finally:
-            self.e2ee_state = state
+    def send_audio_packet(self, data: bytes, *, encode: bool = True) -> None:
+        # Replaces voice_client.py:665-675 (and the packet of 524-554) for Opus frames: the same packet, sealed and
+        # sent by RtpSender without letting go of the GIL (worker/voice/rtp.py says why). Raises OSError when the
+        # packet could not be sent, RuntimeError when DAVE refused to encrypt (as nextcord does).
+        if encode:
+            raise ValueError("the worker sends Opus frames only")
+        self.checked_add("sequence", 1, 65535)
+        header = (self.sequence, self.timestamp, self.ssrc)
+        sent = self._rtp.send(
+            self.socket, (self.endpoint_ip, self.voice_port), self.secret_key, header, self._incr_nonce,
+            self._media_frame(data),
+        )  # fmt: skip
+        self.checked_add("_incr_nonce", 1, 4294967295)
+        self.checked_add("timestamp", opus.Encoder.SAMPLES_PER_FRAME, 4294967295)
+        if not sent:
+            raise OSError(self._rtp.last_errno, "voice packet not sent")
+
+    def _media_frame(self, data: bytes) -> bytes:
+        # DAVE-encrypts like voice_client.py:525-533, except the Opus silence frame F8 FF FE: it goes out as is, the
+        # form every DAVE decryptor passes through (docs/voice-protocol.md §3), so receivers see a transmission end.
+        e2ee = self.e2ee_state
+        if data == SILENCE_FRAME or e2ee is None or not e2ee.can_encrypt():
+            return data
+        frame = e2ee.encrypt(data)
+        if frame is None:
+            raise RuntimeError("Failed to encrypt voice packet.")
+        return frame
 
     @override
     async def connect_websocket(self) -> None:
