@@ -4,7 +4,10 @@ Runs the whole stack (redis-server with AOF, the fake Discord with DAVE v1, the 
 rising-pitch ramp on loop. Each round signals the worker that owns the guild, measures from the signal to sound
 again and the position lost (the pitch before and after the gap), then restarts the worker. Prints p50/p90/p99.
 
-    PYTHONPATH=. .venv/bin/python -m bench.chaos_takeover --rounds 20 [--workdir /tmp/takeover]
+    PYTHONPATH=. .venv/bin/python -m bench.chaos_takeover --rounds 20 [--track ramp.webm] [--workdir /tmp/takeover]
+
+`--track ramp.webm` plays the ramp as WebM/Opus (the form most YouTube tracks take: in-process passthrough, no
+FFmpeg at the new owner); the default `ramp.mp3` goes through FFmpeg.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def report(how: signal.Signals, results: list[Takeover]) -> None:
 
 async def bench(args: argparse.Namespace, workdir: Path) -> int:
     async with running_stack(workdir) as run:
-        await run.stack.command("play", {"query": run.media.url("ramp.mp3")})
+        await run.stack.command("play", {"query": run.media.url(args.track)})
         await run.stack.command("loop", {"mode": "track"})
         await run.stack.hear(2.0)
         kills = await rounds(run, signal.SIGKILL, args.rounds)
@@ -85,6 +88,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--track", choices=("ramp.mp3", "ramp.webm"), default="ramp.mp3")
     parser.add_argument("--workdir", type=Path, help="keep logs and data here (default: a temporary directory)")
     args = parser.parse_args()
     if args.workdir is not None:

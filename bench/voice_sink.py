@@ -4,40 +4,33 @@ from __future__ import annotations
 
 import os
 import socket
-import struct
-from typing import Final
 
-from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_encrypt
-
-_RTP: Final = struct.Struct(">BBHII")
+from worker.voice.rtp import RtpSender
 
 
 class SenderSink:
-    """What a real voice sender does per frame, minus DAVE: RTP header, xchacha20-poly1305 AEAD, UDP sendto."""
+    """What the worker's voice sender does per frame, minus DAVE: the worker's `RtpSender` (RTP header,
+    xchacha20-poly1305 AEAD, UDP sendto), with the counters nextcord's VoiceClient would keep."""
 
     def __init__(self, ssrc: int, target: tuple[str, int]) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setblocking(False)
         self._target = target
         self._key = os.urandom(32)
+        self._sender = RtpSender()
         self._ssrc = ssrc
         self._seq = 0
         self._timestamp = 0
         self._nonce = 0
-        self.bytes_sent = 0
         self.send_errors = 0
 
     def send_opus(self, packet: bytes) -> None:
         self._seq = (self._seq + 1) & 0xFFFF
-        header = _RTP.pack(0x80, 0x78, self._seq, self._timestamp, self._ssrc)
+        header = (self._seq, self._timestamp, self._ssrc)
+        if not self._sender.send(self._sock, self._target, self._key, header, self._nonce, packet):
+            self.send_errors += 1
         self._timestamp = (self._timestamp + 960) & 0xFFFFFFFF
         self._nonce = (self._nonce + 1) & 0xFFFFFFFF
-        nonce4 = self._nonce.to_bytes(4, "big")
-        sealed = crypto_aead_xchacha20poly1305_ietf_encrypt(packet, header, nonce4 + bytes(20), self._key)
-        try:
-            self.bytes_sent += self._sock.sendto(header + sealed + nonce4, self._target)
-        except BlockingIOError:
-            self.send_errors += 1
 
     def set_speaking(self, on: bool) -> None:
         pass

@@ -140,6 +140,9 @@ class WorkerSettings(_Section):
     opus_library: str = "libopus.so.0"
     stream_timeout_s: float = Field(default=10.0, ge=0.5, le=120)
     """FFmpeg gives up on a stream that stalls (connect, read) this long; a track with no audio by then is skipped."""
+    clock_priority: int = Field(default=10, ge=0, le=99)
+    """SCHED_RR priority the frame clock's thread asks for, so busy cores still run it every 20 ms (0: do not ask).
+    Needs CAP_SYS_NICE (compose and the Kubernetes manifests add it); refused, the clock runs as a normal thread."""
     inprocess_passthrough: bool = True
     """Play WebM and Ogg Opus streams that need no decoding inside the worker (Range requests, no FFmpeg process);
     off: FFmpeg copies them as before."""

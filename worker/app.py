@@ -176,7 +176,7 @@ async def worker_parts(settings: Settings, voice_factory_builder: VoiceFactoryBu
     )
     await resolver.start()
     checkpoints = CheckpointBatcher()
-    async with aiohttp.ClientSession() as http, Pacer() as pacer:
+    async with aiohttp.ClientSession() as http, Pacer(priority=settings.worker.clock_priority) as pacer:
         try:
             yield WorkerParts(
                 settings=settings,

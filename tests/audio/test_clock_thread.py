@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import re
+import resource
+import subprocess
+import sys
 import threading
 import time
-from typing import override
+from typing import cast, override
 
 import pytest
 
@@ -17,7 +21,7 @@ from tests.audio.fakes import FakeSource, RecordingSink
 from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.frame_buffer import FrameBuffer
 from worker.audio.guild_stream import EndReason, StreamEvent, TrackEnded, TrackStarted
-from worker.audio.pacer import Pacer
+from worker.audio.pacer import Pacer, _RunDelay
 
 
 async def test_frames_keep_going_out_while_the_event_loop_is_blocked() -> None:
@@ -125,3 +129,46 @@ async def test_a_clock_that_fell_behind_drops_the_missed_ticks_and_says_why(capl
     assert len(soon) <= 8, f"{len(soon)} frames in the 60 ms after the stall: the dropped ticks came in a burst"
     ticked = [re.search(r"ticked (\d+) ms", r.getMessage()) for r in caplog.records]
     assert any(m is not None and int(m.group(1)) >= 200 for m in ticked), "the warning names the slow tick"
+
+
+async def test_the_clock_asks_for_its_real_time_priority(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="worker.audio.pacer"):
+        async with Pacer(priority=5) as pacer:
+            pacer.attach(1, RecordingSink()).play(FakeSource("a", None))
+            await asyncio.sleep(0.1)
+            thread = cast(threading.Thread, pacer._thread)
+            assert thread.native_id is not None
+            policy = os.sched_getscheduler(thread.native_id)
+            priority = os.sched_getparam(thread.native_id).sched_priority
+    refused = [r for r in caplog.records if "normal priority" in r.getMessage()]
+    if os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_RTPRIO)[0] >= 5:
+        assert (policy, priority) == (os.SCHED_RR, 5)
+        assert not refused
+    else:  # an unprivileged test run: refused, and said once
+        assert policy == os.SCHED_OTHER and len(refused) == 1
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER, "only the clock's thread, not the loop's"
+
+
+def test_the_run_delay_counts_time_spent_waiting_for_a_cpu() -> None:
+    """This thread and a spinning process on one CPU: the kernel makes each wait for the other, and it shows."""
+    affinity = os.sched_getaffinity(0)
+    cpu = min(affinity)
+    spinner = subprocess.Popen(
+        [sys.executable, "-c", f"import os; os.sched_setaffinity(0, {{{cpu}}})\nwhile True: pass"]
+    )
+    os.sched_setaffinity(0, {cpu})  # this thread only
+    try:
+        time.sleep(0.2)  # the spinner is up and pinned
+        delay = _RunDelay()
+        delay.mark()
+        until = time.monotonic() + 0.3
+        while time.monotonic() < until:
+            pass
+        reading = delay.since_mark()
+    finally:
+        os.sched_setaffinity(0, affinity)
+        spinner.kill()
+        spinner.wait()
+    match = re.fullmatch(r"waited (\d+) ms for a CPU in the last (\d+) ms", reading)
+    assert match is not None, reading
+    assert int(match.group(1)) >= 50, f"half of one CPU for 300 ms: {reading}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -16,6 +17,8 @@ from worker.audio.guild_stream import GuildStream, PacerCounters
 from worker.audio.handoff import LoopHandoff
 
 _log: Final = logging.getLogger(__name__)
+_RUN_DELAY_EVERY: Final = 50
+"""Ticks between two readings of the clock thread's run delay (once a second)."""
 
 
 class Pacer:
@@ -23,8 +26,11 @@ class Pacer:
 
     The tick runs on its own thread, not on the event loop: a loop that stalls (a mass takeover's handshakes and
     FFmpeg starts, a slow Redis call) delays no frame, since the sources' read-ahead covers the loop's absence. The
-    thread takes the GIL from a busy loop within the interpreter's switch interval (5 ms), far below a frame. What
-    the two sides share and how calls cross between them: worker/audio/handoff.py.
+    thread takes the GIL from a busy loop within the interpreter's switch interval (5 ms), far below a frame, and
+    keeps it for the whole tick (the voice send never lets go of it: worker/voice/rtp.py). With `priority` > 0 it
+    asks the kernel for that SCHED_RR real-time priority, so a machine whose cores are all busy still runs it on
+    time (needs CAP_SYS_NICE; without it the clock runs as a normal thread and says so once). What the two sides
+    share and how calls cross between them: worker/audio/handoff.py.
 
     A tick that comes late is still sent (a short burst keeps the long-run rate exact); if the clock fell more than
     `max_catchup_frames` behind, the missed ticks are dropped instead of flooding receivers' jitter buffers.
@@ -36,9 +42,16 @@ class Pacer:
     THREAD_NAME: Final = "audio-clock"
 
     def __init__(
-        self, *, frame_s: float = FRAME_S, max_catchup_frames: int = 5, silence_frames: int = SILENCE_FRAMES
+        self,
+        *,
+        frame_s: float = FRAME_S,
+        max_catchup_frames: int = 5,
+        silence_frames: int = SILENCE_FRAMES,
+        priority: int = 0,
     ) -> None:
         self.counters = PacerCounters()
+        self._priority = priority
+        self._run_delay = _RunDelay()
         self._silence_frames = silence_frames
         self._frame_s = frame_s
         self._max_catchup = max_catchup_frames
@@ -104,6 +117,7 @@ class Pacer:
     def _run(self) -> None:
         with contextlib.suppress(OSError):  # the kernel's thread name: `top -H`, /proc/<pid>/task/*/comm
             Path(f"/proc/self/task/{threading.get_native_id()}/comm").write_text(self.THREAD_NAME)
+        self._ask_priority()
         clock = time.monotonic
         anchor = clock()
         tick = 0
@@ -115,6 +129,8 @@ class Pacer:
             started = clock()
             lateness = started - due
             self._account(lateness)
+            if tick % _RUN_DELAY_EVERY == 0:
+                self._run_delay.mark()
             with self._handoff.lock:
                 locked = clock()
                 self._tick_all()
@@ -128,9 +144,18 @@ class Pacer:
                 self.counters.skipped_ticks += missed
                 _log.warning(
                     "the frame clock fell %.0f ms behind (woke %.0f ms late, waited %.0f ms for the lock, ticked "
-                    "%.0f ms): %d ticks dropped",
-                    behind * 1000, lateness * 1000, (locked - started) * 1000, (ticked - locked) * 1000, missed,
+                    "%.0f ms; %s): %d ticks dropped",
+                    behind * 1000, lateness * 1000, (locked - started) * 1000, (ticked - locked) * 1000,
+                    self._run_delay.since_mark(), missed,
                 )  # fmt: skip
+
+    def _ask_priority(self) -> None:
+        if self._priority <= 0:
+            return
+        try:
+            os.sched_setscheduler(threading.get_native_id(), os.SCHED_RR, os.sched_param(self._priority))
+        except (OSError, AttributeError) as exc:  # EPERM without CAP_SYS_NICE; AttributeError: not Linux
+            _log.info("the frame clock runs at normal priority (SCHED_RR %d refused: %s)", self._priority, exc)
 
     def _account(self, lateness: float) -> None:
         counters = self.counters
@@ -160,3 +185,33 @@ class Pacer:
             await source.aclose()
         except Exception:  # noqa: BLE001 - a failed close is logged; the pacer must keep running
             _log.exception("closing audio source %s failed", source.track_id)
+
+
+class _RunDelay:
+    """How long the kernel kept the clock thread waiting for a CPU (`run_delay` of /proc/thread-self/schedstat).
+
+    Read once a second on the clock thread and again when a tick came late: a late wake-up the kernel caused shows as
+    a run delay close to the lateness; one that did not was the GIL (a loop thread holding it while preempted).
+    """
+
+    _PATH: Final = Path("/proc/thread-self/schedstat")
+
+    def __init__(self) -> None:
+        self._marked_ns: int | None = None
+        self._marked_at = 0.0
+
+    def _read_ns(self) -> int | None:
+        try:
+            return int(self._PATH.read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def mark(self) -> None:
+        self._marked_ns, self._marked_at = self._read_ns(), time.monotonic()
+
+    def since_mark(self) -> str:
+        now = self._read_ns()
+        if now is None or self._marked_ns is None:
+            return "run delay unknown"
+        waited_ms = (now - self._marked_ns) / 1e6
+        return f"waited {waited_ms:.0f} ms for a CPU in the last {(time.monotonic() - self._marked_at) * 1000:.0f} ms"

@@ -37,7 +37,7 @@ from worker.voice.connection import (
     VoiceTimings,
     new_request_id,
 )
-from worker.voice.rtp import RtpSender, check_native
+from worker.voice.rtp import RTP_MODE, RtpSender, check_native
 from worker.voice.session import VoiceSession
 
 _log: Final = logging.getLogger(__name__)
@@ -280,8 +280,9 @@ class WorkerVoiceClient(VoiceClient):
         # Replaces voice_client.py:665-675 (and the packet of 524-554) for Opus frames: the same packet, sealed and
         # sent by RtpSender without letting go of the GIL (worker/voice/rtp.py says why). Raises OSError when the
         # packet could not be sent, RuntimeError when DAVE refused to encrypt (as nextcord does).
-        if encode:
-            raise ValueError("the worker sends Opus frames only")
+        if encode or self.mode != RTP_MODE:  # a nextcord with other modes: its own (slower) send, still correct
+            VoiceClient.send_audio_packet(self, data, encode=encode)
+            return
         self.checked_add("sequence", 1, 65535)
         header = (self.sequence, self.timestamp, self.ssrc)
         sent = self._rtp.send(

@@ -24,6 +24,8 @@ from typing import Final, NamedTuple
 
 import nacl._sodium
 
+RTP_MODE: Final = "aead_xchacha20_poly1305_rtpsize"
+"""The transport encryption mode this sender implements."""
 _HEADER: Final = struct.Struct(">BBHII")
 _NONCE4: Final = struct.Struct(">I")
 _HEADER_LEN: Final = 12
