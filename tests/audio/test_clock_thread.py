@@ -21,6 +21,7 @@ from tests.audio.fakes import FakeSource, RecordingSink
 from worker.audio.ffmpeg_args import PipelineOptions
 from worker.audio.frame_buffer import FrameBuffer
 from worker.audio.guild_stream import EndReason, StreamEvent, TrackEnded, TrackStarted
+from worker.audio.handoff import LoopHandoff
 from worker.audio.pacer import Pacer, _RunDelay
 
 
@@ -94,10 +95,20 @@ async def test_a_read_on_the_clock_thread_resumes_the_reader_on_the_loop() -> No
     buffer = FrameBuffer(options, pause=lambda: None, resume=resume)
     buffer.add([bytes([n]) for n in range(8)])
     assert buffer.paused
-    reader = threading.Thread(target=lambda: [buffer.read() for _ in range(5)])
+    handoff = LoopHandoff.of_running_loop()
+    before_hand_over: list[int] = []
+
+    def tick() -> None:  # what the clock's thread does: reads under a tick, then hands the tick's calls over
+        for _ in range(5):
+            buffer.read()
+        before_hand_over.extend(resumed_on)
+        handoff.hand_over()
+
+    reader = threading.Thread(target=tick)
     reader.start()
     reader.join()
     await asyncio.wait_for(resumed.wait(), 1.0)
+    assert before_hand_over == [], "nothing is resumed before the tick is handed over"
     assert resumed_on == [loop_thread]
 
 

@@ -7,7 +7,7 @@ and the pacer empties it, one frame per tick. Policy:
 - Frames skipped before they arrive are dropped as they come; skipped frames count as played.
 - `ready` is set once `ready_frames` are buffered; the source also sets it when it ends, fails or closes.
 - The reader adds on the event loop; the pacer reads on the frame clock's thread. A lock keeps the two apart, and
-  the reader's `resume` (a transport call) is made on the loop: at once there, else through `call_soon_threadsafe`.
+  the reader's `resume` (a transport call) is made on the loop: at once there, else after the tick (the handoff).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from worker.audio.ffmpeg_args import PipelineOptions
+from worker.audio.handoff import LoopHandoff
 
 
 class FrameBuffer:
@@ -38,11 +39,7 @@ class FrameBuffer:
         self.paused = False
         self.ready = asyncio.Event()
         self._lock = threading.Lock()
-        self._loop_thread = threading.get_ident()
-        try:
-            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop = None
+        self._handoff = LoopHandoff.of_running_loop()
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -59,10 +56,7 @@ class FrameBuffer:
                 self.paused = False
             frame = frames.popleft()
         if resume:
-            if self._loop is None or threading.get_ident() == self._loop_thread:
-                self._resume()
-            else:
-                self._loop.call_soon_threadsafe(self._resume_unless_paused)
+            self._handoff.call(self._resume_unless_paused)
         return frame
 
     def _resume_unless_paused(self) -> None:

@@ -7,8 +7,10 @@ tasks, transports, futures, the player. Two rules keep the two sides apart:
   (play, pause, skip, splice, attach, detach). A stream therefore changes only between two ticks, as it did when
   both ran on the loop.
 - **Calls go back, never across.** What a tick produces for the loop (a track's end, its first frame, a source to
-  close) is given to `call`: made on the loop it runs at once; made on the clock thread it is queued, and
-  `hand_over` (after the tick) wakes the loop once for all of them, which runs them in the order they were made.
+  close, a reader to resume, a SPEAKING op) is given to `call` of the loop's one handoff: made on the loop it runs
+  at once; made on the clock thread it is queued, and `hand_over` (after the tick) wakes the loop once for all of
+  them, which runs them in the order they were made. The clock's thread thus never writes to the loop's self-pipe
+  mid-tick (a system call that lets go of the GIL, worker/voice/rtp.py says what that costs).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Final
@@ -35,10 +38,16 @@ class LoopHandoff:
 
     @classmethod
     def of_running_loop(cls) -> LoopHandoff:
+        """The running loop's one handoff (made on first use), so every call the clock makes back to this loop waits
+        for the same `hand_over`; with no running loop a new one that runs every call at once."""
         try:
-            return cls(asyncio.get_running_loop())
+            loop = asyncio.get_running_loop()
         except RuntimeError:
             return cls(None)
+        handoff = _PER_LOOP.get(loop)
+        if handoff is None:
+            handoff = _PER_LOOP[loop] = cls(loop)
+        return handoff
 
     def on_loop(self) -> bool:
         return self._loop is None or threading.get_ident() == self._loop_thread
@@ -67,3 +76,6 @@ class LoopHandoff:
                 fn()
             except Exception:  # noqa: BLE001 - one listener's failure must not swallow the calls after it
                 _log.exception("a call handed over from the frame clock failed")
+
+
+_PER_LOOP: Final[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopHandoff]] = weakref.WeakKeyDictionary()

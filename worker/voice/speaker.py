@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 
 from worker.audio.frames import FRAME_S, SILENCE_FRAME, SILENCE_FRAMES
+from worker.audio.handoff import LoopHandoff
 from worker.voice.connection import VoiceClosedError, VoiceStats, VoiceTimings
 from worker.voice.transport import VoiceTransport
 
@@ -20,7 +20,7 @@ class Speaker:
         self._timings = timings
         self._stats = stats
         self._loop = loop
-        self._loop_thread = threading.get_ident()
+        self._handoff = LoopHandoff.of_running_loop()
         self.wanted = False
         self.trailing_silence = 0
         """Silence frames the caller itself sent last (a pacer that sends its own): only the rest are added."""
@@ -30,10 +30,7 @@ class Speaker:
     def set(self, on: bool) -> None:
         """Want speaking on or off; callable from the frame clock's thread (the op is then sent from the loop)."""
         self.wanted = on
-        if threading.get_ident() == self._loop_thread:
-            self._sync_soon()
-        else:
-            self._loop.call_soon_threadsafe(self._sync_soon)
+        self._handoff.call(self._sync_soon)
 
     def _sync_soon(self) -> None:
         # `_sync` moves the server to whatever is wanted when it runs, so a late wake-up cannot undo a newer wish.
