@@ -140,3 +140,6 @@ async def test_the_frame_clock_runs_on_its_own_thread(stack: Stack) -> None:
     """worker/audio/pacer.py: one thread of the worker sends every guild's frames, named for `top -H`."""
     names = _thread_names(stack.workers[next(iter(stack.workers))].pid)
     assert names.count("audio-clock") == 1, names
+    logs = stack.logs_by_process()
+    worker_logs = [text for name, text in logs.items() if name != "gateway"]
+    assert worker_logs and all("start-up objects" in text for text in worker_logs), "the start-up heap is frozen"
