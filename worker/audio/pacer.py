@@ -29,8 +29,8 @@ class Pacer:
     thread takes the GIL from a busy loop within the interpreter's switch interval (5 ms), far below a frame, and
     keeps it for the whole tick (the voice send never lets go of it: worker/voice/rtp.py). With `priority` > 0 it
     asks the kernel for that SCHED_RR real-time priority, so a machine whose cores are all busy still runs it on
-    time (needs CAP_SYS_NICE; without it the clock runs as a normal thread and says so once). What the two sides
-    share and how calls cross between them: worker/audio/handoff.py.
+    time (needs RLIMIT_RTPRIO ≥ it or CAP_SYS_NICE; refused, the clock runs as a normal thread and says so once).
+    What the two sides share and how calls cross between them: worker/audio/handoff.py.
 
     A tick that comes late is still sent (a short burst keeps the long-run rate exact); if the clock fell more than
     `max_catchup_frames` behind, the missed ticks are dropped instead of flooding receivers' jitter buffers.
@@ -191,7 +191,8 @@ class _RunDelay:
     """How long the kernel kept the clock thread waiting for a CPU (`run_delay` of /proc/thread-self/schedstat).
 
     Read once a second on the clock thread and again when a tick came late: a late wake-up the kernel caused shows as
-    a run delay close to the lateness; one that did not was the GIL (a loop thread holding it while preempted).
+    a run delay close to the lateness; one that did not was the GIL held by C code (in the soak: a full garbage
+    collection, see worker/app.py `freeze_start_up_objects`).
     """
 
     _PATH: Final = Path("/proc/thread-self/schedstat")
