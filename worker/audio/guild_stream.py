@@ -231,11 +231,21 @@ class GuildStream:
 
     def tick(self) -> None:
         """Send this guild's frame for the current tick (called by the pacer only, holding the handoff's lock)."""
-        if self._current is not None and not self._paused:
-            self._silence_left = 0
-            self._play_one(self._current)
-        elif self._silence_left:
-            self._send_silence()
+        current = self._current
+        if current is None or self._paused:
+            if self._silence_left:
+                self._send_silence()
+            return
+        self._silence_left = 0
+        if self._splice is None and self._unsent is None and self._speaking:
+            # The common tick (a track playing on, nothing to announce or cut): `_play_one` without its checks.
+            packet = current.read_frame()
+            if packet is not None:
+                self._sink.send_opus(packet)
+                self.counters.frames_sent += 1
+                self._pacer_counters.frames_sent += 1
+                return
+        self._play_one(current)
 
     def fail(self, error: Exception) -> None:
         """The sink broke: end the track as FAILED without touching the sink again."""

@@ -118,9 +118,9 @@ class WebmOpusDemuxer:
             self._at += dropped
             data = data[dropped:]
         self._buf += data
-        pos = 0
+        pos = self._simple_blocks(0, out)
         while (end := self._step(pos, out)) is not None:
-            pos = end
+            pos = self._simple_blocks(end, out)
         if pos:
             del self._buf[: min(pos, len(self._buf))]
             self._at += pos
@@ -159,6 +159,42 @@ class WebmOpusDemuxer:
         """The last cue at or before `at_ms` (the Cluster to fetch for a seek), or None without cues."""
         index = bisect.bisect_right([cue.at_ms for cue in self.cues], at_ms) - 1
         return self.cues[index] if index >= 0 else None
+
+    def _simple_blocks(self, pos: int, out: list[TimedPacket]) -> int:
+        """The common bytes, fast: the open Cluster's run of unlaced SimpleBlocks of our track from `pos`.
+
+        What `_step` would make of them, without its calls; the offset of the first element it leaves to `_step`
+        (anything else, anything malformed, a block not all here yet): `pos` itself when that is the first.
+        """
+        top = self._open[-1] if self._open else None
+        track = self._track
+        if top is None or top.element != CLUSTER or track is None or track >= 0x7F:
+            return pos
+        buf = self._buf
+        available = len(buf)
+        limit = available if top.end is None else min(available, top.end - self._at)
+        track_byte, time, scale = 0x80 | track, self._cluster_time, self._scale_ns
+        with memoryview(buf) as view:
+            while pos + 6 < limit and buf[pos] == _SIMPLE_BLOCK and (first := buf[pos + 1]):
+                length = 9 - first.bit_length()
+                size = first & (0xFF >> length)
+                for byte in buf[pos + 2 : pos + 1 + length]:
+                    size = (size << 8) | byte
+                body = pos + 1 + length
+                if (
+                    size == (1 << (7 * length)) - 1  # unknown size: an error `_step` words
+                    or not 4 <= size <= _MAX_BLOCK
+                    or body + size > available
+                    or buf[body] != track_byte
+                    or buf[body + 3] & 0x06  # laced
+                ):
+                    break
+                relative = (buf[body + 1] << 8) | buf[body + 2]
+                relative -= (relative & 0x8000) << 1
+                if size > 4:
+                    out.append(TimedPacket((time + relative) * scale // 1_000_000, bytes(view[body + 4 : body + size])))
+                pos = body + size
+        return pos
 
     def _step(self, pos: int, out: list[TimedPacket]) -> int | None:
         """Parse the element at `pos` in the buffer; the offset after it, or None when more bytes are needed."""

@@ -26,7 +26,8 @@ import nacl._sodium
 
 RTP_MODE: Final = "aead_xchacha20_poly1305_rtpsize"
 """The transport encryption mode this sender implements."""
-_HEADER: Final = struct.Struct(">BBHII")
+_HEADER: Final = struct.Struct(">HHII")
+"""Version 2 with no padding, extension or CSRC and payload type 120 (0x8078), sequence, timestamp, SSRC."""
 _NONCE4: Final = struct.Struct(">I")
 _HEADER_LEN: Final = 12
 _TAG_LEN: Final = 16
@@ -44,13 +45,15 @@ class _Native(NamedTuple):
 
 @cache
 def _native() -> _Native:
-    """libsodium (the copy PyNaCl loaded) and libc, bound once; raises OSError/AttributeError if either is missing."""
-    void_p, size_t, ull = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_ulonglong
+    """libsodium (the copy PyNaCl loaded) and libc, bound once; raises OSError/AttributeError if either is missing.
+
+    No `argtypes`: converting nine arguments through them costs half a microsecond a call, a tenth of the packet.
+    `RtpSender` passes every argument whose C type is not `int` as a ctypes object of that exact type (pointers,
+    `unsigned long long`, `size_t`) or as `bytes` (`const unsigned char *`), so the call is the same without them.
+    """
     seal = ctypes.PyDLL(nacl._sodium.__file__).crypto_aead_xchacha20poly1305_ietf_encrypt
-    seal.argtypes = [void_p, void_p, ctypes.c_char_p, ull, void_p, ull, void_p, void_p, ctypes.c_char_p]
     seal.restype = ctypes.c_int
     sendto = ctypes.PyDLL(None, use_errno=True).sendto
-    sendto.argtypes = [ctypes.c_int, void_p, size_t, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
     sendto.restype = ctypes.c_ssize_t
     return _Native(seal, sendto)
 
@@ -71,10 +74,12 @@ class RtpSender:
         self._sealed_at = ctypes.c_void_p(base + _HEADER_LEN)
         self._nonce = ctypes.create_string_buffer(_NONCE_LEN)
         self._nonce_p = ctypes.c_void_p(ctypes.addressof(self._nonce))
-        self._sealed_len = ctypes.c_ulonglong()
-        self._sealed_len_p = ctypes.byref(self._sealed_len)
+        self._header_len = ctypes.c_ulonglong(_HEADER_LEN)
+        self._frame_len = ctypes.c_ulonglong()
+        self._packet_len = ctypes.c_size_t()
         self._address: tuple[str, int] | None = None
         self._sockaddr = b""
+        self._sockaddr_len = 0
         self._key_source: object = None
         self._key = b""
         self.last_errno = 0
@@ -92,21 +97,25 @@ class RtpSender:
 
         Raises OSError for an address that is not IPv4 and ValueError for a key that is not 32 bytes.
         """
-        if len(frame) > MAX_FRAME:
+        size = len(frame)
+        if size > MAX_FRAME:
             return False
         if key is not self._key_source:
             self._set_key(key)
         if address != self._address:
             self._set_address(address)
         buffer = self._buffer
-        _HEADER.pack_into(buffer, 0, 0x80, 0x78, *header)
+        _HEADER.pack_into(buffer, 0, 0x8078, *header)
         _NONCE4.pack_into(self._nonce, 0, nonce)
+        self._frame_len.value = size
         native = self._native
-        native.seal(self._sealed_at, self._sealed_len_p, frame, len(frame), self._packet, _HEADER_LEN, None,
+        # The sealed length is always the frame's plus the tag: libsodium is given no pointer to write it to.
+        native.seal(self._sealed_at, None, frame, self._frame_len, self._packet, self._header_len, None,
                     self._nonce_p, self._key)  # fmt: skip
-        end = _HEADER_LEN + self._sealed_len.value
+        end = _HEADER_LEN + size + _TAG_LEN
         _NONCE4.pack_into(buffer, end, nonce)
-        if native.sendto(sock.fileno(), self._packet, end + 4, 0, self._sockaddr, len(self._sockaddr)) < 0:
+        self._packet_len.value = end + 4
+        if native.sendto(sock.fileno(), self._packet, self._packet_len, 0, self._sockaddr, self._sockaddr_len) < 0:
             self.last_errno = ctypes.get_errno()
             return False
         return True
@@ -121,4 +130,5 @@ class RtpSender:
         host, port = address
         packed = socket.inet_pton(socket.AF_INET, host)
         self._sockaddr = struct.pack("=HH4s8x", socket.AF_INET, socket.htons(port), packed)
+        self._sockaddr_len = len(self._sockaddr)
         self._address = address
