@@ -12,8 +12,10 @@ warm-up measures over a window:
   per stream;
 * opening: CPU of the child and its FFmpegs (still running, read from /proc) while the N tracks opened, per stream.
 
-The proxy's and the server's CPU (the same bytes on both sides) is not counted. It also times the demuxer alone:
-µs per packet for `WebmOpusDemuxer.feed` over the file in 32 KiB chunks.
+The proxy's and the server's CPU (the same bytes on both sides) is not counted. The child runs like the worker: the
+frame clock at the worker's default SCHED_RR priority (when the kernel allows it) and its start-up heap frozen. It
+also times two parts alone: µs per packet for `WebmOpusDemuxer.feed` over the file in 32 KiB chunks, and for the
+voice send (`SenderSink.send_opus`) round-robin over N sinks.
 
     python -m bench.inprocess_passthrough --counts 50,200
     taskset -c 1 python -m bench.inprocess_passthrough --sides inprocess --counts 1000,1500 --child-core 0
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -41,6 +44,7 @@ import orjson
 from bench.cpu import process_cpu_s
 from bench.music import make_music
 from bench.voice_sink import SenderSink, udp_blackhole
+from shared.settings import WorkerSettings
 from tests.media.server import MediaServer
 from tests.services.proc import children
 from worker.audio.ffmpeg_args import PipelineOptions, PlaybackMode, TrackRequest
@@ -52,6 +56,8 @@ from worker.resolve.guard import UrlGuard
 from worker.resolve.proxy import GuardedProxy, ProxyLimits
 
 SIDES: Final = ("inprocess", "ffmpeg")
+CLOCK_PRIORITY: Final = WorkerSettings.model_fields["clock_priority"].default
+"""The worker's default (SCHED_RR 10, granted here to root and in compose by `rtprio`)."""
 OPEN_CONCURRENCY: Final = 8
 _CHUNK: Final = 32 * 1024
 
@@ -74,6 +80,8 @@ def _ffmpeg_pids() -> list[int]:
 
 
 async def child_run(side: str, count: int, url: str, proxy: str, warmup_s: float, window_s: float) -> dict[str, Any]:
+    gc.collect()
+    gc.freeze()  # as the worker does once it started (worker/app.py `freeze_start_up_objects`)
     baseline_kib = _tree_pss_kib()
     options = PipelineOptions(http_proxy=proxy, inprocess_passthrough=side == "inprocess", ready_timeout_s=60.0)
     opener = SourceOpener(options)
@@ -92,7 +100,7 @@ async def child_run(side: str, count: int, url: str, proxy: str, warmup_s: float
     open_cpu_s = time.process_time() - open_py0 + sum(map(process_cpu_s, _ffmpeg_pids()))
     kinds = sorted({type(source).__name__ for source in sources})
     try:
-        async with Pacer() as pacer:
+        async with Pacer(priority=CLOCK_PRIORITY) as pacer:
             for index, (sink, source) in enumerate(zip(sinks, sources, strict=True)):
                 pacer.attach(index, sink).play(source)
             await asyncio.sleep(warmup_s)
@@ -138,6 +146,29 @@ def demux_cost_us(path: Path, repeats: int = 5) -> float:
         for i in range(0, len(data), _CHUNK):
             packets += len(demux.feed(data[i : i + _CHUNK]))
         best = min(best, (time.perf_counter() - started) / packets * 1e6)
+    return best
+
+
+def send_cost_us(count: int, repeats: int = 30) -> float:
+    """µs per packet of `SenderSink.send_opus` alone, round-robin over `count` sinks (as cold as in a tick of them).
+
+    What the voice send costs without the stream around it: the RTP header, the AEAD seal and the UDP send into the
+    black hole, whose receive path the kernel runs on the sending core too (a remote receiver's, in production).
+    """
+    hole = udp_blackhole()
+    sinks = [SenderSink(i + 1, hole.getsockname()) for i in range(count)]
+    frame = os.urandom(320)  # a 128 kbit/s Opus frame
+    best = float("inf")
+    try:
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for sink in sinks:
+                sink.send_opus(frame)
+            best = min(best, (time.perf_counter() - started) / count * 1e6)
+    finally:
+        for sink in sinks:
+            sink.close()
+        hole.close()
     return best
 
 
@@ -209,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     webm = make_music(args.media, 240)["webm"]
     print(f"demuxer alone: {demux_cost_us(webm):.1f} µs per packet (WebmOpusDemuxer.feed, 32 KiB chunks)")
+    for count in counts:
+        print(f"voice send alone, {count} sinks: {send_cost_us(count):.1f} µs per packet (SenderSink.send_opus)")
     print("side           N  frames  deficit ffmpegs    py%  ffmpeg%  ms/s/str  MiB/str open_ms  sources")
     rows: dict[tuple[str, int], dict[str, Any]] = {}
     with MediaServer(webm.parent) as server, _ProxyThread() as proxy:

@@ -182,3 +182,53 @@ def test_cue_and_block_times_follow_the_timecode_scale() -> None:
     assert [packet.at_ms for packet in packets] == [0, 5020]
     cue = demux.cluster_for(6000)
     assert cue is not None and cue.at_ms == 5000
+
+
+def _slow_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(WebmOpusDemuxer, "_simple_blocks", lambda self, pos, out: pos)
+
+
+def _outcome(data: bytes, chunk: int) -> list[TimedPacket] | str:
+    try:
+        return _demux(data, chunk)[1]
+    except WebmError as error:
+        return f"WebmError: {error}"
+
+
+_BLOCKS = st.lists(
+    st.tuples(
+        st.integers(min_value=-32768, max_value=32767),
+        st.lists(st.binary(max_size=300), min_size=1, max_size=3),
+        st.sampled_from(["none", "none", "xiph", "ebml"]),
+        st.sampled_from([1, 1, 1, 2]),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    clusters=st.lists(st.tuples(st.integers(min_value=0, max_value=10**6), _BLOCKS, st.booleans()), max_size=4),
+    chunk=st.sampled_from([1, 3, 50, 1 << 30]),
+    flip=st.integers(min_value=-1, max_value=4000),
+)
+def test_the_fast_path_reads_what_the_general_parser_reads(
+    monkeypatch: pytest.MonkeyPatch, clusters: list[tuple[int, list[tuple[int, list[bytes], str, int]], bool]],
+    chunk: int, flip: int,
+) -> None:  # fmt: skip
+    """Unlaced SimpleBlocks take a shortcut (`_simple_blocks`): packets, times and errors are the general parser's."""
+    blocks = [
+        [w.block(rel, frames if lacing != "none" else frames[:1], lacing=lacing, track=track)
+         for rel, frames, lacing, track in cluster_blocks]
+        for _, cluster_blocks, _ in clusters
+    ]  # fmt: skip
+    data = bytearray(
+        w.head() + b"".join(w.cluster(t, b, live=live) for (t, _, live), b in zip(clusters, blocks, strict=True))
+    )
+    if 0 <= flip < len(data):
+        data[flip] ^= 0x41
+    fast = _outcome(bytes(data), chunk)
+    with monkeypatch.context() as patch:
+        _slow_only(patch)
+        slow = _outcome(bytes(data), chunk)
+    assert fast == slow

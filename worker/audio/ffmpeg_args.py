@@ -76,12 +76,14 @@ class PipelineOptions:
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     page_duration_ms: int = 200
     """Ogg page length FFmpeg writes; short pages let the first frames arrive sooner."""
-    readahead_frames: int = 150
-    """Read-ahead bound per track (150 = 3 s); FFmpeg blocks on its pipe when the buffer is full."""
-    resume_frames: int = 125
+    readahead_frames: int = 250
+    """Read-ahead bound per track (250 = 5 s); FFmpeg blocks on its pipe when the buffer is full."""
+    resume_frames: int = 200
     """Reading resumes below this many frames; each source adds a random 0..`refill_jitter_frames`."""
-    refill_jitter_frames: int = 20
-    """Spreads refills of streams that started together over different ticks, so FFmpegs do not wake in lockstep."""
+    refill_jitter_frames: int = 75
+    """Spreads refills of streams that started together (a mass start or takeover) over 1.5 s, so FFmpegs do not
+    wake in lockstep and the loop is not asked for every stream's refill at once: with 1,200 streams started
+    together and 20 frames of spread, the last refills came 2 s after the first and some streams ran dry."""
     pipe_buffer_bytes: int = 8192
     """Kernel pipe size for FFmpeg's output (default 64 KiB ≈ 4 s): small, so each refill is a short burst."""
     ready_frames: int = 10

@@ -141,6 +141,8 @@ class InProcessSource:
                 raise PassthroughUnavailableError(f"{self._label} is Ogg: FFmpeg seeks in it")
             offset = await self._find_cluster(self._webm)
             self._webm.restart_at(offset)
+            # Sought: a reconnect needs no index, and 50 cue objects per stream are what a full collection walks most.
+            self._webm.cues = []
         self._phase = _Phase.PLAY
         self._state = SourceState.STREAMING
         await self._connect(offset)

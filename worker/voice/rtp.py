@@ -30,6 +30,7 @@ _HEADER: Final = struct.Struct(">HHII")
 """Version 2 with no padding, extension or CSRC and payload type 120 (0x8078), sequence, timestamp, SSRC."""
 _NONCE4: Final = struct.Struct(">I")
 _HEADER_LEN: Final = 12
+_HEADER_LEN_C: Final = ctypes.c_ulonglong(_HEADER_LEN)
 _TAG_LEN: Final = 16
 _KEY_LEN: Final = 32
 _NONCE_LEN: Final = 24
@@ -66,15 +67,28 @@ def check_native() -> None:
 class RtpSender:
     """Seals and sends one connection's voice packets; the caller owns the counters (nextcord's VoiceClient)."""
 
+    __slots__ = (
+        "_address",
+        "_buffer",
+        "_frame_len",
+        "_key",
+        "_key_source",
+        "_nonce",
+        "_packet_len",
+        "_seal",
+        "_sealed_at",
+        "_sendto",
+        "_sockaddr",
+        "_sockaddr_len",
+        "last_errno",
+    )
+
     def __init__(self) -> None:
-        self._native = _native()
+        self._seal, self._sendto = _native()
         self._buffer = ctypes.create_string_buffer(_BUFFER_LEN)
-        base = ctypes.addressof(self._buffer)
-        self._packet = ctypes.c_void_p(base)
-        self._sealed_at = ctypes.c_void_p(base + _HEADER_LEN)
+        """The packet; the arrays themselves go to C as pointers to their first byte."""
+        self._sealed_at = ctypes.c_void_p(ctypes.addressof(self._buffer) + _HEADER_LEN)
         self._nonce = ctypes.create_string_buffer(_NONCE_LEN)
-        self._nonce_p = ctypes.c_void_p(ctypes.addressof(self._nonce))
-        self._header_len = ctypes.c_ulonglong(_HEADER_LEN)
         self._frame_len = ctypes.c_ulonglong()
         self._packet_len = ctypes.c_size_t()
         self._address: tuple[str, int] | None = None
@@ -108,14 +122,12 @@ class RtpSender:
         _HEADER.pack_into(buffer, 0, 0x8078, *header)
         _NONCE4.pack_into(self._nonce, 0, nonce)
         self._frame_len.value = size
-        native = self._native
         # The sealed length is always the frame's plus the tag: libsodium is given no pointer to write it to.
-        native.seal(self._sealed_at, None, frame, self._frame_len, self._packet, self._header_len, None,
-                    self._nonce_p, self._key)  # fmt: skip
+        self._seal(self._sealed_at, None, frame, self._frame_len, buffer, _HEADER_LEN_C, None, self._nonce, self._key)
         end = _HEADER_LEN + size + _TAG_LEN
         _NONCE4.pack_into(buffer, end, nonce)
         self._packet_len.value = end + 4
-        if native.sendto(sock.fileno(), self._packet, self._packet_len, 0, self._sockaddr, self._sockaddr_len) < 0:
+        if self._sendto(sock.fileno(), buffer, self._packet_len, 0, self._sockaddr, self._sockaddr_len) < 0:
             self.last_errno = ctypes.get_errno()
             return False
         return True
