@@ -44,6 +44,7 @@ import orjson
 from bench.cpu import process_cpu_s
 from bench.music import make_music
 from bench.voice_sink import SenderSink, udp_blackhole
+from shared.models import FilterChain, FilterPreset
 from shared.settings import WorkerSettings
 from tests.media.server import MediaServer
 from tests.services.proc import children
@@ -55,7 +56,9 @@ from worker.audio.webm import WebmOpusDemuxer
 from worker.resolve.guard import UrlGuard
 from worker.resolve.proxy import GuardedProxy, ProxyLimits
 
-SIDES: Final = ("inprocess", "ffmpeg")
+SIDES: Final = ("inprocess", "ffmpeg", "filtered")
+"""Passthrough read in process, passthrough through FFmpeg, and (for reference) an MP3 transcoded with bass boost and
+volume 80 (FFmpeg decoding, filtering and encoding: issue 13's "filtered stream")."""
 CLOCK_PRIORITY: Final = WorkerSettings.model_fields["clock_priority"].default
 """The worker's default (SCHED_RR 10, granted here to root and in compose by `rtprio`)."""
 OPEN_CONCURRENCY: Final = 8
@@ -90,10 +93,8 @@ async def child_run(side: str, count: int, url: str, proxy: str, warmup_s: float
     sinks = [SenderSink(i + 1, hole.getsockname()) for i in range(count)]
 
     async def open_one(index: int) -> Any:
-        stream = PlayableStream(url=url, is_opus=True, ext="webm", expires_at=time.time() + 3600)
-        request = TrackRequest(stream, f"g{index}", (index * 1370) % 60_000)
         async with gate:
-            return await opener.open(request, PlaybackMode.PASSTHROUGH)
+            return await opener.open(*_request(side, url, index))
 
     open_py0 = time.process_time()
     sources = await asyncio.gather(*(open_one(i) for i in range(count)))
@@ -133,6 +134,16 @@ async def child_run(side: str, count: int, url: str, proxy: str, warmup_s: float
         "pss_mib_per_stream": (pss_kib - baseline_kib) / 1024 / count,
         "open_cpu_ms_per_stream": open_cpu_s / count * 1000,
     }
+
+
+def _request(side: str, url: str, index: int) -> tuple[TrackRequest, PlaybackMode]:
+    start_ms = (index * 1370) % 60_000
+    if side == "filtered":
+        stream = PlayableStream(url=url, is_opus=False, ext="mp3", expires_at=time.time() + 3600)
+        chain = FilterChain(presets=(FilterPreset.BASSBOOST,))
+        return TrackRequest(stream, f"g{index}", start_ms, filters=chain, volume=80), PlaybackMode.TRANSCODE
+    stream = PlayableStream(url=url, is_opus=True, ext="webm", expires_at=time.time() + 3600)
+    return TrackRequest(stream, f"g{index}", start_ms), PlaybackMode.PASSTHROUGH
 
 
 def demux_cost_us(path: Path, repeats: int = 5) -> float:
@@ -238,7 +249,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         result = asyncio.run(child_run(args.child, counts[0], args.url, args.proxy, args.warmup, args.window))
         print(orjson.dumps(result).decode())
         return
-    webm = make_music(args.media, 240)["webm"]
+    music = make_music(args.media, 240)
+    webm = music["webm"]
     print(f"demuxer alone: {demux_cost_us(webm):.1f} µs per packet (WebmOpusDemuxer.feed, 32 KiB chunks)")
     for count in counts:
         print(f"voice send alone, {count} sinks: {send_cost_us(count):.1f} µs per packet (SenderSink.send_opus)")
@@ -247,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     with MediaServer(webm.parent) as server, _ProxyThread() as proxy:
         for count in counts:
             for side in sides:
-                rows[side, count] = row = _run_child(args, side, count, server.url(webm.name), proxy)
+                url = server.url((music["mp3"] if side == "filtered" else webm).name)
+                rows[side, count] = row = _run_child(args, side, count, url, proxy)
                 _print(row)
     for count in counts:
         ours, theirs = rows.get(("inprocess", count)), rows.get(("ffmpeg", count))
